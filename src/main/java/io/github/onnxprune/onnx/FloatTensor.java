@@ -1,0 +1,216 @@
+package io.github.onnxprune.onnx;
+
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Read access to a floating-point tensor's elements, whatever its type (float32, float16, bfloat16, float64)
+ * and storage (raw_data or typed field), and edits that keep that type and storage.
+ *
+ * <p>Edits work on the stored bits, never through a float round trip, so every element that an edit keeps
+ * is bit-identical afterwards.
+ */
+public final class FloatTensor {
+
+    private final TensorProto proto;
+    private final DataType type;
+    private final int size;
+
+    private FloatTensor(TensorProto proto, DataType type, int size) {
+        this.proto = proto;
+        this.type = type;
+        this.size = size;
+    }
+
+    /** Whether the tensor holds floating-point elements this class can read and edit. */
+    public static boolean isSupported(TensorProto proto) {
+        if (proto.getDataLocation() == TensorProto.DataLocation.EXTERNAL || proto.hasSegment()) {
+            return false;
+        }
+        DataType type = DataType.forNumber(proto.getDataType());
+        return type == DataType.FLOAT || type == DataType.FLOAT16 || type == DataType.BFLOAT16
+                || type == DataType.DOUBLE;
+    }
+
+    /** Wraps a tensor; fails when {@link #isSupported} is false or the stored element count disagrees with dims. */
+    public static FloatTensor of(TensorProto proto) {
+        if (!isSupported(proto)) {
+            throw new IllegalArgumentException("tensor '" + proto.getName() + "' is not an inline floating-point tensor");
+        }
+        DataType type = DataType.forNumber(proto.getDataType());
+        long expected = 1;
+        for (long dim : proto.getDimsList()) {
+            expected *= dim;
+        }
+        int stored = storedCount(proto, type);
+        if (stored != expected) {
+            throw new IllegalArgumentException("tensor '" + proto.getName() + "' has dims " + proto.getDimsList()
+                    + " (" + expected + " elements) but stores " + stored);
+        }
+        return new FloatTensor(proto, type, stored);
+    }
+
+    private static int storedCount(TensorProto proto, DataType type) {
+        if (proto.hasRawData()) {
+            return proto.getRawData().size() / width(type);
+        }
+        return switch (type) {
+            case FLOAT -> proto.getFloatDataCount();
+            case DOUBLE -> proto.getDoubleDataCount();
+            default -> proto.getInt32DataCount();
+        };
+    }
+
+    private static int width(DataType type) {
+        return switch (type) {
+            case FLOAT -> 4;
+            case DOUBLE -> 8;
+            default -> 2;
+        };
+    }
+
+    /** The wrapped tensor. */
+    public TensorProto proto() {
+        return proto;
+    }
+
+    /** The element type. */
+    public DataType type() {
+        return type;
+    }
+
+    /** The number of elements. */
+    public int size() {
+        return size;
+    }
+
+    /** The dimensions. */
+    public long[] dims() {
+        return proto.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** All elements widened to double (exact for every supported type). */
+    public double[] values() {
+        double[] out = new double[size];
+        if (proto.hasRawData()) {
+            ByteBuffer raw = proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < size; i++) {
+                out[i] = switch (type) {
+                    case FLOAT -> raw.getFloat(i * 4);
+                    case DOUBLE -> raw.getDouble(i * 8);
+                    case FLOAT16 -> HalfFloats.halfToFloat(raw.getShort(i * 2));
+                    default -> HalfFloats.bfloat16ToFloat(raw.getShort(i * 2));
+                };
+            }
+            return out;
+        }
+        for (int i = 0; i < size; i++) {
+            out[i] = switch (type) {
+                case FLOAT -> proto.getFloatData(i);
+                case DOUBLE -> proto.getDoubleData(i);
+                case FLOAT16 -> HalfFloats.halfToFloat((short) proto.getInt32Data(i));
+                default -> HalfFloats.bfloat16ToFloat((short) proto.getInt32Data(i));
+            };
+        }
+        return out;
+    }
+
+    /** Absolute values as floats, NaN treated as infinitely large so that it is never counted as small. */
+    public float[] magnitudes() {
+        double[] values = values();
+        float[] out = new float[size];
+        for (int i = 0; i < size; i++) {
+            float magnitude = (float) Math.abs(values[i]);
+            out[i] = Float.isNaN(magnitude) ? Float.POSITIVE_INFINITY : magnitude;
+        }
+        return out;
+    }
+
+    /** The number of elements equal to zero (either sign). */
+    public int zeroCount() {
+        int zeros = 0;
+        for (double value : values()) {
+            if (value == 0.0) {
+                zeros++;
+            }
+        }
+        return zeros;
+    }
+
+    /** A copy in which the elements at the given flat indices are +0 and every other element is unchanged. */
+    public TensorProto withZeros(int[] indices) {
+        if (indices.length == 0) {
+            return proto;
+        }
+        TensorProto.Builder builder = proto.toBuilder();
+        if (proto.hasRawData()) {
+            byte[] raw = proto.getRawData().toByteArray();
+            int width = width(type);
+            for (int index : indices) {
+                Arrays.fill(raw, index * width, index * width + width, (byte) 0);
+            }
+            return builder.setRawData(ByteString.copyFrom(raw)).build();
+        }
+        for (int index : indices) {
+            switch (type) {
+                case FLOAT -> builder.setFloatData(index, 0f);
+                case DOUBLE -> builder.setDoubleData(index, 0d);
+                default -> builder.setInt32Data(index, 0);
+            }
+        }
+        return builder.build();
+    }
+
+    /**
+     * A tensor of shape {@code newDims} whose element j is this tensor's element {@code flatIndices[j]}, in the
+     * same type and storage: how whole rows, columns or channels are dropped.
+     */
+    public TensorProto select(long[] newDims, int[] flatIndices) {
+        long count = 1;
+        for (long dim : newDims) {
+            count *= dim;
+        }
+        if (count != flatIndices.length) {
+            throw new IllegalArgumentException("dims " + Arrays.toString(newDims) + " need " + count
+                    + " elements, got " + flatIndices.length);
+        }
+        TensorProto.Builder builder = proto.toBuilder().clearDims();
+        for (long dim : newDims) {
+            builder.addDims(dim);
+        }
+        if (proto.hasRawData()) {
+            int width = width(type);
+            byte[] source = proto.getRawData().toByteArray();
+            byte[] target = new byte[flatIndices.length * width];
+            for (int j = 0; j < flatIndices.length; j++) {
+                System.arraycopy(source, flatIndices[j] * width, target, j * width, width);
+            }
+            return builder.setRawData(ByteString.copyFrom(target)).build();
+        }
+        switch (type) {
+            case FLOAT -> {
+                builder.clearFloatData();
+                for (int index : flatIndices) {
+                    builder.addFloatData(proto.getFloatData(index));
+                }
+            }
+            case DOUBLE -> {
+                builder.clearDoubleData();
+                for (int index : flatIndices) {
+                    builder.addDoubleData(proto.getDoubleData(index));
+                }
+            }
+            default -> {
+                builder.clearInt32Data();
+                for (int index : flatIndices) {
+                    builder.addInt32Data(proto.getInt32Data(index));
+                }
+            }
+        }
+        return builder.build();
+    }
+}
