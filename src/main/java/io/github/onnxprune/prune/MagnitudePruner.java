@@ -1,0 +1,109 @@
+package io.github.onnxprune.prune;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Unstructured pruning: zeroes the weights of smallest magnitude, exactly floor(s * n) of them, per tensor or
+ * with one threshold over all chosen tensors.
+ */
+public final class MagnitudePruner {
+
+    private MagnitudePruner() {
+    }
+
+    /** The pruned model and what happened to each tensor. */
+    public record Result(ModelProto model, List<TensorChange> tensors) {
+
+        public Result {
+            tensors = List.copyOf(tensors);
+        }
+    }
+
+    /** Prunes {@code tensors} of the graph's model; a model with nothing to zero is returned as the same object. */
+    public static Result prune(ModelGraph graph, List<PrunableTensor> tensors, WeightPruningSettings settings) {
+        List<FloatTensor> views = new ArrayList<>();
+        List<Double> targets = new ArrayList<>();
+        List<Integer> globalPool = new ArrayList<>();
+        for (int t = 0; t < tensors.size(); t++) {
+            PrunableTensor tensor = tensors.get(t);
+            views.add(FloatTensor.of(tensor.constant().tensor()));
+            SparsityOverride override = SparsityOverride.firstMatching(settings.overrides(), tensor.name());
+            targets.add(override != null ? override.sparsity() : settings.sparsity());
+            if (override == null && settings.scope() == Scope.GLOBAL) {
+                globalPool.add(t);
+            }
+        }
+        int[][] chosen = new int[tensors.size()][];
+        for (int t = 0; t < tensors.size(); t++) {
+            if (!globalPool.contains(t)) {
+                FloatTensor view = views.get(t);
+                chosen[t] = SmallestMagnitudes.select(view.magnitudes(),
+                        toInt(Sparsity.countToRemove(targets.get(t), view.size())));
+            }
+        }
+        if (!globalPool.isEmpty()) {
+            selectGlobally(views, globalPool, settings.sparsity(), chosen);
+        }
+
+        Map<String, TensorProto> replacements = new LinkedHashMap<>();
+        List<TensorChange> changes = new ArrayList<>();
+        for (int t = 0; t < tensors.size(); t++) {
+            PrunableTensor tensor = tensors.get(t);
+            FloatTensor before = views.get(t);
+            TensorProto pruned = before.withZeros(chosen[t]);
+            int zerosBefore = before.zeroCount();
+            int zerosAfter = zerosBefore;
+            if (pruned != before.proto()) {
+                zerosAfter = FloatTensor.of(pruned).zeroCount();
+                if (zerosAfter != zerosBefore || !pruned.equals(before.proto())) {
+                    replacements.put(tensor.name(), pruned);
+                }
+            }
+            changes.add(new TensorChange(tensor.name(), tensor.opTypes(), before.dims(), targets.get(t),
+                    chosen[t].length, zerosBefore, zerosAfter));
+        }
+        return new Result(graph.withConstants(replacements), changes);
+    }
+
+    private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, int[][] chosen) {
+        long total = 0;
+        for (int t : pool) {
+            total += views.get(t).size();
+        }
+        float[] magnitudes = new float[toInt(total)];
+        int[] offsets = new int[pool.size() + 1];
+        for (int p = 0; p < pool.size(); p++) {
+            float[] own = views.get(pool.get(p)).magnitudes();
+            System.arraycopy(own, 0, magnitudes, offsets[p], own.length);
+            offsets[p + 1] = offsets[p] + own.length;
+        }
+        int[] picked = SmallestMagnitudes.select(magnitudes, toInt(Sparsity.countToRemove(sparsity, total)));
+        // picked is ascending, so each tensor's share is one contiguous run of it.
+        int cursor = 0;
+        for (int p = 0; p < pool.size(); p++) {
+            int start = cursor;
+            while (cursor < picked.length && picked[cursor] < offsets[p + 1]) {
+                cursor++;
+            }
+            int[] own = new int[cursor - start];
+            for (int i = 0; i < own.length; i++) {
+                own[i] = picked[start + i] - offsets[p];
+            }
+            chosen[pool.get(p)] = own;
+        }
+    }
+
+    private static int toInt(long count) {
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("more than 2^31 weights in one selection is not supported");
+        }
+        return (int) count;
+    }
+}

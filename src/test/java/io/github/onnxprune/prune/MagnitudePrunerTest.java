@@ -1,0 +1,307 @@
+package io.github.onnxprune.prune;
+
+import static io.github.onnxprune.Fixtures.fixture;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnknownFieldSet;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.OnnxModelReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class MagnitudePrunerTest {
+
+    private static final WeightPruningSettings HALF = new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of());
+
+    @Test
+    void layerwiseZeroesExactlyFloorOfSparsityTimesSizeInEachRealTensor() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var selection = WeightSelector.select(graph, TensorFilter.all());
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
+                selection.tensors().stream().map(PrunableTensor::name).toList());
+
+        var result = MagnitudePruner.prune(graph, selection.tensors(),
+                new WeightPruningSettings(0.3, Scope.LAYERWISE, List.of()));
+        Map<String, TensorChange> changes = byName(result.tensors());
+        assertEquals(1228, changes.get("fc1.weight").zeroed()); // floor(0.3 * 4096)
+        assertEquals(614, changes.get("fc2.weight").zeroed()); // floor(0.3 * 2048)
+        assertEquals(96, changes.get("fc3.weight").zeroed()); // floor(0.3 * 320)
+        ModelGraph pruned = ModelGraph.of(result.model());
+        assertEquals(1228, FloatTensor.of(pruned.constant("fc1.weight").orElseThrow().tensor()).zeroCount());
+        // Biases are never touched: bit-identical.
+        for (String bias : List.of("fc1.bias", "fc2.bias", "fc3.bias")) {
+            assertEquals(graph.constant(bias).orElseThrow().tensor(), pruned.constant(bias).orElseThrow().tensor());
+        }
+    }
+
+    @Test
+    void keptWeightsAreBitIdenticalAndZeroedOnesAreTheSmallest() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var result = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(), HALF);
+        double[] before = FloatTensor.of(graph.constant("fc2.weight").orElseThrow().tensor()).values();
+        double[] after = FloatTensor.of(ModelGraph.of(result.model()).constant("fc2.weight").orElseThrow()
+                .tensor()).values();
+        double largestZeroed = 0;
+        double smallestKept = Double.MAX_VALUE;
+        for (int i = 0; i < before.length; i++) {
+            if (after[i] == 0) {
+                largestZeroed = Math.max(largestZeroed, Math.abs(before[i]));
+            } else {
+                assertEquals(Double.doubleToRawLongBits(before[i]), Double.doubleToRawLongBits(after[i]));
+                smallestKept = Math.min(smallestKept, Math.abs(before[i]));
+            }
+        }
+        assertTrue(largestZeroed <= smallestKept);
+    }
+
+    @Test
+    void globalScopeZeroesExactlyFloorOverThePoolWithOneThreshold() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        var result = MagnitudePruner.prune(graph, tensors, new WeightPruningSettings(0.6, Scope.GLOBAL, List.of()));
+        long zeroed = result.tensors().stream().mapToLong(TensorChange::zeroed).sum();
+        assertEquals((long) Math.floor(0.6 * (4096 + 2048 + 320)), zeroed);
+        double threshold = 0;
+        double smallestKept = Double.MAX_VALUE;
+        ModelGraph pruned = ModelGraph.of(result.model());
+        for (PrunableTensor tensor : tensors) {
+            double[] before = FloatTensor.of(tensor.constant().tensor()).values();
+            double[] after = FloatTensor.of(pruned.constant(tensor.name()).orElseThrow().tensor()).values();
+            for (int i = 0; i < before.length; i++) {
+                if (after[i] == 0) {
+                    threshold = Math.max(threshold, Math.abs(before[i]));
+                } else {
+                    smallestKept = Math.min(smallestKept, Math.abs(before[i]));
+                }
+            }
+        }
+        assertTrue(threshold <= smallestKept);
+        // A global threshold prunes the layers unevenly.
+        assertTrue(byName(result.tensors()).get("fc1.weight").zeroed() != (long) Math.floor(0.6 * 4096));
+    }
+
+    @Test
+    void overridesApplyPerTensorAndLeaveTheRestToTheGlobalPool() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        var result = MagnitudePruner.prune(graph, tensors, new WeightPruningSettings(0.5, Scope.GLOBAL,
+                List.of(SparsityOverride.parse("fc3.*=0.1"))));
+        Map<String, TensorChange> changes = byName(result.tensors());
+        assertEquals(32, changes.get("fc3.weight").zeroed());
+        assertEquals((4096 + 2048) / 2, changes.get("fc1.weight").zeroed() + changes.get("fc2.weight").zeroed());
+    }
+
+    @Test
+    void sparsityZeroReturnsTheSameModelByteForByte() throws Exception {
+        byte[] bytes = Files.readAllBytes(fixture("digits-mlp/model.onnx"));
+        ModelProto model = OnnxModelReader.parse(fixture("digits-mlp/model.onnx"), bytes);
+        ModelGraph graph = ModelGraph.of(model);
+        var result = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.0, Scope.GLOBAL, List.of()));
+        assertSame(model, result.model());
+        assertArrayEquals(bytes, result.model().toByteArray());
+    }
+
+    @Test
+    void theSameInputAlwaysGivesTheSameBytes() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-cnn/model-bn.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        byte[] first = MagnitudePruner.prune(graph, tensors, HALF).model().toByteArray();
+        byte[] second = MagnitudePruner.prune(ModelGraph.of(OnnxModelReader.read(fixture("digits-cnn/model-bn.onnx"))),
+                tensors, HALF).model().toByteArray();
+        assertArrayEquals(first, second);
+    }
+
+    @Test
+    void standardisationVectorsAndBatchNormStayExactlyAsTheyWere() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("wine-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        assertEquals(List.of("W1", "W2"), tensors.stream().map(PrunableTensor::name).toList());
+        ModelProto pruned = MagnitudePruner.prune(graph, tensors, HALF).model();
+        for (int i = 0; i < model.getGraph().getInitializerCount(); i++) {
+            TensorProto before = model.getGraph().getInitializer(i);
+            if (!before.getName().startsWith("W")) {
+                assertEquals(before, pruned.getGraph().getInitializer(i), before.getName());
+            }
+        }
+        ModelProto cnn = OnnxModelReader.read(fixture("digits-cnn/model-bn.onnx"));
+        assertEquals(List.of("conv1.weight", "block.conv1.weight", "block.conv2.weight", "conv2.weight", "fc.weight"),
+                WeightSelector.select(ModelGraph.of(cnn), TensorFilter.all()).tensors().stream()
+                        .map(PrunableTensor::name).toList());
+    }
+
+    @Test
+    void everyFloatTypeAndStorageRoundTripsAndPrunesExactly() {
+        float[] values = {0.5f, -0.25f, 2f, -0.125f, 1f, 0.75f, -3f, 0.0625f};
+        for (DataType type : List.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE)) {
+            for (boolean raw : List.of(true, false)) {
+                TensorProto weight = tensor("w", type, raw, values, 2, 4);
+                ModelProto model = gemmModel(weight, constantNode(false));
+                ModelGraph graph = ModelGraph.of(model);
+                var result = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                        HALF);
+                TensorProto pruned = ModelGraph.of(result.model()).constant("w").orElseThrow().tensor();
+                assertEquals(raw, pruned.hasRawData(), type + " storage");
+                assertEquals(type.getNumber(), pruned.getDataType());
+                // The 4 smallest magnitudes are 0.0625, 0.125, 0.25, 0.5 at indices 7, 3, 1, 0.
+                assertArrayEquals(new double[] {0, 0, 2, 0, 1, 0.75, -3, 0}, FloatTensor.of(pruned).values(),
+                        type + " raw=" + raw);
+            }
+        }
+    }
+
+    @Test
+    void weightsInConstantNodesArePrunedAndGatherTablesAreNot() {
+        float[] values = {0.1f, -0.2f, 0.3f, -0.4f, 0.5f, -0.6f, 0.7f, -0.8f};
+        ModelProto model = gemmModel(tensor("w", DataType.FLOAT, true, values, 2, 4), constantNode(true));
+        ModelGraph graph = ModelGraph.of(model);
+        var selection = WeightSelector.select(graph, TensorFilter.all());
+        assertEquals(List.of("w", "cw"), selection.tensors().stream().map(PrunableTensor::name).toList());
+        var result = MagnitudePruner.prune(graph, selection.tensors(), HALF);
+        assertEquals(2, byName(result.tensors()).get("cw").zeroed());
+        TensorProto constant = ModelGraph.of(result.model()).constant("cw").orElseThrow().tensor();
+        assertArrayEquals(new double[] {0, 0, 3, 4}, FloatTensor.of(constant).values());
+
+        ModelProto withGather = model.toBuilder().setGraph(model.getGraph().toBuilder().addNode(NodeProto
+                .newBuilder().setOpType("Gather").setName("lookup").addInput("w").addInput("ids").addOutput("e")))
+                .build();
+        var shared = WeightSelector.select(ModelGraph.of(withGather), TensorFilter.all());
+        assertEquals(List.of("cw"), shared.tensors().stream().map(PrunableTensor::name).toList());
+        assertEquals("also read by Gather node 'lookup', which needs it unchanged", shared.skipped().get(0).reason());
+    }
+
+    @Test
+    void filtersByNamePatternOpTypeAndSize() throws Exception {
+        ModelGraph graph = ModelGraph.of(OnnxModelReader.read(fixture("digits-mlp/model.onnx")));
+        var selection = WeightSelector.select(graph, new TensorFilter(TensorFilter.DEFAULT_OP_TYPES,
+                List.of(new NamePattern("fc?.weight")), List.of(new NamePattern("fc1*")), 1000));
+        assertEquals(List.of("fc2.weight"), selection.tensors().stream().map(PrunableTensor::name).toList());
+        assertEquals(List.of("fc1.weight: matched by tensorExcludes",
+                "fc3.weight: 320 elements, fewer than minTensorSize 1000"),
+                selection.skipped().stream().map(s -> s.name() + ": " + s.reason()).toList());
+        var convOnly = WeightSelector.select(graph, new TensorFilter(java.util.Set.of("Conv"), List.of(), List.of(), 0));
+        assertTrue(convOnly.tensors().isEmpty());
+    }
+
+    @Test
+    void unknownFieldsAndMetadataSurvivePruning() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        UnknownFieldSet unknown = UnknownFieldSet.newBuilder().addField(999, UnknownFieldSet.Field.newBuilder()
+                .addLengthDelimited(ByteString.copyFromUtf8("future field")).build()).build();
+        ModelProto withUnknown = model.toBuilder().setUnknownFields(unknown)
+                .setGraph(model.getGraph().toBuilder().setUnknownFields(unknown)).build();
+        ModelProto reparsed = ModelProto.parseFrom(withUnknown.toByteArray());
+        ModelGraph graph = ModelGraph.of(reparsed);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                HALF).model();
+        ModelProto again = ModelProto.parseFrom(pruned.toByteArray());
+        assertEquals(unknown, again.getUnknownFields());
+        assertEquals(unknown, again.getGraph().getUnknownFields());
+        assertEquals(model.getOpsetImportList(), again.getOpsetImportList());
+        assertEquals(model.getProducerName(), again.getProducerName());
+    }
+
+    private static Map<String, TensorChange> byName(List<TensorChange> changes) {
+        return changes.stream().collect(Collectors.toMap(TensorChange::name, Function.identity()));
+    }
+
+    static TensorProto tensor(String name, DataType type, boolean raw, float[] values, long... dims) {
+        TensorProto.Builder builder = TensorProto.newBuilder().setName(name).setDataType(type.getNumber());
+        for (long dim : dims) {
+            builder.addDims(dim);
+        }
+        int width = type == DataType.DOUBLE ? 8 : type == DataType.FLOAT ? 4 : 2;
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * width).order(ByteOrder.LITTLE_ENDIAN);
+        for (float value : values) {
+            switch (type) {
+                case FLOAT -> {
+                    if (raw) {
+                        buffer.putFloat(value);
+                    } else {
+                        builder.addFloatData(value);
+                    }
+                }
+                case DOUBLE -> {
+                    if (raw) {
+                        buffer.putDouble(value);
+                    } else {
+                        builder.addDoubleData(value);
+                    }
+                }
+                default -> {
+                    // Test values are exact in both half formats: bfloat16 is the top half of a float32, and
+                    // float16 bits are built from the same sign, exponent and top mantissa bits.
+                    int bits = Float.floatToIntBits(value);
+                    short half = type == DataType.BFLOAT16 ? (short) (bits >>> 16) : toHalf(value);
+                    if (raw) {
+                        buffer.putShort(half);
+                    } else {
+                        builder.addInt32Data(half & 0xffff);
+                    }
+                }
+            }
+        }
+        if (raw) {
+            builder.setRawData(ByteString.copyFrom(buffer.array()));
+        }
+        return builder.build();
+    }
+
+    private static short toHalf(float value) {
+        int bits = Float.floatToIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        int exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+        int mantissa = (bits >>> 13) & 0x3ff;
+        return (short) (sign | (exponent << 10) | mantissa);
+    }
+
+    private static NodeProto constantNode(boolean matMulReadsIt) {
+        TensorProto value = TensorProto.newBuilder().setDataType(DataType.FLOAT.getNumber()).addDims(2).addDims(2)
+                .addFloatData(1).addFloatData(-2).addFloatData(3).addFloatData(4).build();
+        return NodeProto.newBuilder().setOpType("Constant").setName("const").addOutput(matMulReadsIt ? "cw" : "unused")
+                .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
+                        .setT(value)).build();
+    }
+
+    /** x[N,4] -Gemm(w[2,4], transB)-> y[N,2] -MatMul(cw[2,2])-> z, plus a bias Add. */
+    private static ModelProto gemmModel(TensorProto weight, NodeProto constant) {
+        GraphProto graph = GraphProto.newBuilder().setName("g")
+                .addInitializer(weight)
+                .addInitializer(TensorProto.newBuilder().setName("bias").setDataType(weight.getDataType()).addDims(2)
+                        .setRawData(ByteString.copyFrom(new byte[2 * (weight.getDataType() == 11 ? 8
+                                : weight.getDataType() == 1 ? 4 : 2)])))
+                .addNode(constant)
+                .addNode(NodeProto.newBuilder().setOpType("Gemm").setName("gemm").addInput("x").addInput("w")
+                        .addInput("bias").addOutput("y").addAttribute(AttributeProto.newBuilder().setName("transB")
+                                .setType(AttributeProto.AttributeType.INT).setI(1)))
+                .addNode(NodeProto.newBuilder().setOpType("MatMul").setName("mm").addInput("y").addInput("cw")
+                        .addOutput("z"))
+                .build();
+        return ModelProto.newBuilder().setIrVersion(8).setGraph(graph)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).build();
+    }
+}
