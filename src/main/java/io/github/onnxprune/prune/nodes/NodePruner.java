@@ -1,0 +1,334 @@
+package io.github.onnxprune.prune.nodes;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.Sparsity;
+import io.github.onnxprune.prune.SparsityOverride;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Structured pruning: removes whole output units (neurons of Gemm and MatMul layers, output channels of Conv)
+ * and every tensor slice coupled to them, so the result is a smaller dense model.
+ *
+ * <p><b>Groups.</b> {@link CouplingAnalysis} joins the layers whose units must be removed together (a residual
+ * Add joins both producers) into groups. A group is pruned as one: the same units go from every member.
+ *
+ * <p><b>Importance</b> of unit u of a group: {@code in(u) * out(u)}, where {@code in(u)} is the norm (L1 or
+ * L2) of all weights that compute u in the group's producing layers, each producer's part multiplied by the
+ * effective BatchNormalization scale {@code |gamma| / sqrt(var + eps)} of the BatchNormalization nodes the unit
+ * passes through (so a model with BatchNormalization and the same model with it folded into Conv rank units
+ * alike), and {@code out(u)} is the norm of all weights that read u in the following layers. The product is
+ * zero when either side is, so a unit nothing reads, or that computes nothing from its inputs, goes first. A
+ * group whose units no weight reads uses {@code in(u)} alone. Biases are not part of the importance.
+ *
+ * <p><b>How many.</b> {@link Scope#LAYERWISE}: floor(s * n) units of each group of n. {@link Scope#GLOBAL}:
+ * floor(s * N) units over all N units of the groups without an override, ranked by importance divided by the
+ * mean importance of the unit's group, so that groups whose weights have different scales compete fairly.
+ * A group matched by an override loses floor(override * n) on its own. Every group keeps at least one unit.
+ * Ties are broken by group order, then unit index, so the result is deterministic.
+ */
+public final class NodePruner {
+
+    private NodePruner() {
+    }
+
+    /** Prunes {@code model}; when no unit is removed the very same model instance is returned. */
+    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings) {
+        ModelGraph graph = ModelGraph.of(model);
+        CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
+        List<Group> groups = groups(analysis, settings);
+        choose(groups, settings);
+        Map<Space, int[]> kept = new HashMap<>();
+        for (Group group : groups) {
+            if (group.removed.length > 0) {
+                kept.put(group.root, complement(group.size, group.removed));
+            }
+        }
+        ModelProto pruned = kept.isEmpty() ? model : rewrite(analysis, kept);
+        return result(analysis, pruned, groups);
+    }
+
+    /** The units of one group, with their importance and the fraction that applies to them. */
+    private static final class Group {
+        final Space root;
+        final int size;
+        final List<Space> members = new ArrayList<>();
+        double[] importance;
+        Double override;
+        int[] removed = new int[0];
+
+        Group(Space root) {
+            this.root = root;
+            this.size = root.size;
+        }
+    }
+
+    private static List<Group> groups(CouplingAnalysis analysis, NodePruningSettings settings) {
+        Map<Space, Group> byRoot = new LinkedHashMap<>();
+        for (Space space : analysis.spaces) {
+            byRoot.computeIfAbsent(space.root(), Group::new).members.add(space);
+        }
+        boolean l2 = settings.importance() == UnitImportance.L2;
+        for (Group group : byRoot.values()) {
+            double[] in = new double[group.size];
+            double[] out = new double[group.size];
+            int readers = 0;
+            for (Space space : group.members) {
+                for (int u = 0; u < group.size; u++) {
+                    double scale = l2 ? space.scale[u] * space.scale[u] : space.scale[u];
+                    in[u] += space.in[u] * scale;
+                    out[u] += space.out[u];
+                }
+                readers += space.readers;
+                if (group.override == null) {
+                    SparsityOverride override = SparsityOverride.firstMatching(settings.overrides(), space.layer.name);
+                    if (override == null) {
+                        override = SparsityOverride.firstMatching(settings.overrides(), space.layer.weight);
+                    }
+                    group.override = override == null ? null : override.sparsity();
+                }
+            }
+            group.importance = new double[group.size];
+            for (int u = 0; u < group.size; u++) {
+                double a = l2 ? Math.sqrt(in[u]) : in[u];
+                double b = l2 ? Math.sqrt(out[u]) : out[u];
+                group.importance[u] = readers > 0 ? a * b : a;
+            }
+        }
+        return new ArrayList<>(byRoot.values());
+    }
+
+    private static void choose(List<Group> groups, NodePruningSettings settings) {
+        List<Group> global = new ArrayList<>();
+        for (Group group : groups) {
+            if (group.root.blockReason() != null || group.size < 2) {
+                continue;
+            }
+            if (settings.scope() == Scope.LAYERWISE || group.override != null) {
+                double fraction = group.override != null ? group.override : settings.sparsity();
+                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.size), group.size - 1);
+                group.removed = lowest(group.importance, count);
+            } else {
+                global.add(group);
+            }
+        }
+        if (global.isEmpty()) {
+            return;
+        }
+        long total = 0;
+        List<long[]> candidates = new ArrayList<>();
+        List<double[]> scores = new ArrayList<>();
+        for (int g = 0; g < global.size(); g++) {
+            Group group = global.get(g);
+            total += group.size;
+            double mean = Arrays.stream(group.importance).sum() / group.size;
+            double[] normalised = new double[group.size];
+            for (int u = 0; u < group.size; u++) {
+                normalised[u] = mean > 0 ? group.importance[u] / mean : 0.0;
+                candidates.add(new long[] {g, u});
+            }
+            scores.add(normalised);
+        }
+        candidates.sort((x, y) -> {
+            int byScore = Double.compare(scores.get((int) x[0])[(int) x[1]], scores.get((int) y[0])[(int) y[1]]);
+            return byScore != 0 ? byScore : x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]);
+        });
+        long target = Sparsity.countToRemove(settings.sparsity(), total);
+        int[] counts = new int[global.size()];
+        List<List<Integer>> removed = new ArrayList<>();
+        global.forEach(g -> removed.add(new ArrayList<>()));
+        long taken = 0;
+        for (long[] candidate : candidates) {
+            if (taken == target) {
+                break;
+            }
+            int g = (int) candidate[0];
+            if (counts[g] < global.get(g).size - 1) {
+                counts[g]++;
+                removed.get(g).add((int) candidate[1]);
+                taken++;
+            }
+        }
+        for (int g = 0; g < global.size(); g++) {
+            global.get(g).removed = removed.get(g).stream().mapToInt(Integer::intValue).sorted().toArray();
+        }
+    }
+
+    /** The {@code count} indices of smallest importance, ties to the lower index, in ascending index order. */
+    private static int[] lowest(double[] importance, int count) {
+        Integer[] order = new Integer[importance.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int byValue = Double.compare(importance[a], importance[b]);
+            return byValue != 0 ? byValue : Integer.compare(a, b);
+        });
+        int[] chosen = new int[count];
+        for (int i = 0; i < count; i++) {
+            chosen[i] = order[i];
+        }
+        Arrays.sort(chosen);
+        return chosen;
+    }
+
+    private static int[] complement(int size, int[] removed) {
+        Set<Integer> gone = new HashSet<>();
+        for (int r : removed) {
+            gone.add(r);
+        }
+        int[] kept = new int[size - gone.size()];
+        int k = 0;
+        for (int u = 0; u < size; u++) {
+            if (!gone.contains(u)) {
+                kept[k++] = u;
+            }
+        }
+        return kept;
+    }
+
+    /** The features a layout keeps, in order; null when all stay. */
+    private static int[] keptFeatures(Layout layout, Map<Space, int[]> kept) {
+        boolean changed = false;
+        for (Layout.Segment segment : layout.segments) {
+            changed |= kept.containsKey(segment.space().root());
+        }
+        if (!changed) {
+            return null;
+        }
+        int repeat = layout.repeat;
+        if (repeat <= 0) {
+            throw new IllegalStateException("feature count of a flattened value was never settled");
+        }
+        List<Integer> features = new ArrayList<>();
+        for (Layout.Segment segment : layout.segments) {
+            int[] units = kept.get(segment.space().root());
+            int count = units != null ? units.length : segment.space().size;
+            for (int i = 0; i < count; i++) {
+                int unit = units != null ? units[i] : i;
+                for (int j = 0; j < repeat; j++) {
+                    features.add((segment.offset() + unit) * repeat + j);
+                }
+            }
+        }
+        return features.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static ModelProto rewrite(CouplingAnalysis analysis, Map<Space, int[]> kept) {
+        ModelGraph graph = analysis.graph;
+        Map<String, TensorProto> replacements = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<Integer, Layout>> entry : analysis.constantEdits.entrySet()) {
+            TensorProto tensor = graph.constant(entry.getKey()).orElseThrow().tensor();
+            int[][] keep = new int[tensor.getDimsCount()][];
+            boolean changed = false;
+            for (Map.Entry<Integer, Layout> axis : entry.getValue().entrySet()) {
+                keep[axis.getKey()] = keptFeatures(axis.getValue(), kept);
+                changed |= keep[axis.getKey()] != null;
+            }
+            if (changed) {
+                replacements.put(entry.getKey(), TensorOps.select(FloatTensor.of(tensor), keep));
+            }
+        }
+        for (Map.Entry<String, Layout> entry : analysis.shapeEdits.entrySet()) {
+            int[] features = keptFeatures(entry.getValue(), kept);
+            if (features != null) {
+                TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
+                replacements.put(entry.getKey(), TensorOps.withInt64(shape, 1, features.length));
+            }
+        }
+        ModelProto.Builder builder = graph.withConstants(replacements).toBuilder();
+        GraphProto.Builder graphBuilder = builder.getGraphBuilder();
+        for (Map.Entry<Integer, Layout> entry : analysis.groupEdits.entrySet()) {
+            int[] channels = keptFeatures(entry.getValue(), kept);
+            if (channels == null) {
+                continue;
+            }
+            NodeProto.Builder node = graphBuilder.getNodeBuilder(entry.getKey());
+            for (AttributeProto.Builder attribute : node.getAttributeBuilderList()) {
+                if (attribute.getName().equals("group")) {
+                    attribute.setI(channels.length);
+                }
+            }
+        }
+        // Shape annotations of values that lost units are dropped rather than rewritten: runtimes infer them.
+        Set<String> changedValues = new HashSet<>();
+        for (Map.Entry<String, Layout> entry : analysis.layouts.entrySet()) {
+            if (keptFeatures(entry.getValue(), kept) != null) {
+                changedValues.add(entry.getKey());
+            }
+        }
+        for (int i = graphBuilder.getValueInfoCount() - 1; i >= 0; i--) {
+            if (changedValues.contains(graphBuilder.getValueInfo(i).getName())) {
+                graphBuilder.removeValueInfo(i);
+            }
+        }
+        return builder.build();
+    }
+
+    private static NodePruningResult result(CouplingAnalysis analysis, ModelProto pruned, List<Group> groups) {
+        ModelGraph after = pruned == analysis.graph.model() ? analysis.graph : ModelGraph.of(pruned);
+        List<LayerChange> changes = new ArrayList<>();
+        List<SkippedLayer> skipped = new ArrayList<>();
+        long macsBefore = 0;
+        long macsAfter = 0;
+        for (LayerInfo layer : analysis.layers) {
+            if (layer.skipReason != null) {
+                skipped.add(new SkippedLayer(layer.name, layer.skipReason));
+            } else if (layer.space != null && layer.space.blockReason() != null && layer.space.size > 1) {
+                skipped.add(new SkippedLayer(layer.name, layer.space.blockReason()));
+            }
+            if (layer.unitAxis < 0) {
+                continue;
+            }
+            TensorProto weightBefore = analysis.graph.constant(layer.weight).orElseThrow().tensor();
+            TensorProto weightAfter = after.constant(layer.weight).orElseThrow().tensor();
+            long paramsBefore = TensorOps.elements(weightBefore) + elements(analysis.graph, layer.bias);
+            long paramsAfter = TensorOps.elements(weightAfter) + elements(after, layer.bias);
+            long before = layer.positions < 0 ? -1 : TensorOps.elements(weightBefore) * layer.positions;
+            long afterMacs = layer.positions < 0 ? -1 : TensorOps.elements(weightAfter) * layer.positions;
+            macsBefore = before < 0 || macsBefore < 0 ? -1 : macsBefore + before;
+            macsAfter = afterMacs < 0 || macsAfter < 0 ? -1 : macsAfter + afterMacs;
+            changes.add(new LayerChange(layer.name, layer.opType, layer.weight,
+                    (int) weightBefore.getDims(layer.unitAxis), (int) weightAfter.getDims(layer.unitAxis),
+                    paramsBefore, paramsAfter, before, afterMacs));
+        }
+        return new NodePruningResult(pruned, changes, skipped, parameters(analysis.graph.model()),
+                parameters(pruned), macsBefore, macsAfter);
+    }
+
+    private static long elements(ModelGraph graph, String name) {
+        return name == null ? 0 : graph.constant(name).map(c -> TensorOps.elements(c.tensor())).orElse(0L);
+    }
+
+    /** Elements of every floating-point initializer and Constant node of the main graph. */
+    static long parameters(ModelProto model) {
+        long count = 0;
+        for (TensorProto tensor : model.getGraph().getInitializerList()) {
+            count += CouplingAnalysis.isFloat(tensor) ? TensorOps.elements(tensor) : 0;
+        }
+        for (NodeProto node : model.getGraph().getNodeList()) {
+            if (node.getOpType().equals("Constant") && ModelGraph.isDefaultDomain(node.getDomain())) {
+                for (AttributeProto attribute : node.getAttributeList()) {
+                    if (attribute.getName().equals("value") && attribute.hasT()
+                            && CouplingAnalysis.isFloat(attribute.getT())) {
+                        count += TensorOps.elements(attribute.getT());
+                    }
+                }
+            }
+        }
+        return count;
+    }
+}
