@@ -1,0 +1,370 @@
+package io.github.onnxprune.eval;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+/**
+ * Runs ONNX models on validation data with ONNX Runtime and measures their latency.
+ *
+ * <p>ONNX Runtime's native library is loaded when the first evaluator is constructed, not when this class
+ * is loaded, so builds that never evaluate never extract it. Each call creates its own session from the
+ * model bytes and closes it before returning; the evaluator keeps no native state between calls and is safe
+ * to share between threads. {@link #close()} only marks it unusable: the process-wide environment belongs to
+ * ONNX Runtime and stays open.
+ */
+public final class OnnxRuntimeEvaluator implements AutoCloseable {
+
+    /** Upper bound on distinct samples prepared for latency runs; keeps memory flat for big validation sets. */
+    private static final int LATENCY_SAMPLE_POOL = 32;
+
+    private final OrtEnvironment env;
+    private final int intraOpThreads;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Creates an evaluator that lets ONNX Runtime choose its number of intra-op threads. */
+    public OnnxRuntimeEvaluator() {
+        this(0);
+    }
+
+    /**
+     * Creates an evaluator, loading ONNX Runtime's native library if this is the first use in the process.
+     *
+     * @param intraOpThreads threads per session for parallel operators; 0 lets ONNX Runtime decide (one per
+     *     physical core), 1 gives the steadiest latency numbers
+     * @throws RuntimeUnavailableException when the native library cannot be loaded on this platform
+     */
+    public OnnxRuntimeEvaluator(int intraOpThreads) {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intraOpThreads must be 0 (automatic) or positive, got "
+                    + intraOpThreads);
+        }
+        this.intraOpThreads = intraOpThreads;
+        this.env = loadEnvironment();
+    }
+
+    private static OrtEnvironment loadEnvironment() {
+        try {
+            return OrtEnvironment.getEnvironment();
+        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError | RuntimeException e) {
+            // A missing or incompatible library surfaces as UnsatisfiedLinkError the first time and as
+            // NoClassDefFoundError on every later attempt; an OrtException from creating the environment arrives
+            // wrapped in an IllegalStateException, because getEnvironment() declares no checked exception.
+            throw new RuntimeUnavailableException(unavailableMessage(e), e);
+        }
+    }
+
+    static String unavailableMessage(Throwable failure) {
+        String platform = System.getProperty("os.name") + " " + System.getProperty("os.arch");
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String reason = root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage());
+        return "ONNX Runtime could not load its native library on " + platform + " (" + reason + "). "
+                + "The com.microsoft.onnxruntime:onnxruntime jar ships native libraries for Linux x64 and aarch64 "
+                + "(glibc; Alpine's musl is not supported), macOS x64 and arm64, and Windows x64. On a supported "
+                + "platform, check that java.io.tmpdir points to a writable directory that allows executing "
+                + "files (not mounted noexec), that the Microsoft Visual C++ runtime is installed on Windows, and "
+                + "that onnxruntime.native.path is not set to a stale folder. On another platform, skip the "
+                + "accuracy check for this build.";
+    }
+
+    /**
+     * Runs a model on every validation sample and collects one output.
+     *
+     * <p>Samples go in batches of {@code batchSize} when every input's first dimension is dynamic. A model
+     * with a fixed first dimension {@code k} runs {@code k} samples per call (one at a time for the common
+     * {@code k = 1}); the number of samples must then be a multiple of {@code k}.
+     *
+     * @param modelBytes the serialized model
+     * @param data validation data read for this model's signature
+     * @param outputName the output to collect, or {@code null} for the model's first output
+     * @param batchSize samples per call when the batch dimension is dynamic, at least 1
+     * @return one flattened row per sample (float64, integer and float16 outputs converted to float)
+     * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it, or the
+     *     output does not exist
+     */
+    public ModelOutputs run(byte[] modelBytes, ValidationData data, String outputName, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+        }
+        requireOpen();
+        try (OrtSession.SessionOptions options = sessionOptions();
+                OrtSession session = createSession(modelBytes, options)) {
+            String output = resolveOutput(session, outputName);
+            int step = samplesPerCall(session, data, batchSize);
+            int samples = data.sampleCount();
+            float[][] rows = new float[samples][];
+            for (int from = 0; from < samples; from += step) {
+                int to = Math.min(samples, from + step);
+                try (Batch batch = Batch.of(env, data, from, to);
+                        OrtSession.Result result = session.run(batch.tensors(), Set.of(output))) {
+                    OnnxValue value = result.get(output).orElseThrow();
+                    copyRows(value, output, to - from, rows, from);
+                } catch (OrtException e) {
+                    throw new EvaluationException("ONNX Runtime failed while running the model on validation "
+                            + "samples " + from + " to " + (to - 1) + " of " + data.source() + ": " + e.getMessage()
+                            + ". If this is a pruned model, the pruning left the graph inconsistent (for example "
+                            + "mismatched shapes); check the model with onnx.checker or prune less.", e);
+                }
+            }
+            return new ModelOutputs(output, rows);
+        } catch (OrtException e) {
+            // Setting up the session options, reading input metadata or closing the session lands here.
+            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
+                    + data.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Measures single-sample latency: warm-up runs first (not measured), then {@code measuredRuns} timed
+     * runs on one session, cycling through the validation samples.
+     *
+     * <p>Input tensors are prepared before timing, so the numbers cover inference only. A model with a fixed
+     * first dimension {@code k > 1} runs {@code k} samples per timed call.
+     *
+     * @param modelBytes the serialized model
+     * @param data validation data read for this model's signature
+     * @param warmupRuns untimed runs first, at least 0
+     * @param measuredRuns timed runs, at least 1
+     * @return median and 95th percentile of the timed runs
+     * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
+     */
+    public LatencyStats measureLatency(byte[] modelBytes, ValidationData data, int warmupRuns, int measuredRuns) {
+        if (warmupRuns < 0 || measuredRuns < 1) {
+            throw new IllegalArgumentException("need warmupRuns >= 0 and measuredRuns >= 1, got " + warmupRuns
+                    + " and " + measuredRuns);
+        }
+        requireOpen();
+        try (OrtSession.SessionOptions options = sessionOptions();
+                OrtSession session = createSession(modelBytes, options)) {
+            int step = samplesPerCall(session, data, 1);
+            int poolSize = Math.max(1, Math.min(LATENCY_SAMPLE_POOL, data.sampleCount() / step));
+            List<Batch> pool = new ArrayList<>();
+            try {
+                for (int i = 0; i < poolSize; i++) {
+                    pool.add(Batch.of(env, data, i * step, (i + 1) * step));
+                }
+                for (int run = 0; run < warmupRuns; run++) {
+                    session.run(pool.get(run % poolSize).tensors()).close();
+                }
+                long[] nanos = new long[measuredRuns];
+                for (int run = 0; run < measuredRuns; run++) {
+                    Map<String, OnnxTensor> inputs = pool.get(run % poolSize).tensors();
+                    long start = System.nanoTime();
+                    OrtSession.Result result = session.run(inputs);
+                    nanos[run] = System.nanoTime() - start;
+                    // Freeing the outputs is bookkeeping, not inference: it stays out of the timing.
+                    result.close();
+                }
+                return LatencyStats.fromNanos(nanos);
+            } catch (OrtException e) {
+                throw new EvaluationException("ONNX Runtime failed while measuring the model's latency on "
+                        + data.source() + ": " + e.getMessage() + ". If this is a pruned model, the pruning left the "
+                        + "graph inconsistent; check the model with onnx.checker or prune less.", e);
+            } finally {
+                pool.forEach(Batch::close);
+            }
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
+                    + data.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Marks the evaluator closed; later calls fail. The shared ONNX Runtime environment stays open. */
+    @Override
+    public void close() {
+        closed.set(true);
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("this OnnxRuntimeEvaluator is closed");
+        }
+    }
+
+    private OrtSession.SessionOptions sessionOptions() throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            // ONNX Runtime logs straight to stderr, past Maven's logger: warnings about harmless things pruned
+            // graphs contain (unused initializers) and errors that the OrtException we rethrow repeats anyway.
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    private OrtSession createSession(byte[] modelBytes, OrtSession.SessionOptions options) {
+        try {
+            return env.createSession(modelBytes, options);
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime could not load the model (" + modelBytes.length + " bytes): "
+                    + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
+                    + "rejects; check it with onnx.checker or prune less.", e);
+        }
+    }
+
+    private static String resolveOutput(OrtSession session, String outputName) {
+        Set<String> outputs = session.getOutputNames();
+        if (outputName == null) {
+            return outputs.iterator().next();
+        }
+        if (!outputs.contains(outputName)) {
+            throw new EvaluationException("The model has no output named '" + outputName + "'. Its outputs are: "
+                    + outputs.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "))
+                    + ". Configure one of them as the evaluated output.");
+        }
+        return outputName;
+    }
+
+    /** How many samples each {@code run} call takes, from the session's declared input shapes. */
+    private static int samplesPerCall(OrtSession session, ValidationData data, int batchSize) throws OrtException {
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        long fixed = -1;
+        for (Map.Entry<String, NodeInfo> entry : inputs.entrySet()) {
+            if (!data.inputs().containsKey(entry.getKey())) {
+                throw new EvaluationException("The model's input '" + entry.getKey() + "' has no validation data in "
+                        + data.source() + " (it holds " + String.join(", ", data.inputs().keySet()) + "). Read the "
+                        + "validation data with this model's signature.");
+            }
+            if (entry.getValue().getInfo() instanceof TensorInfo tensor) {
+                long[] shape = tensor.getShape();
+                if (shape.length > 0 && shape[0] > 0) {
+                    if (fixed > 0 && fixed != shape[0]) {
+                        throw new EvaluationException("The model's inputs declare different fixed batch sizes ("
+                                + fixed + " and " + shape[0] + "), so no number of samples fits all of them.");
+                    }
+                    fixed = shape[0];
+                }
+            }
+        }
+        if (fixed < 0) {
+            return batchSize;
+        }
+        if (data.sampleCount() % fixed != 0) {
+            throw new EvaluationException("The model has a fixed batch size of " + fixed + " but " + data.source()
+                    + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the extra samples or "
+                    + "export the model with a dynamic batch dimension.");
+        }
+        return (int) fixed;
+    }
+
+    /** Flattens a batch's output into one row per sample, starting at {@code rows[offset]}. */
+    private static void copyRows(OnnxValue value, String output, int samples, float[][] rows, int offset) {
+        if (!(value instanceof OnnxTensor tensor)) {
+            throw new EvaluationException("The model's output '" + output + "' is a " + value.getType()
+                    + ", not a tensor, so it cannot be scored. Configure a tensor output (for scikit-learn "
+                    + "classifiers converted with ZipMap, export with zipmap disabled).");
+        }
+        float[] flat = toFloats(tensor, output);
+        long[] shape = tensor.getInfo().getShape();
+        // With one sample the whole output is its row, whether or not the model keeps a batch dimension.
+        if (samples != 1 && (shape.length == 0 || shape[0] != samples)) {
+            throw new EvaluationException("The model's output '" + output + "' has shape " + Shapes.format(shape)
+                    + " for a batch of " + samples + " samples; its first dimension must be the batch. Configure an "
+                    + "output with one row per sample.");
+        }
+        int width = flat.length / samples;
+        for (int i = 0; i < samples; i++) {
+            float[] row = new float[width];
+            System.arraycopy(flat, i * width, row, 0, width);
+            if (offset > 0 && rows[0] != null && rows[0].length != width) {
+                throw new EvaluationException("The model's output '" + output + "' changed width between batches ("
+                        + rows[0].length + " then " + width + " values per sample). Configure an output with a "
+                        + "fixed number of values per sample.");
+            }
+            rows[offset + i] = row;
+        }
+    }
+
+    private static float[] toFloats(OnnxTensor tensor, String output) {
+        switch (tensor.getInfo().type) {
+            case FLOAT, FLOAT16, BFLOAT16 -> {
+                FloatBuffer buffer = tensor.getFloatBuffer();
+                float[] values = new float[buffer.remaining()];
+                buffer.get(values);
+                return values;
+            }
+            case DOUBLE -> {
+                DoubleBuffer buffer = tensor.getDoubleBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) buffer.get(i);
+                }
+                return values;
+            }
+            case INT64 -> {
+                LongBuffer buffer = tensor.getLongBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = buffer.get(i);
+                }
+                return values;
+            }
+            case INT32 -> {
+                IntBuffer buffer = tensor.getIntBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = buffer.get(i);
+                }
+                return values;
+            }
+            case INT8, UINT8, BOOL -> {
+                ByteBuffer buffer = tensor.getByteBuffer();
+                boolean unsigned = tensor.getInfo().type != ai.onnxruntime.OnnxJavaType.INT8;
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = unsigned ? Byte.toUnsignedInt(buffer.get(i)) : buffer.get(i);
+                }
+                return values;
+            }
+            default -> throw new EvaluationException("The model's output '" + output + "' holds "
+                    + tensor.getInfo().type + " values, which cannot be scored. Configure a numeric output.");
+        }
+    }
+
+    /** The input tensors of one call; closing it frees them all. */
+    private record Batch(Map<String, OnnxTensor> tensors) implements AutoCloseable {
+
+        static Batch of(OrtEnvironment env, ValidationData data, int from, int to) throws OrtException {
+            Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Tensor> entry : data.inputs().entrySet()) {
+                    tensors.put(entry.getKey(), entry.getValue().toOnnxTensor(env, from, to));
+                }
+                return new Batch(tensors);
+            } catch (OrtException | RuntimeException e) {
+                tensors.values().forEach(OnnxTensor::close);
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+}

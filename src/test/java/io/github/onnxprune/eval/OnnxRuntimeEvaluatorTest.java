@@ -1,0 +1,176 @@
+package io.github.onnxprune.eval;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class OnnxRuntimeEvaluatorTest {
+
+    private static final int SAMPLES = 10;
+
+    private static OnnxRuntimeEvaluator evaluator;
+
+    @BeforeAll
+    static void loadRuntime() {
+        evaluator = new OnnxRuntimeEvaluator(1);
+    }
+
+    @AfterAll
+    static void close() {
+        evaluator.close();
+    }
+
+    /** Ten samples {@code [i / 2, 1 - i]}: small dyadic numbers, so every product and sum is exact. */
+    private static ValidationData samples() {
+        float[] x = new float[SAMPLES * 2];
+        for (int i = 0; i < SAMPLES; i++) {
+            x[2 * i] = i * 0.5f;
+            x[2 * i + 1] = 1 - i;
+        }
+        return new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {SAMPLES, 2}, x)), null, null,
+                Path.of("in-memory"));
+    }
+
+    private static float[][] expectedY() {
+        float[][] rows = new float[SAMPLES][];
+        for (int i = 0; i < SAMPLES; i++) {
+            rows[i] = TestModels.expectedY(new float[] {i * 0.5f, 1 - i});
+        }
+        return rows;
+    }
+
+    @Test
+    void runsTheFirstOutputExactly() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        ModelOutputs outputs = evaluator.run(model, samples(), null, 4);
+
+        assertEquals("Y", outputs.outputName());
+        assertEquals(SAMPLES, outputs.sampleCount());
+        assertEquals(3, outputs.width());
+        // Sample 1 is [0.5, 0]: Y = [0.5 + 0.5, 0.25 - 0.5, 0 + 1].
+        assertArrayEquals(new float[] {1f, -0.25f, 1f}, outputs.rows()[1]);
+        assertArrayEquals(expectedY(), outputs.rows());
+    }
+
+    @Test
+    void batchSizeDoesNotChangeResults() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        ModelOutputs single = evaluator.run(model, samples(), "Y", 1);
+        ModelOutputs sevens = evaluator.run(model, samples(), "Y", 7);
+        ModelOutputs whole = evaluator.run(model, samples(), "Y", 64);
+
+        assertEquals(single, sevens);
+        assertEquals(single, whole);
+    }
+
+    @Test
+    void collectsANamedOutput() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        ModelOutputs relu = evaluator.run(model, samples(), "R", 3);
+
+        float[][] expected = expectedY();
+        for (float[] row : expected) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = Math.max(0f, row[j]);
+            }
+        }
+        assertEquals("R", relu.outputName());
+        assertArrayEquals(expected, relu.rows());
+    }
+
+    @Test
+    void runsAFixedBatchOfOneSampleBySample() {
+        byte[] fixed = TestModels.gemm(1).toByteArray();
+
+        ModelOutputs outputs = evaluator.run(fixed, samples(), null, 7);
+
+        assertArrayEquals(expectedY(), outputs.rows());
+    }
+
+    @Test
+    void unknownOutputNameListsTheOutputs() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        EvaluationException error = assertThrows(EvaluationException.class,
+                () -> evaluator.run(model, samples(), "logits", 8));
+
+        assertEquals("The model has no output named 'logits'. Its outputs are: 'Y', 'R'. Configure one of them as "
+                + "the evaluated output.", error.getMessage());
+    }
+
+    @Test
+    void invalidModelBecomesAnEvaluationException() {
+        OnnxMl.ModelProto valid = TestModels.gemm(-1);
+        // A weight matrix whose inner dimension no longer matches the input: what a broken pruning leaves.
+        OnnxMl.TensorProto narrowed = valid.getGraph().getInitializer(0).toBuilder()
+                .clearDims().addDims(3).addDims(1).clearFloatData().addFloatData(1).addFloatData(2).addFloatData(3)
+                .build();
+        byte[] broken = valid.toBuilder().setGraph(valid.getGraph().toBuilder().setInitializer(0, narrowed))
+                .build().toByteArray();
+
+        EvaluationException error = assertThrows(EvaluationException.class,
+                () -> evaluator.run(broken, samples(), null, 4));
+
+        assertTrue(error.getMessage().startsWith("ONNX Runtime "), error.getMessage());
+        assertTrue(error.getMessage().contains("If this is a pruned model"), error.getMessage());
+    }
+
+    @Test
+    void garbageBytesBecomeAnEvaluationException() {
+        EvaluationException error = assertThrows(EvaluationException.class,
+                () -> evaluator.run(new byte[] {1, 2, 3}, samples(), null, 4));
+
+        assertTrue(error.getMessage().startsWith("ONNX Runtime could not load the model (3 bytes): "),
+                error.getMessage());
+    }
+
+    @Test
+    void measuresLatency() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        LatencyStats stats = evaluator.measureLatency(model, samples(), 3, 25);
+
+        assertEquals(25, stats.runs());
+        assertTrue(stats.medianMicros() > 0, stats::toString);
+        assertTrue(stats.p95Micros() >= stats.medianMicros(), stats::toString);
+    }
+
+    @Test
+    void closedEvaluatorRefusesWork() {
+        OnnxRuntimeEvaluator closed = new OnnxRuntimeEvaluator();
+        closed.close();
+
+        assertThrows(IllegalStateException.class,
+                () -> closed.run(TestModels.gemm(-1).toByteArray(), samples(), null, 1));
+    }
+
+    @Test
+    void rejectsInvalidArguments() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+        assertThrows(IllegalArgumentException.class, () -> evaluator.run(model, samples(), null, 0));
+        assertThrows(IllegalArgumentException.class, () -> evaluator.measureLatency(model, samples(), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new OnnxRuntimeEvaluator(-1));
+    }
+
+    @Test
+    void unavailableMessageNamesThePlatformAndTheCause() {
+        String message = OnnxRuntimeEvaluator.unavailableMessage(
+                new ExceptionInInitializerError(new UnsatisfiedLinkError("no onnxruntime in java.library.path")));
+
+        assertTrue(message.startsWith("ONNX Runtime could not load its native library on "
+                + System.getProperty("os.name") + " " + System.getProperty("os.arch")
+                + " (UnsatisfiedLinkError: no onnxruntime in java.library.path)."), message);
+        assertTrue(message.contains("Linux x64 and aarch64"), message);
+    }
+}
