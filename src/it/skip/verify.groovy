@@ -1,0 +1,11 @@
+import java.util.zip.ZipFile
+
+def log = new File(basedir, 'build.log').text
+assert log.contains('Skipping ONNX model pruning (onnx-prune.skip).')
+assert !log.contains('onnxruntime')
+def source = new File(basedir, 'src/main/resources/models/digits.onnx').bytes
+def jar = new ZipFile(new File(basedir, 'target/skip-1.0.jar'))
+assert jar.getInputStream(jar.getEntry('models/digits.onnx')).bytes == source
+jar.close()
+assert !new File(basedir, 'target/onnx-prune').exists()
+true

@@ -1,0 +1,361 @@
+package io.github.onnxprune.maven;
+
+import io.github.onnxprune.eval.EvaluationException;
+import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.RuntimeUnavailableException;
+import io.github.onnxprune.eval.ValidationDataException;
+import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.pipeline.EvaluationSettings;
+import io.github.onnxprune.pipeline.ModelFinder;
+import io.github.onnxprune.pipeline.ModelResult;
+import io.github.onnxprune.pipeline.ModelTask;
+import io.github.onnxprune.pipeline.PruneMethod;
+import io.github.onnxprune.pipeline.PruneRun;
+import io.github.onnxprune.pipeline.PruningSettings;
+import io.github.onnxprune.pipeline.RunOutcome;
+import io.github.onnxprune.pipeline.RunSettings;
+import io.github.onnxprune.prune.NamePattern;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.SparsityOverride;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.nodes.UnitImportance;
+import io.github.onnxprune.report.ReportTable;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import org.apache.maven.artifact.Artifact;
+import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecutionException;
+import org.apache.maven.plugin.MojoFailureException;
+import org.apache.maven.plugins.annotations.Component;
+import org.apache.maven.plugins.annotations.LifecyclePhase;
+import org.apache.maven.plugins.annotations.Mojo;
+import org.apache.maven.plugins.annotations.Parameter;
+import org.apache.maven.project.MavenProject;
+import org.apache.maven.project.MavenProjectHelper;
+
+/**
+ * Prunes the ONNX models the project bundles, measures them with ONNX Runtime, fails the build when accuracy
+ * falls below the limits, and ships the pruned models in the project's jar.
+ */
+@Mojo(name = "prune", defaultPhase = LifecyclePhase.PACKAGE, threadSafe = true)
+public class PruneMojo extends AbstractMojo {
+
+    @Parameter(defaultValue = "${project}", readonly = true, required = true)
+    private MavenProject project;
+
+    @Component
+    private MavenProjectHelper projectHelper;
+
+    /** Skips the goal. */
+    @Parameter(property = "onnx-prune.skip", defaultValue = "false")
+    private boolean skip;
+
+    /** The folder the models are found in; the jar's content root. It is only read, never changed. */
+    @Parameter(property = "onnx-prune.modelDirectory", defaultValue = "${project.build.outputDirectory}")
+    private File modelDirectory;
+
+    /** Ant patterns of models to prune, relative to modelDirectory. */
+    @Parameter(property = "onnx-prune.includes")
+    private List<String> includes;
+
+    /** Ant patterns of models to leave alone. */
+    @Parameter(property = "onnx-prune.excludes")
+    private List<String> excludes;
+
+    /** Models with their own settings; each must exist. Their paths are pruned even if includes miss them. */
+    @Parameter
+    private List<ModelConfiguration> models;
+
+    /** weights (zero single weights) or nodes (remove whole neurons and channels). */
+    @Parameter(property = "onnx-prune.method", defaultValue = "weights")
+    private String method;
+
+    /** The fraction of weights (or, with method nodes, of units) to remove, in [0, 1). */
+    @Parameter(property = "onnx-prune.sparsity", defaultValue = "0.5")
+    private double sparsity;
+
+    /** With method weights: the fraction of units removed before weight pruning; 0 for none. */
+    @Parameter(property = "onnx-prune.nodeSparsity", defaultValue = "0")
+    private double nodeSparsity;
+
+    /** layerwise (each tensor or layer to the target) or global (one threshold across them). */
+    @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
+    private String scope;
+
+    /** Per-tensor or per-layer sparsities as pattern=fraction, e.g. fc1.weight=0.3 or conv*=0.2. */
+    @Parameter(property = "onnx-prune.sparsityOverrides")
+    private List<String> sparsityOverrides;
+
+    /** Operators whose weights are pruned: Gemm, MatMul, Conv, ConvTranspose (default all four). */
+    @Parameter(property = "onnx-prune.opTypes")
+    private List<String> opTypes;
+
+    /** Name patterns (* and ?) of the only tensors to prune; empty for all. */
+    @Parameter(property = "onnx-prune.tensorIncludes")
+    private List<String> tensorIncludes;
+
+    /** Name patterns of tensors (or, for node pruning, layers) to leave unpruned. */
+    @Parameter(property = "onnx-prune.tensorExcludes")
+    private List<String> tensorExcludes;
+
+    /** Tensors with fewer elements are not pruned. */
+    @Parameter(property = "onnx-prune.minTensorSize", defaultValue = "0")
+    private long minTensorSize;
+
+    /** How node pruning ranks units: l1 or l2 norm of their weights. */
+    @Parameter(property = "onnx-prune.importance", defaultValue = "l2")
+    private String importance;
+
+    /** Validation data: a folder of .npy files, a .npz, ONNX test_data_set folders, or a .csv. */
+    @Parameter(property = "onnx-prune.validationData")
+    private File validationData;
+
+    /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
+    @Parameter(property = "onnx-prune.labelName")
+    private String labelName;
+
+    /** accuracy, top5, agreement, cosine or mse. */
+    @Parameter(property = "onnx-prune.metric", defaultValue = "accuracy")
+    private String metric;
+
+    /** The model output the metric reads; defaults to the first. */
+    @Parameter(property = "onnx-prune.outputName")
+    private String outputName;
+
+    /** Samples per inference call when the model's batch dimension is dynamic. */
+    @Parameter(property = "onnx-prune.batchSize", defaultValue = "64")
+    private int batchSize;
+
+    /** Untimed single-sample runs before latency is measured. */
+    @Parameter(property = "onnx-prune.warmupRuns", defaultValue = "5")
+    private int warmupRuns;
+
+    /** Timed single-sample runs per model for the latency figures. */
+    @Parameter(property = "onnx-prune.latencyRuns", defaultValue = "50")
+    private int latencyRuns;
+
+    /** ONNX Runtime threads per session. */
+    @Parameter(property = "onnx-prune.intraOpThreads", defaultValue = "1")
+    private int intraOpThreads;
+
+    /** Lowest acceptable metric value of the pruned model (a ceiling for mse); unset for none. */
+    @Parameter(property = "onnx-prune.minAccuracy")
+    private Double minAccuracy;
+
+    /** Largest acceptable loss of the metric against the original model. */
+    @Parameter(property = "onnx-prune.maxAccuracyDrop", defaultValue = "0.01")
+    private Double maxAccuracyDrop;
+
+    /** Whether a broken limit fails the build; false logs it as a warning and ships anyway. */
+    @Parameter(property = "onnx-prune.failOnViolation", defaultValue = "true")
+    private boolean failOnViolation;
+
+    /** Whether a model without validation data fails the build. */
+    @Parameter(property = "onnx-prune.requireValidation", defaultValue = "true")
+    private boolean requireValidation;
+
+    /** Attach the pruned models under this classifier and leave the main jar as built. */
+    @Parameter(property = "onnx-prune.classifier")
+    private String classifier;
+
+    /** Where pruned models and report.json are written. */
+    @Parameter(property = "onnx-prune.outputDirectory", defaultValue = "${project.build.directory}/onnx-prune")
+    private File outputDirectory;
+
+    /** Timestamp for reproducible output, as maven-archiver reads it. */
+    @Parameter(defaultValue = "${project.build.outputTimestamp}")
+    private String outputTimestamp;
+
+    @Parameter(defaultValue = "${plugin.version}", readonly = true)
+    private String pluginVersion;
+
+    @Override
+    public void execute() throws MojoExecutionException, MojoFailureException {
+        if (skip) {
+            getLog().info("Skipping ONNX model pruning (onnx-prune.skip).");
+            return;
+        }
+        List<ModelTask> tasks = tasks();
+        if (tasks.isEmpty()) {
+            getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
+                    + "; nothing to prune. Set <includes> or <models> if the models live elsewhere.");
+            return;
+        }
+        RunOutcome outcome = run(tasks);
+        for (String line : ReportTable.lines(outcome.results().stream().map(ModelResult::report).toList())) {
+            getLog().info(line);
+        }
+        for (ModelResult result : outcome.results()) {
+            if (result.alreadyPruned()) {
+                getLog().warn("Model " + result.task().entryName() + " was already pruned by onnx-prune;"
+                        + " it is shipped unchanged.");
+            }
+            result.report().skippedLayers().forEach(s -> getLog().info(
+                    result.task().entryName() + ": layer " + s.name() + " left unpruned: " + s.reason()));
+        }
+        List<String> violations = outcome.violations();
+        if (!violations.isEmpty()) {
+            if (failOnViolation) {
+                throw new MojoFailureException(String.join(" ", violations)
+                        + " Details: " + outcome.report() + ".");
+            }
+            violations.forEach(getLog()::warn);
+        }
+        attachIfClassified();
+    }
+
+    private RunOutcome run(List<ModelTask> tasks) throws MojoExecutionException, MojoFailureException {
+        try {
+            return PruneRun.execute(tasks, new RunSettings(outputDirectory.toPath(), jar(), classifiedArtifact(),
+                    failOnViolation, pluginVersion, intraOpThreads, entryTime()));
+        } catch (InvalidModelException | ValidationDataException e) {
+            throw new MojoFailureException(e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new MojoFailureException("Invalid onnx-prune configuration: " + e.getMessage() + ".", e);
+        } catch (RuntimeUnavailableException | EvaluationException e) {
+            throw new MojoExecutionException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw new MojoExecutionException("onnx-prune could not read or write a file: " + e.getMessage(), e);
+        }
+    }
+
+    private List<ModelTask> tasks() throws MojoExecutionException, MojoFailureException {
+        Path root = modelDirectory.toPath();
+        Map<String, ModelConfiguration> byPath = new LinkedHashMap<>();
+        List<String> found;
+        try {
+            found = ModelFinder.find(root, includePatterns(), excludes == null ? List.of() : excludes);
+        } catch (IOException e) {
+            throw new MojoExecutionException("Cannot list models in " + root + ": " + e.getMessage(), e);
+        }
+        for (String path : found) {
+            byPath.put(path, null);
+        }
+        for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
+            if (model.path == null || model.path.isBlank()) {
+                throw new MojoFailureException("A <model> element has no <path>. Give the model's path relative"
+                        + " to " + root + ", e.g. <path>models/classifier.onnx</path>.");
+            }
+            String path = model.path.replace('\\', '/');
+            if (!Files.isRegularFile(root.resolve(path))) {
+                throw new MojoFailureException("The configured model " + path + " does not exist in " + root
+                        + ". Check <models><model><path>: it is relative to the build output, where"
+                        + " src/main/resources is copied.");
+            }
+            byPath.put(path, model);
+        }
+        List<ModelTask> tasks = new ArrayList<>();
+        for (Map.Entry<String, ModelConfiguration> entry : byPath.entrySet()) {
+            tasks.add(task(root, entry.getKey(), entry.getValue() == null ? new ModelConfiguration()
+                    : entry.getValue()));
+        }
+        return tasks;
+    }
+
+    private ModelTask task(Path root, String path, ModelConfiguration model) throws MojoFailureException {
+        try {
+            PruningSettings pruning = new PruningSettings(
+                    PruneMethod.parse(or(model.method, method)),
+                    or(model.sparsity, sparsity),
+                    or(model.nodeSparsity, nodeSparsity),
+                    Scope.parse(or(model.scope, scope)),
+                    or(model.sparsityOverrides, listOrEmpty(sparsityOverrides)).stream()
+                            .map(SparsityOverride::parse).toList(),
+                    new TensorFilter(
+                            new LinkedHashSet<>(or(model.opTypes, opTypes == null || opTypes.isEmpty()
+                                    ? List.copyOf(TensorFilter.DEFAULT_OP_TYPES) : opTypes)),
+                            patterns(or(model.tensorIncludes, listOrEmpty(tensorIncludes))),
+                            patterns(or(model.tensorExcludes, listOrEmpty(tensorExcludes))),
+                            or(model.minTensorSize, minTensorSize)),
+                    UnitImportance.parse(or(model.importance, importance)));
+            File data = or(model.validationData, validationData);
+            boolean required = or(model.requireValidation, requireValidation);
+            if (data == null && required) {
+                throw new MojoFailureException("Model " + path + " has no validation data, so its accuracy after"
+                        + " pruning cannot be checked. Set <validationData> (a .npz, a folder of .npy files,"
+                        + " ONNX test_data_set folders or a .csv), or set <requireValidation>false"
+                        + "</requireValidation> to ship it unmeasured.");
+            }
+            if (data != null && !data.exists()) {
+                throw new MojoFailureException("Validation data " + data + " for model " + path
+                        + " does not exist. Check <validationData>; relative paths start at " + project.getBasedir()
+                        + ".");
+            }
+            EvaluationSettings evaluation = new EvaluationSettings(data == null ? null : data.toPath(),
+                    or(model.labelName, labelName), Metric.parse(or(model.metric, metric)),
+                    or(model.outputName, outputName), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
+                    required);
+            GateLimits limits = new GateLimits(or(model.minAccuracy, minAccuracy),
+                    or(model.maxAccuracyDrop, maxAccuracyDrop));
+            return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);
+        } catch (IllegalArgumentException e) {
+            throw new MojoFailureException("Invalid onnx-prune configuration for model " + path + ": "
+                    + e.getMessage() + ".", e);
+        }
+    }
+
+    private List<String> includePatterns() {
+        return includes == null || includes.isEmpty() ? List.of("**/*.onnx") : includes;
+    }
+
+    private Path jar() {
+        Artifact artifact = project.getArtifact();
+        File file = artifact == null ? null : artifact.getFile();
+        if (file == null || !file.isFile() || !file.getName().endsWith(".jar")) {
+            return null;
+        }
+        return file.toPath();
+    }
+
+    private Path classifiedArtifact() {
+        if (classifier == null || classifier.isBlank()) {
+            return null;
+        }
+        String extension = jar() != null ? ".jar" : ".zip";
+        return Path.of(project.getBuild().getDirectory(),
+                project.getBuild().getFinalName() + "-" + classifier + extension);
+    }
+
+    private void attachIfClassified() {
+        Path artifact = classifiedArtifact();
+        if (artifact != null && Files.isRegularFile(artifact)) {
+            projectHelper.attachArtifact(project, jar() != null ? "jar" : "zip", classifier, artifact.toFile());
+        }
+    }
+
+    private FileTime entryTime() {
+        if (outputTimestamp != null && !outputTimestamp.isBlank() && !outputTimestamp.matches("\\d?")) {
+            try {
+                return FileTime.from(outputTimestamp.matches("\\d+")
+                        ? Instant.ofEpochSecond(Long.parseLong(outputTimestamp)) : Instant.parse(outputTimestamp));
+            } catch (DateTimeParseException | NumberFormatException e) {
+                getLog().debug("Unparseable project.build.outputTimestamp " + outputTimestamp);
+            }
+        }
+        // Without a configured timestamp a fixed one still keeps the archive reproducible.
+        return FileTime.from(Instant.parse("1980-01-01T00:00:02Z"));
+    }
+
+    private static List<NamePattern> patterns(List<String> globs) {
+        return globs.stream().map(NamePattern::new).toList();
+    }
+
+    private static <T> List<T> listOrEmpty(List<T> list) {
+        return list == null ? List.of() : list;
+    }
+
+    private static <T> T or(T specific, T general) {
+        return specific != null ? specific : general;
+    }
+}

@@ -1,0 +1,222 @@
+package io.github.onnxprune.pipeline;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.eval.LatencyStats;
+import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataReader;
+import io.github.onnxprune.gate.AccuracyGate;
+import io.github.onnxprune.gate.GateVerdict;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.SkippedTensor;
+import io.github.onnxprune.prune.TensorChange;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
+import io.github.onnxprune.prune.nodes.LayerChange;
+import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
+import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import io.github.onnxprune.prune.nodes.SkippedLayer;
+import io.github.onnxprune.report.FileSizes;
+import io.github.onnxprune.report.LayerReport;
+import io.github.onnxprune.report.Latency;
+import io.github.onnxprune.report.Measurement;
+import io.github.onnxprune.report.ModelReport;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Prunes, measures and gates one model at a time. Knows nothing of Maven; ONNX Runtime is loaded only when a
+ * model is first evaluated.
+ */
+public final class ModelPruningPipeline implements AutoCloseable {
+
+    /** The metadata key whose presence marks a model this plugin already pruned. */
+    public static final String VERSION_KEY = "onnx-prune.version";
+
+    private final String pluginVersion;
+    private final int intraOpThreads;
+    private OnnxRuntimeEvaluator evaluator;
+
+    /** A pipeline stamping {@code pluginVersion} into shipped models and running ONNX Runtime on that many threads. */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads) {
+        this.pluginVersion = pluginVersion;
+        this.intraOpThreads = intraOpThreads;
+    }
+
+    /** Runs every step for one model; nothing is written to disk. */
+    public ModelResult process(ModelTask task) throws IOException {
+        byte[] originalBytes = Files.readAllBytes(task.file());
+        ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
+        if (metadata(original).containsKey(VERSION_KEY)) {
+            ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(), List.of(),
+                    List.of(), List.of(), List.of(), parameterCount(original), parameterCount(original), null,
+                    null, FileSizes.of(originalBytes, originalBytes), List.of());
+            return new ModelResult(task, originalBytes, report, true);
+        }
+        ValidationData data = null;
+        if (task.evaluation().validationData() != null) {
+            data = ValidationDataReader.read(task.evaluation().validationData(), ModelSignature.of(original),
+                    task.evaluation().labelName());
+        }
+
+        PruningSettings pruning = task.pruning();
+        ModelProto model = original;
+        List<LayerReport> layers = List.of();
+        List<SkippedTensor> skippedLayers = List.of();
+        double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
+        if (nodeFraction > 0) {
+            NodePruningResult nodes = NodePruner.prune(model, new NodePruningSettings(nodeFraction,
+                    pruning.scope(), pruning.overrides(), pruning.excludes(), pruning.importance()));
+            model = nodes.model();
+            layers = nodes.layers().stream().map(ModelPruningPipeline::toLayerReport).toList();
+            skippedLayers = nodes.skipped().stream()
+                    .map(s -> new SkippedTensor(s.layer(), s.reason())).toList();
+        }
+        List<TensorChange> tensors = List.of();
+        List<SkippedTensor> skippedTensors = List.of();
+        if (pruning.method() == PruneMethod.WEIGHTS) {
+            ModelGraph graph = ModelGraph.of(model);
+            WeightSelector.Selection selection = WeightSelector.select(graph, pruning.filter());
+            MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(),
+                    new WeightPruningSettings(pruning.sparsity(), pruning.scope(), pruning.overrides()));
+            model = result.model();
+            tensors = result.tensors();
+            skippedTensors = selection.skipped();
+        }
+        String method = pruning.method() == PruneMethod.NODES ? "nodes"
+                : nodeFraction > 0 ? "nodes+weights" : "weights";
+
+        Measurement measurement = null;
+        Latency latency = null;
+        byte[] unstamped = model.toByteArray();
+        if (data != null) {
+            EvaluationSettings evaluation = task.evaluation();
+            OnnxRuntimeEvaluator runtime = evaluator();
+            float[][] baselineOutputs = runtime.run(originalBytes, data, evaluation.outputName(),
+                    evaluation.batchSize()).rows();
+            float[][] prunedOutputs = runtime.run(unstamped, data, evaluation.outputName(),
+                    evaluation.batchSize()).rows();
+            Metric metric = evaluation.metric();
+            long[] labels = metric.needsLabels() ? data.effectiveLabels() : null;
+            if (metric.needsLabels() && labels == null) {
+                throw new io.github.onnxprune.eval.ValidationDataException("validation data "
+                        + evaluation.validationData() + " has no labels, but metric " + metric.id()
+                        + " needs them. Add labels, or use metric agreement, cosine or mse, which compare"
+                        + " with the original model's outputs.");
+            }
+            double baseline = metric.score(baselineOutputs, baselineOutputs, labels);
+            double prunedValue = metric.score(baselineOutputs, prunedOutputs, labels);
+            measurement = new Measurement(metric.id(), baseline, prunedValue, data.sampleCount());
+            LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
+                    evaluation.latencyRuns());
+            LatencyStats after = runtime.measureLatency(unstamped, data, evaluation.warmupRuns(),
+                    evaluation.latencyRuns());
+            latency = new Latency(before.medianMicros(), before.p95Micros(), after.medianMicros(),
+                    after.p95Micros(), after.runs());
+        }
+
+        ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
+                skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
+                measurement, latency, FileSizes.of(originalBytes, originalBytes), List.of());
+        byte[] shipped = stamp(model, draft).toByteArray();
+        List<String> violations = List.of();
+        if (measurement != null && task.limits().any()) {
+            GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
+                    task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(),
+                    pruning.describe(), task.limits());
+            violations = verdict.violations();
+        }
+        ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
+                skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
+                measurement, latency, FileSizes.of(originalBytes, shipped), violations);
+        return new ModelResult(task, shipped, report, false);
+    }
+
+    private OnnxRuntimeEvaluator evaluator() {
+        if (evaluator == null) {
+            evaluator = new OnnxRuntimeEvaluator(intraOpThreads);
+        }
+        return evaluator;
+    }
+
+    /** Records what was done in the model's metadata_props, replacing this plugin's earlier keys. */
+    private ModelProto stamp(ModelProto model, ModelReport report) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("onnx-prune.method", report.method());
+        props.put("onnx-prune.sparsity", String.format(Locale.ROOT, "%.4f",
+                report.tensors().isEmpty() ? report.unitsRemoved() : report.sparsityReached()));
+        if (!report.layers().isEmpty()) {
+            props.put("onnx-prune.unitsRemoved", String.format(Locale.ROOT, "%.4f", report.unitsRemoved()));
+        }
+        if (report.measurement() != null) {
+            props.put("onnx-prune.metric", report.measurement().metric());
+            props.put("onnx-prune.baseline", AccuracyGate.format(report.measurement().baseline()));
+            props.put("onnx-prune.pruned", AccuracyGate.format(report.measurement().pruned()));
+        }
+        props.put(VERSION_KEY, pluginVersion);
+        ModelProto.Builder builder = model.toBuilder();
+        builder.clearMetadataProps();
+        for (StringStringEntryProto entry : model.getMetadataPropsList()) {
+            if (!entry.getKey().startsWith("onnx-prune.")) {
+                builder.addMetadataProps(entry);
+            }
+        }
+        props.forEach((key, value) -> builder.addMetadataProps(
+                StringStringEntryProto.newBuilder().setKey(key).setValue(value)));
+        return builder.build();
+    }
+
+    private static Map<String, String> metadata(ModelProto model) {
+        Map<String, String> props = new LinkedHashMap<>();
+        for (StringStringEntryProto entry : model.getMetadataPropsList()) {
+            props.put(entry.getKey(), entry.getValue());
+        }
+        return props;
+    }
+
+    /** Elements of every floating-point constant of the main graph: what "parameters" means in the report. */
+    static long parameterCount(ModelProto model) {
+        ModelGraph graph = ModelGraph.of(model);
+        long count = 0;
+        List<TensorProto> constants = new ArrayList<>(model.getGraph().getInitializerList());
+        graph.nodes().stream().filter(n -> n.getOpType().equals("Constant"))
+                .forEach(n -> graph.constant(n.getOutput(0)).ifPresent(c -> constants.add(c.tensor())));
+        for (TensorProto tensor : constants) {
+            if (FloatTensor.isSupported(tensor)) {
+                long size = 1;
+                for (long dim : tensor.getDimsList()) {
+                    size *= dim;
+                }
+                count += size;
+            }
+        }
+        return count;
+    }
+
+    private static LayerReport toLayerReport(LayerChange change) {
+        return new LayerReport(change.layer(), change.opType(), change.unitsBefore(), change.unitsAfter(),
+                change.paramsBefore(), change.paramsAfter(), change.macsBefore(), change.macsAfter());
+    }
+
+    @Override
+    public void close() {
+        if (evaluator != null) {
+            evaluator.close();
+            evaluator = null;
+        }
+    }
+}

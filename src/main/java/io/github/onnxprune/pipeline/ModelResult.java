@@ -1,0 +1,19 @@
+package io.github.onnxprune.pipeline;
+
+import io.github.onnxprune.report.ModelReport;
+
+/**
+ * One processed model: the bytes to ship and what was measured.
+ *
+ * @param task what was asked
+ * @param prunedBytes the model to ship, metadata included
+ * @param report the measured facts and the gate's verdict
+ * @param alreadyPruned true when the input already carried this plugin's metadata and was shipped unchanged
+ */
+public record ModelResult(ModelTask task, byte[] prunedBytes, ModelReport report, boolean alreadyPruned) {
+
+    /** Whether the model met every limit. */
+    public boolean passed() {
+        return report.violations().isEmpty();
+    }
+}

@@ -1,0 +1,49 @@
+package io.github.onnxprune.pipeline;
+
+import io.github.onnxprune.prune.NamePattern;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.Sparsity;
+import io.github.onnxprune.prune.SparsityOverride;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.nodes.UnitImportance;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * How one model is pruned.
+ *
+ * @param method weights or nodes
+ * @param sparsity the fraction of weights (method weights) or units (method nodes) to remove
+ * @param nodeSparsity with method weights, the fraction of units removed first; 0 for none
+ * @param scope per tensor or layer, or global
+ * @param overrides per-tensor or per-layer sparsities
+ * @param filter which weights may be touched
+ * @param importance how node pruning ranks units
+ */
+public record PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
+        List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance) {
+
+    public PruningSettings {
+        Sparsity.check(sparsity, "sparsity");
+        Sparsity.check(nodeSparsity, "nodeSparsity");
+        overrides = List.copyOf(overrides);
+    }
+
+    /** The layers or tensors the user excluded, for node pruning. */
+    public List<NamePattern> excludes() {
+        return filter.excludes();
+    }
+
+    /** A short description for messages, e.g. "weights to sparsity 0.50 (layerwise)". */
+    public String describe() {
+        String scopeText = " (" + scope.id() + ")";
+        if (method == PruneMethod.NODES) {
+            return String.format(Locale.ROOT, "nodes to sparsity %.2f%s", sparsity, scopeText);
+        }
+        if (nodeSparsity > 0) {
+            return String.format(Locale.ROOT, "nodes to %.2f then weights to sparsity %.2f%s", nodeSparsity,
+                    sparsity, scopeText);
+        }
+        return String.format(Locale.ROOT, "weights to sparsity %.2f%s", sparsity, scopeText);
+    }
+}

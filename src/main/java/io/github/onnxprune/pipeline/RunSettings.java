@@ -1,0 +1,20 @@
+package io.github.onnxprune.pipeline;
+
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+
+/**
+ * Where a run writes and ships its results.
+ *
+ * @param outputDirectory the plugin's folder under target, for pruned models and report.json
+ * @param jar the project's built jar, or null when the project has none
+ * @param classifiedArtifact where to write a copy of the jar with pruned models instead of replacing the
+ *     jar's models (or, without a jar, a zip of the pruned models); null to replace them in place
+ * @param failOnViolation whether a broken limit stops shipping (the caller then fails the build)
+ * @param pluginVersion stamped into each shipped model
+ * @param intraOpThreads ONNX Runtime threads per session
+ * @param entryTime the time stamped on entries of a zip this run creates, for reproducible output
+ */
+public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
+        String pluginVersion, int intraOpThreads, FileTime entryTime) {
+}

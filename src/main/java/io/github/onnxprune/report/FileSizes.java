@@ -1,0 +1,36 @@
+package io.github.onnxprune.report;
+
+import java.util.zip.Deflater;
+
+/**
+ * Bytes of the model file before and after, raw and as a jar stores it (deflated).
+ *
+ * @param before the original file's size
+ * @param after the pruned file's size
+ * @param deflatedBefore the original deflated at the jar's default level
+ * @param deflatedAfter the pruned file deflated the same way
+ */
+public record FileSizes(long before, long after, long deflatedBefore, long deflatedAfter) {
+
+    /** Measures both files. */
+    public static FileSizes of(byte[] before, byte[] after) {
+        return new FileSizes(before.length, after.length, deflatedSize(before), deflatedSize(after));
+    }
+
+    /** The size of {@code bytes} after deflate at the default level, as jar tools store entries. */
+    public static long deflatedSize(byte[] bytes) {
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        try {
+            deflater.setInput(bytes);
+            deflater.finish();
+            byte[] buffer = new byte[64 * 1024];
+            long total = 0;
+            while (!deflater.finished()) {
+                total += deflater.deflate(buffer);
+            }
+            return total;
+        } finally {
+            deflater.end();
+        }
+    }
+}

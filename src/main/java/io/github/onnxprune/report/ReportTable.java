@@ -1,0 +1,97 @@
+package io.github.onnxprune.report;
+
+import io.github.onnxprune.prune.SkippedTensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Formats the per-model summary the build log shows, one row per model plus node-pruning detail. */
+public final class ReportTable {
+
+    private static final String[] HEADER = {"model", "method", "tensors", "params", "sparsity", "metric",
+        "latency median (us)", "size (KiB)", "deflated (KiB)"};
+
+    private ReportTable() {
+    }
+
+    /** The table's lines, without a trailing newline. */
+    public static List<String> lines(List<ModelReport> reports) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(HEADER);
+        for (ModelReport report : reports) {
+            rows.add(row(report));
+        }
+        int[] widths = new int[HEADER.length];
+        for (String[] row : rows) {
+            for (int c = 0; c < row.length; c++) {
+                widths[c] = Math.max(widths[c], row[c].length());
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int c = 0; c < row.length; c++) {
+                line.append(c == 0 ? "" : "  ").append(pad(row[c], widths[c]));
+            }
+            lines.add(line.toString().stripTrailing());
+        }
+        for (ModelReport report : reports) {
+            lines.addAll(layerLines(report));
+        }
+        return lines;
+    }
+
+    private static String[] row(ModelReport report) {
+        String metric = "-";
+        if (report.measurement() != null) {
+            Measurement m = report.measurement();
+            metric = String.format(Locale.ROOT, "%s %.4f -> %.4f", m.metric(), m.baseline(), m.pruned());
+        }
+        String latency = "-";
+        if (report.latency() != null) {
+            latency = String.format(Locale.ROOT, "%.1f -> %.1f", report.latency().baselineMedian(),
+                    report.latency().prunedMedian());
+        }
+        FileSizes sizes = report.sizes();
+        String params = report.layers().isEmpty() ? Long.toString(report.parametersBefore())
+                : report.parametersBefore() + " -> " + report.parametersAfter();
+        return new String[] {
+            report.model(),
+            report.method(),
+            Integer.toString(report.tensors().size()),
+            params,
+            String.format(Locale.ROOT, "%.4f", report.sparsityReached()),
+            metric,
+            latency,
+            String.format(Locale.ROOT, "%.1f -> %.1f", sizes.before() / 1024.0, sizes.after() / 1024.0),
+            String.format(Locale.ROOT, "%.1f -> %.1f", sizes.deflatedBefore() / 1024.0,
+                    sizes.deflatedAfter() / 1024.0),
+        };
+    }
+
+    private static List<String> layerLines(ModelReport report) {
+        List<String> lines = new ArrayList<>();
+        if (report.layers().isEmpty() && report.skippedLayers().isEmpty()) {
+            return lines;
+        }
+        lines.add(report.model() + " layers:");
+        for (LayerReport layer : report.layers()) {
+            lines.add(String.format(Locale.ROOT, "  %s (%s): units %d -> %d, params %d -> %d, MACs %s -> %s",
+                    layer.layer(), layer.opType(), layer.unitsBefore(), layer.unitsAfter(),
+                    layer.parametersBefore(), layer.parametersAfter(), macs(layer.macsBefore()),
+                    macs(layer.macsAfter())));
+        }
+        for (SkippedTensor skipped : report.skippedLayers()) {
+            lines.add("  " + skipped.name() + ": left unpruned, " + skipped.reason());
+        }
+        return lines;
+    }
+
+    private static String macs(long value) {
+        return value < 0 ? "unknown" : Long.toString(value);
+    }
+
+    private static String pad(String text, int width) {
+        return text + " ".repeat(width - text.length());
+    }
+}

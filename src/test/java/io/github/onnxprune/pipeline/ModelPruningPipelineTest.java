@@ -1,0 +1,126 @@
+package io.github.onnxprune.pipeline;
+
+import static io.github.onnxprune.Fixtures.fixture;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.nodes.UnitImportance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelPruningPipelineTest {
+
+    @TempDir
+    Path folder;
+
+    static ModelTask task(String model, String data, double sparsity, GateLimits limits) {
+        return new ModelTask(fixture(model), "models/m.onnx",
+                new PruningSettings(PruneMethod.WEIGHTS, sparsity, 0, Scope.LAYERWISE, List.of(), TensorFilter.all(),
+                        UnitImportance.L2),
+                new EvaluationSettings(data == null ? null : fixture(data), null, Metric.ACCURACY, null, 64, 1, 3,
+                        data != null),
+                limits);
+    }
+
+    @Test
+    void measuresBothModelsStampsMetadataAndIsReproducible() throws Exception {
+        ModelTask task = task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5, new GateLimits(null, 0.05));
+        ModelResult first;
+        ModelResult second;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            first = pipeline.process(task);
+            second = pipeline.process(task);
+        }
+        assertArrayEquals(first.prunedBytes(), second.prunedBytes());
+        assertEquals(350 / 360.0, first.report().measurement().baseline(), 1e-12);
+        assertEquals(336 / 360.0, first.report().measurement().pruned(), 1e-12);
+        assertEquals(360, first.report().measurement().samples());
+        assertTrue(first.passed());
+        assertEquals(3, first.report().latency().runs());
+        Map<String, String> metadata = metadata(ModelProto.parseFrom(first.prunedBytes()));
+        assertEquals(Map.of("onnx-prune.method", "weights", "onnx-prune.sparsity", "0.5000",
+                "onnx-prune.metric", "accuracy", "onnx-prune.baseline", "0.9722", "onnx-prune.pruned", "0.9333",
+                "onnx-prune.version", "1.2.3"), metadata);
+        assertEquals(Files.size(fixture("digits-mlp/model.onnx")), first.report().sizes().before());
+        assertTrue(first.report().sizes().deflatedAfter() < first.report().sizes().deflatedBefore() * 0.7);
+    }
+
+    @Test
+    void aModelThisPluginAlreadyPrunedIsShippedUnchanged() throws Exception {
+        byte[] shipped;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            shipped = pipeline.process(task("digits-mlp/model.onnx", null, 0.5, new GateLimits(null, null)))
+                    .prunedBytes();
+            Path again = folder.resolve("again.onnx");
+            Files.write(again, shipped);
+            ModelTask second = new ModelTask(again, "m.onnx", task("digits-mlp/model.onnx", null, 0.5,
+                    new GateLimits(null, null)).pruning(), task("digits-mlp/model.onnx", null, 0.5,
+                    new GateLimits(null, null)).evaluation(), new GateLimits(null, null));
+            ModelResult result = pipeline.process(second);
+            assertTrue(result.alreadyPruned());
+            assertArrayEquals(shipped, result.prunedBytes());
+            assertEquals("none", result.report().method());
+        }
+    }
+
+    @Test
+    void aBrokenGateShipsNothingButWritesTheReport() throws Exception {
+        Path jar = folder.resolve("app.jar");
+        Files.copy(fixture("digits-mlp/model.onnx"), folder.resolve("model.onnx"));
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.zip.ZipEntry("models/m.onnx"));
+            out.write(Files.readAllBytes(fixture("digits-mlp/model.onnx")));
+            out.closeEntry();
+        }
+        byte[] jarBefore = Files.readAllBytes(jar);
+        Path output = folder.resolve("out");
+        RunOutcome outcome = PruneRun.execute(List.of(task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
+                0.95, new GateLimits(0.9, null))), new RunSettings(output, jar, null, true, "1.2.3", 1,
+                FileTime.fromMillis(0)));
+        assertFalse(outcome.shipped());
+        assertEquals(1, outcome.violations().size());
+        assertTrue(outcome.violations().get(0).startsWith("Model models/m.onnx: accuracy is "));
+        assertArrayEquals(jarBefore, Files.readAllBytes(jar));
+        assertFalse(Files.exists(output.resolve("models")));
+        assertTrue(Files.readString(output.resolve("report.json")).contains("\"violations\" : [ \"Model models/m.onnx"));
+    }
+
+    @Test
+    void withoutAJarAClassifierGetsAZipOfThePrunedModels() throws Exception {
+        Path output = folder.resolve("out");
+        Path zip = folder.resolve("app-pruned.zip");
+        RunOutcome outcome = PruneRun.execute(List.of(task("digits-mlp/model.onnx", null, 0.5,
+                new GateLimits(null, null))), new RunSettings(output, null, zip, true, "1.2.3", 1,
+                FileTime.fromMillis(315_532_802_000L)));
+        assertTrue(outcome.shipped());
+        byte[] model = Files.readAllBytes(output.resolve("models/models/m.onnx"));
+        try (ZipFile archive = new ZipFile(zip.toFile())) {
+            assertArrayEquals(model, archive.getInputStream(archive.getEntry("models/m.onnx")).readAllBytes());
+            assertEquals(1, archive.size());
+        }
+        byte[] once = Files.readAllBytes(zip);
+        PruneRun.execute(List.of(task("digits-mlp/model.onnx", null, 0.5, new GateLimits(null, null))),
+                new RunSettings(output, null, zip, true, "1.2.3", 1, FileTime.fromMillis(315_532_802_000L)));
+        assertArrayEquals(once, Files.readAllBytes(zip));
+    }
+
+    private static Map<String, String> metadata(ModelProto model) {
+        return model.getMetadataPropsList().stream()
+                .collect(Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
+    }
+}

@@ -1,0 +1,111 @@
+package io.github.onnxprune.ship;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JarRewriterTest {
+
+    private static final long TIME = 1_700_000_000_000L;
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void replacesOneEntryAndKeepsOrderTimesAndMethodsOfAll() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned"))));
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            List<ZipEntry> entries = Collections.list(zip.entries()).stream().map(e -> (ZipEntry) e).toList();
+            assertEquals(List.of("META-INF/MANIFEST.MF", "models/m.onnx", "stored.txt"),
+                    entries.stream().map(ZipEntry::getName).toList());
+            for (ZipEntry entry : entries) {
+                assertEquals(new ZipEntry(entry).getTime(), entry.getTime());
+                assertEquals(TIME / 2000 * 2000, entry.getTime(), entry.getName());
+            }
+            assertArrayEquals(bytes("pruned"), zip.getInputStream(zip.getEntry("models/m.onnx")).readAllBytes());
+            assertArrayEquals(bytes("Manifest-Version: 1.0\n"),
+                    zip.getInputStream(zip.getEntry("META-INF/MANIFEST.MF")).readAllBytes());
+            assertEquals(ZipEntry.STORED, zip.getEntry("stored.txt").getMethod());
+            assertArrayEquals(bytes("kept as stored"), zip.getInputStream(zip.getEntry("stored.txt")).readAllBytes());
+        }
+        List<Path> left = new ArrayList<>();
+        try (var files = Files.list(folder)) {
+            files.forEach(left::add);
+        }
+        assertEquals(List.of(jar), left, "no temporary file is left behind");
+    }
+
+    @Test
+    void aSecondRewriteWithTheSameBytesChangesNothing() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
+        byte[] once = Files.readAllBytes(jar);
+        assertFalse(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned"))));
+        assertArrayEquals(once, Files.readAllBytes(jar));
+    }
+
+    @Test
+    void writingTheSameReplacementTwiceGivesTheSameBytes() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        JarRewriter.rewrite(jar, folder.resolve("a.jar"), Map.of("models/m.onnx", bytes("pruned")));
+        JarRewriter.rewrite(jar, folder.resolve("b.jar"), Map.of("models/m.onnx", bytes("pruned")));
+        assertArrayEquals(Files.readAllBytes(folder.resolve("a.jar")), Files.readAllBytes(folder.resolve("b.jar")));
+    }
+
+    @Test
+    void aMissingEntryIsAnErrorAndTheJarIsUntouched() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] before = Files.readAllBytes(jar);
+        IOException error = assertThrows(IOException.class,
+                () -> JarRewriter.rewrite(jar, jar, Map.of("models/other.onnx", bytes("x"))));
+        assertEquals("jar " + jar + " has no entries [models/other.onnx]", error.getMessage());
+        assertArrayEquals(before, Files.readAllBytes(jar));
+    }
+
+    private static Path jar(Path path) throws IOException {
+        try (OutputStream file = Files.newOutputStream(path); ZipOutputStream out = new ZipOutputStream(file)) {
+            put(out, "META-INF/MANIFEST.MF", bytes("Manifest-Version: 1.0\n"), false);
+            put(out, "models/m.onnx", bytes("original model"), false);
+            put(out, "stored.txt", bytes("kept as stored"), true);
+        }
+        return path;
+    }
+
+    private static void put(ZipOutputStream out, String name, byte[] content, boolean stored) throws IOException {
+        ZipEntry entry = new ZipEntry(name);
+        entry.setTime(TIME);
+        if (stored) {
+            CRC32 crc = new CRC32();
+            crc.update(content);
+            entry.setMethod(ZipEntry.STORED);
+            entry.setSize(content.length);
+            entry.setCrc(crc.getValue());
+        }
+        out.putNextEntry(entry);
+        out.write(content);
+        out.closeEntry();
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
