@@ -249,4 +249,29 @@ class NodePrunerMlpTest {
         keptRows(doubles, pruned, "w1", 0, 1, 3, 4, 5);
         assertTrue(FloatTensor.of(w1).values()[0] != (float) FloatTensor.of(w1).values()[0]);
     }
+
+    @Test
+    void metadataOpsetsUnknownFieldsAndConstantNodeWeightsSurvive() throws Exception {
+        ModelProto initializers = gemmChain(true, 2, 4);
+        // Move w1 into a Constant node, add metadata and a field number the ONNX classes do not know.
+        ModelProto.Builder builder = initializers.toBuilder();
+        TensorProto w1 = builder.getGraph().getInitializer(0);
+        builder.getGraphBuilder().removeInitializer(0);
+        builder.getGraphBuilder().addNode(0, ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setOpType("Constant")
+                .setName("w1_const").addOutput("w1").addAttribute(ai.onnx.proto.OnnxMl.AttributeProto.newBuilder()
+                        .setName("value").setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.TENSOR)
+                        .setT(w1)));
+        builder.addMetadataProps(ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder().setKey("author")
+                .setValue("test"));
+        builder.setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder().addField(999,
+                com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(42).build()).build());
+        ModelProto model = builder.build();
+        ModelProto pruned = NodePruner.prune(model, NodePruningSettings.of(0.2, Scope.LAYERWISE)).model();
+        assertEquals(List.of(5L, 4L), dims(pruned, "w1"));
+        keptRows(model, pruned, "w1", 0, 1, 3, 4, 5);
+        assertEquals(model.getMetadataPropsList(), pruned.getMetadataPropsList());
+        assertEquals(model.getOpsetImportList(), pruned.getOpsetImportList());
+        assertEquals(model.getUnknownFields(), pruned.getUnknownFields());
+        sameOutputs(model, pruned, 2, 4);
+    }
 }
