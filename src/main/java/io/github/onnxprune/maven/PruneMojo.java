@@ -201,8 +201,6 @@ public class PruneMojo extends AbstractMojo {
                 getLog().warn("Model " + result.task().entryName() + " was already pruned by onnx-prune;"
                         + " it is shipped unchanged.");
             }
-            result.report().skippedLayers().forEach(s -> getLog().info(
-                    result.task().entryName() + ": layer " + s.name() + " left unpruned: " + s.reason()));
         }
         List<String> violations = outcome.violations();
         if (!violations.isEmpty()) {
@@ -221,8 +219,6 @@ public class PruneMojo extends AbstractMojo {
                     failOnViolation, pluginVersion, intraOpThreads, entryTime()));
         } catch (InvalidModelException | ValidationDataException e) {
             throw new MojoFailureException(e.getMessage(), e);
-        } catch (IllegalArgumentException e) {
-            throw new MojoFailureException("Invalid onnx-prune configuration: " + e.getMessage() + ".", e);
         } catch (RuntimeUnavailableException | EvaluationException e) {
             throw new MojoExecutionException(e.getMessage(), e);
         } catch (IOException e) {
@@ -301,7 +297,7 @@ public class PruneMojo extends AbstractMojo {
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);
         } catch (IllegalArgumentException e) {
             throw new MojoFailureException("Invalid onnx-prune configuration for model " + path + ": "
-                    + e.getMessage() + ".", e);
+                    + sentence(e.getMessage()), e);
         }
     }
 
@@ -345,6 +341,10 @@ public class PruneMojo extends AbstractMojo {
         }
         // Without a configured timestamp a fixed one still keeps the archive reproducible.
         return FileTime.from(Instant.parse("1980-01-01T00:00:02Z"));
+    }
+
+    private static String sentence(String text) {
+        return text.endsWith(".") ? text : text + ".";
     }
 
     private static List<NamePattern> patterns(List<String> globs) {

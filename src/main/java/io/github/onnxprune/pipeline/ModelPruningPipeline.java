@@ -8,6 +8,7 @@ import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
@@ -111,15 +112,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
             float[][] prunedOutputs = runtime.run(unstamped, data, evaluation.outputName(),
                     evaluation.batchSize()).rows();
             Metric metric = evaluation.metric();
-            long[] labels = metric.needsLabels() ? data.effectiveLabels() : null;
-            if (metric.needsLabels() && labels == null) {
-                throw new io.github.onnxprune.eval.ValidationDataException("validation data "
-                        + evaluation.validationData() + " has no labels, but metric " + metric.id()
-                        + " needs them. Add labels, or use metric agreement, cosine or mse, which compare"
-                        + " with the original model's outputs.");
+            long[] labels = data.effectiveLabels();
+            double baseline;
+            double prunedValue;
+            try {
+                baseline = metric.score(baselineOutputs, baselineOutputs, labels);
+                prunedValue = metric.score(baselineOutputs, prunedOutputs, labels);
+            } catch (ValidationDataException e) {
+                // The metric knows what is wrong with the labels; the user needs to know which file.
+                throw new ValidationDataException("validation data " + evaluation.validationData() + " for model "
+                        + task.entryName() + ": " + e.getMessage(), e);
             }
-            double baseline = metric.score(baselineOutputs, baselineOutputs, labels);
-            double prunedValue = metric.score(baselineOutputs, prunedOutputs, labels);
             measurement = new Measurement(metric.id(), baseline, prunedValue, data.sampleCount());
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());

@@ -60,7 +60,9 @@ public final class ReportTable {
             report.method(),
             Integer.toString(report.tensors().size()),
             params,
-            String.format(Locale.ROOT, "%.4f", report.sparsityReached()),
+            // For node pruning alone the fraction that matters is the units removed.
+            String.format(Locale.ROOT, "%.4f", report.tensors().isEmpty() && !report.layers().isEmpty()
+                    ? report.unitsRemoved() : report.sparsityReached()),
             metric,
             latency,
             String.format(Locale.ROOT, "%.1f -> %.1f", sizes.before() / 1024.0, sizes.after() / 1024.0),
