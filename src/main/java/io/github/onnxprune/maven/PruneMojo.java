@@ -114,7 +114,7 @@ public class PruneMojo extends AbstractMojo {
     private long minTensorSize;
 
     /** How node pruning ranks units: l1 or l2 norm of their weights. */
-    @Parameter(property = "onnx-prune.importance", defaultValue = "l2")
+    @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
     private String importance;
 
     /** Validation data: a folder of .npy files, a .npz, ONNX test_data_set folders, or a .csv. */
