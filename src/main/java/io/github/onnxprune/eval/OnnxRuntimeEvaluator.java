@@ -135,6 +135,67 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     }
 
     /**
+     * Runs a model on every sample and collects several outputs whole, as float32 tensors whose first
+     * dimension counts samples: what calibration needs to read intermediate values (exposed as extra graph
+     * outputs) in one pass. Batching follows {@link #run}.
+     *
+     * @param modelBytes the serialized model
+     * @param data samples read for this model's signature
+     * @param outputNames outputs to collect, each with the batch as its first dimension
+     * @param batchSize samples per call when the batch dimension is dynamic, at least 1
+     * @return per name, in the order asked, the outputs of all samples joined along the first dimension
+     * @throws EvaluationException when ONNX Runtime fails, an output does not exist, is not numeric or has no
+     *     batch dimension
+     */
+    public Map<String, Tensor> runOutputs(byte[] modelBytes, ValidationData data, List<String> outputNames,
+            int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+        }
+        requireOpen();
+        try (OrtSession.SessionOptions options = sessionOptions();
+                OrtSession session = createSession(modelBytes, options)) {
+            for (String name : outputNames) {
+                resolveOutput(session, name);
+            }
+            int step = samplesPerCall(session, data, batchSize);
+            int samples = data.sampleCount();
+            Map<String, List<Tensor>> parts = new LinkedHashMap<>();
+            outputNames.forEach(name -> parts.put(name, new ArrayList<>()));
+            for (int from = 0; from < samples; from += step) {
+                int to = Math.min(samples, from + step);
+                try (Batch batch = Batch.of(env, data, from, to);
+                        OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
+                                outputNames))) {
+                    for (String name : outputNames) {
+                        OnnxValue value = result.get(name).orElseThrow();
+                        if (!(value instanceof OnnxTensor tensor)) {
+                            throw new EvaluationException("The model's output '" + name + "' is a "
+                                    + value.getType() + ", not a tensor.");
+                        }
+                        long[] shape = tensor.getInfo().getShape();
+                        if (shape.length == 0 || shape[0] != to - from) {
+                            throw new EvaluationException("The model's output '" + name + "' has shape "
+                                    + Shapes.format(shape) + " for a batch of " + (to - from) + " samples; its "
+                                    + "first dimension must be the batch.");
+                        }
+                        parts.get(name).add(Tensor.ofFloats(shape, toFloats(tensor, name)));
+                    }
+                } catch (OrtException e) {
+                    throw new EvaluationException("ONNX Runtime failed while running the model on samples " + from
+                            + " to " + (to - 1) + " of " + data.source() + ": " + e.getMessage(), e);
+                }
+            }
+            Map<String, Tensor> joined = new LinkedHashMap<>();
+            parts.forEach((name, list) -> joined.put(name, Tensor.concat(list)));
+            return joined;
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
+                    + data.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Measures single-sample latency: warm-up runs first (not measured), then {@code measuredRuns} timed
      * runs on one session, cycling through the validation samples.
      *

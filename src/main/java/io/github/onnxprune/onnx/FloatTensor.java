@@ -166,6 +166,55 @@ public final class FloatTensor {
     }
 
     /**
+     * A copy holding {@code newValues} (one per element, same shape) in this tensor's own type and storage:
+     * raw_data stays raw_data, a typed field stays that field. float32 and the half types round to nearest,
+     * ties to even (the IEEE default, as numpy does); float64 is exact. Elements whose value does not change
+     * keep their stored bits, so a round trip of {@link #values()} is bit-identical.
+     */
+    public TensorProto withValues(double[] newValues) {
+        if (newValues.length != size) {
+            throw new IllegalArgumentException("tensor '" + proto.getName() + "' has " + size + " elements, got "
+                    + newValues.length + " values");
+        }
+        double[] old = values();
+        TensorProto.Builder builder = proto.toBuilder();
+        if (proto.hasRawData()) {
+            byte[] raw = proto.getRawData().toByteArray();
+            ByteBuffer buffer = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < size; i++) {
+                if (sameValue(old[i], newValues[i])) {
+                    continue;
+                }
+                switch (type) {
+                    case FLOAT -> buffer.putFloat(i * 4, (float) newValues[i]);
+                    case DOUBLE -> buffer.putDouble(i * 8, newValues[i]);
+                    case FLOAT16 -> buffer.putShort(i * 2, HalfFloats.floatToHalf((float) newValues[i]));
+                    default -> buffer.putShort(i * 2, HalfFloats.floatToBfloat16((float) newValues[i]));
+                }
+            }
+            return builder.setRawData(ByteString.copyFrom(raw)).build();
+        }
+        for (int i = 0; i < size; i++) {
+            if (sameValue(old[i], newValues[i])) {
+                continue;
+            }
+            switch (type) {
+                case FLOAT -> builder.setFloatData(i, (float) newValues[i]);
+                case DOUBLE -> builder.setDoubleData(i, newValues[i]);
+                // float_data carries half and bfloat16 bits zero-extended in int32 (onnx.proto).
+                case FLOAT16 -> builder.setInt32Data(i, HalfFloats.floatToHalf((float) newValues[i]) & 0xffff);
+                default -> builder.setInt32Data(i, HalfFloats.floatToBfloat16((float) newValues[i]) & 0xffff);
+            }
+        }
+        return builder.build();
+    }
+
+    /** Same value and sign, or both NaN: the stored bits need not change. */
+    private static boolean sameValue(double a, double b) {
+        return Double.doubleToLongBits(a) == Double.doubleToLongBits(b);
+    }
+
+    /**
      * A tensor of shape {@code newDims} whose element j is this tensor's element {@code flatIndices[j]}, in the
      * same type and storage: how whole rows, columns or channels are dropped.
      */

@@ -48,6 +48,27 @@ class OnnxRuntimeEvaluatorTest {
     }
 
     @Test
+    void runOutputsCollectsSeveralOutputsOverBatches() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        Map<String, Tensor> outputs = evaluator.runOutputs(model, samples(), java.util.List.of("R", "Y"), 4);
+
+        assertEquals(java.util.List.of("R", "Y"), java.util.List.copyOf(outputs.keySet()));
+        float[][] expected = expectedY();
+        float[] y = (float[]) outputs.get("Y").data();
+        float[] r = (float[]) outputs.get("R").data();
+        assertArrayEquals(new long[] {SAMPLES, 3}, outputs.get("Y").shape());
+        for (int i = 0; i < SAMPLES; i++) {
+            for (int o = 0; o < 3; o++) {
+                assertEquals(expected[i][o], y[i * 3 + o]);
+                assertEquals(Math.max(0f, expected[i][o]), r[i * 3 + o]);
+            }
+        }
+        assertThrows(EvaluationException.class,
+                () -> evaluator.runOutputs(model, samples(), java.util.List.of("missing"), 4));
+    }
+
+    @Test
     void runsTheFirstOutputExactly() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
