@@ -1,0 +1,143 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.TensorKind;
+import io.github.onnxprune.eval.ValidationData;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads intermediate values of a model on calibration samples: the values are exposed as extra graph outputs
+ * of a copy of the model, which ONNX Runtime then runs. Graph inputs are taken from the samples directly.
+ */
+public final class ActivationCollector {
+
+    private final OnnxRuntimeEvaluator runtime;
+    private final ValidationData samples;
+    private final int batchSize;
+
+    /**
+     * A collector over the first {@code maxSamples} samples of {@code data} (the first ones, so the choice is
+     * deterministic).
+     */
+    public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize) {
+        if (maxSamples < 1) {
+            throw new IllegalArgumentException("calibrationSamples must be at least 1, got " + maxSamples);
+        }
+        this.runtime = runtime;
+        this.samples = firstSamples(data, maxSamples);
+        this.batchSize = batchSize;
+    }
+
+    /** The samples calibrated on. */
+    public int sampleCount() {
+        return samples.sampleCount();
+    }
+
+    /** The first {@code count} samples of {@code data} (all of them when it holds fewer). */
+    public static ValidationData firstSamples(ValidationData data, int count) {
+        if (data.sampleCount() <= count) {
+            return data;
+        }
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        data.inputs().forEach((name, tensor) -> inputs.put(name, tensor.rows(0, count)));
+        long[] labels = data.labels() == null ? null : java.util.Arrays.copyOf(data.labels(), count);
+        float[][] references = data.referenceOutputs() == null ? null
+                : java.util.Arrays.copyOf(data.referenceOutputs(), count);
+        return new ValidationData(inputs, labels, references, data.source());
+    }
+
+    /**
+     * The named values of {@code model} on every calibration sample, as float32 tensors whose first dimension
+     * counts samples.
+     *
+     * @param model the model to run
+     * @param values names of graph inputs, node outputs or graph outputs
+     * @return per name, in the order asked
+     */
+    public Map<String, Tensor> collect(ModelProto model, List<String> values) {
+        Set<String> inputs = new HashSet<>();
+        model.getGraph().getInputList().forEach(v -> inputs.add(v.getName()));
+        List<String> computed = new ArrayList<>();
+        for (String value : values) {
+            if (!inputs.contains(value) && !computed.contains(value)) {
+                computed.add(value);
+            }
+        }
+        Map<String, Tensor> found = computed.isEmpty() ? Map.of()
+                : runtime.runOutputs(withOutputs(model, computed).toByteArray(), samples, computed, batchSize);
+        Map<String, Tensor> result = new LinkedHashMap<>();
+        for (String value : values) {
+            result.put(value, inputs.contains(value) ? asFloats(samples.inputs().get(value), value)
+                    : found.get(value));
+        }
+        return result;
+    }
+
+    /**
+     * A copy of {@code model} whose graph also outputs {@code values}. An output needs a type: the value's
+     * annotation is used when the model has one, otherwise a float tensor of unknown shape, which ONNX Runtime
+     * accepts and resolves from the producing node (it rejects a mismatching element type, so half-precision
+     * models need annotations or the element type of their weights, see {@code elemType}).
+     */
+    static ModelProto withOutputs(ModelProto model, List<String> values) {
+        GraphProto graph = model.getGraph();
+        Map<String, ValueInfoProto> annotated = new LinkedHashMap<>();
+        graph.getValueInfoList().forEach(v -> annotated.put(v.getName(), v));
+        Set<String> outputs = new HashSet<>();
+        graph.getOutputList().forEach(v -> outputs.add(v.getName()));
+        int elemType = floatType(model);
+        ModelProto.Builder builder = model.toBuilder();
+        GraphProto.Builder graphBuilder = builder.getGraphBuilder();
+        for (String value : values) {
+            if (outputs.contains(value)) {
+                continue;
+            }
+            ValueInfoProto info = annotated.get(value);
+            if (info == null || !info.getType().hasTensorType()) {
+                info = ValueInfoProto.newBuilder().setName(value).setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType))).build();
+            }
+            graphBuilder.addOutput(info);
+        }
+        return builder.build();
+    }
+
+    /** The floating-point type the model computes in: that of its first floating-point initializer. */
+    private static int floatType(ModelProto model) {
+        for (TensorProto tensor : model.getGraph().getInitializerList()) {
+            int type = tensor.getDataType();
+            if (type == TensorProto.DataType.FLOAT_VALUE || type == TensorProto.DataType.FLOAT16_VALUE
+                    || type == TensorProto.DataType.BFLOAT16_VALUE || type == TensorProto.DataType.DOUBLE_VALUE) {
+                return type;
+            }
+        }
+        return TensorProto.DataType.FLOAT_VALUE;
+    }
+
+    private static Tensor asFloats(Tensor tensor, String name) {
+        if (tensor.elementType() == TensorKind.FLOAT) {
+            return tensor;
+        }
+        if (tensor.elementType() == TensorKind.DOUBLE) {
+            double[] values = (double[]) tensor.data();
+            float[] floats = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                floats[i] = (float) values[i];
+            }
+            return Tensor.ofFloats(tensor.shape(), floats);
+        }
+        throw new IllegalArgumentException("graph input '" + name + "' holds " + tensor.elementType().displayName()
+                + " values, which calibration cannot use as layer activations");
+    }
+}

@@ -1,0 +1,92 @@
+package io.github.onnxprune.prune.calibrate;
+
+import io.github.onnxprune.eval.Tensor;
+
+/**
+ * A layer's input as a {@code rows x cols} float matrix, row-major: one row per sample (and per position for
+ * MatMul on 3-D inputs and for Conv, whose rows are im2col patches). Rows are picked the same way for any
+ * tensor of the same batch and spatial size, so the original and the pruned model's rows line up.
+ *
+ * @param data the elements
+ * @param rows the number of rows
+ * @param cols the number of features
+ */
+record Features(float[] data, int rows, int cols) {
+
+    /** The input of {@code layer} from an activation tensor, at most {@code maxRows} rows; null if it does not fit. */
+    static Features of(LinearLayer layer, Tensor activation, int units, int maxRows) {
+        long[] shape = activation.shape();
+        float[] values = (float[]) activation.data();
+        if (layer.conv() == null) {
+            if (shape.length < 2 || shape[shape.length - 1] != (long) units * layer.block()) {
+                return null;
+            }
+            int cols = (int) shape[shape.length - 1];
+            int total = values.length / cols;
+            int rows = Math.min(total, maxRows);
+            float[] data = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(values, pick(r, rows, total) * cols, data, r * cols, cols);
+            }
+            return new Features(data, rows, cols);
+        }
+        if (shape.length != 4 || shape[1] != units) {
+            return null;
+        }
+        LinearLayer.ConvGeometry g = layer.conv();
+        int n = (int) shape[0];
+        int channels = (int) shape[1];
+        int height = (int) shape[2];
+        int width = (int) shape[3];
+        int outH = (height + g.padTop() + g.padBottom() - g.dilationH() * (g.kernelH() - 1) - 1) / g.strideH() + 1;
+        int outW = (width + g.padLeft() + g.padRight() - g.dilationW() * (g.kernelW() - 1) - 1) / g.strideW() + 1;
+        if (outH < 1 || outW < 1) {
+            return null;
+        }
+        int cols = channels * layer.block();
+        long totalLong = (long) n * outH * outW;
+        int total = (int) Math.min(Integer.MAX_VALUE, totalLong);
+        int rows = Math.min(total, maxRows);
+        float[] data = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int position = pick(r, rows, total);
+            int sample = position / (outH * outW);
+            int y = position / outW % outH;
+            int x = position % outW;
+            int base = r * cols;
+            for (int c = 0; c < channels; c++) {
+                for (int ky = 0; ky < g.kernelH(); ky++) {
+                    int iy = y * g.strideH() - g.padTop() + ky * g.dilationH();
+                    for (int kx = 0; kx < g.kernelW(); kx++) {
+                        int ix = x * g.strideW() - g.padLeft() + kx * g.dilationW();
+                        // Positions in the padding read zero, exactly as the convolution does.
+                        if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
+                            data[base + (c * g.kernelH() + ky) * g.kernelW() + kx] =
+                                    values[((sample * channels + c) * height + iy) * width + ix];
+                        }
+                    }
+                }
+            }
+        }
+        return new Features(data, rows, cols);
+    }
+
+    /** Row r of {@code rows} spread evenly over {@code total}: all rows when they fit, a fixed stride otherwise. */
+    private static int pick(int r, int rows, int total) {
+        return rows == total ? r : (int) ((long) r * total / rows);
+    }
+
+    /** Mean of every column. */
+    double[] columnMeans() {
+        double[] means = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                means[c] += data[r * cols + c];
+            }
+        }
+        for (int c = 0; c < cols; c++) {
+            means[c] /= Math.max(1, rows);
+        }
+        return means;
+    }
+}

@@ -1,0 +1,169 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compensates the layers that read removed units, after node pruning, from calibration activations, so that
+ * each such layer's output matches the original model's as closely as its remaining inputs allow (ThiNet-style
+ * least-squares reconstruction of the next layer).
+ *
+ * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original
+ * layer's output on the original model's activations, {@code T = X_orig M + b}; the regressors are the
+ * layer's remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not
+ * compounded) plus a constant column that becomes the bias. The fit is ridge least squares pulled toward the
+ * pruned weights with the removed units' mean contribution folded into the bias ({@code b + sum_u mean(a_u)
+ * W[u]}), which is exact for units whose activation is constant. Conv rows are im2col patches, with zeros in the
+ * padding exactly as the convolution reads them. A layer with more input features than {@link
+ * Options#maxFeatures} gets only that mean compensation; a layer without a bias it may change (a MatMul
+ * without a following Add of a constant) is fitted without one. Which units each layer kept is recovered
+ * from the weights: node pruning copies kept slices bit-exactly.
+ */
+public final class NodeCompensation {
+
+    private NodeCompensation() {
+    }
+
+    /**
+     * Limits and regularisation.
+     *
+     * @param ridge ridge strength relative to the mean diagonal of the Gram matrix
+     * @param maxFeatures largest number of remaining input features (Conv: channels times kernel size) fitted
+     *     by least squares; wider layers are only mean-compensated, which keeps big models from stalling
+     * @param maxRows most calibration rows per layer (Conv and 3-D MatMul rows are positions), evenly spread
+     */
+    public record Options(double ridge, int maxFeatures, int maxRows) {
+
+        /** Ridge 1e-3, 2048 features, 8192 rows. */
+        public static Options defaults() {
+            return new Options(1e-3, 2048, 8192);
+        }
+    }
+
+    /** The compensated model and what happened per layer. */
+    public record Result(ModelProto model, List<LayerReconstruction> layers) {
+
+        public Result {
+            layers = List.copyOf(layers);
+        }
+    }
+
+    /** Compensates {@code pruned}, a node-pruned copy of {@code original}, on the collector's samples. */
+    public static Result compensate(ModelProto original, ModelProto pruned, ActivationCollector collector,
+            Options options) {
+        if (pruned == original) {
+            return new Result(pruned, List.of());
+        }
+        ModelGraph before = ModelGraph.of(original);
+        ModelGraph after = ModelGraph.of(pruned);
+        if (before.nodes().size() != after.nodes().size()) {
+            throw new IllegalArgumentException("the pruned model has a different number of nodes");
+        }
+        List<Integer> consumers = new ArrayList<>();
+        List<String> inputs = new ArrayList<>();
+        for (int n = 0; n < before.nodes().size(); n++) {
+            LinearLayer was = LinearLayer.of(before, n);
+            LinearLayer is = LinearLayer.of(after, n);
+            if (was != null && is != null && is.units() < was.units()) {
+                consumers.add(n);
+                if (!inputs.contains(was.input())) {
+                    inputs.add(was.input());
+                }
+            }
+        }
+        if (consumers.isEmpty()) {
+            return new Result(pruned, List.of());
+        }
+        Map<String, Tensor> originalActivations = collector.collect(original, inputs);
+        ModelProto current = pruned;
+        List<LayerReconstruction> reports = new ArrayList<>();
+        for (int n : consumers) {
+            ModelGraph graph = ModelGraph.of(current);
+            LinearLayer was = LinearLayer.of(before, n);
+            LinearLayer is = LinearLayer.of(graph, n);
+            Step step = compensateLayer(before, was, graph, is, originalActivations.get(was.input()), collector,
+                    current, options);
+            current = step.model();
+            reports.add(step.report());
+        }
+        return new Result(current, reports);
+    }
+
+    private record Step(ModelProto model, LayerReconstruction report) {
+    }
+
+    private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
+            Tensor originalInput, ActivationCollector collector, ModelProto current, Options options) {
+        FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
+        FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
+        double[] m = was.canonical(wOriginal);
+        double[] mPruned = is.canonical(wPruned);
+        int[][] kept = KeptUnits.match(m, was.units(), was.outputs(), mPruned, is.units(), is.outputs(), was.block());
+        if (kept == null) {
+            return new Step(current, LayerReconstruction.skipped(is,
+                    "its remaining weights are not a slice of the original ones"));
+        }
+        if (!isEditable(graph, is.weight())) {
+            return new Step(current, LayerReconstruction.skipped(is, "its weight is shared"));
+        }
+        if (was.opType().equals("Conv") && was.conv() == null) {
+            return new Step(current, LayerReconstruction.skipped(is,
+                    "convolution padding or rank other than explicit 2-D pads"));
+        }
+        int[] keptFeatures = KeptUnits.features(kept[0], was.block());
+        int[] keptOutputs = kept[1];
+        Features xOriginal = Features.of(was, originalInput, was.units(), options.maxRows());
+        if (xOriginal == null) {
+            return new Step(current, LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
+        }
+        double[] biasOriginal = pick(BiasSlot.of(before, was).values(), keptOutputs);
+        BiasSlot slot = BiasSlot.of(graph, is);
+        Fit.Problem problem = new Fit.Problem(xOriginal, m, was.outputs(), keptFeatures, keptOutputs, biasOriginal,
+                slot.writable());
+        if (keptFeatures.length > options.maxFeatures()) {
+            if (!slot.writable()) {
+                return new Step(current, LayerReconstruction.skipped(is, keptFeatures.length
+                        + " input features exceed the least-squares limit of " + options.maxFeatures() + " and "
+                        + slot.reason()));
+            }
+            Fit.Solution solution = problem.meanOnly();
+            ModelProto model = slot.apply(graph, is, is.write(wPruned, solution.weights()), solution.bias(),
+                    new LinkedHashMap<>());
+            return new Step(model, new LayerReconstruction(is.name(), is.opType(), "mean", keptFeatures.length
+                    + " input features exceed the least-squares limit of " + options.maxFeatures(),
+                    xOriginal.rows(), Double.NaN, Double.NaN));
+        }
+        Tensor currentInput = collector.collect(current, List.of(is.input())).get(is.input());
+        Features xCurrent = Features.of(is, currentInput, is.units(), options.maxRows());
+        if (xCurrent == null || xCurrent.rows() != xOriginal.rows()) {
+            return new Step(current, LayerReconstruction.skipped(is, "its pruned input's shape does not match"));
+        }
+        Fit.Solution solution = problem.leastSquares(xCurrent, options.ridge());
+        TensorProto weight = is.write(wPruned, solution.weights());
+        ModelProto model = slot.apply(graph, is, weight, slot.writable() ? solution.bias() : null,
+                new LinkedHashMap<>());
+        String method = slot.writable() ? "least squares" : "least squares without bias";
+        return new Step(model, new LayerReconstruction(is.name(), is.opType(), method,
+                slot.writable() ? "" : slot.reason(), xCurrent.rows(), solution.errorBefore(),
+                solution.errorAfter()));
+    }
+
+    private static boolean isEditable(ModelGraph graph, String name) {
+        return LinearLayer.editable(graph, name);
+    }
+
+    static double[] pick(double[] values, int[] indices) {
+        double[] out = new double[indices.length];
+        for (int i = 0; i < indices.length; i++) {
+            out[i] = values[indices[i]];
+        }
+        return out;
+    }
+}

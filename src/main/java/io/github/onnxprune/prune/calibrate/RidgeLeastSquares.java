@@ -1,0 +1,113 @@
+package io.github.onnxprune.prune.calibrate;
+
+/**
+ * Ridge-regularised least squares on dense row-major {@code double[]} matrices, solved with a Cholesky
+ * factorisation of the normal equations: {@code (G + lambda I) theta = R + lambda theta0}, where
+ * {@code G = Z^T Z} and {@code R = Z^T T}.
+ *
+ * <p>The regularisation pulls the solution toward a prior {@code theta0} (the pruned weights as they are)
+ * rather than toward zero, so an exactly solvable system keeps its exact solution whenever the prior already
+ * is one, and an ill-conditioned one (a constant or duplicated activation) stays close to the weights the
+ * model was trained with. {@code lambda = relative * trace(G) / n} makes the amount independent of the
+ * activations' scale. Everything runs in a fixed order, so results are bit-for-bit reproducible.
+ */
+public final class RidgeLeastSquares {
+
+    private RidgeLeastSquares() {
+    }
+
+    /**
+     * Solves for several right-hand sides at once.
+     *
+     * @param gram {@code n x n} symmetric positive semi-definite matrix {@code Z^T Z}, row-major; not modified
+     * @param n its order
+     * @param rhs {@code n x m} right-hand sides {@code Z^T T}, row-major
+     * @param prior {@code n x m} prior solution, row-major, or null for zero
+     * @param m the number of right-hand sides
+     * @param relative the ridge strength relative to the mean diagonal of {@code gram}, at least 0
+     * @return the {@code n x m} solution, row-major
+     * @throws IllegalStateException when the system is singular even after regularisation (all zero input)
+     */
+    public static double[] solve(double[] gram, int n, double[] rhs, double[] prior, int m, double relative) {
+        if (gram.length != n * n || rhs.length != n * m || prior != null && prior.length != n * m) {
+            throw new IllegalArgumentException("matrix sizes do not match n=" + n + ", m=" + m);
+        }
+        double trace = 0;
+        for (int i = 0; i < n; i++) {
+            trace += gram[i * n + i];
+        }
+        double lambda = relative * trace / Math.max(1, n);
+        if (!(lambda > 0)) {
+            // An all-zero Gram has no scale to be relative to; a tiny absolute ridge still keeps it solvable.
+            lambda = relative > 0 ? relative : 0;
+        }
+        double[] a = gram.clone();
+        double[] b = rhs.clone();
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] += lambda;
+            if (prior != null) {
+                for (int j = 0; j < m; j++) {
+                    b[i * m + j] += lambda * prior[i * m + j];
+                }
+            }
+        }
+        choleskyInPlace(a, n);
+        solveWithFactor(a, n, b, m);
+        return b;
+    }
+
+    /** Overwrites the lower triangle of {@code a} with L such that {@code a = L L^T}. */
+    static void choleskyInPlace(double[] a, int n) {
+        for (int j = 0; j < n; j++) {
+            double diagonal = a[j * n + j];
+            for (int k = 0; k < j; k++) {
+                diagonal -= a[j * n + k] * a[j * n + k];
+            }
+            if (!(diagonal > 0)) {
+                throw new IllegalStateException("matrix is not positive definite at row " + j
+                        + " (the calibration activations are degenerate); use a larger ridge");
+            }
+            double root = Math.sqrt(diagonal);
+            a[j * n + j] = root;
+            for (int i = j + 1; i < n; i++) {
+                double sum = a[i * n + j];
+                for (int k = 0; k < j; k++) {
+                    sum -= a[i * n + k] * a[j * n + k];
+                }
+                a[i * n + j] = sum / root;
+            }
+        }
+    }
+
+    /** Solves {@code L L^T x = b} in place for each column of {@code b}, with L from {@link #choleskyInPlace}. */
+    static void solveWithFactor(double[] l, int n, double[] b, int m) {
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < i; k++) {
+                double factor = l[i * n + k];
+                if (factor != 0) {
+                    for (int j = 0; j < m; j++) {
+                        b[i * m + j] -= factor * b[k * m + j];
+                    }
+                }
+            }
+            double diagonal = l[i * n + i];
+            for (int j = 0; j < m; j++) {
+                b[i * m + j] /= diagonal;
+            }
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            for (int k = i + 1; k < n; k++) {
+                double factor = l[k * n + i];
+                if (factor != 0) {
+                    for (int j = 0; j < m; j++) {
+                        b[i * m + j] -= factor * b[k * m + j];
+                    }
+                }
+            }
+            double diagonal = l[i * n + i];
+            for (int j = 0; j < m; j++) {
+                b[i * m + j] /= diagonal;
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import java.util.Locale;
+
+/**
+ * Prints validation accuracy of every fixture, node-pruned at 25/50/75% and weight-pruned at 50/70/90%
+ * (layerwise), without and with calibration-based reconstruction: calibrated and evaluated on all samples,
+ * and held out (calibrated on the first half, evaluated on the second).
+ *
+ * <p>A command, not a test: {@code mvn -B -q -o test-compile exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=io.github.onnxprune.prune.calibrate.ReconstructionBenchmark}, or see the README.
+ */
+public final class ReconstructionBenchmark {
+
+    private ReconstructionBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s | %8s %8s%n", "model", "method", "frac",
+                    "original", "plain", "recon", "held-out plain", "recon");
+            for (String name : CalibrationFixtures.names()) {
+                CalibrationFixtures.Fixture fixture = CalibrationFixtures.load(name);
+                ValidationData all = fixture.data();
+                int half = all.sampleCount() / 2;
+                ValidationData first = CalibrationFixtures.slice(all, 0, half);
+                ValidationData second = CalibrationFixtures.slice(all, half, all.sampleCount());
+                double original = CalibrationFixtures.accuracy(runtime, fixture.model(), all);
+                for (double fraction : new double[] {0.25, 0.5, 0.75}) {
+                    ModelProto pruned = NodePruner.prune(fixture.model(),
+                            NodePruningSettings.of(fraction, Scope.LAYERWISE)).model();
+                    ModelProto fitted = NodeCompensation.compensate(fixture.model(), pruned,
+                            new ActivationCollector(runtime, all, 512, 64), NodeCompensation.Options.defaults())
+                            .model();
+                    ModelProto heldOut = NodeCompensation.compensate(fixture.model(), pruned,
+                            new ActivationCollector(runtime, first, 512, 64), NodeCompensation.Options.defaults())
+                            .model();
+                    print(name, "nodes", fraction, original,
+                            CalibrationFixtures.accuracy(runtime, pruned, all),
+                            CalibrationFixtures.accuracy(runtime, fitted, all),
+                            CalibrationFixtures.accuracy(runtime, pruned, second),
+                            CalibrationFixtures.accuracy(runtime, heldOut, second));
+                }
+            }
+        }
+    }
+
+    private static void print(String name, String method, double fraction, double original, double plain,
+            double recon, double heldPlain, double heldRecon) {
+        System.out.printf(Locale.ROOT, "%-18s %-8s %4.0f%% %7.1f%% | %7.1f%% %7.1f%% | %7.1f%% %7.1f%%%n", name,
+                method, fraction * 100, original * 100, plain * 100, recon * 100, heldPlain * 100, heldRecon * 100);
+    }
+}
