@@ -6,6 +6,13 @@ import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.PrunableTensor;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -47,8 +54,34 @@ public final class ReconstructionBenchmark {
                             CalibrationFixtures.accuracy(runtime, pruned, second),
                             CalibrationFixtures.accuracy(runtime, heldOut, second));
                 }
+                for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
+                    ModelProto pruned = weights(fixture.model(), sparsity);
+                    List<String> names = tensors(fixture.model());
+                    ModelProto fitted = WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                            new ActivationCollector(runtime, all, 512, 64), WeightReconstruction.Options.defaults())
+                            .model();
+                    ModelProto heldOut = WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                            new ActivationCollector(runtime, first, 512, 64), WeightReconstruction.Options.defaults())
+                            .model();
+                    print(name, "weights", sparsity, original,
+                            CalibrationFixtures.accuracy(runtime, pruned, all),
+                            CalibrationFixtures.accuracy(runtime, fitted, all),
+                            CalibrationFixtures.accuracy(runtime, pruned, second),
+                            CalibrationFixtures.accuracy(runtime, heldOut, second));
+                }
             }
         }
+    }
+
+    static List<String> tensors(ModelProto model) {
+        return WeightSelector.select(ModelGraph.of(model), TensorFilter.all()).tensors().stream()
+                .map(PrunableTensor::name).toList();
+    }
+
+    static ModelProto weights(ModelProto model, double sparsity) {
+        ModelGraph graph = ModelGraph.of(model);
+        return MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(sparsity, Scope.LAYERWISE, List.of())).model();
     }
 
     private static void print(String name, String method, double fraction, double original, double plain,
