@@ -15,7 +15,7 @@ public record ModelOutputs(String outputName, float[][] rows) {
     public ModelOutputs {
         Objects.requireNonNull(outputName, "outputName");
         Objects.requireNonNull(rows, "rows");
-        rows = deepCopy(rows);
+        rows = Shapes.deepCopy(rows);
         for (float[] row : rows) {
             if (row.length != rows[0].length) {
                 throw new IllegalArgumentException("output rows differ in width: " + rows[0].length + " and "
@@ -27,7 +27,7 @@ public record ModelOutputs(String outputName, float[][] rows) {
     /** The rows (a deep copy). */
     @Override
     public float[][] rows() {
-        return deepCopy(rows);
+        return Shapes.deepCopy(rows);
     }
 
     /** Number of samples. */
@@ -38,14 +38,6 @@ public record ModelOutputs(String outputName, float[][] rows) {
     /** Number of values per sample (for a classifier, the number of classes); 0 when there are no samples. */
     public int width() {
         return rows.length == 0 ? 0 : rows[0].length;
-    }
-
-    private static float[][] deepCopy(float[][] rows) {
-        float[][] copy = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            copy[i] = rows[i].clone();
-        }
-        return copy;
     }
 
     @Override

@@ -8,6 +8,15 @@ final class Shapes {
     private Shapes() {
     }
 
+    /** A copy of every row, so records holding output rows stay immutable. */
+    static float[][] deepCopy(float[][] rows) {
+        float[][] copy = new float[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            copy[i] = rows[i].clone();
+        }
+        return copy;
+    }
+
     /** Formats concrete dimensions, for example {@code [360, 63]}. */
     static String format(long[] shape) {
         if (shape == null) {

@@ -44,7 +44,7 @@ public record ValidationData(Map<String, Tensor> inputs, long[] labels, float[][
         }
         inputs = Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
         labels = labels == null ? null : labels.clone();
-        referenceOutputs = referenceOutputs == null ? null : deepCopy(referenceOutputs);
+        referenceOutputs = referenceOutputs == null ? null : Shapes.deepCopy(referenceOutputs);
     }
 
     /** Number of samples (the shared first dimension of all inputs). */
@@ -61,7 +61,7 @@ public record ValidationData(Map<String, Tensor> inputs, long[] labels, float[][
     /** The reference outputs (a copy), or {@code null} when the data has none. */
     @Override
     public float[][] referenceOutputs() {
-        return referenceOutputs == null ? null : deepCopy(referenceOutputs);
+        return referenceOutputs == null ? null : Shapes.deepCopy(referenceOutputs);
     }
 
     /**
@@ -87,14 +87,6 @@ public record ValidationData(Map<String, Tensor> inputs, long[] labels, float[][
     /** Whether {@link #effectiveLabels()} returns labels. */
     public boolean hasLabels() {
         return labels != null || referenceOutputs != null;
-    }
-
-    private static float[][] deepCopy(float[][] rows) {
-        float[][] copy = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            copy[i] = rows[i].clone();
-        }
-        return copy;
     }
 
     @Override
