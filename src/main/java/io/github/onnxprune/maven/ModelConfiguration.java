@@ -29,6 +29,9 @@ public class ModelConfiguration {
     Double minAccuracy;
     Double maxAccuracyDrop;
     Boolean requireValidation;
+    Boolean reconstruct;
+    File calibrationData;
+    Integer calibrationSamples;
 
     /** The configured path. */
     public String getPath() {

@@ -6,6 +6,7 @@ import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.pipeline.CalibrationSettings;
 import io.github.onnxprune.pipeline.EvaluationSettings;
 import io.github.onnxprune.pipeline.ModelFinder;
 import io.github.onnxprune.pipeline.ModelResult;
@@ -120,6 +121,21 @@ public class PruneMojo extends AbstractMojo {
     /** Validation data: a folder of .npy files, a .npz, ONNX test_data_set folders, or a .csv. */
     @Parameter(property = "onnx-prune.validationData")
     private File validationData;
+
+    /**
+     * Compensate pruning from calibration data: node pruning re-fits the layers that read removed units, weight
+     * pruning re-fits the kept weights, each by least squares so that layer outputs match the original model's.
+     */
+    @Parameter(property = "onnx-prune.reconstruct", defaultValue = "true")
+    private boolean reconstruct;
+
+    /** Samples to fit the reconstruction on, in the validation data formats; defaults to the validation data. */
+    @Parameter(property = "onnx-prune.calibrationData")
+    private File calibrationData;
+
+    /** The most calibration samples used (the first ones). */
+    @Parameter(property = "onnx-prune.calibrationSamples", defaultValue = "512")
+    private int calibrationSamples;
 
     /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
     @Parameter(property = "onnx-prune.labelName")
@@ -288,10 +304,18 @@ public class PruneMojo extends AbstractMojo {
                         + " does not exist. Check <validationData>; relative paths start at " + project.getBasedir()
                         + ".");
             }
+            File calibration = or(model.calibrationData, calibrationData);
+            if (calibration != null && !calibration.exists()) {
+                throw new MojoFailureException("Calibration data " + calibration + " for model " + path
+                        + " does not exist. Check <calibrationData>; relative paths start at "
+                        + project.getBasedir() + ". Leave it out to calibrate on <validationData>.");
+            }
             EvaluationSettings evaluation = new EvaluationSettings(data == null ? null : data.toPath(),
                     or(model.labelName, labelName), Metric.parse(or(model.metric, metric)),
                     or(model.outputName, outputName), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
-                    required);
+                    required, new CalibrationSettings(or(model.reconstruct, reconstruct),
+                            calibration == null ? null : calibration.toPath(),
+                            or(model.calibrationSamples, calibrationSamples)));
             GateLimits limits = new GateLimits(or(model.minAccuracy, minAccuracy),
                     or(model.maxAccuracyDrop, maxAccuracyDrop));
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);

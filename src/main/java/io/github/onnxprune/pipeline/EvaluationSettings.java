@@ -14,9 +14,17 @@ import java.nio.file.Path;
  * @param warmupRuns untimed single-sample runs before timing
  * @param latencyRuns timed single-sample runs
  * @param requireValidation whether a model without validation data fails the build
+ * @param calibration whether and on what data pruning is compensated
  */
 public record EvaluationSettings(Path validationData, String labelName, Metric metric, String outputName,
-        int batchSize, int warmupRuns, int latencyRuns, boolean requireValidation) {
+        int batchSize, int warmupRuns, int latencyRuns, boolean requireValidation, CalibrationSettings calibration) {
+
+    /** Settings without reconstruction, as before calibration existed (the mojo always passes its own). */
+    public EvaluationSettings(Path validationData, String labelName, Metric metric, String outputName,
+            int batchSize, int warmupRuns, int latencyRuns, boolean requireValidation) {
+        this(validationData, labelName, metric, outputName, batchSize, warmupRuns, latencyRuns, requireValidation,
+                CalibrationSettings.off());
+    }
 
     public EvaluationSettings {
         if (batchSize < 1) {
@@ -26,5 +34,6 @@ public record EvaluationSettings(Path validationData, String labelName, Metric m
             throw new IllegalArgumentException("warmupRuns must be 0 or more and latencyRuns 1 or more, got "
                     + warmupRuns + " and " + latencyRuns);
         }
+        java.util.Objects.requireNonNull(calibration, "calibration");
     }
 }

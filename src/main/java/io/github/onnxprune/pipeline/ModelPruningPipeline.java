@@ -20,6 +20,10 @@ import io.github.onnxprune.prune.SkippedTensor;
 import io.github.onnxprune.prune.TensorChange;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import io.github.onnxprune.prune.nodes.LayerChange;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
@@ -30,6 +34,7 @@ import io.github.onnxprune.report.LayerReport;
 import io.github.onnxprune.report.Latency;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
+import io.github.onnxprune.report.Reconstruction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,8 +79,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     task.evaluation().labelName());
         }
 
+        Calibration calibration = calibration(task, original, data);
+
         PruningSettings pruning = task.pruning();
         ModelProto model = original;
+        List<LayerReconstruction> reconstructed = new ArrayList<>();
         List<LayerReport> layers = List.of();
         List<SkippedTensor> skippedLayers = List.of();
         double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
@@ -83,6 +91,12 @@ public final class ModelPruningPipeline implements AutoCloseable {
             NodePruningResult nodes = NodePruner.prune(model, new NodePruningSettings(nodeFraction,
                     pruning.scope(), pruning.overrides(), pruning.excludes(), pruning.importance()));
             model = nodes.model();
+            if (calibration != null) {
+                NodeCompensation.Result compensated = NodeCompensation.compensate(original, model,
+                        calibration.collector(), NodeCompensation.Options.defaults());
+                model = compensated.model();
+                reconstructed.addAll(compensated.layers());
+            }
             layers = nodes.layers().stream().map(ModelPruningPipeline::toLayerReport).toList();
             skippedLayers = nodes.skipped().stream()
                     .map(s -> new SkippedTensor(s.layer(), s.reason())).toList();
@@ -94,8 +108,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
             WeightSelector.Selection selection = WeightSelector.select(graph, pruning.filter());
             MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(),
                     new WeightPruningSettings(pruning.sparsity(), pruning.scope(), pruning.overrides()));
-            model = result.model();
             tensors = result.tensors();
+            if (calibration != null) {
+                List<String> zeroed = tensors.stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
+                WeightReconstruction.Result refit = WeightReconstruction.reconstruct(model, result.model(), zeroed,
+                        calibration.collector(), WeightReconstruction.Options.defaults());
+                model = refit.model();
+                reconstructed.addAll(refit.layers());
+            } else {
+                model = result.model();
+            }
             skippedTensors = selection.skipped();
         }
         String method = pruning.method() == PruneMethod.NODES ? "nodes"
@@ -143,10 +165,50 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     pruning.describe(), task.limits());
             violations = verdict.violations();
         }
+        Reconstruction reconstruction = calibration == null ? null : new Reconstruction(calibration.source(),
+                calibration.collector().sampleCount(), measurement != null && calibration.sameAsValidation(),
+                reconstructed);
         ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
                 skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
-                measurement, latency, FileSizes.of(originalBytes, shipped), violations);
+                measurement, latency, FileSizes.of(originalBytes, shipped), violations, reconstruction);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** The calibration samples and where they came from. */
+    private record Calibration(ActivationCollector collector, String source, boolean sameAsValidation) {
+    }
+
+    /**
+     * The calibration data when reconstruction is on and some data exists (the configured calibration set,
+     * else the validation set); null otherwise, and then nothing loads ONNX Runtime here.
+     */
+    private Calibration calibration(ModelTask task, ModelProto original, ValidationData validation) {
+        EvaluationSettings evaluation = task.evaluation();
+        CalibrationSettings settings = evaluation.calibration();
+        boolean pruning = task.pruning().sparsity() > 0 || task.pruning().nodeSparsity() > 0;
+        if (!settings.reconstruct() || !pruning) {
+            return null;
+        }
+        Path file = settings.calibrationData() != null ? settings.calibrationData() : evaluation.validationData();
+        if (file == null) {
+            return null;
+        }
+        boolean same = evaluation.validationData() != null
+                && file.toAbsolutePath().normalize().equals(evaluation.validationData().toAbsolutePath().normalize());
+        ValidationData samples;
+        if (same && validation != null) {
+            samples = validation;
+        } else {
+            try {
+                // Calibration needs inputs only; a labels array that happens to be there is simply not used.
+                samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName());
+            } catch (ValidationDataException e) {
+                throw new ValidationDataException("calibration data " + file + " for model " + task.entryName()
+                        + ": " + e.getMessage() + " Check <calibrationData>.", e);
+            }
+        }
+        return new Calibration(new ActivationCollector(evaluator(), samples, settings.samples(),
+                evaluation.batchSize()), file.toString(), same);
     }
 
     private OnnxRuntimeEvaluator evaluator() {

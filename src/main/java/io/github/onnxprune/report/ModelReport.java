@@ -21,11 +21,21 @@ import java.util.List;
  * @param latency inference time before and after, or null without validation data
  * @param sizes file sizes
  * @param violations the gate's broken limits, empty when it passed or did not run
+ * @param reconstruction how pruning was compensated from calibration data, or null when it was not
  */
 public record ModelReport(String model, String method, double targetSparsity, List<TensorChange> tensors,
         List<SkippedTensor> skippedTensors, List<LayerReport> layers, List<SkippedTensor> skippedLayers,
         long parametersBefore, long parametersAfter, Measurement measurement, Latency latency, FileSizes sizes,
-        List<String> violations) {
+        List<String> violations, Reconstruction reconstruction) {
+
+    /** A report without reconstruction. */
+    public ModelReport(String model, String method, double targetSparsity, List<TensorChange> tensors,
+            List<SkippedTensor> skippedTensors, List<LayerReport> layers, List<SkippedTensor> skippedLayers,
+            long parametersBefore, long parametersAfter, Measurement measurement, Latency latency, FileSizes sizes,
+            List<String> violations) {
+        this(model, method, targetSparsity, tensors, skippedTensors, layers, skippedLayers, parametersBefore,
+                parametersAfter, measurement, latency, sizes, violations, null);
+    }
 
     public ModelReport {
         tensors = List.copyOf(tensors);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.github.onnxprune.prune.SkippedTensor;
 import io.github.onnxprune.prune.TensorChange;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -111,9 +112,38 @@ public final class ReportJson {
         }
         json.writeEndArray();
         writeSkipped(json, "skippedLayers", report.skippedLayers());
+        if (report.reconstruction() != null) {
+            writeReconstruction(json, report.reconstruction());
+        }
         json.writeArrayFieldStart("violations");
         for (String violation : report.violations()) {
             json.writeString(violation);
+        }
+        json.writeEndArray();
+        json.writeEndObject();
+    }
+
+    private static void writeReconstruction(JsonGenerator json, Reconstruction reconstruction) throws IOException {
+        json.writeObjectFieldStart("reconstruction");
+        json.writeStringField("data", reconstruction.data());
+        json.writeNumberField("samples", reconstruction.samples());
+        json.writeBooleanField("metricOnCalibrationData", reconstruction.metricOnCalibrationData());
+        json.writeArrayFieldStart("layers");
+        for (LayerReconstruction layer : reconstruction.layers()) {
+            json.writeStartObject();
+            json.writeStringField("layer", layer.layer());
+            json.writeStringField("opType", layer.opType());
+            json.writeStringField("method", layer.method());
+            if (!layer.detail().isEmpty()) {
+                json.writeStringField("detail", layer.detail());
+            }
+            json.writeNumberField("rows", layer.rows());
+            // JSON has no NaN: an error that was not measured is left out.
+            if (!Double.isNaN(layer.errorBefore())) {
+                json.writeNumberField("relativeErrorBefore", layer.errorBefore());
+                json.writeNumberField("relativeErrorAfter", layer.errorAfter());
+            }
+            json.writeEndObject();
         }
         json.writeEndArray();
         json.writeEndObject();

@@ -1,6 +1,7 @@
 package io.github.onnxprune.report;
 
 import io.github.onnxprune.prune.SkippedTensor;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -46,6 +47,10 @@ public final class ReportTable {
         if (report.measurement() != null) {
             Measurement m = report.measurement();
             metric = String.format(Locale.ROOT, "%s %.4f -> %.4f", m.metric(), m.baseline(), m.pruned());
+            if (report.reconstruction() != null && report.reconstruction().metricOnCalibrationData()) {
+                // The fit saw these samples: say so next to the number it flatters.
+                metric += " (on calibration data)";
+            }
         }
         String latency = "-";
         if (report.latency() != null) {
@@ -73,6 +78,20 @@ public final class ReportTable {
 
     private static List<String> layerLines(ModelReport report) {
         List<String> lines = new ArrayList<>();
+        Reconstruction reconstruction = report.reconstruction();
+        if (reconstruction != null) {
+            long fitted = reconstruction.layers().stream().filter(l -> !l.method().equals("skipped")).count();
+            lines.add(String.format(Locale.ROOT, "%s reconstruction: %d of %d layers re-fitted on %d samples of %s%s",
+                    report.model(), fitted, reconstruction.layers().size(), reconstruction.samples(),
+                    reconstruction.data(), reconstruction.metricOnCalibrationData()
+                            ? " (also the validation data: use a separate <calibrationData> for an unbiased metric)"
+                            : ""));
+            for (LayerReconstruction layer : reconstruction.layers()) {
+                if (layer.method().equals("skipped")) {
+                    lines.add("  " + layer.layer() + ": not re-fitted, " + layer.detail());
+                }
+            }
+        }
         if (report.layers().isEmpty() && report.skippedLayers().isEmpty()) {
             return lines;
         }

@@ -1,0 +1,33 @@
+package io.github.onnxprune.pipeline;
+
+import java.nio.file.Path;
+
+/**
+ * Whether and on what data pruning is compensated (node pruning: the next layers re-fitted; weight pruning:
+ * the kept weights re-fitted), so that the pruned model keeps more accuracy without retraining.
+ *
+ * @param reconstruct whether to compensate; without any data pruning works as without it
+ * @param calibrationData the samples to fit on, or null to use the validation data
+ * @param samples the most samples used, the first ones of the file
+ */
+public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples) {
+
+    /** The default number of calibration samples. */
+    public static final int DEFAULT_SAMPLES = 512;
+
+    public CalibrationSettings {
+        if (samples < 1) {
+            throw new IllegalArgumentException("calibrationSamples is " + samples + " but must be at least 1");
+        }
+    }
+
+    /** Reconstruction on, calibrated on the validation data's first 512 samples. */
+    public static CalibrationSettings defaults() {
+        return new CalibrationSettings(true, null, DEFAULT_SAMPLES);
+    }
+
+    /** No reconstruction. */
+    public static CalibrationSettings off() {
+        return new CalibrationSettings(false, null, DEFAULT_SAMPLES);
+    }
+}
