@@ -1,5 +1,7 @@
 package io.github.onnxprune.prune.calibrate;
 
+import io.github.onnxprune.Fixtures;
+
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
@@ -32,13 +34,13 @@ public final class ReconstructionBenchmark {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s | %8s %8s%n", "model", "method", "frac",
                     "original", "plain", "recon", "held-out plain", "recon");
-            for (String name : CalibrationFixtures.names()) {
-                CalibrationFixtures.Fixture fixture = CalibrationFixtures.load(name);
+            for (String name : Fixtures.names()) {
+                Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
                 int half = all.sampleCount() / 2;
-                ValidationData first = CalibrationFixtures.slice(all, 0, half);
-                ValidationData second = CalibrationFixtures.slice(all, half, all.sampleCount());
-                double original = CalibrationFixtures.accuracy(runtime, fixture.model(), all);
+                ValidationData first = Fixtures.slice(all, 0, half);
+                ValidationData second = Fixtures.slice(all, half, all.sampleCount());
+                double original = Fixtures.accuracy(runtime, fixture.model(), all);
                 for (double fraction : new double[] {0.25, 0.5, 0.75}) {
                     ModelProto pruned = NodePruner.prune(fixture.model(),
                             NodePruningSettings.of(fraction, Scope.LAYERWISE)).model();
@@ -49,10 +51,10 @@ public final class ReconstructionBenchmark {
                             new ActivationCollector(runtime, first, 512, 64), NodeCompensation.Options.defaults())
                             .model();
                     print(name, "nodes", fraction, original,
-                            CalibrationFixtures.accuracy(runtime, pruned, all),
-                            CalibrationFixtures.accuracy(runtime, fitted, all),
-                            CalibrationFixtures.accuracy(runtime, pruned, second),
-                            CalibrationFixtures.accuracy(runtime, heldOut, second));
+                            Fixtures.accuracy(runtime, pruned, all),
+                            Fixtures.accuracy(runtime, fitted, all),
+                            Fixtures.accuracy(runtime, pruned, second),
+                            Fixtures.accuracy(runtime, heldOut, second));
                 }
                 for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
                     ModelProto pruned = weights(fixture.model(), sparsity);
@@ -64,10 +66,10 @@ public final class ReconstructionBenchmark {
                             new ActivationCollector(runtime, first, 512, 64), WeightReconstruction.Options.defaults())
                             .model();
                     print(name, "weights", sparsity, original,
-                            CalibrationFixtures.accuracy(runtime, pruned, all),
-                            CalibrationFixtures.accuracy(runtime, fitted, all),
-                            CalibrationFixtures.accuracy(runtime, pruned, second),
-                            CalibrationFixtures.accuracy(runtime, heldOut, second));
+                            Fixtures.accuracy(runtime, pruned, all),
+                            Fixtures.accuracy(runtime, fitted, all),
+                            Fixtures.accuracy(runtime, pruned, second),
+                            Fixtures.accuracy(runtime, heldOut, second));
                 }
             }
         }

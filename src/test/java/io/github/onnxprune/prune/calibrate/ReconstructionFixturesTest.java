@@ -1,5 +1,7 @@
 package io.github.onnxprune.prune.calibrate;
 
+import io.github.onnxprune.Fixtures;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,26 +43,26 @@ class ReconstructionFixturesTest {
 
     @Test
     void reconstructionAtHalfKeepsMoreHeldOutAccuracyOnEveryFixture() throws Exception {
-        for (String name : CalibrationFixtures.names()) {
-            CalibrationFixtures.Fixture fixture = CalibrationFixtures.load(name);
+        for (String name : Fixtures.names()) {
+            Fixtures.Loaded fixture = Fixtures.load(name);
             ValidationData all = fixture.data();
             int half = all.sampleCount() / 2;
-            ValidationData calibration = CalibrationFixtures.slice(all, 0, half);
-            ValidationData heldOut = CalibrationFixtures.slice(all, half, all.sampleCount());
+            ValidationData calibration = Fixtures.slice(all, 0, half);
+            ValidationData heldOut = Fixtures.slice(all, half, all.sampleCount());
 
             ModelProto nodes = NodePruner.prune(fixture.model(), NodePruningSettings.of(0.5, Scope.LAYERWISE)).model();
             NodeCompensation.Result compensated = NodeCompensation.compensate(fixture.model(), nodes,
                     new ActivationCollector(runtime, calibration, 512, 64), NodeCompensation.Options.defaults());
-            double plain = CalibrationFixtures.accuracy(runtime, nodes, heldOut);
-            double fitted = CalibrationFixtures.accuracy(runtime, compensated.model(), heldOut);
+            double plain = Fixtures.accuracy(runtime, nodes, heldOut);
+            double fitted = Fixtures.accuracy(runtime, compensated.model(), heldOut);
             assertTrue(fitted >= plain + NODE_GAIN.get(name), name + " nodes: " + plain + " -> " + fitted);
 
             ModelProto weights = ReconstructionBenchmark.weights(fixture.model(), 0.5);
             WeightReconstruction.Result refit = WeightReconstruction.reconstruct(fixture.model(), weights,
                     ReconstructionBenchmark.tensors(fixture.model()),
                     new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults());
-            double plainWeights = CalibrationFixtures.accuracy(runtime, weights, heldOut);
-            double fittedWeights = CalibrationFixtures.accuracy(runtime, refit.model(), heldOut);
+            double plainWeights = Fixtures.accuracy(runtime, weights, heldOut);
+            double fittedWeights = Fixtures.accuracy(runtime, refit.model(), heldOut);
             assertTrue(fittedWeights >= plainWeights + WEIGHT_GAIN.get(name),
                     name + " weights: " + plainWeights + " -> " + fittedWeights);
             for (LayerReconstruction layer : refit.layers()) {

@@ -1,5 +1,8 @@
 package io.github.onnxprune.prune.nodes;
 
+import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.Tensor;
+
 import static io.github.onnxprune.prune.nodes.Checks.dims;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,17 +20,17 @@ class NodePrunerFixturesTest {
 
     @Test
     void everyFixtureHalvesAndRuns() throws Exception {
-        for (Fixtures.Fixture fixture : Fixtures.all()) {
-            ModelProto model = OnnxModelReader.read(fixture.model());
-            Fixtures.Array input = Fixtures.input(fixture.validation()).head(32);
+        for (Fixtures.Loaded fixture : Fixtures.all()) {
+            ModelProto model = fixture.model();
+            Tensor input = fixture.input().rows(0, 32);
             for (Scope scope : Scope.values()) {
                 NodePruningResult result = NodePruner.prune(model, NodePruningSettings.of(0.5, scope));
                 String what = fixture.name() + " " + scope.id() + " " + result.layers() + " " + result.skipped();
                 double ratio = (double) result.paramsAfter() / result.paramsBefore();
                 assertTrue(ratio > 0.15 && ratio < 0.6, what + ": parameters " + ratio);
                 assertTrue(result.macsAfter() > 0 && result.macsAfter() < 0.6 * result.macsBefore(), what);
-                Ort.Output before = Ort.run(model, input.values(), input.shape());
-                Ort.Output after = Ort.run(result.model(), input.values(), input.shape());
+                Ort.Output before = Ort.run(model, (float[]) input.data(), input.shape());
+                Ort.Output after = Ort.run(result.model(), (float[]) input.data(), input.shape());
                 assertArrayEquals(before.shape(), after.shape(), what);
                 // Only the output layer is left whole: every other layer is analysable in these models.
                 assertEquals(1, result.skipped().size(), what);
@@ -69,10 +72,10 @@ class NodePrunerFixturesTest {
 
     @Test
     void zeroSparsityLeavesEveryFixtureByteIdentical() throws Exception {
-        for (Fixtures.Fixture fixture : Fixtures.all()) {
-            ModelProto model = OnnxModelReader.read(fixture.model());
+        for (Fixtures.Loaded fixture : Fixtures.all()) {
+            ModelProto model = fixture.model();
             NodePruningResult result = NodePruner.prune(model, NodePruningSettings.of(0.0, Scope.LAYERWISE));
-            assertArrayEquals(java.nio.file.Files.readAllBytes(fixture.model()), result.model().toByteArray(),
+            assertArrayEquals(java.nio.file.Files.readAllBytes(fixture.modelFile()), result.model().toByteArray(),
                     fixture.name());
         }
     }
