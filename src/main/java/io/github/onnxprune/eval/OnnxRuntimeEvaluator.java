@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -34,6 +35,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
 
     /** Upper bound on distinct samples prepared for latency runs; keeps memory flat for big validation sets. */
     private static final int LATENCY_SAMPLE_POOL = 32;
+
+    /**
+     * The most samples one batched-latency pass runs: enough for several batches of the default 64, small
+     * enough that a pass of a small model takes milliseconds, so measuring stays a small part of a build.
+     */
+    public static final int BATCH_LATENCY_MAX_SAMPLES = 512;
+
+    /** Untimed passes the pipeline runs before timing batched latency. */
+    public static final int BATCH_LATENCY_WARMUP_PASSES = 2;
+
+    /** Timed batched-latency passes the pipeline runs; odd, so the median is one measured pass. */
+    public static final int BATCH_LATENCY_PASSES = 9;
 
     private final OrtEnvironment env;
     private final int intraOpThreads;
@@ -250,6 +263,77 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         }
     }
 
+    /**
+     * Measures per-sample time in batches: the first {@value #BATCH_LATENCY_MAX_SAMPLES} samples at most (fewer
+     * when the data holds fewer) are turned into input tensors of {@code batchSize} samples before timing, then
+     * whole passes over them run on one session: {@code warmupPasses} untimed, {@code passes} timed. A pass's
+     * time is the sum of its {@code run} calls (freeing outputs excluded, as for single-sample latency).
+     *
+     * <p>Only a model whose every input has a dynamic first dimension can run batches; for any other, and when
+     * fewer than two samples would go in a batch, nothing is measured.
+     *
+     * @param modelBytes the serialized model
+     * @param data validation data read for this model's signature
+     * @param batchSize samples per call, at least 1
+     * @param warmupPasses untimed passes first, at least 0
+     * @param passes timed passes, at least 1
+     * @return the median per-sample time, or empty when the model's batch dimension is fixed or the batch
+     *     would hold a single sample
+     * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
+     */
+    public Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
+            int warmupPasses, int passes) {
+        if (batchSize < 1 || warmupPasses < 0 || passes < 1) {
+            throw new IllegalArgumentException("need batchSize >= 1, warmupPasses >= 0 and passes >= 1, got "
+                    + batchSize + ", " + warmupPasses + " and " + passes);
+        }
+        requireOpen();
+        int samples = Math.min(BATCH_LATENCY_MAX_SAMPLES, data.sampleCount());
+        int step = Math.min(batchSize, samples);
+        if (step < 2) {
+            return Optional.empty();
+        }
+        try (OrtSession.SessionOptions options = sessionOptions();
+                OrtSession session = createSession(modelBytes, options)) {
+            if (fixedBatchSize(session, data) > 0) {
+                return Optional.empty();
+            }
+            List<Batch> batches = new ArrayList<>();
+            try {
+                for (int from = 0; from < samples; from += step) {
+                    batches.add(Batch.of(env, data, from, Math.min(samples, from + step)));
+                }
+                for (int pass = 0; pass < warmupPasses; pass++) {
+                    for (Batch batch : batches) {
+                        session.run(batch.tensors()).close();
+                    }
+                }
+                long[] passNanos = new long[passes];
+                for (int pass = 0; pass < passes; pass++) {
+                    long total = 0;
+                    for (Batch batch : batches) {
+                        long start = System.nanoTime();
+                        OrtSession.Result result = session.run(batch.tensors());
+                        total += System.nanoTime() - start;
+                        result.close();
+                    }
+                    passNanos[pass] = total;
+                }
+                return Optional.of(BatchLatencyStats.fromPassNanos(passNanos, step, samples));
+            } catch (OrtException e) {
+                throw new EvaluationException("ONNX Runtime failed while measuring the model's batched latency on "
+                        + data.source() + " in batches of " + step + ": " + e.getMessage() + ". If the model only "
+                        + "accepts one sample per call despite its dynamic batch dimension, set <batchSize>1"
+                        + "</batchSize>.", e);
+            } finally {
+                batches.forEach(Batch::close);
+            }
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
+                    + data.source() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Marks the evaluator closed; later calls fail. The shared ONNX Runtime environment stays open. */
     @Override
     public void close() {
@@ -303,6 +387,23 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
 
     /** How many samples each {@code run} call takes, from the session's declared input shapes. */
     private static int samplesPerCall(OrtSession session, ValidationData data, int batchSize) throws OrtException {
+        long fixed = fixedBatchSize(session, data);
+        if (fixed < 0) {
+            return batchSize;
+        }
+        if (data.sampleCount() % fixed != 0) {
+            throw new EvaluationException("The model has a fixed batch size of " + fixed + " but " + data.source()
+                    + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the extra samples or "
+                    + "export the model with a dynamic batch dimension.");
+        }
+        return (int) fixed;
+    }
+
+    /**
+     * The first dimension the model's inputs fix, or -1 when every input's first dimension is dynamic; checks
+     * that the data holds every input.
+     */
+    private static long fixedBatchSize(OrtSession session, ValidationData data) throws OrtException {
         Map<String, NodeInfo> inputs = session.getInputInfo();
         long fixed = -1;
         for (Map.Entry<String, NodeInfo> entry : inputs.entrySet()) {
@@ -322,15 +423,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                 }
             }
         }
-        if (fixed < 0) {
-            return batchSize;
-        }
-        if (data.sampleCount() % fixed != 0) {
-            throw new EvaluationException("The model has a fixed batch size of " + fixed + " but " + data.source()
-                    + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the extra samples or "
-                    + "export the model with a dynamic batch dimension.");
-        }
-        return (int) fixed;
+        return fixed;
     }
 
     /** Flattens a batch's output into one row per sample, starting at {@code rows[offset]}. */

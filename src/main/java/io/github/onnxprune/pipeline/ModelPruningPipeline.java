@@ -3,6 +3,7 @@ package io.github.onnxprune.pipeline;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.eval.BatchLatencyStats;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
@@ -31,6 +32,7 @@ import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.prune.nodes.SkippedLayer;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.LayerReport;
+import io.github.onnxprune.report.BatchedLatency;
 import io.github.onnxprune.report.Latency;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
@@ -43,6 +45,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Prunes, measures and gates one model at a time. Knows nothing of Maven; ONNX Runtime is loaded only when a
@@ -151,7 +154,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
             LatencyStats after = runtime.measureLatency(unstamped, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
             latency = new Latency(before.medianMicros(), before.p95Micros(), after.medianMicros(),
-                    after.p95Micros(), after.runs());
+                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, unstamped, data,
+                            evaluation.batchSize()));
         }
 
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
@@ -172,6 +176,23 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
                 measurement, latency, FileSizes.of(originalBytes, shipped), violations, reconstruction);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /**
+     * Per-sample time in batches of both models, or null when either cannot run batches (fixed batch dimension,
+     * or batches of one): a few passes over at most 512 samples, so it costs little next to the evaluation.
+     */
+    private static BatchedLatency batchedLatency(OnnxRuntimeEvaluator runtime, byte[] original, byte[] pruned,
+            ValidationData data, int batchSize) {
+        Optional<BatchLatencyStats> before = runtime.measureBatchLatency(original, data, batchSize,
+                OnnxRuntimeEvaluator.BATCH_LATENCY_WARMUP_PASSES, OnnxRuntimeEvaluator.BATCH_LATENCY_PASSES);
+        if (before.isEmpty()) {
+            return null;
+        }
+        Optional<BatchLatencyStats> after = runtime.measureBatchLatency(pruned, data, batchSize,
+                OnnxRuntimeEvaluator.BATCH_LATENCY_WARMUP_PASSES, OnnxRuntimeEvaluator.BATCH_LATENCY_PASSES);
+        return after.map(a -> new BatchedLatency(before.get().medianMicrosPerSample(), a.medianMicrosPerSample(),
+                a.batchSize(), a.samples(), a.passes())).orElse(null);
     }
 
     /** The calibration samples and where they came from. */

@@ -65,6 +65,14 @@ public final class ReportJson {
             json.writeNumberField("prunedMedian", l.prunedMedian());
             json.writeNumberField("prunedP95", l.prunedP95());
             json.writeNumberField("runs", l.runs());
+            if (l.batched() != null) {
+                BatchedLatency b = l.batched();
+                json.writeNumberField("baselineBatchedPerSample", b.baselinePerSample());
+                json.writeNumberField("prunedBatchedPerSample", b.prunedPerSample());
+                json.writeNumberField("batchSize", b.batchSize());
+                json.writeNumberField("batchedSamples", b.samples());
+                json.writeNumberField("batchedPasses", b.passes());
+            }
             json.writeEndObject();
         }
         json.writeObjectFieldStart("fileBytes");

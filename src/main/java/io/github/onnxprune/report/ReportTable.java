@@ -10,7 +10,7 @@ import java.util.Locale;
 public final class ReportTable {
 
     private static final String[] HEADER = {"model", "method", "tensors", "params", "sparsity", "metric",
-        "latency median (us)", "size (KiB)", "deflated (KiB)"};
+        "latency median (us)", "batched (us/sample)", "size (KiB)", "deflated (KiB)"};
 
     private ReportTable() {
     }
@@ -53,9 +53,15 @@ public final class ReportTable {
             }
         }
         String latency = "-";
+        String batched = "-";
         if (report.latency() != null) {
             latency = String.format(Locale.ROOT, "%.1f -> %.1f", report.latency().baselineMedian(),
                     report.latency().prunedMedian());
+            BatchedLatency b = report.latency().batched();
+            if (b != null) {
+                // Two decimals: per-sample times of small models are below one microsecond.
+                batched = String.format(Locale.ROOT, "%.2f -> %.2f", b.baselinePerSample(), b.prunedPerSample());
+            }
         }
         FileSizes sizes = report.sizes();
         String params = report.layers().isEmpty() ? Long.toString(report.parametersBefore())
@@ -70,6 +76,7 @@ public final class ReportTable {
                     ? report.unitsRemoved() : report.sparsityReached()),
             metric,
             latency,
+            batched,
             String.format(Locale.ROOT, "%.1f -> %.1f", sizes.before() / 1024.0, sizes.after() / 1024.0),
             String.format(Locale.ROOT, "%.1f -> %.1f", sizes.deflatedBefore() / 1024.0,
                     sizes.deflatedAfter() / 1024.0),

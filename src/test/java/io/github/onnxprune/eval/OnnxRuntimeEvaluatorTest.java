@@ -168,6 +168,35 @@ class OnnxRuntimeEvaluatorTest {
     }
 
     @Test
+    void measuresBatchedLatencyPerSampleWhenTheBatchDimensionIsDynamic() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        BatchLatencyStats stats = evaluator.measureBatchLatency(model, samples(), 4, 1, 3).orElseThrow();
+
+        assertEquals(4, stats.batchSize());
+        assertEquals(SAMPLES, stats.samples());
+        assertEquals(3, stats.passes());
+        assertTrue(stats.medianMicrosPerSample() > 0, stats::toString);
+    }
+
+    @Test
+    void batchedLatencyUsesAtMostTheAvailableSamples() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        BatchLatencyStats stats = evaluator.measureBatchLatency(model, samples(), 64, 0, 1).orElseThrow();
+
+        assertEquals(SAMPLES, stats.batchSize());
+        assertEquals(SAMPLES, stats.samples());
+    }
+
+    @Test
+    void noBatchedLatencyForAFixedBatchDimensionOrBatchesOfOne() {
+        assertTrue(evaluator.measureBatchLatency(TestModels.gemm(1).toByteArray(), samples(), 4, 1, 3).isEmpty());
+        assertTrue(evaluator.measureBatchLatency(TestModels.gemm(2).toByteArray(), samples(), 4, 1, 3).isEmpty());
+        assertTrue(evaluator.measureBatchLatency(TestModels.gemm(-1).toByteArray(), samples(), 1, 1, 3).isEmpty());
+    }
+
+    @Test
     void closedEvaluatorRefusesWork() {
         OnnxRuntimeEvaluator closed = new OnnxRuntimeEvaluator();
         closed.close();
@@ -181,6 +210,8 @@ class OnnxRuntimeEvaluatorTest {
         byte[] model = TestModels.gemm(-1).toByteArray();
         assertThrows(IllegalArgumentException.class, () -> evaluator.run(model, samples(), null, 0));
         assertThrows(IllegalArgumentException.class, () -> evaluator.measureLatency(model, samples(), 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> evaluator.measureBatchLatency(model, samples(), 0, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> evaluator.measureBatchLatency(model, samples(), 4, 1, 0));
         assertThrows(IllegalArgumentException.class, () -> new OnnxRuntimeEvaluator(-1));
     }
 
