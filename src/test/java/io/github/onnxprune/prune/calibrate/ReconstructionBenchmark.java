@@ -32,47 +32,55 @@ public final class ReconstructionBenchmark {
 
     public static void main(String[] args) throws Exception {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s | %8s %8s%n", "model", "method", "frac",
-                    "original", "plain", "recon", "held-out plain", "recon");
+            System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s %8s | %8s %8s %8s%n", "model", "method",
+                    "frac", "original", "plain", "refit", "new", "ho plain", "ho refit", "ho new");
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
                 int half = all.sampleCount() / 2;
                 ValidationData first = Fixtures.slice(all, 0, half);
                 ValidationData second = Fixtures.slice(all, half, all.sampleCount());
+                ActivationCollector onAll = new ActivationCollector(runtime, all, 512, 64);
+                ActivationCollector onFirst = new ActivationCollector(runtime, first, 512, 64);
                 double original = Fixtures.accuracy(runtime, fixture.model(), all);
                 for (double fraction : new double[] {0.25, 0.5, 0.75}) {
                     ModelProto pruned = NodePruner.prune(fixture.model(),
                             NodePruningSettings.of(fraction, Scope.LAYERWISE)).model();
-                    ModelProto fitted = NodeCompensation.compensate(fixture.model(), pruned,
-                            new ActivationCollector(runtime, all, 512, 64), NodeCompensation.Options.defaults())
-                            .model();
-                    ModelProto heldOut = NodeCompensation.compensate(fixture.model(), pruned,
-                            new ActivationCollector(runtime, first, 512, 64), NodeCompensation.Options.defaults())
-                            .model();
+                    ModelProto fitted = nodes(fixture.model(), pruned, onAll);
+                    ModelProto heldOut = nodes(fixture.model(), pruned, onFirst);
+                    ModelProto fittedNew = nodes(fixture.model(), pruned, onAll);
+                    ModelProto heldOutNew = nodes(fixture.model(), pruned, onFirst);
                     print(name, "nodes", fraction, original,
                             Fixtures.accuracy(runtime, pruned, all),
                             Fixtures.accuracy(runtime, fitted, all),
+                            Fixtures.accuracy(runtime, fittedNew, all),
                             Fixtures.accuracy(runtime, pruned, second),
-                            Fixtures.accuracy(runtime, heldOut, second));
+                            Fixtures.accuracy(runtime, heldOut, second),
+                            Fixtures.accuracy(runtime, heldOutNew, second));
                 }
                 for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
                     ModelProto pruned = weights(fixture.model(), sparsity);
                     List<String> names = tensors(fixture.model());
-                    ModelProto fitted = WeightReconstruction.reconstruct(fixture.model(), pruned, names,
-                            new ActivationCollector(runtime, all, 512, 64), WeightReconstruction.Options.defaults())
-                            .model();
-                    ModelProto heldOut = WeightReconstruction.reconstruct(fixture.model(), pruned, names,
-                            new ActivationCollector(runtime, first, 512, 64), WeightReconstruction.Options.defaults())
-                            .model();
+                    WeightReconstruction.Options keep = WeightReconstruction.Options.keepingMask();
+                    WeightReconstruction.Options obs = WeightReconstruction.Options.defaults();
                     print(name, "weights", sparsity, original,
                             Fixtures.accuracy(runtime, pruned, all),
-                            Fixtures.accuracy(runtime, fitted, all),
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onAll, keep).model(), all),
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onAll, obs).model(), all),
                             Fixtures.accuracy(runtime, pruned, second),
-                            Fixtures.accuracy(runtime, heldOut, second));
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onFirst, keep).model(), second),
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onFirst, obs).model(), second));
                 }
             }
         }
+    }
+
+    private static ModelProto nodes(ModelProto original, ModelProto pruned, ActivationCollector collector) {
+        return NodeCompensation.compensate(original, pruned, collector, NodeCompensation.Options.defaults()).model();
     }
 
     static List<String> tensors(ModelProto model) {
@@ -87,8 +95,10 @@ public final class ReconstructionBenchmark {
     }
 
     private static void print(String name, String method, double fraction, double original, double plain,
-            double recon, double heldPlain, double heldRecon) {
-        System.out.printf(Locale.ROOT, "%-18s %-8s %4.0f%% %7.1f%% | %7.1f%% %7.1f%% | %7.1f%% %7.1f%%%n", name,
-                method, fraction * 100, original * 100, plain * 100, recon * 100, heldPlain * 100, heldRecon * 100);
+            double recon, double better, double heldPlain, double heldRecon, double heldBetter) {
+        System.out.printf(Locale.ROOT,
+                "%-18s %-8s %4.0f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%%%n", name, method,
+                fraction * 100, original * 100, plain * 100, recon * 100, better * 100, heldPlain * 100,
+                heldRecon * 100, heldBetter * 100);
     }
 }

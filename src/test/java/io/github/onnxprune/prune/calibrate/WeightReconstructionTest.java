@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,7 +95,7 @@ class WeightReconstructionTest {
         ValidationData test = correlatedInputs(200, 2);
 
         WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
-                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults());
+                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.keepingMask());
 
         double plain = error(pruned, dense, test);
         double fitted = error(result.model(), dense, test);
@@ -109,5 +110,36 @@ class WeightReconstructionTest {
             assertEquals(b[i] == 0, a[i] == 0, "mask changed at " + i);
         }
         assertEquals("least squares", result.layers().get(0).method());
+    }
+
+    @Test
+    void reChoosingTheMaskBySecondOrderSaliencyKeepsTheZeroCountAndFitsBetter() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] w = new float[32];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        ModelProto dense = linear(w);
+        ModelGraph graph = ModelGraph.of(dense);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ValidationData calibration = correlatedInputs(200, 1);
+        ValidationData test = correlatedInputs(200, 2);
+
+        WeightReconstruction.Result kept = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.keepingMask());
+        WeightReconstruction.Result chosen = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults());
+
+        // With twins, one weight of each pair can carry both: 16 kept weights can nearly reproduce the layer.
+        double keptError = error(kept.model(), dense, test);
+        double chosenError = error(chosen.model(), dense, test);
+        assertTrue(chosenError < keptError * 0.1, "magnitude mask " + keptError + ", OBS mask " + chosenError);
+        assertEquals(16, FloatTensor.of(chosen.model().getGraph().getInitializer(0)).zeroCount());
+        assertEquals("OBS mask, least squares", chosen.layers().get(0).method());
+        // Same input, same bytes, whatever the batch size the activations were collected in.
+        assertArrayEquals(chosen.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned,
+                List.of("W"), new ActivationCollector(runtime, calibration, 512, 7),
+                WeightReconstruction.Options.defaults()).model().toByteArray());
     }
 }
