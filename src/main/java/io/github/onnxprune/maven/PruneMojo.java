@@ -181,6 +181,10 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.requireValidation", defaultValue = "true")
     private boolean requireValidation;
 
+    /** Prune and measure even when nothing changed since the last run, instead of reusing its result. */
+    @Parameter(property = "onnx-prune.force", defaultValue = "false")
+    private boolean force;
+
     /** Attach the pruned models under this classifier and leave the main jar as built. */
     @Parameter(property = "onnx-prune.classifier")
     private String classifier;
@@ -209,6 +213,11 @@ public class PruneMojo extends AbstractMojo {
             return;
         }
         RunOutcome outcome = run(tasks);
+        if (outcome.reused()) {
+            getLog().info("Models unchanged since the last run (fingerprint " + outcome.fingerprint().substring(0, 12)
+                    + "); reusing " + relativeToProject(outputDirectory)
+                    + ". Set onnx-prune.force to prune and measure again.");
+        }
         for (String line : ReportTable.lines(outcome.results().stream().map(ModelResult::report).toList())) {
             getLog().info(line);
         }
@@ -232,7 +241,7 @@ public class PruneMojo extends AbstractMojo {
     private RunOutcome run(List<ModelTask> tasks) throws MojoExecutionException, MojoFailureException {
         try {
             return PruneRun.execute(tasks, new RunSettings(outputDirectory.toPath(), jar(), classifiedArtifact(),
-                    failOnViolation, pluginVersion, intraOpThreads, entryTime()));
+                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
         } catch (InvalidModelException | ValidationDataException e) {
             throw new MojoFailureException(e.getMessage(), e);
         } catch (RuntimeUnavailableException | EvaluationException e) {
@@ -365,6 +374,13 @@ public class PruneMojo extends AbstractMojo {
         }
         // Without a configured timestamp a fixed one still keeps the archive reproducible.
         return FileTime.from(Instant.parse("1980-01-01T00:00:02Z"));
+    }
+
+    /** The path as the user thinks of it, e.g. target/onnx-prune, when it lies inside the project. */
+    private String relativeToProject(File file) {
+        Path base = project.getBasedir().toPath().toAbsolutePath();
+        Path path = file.toPath().toAbsolutePath();
+        return path.startsWith(base) ? base.relativize(path).toString().replace('\\', '/') : path.toString();
     }
 
     private static String sentence(String text) {

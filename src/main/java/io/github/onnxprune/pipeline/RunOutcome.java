@@ -10,11 +10,20 @@ import java.util.List;
  * @param report the report.json written
  * @param shipped whether the pruned models were written and put into the jar
  * @param jarChanged whether the jar (or the classified copy) was rewritten; false when it already held them
+ * @param fingerprint the {@link RunFingerprint} of the run's inputs, or null when an input could not be read
+ * @param reused whether the stored result of an earlier run with the same fingerprint was used instead of
+ *     pruning and measuring again
  */
-public record RunOutcome(List<ModelResult> results, Path report, boolean shipped, boolean jarChanged) {
+public record RunOutcome(List<ModelResult> results, Path report, boolean shipped, boolean jarChanged,
+        String fingerprint, boolean reused) {
 
     public RunOutcome {
         results = List.copyOf(results);
+    }
+
+    /** The outcome of a run that pruned and measured. */
+    public RunOutcome(List<ModelResult> results, Path report, boolean shipped, boolean jarChanged) {
+        this(results, report, shipped, jarChanged, null, false);
     }
 
     /** Every broken limit across models, one paragraph each. */

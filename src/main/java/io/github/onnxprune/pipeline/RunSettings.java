@@ -14,7 +14,15 @@ import java.nio.file.attribute.FileTime;
  * @param pluginVersion stamped into each shipped model
  * @param intraOpThreads ONNX Runtime threads per session
  * @param entryTime the time stamped on entries of a zip this run creates, for reproducible output
+ * @param force whether to prune and measure even when the stored result's fingerprint matches
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
-        String pluginVersion, int intraOpThreads, FileTime entryTime) {
+        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
+
+    /** Settings that reuse an unchanged stored result. */
+    public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
+            String pluginVersion, int intraOpThreads, FileTime entryTime) {
+        this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
+                false);
+    }
 }
