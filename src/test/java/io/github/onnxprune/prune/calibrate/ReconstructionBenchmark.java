@@ -19,8 +19,9 @@ import java.util.Locale;
 
 /**
  * Prints validation accuracy of every fixture, node-pruned at 25/50/75% and weight-pruned at 50/70/90%
- * (layerwise), without and with calibration-based reconstruction: calibrated and evaluated on all samples,
- * and held out (calibrated on the first half, evaluated on the second).
+ * (layerwise): plain, re-fitted ("refit": node compensation, or the magnitude mask's kept weights re-fitted) and,
+ * for weights, with the mask re-chosen by OBS saliency before the re-fit ("OBS", the default); calibrated and
+ * evaluated on all samples, and held out ("ho": calibrated on the first half, evaluated on the second).
  *
  * <p>A command, not a test: {@code mvn -B -q -o test-compile exec:java -Dexec.classpathScope=test
  * -Dexec.mainClass=io.github.onnxprune.prune.calibrate.ReconstructionBenchmark}, or see the README.
@@ -33,7 +34,7 @@ public final class ReconstructionBenchmark {
     public static void main(String[] args) throws Exception {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s %8s | %8s %8s %8s%n", "model", "method",
-                    "frac", "original", "plain", "refit", "new", "ho plain", "ho refit", "ho new");
+                    "frac", "original", "plain", "refit", "OBS", "ho plain", "ho refit", "ho OBS");
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
@@ -48,15 +49,13 @@ public final class ReconstructionBenchmark {
                             NodePruningSettings.of(fraction, Scope.LAYERWISE)).model();
                     ModelProto fitted = nodes(fixture.model(), pruned, onAll);
                     ModelProto heldOut = nodes(fixture.model(), pruned, onFirst);
-                    ModelProto fittedNew = nodes(fixture.model(), pruned, onAll);
-                    ModelProto heldOutNew = nodes(fixture.model(), pruned, onFirst);
                     print(name, "nodes", fraction, original,
                             Fixtures.accuracy(runtime, pruned, all),
                             Fixtures.accuracy(runtime, fitted, all),
-                            Fixtures.accuracy(runtime, fittedNew, all),
+                            Double.NaN,
                             Fixtures.accuracy(runtime, pruned, second),
                             Fixtures.accuracy(runtime, heldOut, second),
-                            Fixtures.accuracy(runtime, heldOutNew, second));
+                            Double.NaN);
                 }
                 for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
                     ModelProto pruned = weights(fixture.model(), sparsity);
@@ -79,7 +78,7 @@ public final class ReconstructionBenchmark {
         }
     }
 
-    private static ModelProto nodes(ModelProto original, ModelProto pruned, ActivationCollector collector) {
+    static ModelProto nodes(ModelProto original, ModelProto pruned, ActivationCollector collector) {
         return NodeCompensation.compensate(original, pruned, collector, NodeCompensation.Options.defaults()).model();
     }
 
