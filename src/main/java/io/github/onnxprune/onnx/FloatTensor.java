@@ -19,11 +19,15 @@ public final class FloatTensor {
     private final TensorProto proto;
     private final DataType type;
     private final int size;
+    /** A little-endian view of raw_data (no copy), or null for typed fields. */
+    private final ByteBuffer raw;
 
     private FloatTensor(TensorProto proto, DataType type, int size) {
         this.proto = proto;
         this.type = type;
         this.size = size;
+        this.raw = proto.hasRawData()
+                ? proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN) : null;
     }
 
     /** Whether the tensor holds floating-point elements this class can read and edit. */
@@ -96,35 +100,19 @@ public final class FloatTensor {
     /** All elements widened to double (exact for every supported type). */
     public double[] values() {
         double[] out = new double[size];
-        if (proto.hasRawData()) {
-            ByteBuffer raw = proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < size; i++) {
-                out[i] = switch (type) {
-                    case FLOAT -> raw.getFloat(i * 4);
-                    case DOUBLE -> raw.getDouble(i * 8);
-                    case FLOAT16 -> HalfFloats.halfToFloat(raw.getShort(i * 2));
-                    default -> HalfFloats.bfloat16ToFloat(raw.getShort(i * 2));
-                };
-            }
-            return out;
-        }
         for (int i = 0; i < size; i++) {
-            out[i] = switch (type) {
-                case FLOAT -> proto.getFloatData(i);
-                case DOUBLE -> proto.getDoubleData(i);
-                case FLOAT16 -> HalfFloats.halfToFloat((short) proto.getInt32Data(i));
-                default -> HalfFloats.bfloat16ToFloat((short) proto.getInt32Data(i));
-            };
+            out[i] = element(i);
         }
         return out;
     }
 
     /** Absolute values as floats, NaN treated as infinitely large so that it is never counted as small. */
     public float[] magnitudes() {
-        double[] values = values();
+        // Read element by element rather than through values(): a double copy of a large tensor would double
+        // the memory pruning needs.
         float[] out = new float[size];
         for (int i = 0; i < size; i++) {
-            float magnitude = (float) Math.abs(values[i]);
+            float magnitude = (float) Math.abs(element(i));
             out[i] = Float.isNaN(magnitude) ? Float.POSITIVE_INFINITY : magnitude;
         }
         return out;
@@ -133,12 +121,29 @@ public final class FloatTensor {
     /** The number of elements equal to zero (either sign). */
     public int zeroCount() {
         int zeros = 0;
-        for (double value : values()) {
-            if (value == 0.0) {
+        for (int i = 0; i < size; i++) {
+            if (element(i) == 0.0) {
                 zeros++;
             }
         }
         return zeros;
+    }
+
+    private double element(int i) {
+        if (raw != null) {
+            return switch (type) {
+                case FLOAT -> raw.getFloat(i * 4);
+                case DOUBLE -> raw.getDouble(i * 8);
+                case FLOAT16 -> HalfFloats.halfToFloat(raw.getShort(i * 2));
+                default -> HalfFloats.bfloat16ToFloat(raw.getShort(i * 2));
+            };
+        }
+        return switch (type) {
+            case FLOAT -> proto.getFloatData(i);
+            case DOUBLE -> proto.getDoubleData(i);
+            case FLOAT16 -> HalfFloats.halfToFloat((short) proto.getInt32Data(i));
+            default -> HalfFloats.bfloat16ToFloat((short) proto.getInt32Data(i));
+        };
     }
 
     /** A copy in which the elements at the given flat indices are +0 and every other element is unchanged. */
