@@ -106,6 +106,14 @@ public final class ModelGraph {
         return Collections.unmodifiableSet(graphInputs);
     }
 
+    /**
+     * Whether callers may feed their own value for this constant. Before IR version 4 every initializer had to be
+     * listed as a graph input, so there the listing says nothing; from version 4 on it is a deliberate choice.
+     */
+    public boolean replaceableAtRunTime(String name) {
+        return graphInputs.contains(name) && model.getIrVersion() >= 4;
+    }
+
     /** Names of the graph's outputs. */
     public Set<String> graphOutputs() {
         return Collections.unmodifiableSet(graphOutputs);

@@ -97,7 +97,7 @@ public final class WeightSelector {
                         + "', which needs it unchanged";
             }
         }
-        if (graph.graphInputs().contains(name)) {
+        if (graph.replaceableAtRunTime(name)) {
             return "also a graph input, so callers may replace it at run time";
         }
         if (!filter.includes().isEmpty() && !NamePattern.anyMatches(filter.includes(), name)) {

@@ -208,6 +208,22 @@ class MagnitudePrunerTest {
     }
 
     @Test
+    void initializersListedAsInputsArePrunedOnlyWhereTheListingIsAChoice() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelProto.Builder listed = model.toBuilder();
+        for (TensorProto initializer : model.getGraph().getInitializerList()) {
+            listed.getGraphBuilder().addInput(ai.onnx.proto.OnnxMl.ValueInfoProto.newBuilder()
+                    .setName(initializer.getName()));
+        }
+        // IR version 3 required every initializer to be an input: that says nothing about intent.
+        var old = WeightSelector.select(ModelGraph.of(listed.setIrVersion(3).build()), TensorFilter.all());
+        assertEquals(3, old.tensors().size());
+        var current = WeightSelector.select(ModelGraph.of(listed.setIrVersion(8).build()), TensorFilter.all());
+        assertEquals(List.of(), current.tensors());
+        assertEquals("also a graph input, so callers may replace it at run time", current.skipped().get(0).reason());
+    }
+
+    @Test
     void unknownFieldsAndMetadataSurvivePruning() throws Exception {
         ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
         UnknownFieldSet unknown = UnknownFieldSet.newBuilder().addField(999, UnknownFieldSet.Field.newBuilder()
