@@ -166,7 +166,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         if (measurement != null && task.limits().any()) {
             GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
                     task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(),
-                    pruning.describe(), task.limits());
+                    describeForGate(pruning, calibration), task.limits());
             violations = verdict.violations();
         }
         Reconstruction reconstruction = calibration == null ? null : new Reconstruction(calibration.source(),
@@ -176,6 +176,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
                 measurement, latency, FileSizes.of(originalBytes, shipped), violations, reconstruction);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** What was done, and whether the metric saw the samples the re-fit was fitted on, for the gate's message. */
+    private static String describeForGate(PruningSettings pruning, Calibration calibration) {
+        String described = pruning.describe();
+        if (calibration != null && calibration.sameAsValidation()) {
+            // A metric measured on the re-fit's own samples flatters the model; a user reading a failure or a
+            // narrow pass needs to know.
+            described += " and re-fitting on the validation data itself";
+        }
+        return described;
     }
 
     /**

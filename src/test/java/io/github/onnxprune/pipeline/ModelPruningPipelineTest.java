@@ -101,6 +101,21 @@ class ModelPruningPipelineTest {
     }
 
     @Test
+    void aGateMessageSaysWhenTheMetricSawTheReFitsOwnSamples() throws Exception {
+        ModelTask plain = task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.97, new GateLimits(0.99, null));
+        ModelTask refitted = new ModelTask(plain.file(), plain.entryName(), plain.pruning(),
+                new EvaluationSettings(fixture("digits-mlp/validation.npz"), null, Metric.ACCURACY, null, 64, 1, 3,
+                        true, CalibrationSettings.defaults()), plain.limits());
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            String unflagged = pipeline.process(plain).report().violations().get(0);
+            String flagged = pipeline.process(refitted).report().violations().get(0);
+            assertTrue(unflagged.contains("after pruning weights to sparsity 0.97 (layerwise) (the original"), unflagged);
+            assertTrue(flagged.contains("after pruning weights to sparsity 0.97 (layerwise) and re-fitting on the"
+                    + " validation data itself (the original model scores 0.9722)"), flagged);
+        }
+    }
+
+    @Test
     void withoutAJarAClassifierGetsAZipOfThePrunedModels() throws Exception {
         Path output = folder.resolve("out");
         Path zip = folder.resolve("app-pruned.zip");
