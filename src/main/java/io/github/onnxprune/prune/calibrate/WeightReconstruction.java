@@ -16,26 +16,32 @@ import java.util.Map;
  * information (OBS / OBC / SparseGPT's idea, exact per layer).
  *
  * <p><b>Mask.</b> With {@link Options#reselect} the layer keeps exactly as many zeros as magnitude pruning gave
- * it, but chooses them by {@link HessianMask}: greedy OBS per output when {@code outputs * features^3} fits
- * {@link Options#maxFlops}, one-shot OBS saliency {@code w^2 / [H^-1]_jj} otherwise. The zero count per tensor,
- * and so layerwise and global targets and overrides, are unchanged; only their place moves. Without it the
- * magnitude mask stays (a re-fitted weight that would round to zero in the tensor's type keeps its dense value
- * instead, in both modes).
+ * it, but chooses them with second-order information: greedy OBS per output ({@link HessianMask#greedy}) when
+ * {@code outputs * features^3} fits {@link Options#exactFlops}, SparseGPT's column sweep ({@link SparseSweep})
+ * otherwise. The zero count per tensor, and so layerwise and global targets and overrides, are unchanged; only
+ * their place moves. Without it the magnitude mask stays (a re-fitted weight that would round to zero in the
+ * tensor's type keeps its dense value instead, in both modes).
  *
  * <p><b>Fit.</b> For output o with kept inputs K, the new weights solve
  * {@code min ||X_K w - X_dense m_o||^2 + lambda ||w - m_o[K]||^2}, where X is the layer's input in the model
  * re-fitted so far (layers are processed in graph order, so earlier layers' errors are corrected, not
  * compounded) and X_dense its input in the dense model. The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
- * output costs one Cholesky of size |K|; layers with more than {@link Options#maxInputWidth} input features,
- * or whose re-fit would cost more than {@link Options#maxFlops}, keep the magnitude mask unfitted and are
- * reported as skipped. Conv layers (group 1, explicit padding) are handled through im2col rows only when the
- * mask is re-chosen.
+ * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
+ * beyond, the sweep's own compensation (exact for the weights after each zero, the earlier ones frozen) is the
+ * fit, at about {@code features^3 / 3 + 1.5 outputs features^2} multiply-adds plus the products with the rows,
+ * which are thinned to fit {@link Options#maxFlops}. Layers with more than {@link Options#maxInputWidth}
+ * inputs, or that cannot afford {@link #MIN_ROWS} rows, keep the magnitude mask unfitted and are reported as
+ * skipped. Conv layers (group 1, explicit padding) are handled through im2col rows only when the mask is
+ * re-chosen.
  */
 public final class WeightReconstruction {
 
     /** What a kept weight becomes when its re-fitted value would be stored as zero and its dense value is zero. */
     private static final double SMALLEST_KEPT = 1e-4;
+
+    /** Fewest calibration rows a swept layer is fitted on; a layer that cannot afford them is skipped. */
+    static final int MIN_ROWS = 256;
 
     private WeightReconstruction() {
     }
@@ -45,20 +51,35 @@ public final class WeightReconstruction {
      *
      * @param ridge ridge strength relative to the mean diagonal of each output's Gram matrix
      * @param maxInputWidth widest layer input re-fitted
-     * @param maxFlops largest estimated cost of one layer's solves ({@code outputs * kept^3 / 3})
+     * @param exactFlops largest cost of the exact per-output path: the greedy OBS mask ({@code outputs *
+     *     inputs^3}) when the mask is re-chosen, the per-output least squares ({@code outputs * kept^3 / 3})
+     *     when it is kept; costlier layers take the column sweep
+     * @param maxFlops largest estimated cost of the column sweep, in multiply-adds ({@link WeightReconstruction#sweepCost});
+     *     costlier layers keep the magnitude mask unfitted and are reported as skipped
      * @param maxRows most calibration rows per layer, evenly spread
      * @param reselect whether to re-choose the zeros by OBS saliency (same count) before re-fitting
      */
-    public record Options(double ridge, int maxInputWidth, double maxFlops, int maxRows, boolean reselect) {
+    public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
+            boolean reselect) {
 
-        /** Ridge 1e-3, 2048 inputs, 2e10 floating-point operations, 8192 rows, mask re-chosen. */
+        /** Ridge 1e-3, 8192 inputs, exact path up to 2e10, sweep up to 2e11, 8192 rows, mask re-chosen. */
         public static Options defaults() {
-            return new Options(1e-3, 2048, 2e10, 8192, true);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
         public static Options keepingMask() {
-            return new Options(1e-3, 2048, 2e10, 8192, false);
+            return defaults().withReselect(false);
+        }
+
+        /** These options with another exact-path limit (0: the column sweep for every layer). */
+        public Options withExactFlops(double limit) {
+            return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect);
+        }
+
+        /** These options with the mask re-chosen or kept. */
+        public Options withReselect(boolean choose) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose);
         }
     }
 
@@ -117,49 +138,101 @@ public final class WeightReconstruction {
             FloatTensor prunedWeight = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
             double[] md = was.canonical(denseWeight);
             double[] mp = is.canonical(prunedWeight);
-            double cost = 0;
-            for (int o = 0; o < was.outputs(); o++) {
-                int kept = 0;
+            int outputs = was.outputs();
+            long kept = 0;
+            double exactCost = 0;
+            for (int o = 0; o < outputs; o++) {
+                int keptHere = 0;
                 for (int f = 0; f < width; f++) {
-                    kept += mp[f * was.outputs() + o] != 0 ? 1 : 0;
+                    keptHere += mp[f * outputs + o] != 0 ? 1 : 0;
                 }
-                cost += Math.pow(kept, 3) / 3;
+                kept += keptHere;
+                exactCost += Math.pow(keptHere, 3) / 3;
             }
-            if (width > options.maxInputWidth() || cost > options.maxFlops()) {
+            boolean greedy = options.reselect() && (double) outputs * width * width * width <= options.exactFlops();
+            boolean exact = greedy || !options.reselect() && exactCost <= options.exactFlops();
+            if (width > options.maxInputWidth()) {
                 reports.add(LayerReconstruction.skipped(is, String.format(java.util.Locale.ROOT,
-                        "%d inputs, about %.1f GFLOP to re-fit; the limits are %d inputs and %.1f GFLOP", width,
-                        cost / 1e9, options.maxInputWidth(), options.maxFlops() / 1e9)));
+                        "%d inputs; the limit is %d", width, options.maxInputWidth())));
                 continue;
             }
-            Features xd = Features.of(was, denseActivations.get(was.input()), was.units(), options.maxRows());
-            Tensor currentInput = collector.collect(current, List.of(is.input())).get(is.input());
-            Features xc = Features.of(is, currentInput, is.units(), options.maxRows());
-            if (xd == null || xc == null || xd.rows() != xc.rows()) {
+            // The sweep's cost grows with the rows; a wide layer uses as many as the budget allows, evenly spread.
+            int rows = exact ? options.maxRows() : affordableRows(width, outputs, options);
+            if (rows < MIN_ROWS) {
+                reports.add(LayerReconstruction.skipped(is, String.format(java.util.Locale.ROOT,
+                        "%d inputs x %d outputs: about %.0f G multiply-adds to re-fit with %d rows; the limit is %.0f G",
+                        width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
+                        options.maxFlops() / 1e9)));
+                continue;
+            }
+            Features xd = Features.of(was, denseActivations.get(was.input()), was.units(), rows);
+            if (xd == null) {
                 reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
                 continue;
             }
-            int outputs = was.outputs();
+            Tensor currentInput = collector.collect(current, List.of(is.input())).get(is.input());
+            Features xc = Features.of(is, currentInput, is.units(), rows);
+            if (xc == null || xd.rows() != xc.rows()) {
+                reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
+                continue;
+            }
+            double[] target = product(xd, md, outputs);
             double[] gram = gram(xc);
-            double[] rhs = rhs(xc, xd, md, outputs);
+            double[] rhs = transposedProduct(xc, target, outputs);
             boolean[] keep = new boolean[mp.length];
             for (int i = 0; i < mp.length; i++) {
                 keep[i] = mp[i] != 0;
             }
-            String method = "least squares";
-            if (options.reselect()) {
-                int zeros = mp.length - count(keep);
-                double[] start = RidgeLeastSquares.solve(gram, width, rhs, md, outputs, options.ridge());
-                double[] inverse = HessianMask.inverse(damped(gram, width, options.ridge()), width);
-                boolean greedy = (double) outputs * width * width * width <= options.maxFlops();
-                boolean[] zero = greedy ? HessianMask.greedy(inverse, start, width, outputs, zeros)
-                        : HessianMask.oneShot(inverse, start, width, outputs, zeros);
+            int zeros = (int) (mp.length - kept);
+            double[] refit;
+            String method;
+            if (exact) {
+                method = "least squares";
+                if (greedy) {
+                    double[] start = RidgeLeastSquares.solve(gram, width, rhs, md, outputs, options.ridge());
+                    double[] inverse = HessianMask.inverse(damped(gram, width, options.ridge()), width);
+                    boolean[] zero = HessianMask.greedy(inverse, start, width, outputs, zeros);
+                    for (int i = 0; i < keep.length; i++) {
+                        keep[i] = !zero[i];
+                    }
+                    method = "OBS mask, least squares";
+                }
+                refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+            } else {
+                // One shared inverse Hessian: start from the unpruned optimum and sweep the features in blocks.
+                double lambda = lambda(gram, width, options.ridge());
+                double[] damped = gram.clone();
+                double[] b = rhs.clone();
+                for (int f = 0; f < width; f++) {
+                    damped[f * width + f] += lambda;
+                    for (int o = 0; o < outputs; o++) {
+                        b[f * outputs + o] += lambda * md[f * outputs + o];
+                    }
+                }
+                double[] factor = SparseSweep.inverseFactor(damped, width);
+                refit = SparseSweep.solve(factor, width, b, outputs);
+                boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
+                        options.reselect() ? null : invert(keep), zeros);
                 for (int i = 0; i < keep.length; i++) {
                     keep[i] = !zero[i];
                 }
-                method = greedy ? "OBS mask, least squares" : "OBS saliency mask, least squares";
+                method = options.reselect() ? "OBS sweep" : "least squares sweep";
+                // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
+                // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
+                double refitCost = 0;
+                for (int o = 0; o < outputs; o++) {
+                    int keptHere = 0;
+                    for (int f = 0; f < width; f++) {
+                        keptHere += keep[f * outputs + o] ? 1 : 0;
+                    }
+                    refitCost += Math.pow(keptHere, 3) / 3;
+                }
+                if (refitCost <= options.exactFlops()) {
+                    refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+                    method += ", least squares";
+                }
             }
-            double[] errors = new double[2];
-            double[] refit = refit(xd, xc, gram, rhs, md, mp, keep, outputs, options.ridge(), errors);
+            double[] errors = errors(xc, target, mp, refit, outputs);
             TensorProto written = is.write(prunedWeight, refit);
             double[] stored = is.canonical(FloatTensor.of(written));
             boolean fixed = false;
@@ -189,16 +262,43 @@ public final class WeightReconstruction {
         return n;
     }
 
-    /** {@code gram + lambda I} with the same relative lambda as {@link RidgeLeastSquares#solve}. */
-    private static double[] damped(double[] gram, int n, double relative) {
+    private static boolean[] invert(boolean[] flags) {
+        boolean[] inverted = new boolean[flags.length];
+        for (int i = 0; i < flags.length; i++) {
+            inverted[i] = !flags[i];
+        }
+        return inverted;
+    }
+
+    /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link #MIN_ROWS}: skipped. */
+    private static int affordableRows(int width, int outputs, Options options) {
+        double fixed = sweepCost(width, outputs, 0);
+        double perRow = sweepCost(width, outputs, 1) - fixed;
+        return (int) Math.min(options.maxRows(), Math.max(0, Math.floor((options.maxFlops() - fixed) / perRow)));
+    }
+
+    /**
+     * Multiply-adds of the sweep path: Gram matrix, the four {@code rows x width x outputs} products (target,
+     * right-hand side, both errors), the inverse's factor, the unpruned solve and the sweep itself.
+     */
+    public static double sweepCost(int width, int outputs, int rows) {
+        double w = width;
+        return rows * w * w / 2 + 4.0 * rows * w * outputs + w * w * w / 3 + 1.5 * w * w * outputs;
+    }
+
+    /** The ridge {@link RidgeLeastSquares#solve} adds for this Gram matrix and relative strength. */
+    private static double lambda(double[] gram, int n, double relative) {
         double trace = 0;
         for (int i = 0; i < n; i++) {
             trace += gram[i * n + i];
         }
         double lambda = relative * trace / Math.max(1, n);
-        if (!(lambda > 0)) {
-            lambda = relative;
-        }
+        return lambda > 0 ? lambda : relative;
+    }
+
+    /** {@code gram + lambda I} with the same relative lambda as {@link RidgeLeastSquares#solve}. */
+    private static double[] damped(double[] gram, int n, double relative) {
+        double lambda = lambda(gram, n, relative);
         double[] a = gram.clone();
         for (int i = 0; i < n; i++) {
             a[i * n + i] += lambda;
@@ -231,49 +331,59 @@ public final class WeightReconstruction {
         return gram;
     }
 
-    /** {@code X^T X_dense M_dense}: the right-hand side of every output at once, {@code width x outputs}. */
-    private static double[] rhs(Features xc, Features xd, double[] md, int outputs) {
-        int width = xc.cols();
-        double[] cross = new double[width * width];
-        float[] c = xc.data();
-        float[] d = xd.data();
-        for (int r = 0; r < xc.rows(); r++) {
-            int base = r * width;
-            for (int i = 0; i < width; i++) {
-                double xi = c[base + i];
-                if (xi == 0) {
-                    continue;
-                }
-                for (int j = 0; j < width; j++) {
-                    cross[i * width + j] += xi * d[base + j];
-                }
-            }
-        }
-        double[] rhs = new double[width * outputs];
-        for (int i = 0; i < width; i++) {
-            for (int f = 0; f < width; f++) {
-                double value = cross[i * width + f];
-                if (value != 0) {
-                    for (int o = 0; o < outputs; o++) {
-                        rhs[i * outputs + o] += value * md[f * outputs + o];
+    /** {@code X M}: {@code rows x outputs}, for canonical {@code M} ({@code cols x outputs}). */
+    private static double[] product(Features x, double[] m, int outputs) {
+        int width = x.cols();
+        float[] data = x.data();
+        double[] result = new double[x.rows() * outputs];
+        // Strips of outputs keep their slice of m in cache while the rows stream past.
+        SparseSweep.inChunks(outputs, (from, to) -> {
+            for (int r = 0; r < x.rows(); r++) {
+                int out = r * outputs;
+                for (int f = 0; f < width; f++) {
+                    double value = data[r * width + f];
+                    if (value != 0) {
+                        int in = f * outputs;
+                        for (int o = from; o < to; o++) {
+                            result[out + o] += value * m[in + o];
+                        }
                     }
                 }
             }
-        }
-        return rhs;
+        });
+        return result;
     }
 
     /**
-     * The canonical matrix with the {@code keep} weights re-fitted and the others zero; {@code errors} receives
-     * the relative output error of {@code mp} (as magnitude pruning left it) and of the result.
+     * {@code X^T T}, {@code width x outputs}: with {@code T = X_dense M_dense} the right-hand side of every
+     * output at once, in {@code rows x width x outputs} operations (no {@code width x width} cross product).
      */
-    private static double[] refit(Features xd, Features xc, double[] gram, double[] rhs, double[] md, double[] mp,
-            boolean[] keep, int outputs, double ridge, double[] errors) {
-        int rows = xc.rows();
-        int width = xc.cols();
-        float[] c = xc.data();
-        float[] d = xd.data();
-        double[] result = new double[mp.length];
+    private static double[] transposedProduct(Features x, double[] t, int outputs) {
+        int width = x.cols();
+        float[] data = x.data();
+        double[] result = new double[width * outputs];
+        SparseSweep.inChunks(outputs, (from, to) -> {
+            for (int r = 0; r < x.rows(); r++) {
+                int in = r * outputs;
+                for (int f = 0; f < width; f++) {
+                    double value = data[r * width + f];
+                    if (value != 0) {
+                        int out = f * outputs;
+                        for (int o = from; o < to; o++) {
+                            result[out + o] += value * t[in + o];
+                        }
+                    }
+                }
+            }
+        });
+        return result;
+    }
+
+    /** The canonical matrix with the {@code keep} weights re-fitted per output by least squares, the others zero. */
+    private static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
+            double ridge) {
+        int width = md.length / outputs;
+        double[] result = new double[md.length];
         for (int o = 0; o < outputs; o++) {
             int[] kept = new int[width];
             int k = 0;
@@ -300,26 +410,25 @@ public final class WeightReconstruction {
                 result[kept[i] * outputs + o] = w[i];
             }
         }
+        return result;
+    }
+
+    /**
+     * The relative output error against {@code target} (the dense layer's output) of {@code mp}, as magnitude
+     * pruning left it, and of {@code result}.
+     */
+    private static double[] errors(Features xc, double[] target, double[] mp, double[] result, int outputs) {
+        double[] plain = product(xc, mp, outputs);
+        double[] fitted = product(xc, result, outputs);
         double reference = 0;
         double before = 0;
         double after = 0;
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < outputs; o++) {
-                double t = 0;
-                double plain = 0;
-                double fitted = 0;
-                for (int f = 0; f < width; f++) {
-                    t += d[r * width + f] * md[f * outputs + o];
-                    plain += c[r * width + f] * mp[f * outputs + o];
-                    fitted += c[r * width + f] * result[f * outputs + o];
-                }
-                reference += t * t;
-                before += (t - plain) * (t - plain);
-                after += (t - fitted) * (t - fitted);
-            }
+        for (int i = 0; i < target.length; i++) {
+            double t = target[i];
+            reference += t * t;
+            before += (t - plain[i]) * (t - plain[i]);
+            after += (t - fitted[i]) * (t - fitted[i]);
         }
-        errors[0] = reference == 0 ? before : before / reference;
-        errors[1] = reference == 0 ? after : after / reference;
-        return result;
+        return new double[] {reference == 0 ? before : before / reference, reference == 0 ? after : after / reference};
     }
 }

@@ -20,7 +20,9 @@ import java.util.Locale;
 /**
  * Prints validation accuracy of every fixture, node-pruned at 25/50/75% and weight-pruned at 50/70/90%
  * (layerwise): plain, re-fitted ("refit": node compensation, or the magnitude mask's kept weights re-fitted) and,
- * for weights, with the mask re-chosen by OBS saliency before the re-fit ("OBS", the default); calibrated and
+ * for weights, with the mask re-chosen by OBS saliency before the re-fit ("OBS", the default: the exact per-output
+ * path on layers this small) and by the column sweep forced on every layer ("sweep", what wide layers get);
+ * calibrated and
  * evaluated on all samples, and held out ("ho": calibrated on the first half, evaluated on the second).
  *
  * <p>A command, not a test: {@code mvn -B -q -o test-compile exec:java -Dexec.classpathScope=test
@@ -33,8 +35,9 @@ public final class ReconstructionBenchmark {
 
     public static void main(String[] args) throws Exception {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s %8s | %8s %8s %8s%n", "model", "method",
-                    "frac", "original", "plain", "refit", "OBS", "ho plain", "ho refit", "ho OBS");
+            System.out.printf(Locale.ROOT, "%-18s %-8s %5s %8s | %8s %8s %8s %8s | %8s %8s %8s %8s%n",
+                    "model", "method", "frac", "original", "plain", "refit", "OBS", "sweep", "ho plain", "ho refit",
+                    "ho OBS", "ho sweep");
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
@@ -53,8 +56,10 @@ public final class ReconstructionBenchmark {
                             Fixtures.accuracy(runtime, pruned, all),
                             Fixtures.accuracy(runtime, fitted, all),
                             Double.NaN,
+                            Double.NaN,
                             Fixtures.accuracy(runtime, pruned, second),
                             Fixtures.accuracy(runtime, heldOut, second),
+                            Double.NaN,
                             Double.NaN);
                 }
                 for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
@@ -62,17 +67,22 @@ public final class ReconstructionBenchmark {
                     List<String> names = tensors(fixture.model());
                     WeightReconstruction.Options keep = WeightReconstruction.Options.keepingMask();
                     WeightReconstruction.Options obs = WeightReconstruction.Options.defaults();
+                    WeightReconstruction.Options sweep = obs.withExactFlops(0);
                     print(name, "weights", sparsity, original,
                             Fixtures.accuracy(runtime, pruned, all),
                             Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
                                     onAll, keep).model(), all),
                             Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
                                     onAll, obs).model(), all),
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onAll, sweep).model(), all),
                             Fixtures.accuracy(runtime, pruned, second),
                             Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
                                     onFirst, keep).model(), second),
                             Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
-                                    onFirst, obs).model(), second));
+                                    onFirst, obs).model(), second),
+                            Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(), pruned, names,
+                                    onFirst, sweep).model(), second));
                 }
             }
         }
@@ -94,10 +104,11 @@ public final class ReconstructionBenchmark {
     }
 
     private static void print(String name, String method, double fraction, double original, double plain,
-            double recon, double better, double heldPlain, double heldRecon, double heldBetter) {
+            double recon, double better, double swept, double heldPlain, double heldRecon, double heldBetter,
+            double heldSwept) {
         System.out.printf(Locale.ROOT,
-                "%-18s %-8s %4.0f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%%%n", name, method,
-                fraction * 100, original * 100, plain * 100, recon * 100, better * 100, heldPlain * 100,
-                heldRecon * 100, heldBetter * 100);
+                "%-18s %-8s %4.0f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%% %7.1f%% | %7.1f%% %7.1f%% %7.1f%% %7.1f%%%n",
+                name, method, fraction * 100, original * 100, plain * 100, recon * 100, better * 100, swept * 100,
+                heldPlain * 100, heldRecon * 100, heldBetter * 100, heldSwept * 100);
     }
 }

@@ -30,8 +30,10 @@ import java.util.SplittableRandom;
 
 /**
  * Prints how long weight reconstruction (OBS mask and re-fit) takes on Gemm layers of growing width with 512
- * random calibration samples: the cost a build pays for accuracy on a larger model. Not a test (README has the
- * command). Arguments: widths (default 256,512,1024), layers (default 2).
+ * random calibration samples: the cost a build pays for accuracy on a larger model, and each layer's relative
+ * output error after the fit (errors of random layers on random inputs say which path is more exact, not how a
+ * real model fares). Not a test (README has the command). Arguments: widths (default 256,512,1024,2048),
+ * layers (default 2), and optionally the exact-path limit in operations (0: column sweep everywhere).
  */
 public final class ReconstructionCostBenchmark {
 
@@ -40,9 +42,12 @@ public final class ReconstructionCostBenchmark {
 
     /** Runs the benchmark. */
     public static void main(String[] args) {
-        String[] widths = (args.length > 0 ? args[0] : "256,512,1024").split(",");
+        String[] widths = (args.length > 0 ? args[0] : "256,512,1024,2048").split(",");
         int layers = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int samples = 512;
+        WeightReconstruction.Options options = args.length > 2
+                ? WeightReconstruction.Options.defaults().withExactFlops(Double.parseDouble(args[2]))
+                : WeightReconstruction.Options.defaults();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             for (String text : widths) {
                 int width = Integer.parseInt(text.trim());
@@ -55,10 +60,13 @@ public final class ReconstructionCostBenchmark {
                 long start = System.nanoTime();
                 WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned,
                         tensors.stream().map(PrunableTensor::name).toList(),
-                        new ActivationCollector(runtime, data, samples, 64), WeightReconstruction.Options.defaults());
+                        new ActivationCollector(runtime, data, samples, 64), options);
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "%d Gemm layers of %dx%d, %d samples: %.2f s, %s%n", layers, width,
-                        width, samples, seconds, result.layers().stream().map(LayerReconstruction::method).toList());
+                System.out.printf(Locale.ROOT, "%d Gemm layers of %dx%d, %d samples: %.2f s, %s, error %s%n", layers,
+                        width, width, samples, seconds,
+                        result.layers().stream().map(LayerReconstruction::method).toList(),
+                        result.layers().stream().map(layer -> String.format(Locale.ROOT, "%.3f -> %.3f",
+                                layer.errorBefore(), layer.errorAfter())).toList());
             }
         }
     }
