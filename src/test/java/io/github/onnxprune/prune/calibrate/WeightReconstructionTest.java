@@ -142,4 +142,72 @@ class WeightReconstructionTest {
                 List.of("W"), new ActivationCollector(runtime, calibration, 512, 7),
                 WeightReconstruction.Options.defaults()).model().toByteArray());
     }
+
+    /** Y = MatMul(X [n, features], W [features, outputs]), W random with a fixed seed. */
+    private static ModelProto wide(int features, int outputs) {
+        SplittableRandom random = new SplittableRandom(11);
+        float[] w = new float[features * outputs];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextGaussian() / Math.sqrt(features));
+        }
+        OnnxMl.GraphProto graph = OnnxMl.GraphProto.newBuilder().setName("wide")
+                .addInput(NodeCompensationTest.value("X", features))
+                .addInitializer(NodeCompensationTest.floats("W", new long[] {features, outputs}, w))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("MatMul").setName("fc").addInput("X").addInput("W")
+                        .addOutput("Y"))
+                .addOutput(NodeCompensationTest.value("Y", outputs)).build();
+        return ModelProto.newBuilder().setIrVersion(8)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
+    }
+
+    /** Correlated inputs: each column leans on the one before (0.9 of it plus fresh noise), as neighbouring features do. */
+    private static ValidationData chained(int features, int samples, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] x = new float[samples * features];
+        for (int s = 0; s < samples; s++) {
+            double previous = 0;
+            for (int j = 0; j < features; j++) {
+                previous = 0.9 * previous + 0.45 * random.nextGaussian();
+                x[s * features + j] = (float) previous;
+            }
+        }
+        return new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, features}, x)), null, null,
+                Path.of("chained"));
+    }
+
+    @Test
+    void aLayerTooWideForTheExactPathIsSweptWithTheExactZeroCountAndFarLessError() {
+        ModelProto dense = wide(1024, 48);
+        ModelGraph graph = ModelGraph.of(dense);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.6, Scope.LAYERWISE, List.of())).model();
+        ValidationData calibration = chained(1024, 3000, 1);
+        ValidationData test = chained(1024, 300, 2);
+        // No exact path at all: the column sweep chooses the zeros and its compensation is the fit.
+        WeightReconstruction.Options options = WeightReconstruction.Options.defaults().withExactFlops(0);
+
+        WeightReconstruction.Result swept = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 3000, 64), options);
+
+        assertEquals("OBS sweep", swept.layers().get(0).method());
+        FloatTensor magnitude = FloatTensor.of(pruned.getGraph().getInitializer(0));
+        assertEquals(magnitude.zeroCount(), FloatTensor.of(swept.model().getGraph().getInitializer(0)).zeroCount());
+        double plain = error(pruned, dense, test);
+        double sweep = error(swept.model(), dense, test);
+        // Measured on held-out rows: 1925 magnitude, 895 swept (relative error on the calibration rows 0.126 ->
+        // 0.043); the held-out gain is smaller, as 3000 rows for 1024 inputs still fit some noise.
+        assertTrue(sweep < plain * 0.6, "magnitude " + plain + ", sweep " + sweep);
+        LayerReconstruction report = swept.layers().get(0);
+        assertTrue(report.errorAfter() < report.errorBefore() * 0.4, report.toString());
+        // The defaults re-fit the swept mask per output where that is affordable (48 outputs here): measured 556.
+        WeightReconstruction.Result refit = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 3000, 64), WeightReconstruction.Options.defaults());
+        assertEquals("OBS sweep, least squares", refit.layers().get(0).method());
+        assertTrue(error(refit.model(), dense, test) < sweep, "re-fitted " + error(refit.model(), dense, test));
+        // Same input, same bytes, whatever the batch size the activations were collected in.
+        assertArrayEquals(swept.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 3000, 64), options).model().toByteArray());
+        assertArrayEquals(swept.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 3000, 7), options).model().toByteArray());
+    }
 }
