@@ -75,8 +75,9 @@ final class HessianMask {
 
     /**
      * One-shot OBS: every weight's saliency {@code w^2 / [H^-1]_jj} from the same starting point, the
-     * {@code zeros} smallest zeroed. Costs {@code features * outputs} once {@code H^-1} is known; the choice
-     * for layers too wide for {@link #greedy}.
+     * {@code zeros} smallest zeroed. Costs {@code features * outputs} once {@code H^-1} is known. No longer
+     * used by {@link WeightReconstruction}, whose wide layers take {@link SparseSweep} (as accurate on the
+     * fixtures after the re-fit, and affordable far wider); kept as the reference the sweep was measured against.
      */
     static boolean[] oneShot(double[] inverse, double[] weights, int features, int outputs, int zeros) {
         Integer[] indices = new Integer[features * outputs];
