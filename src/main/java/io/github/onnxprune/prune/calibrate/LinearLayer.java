@@ -168,7 +168,7 @@ record LinearLayer(int index, NodeProto node, String weight, int units, int bloc
     /** Whether a constant may be rewritten for this node alone. */
     static boolean editable(ModelGraph graph, String name) {
         return graph.constant(name).isPresent() && graph.consumers(name).size() == 1
-                && !graph.graphInputs().contains(name);
+                && !graph.replaceableAtRunTime(name);
     }
 
     /** The MatMul's bias: an Add that alone reads its output, with a constant of one value per output. */
