@@ -114,6 +114,26 @@ public final class ModelGraph {
         return graphInputs.contains(name) && model.getIrVersion() >= 4;
     }
 
+    /**
+     * Elements of every floating-point constant of the main graph (initializers and Constant nodes): what the
+     * report calls the model's parameters.
+     */
+    public long parameterCount() {
+        long count = 0;
+        for (ConstantTensor constant : constants.values()) {
+            int type = constant.tensor().getDataType();
+            if (type == TensorProto.DataType.FLOAT_VALUE || type == TensorProto.DataType.FLOAT16_VALUE
+                    || type == TensorProto.DataType.BFLOAT16_VALUE || type == TensorProto.DataType.DOUBLE_VALUE) {
+                long size = 1;
+                for (long dim : constant.tensor().getDimsList()) {
+                    size *= dim;
+                }
+                count += size;
+            }
+        }
+        return count;
+    }
+
     /** Names of the graph's outputs. */
     public Set<String> graphOutputs() {
         return Collections.unmodifiableSet(graphOutputs);

@@ -2,7 +2,6 @@ package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.eval.BatchLatencyStats;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
@@ -13,7 +12,6 @@ import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
-import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.prune.MagnitudePruner;
@@ -29,7 +27,6 @@ import io.github.onnxprune.prune.nodes.LayerChange;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
-import io.github.onnxprune.prune.nodes.SkippedLayer;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.LayerReport;
 import io.github.onnxprune.report.BatchedLatency;
@@ -70,10 +67,13 @@ public final class ModelPruningPipeline implements AutoCloseable {
     public ModelResult process(ModelTask task) throws IOException {
         byte[] originalBytes = Files.readAllBytes(task.file());
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
+        // The original is deflated once; the draft and final reports and the already-pruned case share it.
+        FileSizes originalSizes = FileSizes.unchanged(originalBytes);
+        long parametersBefore = ModelGraph.of(original).parameterCount();
         if (metadata(original).containsKey(VERSION_KEY)) {
             ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(), List.of(),
-                    List.of(), List.of(), List.of(), parameterCount(original), parameterCount(original), null,
-                    null, FileSizes.of(originalBytes, originalBytes), List.of());
+                    List.of(), List.of(), List.of(), parametersBefore, parametersBefore, null, null, originalSizes,
+                    List.of());
             return new ModelResult(task, originalBytes, report, true);
         }
         ValidationData data = null;
@@ -158,9 +158,10 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             evaluation.batchSize()));
         }
 
+        long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
-                skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
-                measurement, latency, FileSizes.of(originalBytes, originalBytes), List.of());
+                skippedTensors, layers, skippedLayers, parametersBefore, parametersAfter, measurement, latency,
+                originalSizes, List.of());
         byte[] shipped = stamp(model, draft).toByteArray();
         List<String> violations = List.of();
         if (measurement != null && task.limits().any()) {
@@ -173,8 +174,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 calibration.collector().sampleCount(), measurement != null && calibration.sameAsValidation(),
                 reconstructed);
         ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
-                skippedTensors, layers, skippedLayers, parameterCount(original), parameterCount(model),
-                measurement, latency, FileSizes.of(originalBytes, shipped), violations, reconstruction);
+                skippedTensors, layers, skippedLayers, parametersBefore, parametersAfter, measurement, latency,
+                originalSizes.withAfter(shipped), violations, reconstruction);
         return new ModelResult(task, shipped, report, false);
     }
 
@@ -283,25 +284,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
             props.put(entry.getKey(), entry.getValue());
         }
         return props;
-    }
-
-    /** Elements of every floating-point constant of the main graph: what "parameters" means in the report. */
-    static long parameterCount(ModelProto model) {
-        ModelGraph graph = ModelGraph.of(model);
-        long count = 0;
-        List<TensorProto> constants = new ArrayList<>(model.getGraph().getInitializerList());
-        graph.nodes().stream().filter(n -> n.getOpType().equals("Constant"))
-                .forEach(n -> graph.constant(n.getOutput(0)).ifPresent(c -> constants.add(c.tensor())));
-        for (TensorProto tensor : constants) {
-            if (FloatTensor.isSupported(tensor)) {
-                long size = 1;
-                for (long dim : tensor.getDimsList()) {
-                    size *= dim;
-                }
-                count += size;
-            }
-        }
-        return count;
     }
 
     private static LayerReport toLayerReport(LayerChange change) {

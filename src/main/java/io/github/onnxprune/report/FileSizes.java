@@ -12,6 +12,17 @@ import java.util.zip.Deflater;
  */
 public record FileSizes(long before, long after, long deflatedBefore, long deflatedAfter) {
 
+    /** The sizes of a file that stays as it is, deflating it once. */
+    public static FileSizes unchanged(byte[] file) {
+        long deflated = deflatedSize(file);
+        return new FileSizes(file.length, file.length, deflated, deflated);
+    }
+
+    /** These sizes with {@code after} as the new file, measuring only that one. */
+    public FileSizes withAfter(byte[] after) {
+        return new FileSizes(before, after.length, deflatedBefore, deflatedSize(after));
+    }
+
     /** Measures both files. */
     public static FileSizes of(byte[] before, byte[] after) {
         return new FileSizes(before.length, after.length, deflatedSize(before), deflatedSize(after));

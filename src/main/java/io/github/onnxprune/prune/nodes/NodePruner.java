@@ -305,30 +305,12 @@ public final class NodePruner {
                     (int) weightBefore.getDims(layer.unitAxis), (int) weightAfter.getDims(layer.unitAxis),
                     paramsBefore, paramsAfter, before, afterMacs));
         }
-        return new NodePruningResult(pruned, changes, skipped, parameters(analysis.graph.model()),
-                parameters(pruned), macsBefore, macsAfter);
+        return new NodePruningResult(pruned, changes, skipped, analysis.graph.parameterCount(),
+                ModelGraph.of(pruned).parameterCount(), macsBefore, macsAfter);
     }
 
     private static long elements(ModelGraph graph, String name) {
         return name == null ? 0 : graph.constant(name).map(c -> TensorOps.elements(c.tensor())).orElse(0L);
     }
 
-    /** Elements of every floating-point initializer and Constant node of the main graph. */
-    static long parameters(ModelProto model) {
-        long count = 0;
-        for (TensorProto tensor : model.getGraph().getInitializerList()) {
-            count += CouplingAnalysis.isFloat(tensor) ? TensorOps.elements(tensor) : 0;
-        }
-        for (NodeProto node : model.getGraph().getNodeList()) {
-            if (node.getOpType().equals("Constant") && ModelGraph.isDefaultDomain(node.getDomain())) {
-                for (AttributeProto attribute : node.getAttributeList()) {
-                    if (attribute.getName().equals("value") && attribute.hasT()
-                            && CouplingAnalysis.isFloat(attribute.getT())) {
-                        count += TensorOps.elements(attribute.getT());
-                    }
-                }
-            }
-        }
-        return count;
-    }
 }
