@@ -23,11 +23,6 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
         return new FileSizes(before, after.length, deflatedBefore, deflatedSize(after));
     }
 
-    /** Measures both files. */
-    public static FileSizes of(byte[] before, byte[] after) {
-        return new FileSizes(before.length, after.length, deflatedSize(before), deflatedSize(after));
-    }
-
     /** The size of {@code bytes} after deflate at the default level, as jar tools store entries. */
     public static long deflatedSize(byte[] bytes) {
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
