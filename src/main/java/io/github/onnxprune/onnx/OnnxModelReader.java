@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Reads ONNX model files and rejects what is not a usable ONNX model, naming the file and the problem. */
+/**
+ * Reads ONNX model files and rejects what is not a usable ONNX model, naming the file and the problem. Nothing
+ * else reads a model's tensors or hands it to ONNX Runtime before it has passed these checks.
+ */
 public final class OnnxModelReader {
 
     private OnnxModelReader() {
@@ -53,13 +56,6 @@ public final class OnnxModelReader {
             throw new InvalidModelException(file, "is not an ONNX model (no IR version, graph or opset import"
                     + " found). Check that the file is an exported .onnx model and not another format.");
         }
-        for (OnnxMl.TensorProto tensor : model.getGraph().getInitializerList()) {
-            if (tensor.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
-                throw new InvalidModelException(file, "initializer '" + tensor.getName()
-                        + "' keeps its data in an external file, which is not supported yet."
-                        + " Save the model with all tensors inside the .onnx file (onnx.save_model(...,"
-                        + " save_as_external_data=False)).");
-            }
-        }
+        ModelValidator.validate(file, model);
     }
 }
