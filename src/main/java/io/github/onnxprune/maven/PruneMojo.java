@@ -16,6 +16,7 @@ import io.github.onnxprune.pipeline.PruneRun;
 import io.github.onnxprune.pipeline.PruningSettings;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
+import io.github.onnxprune.pipeline.SettingsValidator;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
@@ -206,6 +207,7 @@ public class PruneMojo extends AbstractMojo {
             getLog().info("Skipping ONNX model pruning (onnx-prune.skip).");
             return;
         }
+        validateParameters();
         List<ModelTask> tasks = tasks();
         if (tasks.isEmpty()) {
             getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
@@ -236,6 +238,32 @@ public class PruneMojo extends AbstractMojo {
             violations.forEach(getLog()::warn);
         }
         attachIfClassified();
+    }
+
+    /** Every numeric parameter in range before any work, reported in one paragraph naming the elements. */
+    private void validateParameters() throws MojoFailureException {
+        SettingsValidator settings = new SettingsValidator()
+                .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
+                .overrides("sparsityOverrides", sparsityOverrides)
+                .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
+                .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
+                .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
+                .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
+                .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
+                .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
+                .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
+        for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
+            settings.forModel(model.path)
+                    .fraction("sparsity", model.sparsity).fraction("nodeSparsity", model.nodeSparsity)
+                    .overrides("sparsityOverrides", model.sparsityOverrides)
+                    .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
+                    .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
+                    .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
+                    .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
+        }
+        if (settings.failure().isPresent()) {
+            throw new MojoFailureException(settings.failure().get());
+        }
     }
 
     private RunOutcome run(List<ModelTask> tasks) throws MojoExecutionException, MojoFailureException {

@@ -31,10 +31,27 @@ class PruneMojoTest {
     @Basedir("src/test/resources/unit/prune")
     @InjectMojo(goal = "prune", pom = POM)
     @MojoParameter(name = "sparsity", value = "1.5")
-    void aSparsityOutsideTheRangeFailsTheBuildNamingTheModelAndTheRange(PruneMojo mojo) {
+    void aSparsityOutsideTheRangeFailsTheBuildNamingTheElementAndTheRange(PruneMojo mojo) {
         MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
-        assertEquals("Invalid onnx-prune configuration for model models/digits.onnx: sparsity is 1.5 but a sparsity"
-                + " must be at least 0 and below 1 (0.5 removes half).", error.getMessage());
+        assertEquals("Invalid onnx-prune configuration: <sparsity> (property onnx-prune.sparsity) is 1.5 but must be"
+                + " a fraction at least 0 and below 1 (0.5 removes half). Fix it in the plugin's <configuration> or"
+                + " on the command line; nothing was pruned.", error.getMessage());
+        assertFalse(new File("src/test/resources/unit/prune/target").exists());
+    }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = POM)
+    @MojoParameter(name = "intraOpThreads", value = "-1")
+    @MojoParameter(name = "batchSize", value = "0")
+    @MojoParameter(name = "latencyRuns", value = "0")
+    void numericParametersOutOfRangeFailInOneParagraphBeforeAnyWork(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals("Invalid onnx-prune configuration: <batchSize> (property onnx-prune.batchSize) is 0 but must be"
+                + " a whole number from 1 to 1048576; <latencyRuns> (property onnx-prune.latencyRuns) is 0 but must"
+                + " be a whole number from 1 to 1000000; <intraOpThreads> (property onnx-prune.intraOpThreads) is -1"
+                + " but must be a whole number from 1 to 1024. Fix them in the plugin's <configuration> or on the"
+                + " command line; nothing was pruned.", error.getMessage());
         assertFalse(new File("src/test/resources/unit/prune/target").exists());
     }
 

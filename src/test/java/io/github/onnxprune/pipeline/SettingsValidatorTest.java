@@ -1,0 +1,44 @@
+package io.github.onnxprune.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SettingsValidatorTest {
+
+    @Test
+    void valuesInRangeAndUnsetValuesPass() {
+        SettingsValidator settings = new SettingsValidator().fraction("sparsity", 0.0).fraction("nodeSparsity", null)
+                .overrides("sparsityOverrides", List.of("fc1.*=0.3", "a=b=0.99"))
+                .range("minTensorSize", 0L, 0, Long.MAX_VALUE).range("batchSize", 1, 1, 64)
+                .finite("minAccuracy", -3.5).atLeast("maxAccuracyDrop", 0.0, 0);
+        settings.forModel("m.onnx").fraction("sparsity", 0.999).range("batchSize", (Integer) null, 1, 2);
+        assertTrue(settings.failure().isEmpty());
+    }
+
+    @Test
+    void everyProblemIsNamedOnceInOneParagraphWithTheModelForOverrides() {
+        SettingsValidator settings = new SettingsValidator().fraction("sparsity", Double.NaN)
+                .overrides("sparsityOverrides", List.of("fc1=1", "fc2", "fc3=x"))
+                .range("minTensorSize", -1L, 0, Long.MAX_VALUE)
+                .finite("minAccuracy", Double.POSITIVE_INFINITY).atLeast("maxAccuracyDrop", -0.5, 0);
+        settings.forModel("models/a.onnx").fraction("nodeSparsity", 1.0).range("calibrationSamples", 0, 1, 10);
+        assertEquals("Invalid onnx-prune configuration: <sparsity> (property onnx-prune.sparsity) is NaN but must be a"
+                + " fraction at least 0 and below 1 (0.5 removes half); <sparsityOverrides> (property"
+                + " onnx-prune.sparsityOverrides) is 'fc1=1' but must be entries of the form pattern=fraction with a"
+                + " fraction at least 0 and below 1, e.g. fc1.weight=0.3; <sparsityOverrides> (property"
+                + " onnx-prune.sparsityOverrides) is 'fc2' but must be entries of the form pattern=fraction with a"
+                + " fraction at least 0 and below 1, e.g. fc1.weight=0.3; <sparsityOverrides> (property"
+                + " onnx-prune.sparsityOverrides) is 'fc3=x' but must be entries of the form pattern=fraction with a"
+                + " fraction at least 0 and below 1, e.g. fc1.weight=0.3; <minTensorSize> (property"
+                + " onnx-prune.minTensorSize) is -1 but must be a whole number 0 or more; <minAccuracy> (property"
+                + " onnx-prune.minAccuracy) is Infinity but must be a finite number; <maxAccuracyDrop> (property"
+                + " onnx-prune.maxAccuracyDrop) is -0.5 but must be a number of 0 or more; <nodeSparsity> of <model>"
+                + " models/a.onnx is 1 but must be a fraction at least 0 and below 1 (0.5 removes half);"
+                + " <calibrationSamples> of <model> models/a.onnx is 0 but must be a whole number from 1 to 10. Fix"
+                + " them in the plugin's <configuration> or on the command line; nothing was pruned.",
+                settings.failure().orElseThrow());
+    }
+}
