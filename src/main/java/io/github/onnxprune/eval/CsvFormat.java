@@ -8,27 +8,47 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Comma-separated validation data for a model with one input of shape {@code [N, F]}: a header row, one
  * row per sample, a label column anywhere, every other column a feature in order.
  *
  * <p>Cells are split on plain commas (no quoted commas): tabular validation sets are numbers, and a full CSV
- * dialect would add a dependency for nothing. Surrounding whitespace and double quotes are tolerated.
+ * dialect would add a dependency for nothing. Surrounding whitespace and double quotes are tolerated. Cells
+ * hold plain decimal numbers only (no Java literals such as {@code 2.5f} or {@code 0x1p4}, no NaN or Infinity).
  */
 final class CsvFormat {
+
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?+(?:\\d++(?:\\.\\d*+)?+|\\.\\d++)(?:[eE][+-]?+\\d++)?+");
 
     private CsvFormat() {
     }
 
     static ValidationData read(Path path, ModelSignature signature, String labelName) {
         TensorSpec spec = singleMatrixInput(path, signature);
-        List<String> lines = readLines(path);
-        if (lines.isEmpty() || lines.get(0).isBlank()) {
+        try (BufferedReader reader = open(path)) {
+            return read(path, reader, spec, labelName);
+        } catch (CharacterCodingException e) {
+            throw new ValidationDataException("validation data " + path + " is not UTF-8 text. Save the CSV file "
+                    + "as UTF-8.", e);
+        } catch (IOException e) {
+            throw new ValidationDataException("validation data " + path + " cannot be read ("
+                    + ValidationDataReader.describe(e) + "). Check that the file is readable.", e);
+        }
+    }
+
+    private static ValidationData read(Path path, BufferedReader reader, TensorSpec spec, String labelName)
+            throws IOException {
+        String first = reader.readLine();
+        if (first != null && first.startsWith("\uFEFF")) {
+            first = first.substring(1); // byte-order mark written by some spreadsheet tools
+        }
+        if (first == null || first.isBlank()) {
             throw new ValidationDataException("validation data " + path + " is empty: line 1 must be a header row "
                     + "naming the columns. Export the validation set with a header.");
         }
-        String[] header = cells(lines.get(0));
+        String[] header = cells(first);
         int labelColumn = -1;
         for (int c = 0; c < header.length; c++) {
             if (header[c].equals(labelName)) {
@@ -50,9 +70,9 @@ final class CsvFormat {
 
         List<double[]> rows = new ArrayList<>();
         List<Long> labels = new ArrayList<>();
-        for (int index = 1; index < lines.size(); index++) {
-            String line = lines.get(index);
-            int lineNumber = index + 1;
+        int lineNumber = 1;
+        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+            lineNumber++;
             if (line.isBlank()) {
                 continue;
             }
@@ -77,7 +97,14 @@ final class CsvFormat {
                     requireFitsInput(path, spec, lineNumber, c, header[c], cells[c], value);
                     // Rounding the decimal once, straight to float, keeps "shortest float32" text exact;
                     // going through double first could round twice. Widening the float back is exact.
-                    features[feature++] = spec.elementType() == TensorKind.FLOAT ? Float.parseFloat(cells[c]) : value;
+                    double stored = spec.elementType() == TensorKind.FLOAT ? Float.parseFloat(cells[c]) : value;
+                    if (!Double.isFinite(stored)) {
+                        throw new ValidationDataException("validation data " + path + ": line " + lineNumber
+                                + ", column " + (c + 1) + " ('" + header[c] + "') holds '" + cells[c] + "', beyond"
+                                + " the range of " + spec.elementType().displayName() + " (it would be infinite)."
+                                + " Scale the feature or fix the cell.");
+                    }
+                    features[feature++] = stored;
                 }
             }
             rows.add(features);
@@ -120,23 +147,10 @@ final class CsvFormat {
         return "input" + (inputs.size() == 1 ? " " : "s ") + String.join(", ", parts);
     }
 
-    private static List<String> readLines(Path path) {
-        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-            List<String> lines = new ArrayList<>();
-            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                lines.add(line);
-            }
-            if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
-                lines.set(0, lines.get(0).substring(1)); // byte-order mark written by some spreadsheet tools
-            }
-            return lines;
-        } catch (CharacterCodingException e) {
-            throw new ValidationDataException("validation data " + path + " is not UTF-8 text. Save the CSV file "
-                    + "as UTF-8.", e);
-        } catch (IOException e) {
-            throw new ValidationDataException("validation data " + path + " cannot be read ("
-                    + ValidationDataReader.describe(e) + "). Check that the file is readable.", e);
-        }
+    private static BufferedReader open(Path path) throws IOException {
+        // Every value is parsed into a double and then into the input's type: a few times the text at most.
+        DataLimits.requireHeap(Files.size(path) * 3, "validation data " + path);
+        return Files.newBufferedReader(path, StandardCharsets.UTF_8);
     }
 
     private static String[] cells(String line) {
@@ -152,16 +166,20 @@ final class CsvFormat {
     }
 
     private static double parse(Path path, int lineNumber, int column, String name, String cell) {
-        try {
-            if (cell.isEmpty()) {
-                throw new NumberFormatException("empty");
-            }
-            return Double.parseDouble(cell);
-        } catch (NumberFormatException e) {
+        // Only plain decimals: Java's parser would also take 2.5f, 0x1p4, NaN and Infinity.
+        double value = DECIMAL.matcher(cell).matches() ? Double.parseDouble(cell) : Double.NaN;
+        if (Double.isNaN(value)) {
             throw new ValidationDataException("validation data " + path + ": line " + lineNumber + ", column "
-                    + (column + 1) + " ('" + name + "') holds '" + cell + "', which is not a number. Fix the cell or "
-                    + "remove the row.");
+                    + (column + 1) + " ('" + name + "') holds '" + cell + "', which is not a decimal number such as 3,"
+                    + " -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted). Fix the cell or remove the"
+                    + " row.");
         }
+        if (Double.isInfinite(value)) {
+            throw new ValidationDataException("validation data " + path + ": line " + lineNumber + ", column "
+                    + (column + 1) + " ('" + name + "') holds '" + cell + "', beyond the range of float64 (it would be"
+                    + " infinite). Scale the feature or fix the cell.");
+        }
+        return value;
     }
 
     /** For integer inputs, a feature cell must hold a whole number in the input type's range. */

@@ -23,6 +23,10 @@ final class NpyFormat {
     private static final Pattern STRUCTURED_DESCR = Pattern.compile("'descr'\\s*:\\s*\\[");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+    /** Read size: small enough to stay in cache, a multiple of every element size. */
+    private static final int CHUNK_BYTES = 1 << 16;
+    private static final Pattern SHAPE_TUPLE = Pattern.compile(
+            "\\s*+(?:\\d++L?+\\s*+(?:,\\s*+\\d++L?+\\s*+)*+,?+\\s*+)?+"); // possessive: no backtracking
     private static final String SUPPORTED =
             "float32 ('<f4'), float64 ('<f8'), int64 ('<i8'), int32 ('<i4'), uint8 ('|u1') and bool ('|b1')";
 
@@ -30,15 +34,27 @@ final class NpyFormat {
     }
 
     /**
-     * Reads one array.
+     * Reads one array from a stream of unknown length.
+     *
+     * @see #read(InputStream, String, long)
+     */
+    static Tensor read(InputStream in, String subject) throws IOException {
+        return read(in, subject, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reads one array. Nothing is allocated for the data before its declared size has been checked against
+     * {@code available} and the free heap, and the data is decoded straight into its typed array, so a crafted
+     * header cannot exhaust the heap.
      *
      * @param in the stream positioned at the magic; it is read to the end of the data, not closed
      * @param subject how messages name the array, for example {@code validation data a.npz: array 'input'}
+     * @param available the most bytes the stream can hold (the file's or zip entry's size), header included
      * @return the array as a tensor of its stored element type
      * @throws ValidationDataException when the bytes are not a supported .npy array
      * @throws IOException when reading fails
      */
-    static Tensor read(InputStream in, String subject) throws IOException {
+    static Tensor read(InputStream in, String subject, long available) throws IOException {
         byte[] prefix = in.readNBytes(MAGIC.length + 2);
         for (int i = 0; i < MAGIC.length; i++) {
             if (i >= prefix.length || prefix[i] != MAGIC[i]) {
@@ -51,10 +67,13 @@ final class NpyFormat {
         }
         int major = prefix[MAGIC.length];
         int headerLength;
+        int lengthBytes;
         if (major == 1) {
+            lengthBytes = 2;
             byte[] length = readExactly(in, 2, subject, "its header");
             headerLength = (length[0] & 0xFF) | (length[1] & 0xFF) << 8;
         } else if (major == 2 || major == 3) {
+            lengthBytes = 4;
             byte[] length = readExactly(in, 4, subject, "its header");
             long value = ByteBuffer.wrap(length).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
             if (value > 1 << 20) {
@@ -83,48 +102,74 @@ final class NpyFormat {
         }
         TensorKind kind = kindOf(descr, subject);
         long[] shape = parseShape(shapeText, subject);
-        int count = Shapes.elementCount(shape);
-        if (count < 0 || (long) count * kind.byteSize() > Integer.MAX_VALUE - 8) {
-            throw new ValidationDataException(subject + " has shape " + Shapes.format(shape) + ", too large to "
-                    + "load (over 2 GB). Use a smaller validation set.");
-        }
-        int byteCount = count * kind.byteSize();
-        byte[] raw = in.readNBytes(byteCount);
-        if (raw.length < byteCount) {
+        int count = DataLimits.requireLoadable(shape, kind, subject);
+        long byteCount = (long) count * kind.byteSize();
+        long afterHeader = available - (MAGIC.length + 2L + lengthBytes + headerLength);
+        if (byteCount > afterHeader) {
+            // Checked before anything is allocated: a corrupt header cannot make the reader reserve its size.
             throw new ValidationDataException(subject + " is truncated: its header declares " + kind.displayName()
-                    + " data of shape " + Shapes.format(shape) + " (" + byteCount + " bytes) but only " + raw.length
-                    + " bytes follow. The file was cut short; re-export it.");
+                    + " data of shape " + Shapes.format(shape) + " (" + byteCount + " bytes) but only "
+                    + Math.max(0, afterHeader) + " bytes follow. The file was cut short; re-export it.");
         }
-        return new Tensor(kind, shape, decode(kind, raw, count));
+        DataLimits.requireHeap(byteCount, subject);
+        Object data = readData(in, kind, count, subject, shape);
+        DataLimits.requireFinite(data, shape, subject);
+        return new Tensor(kind, shape, data);
     }
 
-    /** Decodes little-endian elements of a supported kind. */
-    static Object decode(TensorKind kind, byte[] raw, int count) {
-        ByteBuffer buffer = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-        return switch (kind) {
-            case FLOAT -> {
-                float[] values = new float[count];
-                buffer.asFloatBuffer().get(values);
-                yield values;
-            }
-            case DOUBLE -> {
-                double[] values = new double[count];
-                buffer.asDoubleBuffer().get(values);
-                yield values;
-            }
-            case INT64 -> {
-                long[] values = new long[count];
-                buffer.asLongBuffer().get(values);
-                yield values;
-            }
-            case INT32 -> {
-                int[] values = new int[count];
-                buffer.asIntBuffer().get(values);
-                yield values;
-            }
-            case UINT8, BOOL -> java.util.Arrays.copyOf(raw, count);
+    /** Decodes the elements chunk by chunk into one typed array: the raw bytes are never held whole. */
+    private static Object readData(InputStream in, TensorKind kind, int count, String subject, long[] shape)
+            throws IOException {
+        Object values = switch (kind) {
+            case FLOAT -> new float[count];
+            case DOUBLE -> new double[count];
+            case INT64 -> new long[count];
+            case INT32 -> new int[count];
+            case UINT8, BOOL -> new byte[count];
             default -> throw new IllegalStateException("unreachable: " + kind);
         };
+        int size = kind.byteSize();
+        byte[] chunk = new byte[CHUNK_BYTES];
+        int done = 0;
+        while (done < count) {
+            int elements = Math.min(count - done, CHUNK_BYTES / size);
+            int read = in.readNBytes(chunk, 0, elements * size);
+            if (read < elements * size) {
+                throw new ValidationDataException(subject + " is truncated: its header declares "
+                        + kind.displayName() + " data of shape " + Shapes.format(shape) + " (" + (long) count * size
+                        + " bytes) but only " + ((long) done * size + read) + " bytes follow. The file was cut short;"
+                        + " re-export it.");
+            }
+            ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, read).order(ByteOrder.LITTLE_ENDIAN);
+            decodeInto(kind, buffer, values, done, elements);
+            done += elements;
+        }
+        return values;
+    }
+
+    /** Decodes {@code count} little-endian elements of a supported kind from the buffer's position. */
+    static Object decode(TensorKind kind, ByteBuffer little, int count) {
+        Object values = switch (kind) {
+            case FLOAT -> new float[count];
+            case DOUBLE -> new double[count];
+            case INT64 -> new long[count];
+            case INT32 -> new int[count];
+            case UINT8, BOOL -> new byte[count];
+            default -> throw new IllegalStateException("unreachable: " + kind);
+        };
+        decodeInto(kind, little.order(ByteOrder.LITTLE_ENDIAN), values, 0, count);
+        return values;
+    }
+
+    private static void decodeInto(TensorKind kind, ByteBuffer buffer, Object values, int offset, int count) {
+        switch (kind) {
+            case FLOAT -> buffer.asFloatBuffer().get((float[]) values, offset, count);
+            case DOUBLE -> buffer.asDoubleBuffer().get((double[]) values, offset, count);
+            case INT64 -> buffer.asLongBuffer().get((long[]) values, offset, count);
+            case INT32 -> buffer.asIntBuffer().get((int[]) values, offset, count);
+            case UINT8, BOOL -> buffer.get((byte[]) values, offset, count);
+            default -> throw new IllegalStateException("unreachable: " + kind);
+        }
     }
 
     private static TensorKind kindOf(String descr, String subject) {
@@ -158,17 +203,18 @@ final class NpyFormat {
     }
 
     private static long[] parseShape(String text, String subject) {
+        if (!SHAPE_TUPLE.matcher(text).matches()) {
+            throw new ValidationDataException(subject + " has an unreadable shape '(" + text + ")' in its "
+                    + "header; the file is corrupt. Re-export it with numpy.save.");
+        }
         String trimmed = text.trim();
         if (trimmed.isEmpty()) {
             return new long[0];
         }
+        // The pattern admits one trailing comma, Python's one-element tuple "(5,)"; split drops the empty part.
         String[] parts = trimmed.split(",");
-        int rank = parts.length;
-        if (parts[rank - 1].isBlank()) {
-            rank--; // "(5,)" – Python's one-element tuple
-        }
-        long[] shape = new long[rank];
-        for (int i = 0; i < rank; i++) {
+        long[] shape = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
             String dim = parts[i].trim();
             if (dim.endsWith("L")) {
                 dim = dim.substring(0, dim.length() - 1); // Python 2 longs
@@ -176,11 +222,8 @@ final class NpyFormat {
             try {
                 shape[i] = Long.parseLong(dim);
             } catch (NumberFormatException e) {
-                shape[i] = -1;
-            }
-            if (shape[i] < 0) {
-                throw new ValidationDataException(subject + " has an unreadable shape '(" + text + ")' in its "
-                        + "header; the file is corrupt. Re-export it with numpy.save.");
+                throw new ValidationDataException(subject + " has a dimension '" + dim + "' in its shape that no"
+                        + " array can have; the file is corrupt. Re-export it with numpy.save.");
             }
         }
         return shape;

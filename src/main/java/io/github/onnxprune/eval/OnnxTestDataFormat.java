@@ -1,10 +1,9 @@
 package io.github.onnxprune.eval;
 
 import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -196,8 +195,13 @@ final class OnnxTestDataFormat {
     }
 
     private static OnnxMl.TensorProto parse(Path file) {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-            return OnnxMl.TensorProto.parseFrom(in);
+        try {
+            String subject = "validation data " + file;
+            // The message, its decoded tensor and the tensor's copy are alive at once: three times the file.
+            DataLimits.requireHeap(Files.size(file) * 3 / DataLimits.COPIES, subject);
+            CodedInputStream input = CodedInputStream.newInstance(Files.readAllBytes(file));
+            input.setSizeLimit(Integer.MAX_VALUE);
+            return OnnxMl.TensorProto.parseFrom(input);
         } catch (InvalidProtocolBufferException e) {
             throw new ValidationDataException("validation data " + file + " is not a serialized ONNX TensorProto ("
                     + e.getMessage() + "). Write it with onnx.numpy_helper.from_array(array, name)"

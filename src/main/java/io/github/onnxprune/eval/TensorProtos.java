@@ -31,23 +31,22 @@ final class TensorProtos {
                     + "from_array).");
         }
         long[] shape = proto.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        int count;
-        try {
-            count = Shapes.elementCount(shape);
-        } catch (IllegalArgumentException e) {
-            throw corrupt(subject, "a negative dimension in " + Shapes.format(shape));
-        }
-        if (count < 0) {
-            throw corrupt(subject, "dimensions " + Shapes.format(shape) + " too large to load");
-        }
-        if (proto.hasRawData()) {
-            byte[] raw = proto.getRawData().toByteArray();
-            long expected = (long) count * kind.byteSize();
-            if (raw.length != expected) {
-                throw corrupt(subject, raw.length + " bytes of raw_data where dims " + Shapes.format(shape) + " of "
-                        + kind.displayName() + " need " + expected);
+        for (long dim : shape) {
+            if (dim < 0) {
+                throw corrupt(subject, "a negative dimension in " + Shapes.format(shape));
             }
-            return new Tensor(kind, shape, NpyFormat.decode(kind, raw, count));
+        }
+        int count = DataLimits.requireLoadable(shape, kind, subject);
+        if (proto.hasRawData()) {
+            long expected = (long) count * kind.byteSize();
+            if (proto.getRawData().size() != expected) {
+                throw corrupt(subject, proto.getRawData().size() + " bytes of raw_data where dims "
+                        + Shapes.format(shape) + " of " + kind.displayName() + " need " + expected);
+            }
+            // Decoded straight from the message's bytes: no intermediate copy of the raw data.
+            Object data = NpyFormat.decode(kind, proto.getRawData().asReadOnlyByteBuffer(), count);
+            DataLimits.requireFinite(data, shape, subject);
+            return new Tensor(kind, shape, data);
         }
         Object data = switch (kind) {
             case FLOAT -> {
@@ -89,6 +88,7 @@ final class TensorProtos {
             }
             default -> throw new IllegalStateException("unreachable: " + kind);
         };
+        DataLimits.requireFinite(data, shape, subject);
         return new Tensor(kind, shape, data);
     }
 

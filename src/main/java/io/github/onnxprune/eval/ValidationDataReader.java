@@ -178,8 +178,9 @@ public final class ValidationDataReader {
 
         @Override
         public Tensor read(String name, String subject) throws IOException {
-            try (InputStream in = new BufferedInputStream(Files.newInputStream(path.resolve(name + ".npy")))) {
-                return NpyFormat.read(in, subject);
+            Path file = path.resolve(name + ".npy");
+            try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
+                return NpyFormat.read(in, subject, Files.size(file));
             }
         }
 
@@ -198,6 +199,12 @@ public final class ValidationDataReader {
 
     /** A {@code .npz} archive: a zip of .npy files, stored or deflated. */
     static final class NpzArchive implements ArraySource, AutoCloseable {
+
+        /** Deflate's best ratio is about 1030:1, reached only by long runs of one byte value. */
+        static final long BOMB_RATIO = 1000;
+
+        /** Entries below this size are read whatever their ratio: they cannot exhaust the heap. */
+        static final long BOMB_MIN_BYTES = 16L << 20;
 
         private final Path path;
         private final ZipFile zip;
@@ -238,8 +245,18 @@ public final class ValidationDataReader {
 
         @Override
         public Tensor read(String name, String subject) throws IOException {
-            try (InputStream in = new BufferedInputStream(zip.getInputStream(entries.get(name)))) {
-                return NpyFormat.read(in, subject);
+            ZipEntry entry = entries.get(name);
+            long size = entry.getSize();
+            long compressed = entry.getCompressedSize();
+            if (size > BOMB_MIN_BYTES && compressed > 0 && size / compressed > BOMB_RATIO) {
+                throw new ValidationDataException(subject + " inflates from " + compressed + " to " + size
+                        + " bytes, more than " + BOMB_RATIO + "-fold, which only an archive built to exhaust memory"
+                        + " (or an array of one repeated value) reaches. Save the real validation arrays with"
+                        + " numpy.savez or numpy.savez_compressed.");
+            }
+            try (InputStream in = new BufferedInputStream(zip.getInputStream(entry))) {
+                // An entry whose size is not recorded is bounded by the heap check alone.
+                return NpyFormat.read(in, subject, size >= 0 ? size : Long.MAX_VALUE);
             }
         }
 
