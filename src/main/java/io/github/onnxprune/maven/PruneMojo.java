@@ -17,6 +17,7 @@ import io.github.onnxprune.pipeline.PruningSettings;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
+import io.github.onnxprune.pipeline.UnexpectedModelException;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
@@ -272,7 +273,7 @@ public class PruneMojo extends AbstractMojo {
                     failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
         } catch (InvalidModelException | ValidationDataException e) {
             throw new MojoFailureException(e.getMessage(), e);
-        } catch (RuntimeUnavailableException | EvaluationException e) {
+        } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException e) {
             throw new MojoExecutionException(e.getMessage(), e);
         } catch (IOException e) {
             throw new MojoExecutionException("onnx-prune could not read or write a file: " + e.getMessage(), e);

@@ -118,6 +118,20 @@ public final class FloatTensor {
         return out;
     }
 
+    /**
+     * The index of the first element that is NaN, or also infinite when {@code infinityToo}; -1 when there is
+     * none.
+     */
+    public int firstNonFinite(boolean infinityToo) {
+        for (int i = 0; i < size; i++) {
+            double value = element(i);
+            if (Double.isNaN(value) || (infinityToo && Double.isInfinite(value))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The number of elements equal to zero (either sign). */
     public int zeroCount() {
         int zeros = 0;

@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TrainingInfoProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -53,6 +54,16 @@ final class ModelValidator {
             Map.entry("GlobalMaxPool", new Arity(1, 1, 1, 1)),
             Map.entry("Constant", new Arity(0, 0, 1, 1)));
 
+    /** Operators whose constant operands are weights: pruned, re-fitted, multiplied; no value may be NaN or infinite. */
+    private static final Set<String> WEIGHT_OPS = Set.of("Gemm", "MatMul", "Conv", "ConvTranspose",
+            "BatchNormalization");
+
+    /**
+     * Element-wise operators whose constants the analysis folds into biases and scales. Infinity can be meant
+     * there (an additive mask of -inf), NaN never.
+     */
+    private static final Set<String> ELEMENTWISE_OPS = Set.of("Add", "Sub", "Mul", "Div", "PRelu");
+
     private final Path file;
 
     private ModelValidator(Path file) {
@@ -63,6 +74,7 @@ final class ModelValidator {
     static void validate(Path file, ModelProto model) {
         ModelValidator validator = new ModelValidator(file);
         validator.graph(model.getGraph(), Set.of(), "the main graph");
+        validator.finiteWeights(model.getGraph());
         for (FunctionProto function : model.getFunctionsList()) {
             String where = "function '" + function.getName() + "'";
             for (NodeProto node : function.getNodeList()) {
@@ -136,6 +148,40 @@ final class ModelValidator {
         for (ValueInfoProto output : graph.getOutputList()) {
             if (!visible.contains(output.getName())) {
                 throw structure(where, "declares output '" + output.getName() + "', which nothing produces");
+            }
+        }
+    }
+
+    /**
+     * Rejects NaN (and, in weights, infinity) in the constants the pruning reads: with them every activation
+     * downstream is NaN, so nothing can be measured or re-fitted.
+     */
+    private void finiteWeights(GraphProto graph) {
+        Map<String, TensorProto> constants = new HashMap<>();
+        graph.getInitializerList().forEach(tensor -> constants.put(tensor.getName(), tensor));
+        for (int n = 0; n < graph.getNodeCount(); n++) {
+            NodeProto node = graph.getNode(n);
+            if (ModelGraph.isConstantNode(node)) {
+                node.getAttributeList().stream().filter(a -> a.getName().equals("value") && a.hasT()).findFirst()
+                        .ifPresent(a -> constants.put(node.getOutput(0), a.getT()));
+            }
+            boolean weights = WEIGHT_OPS.contains(node.getOpType());
+            if (!ModelGraph.isDefaultDomain(node.getDomain())
+                    || !(weights || ELEMENTWISE_OPS.contains(node.getOpType()))) {
+                continue;
+            }
+            for (String input : node.getInputList()) {
+                TensorProto tensor = constants.get(input);
+                if (tensor == null || !FloatTensor.isSupported(tensor)) {
+                    continue;
+                }
+                int bad = FloatTensor.of(tensor).firstNonFinite(weights);
+                if (bad >= 0) {
+                    throw new InvalidModelException(file, "constant '" + input + "' read by " + describe(node, n)
+                            + " holds " + FloatTensor.of(tensor).values()[bad] + " at flattened index " + bad
+                            + ", so every value computed from it is meaningless and nothing can be measured."
+                            + " The model is broken (a diverged training run or a corrupt file); export it again.");
+                }
             }
         }
     }

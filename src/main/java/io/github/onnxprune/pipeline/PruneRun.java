@@ -1,5 +1,9 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.eval.EvaluationException;
+import io.github.onnxprune.eval.RuntimeUnavailableException;
+import io.github.onnxprune.eval.ValidationDataException;
+import io.github.onnxprune.onnx.InvalidModelException;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
@@ -43,7 +47,7 @@ public final class PruneRun {
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
                 settings.intraOpThreads())) {
             for (ModelTask task : tasks) {
-                results.add(pipeline.process(task));
+                results.add(process(pipeline, task));
             }
         }
         List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
@@ -54,6 +58,21 @@ public final class PruneRun {
             RunCache.store(output, fingerprint, results, reportBytes);
         }
         return outcome;
+    }
+
+    /** Lets the failures every check words for the user through; anything else names the model. */
+    private static ModelResult process(ModelPruningPipeline pipeline, ModelTask task) throws IOException {
+        try {
+            return pipeline.process(task);
+        } catch (InvalidModelException | ValidationDataException | RuntimeUnavailableException e) {
+            throw e;
+        } catch (EvaluationException e) {
+            // ONNX Runtime's words do not say which of several models it was running.
+            throw e.getMessage().contains(task.entryName()) ? e
+                    : new EvaluationException("Model " + task.entryName() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new UnexpectedModelException(task, e);
+        }
     }
 
     private static String fingerprint(List<ModelTask> tasks, RunSettings settings) {

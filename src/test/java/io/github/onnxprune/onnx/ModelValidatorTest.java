@@ -188,6 +188,27 @@ class ModelValidatorTest {
     }
 
     @Test
+    void nanOrInfinityInWeightsIsRefusedButAnInfiniteMaskConstantIsNot() throws Exception {
+        TensorProto nan = weights().toBuilder().setFloatData(4, Float.NaN).build();
+        assertTrue(refused(model(graph(g -> g.setInitializer(0, nan)))).contains("constant 'W' read by node 'gemm'"
+                + " (Gemm) holds NaN at flattened index 4"));
+        TensorProto infinite = weights().toBuilder().setFloatData(0, Float.NEGATIVE_INFINITY).build();
+        assertTrue(refused(model(graph(g -> g.setInitializer(0, infinite)))).contains("holds -Infinity at flattened"
+                + " index 0"));
+        NodeProto mask = constant("mask", TensorProto.newBuilder().setName("mask").setDataType(1)
+                .addFloatData(Float.NEGATIVE_INFINITY).build());
+        NodeProto add = NodeProto.newBuilder().setOpType("Add").setName("masked").addInput("R").addInput("mask")
+                .addOutput("M").build();
+        Path file = folder.resolve("mask.onnx");
+        Files.write(file, model(graph(g -> g.addNode(mask).addNode(add))).toByteArray());
+        assertEquals(4, OnnxModelReader.read(file).getGraph().getNodeCount());
+        NodeProto nanMask = constant("mask", TensorProto.newBuilder().setName("mask").setDataType(1)
+                .addFloatData(Float.NaN).build());
+        assertTrue(refused(model(graph(g -> g.addNode(nanMask).addNode(add)))).contains("constant 'mask' read by"
+                + " node 'masked' (Add) holds NaN"));
+    }
+
+    @Test
     void aLoopBodyMayReadOuterValuesAndShadowNames() throws Exception {
         GraphProto body = loopBody(b -> b.addNode(identity("W", "Y_copy")).addOutput(floatValue("Y_copy")));
         Path file = folder.resolve("ok.onnx");

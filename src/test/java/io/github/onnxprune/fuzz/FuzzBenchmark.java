@@ -1,0 +1,60 @@
+package io.github.onnxprune.fuzz;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The long fuzz run: {@code FuzzBenchmark [cases] [seed]} (default 3000 cases, seed 1) runs that many seeded
+ * cases and prints how many ended in each outcome, per mutation, and every defect found. Exits with status 1
+ * when a case ended in an unworded failure or a wrong exception type.
+ */
+public final class FuzzBenchmark {
+
+    private FuzzBenchmark() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        int cases = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
+        long seed = args.length > 1 ? Long.parseLong(args[1]) : 1;
+        Path work = Files.createTempDirectory("onnx-prune-fuzz");
+        Fuzzer fuzzer = new Fuzzer(seed, work);
+        Map<Fuzzer.Outcome, Integer> totals = new EnumMap<>(Fuzzer.Outcome.class);
+        Map<Fuzzer.Mutation, Map<Fuzzer.Outcome, Integer>> byMutation = new TreeMap<>();
+        int defects = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < cases; i++) {
+            Fuzzer.Result result = fuzzer.run(i);
+            totals.merge(result.outcome(), 1, Integer::sum);
+            byMutation.computeIfAbsent(result.mutation(), m -> new EnumMap<>(Fuzzer.Outcome.class))
+                    .merge(result.outcome(), 1, Integer::sum);
+            if (result.defect()) {
+                defects++;
+                System.out.println("DEFECT case " + i + " (" + result.mutation() + "): " + result.detail());
+                if (result.error() != null && defects <= 5) {
+                    result.error().printStackTrace(System.out);
+                }
+            }
+            if ((i + 1) % 500 == 0) {
+                System.out.printf(Locale.ROOT, "%d of %d cases, %.1f s%n", i + 1, cases,
+                        (System.nanoTime() - start) / 1e9);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "%d cases (seed %d) in %.1f s (%.1f ms per case)%n", cases, seed, seconds,
+                seconds * 1000 / cases);
+        System.out.println("outcomes: " + totals);
+        for (Map.Entry<Fuzzer.Mutation, Map<Fuzzer.Outcome, Integer>> entry : byMutation.entrySet()) {
+            System.out.printf(Locale.ROOT, "  %-24s %s%n", entry.getKey(), entry.getValue());
+        }
+        try (var left = Files.list(work)) {
+            System.out.println("files left in the work folder: " + left.count());
+        }
+        Files.deleteIfExists(work);
+        System.exit(defects == 0 ? 0 : 1);
+    }
+}
