@@ -157,8 +157,8 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * @param outputNames outputs to collect, each with the batch as its first dimension
      * @param batchSize samples per call when the batch dimension is dynamic, at least 1
      * @return per name, in the order asked, the outputs of all samples joined along the first dimension
-     * @throws EvaluationException when ONNX Runtime fails, an output does not exist, is not numeric or has no
-     *     batch dimension
+     * @throws EvaluationException when ONNX Runtime fails, an output does not exist, is not numeric, has no
+     *     batch dimension or holds NaN or infinity (a model that overflows on the data: nothing can be fitted)
      */
     public Map<String, Tensor> runOutputs(byte[] modelBytes, ValidationData data, List<String> outputNames,
             int batchSize) {
@@ -192,7 +192,9 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                                     + Shapes.format(shape) + " for a batch of " + (to - from) + " samples; its "
                                     + "first dimension must be the batch.");
                         }
-                        parts.get(name).add(Tensor.ofFloats(shape, toFloats(tensor, name)));
+                        float[] values = toFloats(tensor, name);
+                        requireFinite(values, shape, from, name, data);
+                        parts.get(name).add(Tensor.ofFloats(shape, values));
                     }
                 } catch (OrtException e) {
                     throw new EvaluationException("ONNX Runtime failed while running the model on samples " + from
@@ -205,6 +207,20 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
                     + data.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Fails on the first NaN or infinite value, naming the value, the sample and the data. */
+    private static void requireFinite(float[] values, long[] shape, int firstSample, String name,
+            ValidationData data) {
+        int rowLength = shape[0] == 0 ? 1 : Math.max(1, (int) (values.length / shape[0]));
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new EvaluationException("The model's value '" + name + "' is " + values[i] + " on sample "
+                        + (firstSample + i / rowLength) + " of " + data.source() + ": the model overflows on this"
+                        + " data, so nothing can be re-fitted on it. Check the model's weights and the data's"
+                        + " scaling, or set <reconstruct>false</reconstruct>.");
+            }
         }
     }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FuzzTest {
 
-    private static final int CASES = 240;
+    private static final int CASES = 200;
 
     @TempDir
     Path work;
