@@ -24,8 +24,11 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.ReportTable;
+import io.github.onnxprune.ship.ConfinedPaths;
+import io.github.onnxprune.ship.ShippingException;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -36,7 +39,9 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.maven.artifact.Artifact;
+import org.apache.maven.model.Resource;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
@@ -206,6 +211,7 @@ public class PruneMojo extends AbstractMojo {
     public void execute() throws MojoExecutionException, MojoFailureException {
         if (skip) {
             getLog().info("Skipping ONNX model pruning (onnx-prune.skip).");
+            restoreOriginals();
             return;
         }
         validateParameters();
@@ -213,6 +219,7 @@ public class PruneMojo extends AbstractMojo {
         if (tasks.isEmpty()) {
             getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
                     + "; nothing to prune. Set <includes> or <models> if the models live elsewhere.");
+            restoreOriginals();
             return;
         }
         RunOutcome outcome = run(tasks);
@@ -268,16 +275,46 @@ public class PruneMojo extends AbstractMojo {
     }
 
     private RunOutcome run(List<ModelTask> tasks) throws MojoExecutionException, MojoFailureException {
+        if (classifier != null && !classifier.isBlank() && !classifier.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw new MojoFailureException("<classifier>" + classifier + "</classifier> may only hold letters,"
+                    + " digits, '.', '_' and '-': it names the file <finalName>-<classifier>.jar beside the jar.");
+        }
         try {
             return PruneRun.execute(tasks, new RunSettings(outputDirectory.toPath(), jar(), classifiedArtifact(),
                     failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
-        } catch (InvalidModelException | ValidationDataException e) {
+        } catch (InvalidModelException | ValidationDataException | ShippingException e) {
             throw new MojoFailureException(e.getMessage(), e);
         } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException e) {
             throw new MojoExecutionException(e.getMessage(), e);
         } catch (IOException e) {
-            throw new MojoExecutionException("onnx-prune could not read or write a file: " + e.getMessage(), e);
+            throw fileFailure(e);
         }
+    }
+
+    /**
+     * Puts back the original models into a jar that an earlier in-place run pruned, since jar:jar does not rebuild
+     * an unchanged jar; loads no native code and writes nothing when no earlier run replaced anything.
+     */
+    private void restoreOriginals() throws MojoExecutionException, MojoFailureException {
+        try {
+            if (PruneRun.restoreOriginals(outputDirectory.toPath(), jar())) {
+                getLog().info("Put the original models back into " + relativeToProject(jar().toFile())
+                        + ", which an earlier run had shipped pruned.");
+            }
+        } catch (ShippingException e) {
+            throw new MojoFailureException(e.getMessage(), e);
+        } catch (IOException e) {
+            throw fileFailure(e);
+        }
+    }
+
+    private static MojoFailureException fileFailure(IOException e) {
+        String problem = e instanceof FileSystemException ? e.getClass().getSimpleName().replace("Exception", "")
+                + ": " + e.getMessage() : e.getMessage();
+        return new MojoFailureException("onnx-prune could not read or write a file: " + problem + ". Every file it"
+                + " writes is replaced in one step, so the jar and target/onnx-prune hold either their previous or"
+                + " their new content, and src/main/resources is never written. Check that target/ is writable and"
+                + " the disk has space, then build again.", e);
     }
 
     private List<ModelTask> tasks() throws MojoExecutionException, MojoFailureException {
@@ -297,7 +334,7 @@ public class PruneMojo extends AbstractMojo {
                 throw new MojoFailureException("A <model> element has no <path>. Give the model's path relative"
                         + " to " + root + ", e.g. <path>models/classifier.onnx</path>.");
             }
-            String path = model.path.replace('\\', '/');
+            String path = modelPath(model.path, root);
             if (!Files.isRegularFile(root.resolve(path))) {
                 throw new MojoFailureException("The configured model " + path + " does not exist in " + root
                         + ". Check <models><model><path>: it is relative to the build output, where"
@@ -361,6 +398,30 @@ public class PruneMojo extends AbstractMojo {
             throw new MojoFailureException("Invalid onnx-prune configuration for model " + path + ": "
                     + sentence(e.getMessage()), e);
         }
+    }
+
+    /**
+     * The configured {@code <path>} as the relative, normalised name it has in the jar; anything absolute, with
+     * {@code ..} or otherwise not normalised fails, suggesting what to write.
+     */
+    private String modelPath(String configured, Path root) throws MojoFailureException {
+        String path = configured.replace('\\', '/');
+        Optional<String> problem = ConfinedPaths.problem(path);
+        if (problem.isEmpty()) {
+            return path;
+        }
+        List<Path> roots = new ArrayList<>(List.of(root));
+        for (Resource resource : project.getResources()) {
+            roots.add(project.getBasedir().toPath().resolve(resource.getDirectory()));
+        }
+        Optional<String> intended = ModelFinder.intendedPath(configured, roots)
+                .filter(p -> ConfinedPaths.problem(p).isEmpty());
+        throw new MojoFailureException("<models><model><path>" + configured + "</path> " + problem.get()
+                + ". A model's path is relative to <modelDirectory> (" + root + ", where src/main/resources is"
+                + " copied) and is its name inside the jar; nothing outside that folder is pruned or written. "
+                + intended.map(p -> "Write <path>" + p + "</path> instead.")
+                        .orElse("Write the model's path inside that folder, e.g."
+                                + " <path>models/classifier.onnx</path>."));
     }
 
     private List<String> includePatterns() {

@@ -2,8 +2,10 @@ package io.github.onnxprune.pipeline;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -28,6 +30,28 @@ public final class ModelFinder {
                     .sorted()
                     .toList();
         }
+    }
+
+    /**
+     * The canonical model path a user meant by {@code configured} (an absolute path, or one with {@code .} or
+     * {@code ..} segments), relative to the first of {@code roots} that contains it, with forward slashes; empty
+     * when it lies in none of them.
+     */
+    public static Optional<String> intendedPath(String configured, List<Path> roots) {
+        Path path;
+        try {
+            path = Path.of(configured.replace('\\', '/'));
+        } catch (InvalidPathException e) {
+            return Optional.empty();
+        }
+        for (Path root : roots) {
+            Path base = root.toAbsolutePath().normalize();
+            Path candidate = (path.isAbsolute() ? path : base.resolve(path)).normalize();
+            if (candidate.startsWith(base) && !candidate.equals(base)) {
+                return Optional.of(base.relativize(candidate).toString().replace('\\', '/'));
+            }
+        }
+        return Optional.empty();
     }
 
     /** Ant semantics: {@code **}/ is any number of folders (none included), * and ? stay within one name. */

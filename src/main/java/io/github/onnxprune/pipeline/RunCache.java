@@ -3,6 +3,7 @@ package io.github.onnxprune.pipeline;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
+import io.github.onnxprune.ship.ConfinedPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ final class RunCache {
 
     /** Forgets the stored result, before a run starts to overwrite it. */
     static void invalidate(Path outputDirectory) throws IOException {
-        Files.deleteIfExists(outputDirectory.resolve(FILE_NAME));
+        Files.deleteIfExists(ConfinedPaths.resolve(outputDirectory, FILE_NAME));
     }
 
     /** Records a finished run; call after report.json and (when shipped) the models are written. */
@@ -102,12 +103,13 @@ final class RunCache {
                     .append(result.alreadyPruned() ? " unchanged " : " pruned ")
                     .append(result.task().entryName()).append('\n');
         }
-        AtomicFiles.write(outputDirectory.resolve(FILE_NAME), text.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.write(ConfinedPaths.resolve(outputDirectory, FILE_NAME),
+                text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Where a run writes a model's shipped bytes. */
-    static Path modelFile(Path outputDirectory, ModelTask task) {
-        return outputDirectory.resolve("models").resolve(task.entryName());
+    static Path modelFile(Path outputDirectory, ModelTask task) throws IOException {
+        return ConfinedPaths.resolve(outputDirectory, "models/" + task.entryName());
     }
 
     private record StoredModel(String sha256, boolean unchanged) {

@@ -1,26 +1,133 @@
 package io.github.onnxprune.ship;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
-/** Writes files through a temporary sibling and a move, so readers never see half a file. */
+/**
+ * Writes files through a temporary sibling and a move, so readers never see half a file. The temporary file is
+ * named {@code <name>.onnx-prune-<16 hex digits>.tmp}, so one a killed build left behind is recognised and
+ * removed by the next run ({@link #deleteStale}); the result keeps the permissions of the file it replaces, and a
+ * new file gets the permissions the process's umask gives any new file.
+ */
 public final class AtomicFiles {
+
+    private static final Pattern TEMPORARY = Pattern.compile(".+\\.onnx-prune-[0-9a-f]{16}\\.tmp");
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private AtomicFiles() {
     }
 
+    /** Something that writes a whole file's content to a stream. */
+    @FunctionalInterface
+    public interface Content {
+
+        /** Writes the content; the stream is closed by the caller. */
+        void writeTo(OutputStream out) throws IOException;
+    }
+
     /** Replaces {@code target} with {@code content}, creating parent folders. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, out -> out.write(content));
+    }
+
+    /**
+     * Replaces {@code target} with what {@code content} writes: into a new temporary file beside it, flushed to
+     * the disk, given the target's permissions, then moved over it in one step. On any failure the temporary
+     * file is removed and {@code target} is as it was.
+     */
+    public static void write(Path target, Content content) throws IOException {
+        write(target, target, content);
+    }
+
+    /**
+     * As {@link #write(Path, Content)}, but the result takes the permissions of {@code permissionsFrom} (when it
+     * exists; else those of a new file).
+     */
+    public static void write(Path target, Path permissionsFrom, Content content) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path temporary = Files.createTempFile(parent, target.getFileName().toString(), ".tmp");
+        Path temporary = parent.resolve(target.getFileName() + ".onnx-prune-"
+                + HexFormat.of().formatHex(randomBytes()) + ".tmp");
         try {
-            Files.write(temporary, content);
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
+                OutputStream out = Channels.newOutputStream(channel);
+                content.writeTo(out);
+                out.flush();
+                channel.force(true);
+            } catch (IOException e) {
+                throw new IOException("Cannot write " + target + " (through " + temporary.getFileName() + "): "
+                        + describe(e), e);
+            }
+            copyPermissions(permissionsFrom, temporary);
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temporary);
         }
+    }
+
+    /** Whether {@code file} is named as this class names its temporary files. */
+    public static boolean isTemporary(Path file) {
+        return file.getFileName() != null && TEMPORARY.matcher(file.getFileName().toString()).matches();
+    }
+
+    /**
+     * Deletes the temporary files a killed run left in {@code folder} (and its subfolders when {@code deep}).
+     * Call only while holding the {@link OutputLock}, so no running build's file is taken.
+     *
+     * @return the files deleted
+     */
+    public static List<Path> deleteStale(Path folder, boolean deep) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return List.of();
+        }
+        List<Path> stale;
+        try (Stream<Path> files = deep ? Files.walk(folder) : Files.list(folder)) {
+            stale = files.filter(AtomicFiles::isTemporary).filter(Files::isRegularFile).sorted().toList();
+        }
+        for (Path file : stale) {
+            Files.deleteIfExists(file);
+        }
+        return stale;
+    }
+
+    /** Gives {@code copy} the POSIX permissions of {@code original} when both the file and the system have them. */
+    static void copyPermissions(Path original, Path copy) throws IOException {
+        PosixFileAttributeView from = Files.getFileAttributeView(original, PosixFileAttributeView.class);
+        PosixFileAttributeView to = Files.getFileAttributeView(copy, PosixFileAttributeView.class);
+        if (from != null && to != null && Files.exists(original)) {
+            to.setPermissions(from.readAttributes().permissions());
+        }
+    }
+
+    /** The message of an I/O failure, with its kind when the message alone does not say it. */
+    static String describe(IOException e) {
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        String kind = e.getClass().getSimpleName();
+        if (message.isEmpty()) {
+            return kind;
+        }
+        // AccessDeniedException's message is only the path; the kind is what tells the user the cause.
+        return e instanceof FileSystemException ? kind.replace("Exception", "") + ": " + message : message;
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return bytes;
     }
 }

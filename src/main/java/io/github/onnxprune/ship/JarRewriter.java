@@ -1,84 +1,127 @@
 package io.github.onnxprune.ship;
 
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Enumeration;
-import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Replaces the content of some entries of a jar (or any zip) and keeps everything else: entry order, times,
- * extra fields, comments and compression method. Writes a temporary file beside the target and moves it into
- * place, so a failure never leaves a half-written jar.
+ * Replaces the content of some entries of a jar (or any zip) and keeps everything else: the bytes before the
+ * zip (a launch script), entry order, times, extra fields, comments, compression method and the file's
+ * permissions. Writes through {@link AtomicFiles}, so a failure or a killed build never leaves a half-written jar.
  */
 public final class JarRewriter {
 
     private JarRewriter() {
     }
 
+    /** The names among {@code names} that {@code jar} has no entry for, sorted. */
+    public static List<String> missingEntries(Path jar, Collection<String> names) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            return names.stream().filter(name -> zip.getEntry(name) == null || zip.getEntry(name).isDirectory())
+                    .distinct().sorted().toList();
+        }
+    }
+
+    /** The bytes of one entry of {@code jar}, or null when it has none of that name. */
+    public static byte[] read(Path jar, String name) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null) {
+                return null;
+            }
+            try (InputStream in = zip.getInputStream(entry)) {
+                return in.readAllBytes();
+            }
+        }
+    }
+
     /**
      * Writes {@code target}: a copy of {@code source} whose entries named in {@code replacements} hold the new
-     * bytes. {@code source} and {@code target} may be the same file.
+     * bytes. {@code source} and {@code target} may be the same file. A new target gets the source's permissions.
      *
      * @return whether any entry's content changed; when none did and source is target, nothing is written
      */
     public static boolean rewrite(Path source, Path target, Map<String, byte[]> replacements) throws IOException {
         try (ZipFile zip = new ZipFile(source.toFile())) {
-            Set<String> missing = new HashSet<>(replacements.keySet());
-            boolean changed = false;
-            for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
-                ZipEntry entry = entries.nextElement();
-                byte[] replacement = replacements.get(entry.getName());
-                if (replacement != null) {
-                    missing.remove(entry.getName());
-                    try (InputStream in = zip.getInputStream(entry)) {
-                        changed |= !Arrays.equals(in.readAllBytes(), replacement);
-                    }
-                }
-            }
+            List<String> missing = replacements.keySet().stream()
+                    .filter(name -> zip.getEntry(name) == null).sorted().toList();
             if (!missing.isEmpty()) {
-                throw new IOException("jar " + source + " has no entries " + missing.stream().sorted().toList());
+                throw new IOException("jar " + source + " has no entries " + missing);
+            }
+            boolean changed = false;
+            for (Map.Entry<String, byte[]> replacement : replacements.entrySet()) {
+                try (InputStream in = zip.getInputStream(zip.getEntry(replacement.getKey()))) {
+                    changed |= !Arrays.equals(in.readAllBytes(), replacement.getValue());
+                }
             }
             if (!changed && source.equals(target)) {
                 return false;
             }
-            Path temporary = Files.createTempFile(target.toAbsolutePath().getParent(),
-                    target.getFileName().toString(), ".tmp");
-            try {
-                try (OutputStream file = Files.newOutputStream(temporary);
-                        ZipOutputStream out = new ZipOutputStream(file)) {
+            long prefix = ZipPrefix.length(source);
+            AtomicFiles.write(target, source, out -> {
+                copyPrefix(source, prefix, out);
+                // The zip's own offsets count from its first entry, as after `cat script.sh app.jar`; every zip
+                // reader (java.util.zip, unzip, Spring Boot's loader) accounts for the prefix that way.
+                ZipOutputStream zipOut = new ZipOutputStream(new FilterOutputStream(out) {
+                    @Override
+                    public void write(byte[] bytes, int offset, int length) throws IOException {
+                        out.write(bytes, offset, length);
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        flush();
+                    }
+                });
+                try (zipOut) {
                     if (zip.getComment() != null) {
-                        out.setComment(zip.getComment());
+                        zipOut.setComment(zip.getComment());
                     }
                     for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
                         ZipEntry entry = entries.nextElement();
-                        byte[] content;
-                        try (InputStream in = zip.getInputStream(entry)) {
-                            content = in.readAllBytes();
-                        }
-                        byte[] replacement = replacements.get(entry.getName());
-                        writeEntry(out, entry, replacement != null ? replacement : content);
+                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut);
                     }
                 }
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(temporary);
-            }
+            });
             return changed;
         }
     }
 
-    private static void writeEntry(ZipOutputStream out, ZipEntry original, byte[] content) throws IOException {
+    private static void copyPrefix(Path source, long length, OutputStream out) throws IOException {
+        if (length == 0) {
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ);
+                InputStream in = Channels.newInputStream(channel)) {
+            long left = length;
+            byte[] buffer = new byte[8192];
+            while (left > 0) {
+                int read = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+                if (read < 0) {
+                    throw new IOException("unexpected end of " + source);
+                }
+                out.write(buffer, 0, read);
+                left -= read;
+            }
+        }
+    }
+
+    private static void copyEntry(ZipFile zip, ZipEntry original, byte[] replacement, ZipOutputStream out)
+            throws IOException {
         ZipEntry copy = new ZipEntry(original.getName());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
@@ -88,17 +131,29 @@ public final class JarRewriter {
             copy.setComment(original.getComment());
         }
         if (original.getMethod() == ZipEntry.STORED) {
-            CRC32 crc = new CRC32();
-            crc.update(content);
             copy.setMethod(ZipEntry.STORED);
-            copy.setSize(content.length);
-            copy.setCompressedSize(content.length);
-            copy.setCrc(crc.getValue());
+            if (replacement != null) {
+                CRC32 crc = new CRC32();
+                crc.update(replacement);
+                copy.setSize(replacement.length);
+                copy.setCompressedSize(replacement.length);
+                copy.setCrc(crc.getValue());
+            } else {
+                copy.setSize(original.getSize());
+                copy.setCompressedSize(original.getSize());
+                copy.setCrc(original.getCrc());
+            }
         } else {
             copy.setMethod(ZipEntry.DEFLATED);
         }
         out.putNextEntry(copy);
-        out.write(content);
+        if (replacement != null) {
+            out.write(replacement);
+        } else {
+            try (InputStream in = zip.getInputStream(original)) {
+                in.transferTo(out);
+            }
+        }
         out.closeEntry();
     }
 }

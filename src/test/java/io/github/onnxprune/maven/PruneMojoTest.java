@@ -77,4 +77,28 @@ class PruneMojoTest {
                 + " .csv), or set <requireValidation>false</requireValidation> to ship it unmeasured.",
                 error.getMessage());
     }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = "pom-absolute-path.xml")
+    void anAbsoluteModelPathFailsSayingWhatToWriteInstead(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        String root = new File("src/test/resources/unit/prune").getAbsolutePath();
+        assertEquals("<models><model><path>" + root + "/models/digits.onnx</path> is absolute. A model's path is"
+                + " relative to <modelDirectory> (" + root + ", where src/main/resources is copied) and is its name"
+                + " inside the jar; nothing outside that folder is pruned or written. Write"
+                + " <path>models/digits.onnx</path> instead.", error.getMessage());
+        assertFalse(new File(root, "target").exists());
+    }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = "pom-dot-path.xml")
+    void aDotPathIsRefusedInsteadOfPruningTheModelTwice(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals(true, error.getMessage().startsWith("<models><model><path>./models/digits.onnx</path> is not"
+                + " normalised (it has '.', '//' or a trailing '/'). "), error.getMessage());
+        assertEquals(true, error.getMessage().endsWith(" Write <path>models/digits.onnx</path> instead."),
+                error.getMessage());
+    }
 }

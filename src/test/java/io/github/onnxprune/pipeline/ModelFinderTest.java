@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,5 +29,21 @@ class ModelFinderTest {
         assertEquals(List.of("a.onnx", "models/b.onnx"),
                 ModelFinder.find(root, List.of("**/*.onnx"), List.of("**/deep/**", "other/**")));
         assertEquals(List.of(), ModelFinder.find(root.resolve("missing"), List.of("**/*.onnx"), List.of()));
+    }
+
+    @Test
+    void theIntendedPathOfAnAbsoluteOrDottedPathIsRelativeToTheFolderHoldingIt() {
+        Path classes = root.resolve("target/classes");
+        Path resources = root.resolve("src/main/resources");
+        List<Path> roots = List.of(classes, resources);
+        assertEquals(Optional.of("models/x.onnx"),
+                ModelFinder.intendedPath(resources.resolve("models/x.onnx").toString(), roots));
+        assertEquals(Optional.of("models/x.onnx"),
+                ModelFinder.intendedPath(classes.resolve("models/x.onnx").toString(), roots));
+        assertEquals(Optional.of("models/x.onnx"), ModelFinder.intendedPath("./models/x.onnx", roots));
+        assertEquals(Optional.of("x.onnx"), ModelFinder.intendedPath("models/../x.onnx", roots));
+        assertEquals(Optional.of("models/x.onnx"), ModelFinder.intendedPath("models\\x.onnx", roots));
+        assertEquals(Optional.empty(), ModelFinder.intendedPath("../x.onnx", roots));
+        assertEquals(Optional.empty(), ModelFinder.intendedPath("/etc/x.onnx", roots));
     }
 }

@@ -8,13 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -79,6 +85,66 @@ class JarRewriterTest {
                 () -> JarRewriter.rewrite(jar, jar, Map.of("models/other.onnx", bytes("x"))));
         assertEquals("jar " + jar + " has no entries [models/other.onnx]", error.getMessage());
         assertArrayEquals(before, Files.readAllBytes(jar));
+    }
+
+    @Test
+    void aRewrittenJarKeepsItsPermissionsAndANewCopyTakesTheOriginals() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        Set<PosixFilePermission> executable = PosixFilePermissions.fromString("rwxr-xr-x");
+        Files.setPosixFilePermissions(jar, executable);
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
+        JarRewriter.rewrite(jar, folder.resolve("app-pruned.jar"), Map.of("models/m.onnx", bytes("pruned")));
+
+        assertEquals(executable, Files.getPosixFilePermissions(jar));
+        assertEquals(executable, Files.getPosixFilePermissions(folder.resolve("app-pruned.jar")));
+    }
+
+    @Test
+    void aLaunchScriptBeforeTheZipIsKeptByteForByte() throws IOException {
+        byte[] script = bytes("#!/bin/bash\n# launch script\nexec java -jar \"$0\" \"$@\"\nexit 0\n");
+        byte[] zip = Files.readAllBytes(jar(folder.resolve("plain.jar")));
+        // As `cat script app.jar` makes it (offsets count from the zip), and as Spring Boot writes its executable
+        // jars (offsets count from the file's start, script included).
+        for (boolean offsetsIncludeScript : new boolean[] {false, true}) {
+            Path jar = folder.resolve("launch-" + offsetsIncludeScript + ".jar");
+            Files.write(jar, concat(script, offsetsIncludeScript ? shiftOffsets(zip, script.length) : zip));
+            assertEquals(script.length, ZipPrefix.length(jar));
+
+            JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
+
+            byte[] rewritten = Files.readAllBytes(jar);
+            assertArrayEquals(script, Arrays.copyOf(rewritten, script.length));
+            assertEquals(script.length, ZipPrefix.length(jar));
+            try (ZipFile read = new ZipFile(jar.toFile())) {
+                assertArrayEquals(bytes("pruned"), read.getInputStream(read.getEntry("models/m.onnx")).readAllBytes());
+                assertArrayEquals(bytes("kept as stored"),
+                        read.getInputStream(read.getEntry("stored.txt")).readAllBytes());
+            }
+        }
+        assertEquals(0, ZipPrefix.length(folder.resolve("plain.jar")));
+    }
+
+    /** The zip with every central directory offset moved by {@code by}, as a writer that counted a prefix makes it. */
+    private static byte[] shiftOffsets(byte[] zip, int by) {
+        ByteBuffer buffer = ByteBuffer.wrap(zip.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        int end = zip.length - 22;
+        assertEquals(0x06054b50, buffer.getInt(end));
+        int central = buffer.getInt(end + 16);
+        int entries = buffer.getShort(end + 10);
+        buffer.putInt(end + 16, central + by);
+        int at = central;
+        for (int i = 0; i < entries; i++) {
+            buffer.putInt(at + 42, buffer.getInt(at + 42) + by);
+            at += 46 + buffer.getShort(at + 28) + buffer.getShort(at + 30) + buffer.getShort(at + 32);
+        }
+        return buffer.array();
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        return both;
     }
 
     private static Path jar(Path path) throws IOException {

@@ -1,0 +1,182 @@
+package io.github.onnxprune.pipeline;
+
+import static io.github.onnxprune.Fixtures.fixture;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.ship.JarRewriter;
+import io.github.onnxprune.ship.ShippingException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a run writes and where: nothing before the jar is known to take every model, nothing outside the output
+ * folder, and a jar that always holds exactly what the current configuration ships (issue 8, defects 1 and 7).
+ */
+class PruneRunShippingTest {
+
+    @TempDir
+    Path folder;
+
+    private Path classes;
+    private Path jar;
+    private Path output;
+    private byte[] original;
+
+    @BeforeEach
+    void buildProject() throws IOException {
+        classes = Files.createDirectories(folder.resolve("target/classes/models"));
+        original = Files.readAllBytes(fixture("digits-mlp/model.onnx"));
+        Files.write(classes.resolve("a.onnx"), original);
+        Files.write(classes.resolve("b.onnx"), original);
+        jar = folder.resolve("target/app.jar");
+        output = folder.resolve("target/onnx-prune");
+        buildJar();
+    }
+
+    /** What jar:jar builds from target/classes. */
+    private void buildJar() throws IOException {
+        try (OutputStream file = Files.newOutputStream(jar); ZipOutputStream out = new ZipOutputStream(file)) {
+            for (String name : List.of("models/a.onnx", "models/b.onnx")) {
+                out.putNextEntry(new ZipEntry(name));
+                out.write(original);
+                out.closeEntry();
+            }
+        }
+    }
+
+    private ModelTask task(String name) {
+        ModelTask fixtureTask = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
+                0.5, new GateLimits(null, 0.05));
+        return new ModelTask(classes.getParent().resolve(name), name, fixtureTask.pruning(),
+                fixtureTask.evaluation(), fixtureTask.limits());
+    }
+
+    private RunOutcome run(Path classified, String... names) throws IOException {
+        return PruneRun.execute(List.of(names).stream().map(this::task).toList(),
+                new RunSettings(output, jar, classified, true, "1.2.3", 1, FileTime.fromMillis(0)));
+    }
+
+    private byte[] entry(Path zip, String name) throws IOException {
+        return JarRewriter.read(zip, name);
+    }
+
+    @Test
+    void anAbsoluteModelNameIsRefusedBeforeAnythingIsWrittenAndTheSourceKeepsItsBytes() throws IOException {
+        Path source = Files.createDirectories(folder.resolve("src/main/resources/models")).resolve("x.onnx");
+        Files.write(source, original);
+        ModelTask absolute = new ModelTask(source, source.toString(), task("models/a.onnx").pruning(),
+                task("models/a.onnx").evaluation(), task("models/a.onnx").limits());
+        byte[] jarBefore = Files.readAllBytes(jar);
+
+        ShippingException error = assertThrows(ShippingException.class, () -> PruneRun.execute(List.of(absolute),
+                new RunSettings(output, jar, null, true, "1.2.3", 1, FileTime.fromMillis(0))));
+
+        assertEquals("The model name '" + source + "' is absolute: a model is named by its relative path inside the"
+                + " jar, e.g. models/classifier.onnx.", error.getMessage());
+        assertArrayEquals(original, Files.readAllBytes(source));
+        assertArrayEquals(jarBefore, Files.readAllBytes(jar));
+        assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void aJarWithoutTheModelsEntryFailsBeforeAnyModelOrReportIsWritten() throws IOException {
+        Files.write(classes.resolve("c.onnx"), original);
+        byte[] jarBefore = Files.readAllBytes(jar);
+
+        ShippingException error = assertThrows(ShippingException.class,
+                () -> run(null, "models/a.onnx", "models/c.onnx"));
+
+        assertTrue(error.getMessage().startsWith("The jar " + jar + " has no entry models/c.onnx, so the pruned"
+                + " model could not be shipped; nothing was written."), error.getMessage());
+        assertArrayEquals(jarBefore, Files.readAllBytes(jar));
+        assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void aModelNoLongerPrunedGetsItsOriginalBytesBackInAJarThatWasNotRebuilt() throws IOException {
+        run(null, "models/a.onnx", "models/b.onnx");
+        byte[] prunedA = entry(jar, "models/a.onnx");
+        assertFalse(java.util.Arrays.equals(original, prunedA));
+        assertFalse(java.util.Arrays.equals(original, entry(jar, "models/b.onnx")));
+
+        // b newly excluded: jar:jar did not rebuild the jar, so only this run can put b's original back.
+        RunOutcome onlyA = run(null, "models/a.onnx");
+        assertTrue(onlyA.jarChanged());
+        assertArrayEquals(prunedA, entry(jar, "models/a.onnx"));
+        assertArrayEquals(original, entry(jar, "models/b.onnx"));
+
+        // A classifier: the main jar goes back to what jar:jar built, the classified copy holds the pruned model.
+        Path classified = folder.resolve("target/app-pruned.jar");
+        run(classified, "models/a.onnx");
+        assertArrayEquals(original, entry(jar, "models/a.onnx"));
+        assertArrayEquals(original, entry(jar, "models/b.onnx"));
+        assertArrayEquals(prunedA, entry(classified, "models/a.onnx"));
+        assertArrayEquals(original, entry(classified, "models/b.onnx"));
+        assertFalse(Files.exists(output.resolve("shipped")));
+
+        // In place again, then skip (which prunes nothing and loads no native code).
+        run(null, "models/a.onnx");
+        assertArrayEquals(prunedA, entry(jar, "models/a.onnx"));
+        assertTrue(PruneRun.restoreOriginals(output, jar));
+        assertArrayEquals(original, entry(jar, "models/a.onnx"));
+        assertFalse(PruneRun.restoreOriginals(output, jar));
+    }
+
+    @Test
+    void anEntryTheJarPluginRebuiltIsLeftAsItIs() throws IOException {
+        run(null, "models/a.onnx");
+        // The user changed the model; jar:jar rebuilt the jar with the new bytes; then the build is skipped.
+        byte[] changed = original.clone();
+        changed[changed.length - 1] ^= 1;
+        Files.write(classes.resolve("a.onnx"), changed);
+        try (OutputStream file = Files.newOutputStream(jar); ZipOutputStream out = new ZipOutputStream(file)) {
+            out.putNextEntry(new ZipEntry("models/a.onnx"));
+            out.write(changed);
+            out.closeEntry();
+        }
+        byte[] rebuilt = Files.readAllBytes(jar);
+
+        assertFalse(PruneRun.restoreOriginals(output, jar));
+
+        assertArrayEquals(rebuilt, Files.readAllBytes(jar));
+    }
+
+    @Test
+    void aRestoreWhoseOriginalIsGoneSaysWhatToDo() throws IOException {
+        run(null, "models/a.onnx");
+        Files.delete(classes.resolve("a.onnx"));
+
+        ShippingException error = assertThrows(ShippingException.class, () -> PruneRun.restoreOriginals(output, jar));
+
+        assertEquals("The jar " + jar.toAbsolutePath() + " still holds the model models/a.onnx as an earlier"
+                + " onnx-prune run pruned it, and its original " + classes.resolve("a.onnx").toAbsolutePath()
+                + " no longer exists to put back. Run mvn clean package to rebuild the jar.", error.getMessage());
+    }
+
+    @Test
+    void temporaryFilesAKilledRunLeftAreRemovedByTheNextRun() throws IOException {
+        Path staleModel = Files.createDirectories(output.resolve("models/models"))
+                .resolve("a.onnx.onnx-prune-00112233445566aa.tmp");
+        Files.writeString(staleModel, "half");
+        Path staleJar = Files.writeString(folder.resolve("target/app.jar.onnx-prune-00112233445566bb.tmp"), "half");
+
+        run(null, "models/a.onnx");
+
+        assertFalse(Files.exists(staleModel));
+        assertFalse(Files.exists(staleJar));
+    }
+}

@@ -1,0 +1,92 @@
+package io.github.onnxprune.ship;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AtomicFilesTest {
+
+    @TempDir
+    Path folder;
+
+    @Test
+    void aReplacedFileKeepsItsPermissions() throws IOException {
+        Path target = folder.resolve("app.jar");
+        Files.writeString(target, "old");
+        Set<PosixFilePermission> executable = PosixFilePermissions.fromString("rwxr-x---");
+        Files.setPosixFilePermissions(target, executable);
+
+        AtomicFiles.write(target, bytes("new"));
+
+        assertArrayEquals(bytes("new"), Files.readAllBytes(target));
+        assertEquals(executable, Files.getPosixFilePermissions(target));
+    }
+
+    @Test
+    void aNewFileGetsThePermissionsOfAnyNewFileNotOwnerOnly() throws IOException {
+        Path reference = Files.createFile(folder.resolve("reference"));
+        Path target = folder.resolve("report.json");
+
+        AtomicFiles.write(target, bytes("{}"));
+
+        assertEquals(Files.getPosixFilePermissions(reference), Files.getPosixFilePermissions(target));
+        // What Files.createTempFile gives, and the old code shipped: only readable by its owner.
+        assertNotEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(target));
+        assertEquals(List.of(reference, target), files());
+    }
+
+    @Test
+    void aWriteThatFailsHalfWayLeavesTheTargetAsItWasAndNoTemporaryFile() throws IOException {
+        Path target = folder.resolve("report.json");
+        Files.writeString(target, "previous");
+        // An output stream that fails the way a full disk does, after part of the content went out.
+        IOException error = assertThrows(IOException.class, () -> AtomicFiles.write(target, out -> {
+            out.write(new byte[100_000]);
+            throw new IOException("No space left on device");
+        }));
+
+        assertTrue(error.getMessage().startsWith("Cannot write " + target + " (through report.json.onnx-prune-"),
+                error.getMessage());
+        assertTrue(error.getMessage().endsWith(".tmp): No space left on device"), error.getMessage());
+        assertEquals("previous", Files.readString(target));
+        assertEquals(List.of(target), files());
+    }
+
+    @Test
+    void staleTemporaryFilesAreRecognisedAndOnlyThoseAreDeleted() throws IOException {
+        Path models = Files.createDirectories(folder.resolve("models/models"));
+        Path stale = Files.writeString(models.resolve("x.onnx.onnx-prune-0123456789abcdef.tmp"), "half");
+        Path staleJar = Files.writeString(folder.resolve("app.jar.onnx-prune-fedcba9876543210.tmp"), "half");
+        Path other = Files.writeString(folder.resolve("x.onnx-prune-notours.tmp"), "keep");
+        Path model = Files.writeString(models.resolve("x.onnx"), "keep");
+
+        assertEquals(List.of(staleJar), AtomicFiles.deleteStale(folder, false));
+        assertEquals(List.of(stale), AtomicFiles.deleteStale(folder, true));
+
+        assertEquals(List.of(folder.resolve("models"), models, model, other), files());
+    }
+
+    private List<Path> files() throws IOException {
+        try (Stream<Path> walk = Files.walk(folder)) {
+            return walk.filter(p -> !p.equals(folder)).sorted().toList();
+        }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
