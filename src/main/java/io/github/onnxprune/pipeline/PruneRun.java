@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
@@ -43,7 +44,12 @@ public final class PruneRun {
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
                 settings.intraOpThreads())) {
             for (ModelTask task : tasks) {
-                results.add(pipeline.process(task));
+                try {
+                    results.add(pipeline.process(task));
+                } catch (EvaluationSetupException e) {
+                    // The evaluator knows the output and the data, not which of the project's models it ran.
+                    throw new EvaluationSetupException("Model " + task.entryName() + ": " + e.getMessage(), e);
+                }
             }
         }
         List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
