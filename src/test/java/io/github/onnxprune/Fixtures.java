@@ -1,5 +1,6 @@
 package io.github.onnxprune;
 
+import io.github.onnxprune.eval.ScoredOutput;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
@@ -88,7 +89,7 @@ public final class Fixtures {
 
     /** Top-1 accuracy of {@code model} on {@code data}, measured as the plugin measures it. */
     public static double accuracy(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
-        float[][] rows = runtime.run(model.toByteArray(), data, null, 64).rows();
+        float[][] rows = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();
         return Metric.ACCURACY.score(rows, rows, data.effectiveLabels());
     }
 }

@@ -51,6 +51,14 @@ public enum Metric {
         return needsLabels;
     }
 
+    /**
+     * Whether the metric reads one score per class (accuracy, top5, agreement), so the output must have shape
+     * {@code [N, classes]} and cannot be pooled.
+     */
+    public boolean scoresClasses() {
+        return this == ACCURACY || this == TOP5 || this == AGREEMENT;
+    }
+
     /** Whether a larger score is better; false only for {@link #MSE}. */
     public boolean higherIsBetter() {
         return higherIsBetter;

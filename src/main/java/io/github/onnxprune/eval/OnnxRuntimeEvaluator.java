@@ -107,31 +107,37 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * with a fixed first dimension {@code k} runs {@code k} samples per call (one at a time for the common
      * {@code k = 1}); the number of samples must then be a multiple of {@code k}.
      *
+     * <p>Each sample's values become one row as {@code output} says: as they are when they form one vector
+     * ({@code [N, D]}, dimensions of size 1 aside), else flattened or mean-pooled over the mask when chosen.
+     *
      * @param modelBytes the serialized model
      * @param data validation data read for this model's signature
-     * @param outputName the output to collect, or {@code null} for the model's first output
+     * @param output the output to collect and how a sample's values become its row
      * @param batchSize samples per call when the batch dimension is dynamic, at least 1
-     * @return one flattened row per sample (float64, integer and float16 outputs converted to float)
-     * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it, or the
-     *     output does not exist
+     * @return one row per sample (float64, integer and float16 outputs converted to float)
+     * @throws EvaluationSetupException when the output does not exist, cannot be scored as configured, or the
+     *     model's fixed batch size does not divide the samples
+     * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
      */
-    public ModelOutputs run(byte[] modelBytes, ValidationData data, String outputName, int batchSize) {
+    public ModelOutputs run(byte[] modelBytes, ValidationData data, ScoredOutput output, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
                 OrtSession session = createSession(modelBytes, options)) {
-            String output = resolveOutput(session, outputName);
+            String name = resolveOutput(session, output.name());
+            String maskName = SampleRows.maskInput(output, data);
             int step = samplesPerCall(session, data, batchSize);
             int samples = data.sampleCount();
             float[][] rows = new float[samples][];
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
                 try (Batch batch = Batch.of(env, data, from, to);
-                        OrtSession.Result result = session.run(batch.tensors(), Set.of(output))) {
-                    OnnxValue value = result.get(output).orElseThrow();
-                    copyRows(value, output, to - from, rows, from);
+                        OrtSession.Result result = session.run(batch.tensors(), Set.of(name))) {
+                    OnnxValue value = result.get(name).orElseThrow();
+                    Tensor mask = maskName == null ? null : data.inputs().get(maskName).rows(from, to);
+                    copyRows(value, name, to - from, rows, from, output, mask, maskName);
                 } catch (OrtException e) {
                     throw new EvaluationException("ONNX Runtime failed while running the model on validation "
                             + "samples " + from + " to " + (to - 1) + " of " + data.source() + ": " + e.getMessage()
@@ -139,7 +145,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                             + "mismatched shapes); check the model with onnx.checker or prune less.", e);
                 }
             }
-            return new ModelOutputs(output, rows);
+            return new ModelOutputs(name, rows);
         } catch (OrtException e) {
             // Setting up the session options, reading input metadata or closing the session lands here.
             throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
@@ -394,9 +400,9 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
             return outputs.iterator().next();
         }
         if (!outputs.contains(outputName)) {
-            throw new EvaluationException("The model has no output named '" + outputName + "'. Its outputs are: "
-                    + outputs.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "))
-                    + ". Configure one of them as the evaluated output.");
+            throw new EvaluationSetupException("The model has no output named '" + outputName + "'. Its outputs "
+                    + "are: " + outputs.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "))
+                    + ". Set <outputName> to one of them.");
         }
         return outputName;
     }
@@ -408,9 +414,10 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
             return batchSize;
         }
         if (data.sampleCount() % fixed != 0) {
-            throw new EvaluationException("The model has a fixed batch size of " + fixed + " but " + data.source()
-                    + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the extra samples or "
-                    + "export the model with a dynamic batch dimension.");
+            throw new EvaluationSetupException("The model has a fixed batch size of " + fixed + " but "
+                    + data.source() + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the "
+                    + "extra samples (keep a multiple of " + fixed + ") or export the model with a dynamic batch "
+                    + "dimension.");
         }
         return (int) fixed;
     }
@@ -432,8 +439,9 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                 long[] shape = tensor.getShape();
                 if (shape.length > 0 && shape[0] > 0) {
                     if (fixed > 0 && fixed != shape[0]) {
-                        throw new EvaluationException("The model's inputs declare different fixed batch sizes ("
-                                + fixed + " and " + shape[0] + "), so no number of samples fits all of them.");
+                        throw new EvaluationSetupException("The model's inputs declare different fixed batch "
+                                + "sizes (" + fixed + " and " + shape[0] + "), so no number of samples fits all of "
+                                + "them. Export the model with one batch dimension shared by its inputs.");
                     }
                     fixed = shape[0];
                 }
@@ -442,29 +450,36 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         return fixed;
     }
 
-    /** Flattens a batch's output into one row per sample, starting at {@code rows[offset]}. */
-    private static void copyRows(OnnxValue value, String output, int samples, float[][] rows, int offset) {
+    /** Turns a batch's output into one row per sample, starting at {@code rows[offset]}. */
+    private static void copyRows(OnnxValue value, String output, int samples, float[][] rows, int offset,
+            ScoredOutput how, Tensor mask, String maskName) {
         if (!(value instanceof OnnxTensor tensor)) {
-            throw new EvaluationException("The model's output '" + output + "' is a " + value.getType()
-                    + ", not a tensor, so it cannot be scored. Configure a tensor output (for scikit-learn "
-                    + "classifiers converted with ZipMap, export with zipmap disabled).");
+            throw new EvaluationSetupException("The model's output '" + output + "' is a " + value.getType()
+                    + ", not a tensor, so it cannot be scored. Configure a tensor output with <outputName> (for "
+                    + "scikit-learn classifiers converted with ZipMap, export with zipmap disabled).");
         }
         float[] flat = toFloats(tensor, output);
         long[] shape = tensor.getInfo().getShape();
-        // With one sample the whole output is its row, whether or not the model keeps a batch dimension.
-        if (samples != 1 && (shape.length == 0 || shape[0] != samples)) {
-            throw new EvaluationException("The model's output '" + output + "' has shape " + Shapes.format(shape)
-                    + " for a batch of " + samples + " samples; its first dimension must be the batch. Configure an "
-                    + "output with one row per sample.");
+        if (samples == 1 && (shape.length == 0 || shape[0] != 1)) {
+            // With one sample the whole output is its row, whether or not the model keeps a batch dimension.
+            long[] batched = new long[shape.length + 1];
+            batched[0] = 1;
+            System.arraycopy(shape, 0, batched, 1, shape.length);
+            shape = batched;
         }
-        int width = flat.length / samples;
+        if (shape.length == 0 || shape[0] != samples) {
+            throw new EvaluationSetupException("The model's output '" + output + "' has shape "
+                    + Shapes.format(shape) + " for a batch of " + samples + " samples; its first dimension must be "
+                    + "the batch. Name an output with one entry per sample with <outputName>.");
+        }
+        float[][] batchRows = SampleRows.of(output, shape, flat, how, mask, maskName);
         for (int i = 0; i < samples; i++) {
-            float[] row = new float[width];
-            System.arraycopy(flat, i * width, row, 0, width);
-            if (offset > 0 && rows[0] != null && rows[0].length != width) {
-                throw new EvaluationException("The model's output '" + output + "' changed width between batches ("
-                        + rows[0].length + " then " + width + " values per sample). Configure an output with a "
-                        + "fixed number of values per sample.");
+            float[] row = batchRows[i];
+            if (offset > 0 && rows[0] != null && rows[0].length != row.length) {
+                throw new EvaluationSetupException("The model's output '" + output + "' changed width between "
+                        + "batches (" + rows[0].length + " then " + row.length + " values per sample). Name an "
+                        + "output with a fixed number of values per sample with <outputName>, or set "
+                        + "<pooling>mean</pooling> for one vector per token.");
             }
             rows[offset + i] = row;
         }

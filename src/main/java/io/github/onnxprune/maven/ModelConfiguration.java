@@ -25,6 +25,8 @@ public class ModelConfiguration {
     String labelName;
     String metric;
     String outputName;
+    String pooling;
+    String maskInput;
     Integer batchSize;
     Double minAccuracy;
     Double maxAccuracyDrop;

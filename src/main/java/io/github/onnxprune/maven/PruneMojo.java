@@ -1,8 +1,11 @@
 package io.github.onnxprune.maven;
 
 import io.github.onnxprune.eval.EvaluationException;
+import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.Pooling;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.InvalidModelException;
@@ -156,6 +159,17 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.outputName")
     private String outputName;
 
+    /**
+     * For cosine and mse on an output with several dimensions per sample: flatten (all values as one vector) or
+     * mean (average over tokens where maskInput is not 0, the sentence-transformers convention).
+     */
+    @Parameter(property = "onnx-prune.pooling")
+    private String pooling;
+
+    /** The input marking real tokens for mean pooling; defaults to attention_mask when the model has it. */
+    @Parameter(property = "onnx-prune.maskInput")
+    private String maskInput;
+
     /** Samples per inference call when the model's batch dimension is dynamic. */
     @Parameter(property = "onnx-prune.batchSize", defaultValue = "64")
     private int batchSize;
@@ -282,7 +296,8 @@ public class PruneMojo extends AbstractMojo {
         try {
             return PruneRun.execute(tasks, new RunSettings(outputDirectory.toPath(), jar(), classifiedArtifact(),
                     failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
-        } catch (InvalidModelException | ValidationDataException | ShippingException e) {
+        } catch (InvalidModelException | ValidationDataException | ShippingException
+                | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
         } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException e) {
             throw new MojoExecutionException(e.getMessage(), e);
@@ -387,7 +402,8 @@ public class PruneMojo extends AbstractMojo {
             }
             EvaluationSettings evaluation = new EvaluationSettings(data == null ? null : data.toPath(),
                     or(model.labelName, labelName), Metric.parse(or(model.metric, metric)),
-                    or(model.outputName, outputName), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
+                    new ScoredOutput(or(model.outputName, outputName), Pooling.parse(or(model.pooling, pooling)),
+                            or(model.maskInput, maskInput)), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
                     required, new CalibrationSettings(or(model.reconstruct, reconstruct),
                             calibration == null ? null : calibration.toPath(),
                             or(model.calibrationSamples, calibrationSamples)));

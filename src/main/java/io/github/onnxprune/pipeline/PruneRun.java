@@ -4,6 +4,7 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
@@ -136,6 +137,10 @@ public final class PruneRun {
             return pipeline.process(task);
         } catch (InvalidModelException | ValidationDataException | RuntimeUnavailableException e) {
             throw e;
+        } catch (EvaluationSetupException e) {
+            // The evaluator knows the output and the data, not which of the project's models it ran.
+            throw e.getMessage().contains(task.entryName()) ? e
+                    : new EvaluationSetupException("Model " + task.entryName() + ": " + e.getMessage(), e);
         } catch (EvaluationException e) {
             // ONNX Runtime's words do not say which of several models it was running.
             throw e.getMessage().contains(task.entryName()) ? e

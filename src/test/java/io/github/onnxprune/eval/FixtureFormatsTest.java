@@ -107,7 +107,7 @@ class FixtureFormatsTest {
         float[][] logits = referenced.referenceOutputs();
         assertNull(referenced.labels());
         assertEquals(10, logits[0].length);
-        ModelOutputs ort = evaluator.run(model.toByteArray(), referenced, null, 64);
+        ModelOutputs ort = evaluator.run(model.toByteArray(), referenced, ScoredOutput.first(), 64);
         float[][] rows = ort.rows();
         for (int i = 0; i < rows.length; i++) {
             assertArrayEquals(logits[i], rows[i], 1e-4f, "sample " + i);
@@ -121,8 +121,8 @@ class FixtureFormatsTest {
         OnnxMl.ModelProto model = model("digits-mlp");
         ValidationData data = read("digits-mlp/validation-compressed.npz", ModelSignature.of(model), null);
 
-        ModelOutputs one = evaluator.run(model.toByteArray(), data, "logits", 1);
-        ModelOutputs many = evaluator.run(model.toByteArray(), data, "logits", 100);
+        ModelOutputs one = evaluator.run(model.toByteArray(), data, ScoredOutput.named("logits"), 1);
+        ModelOutputs many = evaluator.run(model.toByteArray(), data, ScoredOutput.named("logits"), 100);
 
         assertEquals(360, one.sampleCount());
         assertEquals(10, one.width());

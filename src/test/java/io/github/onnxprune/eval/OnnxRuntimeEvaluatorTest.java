@@ -64,7 +64,7 @@ class OnnxRuntimeEvaluatorTest {
                 assertEquals(Math.max(0f, expected[i][o]), r[i * 3 + o]);
             }
         }
-        assertThrows(EvaluationException.class,
+        assertThrows(EvaluationSetupException.class,
                 () -> evaluator.runOutputs(model, samples(), java.util.List.of("missing"), 4));
     }
 
@@ -72,7 +72,7 @@ class OnnxRuntimeEvaluatorTest {
     void runsTheFirstOutputExactly() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
-        ModelOutputs outputs = evaluator.run(model, samples(), null, 4);
+        ModelOutputs outputs = evaluator.run(model, samples(), ScoredOutput.first(), 4);
 
         assertEquals("Y", outputs.outputName());
         assertEquals(SAMPLES, outputs.sampleCount());
@@ -86,9 +86,9 @@ class OnnxRuntimeEvaluatorTest {
     void batchSizeDoesNotChangeResults() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
-        ModelOutputs single = evaluator.run(model, samples(), "Y", 1);
-        ModelOutputs sevens = evaluator.run(model, samples(), "Y", 7);
-        ModelOutputs whole = evaluator.run(model, samples(), "Y", 64);
+        ModelOutputs single = evaluator.run(model, samples(), ScoredOutput.named("Y"), 1);
+        ModelOutputs sevens = evaluator.run(model, samples(), ScoredOutput.named("Y"), 7);
+        ModelOutputs whole = evaluator.run(model, samples(), ScoredOutput.named("Y"), 64);
 
         assertEquals(single, sevens);
         assertEquals(single, whole);
@@ -98,7 +98,7 @@ class OnnxRuntimeEvaluatorTest {
     void collectsANamedOutput() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
-        ModelOutputs relu = evaluator.run(model, samples(), "R", 3);
+        ModelOutputs relu = evaluator.run(model, samples(), ScoredOutput.named("R"), 3);
 
         float[][] expected = expectedY();
         for (float[] row : expected) {
@@ -114,7 +114,7 @@ class OnnxRuntimeEvaluatorTest {
     void runsAFixedBatchOfOneSampleBySample() {
         byte[] fixed = TestModels.gemm(1).toByteArray();
 
-        ModelOutputs outputs = evaluator.run(fixed, samples(), null, 7);
+        ModelOutputs outputs = evaluator.run(fixed, samples(), ScoredOutput.first(), 7);
 
         assertArrayEquals(expectedY(), outputs.rows());
     }
@@ -123,11 +123,11 @@ class OnnxRuntimeEvaluatorTest {
     void unknownOutputNameListsTheOutputs() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
-        EvaluationException error = assertThrows(EvaluationException.class,
-                () -> evaluator.run(model, samples(), "logits", 8));
+        EvaluationSetupException error = assertThrows(EvaluationSetupException.class,
+                () -> evaluator.run(model, samples(), ScoredOutput.named("logits"), 8));
 
-        assertEquals("The model has no output named 'logits'. Its outputs are: 'Y', 'R'. Configure one of them as "
-                + "the evaluated output.", error.getMessage());
+        assertEquals("The model has no output named 'logits'. Its outputs are: 'Y', 'R'. Set <outputName> to one "
+                + "of them.", error.getMessage());
     }
 
     @Test
@@ -141,7 +141,7 @@ class OnnxRuntimeEvaluatorTest {
                 .build().toByteArray();
 
         EvaluationException error = assertThrows(EvaluationException.class,
-                () -> evaluator.run(broken, samples(), null, 4));
+                () -> evaluator.run(broken, samples(), ScoredOutput.first(), 4));
 
         assertTrue(error.getMessage().startsWith("ONNX Runtime "), error.getMessage());
         assertTrue(error.getMessage().contains("If this is a pruned model"), error.getMessage());
@@ -150,7 +150,7 @@ class OnnxRuntimeEvaluatorTest {
     @Test
     void garbageBytesBecomeAnEvaluationException() {
         EvaluationException error = assertThrows(EvaluationException.class,
-                () -> evaluator.run(new byte[] {1, 2, 3}, samples(), null, 4));
+                () -> evaluator.run(new byte[] {1, 2, 3}, samples(), ScoredOutput.first(), 4));
 
         assertTrue(error.getMessage().startsWith("ONNX Runtime could not load the model (3 bytes): "),
                 error.getMessage());
@@ -202,13 +202,13 @@ class OnnxRuntimeEvaluatorTest {
         closed.close();
 
         assertThrows(IllegalStateException.class,
-                () -> closed.run(TestModels.gemm(-1).toByteArray(), samples(), null, 1));
+                () -> closed.run(TestModels.gemm(-1).toByteArray(), samples(), ScoredOutput.first(), 1));
     }
 
     @Test
     void rejectsInvalidArguments() {
         byte[] model = TestModels.gemm(-1).toByteArray();
-        assertThrows(IllegalArgumentException.class, () -> evaluator.run(model, samples(), null, 0));
+        assertThrows(IllegalArgumentException.class, () -> evaluator.run(model, samples(), ScoredOutput.first(), 0));
         assertThrows(IllegalArgumentException.class, () -> evaluator.measureLatency(model, samples(), 0, 0));
         assertThrows(IllegalArgumentException.class, () -> evaluator.measureBatchLatency(model, samples(), 0, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> evaluator.measureBatchLatency(model, samples(), 4, 1, 0));

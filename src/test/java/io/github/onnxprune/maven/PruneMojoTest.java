@@ -69,6 +69,17 @@ class PruneMojoTest {
     @Test
     @Basedir("src/test/resources/unit/prune")
     @InjectMojo(goal = "prune", pom = POM)
+    @MojoParameter(name = "pooling", value = "mean")
+    void poolingWithAClassificationMetricFailsTheBuild(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals("Invalid onnx-prune configuration for model models/digits.onnx: pooling mean is set, but metric"
+                + " accuracy reads one score per class and pools nothing. Leave <pooling> out, or use metric cosine"
+                + " or mse, which compare pooled vectors.", error.getMessage());
+    }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = POM)
     @MojoParameter(name = "requireValidation", value = "true")
     void aModelWithoutValidationDataFailsUnlessValidationIsOptional(PruneMojo mojo) {
         MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);

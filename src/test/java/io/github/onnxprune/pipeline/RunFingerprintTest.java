@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.eval.ScoredOutput;
 import static io.github.onnxprune.Fixtures.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -140,7 +141,7 @@ class RunFingerprintTest {
                         e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
                 e -> new EvaluationSettings(e.validationData(), e.labelName(), Metric.TOP5, e.outputName(),
                         e.batchSize(), e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
-                e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), "logits", e.batchSize(),
+                e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), ScoredOutput.named("logits"), e.batchSize(),
                         e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
                 e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), e.outputName(), 32,
                         e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),

@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
+import io.github.onnxprune.eval.ScoredOutput;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -99,7 +100,7 @@ class NodeCompensationTest {
     }
 
     private static float[][] outputs(ModelProto model, ValidationData data) {
-        return runtime.run(model.toByteArray(), data, null, 16).rows();
+        return runtime.run(model.toByteArray(), data, ScoredOutput.first(), 16).rows();
     }
 
     @Test

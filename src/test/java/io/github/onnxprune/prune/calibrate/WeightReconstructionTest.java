@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
+import io.github.onnxprune.eval.ScoredOutput;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,8 +70,8 @@ class WeightReconstructionTest {
     }
 
     private static double error(ModelProto model, ModelProto reference, ValidationData data) {
-        float[][] a = runtime.run(model.toByteArray(), data, null, 64).rows();
-        float[][] b = runtime.run(reference.toByteArray(), data, null, 64).rows();
+        float[][] a = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();
+        float[][] b = runtime.run(reference.toByteArray(), data, ScoredOutput.first(), 64).rows();
         double sum = 0;
         for (int i = 0; i < a.length; i++) {
             for (int j = 0; j < a[i].length; j++) {
