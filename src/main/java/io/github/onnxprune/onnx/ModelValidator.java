@@ -12,6 +12,7 @@ import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -63,6 +64,10 @@ final class ModelValidator {
      * there (an additive mask of -inf), NaN never.
      */
     private static final Set<String> ELEMENTWISE_OPS = Set.of("Add", "Sub", "Mul", "Div", "PRelu");
+
+    /** Operators with a sliding window, whose window attributes ONNX Runtime divides by while loading. */
+    private static final Set<String> WINDOW_OPS = Set.of("Conv", "ConvTranspose", "MaxPool", "AveragePool",
+            "LpPool");
 
     private final Path file;
 
@@ -125,6 +130,9 @@ final class ModelValidator {
             NodeProto node = graph.getNode(n);
             String nodeName = describe(node, n) + " of " + where;
             arity(node, nodeName);
+            if (WINDOW_OPS.contains(node.getOpType()) && ModelGraph.isDefaultDomain(node.getDomain())) {
+                windowAttributes(node, nodeName);
+            }
             for (String input : node.getInputList()) {
                 if (!input.isEmpty() && !visible.contains(input)) {
                     throw structure(where, "has " + describe(node, n) + " reading '" + input + "', which no"
@@ -261,6 +269,54 @@ final class ModelValidator {
                     + " takes " + arity.describeInputs() + " and " + arity.describeOutputs() + ". The file is corrupt"
                     + " or was edited by hand; export the model again.");
         }
+    }
+
+    /**
+     * Window sizes, strides and dilations of at least 1, pads and output padding of at least 0, a group of at
+     * least 1, and one entry per spatial axis: a stride of 0 crashes ONNX Runtime (a division by zero in native
+     * code, which takes the whole build down), so it must be refused here.
+     */
+    private void windowAttributes(NodeProto node, String nodeName) {
+        int axes = -1;
+        for (AttributeProto attribute : node.getAttributeList()) {
+            String name = attribute.getName();
+            long minimum = switch (name) {
+                case "kernel_shape", "strides", "dilations", "group" -> 1;
+                case "pads", "output_padding", "output_shape" -> 0;
+                default -> Long.MIN_VALUE;
+            };
+            if (minimum == Long.MIN_VALUE) {
+                continue;
+            }
+            List<Long> values = name.equals("group") ? List.of(attribute.getI()) : attribute.getIntsList();
+            for (long value : values) {
+                if (value < minimum || value > Integer.MAX_VALUE) {
+                    throw window(nodeName, "attribute '" + name + "' holds " + value + ", but each entry must be "
+                            + (minimum == 1 ? "at least 1" : "0 or more"));
+                }
+            }
+            int expected = switch (name) {
+                case "kernel_shape", "strides", "dilations", "output_padding", "output_shape" -> values.size();
+                case "pads" -> values.size() / 2;
+                default -> -1;
+            };
+            if (name.equals("pads") && values.size() % 2 != 0) {
+                throw window(nodeName, "attribute 'pads' has " + values.size() + " entries, but needs a begin and an"
+                        + " end per spatial axis");
+            }
+            if (expected >= 0) {
+                if (axes >= 0 && expected != axes) {
+                    throw window(nodeName, "attribute '" + name + "' covers " + expected + " spatial axes where"
+                            + " another window attribute covers " + axes);
+                }
+                axes = expected;
+            }
+        }
+    }
+
+    private InvalidModelException window(String nodeName, String problem) {
+        return new InvalidModelException(file, nodeName + ": " + problem + ". The file is corrupt or was edited"
+                + " by hand; export the model again.");
     }
 
     private static String describe(NodeProto node, int index) {

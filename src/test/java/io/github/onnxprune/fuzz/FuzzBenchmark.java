@@ -9,9 +9,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The long fuzz run: {@code FuzzBenchmark [cases] [seed]} (default 3000 cases, seed 1) runs that many seeded
- * cases and prints how many ended in each outcome, per mutation, and every defect found. Exits with status 1
- * when a case ended in an unworded failure or a wrong exception type.
+ * The long fuzz run: {@code FuzzBenchmark [cases] [seed] [first]} (default 3000 cases from case 0, seed 1) runs
+ * that many seeded cases and prints how many ended in each outcome, per mutation, and every defect found. Exits
+ * with status 1 when a case ended in an unworded failure or a wrong exception type. {@code -Dfuzz.trace=true}
+ * prints each case before it runs, to find one that crashes the JVM.
  */
 public final class FuzzBenchmark {
 
@@ -21,14 +22,16 @@ public final class FuzzBenchmark {
     public static void main(String[] args) throws IOException {
         int cases = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 1;
+        int first = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        boolean trace = Boolean.getBoolean("fuzz.trace");
         Path work = Files.createTempDirectory("onnx-prune-fuzz");
         Fuzzer fuzzer = new Fuzzer(seed, work);
         Map<Fuzzer.Outcome, Integer> totals = new EnumMap<>(Fuzzer.Outcome.class);
         Map<Fuzzer.Mutation, Map<Fuzzer.Outcome, Integer>> byMutation = new TreeMap<>();
         int defects = 0;
         long start = System.nanoTime();
-        for (int i = 0; i < cases; i++) {
-            Fuzzer.Result result = fuzzer.run(i);
+        for (int i = first; i < first + cases; i++) {
+            Fuzzer.Result result = fuzzer.run(i, trace ? System.out::println : description -> { });
             totals.merge(result.outcome(), 1, Integer::sum);
             byMutation.computeIfAbsent(result.mutation(), m -> new EnumMap<>(Fuzzer.Outcome.class))
                     .merge(result.outcome(), 1, Integer::sum);
@@ -39,8 +42,8 @@ public final class FuzzBenchmark {
                     result.error().printStackTrace(System.out);
                 }
             }
-            if ((i + 1) % 500 == 0) {
-                System.out.printf(Locale.ROOT, "%d of %d cases, %.1f s%n", i + 1, cases,
+            if ((i + 1 - first) % 500 == 0) {
+                System.out.printf(Locale.ROOT, "%d of %d cases, %.1f s%n", i + 1 - first, cases,
                         (System.nanoTime() - start) / 1e9);
             }
         }

@@ -96,6 +96,14 @@ final class Fuzzer {
 
     /** Builds and runs case {@code index}, then deletes its files. */
     Result run(int index) throws IOException {
+        return run(index, description -> { });
+    }
+
+    /**
+     * As {@link #run(int)}, telling {@code trace} what the case is before it runs, so that a case which kills the
+     * JVM (a native crash) can be found again.
+     */
+    Result run(int index, java.util.function.Consumer<String> trace) throws IOException {
         Random random = new Random(seed * 1_000_003L + index);
         Pair pair = CORPUS.get(random.nextInt(CORPUS.size()));
         Path dir = work.resolve("case-" + index);
@@ -111,6 +119,8 @@ final class Fuzzer {
                 mutation = mutateData(data, mutation, random);
             }
             ModelTask task = task(model, data, pair.labelName, random);
+            trace.accept("case " + index + ": " + mutation + " of " + pair.model + " with " + pair.data + ", "
+                    + task.pruning().describe() + (task.evaluation().calibration().reconstruct() ? ", re-fitted" : ""));
             return classify(index, mutation, dir, task);
         } finally {
             delete(dir);

@@ -209,6 +209,26 @@ class ModelValidatorTest {
     }
 
     @Test
+    void windowAttributesThatWouldCrashTheRuntimeAreRefused() throws Exception {
+        // Found by the fuzz suite: MaxPool with a stride of 0 killed the JVM with SIGFPE inside ONNX Runtime.
+        NodeProto pool = NodeProto.newBuilder().setOpType("MaxPool").setName("pool").addInput("R").addOutput("P")
+                .addAttribute(ints("kernel_shape", 2, 2)).addAttribute(ints("strides", 2, 0)).build();
+        assertTrue(refused(model(graph(g -> g.addNode(pool)))).contains("node 'pool' (MaxPool) of the main graph:"
+                + " attribute 'strides' holds 0, but each entry must be at least 1."));
+        NodeProto pads = pool.toBuilder().setAttribute(1, ints("strides", 1, 1)).addAttribute(ints("pads", 0, -1, 0,
+                0)).build();
+        assertTrue(refused(model(graph(g -> g.addNode(pads)))).contains("attribute 'pads' holds -1, but each entry"
+                + " must be 0 or more"));
+        NodeProto mixed = pool.toBuilder().setAttribute(1, ints("strides", 1, 1, 1)).build();
+        assertTrue(refused(model(graph(g -> g.addNode(mixed)))).contains("attribute 'strides' covers 3 spatial axes"
+                + " where another window attribute covers 2"));
+        NodeProto group = NodeProto.newBuilder().setOpType("Conv").setName("conv").addInput("R").addInput("W")
+                .addOutput("C").addAttribute(AttributeProto.newBuilder().setName("group").setI(0)
+                        .setType(AttributeProto.AttributeType.INT)).build();
+        assertTrue(refused(model(graph(g -> g.addNode(group)))).contains("attribute 'group' holds 0"));
+    }
+
+    @Test
     void aLoopBodyMayReadOuterValuesAndShadowNames() throws Exception {
         GraphProto body = loopBody(b -> b.addNode(identity("W", "Y_copy")).addOutput(floatValue("Y_copy")));
         Path file = folder.resolve("ok.onnx");
@@ -281,6 +301,15 @@ class ModelValidatorTest {
         return NodeProto.newBuilder().setOpType("Constant").setName(output).addOutput(output)
                 .addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
                         .setT(value)).build();
+    }
+
+    private static AttributeProto ints(String name, long... values) {
+        AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name)
+                .setType(AttributeProto.AttributeType.INTS);
+        for (long value : values) {
+            attribute.addInts(value);
+        }
+        return attribute.build();
     }
 
     private static NodeProto identity(String in, String out) {
