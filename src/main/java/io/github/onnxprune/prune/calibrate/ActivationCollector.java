@@ -114,22 +114,12 @@ public final class ActivationCollector {
             }
             graphBuilder.addOutput(info);
         }
-        boolean subgraphs = graph.getNodeList().stream().flatMap(n -> n.getAttributeList().stream())
-                .anyMatch(a -> a.hasG() || a.getGraphsCount() > 0);
-        if (subgraphs) {
+        if (hasSubgraphs(graph)) {
             return builder.build();
         }
-        // ONNX requires nodes in topological order, so one backward pass finds every node a value depends on.
         Set<String> needed = new HashSet<>(values);
         List<NodeProto> nodes = graph.getNodeList();
-        boolean[] keep = new boolean[nodes.size()];
-        for (int i = nodes.size() - 1; i >= 0; i--) {
-            NodeProto node = nodes.get(i);
-            if (node.getOutputList().stream().anyMatch(needed::contains)) {
-                keep[i] = true;
-                needed.addAll(node.getInputList());
-            }
-        }
+        boolean[] keep = producers(nodes, needed);
         graphBuilder.clearNode();
         for (int i = 0; i < nodes.size(); i++) {
             if (keep[i]) {
@@ -146,6 +136,40 @@ public final class ActivationCollector {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * Every value (graph input, initializer or node output) that {@code value} is computed from, itself
+     * included; null when the graph has subgraphs, whose bodies may read any outer value.
+     */
+    static Set<String> dependencies(GraphProto graph, String value) {
+        if (hasSubgraphs(graph)) {
+            return null;
+        }
+        Set<String> needed = new HashSet<>(List.of(value));
+        producers(graph.getNodeList(), needed);
+        return needed;
+    }
+
+    /**
+     * Marks the nodes that {@code needed} depends on and adds their inputs to it. ONNX requires nodes in
+     * topological order, so one backward pass finds them all.
+     */
+    private static boolean[] producers(List<NodeProto> nodes, Set<String> needed) {
+        boolean[] keep = new boolean[nodes.size()];
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            NodeProto node = nodes.get(i);
+            if (node.getOutputList().stream().anyMatch(needed::contains)) {
+                keep[i] = true;
+                needed.addAll(node.getInputList());
+            }
+        }
+        return keep;
+    }
+
+    private static boolean hasSubgraphs(GraphProto graph) {
+        return graph.getNodeList().stream().flatMap(n -> n.getAttributeList().stream())
+                .anyMatch(a -> a.hasG() || a.getGraphsCount() > 0);
     }
 
     /** The floating-point type the model computes in: that of its first floating-point initializer. */

@@ -55,4 +55,14 @@ class ActivationCollectorTest {
                     (float[]) values.get("last_hidden_state").data());
         }
     }
+
+    @Test
+    void dependenciesAreTheValuesAndWeightsUpstream() {
+        ModelProto model = TokenModel.build(PROJECTION);
+
+        assertEquals(java.util.Set.of("embedded", "embeddings", "input_ids"),
+                ActivationCollector.dependencies(model.getGraph(), "embedded"));
+        assertEquals(java.util.Set.of("last_hidden_state", "projection", "embedded", "embeddings", "input_ids"),
+                ActivationCollector.dependencies(model.getGraph(), "last_hidden_state"));
+    }
 }
