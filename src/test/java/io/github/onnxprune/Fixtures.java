@@ -1,10 +1,10 @@
 package io.github.onnxprune;
 
-import io.github.onnxprune.eval.ScoredOutput;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataReader;

@@ -1,12 +1,12 @@
 package io.github.onnxprune.pipeline;
 
-import io.github.onnxprune.eval.ScoredOutput;
 import static io.github.onnxprune.Fixtures.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;

@@ -100,7 +100,6 @@ public final class WeightReconstruction {
         ModelGraph denseGraph = ModelGraph.of(dense);
         List<Integer> layers = new ArrayList<>();
         List<LayerReconstruction> reports = new ArrayList<>();
-        List<String> inputs = new ArrayList<>();
         for (String name : tensors) {
             List<NodeInput> readers = denseGraph.consumers(name);
             if (readers.size() != 1 || readers.get(0).inputIndex() != 1) {
@@ -119,17 +118,19 @@ public final class WeightReconstruction {
                 continue;
             }
             layers.add(layer.index());
-            if (!inputs.contains(layer.input())) {
-                inputs.add(layer.input());
-            }
         }
         layers.sort(Integer::compare);
         if (layers.isEmpty()) {
             return new Result(pruned, reports);
         }
-        Map<String, Tensor> denseActivations = collector.collect(dense, inputs);
-        ModelProto current = pruned;
+        List<String> inputsByLayer = new ArrayList<>();
         for (int index : layers) {
+            inputsByLayer.add(LinearLayer.of(denseGraph, index).input());
+        }
+        LayerInputs layerInputs = new LayerInputs(collector, dense, inputsByLayer);
+        ModelProto current = pruned;
+        for (int position = 0; position < layers.size(); position++) {
+            int index = layers.get(position);
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(denseGraph, index);
             LinearLayer is = LinearLayer.of(graph, index);
@@ -165,12 +166,12 @@ public final class WeightReconstruction {
                         options.maxFlops() / 1e9)));
                 continue;
             }
-            Features xd = Features.of(was, denseActivations.get(was.input()), was.units(), rows);
+            Features xd = Features.of(was, layerInputs.dense(was.input(), position), was.units(), rows);
             if (xd == null) {
                 reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
                 continue;
             }
-            Tensor currentInput = collector.collect(current, List.of(is.input())).get(is.input());
+            Tensor currentInput = layerInputs.current(current, is.input());
             Features xc = Features.of(is, currentInput, is.units(), rows);
             if (xc == null || xd.rows() != xc.rows()) {
                 reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
@@ -248,6 +249,7 @@ public final class WeightReconstruction {
                 written = is.write(prunedWeight, refit);
             }
             current = graph.withConstants(Map.of(is.weight(), written));
+            layerInputs.changed(is.weight());
             reports.add(new LayerReconstruction(is.name(), is.opType(), method, "", xc.rows(), errors[0],
                     errors[1]));
         }

@@ -1,0 +1,68 @@
+package io.github.onnxprune.prune.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.github.onnxprune.TokenModel;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.ValidationData;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ActivationCollectorTest {
+
+    private static final float[][] PROJECTION = {{2, 0.25f}, {0.5f, 1}};
+
+    @Test
+    void aValueEarlyInTheGraphRunsOnlyTheNodesItDependsOn() {
+        ModelProto model = TokenModel.build(PROJECTION);
+
+        ModelProto truncated = ActivationCollector.withOutputs(model, List.of("embedded"));
+
+        assertEquals(List.of("lookup"), truncated.getGraph().getNodeList().stream().map(NodeProto::getName).toList());
+        assertEquals(List.of("embeddings"),
+                truncated.getGraph().getInitializerList().stream().map(TensorProto::getName).toList());
+        assertEquals(List.of("embedded"),
+                truncated.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+        // Every input stays declared: the samples feed all of them.
+        assertEquals(List.of("input_ids", "attention_mask"),
+                truncated.getGraph().getInputList().stream().map(ValueInfoProto::getName).toList());
+    }
+
+    @Test
+    void collectsTheSameValuesFromTheTruncatedGraph() {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
+        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 0));
+        ValidationData data = new ValidationData(inputs, null, null, Path.of("in-memory"));
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            ActivationCollector collector = new ActivationCollector(runtime, data, 16, 1);
+
+            Map<String, Tensor> values = collector.collect(TokenModel.build(PROJECTION),
+                    List.of("embedded", "last_hidden_state"));
+
+            assertArrayEquals(new float[] {2, 0, 0, 1, 1, 1, 1, 0}, (float[]) values.get("embedded").data());
+            // Token 3 is [2, 0]: projected [4, 0.5]; token 1 is [0, 1]: [0.5, 1]; token 2 [2.5, 1.25]; token 0 [2, 0.25].
+            assertArrayEquals(new float[] {4, 0.5f, 0.5f, 1, 2.5f, 1.25f, 2, 0.25f},
+                    (float[]) values.get("last_hidden_state").data());
+        }
+    }
+
+    @Test
+    void dependenciesAreTheValuesAndWeightsUpstream() {
+        ModelProto model = TokenModel.build(PROJECTION);
+
+        assertEquals(java.util.Set.of("embedded", "embeddings", "input_ids"),
+                ActivationCollector.dependencies(model.getGraph(), "embedded"));
+        assertEquals(java.util.Set.of("last_hidden_state", "projection", "embedded", "embeddings", "input_ids"),
+                ActivationCollector.dependencies(model.getGraph(), "last_hidden_state"));
+    }
+}
