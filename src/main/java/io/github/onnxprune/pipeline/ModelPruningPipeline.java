@@ -95,7 +95,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     pruning.scope(), pruning.overrides(), pruning.excludes(), pruning.importance()));
             model = nodes.model();
             if (calibration != null) {
-                NodeCompensation.Result compensated = NodeCompensation.compensate(original, model,
+                NodeCompensation.Result compensated = NodeCompensation.compensate(original, nodes,
                         calibration.collector(), NodeCompensation.Options.defaults());
                 model = compensated.model();
                 reconstructed.addAll(compensated.layers());
