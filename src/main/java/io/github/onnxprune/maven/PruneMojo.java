@@ -222,6 +222,7 @@ public class PruneMojo extends AbstractMojo {
             getLog().info(line);
         }
         for (ModelResult result : outcome.results()) {
+            result.report().warnings().forEach(getLog()::warn);
             if (result.alreadyPruned()) {
                 getLog().warn("Model " + result.task().entryName() + " was already pruned by onnx-prune;"
                         + " it is shipped unchanged.");
