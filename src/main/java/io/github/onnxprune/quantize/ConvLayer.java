@@ -1,0 +1,23 @@
+package io.github.onnxprune.quantize;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+
+/**
+ * A Conv with a constant float32 weight (and bias): what the static QDQ form needs to replace it.
+ *
+ * @param node the original node
+ * @param layer its name in the report
+ * @param input the activation X
+ * @param weight the weight's values, output channels first
+ * @param weightDims the weight's dims
+ * @param bias the bias values, or null when the Conv has none
+ * @param output the value the layer writes
+ */
+record ConvLayer(NodeProto node, String layer, String input, double[] weight, long[] weightDims, double[] bias,
+        String output) {
+
+    /** Output channels. */
+    int channels() {
+        return (int) weightDims[0];
+    }
+}

@@ -1,0 +1,194 @@
+package io.github.onnxprune.quantize;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.onnx.ConstantTensor;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.NamePattern;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Finds the MatMul, Gemm and Conv nodes of a model and decides, per node, its int8 form or why it stays float. */
+final class LayerPlanner {
+
+    private LayerPlanner() {
+    }
+
+    /**
+     * One candidate layer: either a plan ({@link MatMulLayer} or {@link ConvLayer}) or the reason it stays float.
+     *
+     * @param nodeIndex the node's position in the graph
+     * @param layer the node's name in the report
+     * @param opType MatMul, Gemm or Conv
+     * @param floatBytes bytes of its weight as stored
+     * @param plan what to emit, or null
+     * @param reason why not, or null
+     */
+    record Candidate(int nodeIndex, String layer, String opType, long floatBytes, Object plan, String reason) {
+
+        Candidate keptFloat(String why) {
+            return new Candidate(nodeIndex, layer, opType, floatBytes, null, why);
+        }
+
+        QuantizedLayer asFloatLayer() {
+            return QuantizedLayer.keptFloat(layer, opType, reason, floatBytes);
+        }
+    }
+
+    /** Every MatMul, Gemm and Conv of the default domain, in graph order. */
+    static List<Candidate> plan(ModelGraph graph, QuantizationSettings settings, boolean calibrated) {
+        List<Candidate> candidates = new ArrayList<>();
+        List<NodeProto> nodes = graph.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto node = nodes.get(i);
+            String op = node.getOpType();
+            if (!ModelGraph.isDefaultDomain(node.getDomain())
+                    || !(op.equals("MatMul") || op.equals("Gemm") || op.equals("Conv"))) {
+                continue;
+            }
+            String layer = layerName(node);
+            Optional<ConstantTensor> weight = node.getInputCount() > 1 ? graph.constant(node.getInput(1))
+                    : Optional.empty();
+            long floatBytes = weight.map(w -> storedBytes(w.tensor())).orElse(0L);
+            Candidate float_ = new Candidate(i, layer, op, floatBytes, null, null);
+            String excluded = settings.excludes().stream().filter(p -> p.matches(node.getName()))
+                    .map(NamePattern::glob).findFirst().orElse(null);
+            String reason = excluded != null ? "matches the exclude pattern '" + excluded + "'"
+                    : settings.keepFloat().contains(layer) ? "kept float by the accuracy fallback"
+                    : weightProblem(graph, node, weight);
+            if (reason == null && op.equals("Conv") && !calibrated) {
+                reason = "needs calibration data (static activation ranges)";
+            }
+            if (reason != null) {
+                candidates.add(float_.keptFloat(reason));
+                continue;
+            }
+            Object plan;
+            try {
+                plan = op.equals("Conv") ? conv(graph, node, layer, weight.get().tensor())
+                        : matMul(graph, node, layer, weight.get().tensor());
+            } catch (Unsupported e) {
+                candidates.add(float_.keptFloat(e.getMessage()));
+                continue;
+            }
+            candidates.add(new Candidate(i, layer, op, floatBytes, plan, null));
+        }
+        return candidates;
+    }
+
+    /** The node's name, or its first output's when it has none (nodes need not be named). */
+    static String layerName(NodeProto node) {
+        return node.getName().isEmpty() ? node.getOutput(0) : node.getName();
+    }
+
+    private static String weightProblem(ModelGraph graph, NodeProto node, Optional<ConstantTensor> weight) {
+        if (weight.isEmpty()) {
+            return "its weight is not a constant";
+        }
+        if (graph.replaceableAtRunTime(node.getInput(1))) {
+            return "its weight is a graph input that callers may replace";
+        }
+        TensorProto tensor = weight.get().tensor();
+        if (tensor.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            return "its weight is stored in an external data file";
+        }
+        if (tensor.getDataType() != TensorProto.DataType.FLOAT_VALUE) {
+            return "its weight is " + TensorProto.DataType.forNumber(tensor.getDataType()).name().toLowerCase()
+                    + "; only float32 weights are quantized";
+        }
+        return null;
+    }
+
+    private static MatMulLayer matMul(ModelGraph graph, NodeProto node, String layer, TensorProto weight)
+            throws Unsupported {
+        if (weight.getDimsCount() != 2) {
+            throw new Unsupported("its weight has " + weight.getDimsCount() + " dimensions; only 2-D weights are "
+                    + "quantized");
+        }
+        boolean gemm = node.getOpType().equals("Gemm");
+        boolean transA = gemm && Protos.intAttribute(node, "transA", 0) != 0;
+        boolean transB = gemm && Protos.intAttribute(node, "transB", 0) != 0;
+        float alpha = gemm ? Protos.floatAttribute(node, "alpha", 1f) : 1f;
+        double[] stored = FloatTensor.of(weight).values();
+        int storedRows = (int) weight.getDims(0);
+        int storedColumns = (int) weight.getDims(1);
+        int rows = transB ? storedColumns : storedRows;
+        int columns = transB ? storedRows : storedColumns;
+        double[] effective = new double[stored.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++) {
+                double value = transB ? stored[c * storedColumns + r] : stored[r * storedColumns + c];
+                effective[r * columns + c] = alpha * (double) value;
+            }
+        }
+        MatMulLayer.Bias bias = null;
+        if (gemm && node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+            String c = node.getInput(2);
+            float beta = Protos.floatAttribute(node, "beta", 1f);
+            Optional<ConstantTensor> constant = graph.constant(c);
+            if (constant.isPresent() && !graph.replaceableAtRunTime(c)) {
+                TensorProto tensor = constant.get().tensor();
+                if (tensor.getDataType() != TensorProto.DataType.FLOAT_VALUE
+                        || !FloatTensor.isSupported(tensor)) {
+                    throw new Unsupported("its bias C is not an inline float32 tensor");
+                }
+                double[] values = FloatTensor.of(tensor).values();
+                float[] floats = new float[values.length];
+                for (int i = 0; i < floats.length; i++) {
+                    floats[i] = (float) values[i];
+                }
+                bias = new MatMulLayer.Bias(c, floats,
+                        tensor.getDimsList().stream().mapToLong(Long::longValue).toArray(), beta);
+            } else {
+                bias = new MatMulLayer.Bias(c, null, null, beta);
+            }
+        }
+        return new MatMulLayer(node, layer, node.getInput(0), transA, effective, rows, columns, bias,
+                node.getOutput(0));
+    }
+
+    private static ConvLayer conv(ModelGraph graph, NodeProto node, String layer, TensorProto weight)
+            throws Unsupported {
+        if (weight.getDimsCount() != 4) {
+            throw new Unsupported("its weight has " + weight.getDimsCount() + " dimensions; only 2-D convolutions "
+                    + "(4-D weights) are quantized");
+        }
+        double[] bias = null;
+        if (node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
+            Optional<ConstantTensor> constant = graph.constant(node.getInput(2));
+            if (constant.isEmpty() || graph.replaceableAtRunTime(node.getInput(2))
+                    || constant.get().tensor().getDataType() != TensorProto.DataType.FLOAT_VALUE
+                    || !FloatTensor.isSupported(constant.get().tensor())) {
+                throw new Unsupported("its bias is not a constant float32 tensor");
+            }
+            bias = FloatTensor.of(constant.get().tensor()).values();
+        }
+        return new ConvLayer(node, layer, node.getInput(0), FloatTensor.of(weight).values(),
+                weight.getDimsList().stream().mapToLong(Long::longValue).toArray(), bias, node.getOutput(0));
+    }
+
+    private static long storedBytes(TensorProto tensor) {
+        long elements = 1;
+        for (long dim : tensor.getDimsList()) {
+            elements *= dim;
+        }
+        int width = switch (TensorProto.DataType.forNumber(tensor.getDataType())) {
+            case DOUBLE, INT64, UINT64 -> 8;
+            case FLOAT16, BFLOAT16, INT16, UINT16 -> 2;
+            case INT8, UINT8, BOOL -> 1;
+            default -> 4;
+        };
+        return elements * width;
+    }
+
+    /** A layer this quantizer has no int8 form for; the message is the report's reason. */
+    static final class Unsupported extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported(String reason) {
+            super(reason);
+        }
+    }
+}
