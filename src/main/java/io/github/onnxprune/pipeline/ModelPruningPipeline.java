@@ -77,77 +77,81 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<ModelStep<?>> steps = StepPlan.of(task);
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
                 ? calibration(task, original, data) : null;
+        List<Ran<?>> ran = new ArrayList<>();
         ModelProto model = original;
-        List<StepSection> sections = new ArrayList<>();
-        List<LayerReconstruction> reconstructed = new ArrayList<>();
-        boolean refitted = false;
-        List<String> unchanged = new ArrayList<>();
         for (ModelStep<?> step : steps) {
-            ActivationCollector collector = step.wantsCalibration() && calibration != null
-                    ? calibration.collector() : null;
-            StepResult<?> result = step.apply(new StepInput(model, original, collector));
-            model = result.model();
-            sections.add(result.section());
-            if (result.refitted() != null) {
-                refitted = true;
-                reconstructed.addAll(result.refitted());
-            }
-            if (!result.unchangedReason().isEmpty()) {
-                unchanged.add(step.id() + ": " + result.unchangedReason());
-            }
+            Ran<?> done = Ran.run(step, new StepInput(model, original,
+                    step.wantsCalibration() && calibration != null ? calibration.collector() : null));
+            ran.add(done);
+            model = done.result().model();
         }
         String method = steps.isEmpty() ? "none"
                 : String.join("+", steps.stream().map(ModelStep::id).toList());
-        // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
-        boolean changed = model != original && !model.equals(original);
-        List<String> warnings = changed ? List.of() : List.of("Model " + task.entryName()
-                + ": nothing was pruned (" + (unchanged.isEmpty() ? "no step ran" : String.join("; ", unchanged))
-                + "); it is shipped unchanged, without onnx-prune metadata.");
 
         PruningSettings pruning = task.pruning();
+        boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
+        String described = describeForGate(pruning, anyRefit ? calibration : null);
         Measurement measurement = null;
         Latency latency = null;
-        byte[] unstamped = changed ? model.toByteArray() : originalBytes;
+        List<String> violations = List.of();
         if (data != null) {
             EvaluationSettings evaluation = task.evaluation();
             OnnxRuntimeEvaluator runtime = evaluator();
             float[][] baselineOutputs = runtime.run(originalBytes, data, evaluation.outputName(),
                     evaluation.batchSize()).rows();
-            float[][] prunedOutputs = runtime.run(unstamped, data, evaluation.outputName(),
-                    evaluation.batchSize()).rows();
-            Metric metric = evaluation.metric();
-            long[] labels = data.effectiveLabels();
-            double baseline;
-            double prunedValue;
-            try {
-                baseline = metric.score(baselineOutputs, baselineOutputs, labels);
-                prunedValue = metric.score(baselineOutputs, prunedOutputs, labels);
-            } catch (ValidationDataException e) {
-                // The metric knows what is wrong with the labels; the user needs to know which file.
-                throw new ValidationDataException("validation data " + evaluation.validationData() + " for model "
-                        + task.entryName() + ": " + e.getMessage(), e);
+            measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
+            violations = gate(task, measurement, described);
+            // Fallback, not failure: the last step may undo part of its work (int8 puts its worst layer back to
+            // float) until the gate passes or it has nothing left to undo. Earlier steps feed it, so only it may.
+            int rounds = 0;
+            while (!violations.isEmpty() && !ran.isEmpty()) {
+                Ran<?> last = ran.get(ran.size() - 1);
+                String cause = String.format(Locale.ROOT, "%s %s did not pass the gate", measurement.metric(),
+                        AccuracyGate.format(measurement.pruned()));
+                Optional<? extends Ran<?>> relaxed = last.relax(cause);
+                if (relaxed.isEmpty()) {
+                    break;
+                }
+                ran.set(ran.size() - 1, relaxed.get());
+                model = relaxed.get().result().model();
+                rounds++;
+                measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
+                violations = gate(task, measurement, String.format(Locale.ROOT, "%s, then relaxing %s %d time%s"
+                        + " by its fallback", described, last.step().id(), rounds, rounds == 1 ? "" : "s"));
             }
-            measurement = new Measurement(metric.id(), baseline, prunedValue, data.sampleCount());
+            byte[] measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
-            LatencyStats after = runtime.measureLatency(unstamped, data, evaluation.warmupRuns(),
+            LatencyStats after = runtime.measureLatency(measured, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
             latency = new Latency(before.medianMicros(), before.p95Micros(), after.medianMicros(),
-                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, unstamped, data,
+                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, measured, data,
                             evaluation.batchSize()));
         }
 
+        List<StepSection> sections = new ArrayList<>();
+        List<LayerReconstruction> reconstructed = new ArrayList<>();
+        boolean refitted = false;
+        List<String> unchanged = new ArrayList<>();
+        for (Ran<?> done : ran) {
+            sections.add(done.result().section());
+            if (done.result().refitted() != null) {
+                refitted = true;
+                reconstructed.addAll(done.result().refitted());
+            }
+            if (!done.result().unchangedReason().isEmpty()) {
+                unchanged.add(done.step().id() + ": " + done.result().unchangedReason());
+            }
+        }
+        // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
+        boolean changed = isChanged(model, original);
+        List<String> warnings = changed ? List.of() : List.of("Model " + task.entryName()
+                + ": nothing was pruned (" + (unchanged.isEmpty() ? "no step ran" : String.join("; ", unchanged))
+                + "); it is shipped unchanged, without onnx-prune metadata.");
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
         byte[] shipped = changed ? stamp(model, draft).toByteArray() : originalBytes;
-        List<String> violations = List.of();
-        if (measurement != null && task.limits().any()) {
-            GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
-                    task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(),
-                    describeForGate(pruning, calibration), task.limits());
-            violations = verdict.violations();
-        }
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -155,6 +159,54 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 parametersAfter, measurement, latency, originalSizes.withAfter(shipped), sections, reconstruction,
                 warnings, violations);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** A step with the input it ran on and its result, so the fallback can ask it again. */
+    private record Ran<E>(ModelStep<E> step, StepInput input, StepResult<E> result) {
+
+        static <E> Ran<E> run(ModelStep<E> step, StepInput input) {
+            return new Ran<>(step, input, step.apply(input));
+        }
+
+        Optional<Ran<E>> relax(String cause) {
+            return step.relax(input, result, cause).map(relaxed -> new Ran<>(step, input, relaxed));
+        }
+    }
+
+    private static boolean isChanged(ModelProto model, ModelProto original) {
+        return model != original && !model.equals(original);
+    }
+
+    /** The bytes that are measured and, stamped, shipped: the original's own when no step changed anything. */
+    private static byte[] bytes(ModelProto model, ModelProto original, byte[] originalBytes) {
+        return isChanged(model, original) ? model.toByteArray() : originalBytes;
+    }
+
+    /** The metric of {@code candidate} against the original's outputs. */
+    private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs, byte[] candidate) {
+        EvaluationSettings evaluation = task.evaluation();
+        float[][] prunedOutputs = evaluator().run(candidate, data, evaluation.outputName(),
+                evaluation.batchSize()).rows();
+        Metric metric = evaluation.metric();
+        long[] labels = data.effectiveLabels();
+        try {
+            return new Measurement(metric.id(), metric.score(baselineOutputs, baselineOutputs, labels),
+                    metric.score(baselineOutputs, prunedOutputs, labels), data.sampleCount());
+        } catch (ValidationDataException e) {
+            // The metric knows what is wrong with the labels; the user needs to know which file.
+            throw new ValidationDataException("validation data " + evaluation.validationData() + " for model "
+                    + task.entryName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> gate(ModelTask task, Measurement measurement, String described) {
+        if (!task.limits().any()) {
+            return List.of();
+        }
+        GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
+                task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(), described,
+                task.limits());
+        return verdict.violations();
     }
 
     /** What was done, and whether the metric saw the samples the re-fit was fitted on, for the gate's message. */

@@ -3,6 +3,7 @@ package io.github.onnxprune.pipeline;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.step.ModelStep;
+import io.github.onnxprune.step.int8.QuantizationStep;
 import io.github.onnxprune.step.nodes.NodePruningStep;
 import io.github.onnxprune.step.weights.WeightPruningStep;
 import java.util.ArrayList;
@@ -17,7 +18,10 @@ final class StepPlan {
     private StepPlan() {
     }
 
-    /** The steps for {@code task}: node pruning when units go, then weight pruning for method weights. */
+    /**
+     * The steps for {@code task}: node pruning when units go, weight pruning for method weights, then int8
+     * quantization when asked for.
+     */
     static List<ModelStep<?>> of(ModelTask task) {
         PruningSettings pruning = task.pruning();
         boolean reconstruct = task.evaluation().calibration().reconstruct();
@@ -30,6 +34,9 @@ final class StepPlan {
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
                     pruning.overrides()), pruning.filter(), reconstruct));
+        }
+        if (pruning.quantization().int8()) {
+            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback()));
         }
         return steps;
     }
