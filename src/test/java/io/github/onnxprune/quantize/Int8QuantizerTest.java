@@ -90,10 +90,18 @@ class Int8QuantizerTest {
                 // Measured 0.002 to 0.017; 8-bit steps of these ranges cannot do much worse.
                 assertTrue(layer.outputError() > 0 && layer.outputError() < 0.05, layer.toString());
             }
-            Map<String, Integer> optimized = OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT);
-            assertEquals(4, optimized.get("QLinearConv"), optimized.toString());
-            assertEquals(1, optimized.get("DynamicQuantizeMatMul"), optimized.toString());
-            assertFalse(optimized.containsKey("Conv") || optimized.containsKey("MatMulInteger"), optimized.toString());
+            Map<String, Integer> written = opTypes(result.model());
+            assertFalse(written.containsKey("BatchNormalization"), "folded into the int8 weights: " + written);
+            assertEquals(4, written.get("Relu"), "each Conv's Relu is kept before its output QuantizeLinear");
+            for (OptLevel level : List.of(OptLevel.EXTENDED_OPT, OptLevel.ALL_OPT)) {
+                Map<String, Integer> optimized = OptimizedGraph.opTypes(result.model(), level);
+                assertEquals(4, optimized.get("QLinearConv"), optimized.toString());
+                assertEquals(1, optimized.get("DynamicQuantizeMatMul"), optimized.toString());
+                // Relu after a uint8 QuantizeLinear with zero point 0 is dropped into QLinearConv.
+                assertFalse(optimized.containsKey("Conv") || optimized.containsKey("MatMulInteger")
+                        || optimized.containsKey("Relu") || optimized.containsKey("BatchNormalization"),
+                        optimized.toString());
+            }
             double before = Fixtures.accuracy(runtime, fixture.model(), fixture.data());
             double after = Fixtures.accuracy(runtime, result.model(), fixture.data());
             assertTrue(after >= before - 0.01, name + ": " + before + " -> " + after);
