@@ -11,10 +11,14 @@ import ai.onnx.proto.OnnxMl.NodeProto;
  * @param weight the weight's values, output channels first
  * @param weightDims the weight's dims
  * @param bias the bias values, or null when the Conv has none
- * @param output the value the layer writes
+ * @param output the value the layer writes: that of the last absorbed node when there are any
+ * @param absorbed the nodes after the Conv that its int8 form replaces too, in order: an inference
+ *     BatchNormalization folded into weight and bias, then a Relu
+ * @param absorbedIndices their positions in the graph
+ * @param relu whether a Relu is absorbed: the form applies it before quantizing the output
  */
 record ConvLayer(NodeProto node, String layer, String input, double[] weight, long[] weightDims, double[] bias,
-        String output) {
+        String output, java.util.List<NodeProto> absorbed, java.util.List<Integer> absorbedIndices, boolean relu) {
 
     /** Output channels. */
     int channels() {

@@ -8,7 +8,8 @@ import java.util.List;
  * the activation through {@code QuantizeLinear -> DequantizeLinear} (uint8, range from calibration), the weight
  * as int8 per output channel through {@code DequantizeLinear(axis 0)}, the bias as int32 with scale
  * {@code x_scale * w_scale[c]} (what QLinearConv assumes), and the output through {@code QuantizeLinear ->
- * DequantizeLinear} so the fused node has an output scale. ConvInteger is not used: ONNX Runtime's CPU kernel
+ * DequantizeLinear} so the fused node has an output scale (after a Relu the Conv absorbs, which ONNX Runtime then
+ * drops as the uint8 zero point 0 already clamps at 0). ConvInteger is not used: ONNX Runtime's CPU kernel
  * takes only uint8 weights and rejects int8 ones at session creation.
  */
 final class ConvQdqForm {
@@ -66,6 +67,11 @@ final class ConvQdqForm {
         String convOutput = graph.value(base + "_float");
         graph.node(name, "Conv", convInputs, List.of(convOutput),
                 layer.node().getAttributeList().toArray(ai.onnx.proto.OnnxMl.AttributeProto[]::new));
+        if (layer.relu()) {
+            String activated = graph.value(base + "_relu");
+            graph.node(name + "/Relu", "Relu", List.of(convOutput), List.of(activated));
+            convOutput = activated;
+        }
         String outScale = graph.constant(base + "_output_scale", n -> Protos.floats(n, new float[] {out.scale()}));
         String outZero = graph.constant(base + "_output_zero_point", n -> Protos.uint8(n, out.zeroPoint()));
         String outQuantized = graph.value(base + "_quantized");

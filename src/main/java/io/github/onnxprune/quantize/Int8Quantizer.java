@@ -50,11 +50,21 @@ public final class Int8Quantizer {
             prepared.put(candidate.nodeIndex(), prepare(candidate, ranges));
         }
 
+        Set<Integer> folded = new HashSet<>();
+        for (PreparedLayer layer : prepared.values()) {
+            if (layer.candidate().plan() instanceof ConvLayer conv) {
+                folded.addAll(conv.absorbedIndices());
+            }
+        }
+        // Nodes a Conv absorbs (BatchNormalization, Relu) are replaced along with it: its form writes their output.
         GraphRewrite rewrite = new GraphRewrite(model.getGraph());
         Map<Integer, Long> int8Bytes = new LinkedHashMap<>();
         List<NodeProto> nodes = model.getGraph().getNodeList();
         for (int i = 0; i < nodes.size(); i++) {
             PreparedLayer layer = prepared.get(i);
+            if (folded.contains(i)) {
+                continue;
+            }
             if (layer == null) {
                 rewrite.copy(nodes.get(i));
             } else {
@@ -147,10 +157,10 @@ public final class Int8Quantizer {
         ModelGraph index = ModelGraph.of(model);
         Set<String> maybeUnread = new HashSet<>();
         for (PreparedLayer layer : layers) {
-            NodeProto node = layer.candidate().plan() instanceof MatMulLayer m ? m.node()
-                    : ((ConvLayer) layer.candidate().plan()).node();
-            for (int i = 1; i < node.getInputCount(); i++) {
-                maybeUnread.add(node.getInput(i));
+            for (NodeProto node : layer.replacedNodes()) {
+                for (int i = 1; i < node.getInputCount(); i++) {
+                    maybeUnread.add(node.getInput(i));
+                }
             }
         }
         Set<String> outputs = new HashSet<>();

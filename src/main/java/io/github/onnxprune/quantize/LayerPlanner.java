@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.onnx.ConstantTensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.NodeInput;
 import io.github.onnxprune.prune.NamePattern;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,8 +166,97 @@ final class LayerPlanner {
             }
             bias = FloatTensor.of(constant.get().tensor()).values();
         }
-        return new ConvLayer(node, layer, node.getInput(0), FloatTensor.of(weight).values(),
-                weight.getDimsList().stream().mapToLong(Long::longValue).toArray(), bias, node.getOutput(0));
+        double[] values = FloatTensor.of(weight).values();
+        long[] dims = weight.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        List<NodeProto> absorbed = new ArrayList<>();
+        List<Integer> absorbedIndices = new ArrayList<>();
+        String output = node.getOutput(0);
+        Optional<NodeInput> norm = foldableNorm(graph, node);
+        if (norm.isPresent()) {
+            // ONNX Runtime folds an inference BatchNormalization into the float Conv before running it; between
+            // QDQ nodes it could not, and would run it in float after QLinearConv. Folding it here first keeps
+            // the int8 model as lean as the float one, and quantizes the weights the kernel really uses.
+            NodeProto bn = norm.get().node();
+            double[] gamma = constantValues(graph, bn.getInput(1));
+            double[] beta = constantValues(graph, bn.getInput(2));
+            double[] mean = constantValues(graph, bn.getInput(3));
+            double[] variance = constantValues(graph, bn.getInput(4));
+            double epsilon = Protos.floatAttribute(bn, "epsilon", 1e-5f);
+            int channels = (int) dims[0];
+            int block = values.length / channels;
+            double[] folded = new double[values.length];
+            double[] shift = new double[channels];
+            for (int c = 0; c < channels; c++) {
+                double scale = gamma[c] / Math.sqrt(variance[c] + epsilon);
+                for (int i = c * block; i < (c + 1) * block; i++) {
+                    folded[i] = values[i] * scale;
+                }
+                shift[c] = ((bias == null ? 0 : bias[c]) - mean[c]) * scale + beta[c];
+            }
+            values = folded;
+            bias = shift;
+            absorbed.add(bn);
+            absorbedIndices.add(norm.get().nodeIndex());
+            output = bn.getOutput(0);
+        }
+        // A Relu right after goes before the output QuantizeLinear: its range starts at 0, so the uint8 zero point
+        // is 0 and ONNX Runtime drops the Relu into QLinearConv instead of running it in float between the
+        // DequantizeLinear and the next QuantizeLinear (and the 256 codes cover only the values Relu keeps).
+        Optional<NodeInput> relu = soleReader(graph, output).filter(r -> r.node().getOpType().equals("Relu")
+                && ModelGraph.isDefaultDomain(r.node().getDomain()) && r.node().getOutputCount() == 1);
+        if (relu.isPresent()) {
+            absorbed.add(relu.get().node());
+            absorbedIndices.add(relu.get().nodeIndex());
+            output = relu.get().node().getOutput(0);
+        }
+        return new ConvLayer(node, layer, node.getInput(0), values, dims, bias, output, List.copyOf(absorbed),
+                List.copyOf(absorbedIndices), relu.isPresent());
+    }
+
+    /** The node that alone reads {@code value}, which is not a graph output. */
+    private static Optional<NodeInput> soleReader(ModelGraph graph, String value) {
+        List<NodeInput> readers = graph.consumers(value);
+        if (readers.size() != 1 || graph.graphOutputs().contains(value) || readers.get(0).inputIndex() < 0) {
+            return Optional.empty();
+        }
+        return Optional.of(readers.get(0));
+    }
+
+    /**
+     * The inference BatchNormalization that alone reads the Conv's output, with constant float32 parameters
+     * of one value per channel, if there is one.
+     */
+    private static Optional<NodeInput> foldableNorm(ModelGraph graph, NodeProto conv) {
+        Optional<NodeInput> sole = soleReader(graph, conv.getOutput(0));
+        if (sole.isEmpty()) {
+            return Optional.empty();
+        }
+        NodeInput reader = sole.get();
+        NodeProto bn = reader.node();
+        if (!bn.getOpType().equals("BatchNormalization") || !ModelGraph.isDefaultDomain(bn.getDomain())
+                || reader.inputIndex() != 0 || bn.getInputCount() != 5 || bn.getOutputCount() != 1
+                || Protos.intAttribute(bn, "training_mode", 0) != 0) {
+            return Optional.empty();
+        }
+        for (int i = 1; i < 5; i++) {
+            String name = bn.getInput(i);
+            Optional<ConstantTensor> constant = graph.constant(name);
+            if (constant.isEmpty() || graph.replaceableAtRunTime(name)
+                    || constant.get().tensor().getDataType() != TensorProto.DataType.FLOAT_VALUE
+                    || !FloatTensor.isSupported(constant.get().tensor())
+                    || FloatTensor.of(constant.get().tensor()).size() != weightChannels(graph, conv)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(reader);
+    }
+
+    private static int weightChannels(ModelGraph graph, NodeProto conv) {
+        return (int) graph.constant(conv.getInput(1)).orElseThrow().tensor().getDims(0);
+    }
+
+    private static double[] constantValues(ModelGraph graph, String name) {
+        return FloatTensor.of(graph.constant(name).orElseThrow().tensor()).values();
     }
 
     private static long storedBytes(TensorProto tensor) {

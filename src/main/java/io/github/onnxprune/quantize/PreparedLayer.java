@@ -22,6 +22,18 @@ record PreparedLayer(LayerPlanner.Candidate candidate, Int8Weights weights, Acti
         return candidate.plan() instanceof MatMulLayer m ? m.input() : ((ConvLayer) candidate.plan()).input();
     }
 
+    /** The nodes the int8 form replaces: the layer, and for Conv the BatchNormalization and Relu it absorbs. */
+    java.util.List<ai.onnx.proto.OnnxMl.NodeProto> replacedNodes() {
+        if (candidate.plan() instanceof MatMulLayer matMul) {
+            return java.util.List.of(matMul.node());
+        }
+        ConvLayer conv = (ConvLayer) candidate.plan();
+        java.util.List<ai.onnx.proto.OnnxMl.NodeProto> nodes = new java.util.ArrayList<>();
+        nodes.add(conv.node());
+        nodes.addAll(conv.absorbed());
+        return nodes;
+    }
+
     /** The form's name for the report. */
     String form() {
         return candidate.plan() instanceof MatMulLayer ? QuantizedLayer.DYNAMIC_MATMUL : QuantizedLayer.QDQ_CONV;

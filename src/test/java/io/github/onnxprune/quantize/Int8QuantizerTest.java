@@ -90,10 +90,18 @@ class Int8QuantizerTest {
                 // Measured 0.002 to 0.017; 8-bit steps of these ranges cannot do much worse.
                 assertTrue(layer.outputError() > 0 && layer.outputError() < 0.05, layer.toString());
             }
-            Map<String, Integer> optimized = OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT);
-            assertEquals(4, optimized.get("QLinearConv"), optimized.toString());
-            assertEquals(1, optimized.get("DynamicQuantizeMatMul"), optimized.toString());
-            assertFalse(optimized.containsKey("Conv") || optimized.containsKey("MatMulInteger"), optimized.toString());
+            Map<String, Integer> written = opTypes(result.model());
+            assertFalse(written.containsKey("BatchNormalization"), "folded into the int8 weights: " + written);
+            assertEquals(4, written.get("Relu"), "each Conv's Relu is kept before its output QuantizeLinear");
+            for (OptLevel level : List.of(OptLevel.EXTENDED_OPT, OptLevel.ALL_OPT)) {
+                Map<String, Integer> optimized = OptimizedGraph.opTypes(result.model(), level);
+                assertEquals(4, optimized.get("QLinearConv"), optimized.toString());
+                assertEquals(1, optimized.get("DynamicQuantizeMatMul"), optimized.toString());
+                // Relu after a uint8 QuantizeLinear with zero point 0 is dropped into QLinearConv.
+                assertFalse(optimized.containsKey("Conv") || optimized.containsKey("MatMulInteger")
+                        || optimized.containsKey("Relu") || optimized.containsKey("BatchNormalization"),
+                        optimized.toString());
+            }
             double before = Fixtures.accuracy(runtime, fixture.model(), fixture.data());
             double after = Fixtures.accuracy(runtime, result.model(), fixture.data());
             assertTrue(after >= before - 0.01, name + ": " + before + " -> " + after);
@@ -235,6 +243,44 @@ class Int8QuantizerTest {
         assertEquals(17, OpsetUpgrade.defaultOpset(result.model()));
         assertEquals(2, OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT).get("DynamicQuantizeMatMul"));
         assertClose(model, result.model(), 0.02);
+    }
+
+    @Test
+    void matMulOverTokensOfASequenceFusesAndMatchesTheFloatModel() throws Exception {
+        ModelProto model = new TinyModels().input("x", 6, 16).output("y", 6, 8)
+                .weight("w", TinyModels.random(21, 128), 16, 8).weight("b", TinyModels.random(22, 8), 8)
+                .node("proj", "MatMul", in("x", "w"), "p").node("proj_bias", "Add", in("p", "b"), "y")
+                .model(8, 14);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(Map.of("DynamicQuantizeMatMul", 1),
+                OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT), "the bias Add is fused too");
+        ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {32, 6, 16},
+                TinyModels.random(23, 32 * 6 * 16))), null, null, Path.of("random tokens"));
+        float[][] want = runtime.run(model.toByteArray(), data, null, 8).rows();
+        float[][] got = runtime.run(result.model().toByteArray(), data, null, 8).rows();
+        double error = 0;
+        for (int i = 0; i < want.length; i++) {
+            error = Math.max(error, LayerErrors.relativeError(want[i], got[i]));
+        }
+        assertTrue(error > 0 && error < 0.02, "largest relative error of a sample " + error);
+    }
+
+    @Test
+    void relativeErrorIsTheNormOfTheDifferenceOverTheNormOfTheExactValues() {
+        assertEquals(0.5, LayerErrors.relativeError(new float[] {3, 4}, new float[] {3, 6.5f}), 1e-12);
+        assertEquals(0, LayerErrors.relativeError(new float[] {0, 0}, new float[] {0, 0}));
+        assertEquals(Double.POSITIVE_INFINITY, LayerErrors.relativeError(new float[] {0}, new float[] {1}));
+    }
+
+    @Test
+    void activationRangesIncludeZeroExactly() {
+        ActivationRange relu = ActivationRange.of(new float[] {0.5f, 2.55f, 1f});
+        assertEquals(0, relu.zeroPoint());
+        assertEquals(0.01f, relu.scale(), 1e-7f);
+        ActivationRange signed = ActivationRange.of(-1f, 3f);
+        assertEquals(64, signed.zeroPoint(), "0 is code 64 of [-1, 3] in 255 steps");
+        assertEquals(1f, ActivationRange.of(0f, 0f).scale(), "a constant zero still gets a usable scale");
     }
 
     @Test

@@ -16,13 +16,14 @@ final class TinyModels {
 
     private final GraphProto.Builder graph = GraphProto.newBuilder().setName("tiny");
 
-    TinyModels input(String name, long features) {
-        graph.addInput(info(name, features));
+    /** A graph input of shape [batch, dims...]. */
+    TinyModels input(String name, long... dims) {
+        graph.addInput(info(name, dims));
         return this;
     }
 
-    TinyModels output(String name, long features) {
-        graph.addOutput(info(name, features));
+    TinyModels output(String name, long... dims) {
+        graph.addOutput(info(name, dims));
         return this;
     }
 
@@ -68,10 +69,12 @@ final class TinyModels {
         return names;
     }
 
-    private static ValueInfoProto info(String name, long features) {
-        TensorShapeProto shape = TensorShapeProto.newBuilder()
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(features)).build();
+    private static ValueInfoProto info(String name, long... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"));
+        for (long dim : dims) {
+            shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(dim));
+        }
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
                 TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(shape)))
                 .build();
