@@ -60,4 +60,15 @@ class PruneMojoTest {
                 + " .csv), or set <requireValidation>false</requireValidation> to ship it unmeasured.",
                 error.getMessage());
     }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = POM)
+    @MojoParameter(name = "quantize", value = "int4")
+    void anUnknownQuantizationNamesTheValidOnes(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals("Invalid onnx-prune configuration for model models/digits.onnx: unknown quantize 'int4': use"
+                + " none or int8.", error.getMessage());
+        assertFalse(new File("src/test/resources/unit/prune/target").exists());
+    }
 }

@@ -128,6 +128,28 @@ class ModelPruningPipelineQuantizeTest {
     }
 
     @Test
+    void aModelQuantizedElsewhereIsShippedUnchangedWithAWarning(@org.junit.jupiter.api.io.TempDir java.nio.file.Path
+            folder) throws Exception {
+        ModelResult int8 = process(task(0.0, Metric.ACCURACY, new GateLimits(null, null),
+                new Quantization("int8", List.of(), true)));
+        // The same int8 graph without this plugin's marks, as another tool would have written it.
+        ModelProto foreign = ModelProto.parseFrom(int8.prunedBytes()).toBuilder().clearMetadataProps().build();
+        java.nio.file.Path file = folder.resolve("int8.onnx");
+        java.nio.file.Files.write(file, foreign.toByteArray());
+        ModelTask plain = task(0.5, Metric.ACCURACY, new GateLimits(null, 0.01),
+                new Quantization("int8", List.of(), true));
+
+        ModelResult result = process(new ModelTask(file, "models/m.onnx", plain.pruning(), plain.evaluation(),
+                plain.limits()));
+
+        assertArrayEquals(foreign.toByteArray(), result.prunedBytes());
+        assertEquals(List.of("Model models/m.onnx: nothing was pruned (weights: no weight of Conv, ConvTranspose,"
+                + " Gemm, MatMul that it may change; int8: no MatMul, Gemm or Conv layer); it is shipped unchanged,"
+                + " without onnx-prune metadata."), result.report().warnings());
+        assertTrue(result.passed());
+    }
+
+    @Test
     void excludedLayersStayFloatWithTheirPattern() throws Exception {
         ModelResult result = process(task(0.5, Metric.ACCURACY, new GateLimits(null, 0.01),
                 new Quantization("int8", List.of(new NamePattern("/fc1/*")), true)));
