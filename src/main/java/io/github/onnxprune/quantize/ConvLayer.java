@@ -18,7 +18,26 @@ import ai.onnx.proto.OnnxMl.NodeProto;
  * @param relu whether a Relu is absorbed: the form applies it before quantizing the output
  */
 record ConvLayer(NodeProto node, String layer, String input, double[] weight, long[] weightDims, double[] bias,
-        String output, java.util.List<NodeProto> absorbed, java.util.List<Integer> absorbedIndices, boolean relu) {
+        String output, java.util.List<NodeProto> absorbed, java.util.List<Integer> absorbedIndices, boolean relu)
+        implements LayerPlan {
+
+    @Override
+    public java.util.List<NodeProto> replacedNodes() {
+        java.util.List<NodeProto> nodes = new java.util.ArrayList<>();
+        nodes.add(node);
+        nodes.addAll(absorbed);
+        return nodes;
+    }
+
+    @Override
+    public int minOpset() {
+        return OpsetUpgrade.QDQ_PER_AXIS;
+    }
+
+    @Override
+    public String form() {
+        return QuantizedLayer.QDQ_CONV;
+    }
 
     /** Output channels. */
     int channels() {

@@ -56,7 +56,8 @@ final class ConvQdqForm {
             }
             String bias = graph.constant(base + "_bias_int32", n -> Protos.ints(n, biasValues, channels));
             String biasScale = graph.constant(base + "_bias_scale", n -> Protos.floats(n, biasScales, channels));
-            String biasZero = graph.constant(base + "_bias_zero_point", n -> Protos.ints(n, new int[channels], channels));
+            String biasZero = graph.constant(base + "_bias_zero_point",
+                    n -> Protos.ints(n, new int[channels], channels));
             String biasDequantized = graph.value(base + "_bias_dequantized");
             graph.node(name + "/DequantizeBias", "DequantizeLinear", List.of(bias, biasScale, biasZero),
                     List.of(biasDequantized), Protos.intAttribute("axis", 0));

@@ -27,7 +27,8 @@ final class DynamicMatMulForm {
         String a = input;
         if (layer.transposeInput()) {
             a = graph.value(base + "_transposed_input");
-            graph.node(name + "/Transpose", "Transpose", List.of(input), List.of(a), Protos.intsAttribute("perm", 1, 0));
+            graph.node(name + "/Transpose", "Transpose", List.of(input), List.of(a),
+                    Protos.intsAttribute("perm", 1, 0));
         }
         String quantized = graph.value(base + "_input_quantized");
         String scale = graph.value(base + "_input_scale");

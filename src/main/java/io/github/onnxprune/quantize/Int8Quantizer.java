@@ -16,7 +16,8 @@ import java.util.Set;
 /**
  * Quantizes a model's MatMul, Gemm and Conv layers to int8 in graph forms ONNX Runtime's CPU provider fuses
  * into integer kernels: MatMul and Gemm dynamically ({@link DynamicMatMulForm}), Conv statically from
- * calibration ranges ({@link ConvQdqForm}). Every other node is copied unchanged; a layer without a form (or
+ * calibration ranges ({@link ConvQdqForm}); embedding tables read by Gather are stored as int8 rows
+ * ({@link Int8GatherForm}). Every other node is copied unchanged; a layer without a form (or
  * excluded, or whose opset cannot be raised safely) stays float with the reason. The same input gives the same
  * bytes.
  */
@@ -83,7 +84,8 @@ public final class Int8Quantizer {
             if (layer == null) {
                 layers.add(candidate.asFloatLayer());
             } else {
-                layers.add(new QuantizedLayer(candidate.layer(), candidate.opType(), true, layer.form(), "",
+                layers.add(new QuantizedLayer(candidate.layer(), candidate.opType(), true, candidate.plan().form(),
+                        "",
                         candidate.floatBytes(), int8Bytes.get(candidate.nodeIndex()),
                         errors.getOrDefault(layer.output(), Double.NaN)));
             }
@@ -94,21 +96,19 @@ public final class Int8Quantizer {
     /** Candidates whose form needs an opset the model cannot be raised to, turned float with the reason. */
     private static List<LayerPlanner.Candidate> withOpsetLimits(ModelProto model,
             List<LayerPlanner.Candidate> candidates) {
-        Optional<String> matMulBlocker = OpsetUpgrade.blocker(model, OpsetUpgrade.DYNAMIC_MATMUL);
-        Optional<String> convBlocker = OpsetUpgrade.blocker(model, OpsetUpgrade.QDQ_PER_AXIS);
+        Map<Integer, Optional<String>> blockers = new java.util.HashMap<>();
         List<LayerPlanner.Candidate> limited = new ArrayList<>();
         for (LayerPlanner.Candidate candidate : candidates) {
-            Optional<String> blocker = candidate.plan() instanceof MatMulLayer ? matMulBlocker
-                    : candidate.plan() instanceof ConvLayer ? convBlocker : Optional.empty();
+            Optional<String> blocker = candidate.plan() == null ? Optional.empty()
+                    : blockers.computeIfAbsent(candidate.plan().minOpset(), v -> OpsetUpgrade.blocker(model, v));
             limited.add(blocker.map(why -> candidate.keptFloat(why + ", so the opset cannot be raised safely"))
                     .orElse(candidate));
         }
         return limited;
     }
 
-    private static int requiredOpset(List<LayerPlanner.Candidate> planned) {
-        return planned.stream().anyMatch(c -> c.plan() instanceof ConvLayer) ? OpsetUpgrade.QDQ_PER_AXIS
-                : OpsetUpgrade.DYNAMIC_MATMUL;
+    static int requiredOpset(List<LayerPlanner.Candidate> planned) {
+        return planned.stream().mapToInt(c -> c.plan().minOpset()).max().orElse(1);
     }
 
     /** Per Conv input and output value, its range over the calibration samples in the float model. */
@@ -138,6 +138,10 @@ public final class Int8Quantizer {
             return new PreparedLayer(candidate, Int8Weights.perColumn(matMul.weight(), matMul.rows(),
                     matMul.columns()), null, null);
         }
+        if (candidate.plan() instanceof GatherLayer gather) {
+            return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(), gather.rows()), null,
+                    null);
+        }
         ConvLayer conv = (ConvLayer) candidate.plan();
         return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(conv.weight(), conv.channels()),
                 ranges.get(conv.input()), ranges.get(conv.output()));
@@ -157,10 +161,8 @@ public final class Int8Quantizer {
         ModelGraph index = ModelGraph.of(model);
         Set<String> maybeUnread = new HashSet<>();
         for (PreparedLayer layer : layers) {
-            for (NodeProto node : layer.replacedNodes()) {
-                for (int i = 1; i < node.getInputCount(); i++) {
-                    maybeUnread.add(node.getInput(i));
-                }
+            for (NodeProto node : layer.candidate().plan().replacedNodes()) {
+                node.getInputList().stream().filter(name -> !name.equals(layer.input())).forEach(maybeUnread::add);
             }
         }
         Set<String> outputs = new HashSet<>();
@@ -169,7 +171,8 @@ public final class Int8Quantizer {
         Set<String> drop = new HashSet<>();
         for (String name : maybeUnread) {
             boolean readInSubgraph = index.consumers(name).stream().anyMatch(c -> c.inputIndex() < 0);
-            if (!read.contains(name) && !outputs.contains(name) && !readInSubgraph) {
+            if (index.constant(name).isPresent() && !read.contains(name) && !outputs.contains(name)
+                    && !readInSubgraph) {
                 drop.add(name);
             }
         }

@@ -2,6 +2,7 @@ package io.github.onnxprune.quantize;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import java.util.ArrayList;
@@ -23,33 +24,54 @@ final class LayerErrors {
     private LayerErrors() {
     }
 
-    /** Per layer output value, its relative error. */
+    /**
+     * Per layer output value, its relative error. A layer whose output the collector cannot read per sample (an
+     * output without the batch as first dimension, such as a position embedding of shape [1, S, H]) is left
+     * out; its error stays unmeasured.
+     */
     static Map<String, Double> measure(ModelProto model, List<PreparedLayer> layers, ActivationCollector calibration) {
         Map<String, Double> errors = new LinkedHashMap<>();
         for (int from = 0; from < layers.size(); from += LAYERS_PER_RUN) {
             List<PreparedLayer> group = layers.subList(from, Math.min(layers.size(), from + LAYERS_PER_RUN));
-            GraphRewrite rewrite = new GraphRewrite(model.getGraph());
-            model.getGraph().getNodeList().forEach(rewrite::copy);
-            List<String> values = new ArrayList<>();
-            List<String> probes = new ArrayList<>();
-            for (PreparedLayer layer : group) {
-                String probe = rewrite.value(layer.output() + "_int8_probe");
-                layer.emit(rewrite, layer.input(), probe);
-                values.add(layer.output());
-                values.add(probe);
-                probes.add(probe);
+            try {
+                errors.putAll(measureGroup(model, group, calibration));
+            } catch (EvaluationException groupFailed) {
+                // One layer's output spoils the whole run; measure the group's layers one by one instead.
+                for (PreparedLayer layer : group) {
+                    try {
+                        errors.putAll(measureGroup(model, List.of(layer), calibration));
+                    } catch (EvaluationException layerFailed) {
+                        continue;
+                    }
+                }
             }
-            GraphProto.Builder graph = model.getGraph().toBuilder().clearNode().addAllNode(rewrite.nodes())
-                    .addAllInitializer(rewrite.initializers());
-            ModelProto probed = OpsetUpgrade.raise(model.toBuilder().setGraph(graph).build(),
-                    group.stream().anyMatch(l -> l.inputRange() != null) ? OpsetUpgrade.QDQ_PER_AXIS
-                            : OpsetUpgrade.DYNAMIC_MATMUL);
-            Map<String, Tensor> collected = calibration.collect(probed, values);
-            for (int i = 0; i < group.size(); i++) {
-                String output = group.get(i).output();
-                errors.put(output, relativeError((float[]) collected.get(output).data(),
-                        (float[]) collected.get(probes.get(i)).data()));
-            }
+        }
+        return errors;
+    }
+
+    private static Map<String, Double> measureGroup(ModelProto model, List<PreparedLayer> group,
+            ActivationCollector calibration) {
+        GraphRewrite rewrite = new GraphRewrite(model.getGraph());
+        model.getGraph().getNodeList().forEach(rewrite::copy);
+        List<String> values = new ArrayList<>();
+        List<String> probes = new ArrayList<>();
+        for (PreparedLayer layer : group) {
+            String probe = rewrite.value(layer.output() + "_int8_probe");
+            layer.emit(rewrite, layer.input(), probe);
+            values.add(layer.output());
+            values.add(probe);
+            probes.add(probe);
+        }
+        GraphProto.Builder graph = model.getGraph().toBuilder().clearNode().addAllNode(rewrite.nodes())
+                .addAllInitializer(rewrite.initializers());
+        ModelProto probed = OpsetUpgrade.raise(model.toBuilder().setGraph(graph).build(),
+                Int8Quantizer.requiredOpset(group.stream().map(PreparedLayer::candidate).toList()));
+        Map<String, Tensor> collected = calibration.collect(probed, values);
+        Map<String, Double> errors = new LinkedHashMap<>();
+        for (int i = 0; i < group.size(); i++) {
+            String output = group.get(i).output();
+            errors.put(output, relativeError((float[]) collected.get(output).data(),
+                    (float[]) collected.get(probes.get(i)).data()));
         }
         return errors;
     }

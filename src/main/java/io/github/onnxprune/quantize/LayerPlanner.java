@@ -11,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Finds the MatMul, Gemm and Conv nodes of a model and decides, per node, its int8 form or why it stays float. */
+/**
+ * Finds the MatMul, Gemm, Conv and table-lookup Gather nodes of a model and decides, per node, its int8 form or
+ * why it stays float.
+ */
 final class LayerPlanner {
 
     private LayerPlanner() {
@@ -27,7 +30,7 @@ final class LayerPlanner {
      * @param plan what to emit, or null
      * @param reason why not, or null
      */
-    record Candidate(int nodeIndex, String layer, String opType, long floatBytes, Object plan, String reason) {
+    record Candidate(int nodeIndex, String layer, String opType, long floatBytes, LayerPlan plan, String reason) {
 
         Candidate keptFloat(String why) {
             return new Candidate(nodeIndex, layer, opType, floatBytes, null, why);
@@ -38,19 +41,20 @@ final class LayerPlanner {
         }
     }
 
-    /** Every MatMul, Gemm and Conv of the default domain, in graph order. */
+    /** Every MatMul, Gemm, Conv and Gather from a constant table of the default domain, in graph order. */
     static List<Candidate> plan(ModelGraph graph, QuantizationSettings settings, boolean calibrated) {
         List<Candidate> candidates = new ArrayList<>();
         List<NodeProto> nodes = graph.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             NodeProto node = nodes.get(i);
             String op = node.getOpType();
-            if (!ModelGraph.isDefaultDomain(node.getDomain())
-                    || !(op.equals("MatMul") || op.equals("Gemm") || op.equals("Conv"))) {
+            if (!ModelGraph.isDefaultDomain(node.getDomain()) || !(op.equals("MatMul") || op.equals("Gemm")
+                    || op.equals("Conv") || isTableLookup(graph, node))) {
                 continue;
             }
             String layer = layerName(node);
-            Optional<ConstantTensor> weight = node.getInputCount() > 1 ? graph.constant(node.getInput(1))
+            int weightInput = op.equals("Gather") ? 0 : 1;
+            Optional<ConstantTensor> weight = node.getInputCount() > 1 ? graph.constant(node.getInput(weightInput))
                     : Optional.empty();
             long floatBytes = weight.map(w -> storedBytes(w.tensor())).orElse(0L);
             Candidate float_ = new Candidate(i, layer, op, floatBytes, null, null);
@@ -58,7 +62,7 @@ final class LayerPlanner {
                     .map(NamePattern::glob).findFirst().orElse(null);
             String reason = excluded != null ? "matches the exclude pattern '" + excluded + "'"
                     : settings.keepFloat().contains(layer) ? "kept float by the accuracy fallback"
-                    : weightProblem(graph, node, weight);
+                    : weightProblem(graph, node.getInput(weightInput), weight);
             if (reason == null && op.equals("Conv") && !calibrated) {
                 reason = "needs calibration data (static activation ranges)";
             }
@@ -66,9 +70,10 @@ final class LayerPlanner {
                 candidates.add(float_.keptFloat(reason));
                 continue;
             }
-            Object plan;
+            LayerPlan plan;
             try {
                 plan = op.equals("Conv") ? conv(graph, node, layer, weight.get().tensor())
+                        : op.equals("Gather") ? gather(node, layer, weight.get().tensor())
                         : matMul(graph, node, layer, weight.get().tensor());
             } catch (Unsupported e) {
                 candidates.add(float_.keptFloat(e.getMessage()));
@@ -84,11 +89,31 @@ final class LayerPlanner {
         return node.getName().isEmpty() ? node.getOutput(0) : node.getName();
     }
 
-    private static String weightProblem(ModelGraph graph, NodeProto node, Optional<ConstantTensor> weight) {
+    /**
+     * A Gather from a constant float32 table: an embedding. Gathers from computed values (shape arithmetic) are
+     * not layers and are not listed at all.
+     */
+    private static boolean isTableLookup(ModelGraph graph, NodeProto node) {
+        return node.getOpType().equals("Gather") && node.getInputCount() == 2
+                && graph.constant(node.getInput(0)).map(ConstantTensor::tensor)
+                        .filter(t -> t.getDataType() == TensorProto.DataType.FLOAT_VALUE && t.getDimsCount() == 2)
+                        .isPresent();
+    }
+
+    private static GatherLayer gather(NodeProto node, String layer, TensorProto table) throws Unsupported {
+        if (Protos.intAttribute(node, "axis", 0) != 0) {
+            throw new Unsupported("it gathers along axis " + Protos.intAttribute(node, "axis", 0)
+                    + "; only row lookups (axis 0) are quantized");
+        }
+        return new GatherLayer(node, layer, node.getInput(1), FloatTensor.of(table).values(),
+                (int) table.getDims(0), (int) table.getDims(1), node.getOutput(0));
+    }
+
+    private static String weightProblem(ModelGraph graph, String name, Optional<ConstantTensor> weight) {
         if (weight.isEmpty()) {
             return "its weight is not a constant";
         }
-        if (graph.replaceableAtRunTime(node.getInput(1))) {
+        if (graph.replaceableAtRunTime(name)) {
             return "its weight is a graph input that callers may replace";
         }
         TensorProto tensor = weight.get().tensor();

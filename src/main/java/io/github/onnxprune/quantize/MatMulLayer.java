@@ -17,7 +17,17 @@ import ai.onnx.proto.OnnxMl.NodeProto;
  * @param output the value the layer writes
  */
 record MatMulLayer(NodeProto node, String layer, String input, boolean transposeInput, double[] weight, int rows,
-        int columns, Bias bias, String output) {
+        int columns, Bias bias, String output) implements LayerPlan {
+
+    @Override
+    public int minOpset() {
+        return OpsetUpgrade.DYNAMIC_MATMUL;
+    }
+
+    @Override
+    public String form() {
+        return QuantizedLayer.DYNAMIC_MATMUL;
+    }
 
     /**
      * Gemm's C term.

@@ -9,15 +9,18 @@ import java.util.Optional;
 
 /**
  * Whether a model's default-domain opset may be raised without changing what any of its nodes mean. The int8
- * forms need opset 11 (DynamicQuantizeLinear; MatMulInteger came in 10) and 13 (per-axis QuantizeLinear and
- * DequantizeLinear). Raising is safe when every node's op is listed here and none of its listed breaking
- * versions lies between the model's opset and the target. Ops not listed (including anything with a subgraph)
- * block the raise: an unknown op is never assumed safe.
+ * forms need opset 11 (DynamicQuantizeLinear; MatMulInteger came in 10), 13 (per-axis QuantizeLinear and
+ * DequantizeLinear) and 7 (the int8 Gather's broadcasting Mul). Raising is safe when every node's op is listed
+ * here and none of its listed breaking versions lies between the model's opset and the target. Ops not listed
+ * (including anything with a subgraph) block the raise: an unknown op is never assumed safe.
  */
 final class OpsetUpgrade {
 
     /** The opset DynamicQuantizeLinear needs. */
     static final int DYNAMIC_MATMUL = 11;
+
+    /** The opset the int8 Gather form needs (Cast with an integer {@code to}, Mul with broadcasting). */
+    static final int INT8_GATHER = 7;
 
     /** The opset per-axis QuantizeLinear/DequantizeLinear need. */
     static final int QDQ_PER_AXIS = 13;

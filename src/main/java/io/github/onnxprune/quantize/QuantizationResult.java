@@ -4,7 +4,8 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import java.util.List;
 
 /**
- * The quantized model and, per candidate layer (every MatMul, Gemm and Conv, in graph order), what was done.
+ * The quantized model and, per candidate layer (every MatMul, Gemm and Conv, and every Gather from a constant
+ * float table, in graph order), what was done.
  *
  * @param model the model with every quantized layer in its int8 form; the input model itself when nothing was
  *     quantized

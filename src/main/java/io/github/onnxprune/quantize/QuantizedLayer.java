@@ -4,14 +4,16 @@ package io.github.onnxprune.quantize;
  * One quantizable layer (node name, op type) and what happened to it.
  *
  * @param layer the node's name (its first output's name when the node has none)
- * @param opType MatMul, Gemm or Conv
- * @param quantized whether the layer now runs in int8
- * @param form the graph form emitted ({@link #DYNAMIC_MATMUL} or {@link #QDQ_CONV}), empty when float
+ * @param opType MatMul, Gemm, Conv or Gather
+ * @param quantized whether the layer now runs in int8 (for Gather: reads an int8 table)
+ * @param form the graph form emitted ({@link #DYNAMIC_MATMUL}, {@link #QDQ_CONV} or {@link #INT8_GATHER}), empty
+ *     when float
  * @param reason why it stayed float, empty when quantized
  * @param floatBytes bytes of its float32 weight
  * @param int8Bytes bytes of its int8 weight plus its float32 scales (equal to floatBytes when float)
  * @param outputError relative error {@code ||y_q - y|| / ||y||} of the layer's output on the calibration
- *     samples, with the float layer's own input fed to both; NaN when not measured
+ *     samples, with the float layer's own input fed to both; NaN when not measured (no calibration data, or
+ *     an output without the batch as its first dimension)
  */
 public record QuantizedLayer(String layer, String opType, boolean quantized, String form, String reason,
         long floatBytes, long int8Bytes, double outputError) {
@@ -21,6 +23,9 @@ public record QuantizedLayer(String layer, String opType, boolean quantized, Str
 
     /** QuantizeLinear/DequantizeLinear around Conv with per-channel int8 weights: fused into QLinearConv. */
     public static final String QDQ_CONV = "QLinearConv";
+
+    /** Gather from an int8 table, Cast, Mul by the rows' scales: a quarter of the table's bytes, same speed. */
+    public static final String INT8_GATHER = "Int8Gather";
 
     /** This layer with its output error measured. */
     QuantizedLayer withOutputError(double error) {

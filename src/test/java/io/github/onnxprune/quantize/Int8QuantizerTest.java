@@ -267,6 +267,72 @@ class Int8QuantizerTest {
     }
 
     @Test
+    void matMulsReadingTheSameInputShareOneQuantizationOfItAndStillRunInteger() throws Exception {
+        ModelProto model = new TinyModels().input("x", 16).output("y", 8)
+                .weight("w1", TinyModels.random(31, 128), 16, 8).weight("w2", TinyModels.random(32, 128), 16, 8)
+                .node("query", "MatMul", in("x", "w1"), "q").node("key", "MatMul", in("x", "w2"), "k")
+                .node("sum", "Add", in("q", "k"), "y").model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        // ONNX Runtime merges the two identical DynamicQuantizeLinear nodes (common subexpression elimination);
+        // each MatMul then runs as MatMulIntegerToFloat on the one quantized input.
+        assertEquals(Map.of("Add", 1, "DynamicQuantizeLinear", 1, "MatMulIntegerToFloat", 2),
+                OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT));
+        assertClose(model, result.model(), 0.02);
+    }
+
+    @Test
+    void embeddingTableIsStoredAsInt8RowsAndOnlyTheRowsLookedUpAreWidened() throws Exception {
+        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 8)
+                .weight("table", TinyModels.random(41, 50 * 16), 50, 16)
+                .weight("w", TinyModels.random(42, 128), 16, 8)
+                .node("embed", "Gather", in("table", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
+                .model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        QuantizedLayer embed = result.layers().get(0);
+        assertEquals(List.of("embed", "Gather", QuantizedLayer.INT8_GATHER), List.of(embed.layer(), embed.opType(),
+                embed.form()));
+        assertEquals(50 * 16 * 4, embed.floatBytes());
+        assertEquals(50 * 16 + 50 * 4, embed.int8Bytes());
+        assertFalse(ModelGraph.of(result.model()).constant("table").isPresent());
+        assertEquals(List.of("Gather", "Cast", "Gather", "Mul", "DynamicQuantizeLinear", "MatMulInteger", "Cast",
+                "Mul", "Mul"), result.model().getGraph().getNodeList().stream().map(NodeProto::getOpType).toList());
+        long[] ids = new long[16 * 5];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i * 7L) % 50;
+        }
+        ValidationData data = new ValidationData(Map.of("ids", Tensor.ofLongs(new long[] {16, 5}, ids)), null, null,
+                Path.of("ids"));
+        float[][] want = runtime.run(model.toByteArray(), data, null, 16).rows();
+        float[][] got = runtime.run(result.model().toByteArray(), data, null, 16).rows();
+        for (int i = 0; i < want.length; i++) {
+            double error = LayerErrors.relativeError(want[i], got[i]);
+            assertTrue(error > 0 && error < 0.02, "sample " + i + ": " + error);
+        }
+    }
+
+    @Test
+    void aLayerWhoseOutputHasNoBatchDimensionIsQuantizedWithItsErrorUnmeasured() {
+        ModelProto model = new TinyModels().input("x", 5, 16).output("y", 5, 8)
+                .weight("positions", TinyModels.random(51, 5 * 16), 5, 16)
+                .longs("position_ids", new long[] {0, 1, 2, 3, 4}, 1, 5)
+                .weight("w", TinyModels.random(52, 128), 16, 8)
+                .node("position", "Gather", in("positions", "position_ids"), "p")
+                .node("with_position", "Add", in("x", "p"), "h").node("proj", "MatMul", in("h", "w"), "y")
+                .model(8, 13);
+        ValidationData samples = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {20, 5, 16},
+                TinyModels.random(53, 20 * 5 * 16))), null, null, Path.of("samples"));
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(),
+                new ActivationCollector(runtime, samples, 20, 8));
+
+        assertEquals(List.of(true, true), result.layers().stream().map(QuantizedLayer::quantized).toList());
+        assertTrue(Double.isNaN(result.layers().get(0).outputError()), "[1, 5, 16] cannot be read per sample");
+        assertTrue(result.layers().get(1).outputError() > 0 && result.layers().get(1).outputError() < 0.02,
+                result.layers().get(1).toString());
+    }
+
+    @Test
     void relativeErrorIsTheNormOfTheDifferenceOverTheNormOfTheExactValues() {
         assertEquals(0.5, LayerErrors.relativeError(new float[] {3, 4}, new float[] {3, 6.5f}), 1e-12);
         assertEquals(0, LayerErrors.relativeError(new float[] {0, 0}, new float[] {0, 0}));

@@ -22,6 +22,14 @@ final class TinyModels {
         return this;
     }
 
+    /** A graph input of int64 indices of shape [batch, dims...]. */
+    TinyModels indices(String name, long... dims) {
+        ValueInfoProto.Builder info = info(name, dims).toBuilder();
+        info.getTypeBuilder().getTensorTypeBuilder().setElemType(TensorProto.DataType.INT64_VALUE);
+        graph.addInput(info);
+        return this;
+    }
+
     TinyModels output(String name, long... dims) {
         graph.addOutput(info(name, dims));
         return this;
@@ -35,6 +43,19 @@ final class TinyModels {
         }
         for (float value : values) {
             tensor.addFloatData(value);
+        }
+        graph.addInitializer(tensor);
+        return this;
+    }
+
+    TinyModels longs(String name, long[] values, long... dims) {
+        TensorProto.Builder tensor = TensorProto.newBuilder().setName(name)
+                .setDataType(TensorProto.DataType.INT64_VALUE);
+        for (long dim : dims) {
+            tensor.addDims(dim);
+        }
+        for (long value : values) {
+            tensor.addInt64Data(value);
         }
         graph.addInitializer(tensor);
         return this;
