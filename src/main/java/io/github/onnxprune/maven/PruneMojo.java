@@ -115,7 +115,10 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.minTensorSize", defaultValue = "0")
     private long minTensorSize;
 
-    /** none, or int8: quantize MatMul, Gemm and Conv layers after pruning (the gate measures the int8 graph). */
+    /**
+     * none, or int8: quantize MatMul, Gemm, Conv and embedding-table Gather layers after pruning (the gate
+     * measures the int8 graph).
+     */
     @Parameter(property = "onnx-prune.quantize", defaultValue = "none")
     private String quantize;
 

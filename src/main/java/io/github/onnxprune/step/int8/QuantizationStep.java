@@ -90,7 +90,7 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         ModelProto model = result.anyQuantized() ? result.model() : input.model();
         String unchanged = "";
         if (!result.anyQuantized()) {
-            unchanged = result.layers().isEmpty() ? "no MatMul, Gemm or Conv layer"
+            unchanged = result.layers().isEmpty() ? "no MatMul, Gemm, Conv or constant-table Gather layer"
                     : "no layer quantized (" + result.layers().get(0).layer() + ": "
                             + reason(edits, result.layers().get(0)) + ")";
         }
