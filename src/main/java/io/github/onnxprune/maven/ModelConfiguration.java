@@ -21,6 +21,9 @@ public class ModelConfiguration {
     List<String> tensorExcludes;
     Long minTensorSize;
     String importance;
+    String quantize;
+    List<String> quantizeExcludes;
+    Boolean quantizeFallback;
     File validationData;
     String labelName;
     String metric;

@@ -17,6 +17,7 @@ import io.github.onnxprune.pipeline.ModelTask;
 import io.github.onnxprune.pipeline.PruneMethod;
 import io.github.onnxprune.pipeline.PruneRun;
 import io.github.onnxprune.pipeline.PruningSettings;
+import io.github.onnxprune.pipeline.Quantization;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
@@ -123,6 +124,21 @@ public class PruneMojo extends AbstractMojo {
     /** Tensors with fewer elements are not pruned. */
     @Parameter(property = "onnx-prune.minTensorSize", defaultValue = "0")
     private long minTensorSize;
+
+    /**
+     * none, or int8: quantize MatMul, Gemm, Conv and embedding-table Gather layers after pruning (the gate
+     * measures the int8 graph).
+     */
+    @Parameter(property = "onnx-prune.quantize", defaultValue = "none")
+    private String quantize;
+
+    /** Node-name patterns (* and ?) of layers that quantization leaves float. */
+    @Parameter(property = "onnx-prune.quantizeExcludes")
+    private List<String> quantizeExcludes;
+
+    /** Whether a failed gate puts quantized layers back to float, largest output error first, until it passes. */
+    @Parameter(property = "onnx-prune.quantizeFallback", defaultValue = "true")
+    private boolean quantizeFallback;
 
     /** How node pruning ranks units: l1 or l2 norm of their weights. */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
@@ -246,6 +262,7 @@ public class PruneMojo extends AbstractMojo {
             getLog().info(line);
         }
         for (ModelResult result : outcome.results()) {
+            result.report().warnings().forEach(getLog()::warn);
             if (result.alreadyPruned()) {
                 getLog().warn("Model " + result.task().entryName() + " was already pruned by onnx-prune;"
                         + " it is shipped unchanged.");
@@ -380,7 +397,10 @@ public class PruneMojo extends AbstractMojo {
                             patterns(or(model.tensorIncludes, listOrEmpty(tensorIncludes))),
                             patterns(or(model.tensorExcludes, listOrEmpty(tensorExcludes))),
                             or(model.minTensorSize, minTensorSize)),
-                    UnitImportance.parse(or(model.importance, importance)));
+                    UnitImportance.parse(or(model.importance, importance)),
+                    new Quantization(or(model.quantize, quantize),
+                            patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
+                            or(model.quantizeFallback, quantizeFallback)));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);
             if (data == null && required) {

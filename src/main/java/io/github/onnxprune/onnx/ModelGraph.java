@@ -115,15 +115,17 @@ public final class ModelGraph {
     }
 
     /**
-     * Elements of every floating-point constant of the main graph (initializers and Constant nodes): what the
-     * report calls the model's parameters.
+     * Elements of every floating-point and int8 constant of the main graph (initializers and Constant nodes):
+     * what the report calls the model's parameters.
      */
     public long parameterCount() {
         long count = 0;
         for (ConstantTensor constant : constants.values()) {
             int type = constant.tensor().getDataType();
+            // Int8 weights are parameters too: a quantized model has as many as its float twin.
             if (type == TensorProto.DataType.FLOAT_VALUE || type == TensorProto.DataType.FLOAT16_VALUE
-                    || type == TensorProto.DataType.BFLOAT16_VALUE || type == TensorProto.DataType.DOUBLE_VALUE) {
+                    || type == TensorProto.DataType.BFLOAT16_VALUE || type == TensorProto.DataType.DOUBLE_VALUE
+                    || type == TensorProto.DataType.INT8_VALUE) {
                 long size = 1;
                 for (long dim : constant.tensor().getDimsList()) {
                     size *= dim;

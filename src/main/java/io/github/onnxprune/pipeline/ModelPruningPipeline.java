@@ -14,26 +14,18 @@ import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
-import io.github.onnxprune.prune.MagnitudePruner;
-import io.github.onnxprune.prune.SkippedTensor;
-import io.github.onnxprune.prune.TensorChange;
-import io.github.onnxprune.prune.WeightPruningSettings;
-import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
-import io.github.onnxprune.prune.calibrate.NodeCompensation;
-import io.github.onnxprune.prune.calibrate.WeightReconstruction;
-import io.github.onnxprune.prune.nodes.LayerChange;
-import io.github.onnxprune.prune.nodes.NodePruner;
-import io.github.onnxprune.prune.nodes.NodePruningResult;
-import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.report.FileSizes;
-import io.github.onnxprune.report.LayerReport;
 import io.github.onnxprune.report.BatchedLatency;
 import io.github.onnxprune.report.Latency;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.Reconstruction;
+import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.step.ModelStep;
+import io.github.onnxprune.step.StepInput;
+import io.github.onnxprune.step.StepResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,8 +63,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         FileSizes originalSizes = FileSizes.unchanged(originalBytes);
         long parametersBefore = ModelGraph.of(original).parameterCount();
         if (metadata(original).containsKey(VERSION_KEY)) {
-            ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(), List.of(),
-                    List.of(), List.of(), List.of(), parametersBefore, parametersBefore, null, null, originalSizes,
+            ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(),
+                    parametersBefore, parametersBefore, null, null, originalSizes, List.of(), null, List.of(),
                     List.of());
             return new ModelResult(task, originalBytes, report, true);
         }
@@ -82,101 +74,139 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     task.evaluation().labelName());
         }
 
-        Calibration calibration = calibration(task, original, data);
+        List<ModelStep<?>> steps = StepPlan.of(task);
+        Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
+                ? calibration(task, original, data) : null;
+        List<Ran<?>> ran = new ArrayList<>();
+        ModelProto model = original;
+        for (ModelStep<?> step : steps) {
+            Ran<?> done = Ran.run(step, new StepInput(model, original,
+                    step.wantsCalibration() && calibration != null ? calibration.collector() : null));
+            ran.add(done);
+            model = done.result().model();
+        }
+        String method = steps.isEmpty() ? "none"
+                : String.join("+", steps.stream().map(ModelStep::id).toList());
 
         PruningSettings pruning = task.pruning();
-        ModelProto model = original;
-        List<LayerReconstruction> reconstructed = new ArrayList<>();
-        List<LayerReport> layers = List.of();
-        List<SkippedTensor> skippedLayers = List.of();
-        double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
-        if (nodeFraction > 0) {
-            NodePruningResult nodes = NodePruner.prune(model, new NodePruningSettings(nodeFraction,
-                    pruning.scope(), pruning.overrides(), pruning.excludes(), pruning.importance()));
-            model = nodes.model();
-            if (calibration != null) {
-                NodeCompensation.Result compensated = NodeCompensation.compensate(original, model,
-                        calibration.collector(), NodeCompensation.Options.defaults());
-                model = compensated.model();
-                reconstructed.addAll(compensated.layers());
-            }
-            layers = nodes.layers().stream().map(ModelPruningPipeline::toLayerReport).toList();
-            skippedLayers = nodes.skipped().stream()
-                    .map(s -> new SkippedTensor(s.layer(), s.reason())).toList();
-        }
-        List<TensorChange> tensors = List.of();
-        List<SkippedTensor> skippedTensors = List.of();
-        if (pruning.method() == PruneMethod.WEIGHTS) {
-            ModelGraph graph = ModelGraph.of(model);
-            WeightSelector.Selection selection = WeightSelector.select(graph, pruning.filter());
-            MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(),
-                    new WeightPruningSettings(pruning.sparsity(), pruning.scope(), pruning.overrides()));
-            tensors = result.tensors();
-            if (calibration != null) {
-                List<String> zeroed = tensors.stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
-                WeightReconstruction.Result refit = WeightReconstruction.reconstruct(model, result.model(), zeroed,
-                        calibration.collector(), WeightReconstruction.Options.defaults());
-                model = refit.model();
-                reconstructed.addAll(refit.layers());
-            } else {
-                model = result.model();
-            }
-            skippedTensors = selection.skipped();
-        }
-        String method = pruning.method() == PruneMethod.NODES ? "nodes"
-                : nodeFraction > 0 ? "nodes+weights" : "weights";
-
+        boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
+        String described = describeForGate(pruning, anyRefit ? calibration : null);
         Measurement measurement = null;
         Latency latency = null;
-        byte[] unstamped = model.toByteArray();
+        List<String> violations = List.of();
         if (data != null) {
             EvaluationSettings evaluation = task.evaluation();
             OnnxRuntimeEvaluator runtime = evaluator();
             float[][] baselineOutputs = runtime.run(originalBytes, data, evaluation.outputName(),
                     evaluation.batchSize()).rows();
-            float[][] prunedOutputs = runtime.run(unstamped, data, evaluation.outputName(),
-                    evaluation.batchSize()).rows();
-            Metric metric = evaluation.metric();
-            long[] labels = data.effectiveLabels();
-            double baseline;
-            double prunedValue;
-            try {
-                baseline = metric.score(baselineOutputs, baselineOutputs, labels);
-                prunedValue = metric.score(baselineOutputs, prunedOutputs, labels);
-            } catch (ValidationDataException e) {
-                // The metric knows what is wrong with the labels; the user needs to know which file.
-                throw new ValidationDataException("validation data " + evaluation.validationData() + " for model "
-                        + task.entryName() + ": " + e.getMessage(), e);
+            measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
+            violations = gate(task, measurement, described);
+            // Fallback, not failure: the last step may undo part of its work (int8 puts its worst layer back to
+            // float) until the gate passes or it has nothing left to undo. Earlier steps feed it, so only it may.
+            int rounds = 0;
+            while (!violations.isEmpty() && !ran.isEmpty()) {
+                Ran<?> last = ran.get(ran.size() - 1);
+                String cause = String.format(Locale.ROOT, "%s %s did not pass the gate", measurement.metric(),
+                        AccuracyGate.format(measurement.pruned()));
+                Optional<? extends Ran<?>> relaxed = last.relax(cause);
+                if (relaxed.isEmpty()) {
+                    break;
+                }
+                ran.set(ran.size() - 1, relaxed.get());
+                model = relaxed.get().result().model();
+                rounds++;
+                measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
+                violations = gate(task, measurement, String.format(Locale.ROOT, "%s, then relaxing %s %d time%s"
+                        + " by its fallback", described, last.step().id(), rounds, rounds == 1 ? "" : "s"));
             }
-            measurement = new Measurement(metric.id(), baseline, prunedValue, data.sampleCount());
+            byte[] measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
-            LatencyStats after = runtime.measureLatency(unstamped, data, evaluation.warmupRuns(),
+            LatencyStats after = runtime.measureLatency(measured, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
             latency = new Latency(before.medianMicros(), before.p95Micros(), after.medianMicros(),
-                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, unstamped, data,
+                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, measured, data,
                             evaluation.batchSize()));
         }
 
-        long parametersAfter = ModelGraph.of(model).parameterCount();
-        ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
-                skippedTensors, layers, skippedLayers, parametersBefore, parametersAfter, measurement, latency,
-                originalSizes, List.of());
-        byte[] shipped = stamp(model, draft).toByteArray();
-        List<String> violations = List.of();
-        if (measurement != null && task.limits().any()) {
-            GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
-                    task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(),
-                    describeForGate(pruning, calibration), task.limits());
-            violations = verdict.violations();
+        List<StepSection> sections = new ArrayList<>();
+        List<LayerReconstruction> reconstructed = new ArrayList<>();
+        boolean refitted = false;
+        List<String> unchanged = new ArrayList<>();
+        for (Ran<?> done : ran) {
+            sections.add(done.result().section());
+            if (done.result().refitted() != null) {
+                refitted = true;
+                reconstructed.addAll(done.result().refitted());
+            }
+            if (!done.result().unchangedReason().isEmpty()) {
+                unchanged.add(done.step().id() + ": " + done.result().unchangedReason());
+            }
         }
-        Reconstruction reconstruction = calibration == null ? null : new Reconstruction(calibration.source(),
-                calibration.collector().sampleCount(), measurement != null && calibration.sameAsValidation(),
-                reconstructed);
-        ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), tensors,
-                skippedTensors, layers, skippedLayers, parametersBefore, parametersAfter, measurement, latency,
-                originalSizes.withAfter(shipped), violations, reconstruction);
+        // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
+        boolean changed = isChanged(model, original);
+        List<String> warnings = changed ? List.of() : List.of("Model " + task.entryName()
+                + ": nothing was pruned (" + (unchanged.isEmpty() ? "no step ran" : String.join("; ", unchanged))
+                + "); it is shipped unchanged, without onnx-prune metadata.");
+        long parametersAfter = ModelGraph.of(model).parameterCount();
+        ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
+                parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
+        byte[] shipped = changed ? stamp(model, draft).toByteArray() : originalBytes;
+        Reconstruction reconstruction = calibration == null || !refitted ? null
+                : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
+                        measurement != null && calibration.sameAsValidation(), reconstructed);
+        ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
+                parametersAfter, measurement, latency, originalSizes.withAfter(shipped), sections, reconstruction,
+                warnings, violations);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** A step with the input it ran on and its result, so the fallback can ask it again. */
+    private record Ran<E>(ModelStep<E> step, StepInput input, StepResult<E> result) {
+
+        static <E> Ran<E> run(ModelStep<E> step, StepInput input) {
+            return new Ran<>(step, input, step.apply(input));
+        }
+
+        Optional<Ran<E>> relax(String cause) {
+            return step.relax(input, result, cause).map(relaxed -> new Ran<>(step, input, relaxed));
+        }
+    }
+
+    private static boolean isChanged(ModelProto model, ModelProto original) {
+        return model != original && !model.equals(original);
+    }
+
+    /** The bytes that are measured and, stamped, shipped: the original's own when no step changed anything. */
+    private static byte[] bytes(ModelProto model, ModelProto original, byte[] originalBytes) {
+        return isChanged(model, original) ? model.toByteArray() : originalBytes;
+    }
+
+    /** The metric of {@code candidate} against the original's outputs. */
+    private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs, byte[] candidate) {
+        EvaluationSettings evaluation = task.evaluation();
+        float[][] prunedOutputs = evaluator().run(candidate, data, evaluation.outputName(),
+                evaluation.batchSize()).rows();
+        Metric metric = evaluation.metric();
+        long[] labels = data.effectiveLabels();
+        try {
+            return new Measurement(metric.id(), metric.score(baselineOutputs, baselineOutputs, labels),
+                    metric.score(baselineOutputs, prunedOutputs, labels), data.sampleCount());
+        } catch (ValidationDataException e) {
+            // The metric knows what is wrong with the labels; the user needs to know which file.
+            throw new ValidationDataException("validation data " + evaluation.validationData() + " for model "
+                    + task.entryName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> gate(ModelTask task, Measurement measurement, String described) {
+        if (!task.limits().any()) {
+            return List.of();
+        }
+        GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
+                task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(), described,
+                task.limits());
+        return verdict.violations();
     }
 
     /** What was done, and whether the metric saw the samples the re-fit was fitted on, for the gate's message. */
@@ -212,16 +242,12 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /**
-     * The calibration data when reconstruction is on and some data exists (the configured calibration set,
-     * else the validation set); null otherwise, and then nothing loads ONNX Runtime here.
+     * The calibration data, when some exists (the configured calibration set, else the validation set); null
+     * otherwise, and then nothing loads ONNX Runtime here. Called only when a step asks for it.
      */
     private Calibration calibration(ModelTask task, ModelProto original, ValidationData validation) {
         EvaluationSettings evaluation = task.evaluation();
         CalibrationSettings settings = evaluation.calibration();
-        boolean pruning = task.pruning().sparsity() > 0 || task.pruning().nodeSparsity() > 0;
-        if (!settings.reconstruct() || !pruning) {
-            return null;
-        }
         Path file = settings.calibrationData() != null ? settings.calibrationData() : evaluation.validationData();
         if (file == null) {
             return null;
@@ -255,10 +281,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private ModelProto stamp(ModelProto model, ModelReport report) {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("onnx-prune.method", report.method());
-        props.put("onnx-prune.sparsity", String.format(Locale.ROOT, "%.4f",
-                report.tensors().isEmpty() ? report.unitsRemoved() : report.sparsityReached()));
-        if (!report.layers().isEmpty()) {
-            props.put("onnx-prune.unitsRemoved", String.format(Locale.ROOT, "%.4f", report.unitsRemoved()));
+        props.put("onnx-prune.sparsity", String.format(Locale.ROOT, "%.4f", report.sparsity()));
+        for (StepSection step : report.steps()) {
+            props.putAll(step.metadata());
         }
         if (report.measurement() != null) {
             props.put("onnx-prune.metric", report.measurement().metric());
@@ -284,11 +309,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
             props.put(entry.getKey(), entry.getValue());
         }
         return props;
-    }
-
-    private static LayerReport toLayerReport(LayerChange change) {
-        return new LayerReport(change.layer(), change.opType(), change.unitsBefore(), change.unitsAfter(),
-                change.paramsBefore(), change.paramsAfter(), change.macsBefore(), change.macsAfter());
     }
 
     @Override

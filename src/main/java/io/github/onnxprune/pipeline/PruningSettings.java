@@ -8,6 +8,7 @@ import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * How one model is pruned.
@@ -19,14 +20,29 @@ import java.util.Locale;
  * @param overrides per-tensor or per-layer sparsities
  * @param filter which weights may be touched
  * @param importance how node pruning ranks units
+ * @param quantization whether to quantize to int8 after pruning, and which layers stay float
  */
 public record PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
-        List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance) {
+        List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance,
+        Quantization quantization) {
 
     public PruningSettings {
         Sparsity.check(sparsity, "sparsity");
         Sparsity.check(nodeSparsity, "nodeSparsity");
         overrides = List.copyOf(overrides);
+        Objects.requireNonNull(quantization, "quantization");
+    }
+
+    /** Settings without quantization. */
+    public PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
+            List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance) {
+        this(method, sparsity, nodeSparsity, scope, overrides, filter, importance, Quantization.NONE);
+    }
+
+    /** These settings with {@code quantization} instead. */
+    public PruningSettings withQuantization(Quantization quantization) {
+        return new PruningSettings(method, sparsity, nodeSparsity, scope, overrides, filter, importance,
+                quantization);
     }
 
     /** The layers or tensors the user excluded, for node pruning. */
@@ -36,14 +52,15 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
 
     /** A short description for messages, e.g. "weights to sparsity 0.50 (layerwise)". */
     public String describe() {
+        String quantized = quantization.int8() ? " and quantizing to int8" : "";
         String scopeText = " (" + scope.id() + ")";
         if (method == PruneMethod.NODES) {
-            return String.format(Locale.ROOT, "nodes to sparsity %.2f%s", sparsity, scopeText);
+            return String.format(Locale.ROOT, "nodes to sparsity %.2f%s%s", sparsity, scopeText, quantized);
         }
         if (nodeSparsity > 0) {
-            return String.format(Locale.ROOT, "nodes to %.2f then weights to sparsity %.2f%s", nodeSparsity,
-                    sparsity, scopeText);
+            return String.format(Locale.ROOT, "nodes to %.2f then weights to sparsity %.2f%s%s", nodeSparsity,
+                    sparsity, scopeText, quantized);
         }
-        return String.format(Locale.ROOT, "weights to sparsity %.2f%s", sparsity, scopeText);
+        return String.format(Locale.ROOT, "weights to sparsity %.2f%s%s", sparsity, scopeText, quantized);
     }
 }

@@ -1,70 +1,58 @@
 package io.github.onnxprune.report;
 
-import io.github.onnxprune.prune.SkippedTensor;
-import io.github.onnxprune.prune.TensorChange;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Everything measured about one model: what was pruned, the metric, latency and size before and after, and
- * the gate's verdict. Fields are null where that step did not run.
+ * Everything measured about one model: what each step did, the metric, latency and size before and after, and
+ * the gate's verdict. Fields are null where that part did not run.
  *
  * @param model the model's path inside the artifact
- * @param method what was done ("weights", "nodes" or "nodes+weights"), or "none" for an already pruned model
+ * @param method the steps that ran, joined with '+' (e.g. "nodes+weights"), or "none" when none ran
  * @param targetSparsity the sparsity asked for
- * @param tensors per-tensor weight pruning
- * @param skippedTensors weights found but left alone, with why
- * @param layers per-layer node pruning
- * @param skippedLayers layers node pruning left alone, with why
  * @param parametersBefore constant parameters of the whole model before
- * @param parametersAfter constant parameters after (fewer only when nodes were removed)
+ * @param parametersAfter constant parameters after (fewer only when a step removed some)
  * @param measurement the metric before and after, or null without validation data
  * @param latency inference time before and after, or null without validation data
  * @param sizes file sizes
+ * @param steps each step's own section, in the order they ran
+ * @param reconstruction how the steps were compensated from calibration data, or null when they were not
+ * @param warnings what the user should know although the gate passed (e.g. nothing was pruned)
  * @param violations the gate's broken limits, empty when it passed or did not run
- * @param reconstruction how pruning was compensated from calibration data, or null when it was not
  */
-public record ModelReport(String model, String method, double targetSparsity, List<TensorChange> tensors,
-        List<SkippedTensor> skippedTensors, List<LayerReport> layers, List<SkippedTensor> skippedLayers,
-        long parametersBefore, long parametersAfter, Measurement measurement, Latency latency, FileSizes sizes,
-        List<String> violations, Reconstruction reconstruction) {
-
-    /** A report without reconstruction. */
-    public ModelReport(String model, String method, double targetSparsity, List<TensorChange> tensors,
-            List<SkippedTensor> skippedTensors, List<LayerReport> layers, List<SkippedTensor> skippedLayers,
-            long parametersBefore, long parametersAfter, Measurement measurement, Latency latency, FileSizes sizes,
-            List<String> violations) {
-        this(model, method, targetSparsity, tensors, skippedTensors, layers, skippedLayers, parametersBefore,
-                parametersAfter, measurement, latency, sizes, violations, null);
-    }
+public record ModelReport(String model, String method, double targetSparsity, long parametersBefore,
+        long parametersAfter, Measurement measurement, Latency latency, FileSizes sizes, List<StepSection> steps,
+        Reconstruction reconstruction, List<String> warnings, List<String> violations) {
 
     public ModelReport {
-        tensors = List.copyOf(tensors);
-        skippedTensors = List.copyOf(skippedTensors);
-        layers = List.copyOf(layers);
-        skippedLayers = List.copyOf(skippedLayers);
+        steps = List.copyOf(steps);
+        warnings = List.copyOf(warnings);
         violations = List.copyOf(violations);
     }
 
-    /** Elements in the pruned weight tensors. */
-    public long prunedWeights() {
-        return tensors.stream().mapToLong(TensorChange::size).sum();
+    /** The section of step {@code id}, if it ran. */
+    public Optional<StepSection> step(String id) {
+        return steps.stream().filter(s -> s.step().equals(id)).findFirst();
     }
 
-    /** Zero elements in the pruned weight tensors after pruning. */
-    public long zeroWeights() {
-        return tensors.stream().mapToLong(TensorChange::zerosAfter).sum();
+    /** The fraction the last step that removes by fraction reached, or 0 when none did. */
+    public double sparsity() {
+        double sparsity = 0.0;
+        for (StepSection step : steps) {
+            if (step.sparsity() != null) {
+                sparsity = step.sparsity();
+            }
+        }
+        return sparsity;
     }
 
-    /** The fraction of zeros over all pruned weight tensors, as measured after pruning. */
-    public double sparsityReached() {
-        long total = prunedWeights();
-        return total == 0 ? 0.0 : (double) zeroWeights() / total;
+    /** Weight tensors pruned, over all steps. */
+    public int tensorCount() {
+        return steps.stream().mapToInt(StepSection::tensors).sum();
     }
 
-    /** The fraction of units node pruning removed over the layers it changed. */
-    public double unitsRemoved() {
-        long before = layers.stream().mapToLong(LayerReport::unitsBefore).sum();
-        long after = layers.stream().mapToLong(LayerReport::unitsAfter).sum();
-        return before == 0 ? 0.0 : (double) (before - after) / before;
+    /** Whether some step changed tensor shapes. */
+    public boolean reshaped() {
+        return steps.stream().anyMatch(StepSection::reshapes);
     }
 }

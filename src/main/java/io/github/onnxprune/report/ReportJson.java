@@ -5,22 +5,27 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.github.onnxprune.prune.SkippedTensor;
-import io.github.onnxprune.prune.TensorChange;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes the machine-readable report (target/onnx-prune/report.json): the same facts as the log, per tensor; and
  * reads it back, so an unchanged rerun can show the stored result without measuring again.
  */
 public final class ReportJson {
+
+    /** Fields the pipeline writes for every model; a step's fields must use other names. */
+    private static final Set<String> FIXED_FIELDS = Set.of("model", "method", "targetSparsity", "sparsity",
+            "parametersBefore", "parametersAfter", "metric", "latencyMicros", "fileBytes", "reconstruction", "steps",
+            "warnings", "violations");
 
     private ReportJson() {
     }
@@ -95,25 +100,22 @@ public final class ReportJson {
                     number(l.get("prunedMedian")), number(l.get("prunedP95")), (int) integer(l.get("runs")), batched);
         }
         Map<String, Object> sizes = object(m.get("fileBytes"));
-        List<TensorChange> tensors = new ArrayList<>();
-        for (Object item : list(m.get("tensors"))) {
-            Map<String, Object> t = object(item);
-            List<Object> shape = list(t.get("shape"));
-            long[] dims = new long[shape.size()];
-            for (int i = 0; i < dims.length; i++) {
-                dims[i] = integer(shape.get(i));
+        List<StepSection> steps = new ArrayList<>();
+        for (Object item : list(m.get("steps"))) {
+            Map<String, Object> step = object(item);
+            Map<String, Object> fields = new LinkedHashMap<>();
+            for (String name : strings(step.get("fields"))) {
+                if (!m.containsKey(name)) {
+                    throw new IllegalArgumentException("step field " + name + " is missing");
+                }
+                fields.put(name, m.get(name));
             }
-            tensors.add(new TensorChange(string(t.get("name")), strings(t.get("opTypes")), dims,
-                    number(t.get("targetSparsity")), integer(t.get("zeroed")), integer(t.get("zerosBefore")),
-                    integer(t.get("zerosAfter"))));
-        }
-        List<LayerReport> layers = new ArrayList<>();
-        for (Object item : list(m.get("layers"))) {
-            Map<String, Object> l = object(item);
-            layers.add(new LayerReport(string(l.get("layer")), string(l.get("opType")),
-                    (int) integer(l.get("unitsBefore")), (int) integer(l.get("unitsAfter")),
-                    integer(l.get("parametersBefore")), integer(l.get("parametersAfter")),
-                    integer(l.get("macsBefore")), integer(l.get("macsAfter"))));
+            Map<String, String> metadata = new LinkedHashMap<>();
+            object(step.get("metadata")).forEach((key, value) -> metadata.put(key, string(value)));
+            steps.add(new StepSection(string(step.get("step")), fields, (int) integer(step.get("tensors")),
+                    step.containsKey("sparsity") ? number(step.get("sparsity")) : null,
+                    (Boolean) step.get("reshapes"), string(step.get("logHeading")), strings(step.get("log")),
+                    metadata));
         }
         Reconstruction reconstruction = null;
         if (m.containsKey("reconstruction")) {
@@ -131,20 +133,10 @@ public final class ReportJson {
                     (Boolean) r.get("metricOnCalibrationData"), refitted);
         }
         return new ModelReport(string(m.get("model")), string(m.get("method")), number(m.get("targetSparsity")),
-                tensors, skipped(m.get("skippedTensors")), layers, skipped(m.get("skippedLayers")),
                 integer(m.get("parametersBefore")), integer(m.get("parametersAfter")), measurement, latency,
                 new FileSizes(integer(sizes.get("before")), integer(sizes.get("after")),
                         integer(sizes.get("deflatedBefore")), integer(sizes.get("deflatedAfter"))),
-                strings(m.get("violations")), reconstruction);
-    }
-
-    private static List<SkippedTensor> skipped(Object value) {
-        List<SkippedTensor> skipped = new ArrayList<>();
-        for (Object item : list(value)) {
-            Map<String, Object> s = object(item);
-            skipped.add(new SkippedTensor(string(s.get("name")), string(s.get("reason"))));
-        }
-        return skipped;
+                steps, reconstruction, strings(m.get("warnings")), strings(m.get("violations")));
     }
 
     /** One JSON value as maps, lists, strings, numbers, booleans and null. */
@@ -222,9 +214,7 @@ public final class ReportJson {
         json.writeStringField("model", report.model());
         json.writeStringField("method", report.method());
         json.writeNumberField("targetSparsity", report.targetSparsity());
-        json.writeNumberField("sparsityReached", report.sparsityReached());
-        json.writeNumberField("prunedWeights", report.prunedWeights());
-        json.writeNumberField("zeroWeights", report.zeroWeights());
+        json.writeNumberField("sparsity", report.sparsity());
         json.writeNumberField("parametersBefore", report.parametersBefore());
         json.writeNumberField("parametersAfter", report.parametersAfter());
         if (report.measurement() != null) {
@@ -260,54 +250,78 @@ public final class ReportJson {
         json.writeNumberField("deflatedBefore", report.sizes().deflatedBefore());
         json.writeNumberField("deflatedAfter", report.sizes().deflatedAfter());
         json.writeEndObject();
-        json.writeArrayFieldStart("tensors");
-        for (TensorChange tensor : report.tensors()) {
-            json.writeStartObject();
-            json.writeStringField("name", tensor.name());
-            json.writeArrayFieldStart("opTypes");
-            for (String op : tensor.opTypes()) {
-                json.writeString(op);
+        Set<String> written = new HashSet<>(FIXED_FIELDS);
+        for (StepSection step : report.steps()) {
+            for (Map.Entry<String, Object> field : step.fields().entrySet()) {
+                if (!written.add(field.getKey())) {
+                    // Readers find a step's fields by name: two steps may not share one.
+                    throw new IllegalStateException("step " + step.step() + " writes field " + field.getKey()
+                            + " that is already written");
+                }
+                json.writeFieldName(field.getKey());
+                writeValue(json, field.getValue());
             }
-            json.writeEndArray();
-            json.writeArrayFieldStart("shape");
-            for (long dim : tensor.dims()) {
-                json.writeNumber(dim);
-            }
-            json.writeEndArray();
-            json.writeNumberField("size", tensor.size());
-            json.writeNumberField("targetSparsity", tensor.targetSparsity());
-            json.writeNumberField("zeroed", tensor.zeroed());
-            json.writeNumberField("zerosBefore", tensor.zerosBefore());
-            json.writeNumberField("zerosAfter", tensor.zerosAfter());
-            json.writeNumberField("sparsityReached", tensor.sparsityReached());
-            json.writeEndObject();
         }
-        json.writeEndArray();
-        writeSkipped(json, "skippedTensors", report.skippedTensors());
-        json.writeArrayFieldStart("layers");
-        for (LayerReport layer : report.layers()) {
-            json.writeStartObject();
-            json.writeStringField("layer", layer.layer());
-            json.writeStringField("opType", layer.opType());
-            json.writeNumberField("unitsBefore", layer.unitsBefore());
-            json.writeNumberField("unitsAfter", layer.unitsAfter());
-            json.writeNumberField("parametersBefore", layer.parametersBefore());
-            json.writeNumberField("parametersAfter", layer.parametersAfter());
-            json.writeNumberField("macsBefore", layer.macsBefore());
-            json.writeNumberField("macsAfter", layer.macsAfter());
-            json.writeEndObject();
-        }
-        json.writeEndArray();
-        writeSkipped(json, "skippedLayers", report.skippedLayers());
         if (report.reconstruction() != null) {
             writeReconstruction(json, report.reconstruction());
         }
+        json.writeArrayFieldStart("steps");
+        for (StepSection step : report.steps()) {
+            json.writeStartObject();
+            json.writeStringField("step", step.step());
+            json.writeFieldName("fields");
+            writeValue(json, List.copyOf(step.fields().keySet()));
+            json.writeNumberField("tensors", step.tensors());
+            if (step.sparsity() != null) {
+                json.writeNumberField("sparsity", step.sparsity());
+            }
+            json.writeBooleanField("reshapes", step.reshapes());
+            json.writeStringField("logHeading", step.logHeading());
+            json.writeFieldName("log");
+            writeValue(json, step.log());
+            json.writeFieldName("metadata");
+            writeValue(json, step.metadata());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+        json.writeFieldName("warnings");
+        writeValue(json, report.warnings());
         json.writeArrayFieldStart("violations");
         for (String violation : report.violations()) {
             json.writeString(violation);
         }
         json.writeEndArray();
         json.writeEndObject();
+    }
+
+    /** Writes a JSON tree of maps, lists, strings, numbers, booleans and null. */
+    private static void writeValue(JsonGenerator json, Object value) throws IOException {
+        if (value == null) {
+            json.writeNull();
+        } else if (value instanceof String text) {
+            json.writeString(text);
+        } else if (value instanceof Boolean flag) {
+            json.writeBoolean(flag);
+        } else if (value instanceof Double || value instanceof Float) {
+            json.writeNumber(((Number) value).doubleValue());
+        } else if (value instanceof Number number) {
+            json.writeNumber(number.longValue());
+        } else if (value instanceof Map<?, ?> map) {
+            json.writeStartObject();
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                json.writeFieldName((String) entry.getKey());
+                writeValue(json, entry.getValue());
+            }
+            json.writeEndObject();
+        } else if (value instanceof List<?> items) {
+            json.writeStartArray();
+            for (Object item : items) {
+                writeValue(json, item);
+            }
+            json.writeEndArray();
+        } else {
+            throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " to report.json");
+        }
     }
 
     private static void writeReconstruction(JsonGenerator json, Reconstruction reconstruction) throws IOException {
@@ -334,17 +348,5 @@ public final class ReportJson {
         }
         json.writeEndArray();
         json.writeEndObject();
-    }
-
-    private static void writeSkipped(JsonGenerator json, String field, List<SkippedTensor> skipped)
-            throws IOException {
-        json.writeArrayFieldStart(field);
-        for (SkippedTensor item : skipped) {
-            json.writeStartObject();
-            json.writeStringField("name", item.name());
-            json.writeStringField("reason", item.reason());
-            json.writeEndObject();
-        }
-        json.writeEndArray();
     }
 }

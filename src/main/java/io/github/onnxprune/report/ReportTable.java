@@ -1,12 +1,11 @@
 package io.github.onnxprune.report;
 
-import io.github.onnxprune.prune.SkippedTensor;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Formats the per-model summary the build log shows, one row per model plus node-pruning detail. */
+/** Formats the per-model summary the build log shows, one row per model plus each step's detail lines. */
 public final class ReportTable {
 
     private static final String[] HEADER = {"model", "method", "tensors", "params", "sparsity", "metric",
@@ -64,16 +63,14 @@ public final class ReportTable {
             }
         }
         FileSizes sizes = report.sizes();
-        String params = report.layers().isEmpty() ? Long.toString(report.parametersBefore())
+        String params = !report.reshaped() ? Long.toString(report.parametersBefore())
                 : report.parametersBefore() + " -> " + report.parametersAfter();
         return new String[] {
             report.model(),
             report.method(),
-            Integer.toString(report.tensors().size()),
+            Integer.toString(report.tensorCount()),
             params,
-            // For node pruning alone the fraction that matters is the units removed.
-            String.format(Locale.ROOT, "%.4f", report.tensors().isEmpty() && !report.layers().isEmpty()
-                    ? report.unitsRemoved() : report.sparsityReached()),
+            String.format(Locale.ROOT, "%.4f", report.sparsity()),
             metric,
             latency,
             batched,
@@ -99,24 +96,13 @@ public final class ReportTable {
                 }
             }
         }
-        if (report.layers().isEmpty() && report.skippedLayers().isEmpty()) {
-            return lines;
-        }
-        lines.add(report.model() + " layers:");
-        for (LayerReport layer : report.layers()) {
-            lines.add(String.format(Locale.ROOT, "  %s (%s): units %d -> %d, params %d -> %d, MACs %s -> %s",
-                    layer.layer(), layer.opType(), layer.unitsBefore(), layer.unitsAfter(),
-                    layer.parametersBefore(), layer.parametersAfter(), macs(layer.macsBefore()),
-                    macs(layer.macsAfter())));
-        }
-        for (SkippedTensor skipped : report.skippedLayers()) {
-            lines.add("  " + skipped.name() + ": left unpruned, " + skipped.reason());
+        for (StepSection step : report.steps()) {
+            if (!step.log().isEmpty()) {
+                lines.add(report.model() + " " + step.logHeading());
+                step.log().forEach(line -> lines.add("  " + line));
+            }
         }
         return lines;
-    }
-
-    private static String macs(long value) {
-        return value < 0 ? "unknown" : Long.toString(value);
     }
 
     private static String pad(String text, int width) {

@@ -112,4 +112,15 @@ class PruneMojoTest {
         assertEquals(true, error.getMessage().endsWith(" Write <path>models/digits.onnx</path> instead."),
                 error.getMessage());
     }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = POM)
+    @MojoParameter(name = "quantize", value = "int4")
+    void anUnknownQuantizationNamesTheValidOnes(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals("Invalid onnx-prune configuration for model models/digits.onnx: unknown quantize 'int4': use"
+                + " none or int8.", error.getMessage());
+        assertFalse(new File("src/test/resources/unit/prune/target").exists());
+    }
 }

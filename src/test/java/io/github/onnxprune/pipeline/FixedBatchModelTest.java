@@ -55,7 +55,8 @@ class FixedBatchModelTest {
         assertTrue(result.passed(), result.report().violations().toString());
         assertTrue(result.report().reconstruction().samples() > 0);
         assertNull(result.report().latency().batched(), "no batched figure for a fixed batch dimension");
-        assertEquals(2, result.report().layers().stream().filter(l -> l.unitsAfter() < l.unitsBefore()).count());
+        assertEquals(2, result.report().step("nodes").orElseThrow().items("layers").stream()
+                .filter(l -> (Long) l.get("unitsAfter") < (Long) l.get("unitsBefore")).count());
     }
 
     private static void fixBatch(ValueInfoProto.Builder value) {

@@ -65,7 +65,9 @@ class ModelPruningPipelineReconstructionTest {
         assertFalse(fitted.report().reconstruction().metricOnCalibrationData());
         assertEquals(100, fitted.report().reconstruction().samples());
         // Weight pruning keeps its exact zero count with reconstruction.
-        assertEquals(0.5, fitted.report().sparsityReached(), 0.001);
+        assertEquals(0.5, fitted.report().sparsity(), 0.001);
+        assertEquals(0.5, (Double) fitted.report().step("weights").orElseThrow().fields().get("sparsityReached"),
+                0.001);
         assertTrue(fitted.report().measurement().pruned() > 0.95, "" + fitted.report().measurement());
     }
 

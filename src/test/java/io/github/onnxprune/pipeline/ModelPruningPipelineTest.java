@@ -79,6 +79,28 @@ class ModelPruningPipelineTest {
     }
 
     @Test
+    void aModelWithNothingToPruneIsShippedUnchangedWithAWarning() throws Exception {
+        ModelTask plain = task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5, new GateLimits(null, 0.01));
+        // Only ConvTranspose weights may be pruned, and the MLP has none: what an int8 model looks like too.
+        ModelTask nothing = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(PruneMethod.WEIGHTS,
+                0.5, 0, Scope.LAYERWISE, List.of(), new TensorFilter(java.util.Set.of("ConvTranspose"), List.of(),
+                        List.of(), 0), UnitImportance.L1), plain.evaluation(), plain.limits());
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            result = pipeline.process(nothing);
+        }
+        assertArrayEquals(Files.readAllBytes(plain.file()), result.prunedBytes());
+        assertTrue(metadata(ModelProto.parseFrom(result.prunedBytes())).isEmpty());
+        assertEquals(List.of("Model models/m.onnx: nothing was pruned (weights: no weight of ConvTranspose that it"
+                + " may change); it is shipped unchanged, without onnx-prune metadata."), result.report().warnings());
+        assertTrue(result.passed());
+        assertEquals(result.report().measurement().baseline(), result.report().measurement().pruned());
+        String json = new String(io.github.onnxprune.report.ReportJson.toBytes("1.2.3", List.of(result.report())),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"warnings\" : [ \"Model models/m.onnx: nothing was pruned"), json);
+    }
+
+    @Test
     void aBrokenGateShipsNothingButWritesTheReport() throws Exception {
         Path jar = folder.resolve("app.jar");
         Files.copy(fixture("digits-mlp/model.onnx"), folder.resolve("model.onnx"));

@@ -124,7 +124,10 @@ class RunFingerprintTest {
                         new TensorFilter(p.filter().opTypes(), p.filter().includes(), p.filter().excludes(), 100),
                         p.importance()),
                 p -> new PruningSettings(p.method(), p.sparsity(), p.nodeSparsity(), p.scope(), p.overrides(),
-                        p.filter(), UnitImportance.L2));
+                        p.filter(), UnitImportance.L2),
+                p -> p.withQuantization(new Quantization("int8", List.of(), true)),
+                p -> p.withQuantization(new Quantization("int8", List.of(new NamePattern("/fc3/*")), true)),
+                p -> p.withQuantization(new Quantization("int8", List.of(), false)));
         assertAllDiffer(base, changes.stream().<UnaryOperator<ModelTask>>map(change -> t -> new ModelTask(t.file(),
                 t.entryName(), change.apply(t.pruning()), t.evaluation(), t.limits())).toList());
     }

@@ -14,8 +14,6 @@ import io.github.onnxprune.pipeline.ModelTask;
 import io.github.onnxprune.pipeline.PruneMethod;
 import io.github.onnxprune.pipeline.PruningSettings;
 import io.github.onnxprune.prune.Scope;
-import io.github.onnxprune.prune.SkippedTensor;
-import io.github.onnxprune.prune.TensorChange;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.nodes.UnitImportance;
@@ -23,6 +21,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** report.json reads back into the same reports, so a reused result shows exactly what was measured. */
@@ -55,15 +54,19 @@ class ReportJsonTest {
 
     @Test
     void valuesJsonCannotHoldAndOptionalPartsRoundTrip() throws Exception {
-        ModelReport report = new ModelReport("m.onnx", "weights", 0.5,
-                List.of(new TensorChange("w", List.of("Gemm", "MatMul"), new long[] {2, 3}, 0.5, 3, 1, 4)),
-                List.of(new SkippedTensor("b", "too small")), List.of(), List.of(), 6, 6,
+        StepSection step = new StepSection("weights", JsonFields.object()
+                .put("tensors", List.of(JsonFields.object().put("name", "w").put("shape", new long[] {2, 3})
+                        .put("error", Double.NaN).put("ratio", 0.5).put("kept", true).build()))
+                .put("nothing", null).build(), 1, 0.5, false, "tensors:", List.of("w: 3 of 6 zeroed"),
+                Map.of("onnx-prune.x", "y"));
+        ModelReport report = new ModelReport("m.onnx", "weights", 0.5, 6, 6,
                 new Measurement("mse", 0.0, Double.POSITIVE_INFINITY, 10),
                 new Latency(1.5, 2.5, 1.25, 2.0, 7, new BatchedLatency(0.5, 0.25, 4, 10, 3)),
-                new FileSizes(100, 90, 80, 70), List.of("Model m.onnx: broken."),
+                new FileSizes(100, 90, 80, 70), List.of(step),
                 new Reconstruction("cal.npz", 10, true, List.of(
                         new LayerReconstruction("fc", "Gemm", "least squares", "", 10, 0.5, 0.125),
-                        new LayerReconstruction("fc2", "Gemm", "skipped", "too wide", 0, Double.NaN, Double.NaN))));
+                        new LayerReconstruction("fc2", "Gemm", "skipped", "too wide", 0, Double.NaN, Double.NaN))),
+                List.of("Model m.onnx: nothing was pruned."), List.of("Model m.onnx: broken."));
         byte[] written = ReportJson.toBytes("1.2.3", List.of(report));
 
         ModelReport read = ReportJson.read(written).get(0);
@@ -73,6 +76,13 @@ class ReportJsonTest {
         assertEquals(report.latency(), read.latency());
         assertEquals(report.reconstruction().layers().get(0), read.reconstruction().layers().get(0));
         assertEquals(Double.NaN, read.reconstruction().layers().get(1).errorBefore());
+        assertEquals(report.warnings(), read.warnings());
+        StepSection readStep = read.step("weights").orElseThrow();
+        assertEquals(List.of("w: 3 of 6 zeroed"), readStep.log());
+        assertEquals(Map.of("onnx-prune.x", "y"), readStep.metadata());
+        assertEquals(0.5, readStep.sparsity());
+        assertEquals(List.of(2L, 3L), readStep.items("tensors").get(0).get("shape"));
+        assertEquals(ReportTable.lines(List.of(report)), ReportTable.lines(List.of(read)));
     }
 
     @Test

@@ -90,6 +90,20 @@ record LinearLayer(int index, NodeProto node, String weight, int units, int bloc
         return node.getInput(0);
     }
 
+    /** The weight's axis that holds input units (features for Gemm/MatMul, channels for Conv). */
+    int inputAxis() {
+        return switch (node.getOpType()) {
+            case "Gemm" -> intAttribute(node, "transB", 0) != 0 ? 1 : 0;
+            case "Conv" -> 1;
+            default -> 0;
+        };
+    }
+
+    /** The weight's axis that holds outputs. */
+    int outputAxis() {
+        return node.getOpType().equals("Conv") ? 0 : 1 - inputAxis();
+    }
+
     int features() {
         return units * block;
     }

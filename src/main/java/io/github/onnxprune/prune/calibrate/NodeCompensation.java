@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +24,8 @@ import java.util.Map;
  * W[u]}), which is exact for units whose activation is constant. Conv rows are im2col patches, with zeros in the
  * padding exactly as the convolution reads them. A layer with more input features than {@link
  * Options#maxFeatures} gets only that mean compensation; a layer without a bias it may change (a MatMul
- * without a following Add of a constant) is fitted without one. Which units each layer kept is recovered
- * from the weights: node pruning copies kept slices bit-exactly.
+ * without a following Add of a constant) is fitted without one. Which units each layer kept is read from
+ * node pruning's record of the slices it took ({@link NodePruningResult#kept}).
  */
 public final class NodeCompensation {
 
@@ -55,9 +56,10 @@ public final class NodeCompensation {
         }
     }
 
-    /** Compensates {@code pruned}, a node-pruned copy of {@code original}, on the collector's samples. */
-    public static Result compensate(ModelProto original, ModelProto pruned, ActivationCollector collector,
+    /** Compensates {@code nodes}' model, a node-pruned copy of {@code original}, on the collector's samples. */
+    public static Result compensate(ModelProto original, NodePruningResult nodes, ActivationCollector collector,
             Options options) {
+        ModelProto pruned = nodes.model();
         if (pruned == original) {
             return new Result(pruned, List.of());
         }
@@ -88,8 +90,8 @@ public final class NodeCompensation {
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(before, n);
             LinearLayer is = LinearLayer.of(graph, n);
-            Step step = compensateLayer(before, was, graph, is, originalActivations.get(was.input()), collector,
-                    current, options);
+            Step step = compensateLayer(before, was, graph, is, nodes, originalActivations.get(was.input()),
+                    collector, current, options);
             current = step.model();
             reports.add(step.report());
         }
@@ -100,15 +102,16 @@ public final class NodeCompensation {
     }
 
     private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
-            Tensor originalInput, ActivationCollector collector, ModelProto current, Options options) {
+            NodePruningResult nodes, Tensor originalInput, ActivationCollector collector, ModelProto current,
+            Options options) {
         FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
         FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
         double[] m = was.canonical(wOriginal);
-        double[] mPruned = is.canonical(wPruned);
-        int[][] kept = KeptUnits.match(m, was.units(), was.outputs(), mPruned, is.units(), is.outputs(), was.block());
-        if (kept == null) {
+        int[] keptUnits = keptOrAll(nodes.kept(was.weight(), was.inputAxis()), was.units());
+        int[] keptOutputs = keptOrAll(nodes.kept(was.weight(), was.outputAxis()), was.outputs());
+        if (keptUnits.length != is.units() || keptOutputs.length != is.outputs()) {
             return new Step(current, LayerReconstruction.skipped(is,
-                    "its remaining weights are not a slice of the original ones"));
+                    "node pruning did not record how its weight was sliced"));
         }
         if (!isEditable(graph, is.weight())) {
             return new Step(current, LayerReconstruction.skipped(is, "its weight is shared"));
@@ -117,8 +120,7 @@ public final class NodeCompensation {
             return new Step(current, LayerReconstruction.skipped(is,
                     "convolution padding or rank other than explicit 2-D pads"));
         }
-        int[] keptFeatures = KeptUnits.features(kept[0], was.block());
-        int[] keptOutputs = kept[1];
+        int[] keptFeatures = features(keptUnits, was.block());
         Features xOriginal = Features.of(was, originalInput, was.units(), options.maxRows());
         if (xOriginal == null) {
             return new Step(current, LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
@@ -157,6 +159,21 @@ public final class NodeCompensation {
 
     private static boolean isEditable(ModelGraph graph, String name) {
         return LinearLayer.editable(graph, name);
+    }
+
+    private static int[] keptOrAll(int[] kept, int size) {
+        return kept != null ? kept : java.util.stream.IntStream.range(0, size).toArray();
+    }
+
+    /** Feature indices of the given units, {@code block} features each. */
+    static int[] features(int[] units, int block) {
+        int[] features = new int[units.length * block];
+        for (int i = 0; i < units.length; i++) {
+            for (int s = 0; s < block; s++) {
+                features[i * block + s] = units[i] * block + s;
+            }
+        }
+        return features;
     }
 
     static double[] pick(double[] values, int[] indices) {

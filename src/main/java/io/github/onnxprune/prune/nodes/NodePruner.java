@@ -57,8 +57,9 @@ public final class NodePruner {
                 kept.put(group.root, complement(group.size, group.removed));
             }
         }
-        ModelProto pruned = kept.isEmpty() ? model : rewrite(analysis, kept);
-        return result(analysis, pruned, groups);
+        Map<String, int[][]> slices = new LinkedHashMap<>();
+        ModelProto pruned = kept.isEmpty() ? model : rewrite(analysis, kept, slices);
+        return result(analysis, pruned, slices);
     }
 
     /** The units of one group, with their importance and the fraction that applies to them. */
@@ -227,7 +228,8 @@ public final class NodePruner {
         return features.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static ModelProto rewrite(CouplingAnalysis analysis, Map<Space, int[]> kept) {
+    /** Rewrites the model; {@code slices} receives, per sliced constant, the indices kept on each axis. */
+    private static ModelProto rewrite(CouplingAnalysis analysis, Map<Space, int[]> kept, Map<String, int[][]> slices) {
         ModelGraph graph = analysis.graph;
         Map<String, TensorProto> replacements = new LinkedHashMap<>();
         for (Map.Entry<String, Map<Integer, Layout>> entry : analysis.constantEdits.entrySet()) {
@@ -240,6 +242,7 @@ public final class NodePruner {
             }
             if (changed) {
                 replacements.put(entry.getKey(), TensorOps.select(FloatTensor.of(tensor), keep));
+                slices.put(entry.getKey(), keep);
             }
         }
         for (Map.Entry<String, Layout> entry : analysis.shapeEdits.entrySet()) {
@@ -278,7 +281,8 @@ public final class NodePruner {
         return builder.build();
     }
 
-    private static NodePruningResult result(CouplingAnalysis analysis, ModelProto pruned, List<Group> groups) {
+    private static NodePruningResult result(CouplingAnalysis analysis, ModelProto pruned,
+            Map<String, int[][]> slices) {
         ModelGraph after = pruned == analysis.graph.model() ? analysis.graph : ModelGraph.of(pruned);
         List<LayerChange> changes = new ArrayList<>();
         List<SkippedLayer> skipped = new ArrayList<>();
@@ -306,7 +310,7 @@ public final class NodePruner {
                     paramsBefore, paramsAfter, before, afterMacs));
         }
         return new NodePruningResult(pruned, changes, skipped, analysis.graph.parameterCount(),
-                ModelGraph.of(pruned).parameterCount(), macsBefore, macsAfter);
+                ModelGraph.of(pruned).parameterCount(), macsBefore, macsAfter, slices);
     }
 
     private static long elements(ModelGraph graph, String name) {

@@ -13,6 +13,7 @@ import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import java.nio.file.Path;
 import java.util.Map;
@@ -108,12 +109,13 @@ class NodeCompensationTest {
         for (boolean secondBias : new boolean[] {true, false}) {
             ModelProto original = mlp(secondBias);
             ValidationData data = randomInputs(50, 3, 7);
-            ModelProto pruned = NodePruner.prune(original, NodePruningSettings.of(0.5, Scope.LAYERWISE)).model();
+            NodePruningResult nodes = NodePruner.prune(original, NodePruningSettings.of(0.5, Scope.LAYERWISE));
+            ModelProto pruned = nodes.model();
             float[][] before = outputs(original, data);
             float[][] plain = outputs(pruned, data);
             assertNotEquals(before[0][0], plain[0][0], 1e-3, "without compensation the constant 2 is lost");
 
-            NodeCompensation.Result result = NodeCompensation.compensate(original, pruned,
+            NodeCompensation.Result result = NodeCompensation.compensate(original, nodes,
                     new ActivationCollector(runtime, data, 512, 16), NodeCompensation.Options.defaults());
 
             float[][] after = outputs(result.model(), data);
@@ -132,7 +134,7 @@ class NodeCompensationTest {
     void compensationIsDeterministic() {
         ModelProto original = mlp(true);
         ValidationData data = randomInputs(40, 3, 11);
-        ModelProto pruned = NodePruner.prune(original, NodePruningSettings.of(0.75, Scope.LAYERWISE)).model();
+        NodePruningResult pruned = NodePruner.prune(original, NodePruningSettings.of(0.75, Scope.LAYERWISE));
         byte[] first = NodeCompensation.compensate(original, pruned, new ActivationCollector(runtime, data, 512, 16),
                 NodeCompensation.Options.defaults()).model().toByteArray();
         byte[] second = NodeCompensation.compensate(original, pruned, new ActivationCollector(runtime, data, 512, 8),
@@ -144,7 +146,8 @@ class NodeCompensationTest {
     void anUnprunedModelIsReturnedAsIs() {
         ModelProto original = mlp(true);
         ValidationData data = randomInputs(10, 3, 1);
-        NodeCompensation.Result result = NodeCompensation.compensate(original, original,
+        NodePruningResult nothing = NodePruner.prune(original, NodePruningSettings.of(0.0, Scope.LAYERWISE));
+        NodeCompensation.Result result = NodeCompensation.compensate(original, nothing,
                 new ActivationCollector(runtime, data, 512, 16), NodeCompensation.Options.defaults());
         assertTrue(result.model() == original && result.layers().isEmpty());
     }

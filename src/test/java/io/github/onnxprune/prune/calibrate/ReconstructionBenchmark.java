@@ -7,6 +7,7 @@ import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.MagnitudePruner;
@@ -48,10 +49,11 @@ public final class ReconstructionBenchmark {
                 ActivationCollector onFirst = new ActivationCollector(runtime, first, 512, 64);
                 double original = Fixtures.accuracy(runtime, fixture.model(), all);
                 for (double fraction : new double[] {0.25, 0.5, 0.75}) {
-                    ModelProto pruned = NodePruner.prune(fixture.model(),
-                            NodePruningSettings.of(fraction, Scope.LAYERWISE)).model();
-                    ModelProto fitted = nodes(fixture.model(), pruned, onAll);
-                    ModelProto heldOut = nodes(fixture.model(), pruned, onFirst);
+                    NodePruningResult result = NodePruner.prune(fixture.model(),
+                            NodePruningSettings.of(fraction, Scope.LAYERWISE));
+                    ModelProto pruned = result.model();
+                    ModelProto fitted = nodes(fixture.model(), result, onAll);
+                    ModelProto heldOut = nodes(fixture.model(), result, onFirst);
                     print(name, "nodes", fraction, original,
                             Fixtures.accuracy(runtime, pruned, all),
                             Fixtures.accuracy(runtime, fitted, all),
@@ -88,7 +90,7 @@ public final class ReconstructionBenchmark {
         }
     }
 
-    static ModelProto nodes(ModelProto original, ModelProto pruned, ActivationCollector collector) {
+    static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
         return NodeCompensation.compensate(original, pruned, collector, NodeCompensation.Options.defaults()).model();
     }
 

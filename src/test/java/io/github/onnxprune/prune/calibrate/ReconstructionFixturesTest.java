@@ -12,6 +12,7 @@ import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -52,8 +53,9 @@ class ReconstructionFixturesTest {
             ValidationData calibration = Fixtures.slice(all, 0, half);
             ValidationData heldOut = Fixtures.slice(all, half, all.sampleCount());
 
-            ModelProto nodes = NodePruner.prune(fixture.model(), NodePruningSettings.of(0.5, Scope.LAYERWISE)).model();
-            NodeCompensation.Result compensated = NodeCompensation.compensate(fixture.model(), nodes,
+            NodePruningResult pruned = NodePruner.prune(fixture.model(), NodePruningSettings.of(0.5, Scope.LAYERWISE));
+            ModelProto nodes = pruned.model();
+            NodeCompensation.Result compensated = NodeCompensation.compensate(fixture.model(), pruned,
                     new ActivationCollector(runtime, calibration, 512, 64), NodeCompensation.Options.defaults());
             double plain = Fixtures.accuracy(runtime, nodes, heldOut);
             double fitted = Fixtures.accuracy(runtime, compensated.model(), heldOut);
@@ -73,7 +75,7 @@ class ReconstructionFixturesTest {
             }
 
             // Same input, same bytes.
-            assertArrayEquals(compensated.model().toByteArray(), NodeCompensation.compensate(fixture.model(), nodes,
+            assertArrayEquals(compensated.model().toByteArray(), NodeCompensation.compensate(fixture.model(), pruned,
                     new ActivationCollector(runtime, calibration, 512, 32), NodeCompensation.Options.defaults())
                     .model().toByteArray(), name);
         }

@@ -1,0 +1,31 @@
+package io.github.onnxprune.pipeline;
+
+import io.github.onnxprune.prune.NamePattern;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Whether to quantize after pruning, and which layers to leave float.
+ *
+ * @param mode "none" or "int8"
+ * @param excludes node-name patterns of layers left float
+ * @param fallback whether a failed gate puts layers back to float, worst first, until it passes
+ */
+public record Quantization(String mode, List<NamePattern> excludes, boolean fallback) {
+
+    /** No quantization. */
+    public static final Quantization NONE = new Quantization("none", List.of(), true);
+
+    public Quantization {
+        mode = mode.trim().toLowerCase(Locale.ROOT);
+        if (!mode.equals("none") && !mode.equals("int8")) {
+            throw new IllegalArgumentException("unknown quantize '" + mode + "': use none or int8");
+        }
+        excludes = List.copyOf(excludes);
+    }
+
+    /** Whether layers are quantized to int8. */
+    public boolean int8() {
+        return mode.equals("int8");
+    }
+}

@@ -1,0 +1,43 @@
+package io.github.onnxprune.pipeline;
+
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import io.github.onnxprune.step.ModelStep;
+import io.github.onnxprune.step.int8.QuantizationStep;
+import io.github.onnxprune.step.nodes.NodePruningStep;
+import io.github.onnxprune.step.weights.WeightPruningStep;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The one place that turns a model's settings into the steps that run on it, in order. A new method is a new
+ * step package plus one entry here.
+ */
+final class StepPlan {
+
+    private StepPlan() {
+    }
+
+    /**
+     * The steps for {@code task}: node pruning when units go, weight pruning for method weights, then int8
+     * quantization when asked for.
+     */
+    static List<ModelStep<?>> of(ModelTask task) {
+        PruningSettings pruning = task.pruning();
+        boolean reconstruct = task.evaluation().calibration().reconstruct();
+        List<ModelStep<?>> steps = new ArrayList<>();
+        double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
+        if (pruning.method() == PruneMethod.NODES || nodeFraction > 0) {
+            steps.add(new NodePruningStep(new NodePruningSettings(nodeFraction, pruning.scope(), pruning.overrides(),
+                    pruning.excludes(), pruning.importance()), reconstruct));
+        }
+        if (pruning.method() == PruneMethod.WEIGHTS) {
+            steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
+                    pruning.overrides()), pruning.filter(), reconstruct));
+        }
+        if (pruning.quantization().int8()) {
+            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback()));
+        }
+        return steps;
+    }
+}

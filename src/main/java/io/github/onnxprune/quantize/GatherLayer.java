@@ -1,0 +1,28 @@
+package io.github.onnxprune.quantize;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+
+/**
+ * A Gather from a constant float32 table (an embedding): its rows are stored as int8 with one scale per row.
+ *
+ * @param node the original node
+ * @param layer its name in the report
+ * @param input the indices
+ * @param table the table's values, row-major
+ * @param rows the table's rows (vocabulary)
+ * @param columns the table's columns (hidden size)
+ * @param output the value the layer writes
+ */
+record GatherLayer(NodeProto node, String layer, String input, double[] table, int rows, int columns, String output)
+        implements LayerPlan {
+
+    @Override
+    public int minOpset() {
+        return OpsetUpgrade.INT8_GATHER;
+    }
+
+    @Override
+    public String form() {
+        return QuantizedLayer.INT8_GATHER;
+    }
+}

@@ -1,0 +1,197 @@
+package io.github.onnxprune.quantize;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Quantizes a model's MatMul, Gemm and Conv layers to int8 in graph forms ONNX Runtime's CPU provider fuses
+ * into integer kernels: MatMul and Gemm dynamically ({@link DynamicMatMulForm}), Conv statically from
+ * calibration ranges ({@link ConvQdqForm}); embedding tables read by Gather are stored as int8 rows
+ * ({@link Int8GatherForm}). Every other node is copied unchanged; a layer without a form (or
+ * excluded, or whose opset cannot be raised safely) stays float with the reason. The same input gives the same
+ * bytes.
+ */
+public final class Int8Quantizer {
+
+    private Int8Quantizer() {
+    }
+
+    /**
+     * Quantizes {@code model}.
+     *
+     * @param model the float model
+     * @param settings layers to leave float
+     * @param calibration samples for Conv's activation ranges and each layer's output error; may be null: then
+     *     Conv (static QDQ needs activation ranges) stays float with a reason and no error is measured
+     * @return the quantized model (the input itself when no layer is quantized) and one entry per candidate
+     */
+    public static QuantizationResult quantize(ModelProto model, QuantizationSettings settings,
+            ActivationCollector calibration) {
+        ModelGraph graph = ModelGraph.of(model);
+        List<LayerPlanner.Candidate> candidates = withOpsetLimits(model,
+                LayerPlanner.plan(graph, settings, calibration != null));
+        List<LayerPlanner.Candidate> planned = candidates.stream().filter(c -> c.plan() != null).toList();
+        if (planned.isEmpty()) {
+            return new QuantizationResult(model, candidates.stream().map(LayerPlanner.Candidate::asFloatLayer)
+                    .toList());
+        }
+        Map<String, ActivationRange> ranges = activationRanges(model, planned, calibration);
+        Map<Integer, PreparedLayer> prepared = new LinkedHashMap<>();
+        for (LayerPlanner.Candidate candidate : planned) {
+            prepared.put(candidate.nodeIndex(), prepare(candidate, ranges));
+        }
+
+        Set<Integer> folded = new HashSet<>();
+        for (PreparedLayer layer : prepared.values()) {
+            if (layer.candidate().plan() instanceof ConvLayer conv) {
+                folded.addAll(conv.absorbedIndices());
+            }
+        }
+        // Nodes a Conv absorbs (BatchNormalization, Relu) are replaced along with it: its form writes their output.
+        GraphRewrite rewrite = new GraphRewrite(model.getGraph());
+        Map<Integer, Long> int8Bytes = new LinkedHashMap<>();
+        List<NodeProto> nodes = model.getGraph().getNodeList();
+        for (int i = 0; i < nodes.size(); i++) {
+            PreparedLayer layer = prepared.get(i);
+            if (folded.contains(i)) {
+                continue;
+            }
+            if (layer == null) {
+                rewrite.copy(nodes.get(i));
+            } else {
+                rewrite.release(nodes.get(i).getName());
+                int8Bytes.put(i, layer.emit(rewrite, layer.input(), layer.output()));
+            }
+        }
+        ModelProto quantized = OpsetUpgrade.raise(withoutUnreadWeights(model, rewrite, prepared.values()),
+                requiredOpset(planned));
+
+        Map<String, Double> errors = calibration == null ? Map.of()
+                : LayerErrors.measure(model, List.copyOf(prepared.values()), calibration);
+        List<QuantizedLayer> layers = new ArrayList<>();
+        for (LayerPlanner.Candidate candidate : candidates) {
+            PreparedLayer layer = prepared.get(candidate.nodeIndex());
+            if (layer == null) {
+                layers.add(candidate.asFloatLayer());
+            } else {
+                layers.add(new QuantizedLayer(candidate.layer(), candidate.opType(), true, candidate.plan().form(),
+                        "",
+                        candidate.floatBytes(), int8Bytes.get(candidate.nodeIndex()),
+                        errors.getOrDefault(layer.output(), Double.NaN)));
+            }
+        }
+        return new QuantizationResult(quantized, layers);
+    }
+
+    /** Candidates whose form needs an opset the model cannot be raised to, turned float with the reason. */
+    private static List<LayerPlanner.Candidate> withOpsetLimits(ModelProto model,
+            List<LayerPlanner.Candidate> candidates) {
+        Map<Integer, Optional<String>> blockers = new java.util.HashMap<>();
+        List<LayerPlanner.Candidate> limited = new ArrayList<>();
+        for (LayerPlanner.Candidate candidate : candidates) {
+            Optional<String> blocker = candidate.plan() == null ? Optional.empty()
+                    : blockers.computeIfAbsent(candidate.plan().minOpset(), v -> OpsetUpgrade.blocker(model, v));
+            limited.add(blocker.map(why -> candidate.keptFloat(why + ", so the opset cannot be raised safely"))
+                    .orElse(candidate));
+        }
+        return limited;
+    }
+
+    static int requiredOpset(List<LayerPlanner.Candidate> planned) {
+        return planned.stream().mapToInt(c -> c.plan().minOpset()).max().orElse(1);
+    }
+
+    /** Per Conv input and output value, its range over the calibration samples in the float model. */
+    private static Map<String, ActivationRange> activationRanges(ModelProto model,
+            List<LayerPlanner.Candidate> planned, ActivationCollector calibration) {
+        List<String> values = new ArrayList<>();
+        for (LayerPlanner.Candidate candidate : planned) {
+            if (candidate.plan() instanceof ConvLayer conv) {
+                for (String value : List.of(conv.input(), conv.output())) {
+                    if (!values.contains(value)) {
+                        values.add(value);
+                    }
+                }
+            }
+        }
+        if (values.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, ActivationRange> ranges = new LinkedHashMap<>();
+        calibration.collect(model, values).forEach((name, tensor) -> ranges.put(name,
+                ActivationRange.of((float[]) tensor.data())));
+        return ranges;
+    }
+
+    private static PreparedLayer prepare(LayerPlanner.Candidate candidate, Map<String, ActivationRange> ranges) {
+        if (candidate.plan() instanceof MatMulLayer matMul) {
+            return new PreparedLayer(candidate, Int8Weights.perColumn(matMul.weight(), matMul.rows(),
+                    matMul.columns()), null, null);
+        }
+        if (candidate.plan() instanceof GatherLayer gather) {
+            return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(), gather.rows()), null,
+                    null);
+        }
+        ConvLayer conv = (ConvLayer) candidate.plan();
+        return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(conv.weight(), conv.channels()),
+                ranges.get(conv.input()), ranges.get(conv.output()));
+    }
+
+    /**
+     * The model with the rewritten nodes and new initializers, minus the float weights and biases no node reads
+     * any more (a weight another node shares stays). Constant nodes that held such a weight go too.
+     */
+    private static ModelProto withoutUnreadWeights(ModelProto model, GraphRewrite rewrite,
+            Iterable<PreparedLayer> layers) {
+        Set<String> read = new HashSet<>();
+        for (NodeProto node : rewrite.nodes()) {
+            read.addAll(node.getInputList());
+        }
+        GraphProto original = model.getGraph();
+        ModelGraph index = ModelGraph.of(model);
+        Set<String> maybeUnread = new HashSet<>();
+        for (PreparedLayer layer : layers) {
+            for (NodeProto node : layer.candidate().plan().replacedNodes()) {
+                node.getInputList().stream().filter(name -> !name.equals(layer.input())).forEach(maybeUnread::add);
+            }
+        }
+        Set<String> outputs = new HashSet<>();
+        original.getOutputList().forEach(v -> outputs.add(v.getName()));
+        // Subgraphs read outer values without listing them as node inputs: ModelGraph counts those reads.
+        Set<String> drop = new HashSet<>();
+        for (String name : maybeUnread) {
+            boolean readInSubgraph = index.consumers(name).stream().anyMatch(c -> c.inputIndex() < 0);
+            if (index.constant(name).isPresent() && !read.contains(name) && !outputs.contains(name)
+                    && !readInSubgraph) {
+                drop.add(name);
+            }
+        }
+        GraphProto.Builder graph = original.toBuilder().clearNode().clearInitializer();
+        for (NodeProto node : rewrite.nodes()) {
+            boolean unreadConstant = node.getOpType().equals("Constant") && node.getOutputCount() == 1
+                    && drop.contains(node.getOutput(0));
+            if (!unreadConstant) {
+                graph.addNode(node);
+            }
+        }
+        original.getInitializerList().stream().filter(t -> !drop.contains(t.getName()))
+                .forEach(graph::addInitializer);
+        rewrite.initializers().forEach(graph::addInitializer);
+        // Before IR 4 every initializer is also listed as an input; a dropped one must leave that list too.
+        if (model.getIrVersion() < 4) {
+            graph.clearInput();
+            original.getInputList().stream().filter(v -> !drop.contains(v.getName())).forEach(graph::addInput);
+        }
+        return model.toBuilder().setGraph(graph).build();
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.onnxprune.quantize;
+
+/**
+ * Symmetric int8 quantization of a weight: values in [-127, 127], zero point 0 (so a pruned zero stays an
+ * exact zero), one float32 scale per channel, rounding half to even as numpy and ONNX Runtime's quantizer do.
+ *
+ * @param values the int8 values in the layout they were given
+ * @param scales one scale per channel
+ */
+record Int8Weights(byte[] values, float[] scales) {
+
+    private static final int LIMIT = 127;
+
+    /** A {@code rows x columns} row-major matrix quantized with one scale per column (a MatMul's outputs). */
+    static Int8Weights perColumn(double[] matrix, int rows, int columns) {
+        float[] scales = new float[columns];
+        for (int c = 0; c < columns; c++) {
+            double max = 0;
+            for (int r = 0; r < rows; r++) {
+                max = Math.max(max, Math.abs(matrix[r * columns + c]));
+            }
+            scales[c] = scaleFor(max);
+        }
+        byte[] values = new byte[matrix.length];
+        for (int i = 0; i < matrix.length; i++) {
+            values[i] = quantize(matrix[i], scales[i % columns]);
+        }
+        return new Int8Weights(values, scales);
+    }
+
+    /** A tensor quantized with one scale per index of its first axis (a Conv's output channels). */
+    static Int8Weights perLeadingAxis(double[] tensor, int channels) {
+        int block = tensor.length / channels;
+        float[] scales = new float[channels];
+        byte[] values = new byte[tensor.length];
+        for (int c = 0; c < channels; c++) {
+            double max = 0;
+            for (int i = c * block; i < (c + 1) * block; i++) {
+                max = Math.max(max, Math.abs(tensor[i]));
+            }
+            scales[c] = scaleFor(max);
+            for (int i = c * block; i < (c + 1) * block; i++) {
+                values[i] = quantize(tensor[i], scales[c]);
+            }
+        }
+        return new Int8Weights(values, scales);
+    }
+
+    /** An all-zero channel gets scale 1: any scale represents it exactly, and 1 keeps bias scales sane. */
+    private static float scaleFor(double maxMagnitude) {
+        float scale = (float) (maxMagnitude / LIMIT);
+        return scale > 0 && Float.isFinite(scale) ? scale : 1f;
+    }
+
+    private static byte quantize(double value, float scale) {
+        double q = Math.rint(value / scale);
+        return (byte) Math.max(-LIMIT, Math.min(LIMIT, q));
+    }
+}

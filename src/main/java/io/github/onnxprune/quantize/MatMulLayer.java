@@ -1,0 +1,42 @@
+package io.github.onnxprune.quantize;
+
+import ai.onnx.proto.OnnxMl.NodeProto;
+
+/**
+ * A MatMul, or a Gemm read as one, whose constant float32 weight is quantized per output column: what the
+ * dynamic form needs to replace it.
+ *
+ * @param node the original node
+ * @param layer its name in the report
+ * @param input the activation operand A
+ * @param transposeInput Gemm's transA: A is transposed first
+ * @param weight the effective weight {@code alpha * op(B)} as a {@code rows x columns} row-major matrix
+ * @param rows the inner dimension K
+ * @param columns the outputs N
+ * @param bias what is added after the product (Gemm's C), or null
+ * @param output the value the layer writes
+ */
+record MatMulLayer(NodeProto node, String layer, String input, boolean transposeInput, double[] weight, int rows,
+        int columns, Bias bias, String output) implements LayerPlan {
+
+    @Override
+    public int minOpset() {
+        return OpsetUpgrade.DYNAMIC_MATMUL;
+    }
+
+    @Override
+    public String form() {
+        return QuantizedLayer.DYNAMIC_MATMUL;
+    }
+
+    /**
+     * Gemm's C term.
+     *
+     * @param name the value C
+     * @param constantValues C's float32 values when C is a constant, else null
+     * @param dims C's dims when constant
+     * @param beta the factor C is multiplied by
+     */
+    record Bias(String name, float[] constantValues, long[] dims, float beta) {
+    }
+}

@@ -1,0 +1,107 @@
+package io.github.onnxprune.step.nodes;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import io.github.onnxprune.prune.nodes.LayerChange;
+import io.github.onnxprune.prune.nodes.NodePruner;
+import io.github.onnxprune.prune.nodes.NodePruningResult;
+import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import io.github.onnxprune.prune.nodes.SkippedLayer;
+import io.github.onnxprune.report.JsonFields;
+import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.step.ModelStep;
+import io.github.onnxprune.step.StepInput;
+import io.github.onnxprune.step.StepResult;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Node pruning as a step: removes whole units ({@link NodePruner}), then, with calibration data, compensates the
+ * layers that read them ({@link NodeCompensation}) from the slices node pruning recorded.
+ */
+public final class NodePruningStep implements ModelStep<NodePruningResult> {
+
+    /** The step's id in the method column. */
+    public static final String ID = "nodes";
+
+    private final NodePruningSettings settings;
+    private final boolean compensate;
+
+    /** A step removing units as {@code settings} says, compensating from calibration data when asked to. */
+    public NodePruningStep(NodePruningSettings settings, boolean compensate) {
+        this.settings = settings;
+        this.compensate = compensate;
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public boolean wantsCalibration() {
+        return compensate && settings.sparsity() > 0;
+    }
+
+    @Override
+    public StepResult<NodePruningResult> apply(StepInput input) {
+        NodePruningResult nodes = NodePruner.prune(input.model(), settings);
+        ModelProto model = nodes.model();
+        List<LayerReconstruction> refitted = null;
+        if (input.calibration() != null) {
+            // The reference is the model this step received: compensation undoes this step's removals only.
+            NodeCompensation.Result compensated = NodeCompensation.compensate(input.model(), nodes,
+                    input.calibration(), NodeCompensation.Options.defaults());
+            model = compensated.model();
+            refitted = compensated.layers();
+        }
+        String unchanged = "";
+        if (nodes.model() == input.model()) {
+            unchanged = nodes.layers().isEmpty() ? "no Gemm, MatMul or Conv layer with a constant weight"
+                    : "no unit could be removed" + (nodes.skipped().isEmpty() ? ""
+                            : " (" + nodes.skipped().get(0).layer() + ": " + nodes.skipped().get(0).reason() + ")");
+        }
+        return new StepResult<>(model, nodes, section(nodes), refitted, unchanged);
+    }
+
+    /** The fraction of units removed over the layers node pruning saw. */
+    static double unitsRemoved(NodePruningResult nodes) {
+        long before = nodes.unitsBefore();
+        return before == 0 ? 0.0 : (double) (before - nodes.unitsAfter()) / before;
+    }
+
+    private static StepSection section(NodePruningResult nodes) {
+        List<JsonFields> layers = new ArrayList<>();
+        List<String> log = new ArrayList<>();
+        for (LayerChange layer : nodes.layers()) {
+            layers.add(JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
+                    .put("unitsBefore", layer.unitsBefore()).put("unitsAfter", layer.unitsAfter())
+                    .put("parametersBefore", layer.paramsBefore()).put("parametersAfter", layer.paramsAfter())
+                    .put("macsBefore", layer.macsBefore()).put("macsAfter", layer.macsAfter()));
+            log.add(String.format(Locale.ROOT, "%s (%s): units %d -> %d, params %d -> %d, MACs %s -> %s",
+                    layer.layer(), layer.opType(), layer.unitsBefore(), layer.unitsAfter(), layer.paramsBefore(),
+                    layer.paramsAfter(), macs(layer.macsBefore()), macs(layer.macsAfter())));
+        }
+        List<JsonFields> skipped = new ArrayList<>();
+        for (SkippedLayer layer : nodes.skipped()) {
+            skipped.add(JsonFields.object().put("name", layer.layer()).put("reason", layer.reason()));
+            log.add(layer.layer() + ": left unpruned, " + layer.reason());
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        double removed = unitsRemoved(nodes);
+        if (!nodes.layers().isEmpty()) {
+            metadata.put("onnx-prune.unitsRemoved", String.format(Locale.ROOT, "%.4f", removed));
+        }
+        return new StepSection(ID, JsonFields.object().put("layers", JsonFields.list(layers))
+                .put("skippedLayers", JsonFields.list(skipped)).build(), 0, removed, !nodes.layers().isEmpty(),
+                "layers:", log, metadata);
+    }
+
+    private static String macs(long value) {
+        return value < 0 ? "unknown" : Long.toString(value);
+    }
+}

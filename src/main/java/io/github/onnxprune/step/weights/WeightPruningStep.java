@@ -1,0 +1,103 @@
+package io.github.onnxprune.step.weights;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.SkippedTensor;
+import io.github.onnxprune.prune.TensorChange;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
+import io.github.onnxprune.report.JsonFields;
+import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.step.ModelStep;
+import io.github.onnxprune.step.StepInput;
+import io.github.onnxprune.step.StepResult;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Weight pruning as a step: zeroes the smallest weights ({@link MagnitudePruner}), then, with calibration data,
+ * re-chooses the mask and re-fits the remaining weights of exactly the tensors it zeroed
+ * ({@link WeightReconstruction}).
+ */
+public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
+
+    /** The step's id in the method column. */
+    public static final String ID = "weights";
+
+    private final WeightPruningSettings settings;
+    private final TensorFilter filter;
+    private final boolean reconstruct;
+
+    /** A step zeroing weights that {@code filter} allows as {@code settings} says, re-fitting when asked to. */
+    public WeightPruningStep(WeightPruningSettings settings, TensorFilter filter, boolean reconstruct) {
+        this.settings = settings;
+        this.filter = filter;
+        this.reconstruct = reconstruct;
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public boolean wantsCalibration() {
+        return reconstruct && settings.sparsity() > 0;
+    }
+
+    @Override
+    public StepResult<ZeroedWeights> apply(StepInput input) {
+        ModelGraph graph = ModelGraph.of(input.model());
+        WeightSelector.Selection selection = WeightSelector.select(graph, filter);
+        MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(), settings);
+        ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
+        List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
+        ModelProto model = zeroed.isEmpty() ? input.model() : result.model();
+        List<LayerReconstruction> refitted = null;
+        if (input.calibration() != null && !zeroed.isEmpty()) {
+            WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), model, zeroed,
+                    input.calibration(), WeightReconstruction.Options.defaults());
+            model = refit.model();
+            refitted = refit.layers();
+        } else if (input.calibration() != null) {
+            refitted = List.of();
+        }
+        String unchanged = "";
+        if (zeroed.isEmpty()) {
+            unchanged = edits.tensors().isEmpty()
+                    ? "no weight of " + String.join(", ", new TreeSet<>(filter.opTypes()))
+                            + " that it may change" + (edits.skipped().isEmpty() ? ""
+                                    : " (" + edits.skipped().get(0).name() + ": " + edits.skipped().get(0).reason()
+                                            + ")")
+                    : "no weight was zeroed at sparsity " + settings.sparsity();
+        }
+        return new StepResult<>(model, edits, section(edits), refitted, unchanged);
+    }
+
+    private static StepSection section(ZeroedWeights edits) {
+        List<JsonFields> tensors = new ArrayList<>();
+        for (TensorChange tensor : edits.tensors()) {
+            tensors.add(JsonFields.object().put("name", tensor.name()).put("opTypes", tensor.opTypes())
+                    .put("shape", tensor.dims()).put("size", tensor.size())
+                    .put("targetSparsity", tensor.targetSparsity()).put("zeroed", tensor.zeroed())
+                    .put("zerosBefore", tensor.zerosBefore()).put("zerosAfter", tensor.zerosAfter())
+                    .put("sparsityReached", tensor.sparsityReached()));
+        }
+        List<JsonFields> skipped = new ArrayList<>();
+        for (SkippedTensor tensor : edits.skipped()) {
+            skipped.add(JsonFields.object().put("name", tensor.name()).put("reason", tensor.reason()));
+        }
+        Map<String, Object> fields = JsonFields.object().put("sparsityReached", edits.sparsityReached())
+                .put("prunedWeights", edits.prunedWeights()).put("zeroWeights", edits.zeroWeights())
+                .put("tensors", JsonFields.list(tensors)).put("skippedTensors", JsonFields.list(skipped)).build();
+        // With no tensor pruned, the fraction that matters is an earlier step's (node pruning's units).
+        return new StepSection(ID, fields, edits.tensors().size(),
+                edits.tensors().isEmpty() ? null : edits.sparsityReached(), false, "tensors:", List.of(), Map.of());
+    }
+}
