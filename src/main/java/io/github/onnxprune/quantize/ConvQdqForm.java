@@ -20,7 +20,7 @@ final class ConvQdqForm {
     /**
      * Adds the nodes computing {@code layer} from {@code input} into {@code output}.
      *
-     * @return bytes of the int8 weight, its scales and the int32 bias
+     * @return bytes of the int8 weight and its scales (the int32 bias replaces a float32 bias of the same size)
      */
     static long emit(GraphRewrite graph, ConvLayer layer, Int8Weights weights, ActivationRange in,
             ActivationRange out, String input, String output) {
@@ -62,7 +62,6 @@ final class ConvQdqForm {
             graph.node(name + "/DequantizeBias", "DequantizeLinear", List.of(bias, biasScale, biasZero),
                     List.of(biasDequantized), Protos.intAttribute("axis", 0));
             convInputs.add(biasDequantized);
-            bytes += 8L * channels;
         }
 
         String convOutput = graph.value(base + "_float");

@@ -87,6 +87,8 @@ class Int8QuantizerTest {
                 assertTrue(layer.quantized(), layer.toString());
                 assertEquals(layer.opType().equals("Conv") ? QuantizedLayer.QDQ_CONV : QuantizedLayer.DYNAMIC_MATMUL,
                         layer.form());
+                assertEquals(layer.floatBytes() / 4 + 4L * (layer.opType().equals("Conv") ? channels(layer)
+                        : 10), layer.int8Bytes(), "int8 weight and one float scale per output: " + layer);
                 // Measured 0.002 to 0.017; 8-bit steps of these ranges cannot do much worse.
                 assertTrue(layer.outputError() > 0 && layer.outputError() < 0.05, layer.toString());
             }
@@ -401,6 +403,11 @@ class Int8QuantizerTest {
         }
         double relative = Math.sqrt(difference / norm);
         assertTrue(relative > 0 && relative <= tolerance, "relative difference " + relative);
+    }
+
+    /** Output channels of the fixture CNN's Conv layers. */
+    private static int channels(QuantizedLayer conv) {
+        return conv.layer().equals("/conv2/Conv") ? 32 : 16;
     }
 
     private static Map<String, Integer> opTypes(ModelProto model) {
