@@ -35,10 +35,11 @@ final class ConvQdqForm {
                 List.of(inDequantized));
 
         int channels = layer.channels();
-        String weight = graph.constant(base + "_weight_int8",
+        String weight = graph.sharedConstant(layer.weightKey() + "|int8", base + "_weight_int8",
                 n -> Protos.int8(n, weights.values(), layer.weightDims()));
-        String weightScale = graph.constant(base + "_weight_scale", n -> Protos.floats(n, weights.scales(), channels));
-        String weightZero = graph.constant(base + "_weight_zero_point",
+        String weightScale = graph.sharedConstant(layer.weightKey() + "|scale", base + "_weight_scale",
+                n -> Protos.floats(n, weights.scales(), channels));
+        String weightZero = graph.sharedConstant("int8 zeros|" + channels, base + "_weight_zero_point",
                 n -> Protos.int8(n, new byte[channels], channels));
         String weightDequantized = graph.value(base + "_weight_dequantized");
         graph.node(name + "/DequantizeWeight", "DequantizeLinear", List.of(weight, weightScale, weightZero),

@@ -284,6 +284,25 @@ class Int8QuantizerTest {
     }
 
     @Test
+    void layersSharingOneWeightStoreOneInt8Copy() throws Exception {
+        ModelProto model = new TinyModels().input("x", 16).output("y", 16)
+                .weight("shared", TinyModels.random(61, 256), 16, 16)
+                .node("first", "MatMul", in("x", "shared"), "h").node("act", "Relu", in("h"), "a")
+                .node("second", "MatMul", in("a", "shared"), "y").model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(List.of(true, true), result.layers().stream().map(QuantizedLayer::quantized).toList());
+        List<String> int8 = result.model().getGraph().getInitializerList().stream()
+                .filter(t -> t.getDataType() == TensorProto.DataType.INT8_VALUE && t.getDimsCount() == 2)
+                .map(TensorProto::getName).toList();
+        assertEquals(List.of("h_weight_int8"), int8);
+        assertEquals(List.of("h_weight_int8", "h_weight_int8"), result.model().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("MatMulInteger")).map(n -> n.getInput(1)).toList());
+        assertFalse(ModelGraph.of(result.model()).constant("shared").isPresent());
+        assertClose(model, result.model(), 0.03);
+    }
+
+    @Test
     void embeddingTableIsStoredAsInt8RowsAndOnlyTheRowsLookedUpAreWidened() throws Exception {
         ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 8)
                 .weight("table", TinyModels.random(41, 50 * 16), 50, 16)
