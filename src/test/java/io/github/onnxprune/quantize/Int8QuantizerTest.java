@@ -334,6 +334,22 @@ class Int8QuantizerTest {
     }
 
     @Test
+    void aTableAlsoReadInFloatElsewhereIsNotCopiedToInt8() {
+        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 50)
+                .weight("table", TinyModels.random(71, 50 * 16), 50, 16)
+                .node("embed", "Gather", in("table", "ids"), "e")
+                .node("tied_head", "Transpose", in("table"), "head")
+                .node("logits", "MatMul", in("e", "head"), "y").model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(List.of("embed", "logits"), result.layers().stream().map(QuantizedLayer::layer).toList());
+        assertEquals("its table is also read in float by 'tied_head', so an int8 copy would only add bytes",
+                result.layers().get(0).reason());
+        assertEquals("its weight is not a constant", result.layers().get(1).reason());
+        assertSame(model, result.model());
+    }
+
+    @Test
     void aLayerWhoseOutputHasNoBatchDimensionIsQuantizedWithItsErrorUnmeasured() {
         ModelProto model = new TinyModels().input("x", 5, 16).output("y", 5, 8)
                 .weight("positions", TinyModels.random(51, 5 * 16), 5, 16)
