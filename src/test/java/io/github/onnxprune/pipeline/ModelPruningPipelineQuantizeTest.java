@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import io.github.onnxprune.eval.Pooling;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
@@ -31,6 +33,9 @@ import org.junit.jupiter.api.Test;
 
 /** Int8 quantization as the pipeline's last step: what is gated is what is shipped, and the fallback. */
 class ModelPruningPipelineQuantizeTest {
+
+    /** Every value of the first output, flattened per sample: the tests compare whole outputs. */
+    private static final ScoredOutput EVERY_VALUE = new ScoredOutput(null, Pooling.FLATTEN, null);
 
     private static ModelTask task(double sparsity, Metric metric, GateLimits limits, Quantization quantization) {
         return new ModelTask(fixture("digits-mlp/model.onnx"), "models/m.onnx",
@@ -75,8 +80,8 @@ class ModelPruningPipelineQuantizeTest {
                 ModelSignature.of(ModelProto.parseFrom(result.prunedBytes())), null);
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             float[][] original = runtime.run(java.nio.file.Files.readAllBytes(fixture("digits-mlp/model.onnx")),
-                    data, null, 64).rows();
-            float[][] shipped = runtime.run(result.prunedBytes(), data, null, 64).rows();
+                    data, EVERY_VALUE, 64).rows();
+            float[][] shipped = runtime.run(result.prunedBytes(), data, EVERY_VALUE, 64).rows();
             assertEquals(result.report().measurement().pruned(),
                     Metric.ACCURACY.score(original, shipped, data.effectiveLabels()), 1e-12);
         }

@@ -12,6 +12,8 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.Pooling;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
@@ -31,6 +33,9 @@ import org.junit.jupiter.api.Test;
 
 /** The int8 forms on the real fixtures and on hand-built graphs, run and optimized by ONNX Runtime itself. */
 class Int8QuantizerTest {
+
+    /** Every value of the first output, flattened per sample: the tests compare whole outputs. */
+    private static final ScoredOutput EVERY_VALUE = new ScoredOutput(null, Pooling.FLATTEN, null);
 
     private static OnnxRuntimeEvaluator runtime;
 
@@ -259,8 +264,8 @@ class Int8QuantizerTest {
                 OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT), "the bias Add is fused too");
         ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {32, 6, 16},
                 TinyModels.random(23, 32 * 6 * 16))), null, null, Path.of("random tokens"));
-        float[][] want = runtime.run(model.toByteArray(), data, null, 8).rows();
-        float[][] got = runtime.run(result.model().toByteArray(), data, null, 8).rows();
+        float[][] want = runtime.run(model.toByteArray(), data, EVERY_VALUE, 8).rows();
+        float[][] got = runtime.run(result.model().toByteArray(), data, EVERY_VALUE, 8).rows();
         double error = 0;
         for (int i = 0; i < want.length; i++) {
             error = Math.max(error, LayerErrors.relativeError(want[i], got[i]));
@@ -325,8 +330,8 @@ class Int8QuantizerTest {
         }
         ValidationData data = new ValidationData(Map.of("ids", Tensor.ofLongs(new long[] {16, 5}, ids)), null, null,
                 Path.of("ids"));
-        float[][] want = runtime.run(model.toByteArray(), data, null, 16).rows();
-        float[][] got = runtime.run(result.model().toByteArray(), data, null, 16).rows();
+        float[][] want = runtime.run(model.toByteArray(), data, EVERY_VALUE, 16).rows();
+        float[][] got = runtime.run(result.model().toByteArray(), data, EVERY_VALUE, 16).rows();
         for (int i = 0; i < want.length; i++) {
             double error = LayerErrors.relativeError(want[i], got[i]);
             assertTrue(error > 0 && error < 0.02, "sample " + i + ": " + error);
@@ -426,8 +431,8 @@ class Int8QuantizerTest {
                 .getDimValue();
         ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {64, features},
                 TinyModels.random(9, 64 * features))), null, null, Path.of("random rows"));
-        float[][] want = runtime.run(expected.toByteArray(), data, null, 64).rows();
-        float[][] got = runtime.run(actual.toByteArray(), data, null, 64).rows();
+        float[][] want = runtime.run(expected.toByteArray(), data, EVERY_VALUE, 64).rows();
+        float[][] got = runtime.run(actual.toByteArray(), data, EVERY_VALUE, 64).rows();
         double difference = 0;
         double norm = 0;
         for (int i = 0; i < want.length; i++) {
