@@ -48,6 +48,13 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         return ID;
     }
 
+    /** Without the fallback, which would already have tried every layer float, the user picks them. */
+    @Override
+    public List<String> remedies() {
+        return fallback ? List.of() : List.of("leave the layers with the largest output error float with"
+                + " <quantizeExcludes> or let <quantizeFallback> choose them");
+    }
+
     /** Always: Conv needs activation ranges, and the fallback needs each layer's measured output error. */
     @Override
     public boolean wantsCalibration() {
