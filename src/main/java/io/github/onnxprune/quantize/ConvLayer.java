@@ -30,6 +30,16 @@ record ConvLayer(NodeProto node, String layer, String input, double[] weight, lo
     }
 
     @Override
+    public String weightKey() {
+        // A folded BatchNormalization rescales the weight, so its parameters are part of what is stored.
+        StringBuilder key = new StringBuilder("conv|").append(node.getInput(1));
+        absorbed.stream().filter(n -> n.getOpType().equals("BatchNormalization"))
+                .forEach(n -> key.append('|').append(String.join(",", n.getInputList().subList(1, 5))).append('|')
+                        .append(Protos.floatAttribute(n, "epsilon", 1e-5f)));
+        return key.toString();
+    }
+
+    @Override
     public int minOpset() {
         return OpsetUpgrade.QDQ_PER_AXIS;
     }

@@ -20,7 +20,7 @@ final class ConvQdqForm {
     /**
      * Adds the nodes computing {@code layer} from {@code input} into {@code output}.
      *
-     * @return bytes of the int8 weight, its scales and the int32 bias
+     * @return bytes of the int8 weight and its scales (the int32 bias replaces a float32 bias of the same size)
      */
     static long emit(GraphRewrite graph, ConvLayer layer, Int8Weights weights, ActivationRange in,
             ActivationRange out, String input, String output) {
@@ -35,10 +35,11 @@ final class ConvQdqForm {
                 List.of(inDequantized));
 
         int channels = layer.channels();
-        String weight = graph.constant(base + "_weight_int8",
+        String weight = graph.sharedConstant(layer.weightKey() + "|int8", base + "_weight_int8",
                 n -> Protos.int8(n, weights.values(), layer.weightDims()));
-        String weightScale = graph.constant(base + "_weight_scale", n -> Protos.floats(n, weights.scales(), channels));
-        String weightZero = graph.constant(base + "_weight_zero_point",
+        String weightScale = graph.sharedConstant(layer.weightKey() + "|scale", base + "_weight_scale",
+                n -> Protos.floats(n, weights.scales(), channels));
+        String weightZero = graph.sharedConstant("int8 zeros|" + channels, base + "_weight_zero_point",
                 n -> Protos.int8(n, new byte[channels], channels));
         String weightDequantized = graph.value(base + "_weight_dequantized");
         graph.node(name + "/DequantizeWeight", "DequantizeLinear", List.of(weight, weightScale, weightZero),
@@ -62,7 +63,6 @@ final class ConvQdqForm {
             graph.node(name + "/DequantizeBias", "DequantizeLinear", List.of(bias, biasScale, biasZero),
                     List.of(biasDequantized), Protos.intAttribute("axis", 0));
             convInputs.add(biasDequantized);
-            bytes += 8L * channels;
         }
 
         String convOutput = graph.value(base + "_float");

@@ -35,11 +35,12 @@ final class DynamicMatMulForm {
         String zeroPoint = graph.value(base + "_input_zero_point");
         graph.node(name + "/DynamicQuantizeLinear", "DynamicQuantizeLinear", List.of(a),
                 List.of(quantized, scale, zeroPoint));
-        String weight = graph.constant(base + "_weight_int8",
+        String weight = graph.sharedConstant(layer.weightKey() + "|int8", base + "_weight_int8",
                 n -> Protos.int8(n, weights.values(), layer.rows(), layer.columns()));
-        String weightScale = graph.constant(base + "_weight_scale",
+        String weightScale = graph.sharedConstant(layer.weightKey() + "|scale", base + "_weight_scale",
                 n -> Protos.floats(n, weights.scales(), layer.columns()));
-        String weightZero = graph.constant(base + "_weight_zero_point", n -> Protos.int8(n, new byte[1]));
+        String weightZero = graph.sharedConstant("int8 zero", base + "_weight_zero_point",
+                n -> Protos.int8(n, new byte[1]));
         String integer = graph.value(base + "_int32");
         graph.node(name + "/MatMulInteger", "MatMulInteger", List.of(quantized, weight, zeroPoint, weightZero),
                 List.of(integer));

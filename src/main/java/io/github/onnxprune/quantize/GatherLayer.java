@@ -17,6 +17,11 @@ record GatherLayer(NodeProto node, String layer, String input, double[] table, i
         implements LayerPlan {
 
     @Override
+    public String weightKey() {
+        return "table|" + node.getInput(0);
+    }
+
+    @Override
     public int minOpset() {
         return OpsetUpgrade.INT8_GATHER;
     }

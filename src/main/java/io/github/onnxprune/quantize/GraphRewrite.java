@@ -19,6 +19,7 @@ final class GraphRewrite {
     private final Set<String> nodeNames = new HashSet<>();
     private final List<NodeProto> nodes = new ArrayList<>();
     private final List<TensorProto> initializers = new ArrayList<>();
+    private final java.util.Map<String, String> shared = new java.util.HashMap<>();
 
     GraphRewrite(GraphProto graph) {
         graph.getInputList().forEach(v -> valueNames.add(v.getName()));
@@ -49,6 +50,14 @@ final class GraphRewrite {
     /** Frees a node name whose node the rewrite replaces, so the replacement may take it. */
     void release(String nodeName) {
         nodeNames.remove(nodeName);
+    }
+
+    /**
+     * The initializer stored under {@code key}: added under a fresh name derived from {@code base} the first
+     * time, the same name every later time.
+     */
+    String sharedConstant(String key, String base, java.util.function.Function<String, TensorProto> tensor) {
+        return shared.computeIfAbsent(key, k -> constant(base, tensor));
     }
 
     /** Adds an initializer under a fresh name derived from {@code base}; returns the name. */

@@ -22,9 +22,10 @@ final class Int8GatherForm {
     static long emit(GraphRewrite graph, GatherLayer layer, Int8Weights weights, String input, String output) {
         String base = layer.output();
         String name = layer.layer();
-        String table = graph.constant(base + "_table_int8",
+        String table = graph.sharedConstant(layer.weightKey() + "|int8", base + "_table_int8",
                 n -> Protos.int8(n, weights.values(), layer.rows(), layer.columns()));
-        String scales = graph.constant(base + "_row_scale", n -> Protos.floats(n, weights.scales(), layer.rows(), 1));
+        String scales = graph.sharedConstant(layer.weightKey() + "|scale", base + "_row_scale",
+                n -> Protos.floats(n, weights.scales(), layer.rows(), 1));
         String rows = graph.value(base + "_int8_rows");
         graph.node(name, "Gather", List.of(table, input), List.of(rows));
         String asFloat = graph.value(base + "_rows_as_float");

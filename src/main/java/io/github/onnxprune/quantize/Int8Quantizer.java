@@ -38,8 +38,8 @@ public final class Int8Quantizer {
     public static QuantizationResult quantize(ModelProto model, QuantizationSettings settings,
             ActivationCollector calibration) {
         ModelGraph graph = ModelGraph.of(model);
-        List<LayerPlanner.Candidate> candidates = withOpsetLimits(model,
-                LayerPlanner.plan(graph, settings, calibration != null));
+        List<LayerPlanner.Candidate> candidates = withoutTablesReadInFloat(graph, withOpsetLimits(model,
+                LayerPlanner.plan(graph, settings, calibration != null)));
         List<LayerPlanner.Candidate> planned = candidates.stream().filter(c -> c.plan() != null).toList();
         if (planned.isEmpty()) {
             return new QuantizationResult(model, candidates.stream().map(LayerPlanner.Candidate::asFloatLayer)
@@ -105,6 +105,34 @@ public final class Int8Quantizer {
                     .orElse(candidate));
         }
         return limited;
+    }
+
+    /**
+     * Table lookups whose table another node still reads in float, turned float: storing an int8 copy next to
+     * the float table would only add bytes, and a lookup gains no speed from int8. (A MatMul's int8 copy is
+     * kept even then: it runs faster.)
+     */
+    private static List<LayerPlanner.Candidate> withoutTablesReadInFloat(ModelGraph graph,
+            List<LayerPlanner.Candidate> candidates) {
+        Set<Integer> quantizedNodes = new HashSet<>();
+        candidates.stream().filter(c -> c.plan() != null).forEach(c -> quantizedNodes.add(c.nodeIndex()));
+        List<LayerPlanner.Candidate> checked = new ArrayList<>();
+        for (LayerPlanner.Candidate candidate : candidates) {
+            if (candidate.plan() instanceof GatherLayer gather) {
+                String table = gather.node().getInput(0);
+                Optional<String> floatReader = graph.consumers(table).stream()
+                        .filter(c -> c.inputIndex() < 0 || !quantizedNodes.contains(c.nodeIndex()))
+                        .map(c -> LayerPlanner.layerName(c.node())).findFirst();
+                if (floatReader.isPresent() || graph.graphOutputs().contains(table)) {
+                    checked.add(candidate.keptFloat("its table is also read in float by "
+                            + floatReader.map(n -> "'" + n + "'").orElse("the graph's outputs")
+                            + ", so an int8 copy would only add bytes"));
+                    continue;
+                }
+            }
+            checked.add(candidate);
+        }
+        return checked;
     }
 
     static int requiredOpset(List<LayerPlanner.Candidate> planned) {

@@ -20,6 +20,12 @@ sealed interface LayerPlan permits MatMulLayer, ConvLayer, GatherLayer {
         return List.of(node());
     }
 
+    /**
+     * Identifies the int8 weight this layer stores: layers that read the same float weight the same way (shared
+     * or tied weights) store one int8 copy, so quantizing never makes a file with shared weights bigger.
+     */
+    String weightKey();
+
     /** The lowest default-domain opset the form's ops need. */
     int minOpset();
 

@@ -20,6 +20,13 @@ record MatMulLayer(NodeProto node, String layer, String input, boolean transpose
         int columns, Bias bias, String output) implements LayerPlan {
 
     @Override
+    public String weightKey() {
+        // Gemm's transB and alpha shape the stored values; the same weight read by a plain MatMul differs.
+        return "matmul|" + node.getInput(1) + "|" + node.getOpType() + "|" + Protos.intAttribute(node, "transB", 0)
+                + "|" + Protos.floatAttribute(node, "alpha", 1f);
+    }
+
+    @Override
     public int minOpset() {
         return OpsetUpgrade.DYNAMIC_MATMUL;
     }

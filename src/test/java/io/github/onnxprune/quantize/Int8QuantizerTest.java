@@ -87,6 +87,8 @@ class Int8QuantizerTest {
                 assertTrue(layer.quantized(), layer.toString());
                 assertEquals(layer.opType().equals("Conv") ? QuantizedLayer.QDQ_CONV : QuantizedLayer.DYNAMIC_MATMUL,
                         layer.form());
+                assertEquals(layer.floatBytes() / 4 + 4L * (layer.opType().equals("Conv") ? channels(layer)
+                        : 10), layer.int8Bytes(), "int8 weight and one float scale per output: " + layer);
                 // Measured 0.002 to 0.017; 8-bit steps of these ranges cannot do much worse.
                 assertTrue(layer.outputError() > 0 && layer.outputError() < 0.05, layer.toString());
             }
@@ -282,6 +284,25 @@ class Int8QuantizerTest {
     }
 
     @Test
+    void layersSharingOneWeightStoreOneInt8Copy() throws Exception {
+        ModelProto model = new TinyModels().input("x", 16).output("y", 16)
+                .weight("shared", TinyModels.random(61, 256), 16, 16)
+                .node("first", "MatMul", in("x", "shared"), "h").node("act", "Relu", in("h"), "a")
+                .node("second", "MatMul", in("a", "shared"), "y").model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(List.of(true, true), result.layers().stream().map(QuantizedLayer::quantized).toList());
+        List<String> int8 = result.model().getGraph().getInitializerList().stream()
+                .filter(t -> t.getDataType() == TensorProto.DataType.INT8_VALUE && t.getDimsCount() == 2)
+                .map(TensorProto::getName).toList();
+        assertEquals(List.of("h_weight_int8"), int8);
+        assertEquals(List.of("h_weight_int8", "h_weight_int8"), result.model().getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("MatMulInteger")).map(n -> n.getInput(1)).toList());
+        assertFalse(ModelGraph.of(result.model()).constant("shared").isPresent());
+        assertClose(model, result.model(), 0.03);
+    }
+
+    @Test
     void embeddingTableIsStoredAsInt8RowsAndOnlyTheRowsLookedUpAreWidened() throws Exception {
         ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 8)
                 .weight("table", TinyModels.random(41, 50 * 16), 50, 16)
@@ -310,6 +331,22 @@ class Int8QuantizerTest {
             double error = LayerErrors.relativeError(want[i], got[i]);
             assertTrue(error > 0 && error < 0.02, "sample " + i + ": " + error);
         }
+    }
+
+    @Test
+    void aTableAlsoReadInFloatElsewhereIsNotCopiedToInt8() {
+        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 50)
+                .weight("table", TinyModels.random(71, 50 * 16), 50, 16)
+                .node("embed", "Gather", in("table", "ids"), "e")
+                .node("tied_head", "Transpose", in("table"), "head")
+                .node("logits", "MatMul", in("e", "head"), "y").model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(List.of("embed", "logits"), result.layers().stream().map(QuantizedLayer::layer).toList());
+        assertEquals("its table is also read in float by 'tied_head', so an int8 copy would only add bytes",
+                result.layers().get(0).reason());
+        assertEquals("its weight is not a constant", result.layers().get(1).reason());
+        assertSame(model, result.model());
     }
 
     @Test
@@ -401,6 +438,11 @@ class Int8QuantizerTest {
         }
         double relative = Math.sqrt(difference / norm);
         assertTrue(relative > 0 && relative <= tolerance, "relative difference " + relative);
+    }
+
+    /** Output channels of the fixture CNN's Conv layers. */
+    private static int channels(QuantizedLayer conv) {
+        return conv.layer().equals("/conv2/Conv") ? 32 : 16;
     }
 
     private static Map<String, Integer> opTypes(ModelProto model) {
