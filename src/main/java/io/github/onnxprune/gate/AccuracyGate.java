@@ -23,11 +23,25 @@ public final class AccuracyGate {
      */
     public static GateVerdict check(String model, String metric, boolean higherIsBetter, double baseline,
             double pruned, String pruning, GateLimits limits) {
+        return check(model, metric, higherIsBetter, baseline, pruned, pruning, limits, PRUNING_REMEDIES);
+    }
+
+    /** What a user can change when pruning costs too much, in the order the message lists them. */
+    public static final List<String> PRUNING_REMEDIES = List.of("lower <sparsity>",
+            "leave the most sensitive layers out with <tensorExcludes> or a <sparsityOverrides> entry");
+
+    /**
+     * {@link #check(String, String, boolean, double, double, String, GateLimits)} with the remedies the message
+     * suggests before relaxing the limit (e.g. "lower &lt;sparsity&gt;"); none leaves only that.
+     */
+    public static GateVerdict check(String model, String metric, boolean higherIsBetter, double baseline,
+            double pruned, String pruning, GateLimits limits, List<String> remedies) {
         List<String> violations = new ArrayList<>();
         String measured = String.format(Locale.ROOT, "Model %s: %s is %s after pruning %s (the original model"
                 + " scores %s)", model, metric, format(pruned), pruning, format(baseline));
-        String advice = " Lower <sparsity>, leave the most sensitive layers out with <tensorExcludes> or a"
-                + " <sparsityOverrides> entry, or relax the limit if the loss is acceptable.";
+        String relax = "relax the limit if the loss is acceptable.";
+        String advice = remedies.isEmpty() ? " R" + relax.substring(1) : " " + Character.toUpperCase(
+                remedies.get(0).charAt(0)) + String.join(", ", remedies).substring(1) + ", or " + relax;
         if (limits.minAccuracy() != null) {
             double limit = limits.minAccuracy();
             boolean broken = higherIsBetter ? pruned < limit : pruned > limit;

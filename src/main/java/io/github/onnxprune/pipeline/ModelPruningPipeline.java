@@ -91,6 +91,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         PruningSettings pruning = task.pruning();
         boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
         String described = describeForGate(pruning, anyRefit ? calibration : null);
+        List<String> remedies = steps.stream().flatMap(step -> step.remedies().stream()).distinct().toList();
         Measurement measurement = null;
         Latency latency = null;
         List<String> violations = List.of();
@@ -100,7 +101,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             float[][] baselineOutputs = runtime.run(originalBytes, data, evaluation.outputName(),
                     evaluation.batchSize()).rows();
             measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
-            violations = gate(task, measurement, described);
+            violations = gate(task, measurement, described, remedies);
             // Fallback, not failure: the last step may undo part of its work (int8 puts its worst layer back to
             // float) until the gate passes or it has nothing left to undo. Earlier steps feed it, so only it may.
             int rounds = 0;
@@ -117,7 +118,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 rounds++;
                 measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
                 violations = gate(task, measurement, String.format(Locale.ROOT, "%s, then relaxing %s %d time%s"
-                        + " by its fallback", described, last.step().id(), rounds, rounds == 1 ? "" : "s"));
+                        + " by its fallback", described, last.step().id(), rounds, rounds == 1 ? "" : "s"), remedies);
             }
             byte[] measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
@@ -199,13 +200,14 @@ public final class ModelPruningPipeline implements AutoCloseable {
         }
     }
 
-    private static List<String> gate(ModelTask task, Measurement measurement, String described) {
+    private static List<String> gate(ModelTask task, Measurement measurement, String described,
+            List<String> remedies) {
         if (!task.limits().any()) {
             return List.of();
         }
         GateVerdict verdict = AccuracyGate.check(task.entryName(), measurement.metric(),
                 task.evaluation().metric().higherIsBetter(), measurement.baseline(), measurement.pruned(), described,
-                task.limits());
+                task.limits(), remedies);
         return verdict.violations();
     }
 

@@ -1,5 +1,6 @@
 package io.github.onnxprune.step;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,6 +16,14 @@ public interface ModelStep<E> {
 
     /** Whether the step uses calibration activations; the pipeline loads calibration data only when one does. */
     boolean wantsCalibration();
+
+    /**
+     * What the user can change in the configuration when the gate fails after this step, as phrases for the
+     * failure message (e.g. "lower &lt;sparsity&gt;"); none by default.
+     */
+    default List<String> remedies() {
+        return List.of();
+    }
 
     /** Transforms {@code input.model()}; returns the same model instance when it changes nothing. */
     StepResult<E> apply(StepInput input);

@@ -45,6 +45,16 @@ class AccuracyGateTest {
     }
 
     @Test
+    void theRemediesAreTheStepsOwnThenRelaxingTheLimit() {
+        GateLimits limits = new GateLimits(null, 0.01);
+        assertTrue(AccuracyGate.check("m", "accuracy", true, 0.95, 0.90, PRUNING, limits,
+                List.of("use fewer bits", "try <x>")).violations().get(0)
+                .endsWith("is 0.0100. Use fewer bits, try <x>, or relax the limit if the loss is acceptable."));
+        assertTrue(AccuracyGate.check("m", "accuracy", true, 0.95, 0.90, PRUNING, limits, List.of()).violations()
+                .get(0).endsWith("is 0.0100. Relax the limit if the loss is acceptable."));
+    }
+
+    @Test
     void aNegativeDropLimitIsRejected() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> new GateLimits(null, -0.1));

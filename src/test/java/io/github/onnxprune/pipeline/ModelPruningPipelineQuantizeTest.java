@@ -128,6 +128,10 @@ class ModelPruningPipelineQuantizeTest {
         assertFalse(result.passed());
         assertTrue(result.report().violations().get(0).contains("after pruning weights to sparsity 0.00 (layerwise)"
                 + " and quantizing to int8 (the original"), result.report().violations().get(0));
+        // Nothing was pruned, so the only remedies are int8's.
+        assertTrue(result.report().violations().get(0).endsWith(" is 0.0010. Leave the layers with the largest output"
+                + " error float with <quantizeExcludes> or let <quantizeFallback> choose them, or relax the limit if"
+                + " the loss is acceptable."), result.report().violations().get(0));
         assertTrue(result.report().measurement().pruned() > 0.001);
         assertEquals(List.of(true, true, true), layers(result.report()).stream().map(l -> l.get("quantized")).toList());
     }

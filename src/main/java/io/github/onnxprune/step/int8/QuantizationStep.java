@@ -48,6 +48,13 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         return ID;
     }
 
+    /** Without the fallback, which would already have tried every layer float, the user picks them. */
+    @Override
+    public List<String> remedies() {
+        return fallback ? List.of() : List.of("leave the layers with the largest output error float with"
+                + " <quantizeExcludes> or let <quantizeFallback> choose them");
+    }
+
     /** Always: Conv needs activation ranges, and the fallback needs each layer's measured output error. */
     @Override
     public boolean wantsCalibration() {
@@ -101,9 +108,70 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         return edits.fallback().getOrDefault(layer.layer(), layer.reason());
     }
 
+    /** One log line per layer up to this many; a bigger model gets a summary (report.json has every layer). */
+    static final int MAX_LOGGED_LAYERS = 12;
+
+    /** A line per layer: its form, error and weight size, or why it stayed float. */
+    private static List<String> layerLines(Int8Edits edits) {
+        List<String> log = new ArrayList<>();
+        for (QuantizedLayer layer : edits.result().layers()) {
+            log.add(layer.quantized()
+                    ? String.format(Locale.ROOT, "%s (%s): int8 as %s%s, weight %.1f -> %.1f KiB", layer.layer(),
+                            layer.opType(), layer.form(), error(layer), layer.floatBytes() / 1024.0,
+                            layer.int8Bytes() / 1024.0)
+                    : String.format(Locale.ROOT, "%s (%s): float, %s", layer.layer(), layer.opType(),
+                            reason(edits, layer)));
+        }
+        return log;
+    }
+
+    /**
+     * For models with many layers: one line for the quantized ones (count, forms, largest error, weight size),
+     * then one per reason layers stayed float, naming the first few; the fallback's choices always one by one.
+     */
+    private static List<String> summaryLines(Int8Edits edits) {
+        List<QuantizedLayer> all = edits.result().layers();
+        List<QuantizedLayer> quantized = all.stream().filter(QuantizedLayer::quantized).toList();
+        List<String> log = new ArrayList<>();
+        if (!quantized.isEmpty()) {
+            Map<String, Long> forms = new LinkedHashMap<>();
+            quantized.forEach(l -> forms.merge(l.form(), 1L, Long::sum));
+            String formText = forms.entrySet().stream().map(e -> e.getValue() + " as " + e.getKey())
+                    .collect(java.util.stream.Collectors.joining(", "));
+            QuantizedLayer worst = quantized.stream().filter(l -> !Double.isNaN(l.outputError()))
+                    .max(Comparator.comparingDouble(QuantizedLayer::outputError)).orElse(null);
+            log.add(String.format(Locale.ROOT, "%d of %d layers int8 (%s)%s, weights %.1f -> %.1f KiB",
+                    quantized.size(), all.size(), formText, worst == null ? ""
+                            : String.format(Locale.ROOT, ", largest output error %.4f (%s)", worst.outputError(),
+                                    worst.layer()),
+                    quantized.stream().mapToLong(QuantizedLayer::floatBytes).sum() / 1024.0,
+                    quantized.stream().mapToLong(QuantizedLayer::int8Bytes).sum() / 1024.0));
+        }
+        Map<String, List<String>> byReason = new LinkedHashMap<>();
+        for (QuantizedLayer layer : all) {
+            if (layer.quantized()) {
+                continue;
+            }
+            if (edits.fallback().containsKey(layer.layer())) {
+                log.add(String.format(Locale.ROOT, "%s (%s): float, %s", layer.layer(), layer.opType(),
+                        reason(edits, layer)));
+            } else {
+                byReason.computeIfAbsent(layer.reason(), r -> new ArrayList<>()).add(layer.layer());
+            }
+        }
+        byReason.forEach((why, names) -> log.add(String.format(Locale.ROOT, "%d float, %s: %s%s", names.size(),
+                why, String.join(", ", names.subList(0, Math.min(3, names.size()))),
+                names.size() > 3 ? " and " + (names.size() - 3) + " more" : "")));
+        return log;
+    }
+
+    private static String error(QuantizedLayer layer) {
+        return Double.isNaN(layer.outputError()) ? ""
+                : String.format(Locale.ROOT, ", output error %.4f", layer.outputError());
+    }
+
     private static StepSection section(Int8Edits edits) {
         List<JsonFields> layers = new ArrayList<>();
-        List<String> log = new ArrayList<>();
         for (QuantizedLayer layer : edits.result().layers()) {
             JsonFields json = JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
                     .put("quantized", layer.quantized()).put("form", layer.form())
@@ -114,15 +182,9 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
                 json.put("outputError", layer.outputError());
             }
             layers.add(json);
-            String error = Double.isNaN(layer.outputError()) ? ""
-                    : String.format(Locale.ROOT, ", output error %.4f", layer.outputError());
-            log.add(layer.quantized()
-                    ? String.format(Locale.ROOT, "%s (%s): int8 as %s%s, weight %.1f -> %.1f KiB", layer.layer(),
-                            layer.opType(), layer.form(), error, layer.floatBytes() / 1024.0,
-                            layer.int8Bytes() / 1024.0)
-                    : String.format(Locale.ROOT, "%s (%s): float, %s", layer.layer(), layer.opType(),
-                            reason(edits, layer)));
         }
+        List<String> log = edits.result().layers().size() <= MAX_LOGGED_LAYERS ? layerLines(edits)
+                : summaryLines(edits);
         long count = edits.result().layers().stream().filter(QuantizedLayer::quantized).count();
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("onnx-prune.quantize", count > 0 ? "int8" : "none");

@@ -1,6 +1,7 @@
 package io.github.onnxprune.step.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import io.github.onnxprune.prune.nodes.LayerChange;
@@ -40,6 +41,11 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
     @Override
     public String id() {
         return ID;
+    }
+
+    @Override
+    public List<String> remedies() {
+        return settings.sparsity() > 0 ? AccuracyGate.PRUNING_REMEDIES : List.of();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.github.onnxprune.step.weights;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.SkippedTensor;
 import io.github.onnxprune.prune.TensorChange;
@@ -44,6 +45,11 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     @Override
     public String id() {
         return ID;
+    }
+
+    @Override
+    public List<String> remedies() {
+        return settings.sparsity() > 0 ? AccuracyGate.PRUNING_REMEDIES : List.of();
     }
 
     @Override
