@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -114,15 +116,22 @@ public final class AtomicFiles {
         }
     }
 
-    /** The message of an I/O failure, with its kind when the message alone does not say it. */
-    static String describe(IOException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        String kind = e.getClass().getSimpleName();
-        if (message.isEmpty()) {
-            return kind;
+    /**
+     * An I/O failure as a user reads it: the file and the reason (file system failures often carry only the path
+     * as their message, which says nothing of the cause).
+     */
+    public static String describe(IOException e) {
+        if (e instanceof FileSystemException failure && failure.getFile() != null) {
+            String reason = failure.getReason();
+            if (reason == null) {
+                reason = failure instanceof AccessDeniedException ? "permission denied"
+                        : failure instanceof NoSuchFileException ? "no such file or folder"
+                        : failure.getClass().getSimpleName();
+            }
+            return failure.getFile() + (failure.getOtherFile() != null ? " -> " + failure.getOtherFile() : "")
+                    + ": " + reason;
         }
-        // AccessDeniedException's message is only the path; the kind is what tells the user the cause.
-        return e instanceof FileSystemException ? kind.replace("Exception", "") + ": " + message : message;
+        return e.getMessage() == null || e.getMessage().isEmpty() ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static byte[] randomBytes() {
