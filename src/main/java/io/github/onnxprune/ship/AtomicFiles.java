@@ -1,5 +1,6 @@
 package io.github.onnxprune.ship;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
@@ -12,9 +13,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -27,8 +28,6 @@ import java.util.stream.Stream;
 public final class AtomicFiles {
 
     private static final Pattern TEMPORARY = Pattern.compile(".+\\.onnx-prune-[0-9a-f]{16}\\.tmp");
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private AtomicFiles() {
     }
@@ -63,11 +62,12 @@ public final class AtomicFiles {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temporary = parent.resolve(target.getFileName() + ".onnx-prune-"
-                + HexFormat.of().formatHex(randomBytes()) + ".tmp");
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
-                OutputStream out = Channels.newOutputStream(channel);
+                // Buffered: a zip writer hands over 512-byte pieces, each a system call unbuffered.
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
                 content.writeTo(out);
                 out.flush();
                 channel.force(true);
@@ -132,11 +132,5 @@ public final class AtomicFiles {
                     + ": " + reason;
         }
         return e.getMessage() == null || e.getMessage().isEmpty() ? e.getClass().getSimpleName() : e.getMessage();
-    }
-
-    private static byte[] randomBytes() {
-        byte[] bytes = new byte[8];
-        RANDOM.nextBytes(bytes);
-        return bytes;
     }
 }
