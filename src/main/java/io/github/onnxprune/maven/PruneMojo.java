@@ -28,11 +28,11 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.ReportTable;
+import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -341,9 +341,8 @@ public class PruneMojo extends AbstractMojo {
     }
 
     private static MojoFailureException fileFailure(IOException e) {
-        String problem = e instanceof FileSystemException ? e.getClass().getSimpleName().replace("Exception", "")
-                + ": " + e.getMessage() : e.getMessage();
-        return new MojoFailureException("onnx-prune could not read or write a file: " + problem + ". Every file it"
+        return new MojoFailureException("onnx-prune could not read or write a file: " + AtomicFiles.describe(e)
+                + ". Every file it"
                 + " writes is replaced in one step, so the jar and target/onnx-prune hold either their previous or"
                 + " their new content, and src/main/resources is never written. Check that target/ is writable and"
                 + " the disk has space, then build again.", e);

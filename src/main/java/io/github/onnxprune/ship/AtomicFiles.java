@@ -1,18 +1,21 @@
 package io.github.onnxprune.ship;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -25,8 +28,6 @@ import java.util.stream.Stream;
 public final class AtomicFiles {
 
     private static final Pattern TEMPORARY = Pattern.compile(".+\\.onnx-prune-[0-9a-f]{16}\\.tmp");
-
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private AtomicFiles() {
     }
@@ -61,11 +62,12 @@ public final class AtomicFiles {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temporary = parent.resolve(target.getFileName() + ".onnx-prune-"
-                + HexFormat.of().formatHex(randomBytes()) + ".tmp");
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
-                OutputStream out = Channels.newOutputStream(channel);
+                // Buffered: a zip writer hands over 512-byte pieces, each a system call unbuffered.
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
                 content.writeTo(out);
                 out.flush();
                 channel.force(true);
@@ -114,20 +116,21 @@ public final class AtomicFiles {
         }
     }
 
-    /** The message of an I/O failure, with its kind when the message alone does not say it. */
-    static String describe(IOException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        String kind = e.getClass().getSimpleName();
-        if (message.isEmpty()) {
-            return kind;
+    /**
+     * An I/O failure as a user reads it: the file and the reason (file system failures often carry only the path
+     * as their message, which says nothing of the cause).
+     */
+    public static String describe(IOException e) {
+        if (e instanceof FileSystemException failure && failure.getFile() != null) {
+            String reason = failure.getReason();
+            if (reason == null) {
+                reason = failure instanceof AccessDeniedException ? "permission denied"
+                        : failure instanceof NoSuchFileException ? "no such file or folder"
+                        : failure.getClass().getSimpleName();
+            }
+            return failure.getFile() + (failure.getOtherFile() != null ? " -> " + failure.getOtherFile() : "")
+                    + ": " + reason;
         }
-        // AccessDeniedException's message is only the path; the kind is what tells the user the cause.
-        return e instanceof FileSystemException ? kind.replace("Exception", "") + ": " + message : message;
-    }
-
-    private static byte[] randomBytes() {
-        byte[] bytes = new byte[8];
-        RANDOM.nextBytes(bytes);
-        return bytes;
+        return e.getMessage() == null || e.getMessage().isEmpty() ? e.getClass().getSimpleName() : e.getMessage();
     }
 }

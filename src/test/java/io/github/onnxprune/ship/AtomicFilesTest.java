@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -78,6 +80,15 @@ class AtomicFilesTest {
         assertEquals(List.of(stale), AtomicFiles.deleteStale(folder, true));
 
         assertEquals(List.of(folder.resolve("models"), models, model, other), files());
+    }
+
+    @Test
+    void aFileSystemFailureIsDescribedByItsFileAndReason() {
+        assertEquals("/t/onnx-prune/.lock: Read-only file system", AtomicFiles.describe(
+                new FileSystemException("/t/onnx-prune/.lock", null, "Read-only file system")));
+        assertEquals("/t/onnx-prune/.lock: permission denied",
+                AtomicFiles.describe(new AccessDeniedException("/t/onnx-prune/.lock")));
+        assertEquals("No space left on device", AtomicFiles.describe(new IOException("No space left on device")));
     }
 
     private List<Path> files() throws IOException {
