@@ -209,14 +209,14 @@ final class CsvFormat {
                         data[r * featureCount + c] = (float) rows.get(r)[c];
                     }
                 }
-                return new Tensor(TensorKind.FLOAT, shape, data);
+                return Tensor.adopt(TensorKind.FLOAT, shape, data);
             }
             case DOUBLE -> {
                 double[] data = new double[count];
                 for (int r = 0; r < rows.size(); r++) {
                     System.arraycopy(rows.get(r), 0, data, r * featureCount, featureCount);
                 }
-                return new Tensor(TensorKind.DOUBLE, shape, data);
+                return Tensor.adopt(TensorKind.DOUBLE, shape, data);
             }
             default -> {
                 // Whole-number range was checked per cell while parsing, where the line number is known.
@@ -226,7 +226,7 @@ final class CsvFormat {
                         data[r * featureCount + c] = (long) rows.get(r)[c];
                     }
                 }
-                Tensor tensor = new Tensor(TensorKind.INT64, shape, data);
+                Tensor tensor = Tensor.adopt(TensorKind.INT64, shape, data);
                 return spec.elementType() == TensorKind.INT32 ? tensor.convertTo(TensorKind.INT32) : tensor;
             }
         }
