@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  */
 final class CsvFormat {
 
-    private static final Pattern DECIMAL = Pattern.compile("[+-]?+(?:\\d++(?:\\.\\d*+)?+|\\.\\d++)(?:[eE][+-]?+\\d++)?+");
+    /** A plain decimal, possessive so that no cell can make the match backtrack. */
+    private static final Pattern DECIMAL = Pattern.compile(
+            "[+-]?+(?:\\d++(?:\\.\\d*+)?+|\\.\\d++)(?:[eE][+-]?+\\d++)?+");
 
     private CsvFormat() {
     }
