@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  */
 final class CsvFormat {
 
-    private static final Pattern DECIMAL = Pattern.compile("[+-]?+(?:\\d++(?:\\.\\d*+)?+|\\.\\d++)(?:[eE][+-]?+\\d++)?+");
+    /** A plain decimal, possessive so that no cell can make the match backtrack. */
+    private static final Pattern DECIMAL = Pattern.compile(
+            "[+-]?+(?:\\d++(?:\\.\\d*+)?+|\\.\\d++)(?:[eE][+-]?+\\d++)?+");
 
     private CsvFormat() {
     }
@@ -209,14 +211,14 @@ final class CsvFormat {
                         data[r * featureCount + c] = (float) rows.get(r)[c];
                     }
                 }
-                return new Tensor(TensorKind.FLOAT, shape, data);
+                return Tensor.adopt(TensorKind.FLOAT, shape, data);
             }
             case DOUBLE -> {
                 double[] data = new double[count];
                 for (int r = 0; r < rows.size(); r++) {
                     System.arraycopy(rows.get(r), 0, data, r * featureCount, featureCount);
                 }
-                return new Tensor(TensorKind.DOUBLE, shape, data);
+                return Tensor.adopt(TensorKind.DOUBLE, shape, data);
             }
             default -> {
                 // Whole-number range was checked per cell while parsing, where the line number is known.
@@ -226,7 +228,7 @@ final class CsvFormat {
                         data[r * featureCount + c] = (long) rows.get(r)[c];
                     }
                 }
-                Tensor tensor = new Tensor(TensorKind.INT64, shape, data);
+                Tensor tensor = Tensor.adopt(TensorKind.INT64, shape, data);
                 return spec.elementType() == TensorKind.INT32 ? tensor.convertTo(TensorKind.INT32) : tensor;
             }
         }

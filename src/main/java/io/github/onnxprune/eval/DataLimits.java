@@ -8,7 +8,10 @@ import java.util.Locale;
  */
 final class DataLimits {
 
-    /** Readers keep the decoded array and one copy of it alive at once. */
+    /**
+     * Head room asked for beyond the array itself: a reader holds only the decoded array, but conversions to the
+     * model's input type and slicing into batches make copies later.
+     */
     static final int COPIES = 2;
 
     private DataLimits() {
@@ -41,7 +44,7 @@ final class DataLimits {
 
     /**
      * Fails unless {@code bytes} fit {@link #COPIES} times in the heap not yet in use, so that a large declared
-     * array ends in a clear message rather than an OutOfMemoryError.
+     * array ends in a clear message rather than an OutOfMemoryError (checked before anything is allocated).
      */
     static void requireHeap(long bytes, String subject) {
         Runtime runtime = Runtime.getRuntime();
@@ -52,9 +55,9 @@ final class DataLimits {
     /** As {@link #requireHeap(long, String)} with the free heap given, so the rule can be tested. */
     static void requireHeap(long bytes, long freeHeap, String subject) {
         if (bytes > 0 && bytes > freeHeap / COPIES) {
-            throw new ValidationDataException(subject + " needs " + mebibytes(bytes) + " in memory, twice while it"
-                    + " is read, but only " + mebibytes(freeHeap) + " of heap is free. Give Maven more memory"
-                    + " (MAVEN_OPTS=-Xmx4g) or use fewer validation samples.");
+            throw new ValidationDataException(subject + " needs " + mebibytes(bytes) + " in memory and as much"
+                    + " again for the batches made from it, but only " + mebibytes(freeHeap) + " of heap is free."
+                    + " Give Maven more memory (MAVEN_OPTS=-Xmx4g) or use fewer validation samples.");
         }
     }
 

@@ -114,7 +114,7 @@ final class NpyFormat {
         DataLimits.requireHeap(byteCount, subject);
         Object data = readData(in, kind, count, subject, shape);
         DataLimits.requireFinite(data, shape, subject);
-        return new Tensor(kind, shape, data);
+        return Tensor.adopt(kind, shape, data);
     }
 
     /** Decodes the elements chunk by chunk into one typed array: the raw bytes are never held whole. */

@@ -24,11 +24,15 @@ import java.util.Objects;
  */
 public record Tensor(TensorKind elementType, long[] shape, Object data) {
 
-    /** Validates that type, shape and array agree, and copies shape and data. */
+    /** Validates that type, shape and array agree, and copies shape and data (see {@link #adopt}). */
     public Tensor {
         Objects.requireNonNull(elementType, "elementType");
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(data, "data");
+        boolean owned = data instanceof Owned;
+        if (owned) {
+            data = ((Owned) data).array();
+        }
         if (!elementType.isSupportedForData()) {
             throw new IllegalArgumentException("tensors of " + elementType.displayName() + " are not supported");
         }
@@ -51,7 +55,21 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
             throw new IllegalArgumentException("shape " + Shapes.format(shape) + " needs " + count
                     + " elements but the data holds " + length);
         }
-        data = copyArray(data);
+        if (!owned) {
+            data = copyArray(data);
+        }
+    }
+
+    /**
+     * A tensor that takes over an array this package has just filled and holds no other reference to: copying
+     * it would double the memory a large validation set needs while it is read.
+     */
+    static Tensor adopt(TensorKind elementType, long[] shape, Object data) {
+        return new Tensor(elementType, shape, new Owned(data));
+    }
+
+    /** Marks an array handed over by {@link #adopt}; never stored. */
+    private record Owned(Object array) {
     }
 
     /** Creates a float32 tensor. */
@@ -168,7 +186,7 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
         Object slice = java.lang.reflect.Array.newInstance(data.getClass().getComponentType(),
                 (toRow - fromRow) * rowLength);
         System.arraycopy(data, fromRow * rowLength, slice, 0, (toRow - fromRow) * rowLength);
-        return new Tensor(elementType, sliceShape, slice);
+        return adopt(elementType, sliceShape, slice);
     }
 
     /**
@@ -197,7 +215,7 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
             System.arraycopy(part.data, 0, joined, position, part.elementCount());
             position += part.elementCount();
         }
-        return new Tensor(first.elementType, shape, joined);
+        return adopt(first.elementType, shape, joined);
     }
 
     /** Element {@code index} as a double (uint8 read unsigned). */
@@ -262,7 +280,7 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
             }
             default -> throw new IllegalArgumentException("cannot convert to " + target.displayName());
         };
-        return new Tensor(target, shape, converted);
+        return adopt(target, shape, converted);
     }
 
     /** The backing array without copying, for code in this package that only reads it. */

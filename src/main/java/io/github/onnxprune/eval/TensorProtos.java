@@ -46,7 +46,7 @@ final class TensorProtos {
             // Decoded straight from the message's bytes: no intermediate copy of the raw data.
             Object data = NpyFormat.decode(kind, proto.getRawData().asReadOnlyByteBuffer(), count);
             DataLimits.requireFinite(data, shape, subject);
-            return new Tensor(kind, shape, data);
+            return Tensor.adopt(kind, shape, data);
         }
         Object data = switch (kind) {
             case FLOAT -> {
@@ -89,7 +89,7 @@ final class TensorProtos {
             default -> throw new IllegalStateException("unreachable: " + kind);
         };
         DataLimits.requireFinite(data, shape, subject);
-        return new Tensor(kind, shape, data);
+        return Tensor.adopt(kind, shape, data);
     }
 
     private static int checkCount(int actual, int expected, String field, long[] shape, String subject) {

@@ -55,7 +55,7 @@ final class ModelValidator {
             Map.entry("GlobalMaxPool", new Arity(1, 1, 1, 1)),
             Map.entry("Constant", new Arity(0, 0, 1, 1)));
 
-    /** Operators whose constant operands are weights: pruned, re-fitted, multiplied; no value may be NaN or infinite. */
+    /** Operators whose constant operands are weights (pruned, re-fitted): no value may be NaN or infinite. */
     private static final Set<String> WEIGHT_OPS = Set.of("Gemm", "MatMul", "Conv", "ConvTranspose",
             "BatchNormalization");
 

@@ -378,15 +378,17 @@ class ValidationDataReaderTest {
 
         String message = failure(csv, TABULAR, null);
 
-        assertEquals("validation data " + csv + ": line 3, column 3 ('b') holds 'two', which is not a decimal number such as 3, -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted)."
-                + " Fix the cell or remove the row.", message);
+        assertEquals("validation data " + csv + ": line 3, column 3 ('b') holds 'two', which is not a decimal"
+                + " number such as 3, -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted). Fix the cell or"
+                + " remove the row.", message);
     }
 
     @Test
     void rejectsEmptyCellsRaggedRowsAndFractionalLabels() throws IOException {
         Path empty = writeText("empty-cell.csv", "a,label,b,c\n0,3,,1\n");
-        assertEquals("validation data " + empty + ": line 2, column 3 ('b') holds '', which is not a decimal number such as 3, -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted)."
-                + " Fix the cell or remove the row.", failure(empty, TABULAR, null));
+        assertEquals("validation data " + empty + ": line 2, column 3 ('b') holds '', which is not a decimal"
+                + " number such as 3, -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted). Fix the cell or"
+                + " remove the row.", failure(empty, TABULAR, null));
 
         Path ragged = writeText("ragged.csv", "a,label,b,c\n0,3,1\n");
         assertEquals("validation data " + ragged + ": line 2 has 3 cells but the header has 4 columns. Give every "

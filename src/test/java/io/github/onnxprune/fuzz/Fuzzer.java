@@ -14,6 +14,7 @@ import io.github.onnxprune.pipeline.PruneMethod;
 import io.github.onnxprune.pipeline.PruneRun;
 import io.github.onnxprune.pipeline.PruningSettings;
 import io.github.onnxprune.pipeline.RunSettings;
+import io.github.onnxprune.pipeline.UnexpectedModelException;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
@@ -138,9 +139,9 @@ final class Fuzzer {
             return named(index, mutation, Outcome.INVALID_DATA, e, dir.toString());
         } catch (EvaluationException e) {
             return named(index, mutation, Outcome.RUNTIME_REFUSED, e, task.entryName());
-        } catch (io.github.onnxprune.pipeline.UnexpectedModelException e) {
+        } catch (UnexpectedModelException e) {
             return new Result(index, mutation, Outcome.UNEXPECTED, e.getMessage(), e);
-        } catch (Exception | StackOverflowError e) {
+        } catch (Exception | StackOverflowError | OutOfMemoryError e) {
             return new Result(index, mutation, Outcome.OTHER_EXCEPTION, e.toString(), e);
         }
     }
@@ -160,7 +161,8 @@ final class Fuzzer {
         // Reconstruction is the slowest step; every fourth case runs it.
         boolean reconstruct = random.nextInt(4) == 0;
         PruningSettings pruning = new PruningSettings(method, 0.5, nodeSparsity,
-                random.nextBoolean() ? Scope.LAYERWISE : Scope.GLOBAL, List.of(), TensorFilter.all(), UnitImportance.L1);
+                random.nextBoolean() ? Scope.LAYERWISE : Scope.GLOBAL, List.of(), TensorFilter.all(),
+                UnitImportance.L1);
         EvaluationSettings evaluation = new EvaluationSettings(data, labelName, Metric.ACCURACY, null, 64, 0, 1, true,
                 new CalibrationSettings(reconstruct, null, 128));
         return new ModelTask(model, "models/fuzz.onnx", pruning, evaluation, new GateLimits(null, 0.5));

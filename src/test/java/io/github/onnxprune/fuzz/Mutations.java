@@ -16,7 +16,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-/** Seeded ways of breaking a model or a data file, each one kind of damage a real file can have or an attacker can craft. */
+/**
+ * Seeded ways of breaking a model or a data file, each one kind of damage a real file can have or an attacker can
+ * craft.
+ */
 final class Mutations {
 
     /** Values that break size arithmetic: huge, negative, zero, just past int range. */
