@@ -14,6 +14,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +46,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     /** Untimed passes the pipeline runs before timing batched latency. */
     public static final int BATCH_LATENCY_WARMUP_PASSES = 2;
 
-    /** Timed batched-latency passes the pipeline runs; odd, so the median is one measured pass. */
+    /** Timed batched-latency passes the pipeline runs at most; odd, so the median is one measured pass. */
     public static final int BATCH_LATENCY_PASSES = 9;
+
+    /**
+     * Time after which batched latency stops adding timed passes (once {@value #BATCH_LATENCY_MIN_PASSES} ran),
+     * and after which one warm-up pass is warm-up enough: a transformer's pass over 64 sentences takes seconds,
+     * and nine of them for each model made measuring most of the build.
+     */
+    static final long BATCH_LATENCY_BUDGET_NANOS = 2_000_000_000L;
+
+    /** Fewest timed batched-latency passes. */
+    static final int BATCH_LATENCY_MIN_PASSES = 3;
 
     private final OrtEnvironment env;
     private final int intraOpThreads;
@@ -292,7 +303,9 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * time is the sum of its {@code run} calls (freeing outputs excluded, as for single-sample latency).
      *
      * <p>Only a model whose every input has a dynamic first dimension can run batches; for any other, and when
-     * fewer than two samples would go in a batch, nothing is measured.
+     * fewer than two samples would go in a batch, nothing is measured. Slow models run fewer passes: once a
+     * warm-up pass took over a second the other warm-ups are skipped, and once the timed passes took over two
+     * seconds in all no more are added after an odd count of at least {@value #BATCH_LATENCY_MIN_PASSES}.
      *
      * @param modelBytes the serialized model
      * @param data validation data read for this model's signature
@@ -305,6 +318,12 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      */
     public Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
             int warmupPasses, int passes) {
+        return measureBatchLatency(modelBytes, data, batchSize, warmupPasses, passes, BATCH_LATENCY_BUDGET_NANOS);
+    }
+
+    /** {@link #measureBatchLatency(byte[], ValidationData, int, int, int)} with another time budget. */
+    Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
+            int warmupPasses, int passes, long budgetNanos) {
         if (batchSize < 1 || warmupPasses < 0 || passes < 1) {
             throw new IllegalArgumentException("need batchSize >= 1, warmupPasses >= 0 and passes >= 1, got "
                     + batchSize + ", " + warmupPasses + " and " + passes);
@@ -326,12 +345,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                     batches.add(Batch.of(env, data, from, Math.min(samples, from + step)));
                 }
                 for (int pass = 0; pass < warmupPasses; pass++) {
+                    long start = System.nanoTime();
                     for (Batch batch : batches) {
                         session.run(batch.tensors()).close();
                     }
+                    if (System.nanoTime() - start > budgetNanos / 2) {
+                        break;
+                    }
                 }
                 long[] passNanos = new long[passes];
-                for (int pass = 0; pass < passes; pass++) {
+                long spent = 0;
+                int done = 0;
+                while (done < passes) {
                     long total = 0;
                     for (Batch batch : batches) {
                         long start = System.nanoTime();
@@ -339,9 +364,14 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                         total += System.nanoTime() - start;
                         result.close();
                     }
-                    passNanos[pass] = total;
+                    passNanos[done++] = total;
+                    spent += total;
+                    if (spent > budgetNanos && done >= BATCH_LATENCY_MIN_PASSES && done % 2 == 1) {
+                        break;
+                    }
                 }
-                return Optional.of(BatchLatencyStats.fromPassNanos(passNanos, step, samples));
+                return Optional.of(BatchLatencyStats.fromPassNanos(Arrays.copyOf(passNanos, done), step,
+                        samples));
             } catch (OrtException e) {
                 throw new EvaluationException("ONNX Runtime failed while measuring the model's batched latency on "
                         + data.source() + " in batches of " + step + ": " + e.getMessage() + ". If the model only "

@@ -180,6 +180,18 @@ class OnnxRuntimeEvaluatorTest {
     }
 
     @Test
+    void batchedLatencyOverItsTimeBudgetStopsAtThreePasses() {
+        byte[] model = TestModels.gemm(-1).toByteArray();
+
+        BatchLatencyStats spent = evaluator.measureBatchLatency(model, samples(), 4, 2, 9, 0).orElseThrow();
+        BatchLatencyStats ample = evaluator.measureBatchLatency(model, samples(), 4, 2, 9, Long.MAX_VALUE)
+                .orElseThrow();
+
+        assertEquals(3, spent.passes());
+        assertEquals(9, ample.passes());
+    }
+
+    @Test
     void batchedLatencyUsesAtMostTheAvailableSamples() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 
