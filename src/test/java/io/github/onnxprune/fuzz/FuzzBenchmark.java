@@ -25,7 +25,7 @@ public final class FuzzBenchmark {
         int first = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         boolean trace = Boolean.getBoolean("fuzz.trace");
         Path work = Files.createTempDirectory("onnx-prune-fuzz");
-        Fuzzer fuzzer = new Fuzzer(seed, work);
+        Fuzzer fuzzer = new Fuzzer(seed, work, 4);
         Map<Fuzzer.Outcome, Integer> totals = new EnumMap<>(Fuzzer.Outcome.class);
         Map<Fuzzer.Mutation, Map<Fuzzer.Outcome, Integer>> byMutation = new TreeMap<>();
         int defects = 0;

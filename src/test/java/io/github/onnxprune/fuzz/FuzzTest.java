@@ -33,7 +33,7 @@ class FuzzTest {
     @Test
     void everyMutatedCaseEndsInSuccessOrAFailureNamingTheFile() throws Exception {
         Map<String, String> before = projectFiles();
-        Fuzzer fuzzer = new Fuzzer(20261125L, work);
+        Fuzzer fuzzer = new Fuzzer(20261125L, work, 8);
         Map<Fuzzer.Outcome, Integer> outcomes = new EnumMap<>(Fuzzer.Outcome.class);
         List<String> defects = new ArrayList<>();
         for (int i = 0; i < CASES; i++) {

@@ -84,12 +84,17 @@ final class Fuzzer {
 
     private final long seed;
     private final Path work;
+    private final int reconstructEvery;
     private final Map<String, byte[]> models = new LinkedHashMap<>();
 
-    /** A fuzzer writing every case under {@code work}. */
-    Fuzzer(long seed, Path work) throws IOException {
+    /**
+     * A fuzzer writing every case under {@code work}; one case in {@code reconstructEvery} (drawn at random)
+     * re-fits the pruned layers, the slowest step.
+     */
+    Fuzzer(long seed, Path work, int reconstructEvery) throws IOException {
         this.seed = seed;
         this.work = work;
+        this.reconstructEvery = reconstructEvery;
         for (Pair pair : CORPUS) {
             models.putIfAbsent(pair.model, Files.readAllBytes(Fixtures.fixture(pair.model)));
         }
@@ -155,11 +160,10 @@ final class Fuzzer {
         return new Result(index, mutation, outcome, e.getMessage(), e);
     }
 
-    private static ModelTask task(Path model, Path data, String labelName, Random random) {
+    private ModelTask task(Path model, Path data, String labelName, Random random) {
         PruneMethod method = random.nextBoolean() ? PruneMethod.WEIGHTS : PruneMethod.NODES;
         double nodeSparsity = method == PruneMethod.WEIGHTS && random.nextInt(3) == 0 ? 0.25 : 0;
-        // Reconstruction is the slowest step; every fourth case runs it.
-        boolean reconstruct = random.nextInt(4) == 0;
+        boolean reconstruct = random.nextInt(reconstructEvery) == 0;
         PruningSettings pruning = new PruningSettings(method, 0.5, nodeSparsity,
                 random.nextBoolean() ? Scope.LAYERWISE : Scope.GLOBAL, List.of(), TensorFilter.all(),
                 UnitImportance.L1);
