@@ -177,9 +177,9 @@ public final class WeightReconstruction {
                 reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
                 continue;
             }
-            double[] target = product(xd, md, outputs);
-            double[] gram = gram(xc);
-            double[] rhs = transposedProduct(xc, target, outputs);
+            double[] target = RowProducts.product(xd, md, outputs);
+            double[] gram = RowProducts.gram(xc);
+            double[] rhs = RowProducts.transposedProduct(xc, target, outputs);
             boolean[] keep = new boolean[mp.length];
             for (int i = 0; i < mp.length; i++) {
                 keep[i] = mp[i] != 0;
@@ -308,79 +308,6 @@ public final class WeightReconstruction {
         return a;
     }
 
-    /** {@code X^T X} of the current input. */
-    private static double[] gram(Features xc) {
-        int width = xc.cols();
-        double[] gram = new double[width * width];
-        float[] c = xc.data();
-        for (int r = 0; r < xc.rows(); r++) {
-            int base = r * width;
-            for (int i = 0; i < width; i++) {
-                double xi = c[base + i];
-                if (xi == 0) {
-                    continue;
-                }
-                for (int j = i; j < width; j++) {
-                    gram[i * width + j] += xi * c[base + j];
-                }
-            }
-        }
-        for (int i = 0; i < width; i++) {
-            for (int j = 0; j < i; j++) {
-                gram[i * width + j] = gram[j * width + i];
-            }
-        }
-        return gram;
-    }
-
-    /** {@code X M}: {@code rows x outputs}, for canonical {@code M} ({@code cols x outputs}). */
-    private static double[] product(Features x, double[] m, int outputs) {
-        int width = x.cols();
-        float[] data = x.data();
-        double[] result = new double[x.rows() * outputs];
-        // Strips of outputs keep their slice of m in cache while the rows stream past.
-        SparseSweep.inChunks(outputs, (from, to) -> {
-            for (int r = 0; r < x.rows(); r++) {
-                int out = r * outputs;
-                for (int f = 0; f < width; f++) {
-                    double value = data[r * width + f];
-                    if (value != 0) {
-                        int in = f * outputs;
-                        for (int o = from; o < to; o++) {
-                            result[out + o] += value * m[in + o];
-                        }
-                    }
-                }
-            }
-        });
-        return result;
-    }
-
-    /**
-     * {@code X^T T}, {@code width x outputs}: with {@code T = X_dense M_dense} the right-hand side of every
-     * output at once, in {@code rows x width x outputs} operations (no {@code width x width} cross product).
-     */
-    private static double[] transposedProduct(Features x, double[] t, int outputs) {
-        int width = x.cols();
-        float[] data = x.data();
-        double[] result = new double[width * outputs];
-        SparseSweep.inChunks(outputs, (from, to) -> {
-            for (int r = 0; r < x.rows(); r++) {
-                int in = r * outputs;
-                for (int f = 0; f < width; f++) {
-                    double value = data[r * width + f];
-                    if (value != 0) {
-                        int out = f * outputs;
-                        for (int o = from; o < to; o++) {
-                            result[out + o] += value * t[in + o];
-                        }
-                    }
-                }
-            }
-        });
-        return result;
-    }
-
     /** The canonical matrix with the {@code keep} weights re-fitted per output by least squares, the others zero. */
     private static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
             double ridge) {
@@ -420,8 +347,8 @@ public final class WeightReconstruction {
      * pruning left it, and of {@code result}.
      */
     private static double[] errors(Features xc, double[] target, double[] mp, double[] result, int outputs) {
-        double[] plain = product(xc, mp, outputs);
-        double[] fitted = product(xc, result, outputs);
+        double[] plain = RowProducts.product(xc, mp, outputs);
+        double[] fitted = RowProducts.product(xc, result, outputs);
         double reference = 0;
         double before = 0;
         double after = 0;
