@@ -37,9 +37,22 @@ public final class Int8Quantizer {
      */
     public static QuantizationResult quantize(ModelProto model, QuantizationSettings settings,
             ActivationCollector calibration) {
+        return quantize(model, settings, calibration, Map.of());
+    }
+
+    /**
+     * Quantizes {@code model}, reusing output errors measured before. A layer's error is measured against the
+     * float model's own input to it, so it does not depend on which other layers are quantized: the fallback's
+     * rounds, which change only which layers stay float, measure each layer once.
+     *
+     * @param knownErrors layer name to the output error an earlier call measured on the same model and
+     *     calibration data; those layers are not measured again
+     */
+    public static QuantizationResult quantize(ModelProto model, QuantizationSettings settings,
+            ActivationCollector calibration, Map<String, Double> knownErrors) {
         ModelGraph graph = ModelGraph.of(model);
-        List<LayerPlanner.Candidate> candidates = withoutTablesReadInFloat(graph, withOpsetLimits(model,
-                LayerPlanner.plan(graph, settings, calibration != null)));
+        List<LayerPlanner.Candidate> candidates = withoutTinyTables(withoutTablesReadInFloat(graph,
+                withOpsetLimits(model, LayerPlanner.plan(graph, settings, calibration != null))));
         List<LayerPlanner.Candidate> planned = candidates.stream().filter(c -> c.plan() != null).toList();
         if (planned.isEmpty()) {
             return new QuantizationResult(model, candidates.stream().map(LayerPlanner.Candidate::asFloatLayer)
@@ -76,8 +89,10 @@ public final class Int8Quantizer {
         ModelProto quantized = OpsetUpgrade.raise(withoutUnreadWeights(model, rewrite, prepared.values()),
                 requiredOpset(planned));
 
-        Map<String, Double> errors = calibration == null ? Map.of()
-                : LayerErrors.measure(model, List.copyOf(prepared.values()), calibration);
+        List<PreparedLayer> unmeasured = prepared.values().stream()
+                .filter(l -> !knownErrors.containsKey(l.candidate().layer())).toList();
+        Map<String, Double> errors = calibration == null || unmeasured.isEmpty() ? Map.of()
+                : LayerErrors.measure(model, unmeasured, calibration);
         List<QuantizedLayer> layers = new ArrayList<>();
         for (LayerPlanner.Candidate candidate : candidates) {
             PreparedLayer layer = prepared.get(candidate.nodeIndex());
@@ -87,7 +102,8 @@ public final class Int8Quantizer {
                 layers.add(new QuantizedLayer(candidate.layer(), candidate.opType(), true, candidate.plan().form(),
                         "",
                         candidate.floatBytes(), int8Bytes.get(candidate.nodeIndex()),
-                        errors.getOrDefault(layer.output(), Double.NaN)));
+                        knownErrors.getOrDefault(candidate.layer(),
+                                errors.getOrDefault(layer.output(), Double.NaN))));
             }
         }
         return new QuantizationResult(quantized, layers);
@@ -129,6 +145,29 @@ public final class Int8Quantizer {
                             + ", so an int8 copy would only add bytes"));
                     continue;
                 }
+            }
+            checked.add(candidate);
+        }
+        return checked;
+    }
+
+    /** A table smaller than this share of all candidate layers' weight bytes stays float. */
+    static final double TINY_TABLE_SHARE = 0.001;
+
+    /**
+     * Table lookups too small to matter, turned float: a lookup gains no speed from int8, so its only gain is
+     * bytes, and a table of a few rows (BERT's token types: 2 rows, read by every token) would add its rounding
+     * error to every token for a saving of a few KiB.
+     */
+    private static List<LayerPlanner.Candidate> withoutTinyTables(List<LayerPlanner.Candidate> candidates) {
+        long total = candidates.stream().mapToLong(LayerPlanner.Candidate::floatBytes).sum();
+        List<LayerPlanner.Candidate> checked = new ArrayList<>();
+        for (LayerPlanner.Candidate candidate : candidates) {
+            if (candidate.plan() instanceof GatherLayer && candidate.floatBytes() < total * TINY_TABLE_SHARE) {
+                checked.add(candidate.keptFloat(String.format(java.util.Locale.ROOT, "its table (%.1f KiB) is under"
+                        + " 0.1%% of the layers' weights: int8 would save next to nothing and add its rounding error"
+                        + " to every lookup", candidate.floatBytes() / 1024.0)));
+                continue;
             }
             checked.add(candidate);
         }

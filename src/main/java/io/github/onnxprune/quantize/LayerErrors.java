@@ -25,9 +25,10 @@ final class LayerErrors {
     }
 
     /**
-     * Per layer output value, its relative error. A layer whose output the collector cannot read per sample (an
-     * output without the batch as first dimension, such as a position embedding of shape [1, S, H]) is left
-     * out; its error stays unmeasured.
+     * Per layer output value, its relative error. A table lookup whose output the collector cannot read per
+     * sample (a position embedding of shape [1, S, H]: its indices do not depend on the samples) gets the error
+     * of its whole table instead, which is what it looks up from. Any other layer whose output cannot be read
+     * per sample is left out; its error stays unmeasured.
      */
     static Map<String, Double> measure(ModelProto model, List<PreparedLayer> layers, ActivationCollector calibration) {
         Map<String, Double> errors = new LinkedHashMap<>();
@@ -46,7 +47,23 @@ final class LayerErrors {
                 }
             }
         }
+        for (PreparedLayer layer : layers) {
+            if (!errors.containsKey(layer.output()) && layer.candidate().plan() instanceof GatherLayer gather) {
+                errors.put(layer.output(), tableError(gather.table(), layer.weights(), gather.columns()));
+            }
+        }
         return errors;
+    }
+
+    /** {@code ||table_int8 * row_scale - table|| / ||table||} over every row of a row-scaled int8 table. */
+    static double tableError(double[] table, Int8Weights weights, int columns) {
+        float[] exact = new float[table.length];
+        float[] approximate = new float[table.length];
+        for (int i = 0; i < table.length; i++) {
+            exact[i] = (float) table[i];
+            approximate[i] = weights.values()[i] * weights.scales()[i / columns];
+        }
+        return relativeError(exact, approximate);
     }
 
     private static Map<String, Double> measureGroup(ModelProto model, List<PreparedLayer> group,

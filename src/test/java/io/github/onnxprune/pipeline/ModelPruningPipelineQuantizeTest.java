@@ -103,7 +103,7 @@ class ModelPruningPipelineQuantizeTest {
     @Test
     void aFailedGatePutsTheWorstLayerBackToFloatUntilItPasses() throws Exception {
         // All three layers int8 raise the MSE by about 0.0015 and the last layer alone by about 0.001; the last
-        // layer's own output error is the largest, so it goes back first.
+        // layer's own output error is the largest and its weight the smallest, so it goes back first.
         ModelResult result = process(task(0.0, Metric.MSE, new GateLimits(null, 0.001),
                 new Quantization("int8", List.of(), true)));
 
@@ -111,7 +111,7 @@ class ModelPruningPipelineQuantizeTest {
         List<Map<String, Object>> layers = layers(result.report());
         assertEquals(List.of(true, true, false), layers.stream().map(l -> l.get("quantized")).toList());
         assertTrue(((String) layers.get(2).get("reason")).startsWith("put back to float by the accuracy fallback"
-                + " (largest output error, 0.00"), layers.get(2).toString());
+                + " (round 1; output error 0.00"), layers.get(2).toString());
         assertTrue(((String) layers.get(2).get("reason")).endsWith(" did not pass the gate"));
         StepSection int8 = result.report().step("int8").orElseThrow();
         assertEquals(List.of("/fc3/Gemm"), int8.fields().get("fallbackLayers"));

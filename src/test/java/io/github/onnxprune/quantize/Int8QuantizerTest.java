@@ -355,7 +355,7 @@ class Int8QuantizerTest {
     }
 
     @Test
-    void aLayerWhoseOutputHasNoBatchDimensionIsQuantizedWithItsErrorUnmeasured() {
+    void aTableLookupWhoseOutputHasNoBatchDimensionGetsItsWholeTablesError() {
         ModelProto model = new TinyModels().input("x", 5, 16).output("y", 5, 8)
                 .weight("positions", TinyModels.random(51, 5 * 16), 5, 16)
                 .longs("position_ids", new long[] {0, 1, 2, 3, 4}, 1, 5)
@@ -369,9 +369,58 @@ class Int8QuantizerTest {
                 new ActivationCollector(runtime, samples, 20, 8));
 
         assertEquals(List.of(true, true), result.layers().stream().map(QuantizedLayer::quantized).toList());
-        assertTrue(Double.isNaN(result.layers().get(0).outputError()), "[1, 5, 16] cannot be read per sample");
+        // [1, 5, 16] cannot be read per sample; the lookup reads every row of this table, so the table's error is
+        // exactly the output's.
+        double[] table = new double[5 * 16];
+        float[] positions = TinyModels.random(51, 5 * 16);
+        for (int i = 0; i < table.length; i++) {
+            table[i] = positions[i];
+        }
+        double tableError = LayerErrors.tableError(table, Int8Weights.perLeadingAxis(table, 5), 16);
+        assertTrue(tableError > 0.001 && tableError < 0.01, "error " + tableError);
+        assertEquals(tableError, result.layers().get(0).outputError(), 0.0);
         assertTrue(result.layers().get(1).outputError() > 0 && result.layers().get(1).outputError() < 0.02,
                 result.layers().get(1).toString());
+    }
+
+    @Test
+    void aTableUnderATenthOfAPercentOfTheWeightsStaysFloat() {
+        // 2 x 8 floats (64 bytes) against a 8 x 2048 weight (65536 bytes): 0.098% of 65600 bytes.
+        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 2048)
+                .weight("types", TinyModels.random(61, 2 * 8), 2, 8)
+                .weight("w", TinyModels.random(62, 8 * 2048), 8, 2048)
+                .node("token_type", "Gather", in("types", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
+                .model(8, 13);
+        QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
+
+        assertEquals(List.of(false, true), result.layers().stream().map(QuantizedLayer::quantized).toList());
+        assertEquals("its table (0.1 KiB) is under 0.1% of the layers' weights: int8 would save next to nothing and"
+                + " add its rounding error to every lookup", result.layers().get(0).reason());
+        assertTrue(ModelGraph.of(result.model()).constant("types").isPresent());
+
+        // 3 x 8 floats (96 bytes) of 65632 bytes is above the share: the table is int8.
+        ModelProto bigger = new TinyModels().indices("ids", 5).output("y", 5, 2048)
+                .weight("types", TinyModels.random(61, 3 * 8), 3, 8)
+                .weight("w", TinyModels.random(62, 8 * 2048), 8, 2048)
+                .node("token_type", "Gather", in("types", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
+                .model(8, 13);
+        assertEquals(List.of(true, true), Int8Quantizer.quantize(bigger, QuantizationSettings.defaults(), null)
+                .layers().stream().map(QuantizedLayer::quantized).toList());
+    }
+
+    @Test
+    void knownErrorsAreReusedAndOnlyTheOtherLayersAreMeasured() {
+        Fixtures.Loaded fixture = Fixtures.load("digits-mlp");
+        ActivationCollector calibration = new ActivationCollector(runtime, fixture.data(), 64, 64);
+        QuantizationResult measured = Int8Quantizer.quantize(fixture.model(), QuantizationSettings.defaults(),
+                calibration);
+        // An impossible error for fc2 proves it was taken, not measured; fc1 and fc3 measure as before.
+        QuantizationResult reused = Int8Quantizer.quantize(fixture.model(), QuantizationSettings.defaults(),
+                calibration, Map.of("/fc2/Gemm", 0.75));
+
+        assertEquals(List.of(measured.layers().get(0).outputError(), 0.75, measured.layers().get(2).outputError()),
+                reused.layers().stream().map(QuantizedLayer::outputError).toList());
+        assertArrayEquals(measured.model().toByteArray(), reused.model().toByteArray());
     }
 
     @Test

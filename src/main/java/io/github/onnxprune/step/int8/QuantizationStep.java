@@ -63,37 +63,78 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
 
     @Override
     public StepResult<Int8Edits> apply(StepInput input) {
-        return quantize(input, new Int8Edits(null, Map.of()));
+        return quantize(input, new Int8Edits(null, Map.of(), List.of(), System.nanoTime()));
     }
 
     /**
-     * The same quantization with one more layer float: the quantized layer with the largest output error on the
-     * calibration data (unmeasured errors count as smallest, then the last in graph order goes first).
+     * The same quantization with more layers float: those with the largest output error per byte their float
+     * weight adds back (unmeasured errors go last, then the last in graph order first). A round puts back half
+     * as many layers as are already float, at least one, so a model far from its gate needs a few rounds rather
+     * than one per layer. Errors are those measured by the first quantization: a layer's own error does not
+     * depend on which others are float, so no round measures again.
      */
     @Override
     public Optional<StepResult<Int8Edits>> relax(StepInput input, StepResult<Int8Edits> previous, String cause) {
-        List<QuantizedLayer> quantized = previous.edits().result().layers().stream()
-                .filter(QuantizedLayer::quantized).toList();
-        if (!fallback || quantized.isEmpty()) {
+        Int8Edits edits = previous.edits();
+        List<QuantizedLayer> order = fallbackOrder(edits.result().layers());
+        if (!fallback || order.isEmpty()) {
             return Optional.empty();
         }
-        List<QuantizedLayer> order = new ArrayList<>(quantized);
-        java.util.Collections.reverse(order);
-        QuantizedLayer worst = order.stream().max(Comparator.comparingDouble(
-                (QuantizedLayer l) -> Double.isNaN(l.outputError()) ? -1.0 : l.outputError())).orElseThrow();
-        Map<String, String> fallback = new LinkedHashMap<>(previous.edits().fallback());
-        fallback.put(worst.layer(), Double.isNaN(worst.outputError())
-                ? "put back to float by the accuracy fallback (output error not measured) after " + cause
-                : String.format(Locale.ROOT, "put back to float by the accuracy fallback (largest output error,"
-                        + " %.4f) after %s", worst.outputError(), cause));
-        return Optional.of(quantize(input, new Int8Edits(null, fallback)));
+        int round = edits.rounds().size() + 1;
+        int count = Math.min(order.size(), layersPerRound(edits.fallback().size()));
+        Map<String, String> fallback = new LinkedHashMap<>(edits.fallback());
+        for (QuantizedLayer layer : order.subList(0, count)) {
+            long added = addedBytes(layer);
+            fallback.put(layer.layer(), Double.isNaN(layer.outputError())
+                    ? String.format(Locale.ROOT, "put back to float by the accuracy fallback (round %d; output error"
+                            + " not measured) after %s", round, cause)
+                    : String.format(Locale.ROOT, "put back to float by the accuracy fallback (round %d; output error"
+                            + " %.4f for %.1f KiB more in float, among the largest per byte) after %s", round,
+                            layer.outputError(), added / 1024.0, cause));
+        }
+        List<FallbackRound> rounds = new ArrayList<>(edits.rounds());
+        rounds.add(new FallbackRound(round, count, fallback.size(), cause,
+                (System.nanoTime() - edits.startNanos()) / 1_000_000L));
+        return Optional.of(quantize(input, new Int8Edits(edits.result(), fallback, rounds, edits.startNanos())));
+    }
+
+    /** Layers to put back in the round after {@code alreadyFloat} went back: half as many, at least one. */
+    static int layersPerRound(int alreadyFloat) {
+        return Math.max(1, alreadyFloat / 2);
+    }
+
+    /**
+     * The quantized layers in the order the fallback puts them back to float: output error divided by the bytes
+     * float adds to the file, largest first, so a small layer with a large error goes before a big one with a
+     * slightly larger error; unmeasured errors last; ties, the later layer in graph order first.
+     */
+    static List<QuantizedLayer> fallbackOrder(List<QuantizedLayer> layers) {
+        List<QuantizedLayer> quantized = new ArrayList<>(layers.stream().filter(QuantizedLayer::quantized).toList());
+        java.util.Collections.reverse(quantized);
+        // A stable sort keeps the reversed graph order among equal scores.
+        quantized.sort(Comparator.comparingDouble(QuantizationStep::errorPerByte).reversed());
+        return quantized;
+    }
+
+    private static double errorPerByte(QuantizedLayer layer) {
+        return Double.isNaN(layer.outputError()) ? -1.0 : layer.outputError() / addedBytes(layer);
+    }
+
+    /** Bytes the layer's float weight adds over its int8 form, at least 1. */
+    private static long addedBytes(QuantizedLayer layer) {
+        return Math.max(1, layer.floatBytes() - layer.int8Bytes());
     }
 
     private StepResult<Int8Edits> quantize(StepInput input, Int8Edits previous) {
         Set<String> keepFloat = new LinkedHashSet<>(previous.fallback().keySet());
+        Map<String, Double> known = new LinkedHashMap<>();
+        if (previous.result() != null) {
+            previous.result().layers().stream().filter(l -> !Double.isNaN(l.outputError()))
+                    .forEach(l -> known.put(l.layer(), l.outputError()));
+        }
         QuantizationResult result = Int8Quantizer.quantize(input.model(),
-                new QuantizationSettings(excludes, keepFloat), input.calibration());
-        Int8Edits edits = new Int8Edits(result, previous.fallback());
+                new QuantizationSettings(excludes, keepFloat), input.calibration(), known);
+        Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos());
         ModelProto model = result.anyQuantized() ? result.model() : input.model();
         String unchanged = "";
         if (!result.anyQuantized()) {
@@ -165,6 +206,20 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         return log;
     }
 
+    /**
+     * One line per fallback round: what failed, how many layers went back, how long the step had run. ONNX
+     * Runtime measures each round's model between two lines, so the times show what a round costs.
+     */
+    static List<String> roundLines(Int8Edits edits) {
+        List<String> log = new ArrayList<>();
+        for (FallbackRound round : edits.rounds()) {
+            log.add(String.format(Locale.ROOT, "fallback round %d: %s; %d layer%s put back, %d float in all, %.1f s"
+                    + " since int8 started", round.round(), round.cause(), round.putBack(),
+                    round.putBack() == 1 ? "" : "s", round.layersFloat(), round.elapsedMillis() / 1000.0));
+        }
+        return log;
+    }
+
     private static String error(QuantizedLayer layer) {
         return Double.isNaN(layer.outputError()) ? ""
                 : String.format(Locale.ROOT, ", output error %.4f", layer.outputError());
@@ -183,14 +238,22 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
             }
             layers.add(json);
         }
-        List<String> log = edits.result().layers().size() <= MAX_LOGGED_LAYERS ? layerLines(edits)
-                : summaryLines(edits);
+        List<String> log = new ArrayList<>(edits.result().layers().size() <= MAX_LOGGED_LAYERS ? layerLines(edits)
+                : summaryLines(edits));
+        log.addAll(roundLines(edits));
+        List<JsonFields> rounds = new ArrayList<>();
+        for (FallbackRound round : edits.rounds()) {
+            rounds.add(JsonFields.object().put("round", round.round()).put("putBack", round.putBack())
+                    .put("layersFloat", round.layersFloat()).put("cause", round.cause())
+                    .put("elapsedMillis", round.elapsedMillis()));
+        }
         long count = edits.result().layers().stream().filter(QuantizedLayer::quantized).count();
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("onnx-prune.quantize", count > 0 ? "int8" : "none");
         metadata.put("onnx-prune.quantizedLayers", count + "/" + edits.result().layers().size());
         return new StepSection(ID, JsonFields.object().put("quantizedLayers", JsonFields.list(layers))
-                .put("fallbackLayers", List.copyOf(edits.fallback().keySet())).build(), 0, null, false,
+                .put("fallbackLayers", List.copyOf(edits.fallback().keySet()))
+                .put("fallbackRounds", JsonFields.list(rounds)).build(), 0, null, false,
                 "int8 layers:", log, metadata);
     }
 }

@@ -11,13 +11,26 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.NamePattern;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.quantize.QuantizationResult;
+import io.github.onnxprune.quantize.QuantizedLayer;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** The int8 step's own report: a line per layer for small models, a summary for big ones. */
+/**
+ * The int8 step's own report (a line per layer for small models, a summary for big ones) and its fallback: which
+ * layers go back first, how many per round, errors measured once.
+ */
 class QuantizationStepTest {
 
     /** A chain of {@code names.length} MatMul layers of 4x4 weights, opset 13. */
@@ -79,5 +92,96 @@ class QuantizationStepTest {
                 log.get(0));
         assertEquals("5 float, matches the exclude pattern 'e*': e9, e10, e11 and 2 more", log.get(1));
         assertEquals(14, result.section().items("quantizedLayers").size());
+    }
+
+    private static QuantizedLayer layer(String name, double error, long floatBytes, long int8Bytes) {
+        return new QuantizedLayer(name, "MatMul", true, QuantizedLayer.DYNAMIC_MATMUL, "", floatBytes, int8Bytes,
+                error);
+    }
+
+    @Test
+    void theLargestErrorPerByteKeptFloatGoesBackFirst() {
+        // MiniLM's shapes: an FFN output (1536x384), an attention projection (384x384), the token-type table (2x384).
+        QuantizedLayer ffn = layer("ffn", 0.0526, 2359296, 591360);
+        QuantizedLayer attention = layer("attention", 0.0341, 589824, 148992);
+        QuantizedLayer tokenTypes = new QuantizedLayer("token_types", "Gather", true, QuantizedLayer.INT8_GATHER, "",
+                3072, 776, 0.0346);
+        QuantizedLayer unmeasured = layer("unmeasured", Double.NaN, 4096, 1100);
+        QuantizedLayer floatAlready = new QuantizedLayer("float", "MatMul", false, "", "why", 64, 64, Double.NaN);
+
+        // Per KiB more in float: token types 0.0154, attention 0.0000792, ffn 0.0000305; the unmeasured last.
+        assertEquals(List.of("token_types", "attention", "ffn", "unmeasured"),
+                QuantizationStep.fallbackOrder(List.of(ffn, floatAlready, unmeasured, attention, tokenTypes))
+                        .stream().map(QuantizedLayer::layer).toList());
+        // Error alone would have put the FFN back first; at equal error per byte the later layer goes first.
+        assertEquals(List.of("second", "first"), QuantizationStep.fallbackOrder(List.of(
+                layer("first", 0.02, 2000, 1000), layer("second", 0.04, 3000, 1000))).stream()
+                .map(QuantizedLayer::layer).toList());
+    }
+
+    @Test
+    void eachRoundPutsBackHalfAsManyLayersAsAreAlreadyFloatAndAtLeastOne() {
+        List<Integer> counts = new ArrayList<>();
+        for (int alreadyFloat : new int[] {0, 1, 2, 3, 4, 6, 9, 13, 19, 28}) {
+            counts.add(QuantizationStep.layersPerRound(alreadyFloat));
+        }
+        assertEquals(List.of(1, 1, 1, 1, 2, 3, 4, 6, 9, 14), counts);
+    }
+
+    @Test
+    void theFallbackRunsSevenRoundsForTenLayersAndMeasuresEachLayerOnce() {
+        String[] names = new String[10];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = "m" + i;
+        }
+        ModelProto model = chain(names);
+        float[] x = new float[32 * 4];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i * 13 % 17) / 8f - 1f;
+        }
+        ValidationData samples = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {32, 4}, x)), null, null,
+                Path.of("samples"));
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            StepInput input = new StepInput(model, model, new ActivationCollector(runtime, samples, 32, 32));
+            QuantizationStep step = new QuantizationStep(List.of(), true);
+            StepResult<Int8Edits> first = step.apply(input);
+            List<QuantizedLayer> measured = first.edits().result().layers();
+            assertTrue(measured.stream().allMatch(l -> l.outputError() > 0), measured.toString());
+
+            // A made-up error in the first result: a round that measured again would replace it.
+            List<QuantizedLayer> planted = new ArrayList<>(measured);
+            QuantizedLayer m0 = planted.get(0);
+            planted.set(0, new QuantizedLayer(m0.layer(), m0.opType(), true, m0.form(), "", m0.floatBytes(),
+                    m0.int8Bytes(), 1e-9));
+            StepResult<Int8Edits> result = new StepResult<>(first.model(), new Int8Edits(new QuantizationResult(
+                    first.edits().result().model(), planted), Map.of(), List.of(), first.edits().startNanos()),
+                    first.section(), null, "");
+            List<Integer> putBack = new ArrayList<>();
+            for (Optional<StepResult<Int8Edits>> next = step.relax(input, result, "mse 0.5000 did not pass the gate");
+                    next.isPresent(); next = step.relax(input, result, "mse 0.5000 did not pass the gate")) {
+                result = next.get();
+                putBack.add(result.edits().rounds().get(result.edits().rounds().size() - 1).putBack());
+                result.edits().result().layers().stream().filter(QuantizedLayer::quantized).forEach(l ->
+                        assertEquals(l.layer().equals("m0") ? 1e-9 : measured.stream()
+                                .filter(m -> m.layer().equals(l.layer())).findFirst().orElseThrow().outputError(),
+                                l.outputError(), 0.0, l.layer()));
+            }
+
+            assertEquals(List.of(1, 1, 1, 1, 2, 3, 1), putBack);
+            assertEquals("m0", new ArrayList<>(result.edits().fallback().keySet()).get(9),
+                    "the planted error per byte is the smallest: m0 goes back last");
+            assertEquals(7, result.edits().rounds().size());
+            assertTrue(result.edits().fallback().values().stream().allMatch(r -> r.matches("put back to float by"
+                    + " the accuracy fallback \\(round \\d; output error 0\\.\\d{4} for 0\\.0 KiB more in float, among"
+                    + " the largest per byte\\) after mse 0\\.5000 did not pass the gate")),
+                    result.edits().fallback().toString());
+            List<String> rounds = QuantizationStep.roundLines(result.edits());
+            assertEquals(7, rounds.size());
+            assertTrue(rounds.get(4).matches("fallback round 5: mse 0\\.5000 did not pass the gate; 2 layers put back,"
+                    + " 6 float in all, \\d+\\.\\d s since int8 started"), rounds.get(4));
+            assertEquals(7, result.section().items("fallbackRounds").size());
+            assertTrue(result.section().log().containsAll(rounds), result.section().log().toString());
+            assertTrue(result.edits().result().layers().stream().noneMatch(QuantizedLayer::quantized));
+        }
     }
 }
