@@ -47,6 +47,7 @@ import java.util.Optional;
 import org.apache.maven.artifact.Artifact;
 import org.apache.maven.model.Resource;
 import org.apache.maven.plugin.AbstractMojo;
+import org.apache.maven.plugin.MojoExecution;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.Component;
@@ -226,9 +227,18 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.classifier")
     private String classifier;
 
-    /** Where pruned models and report.json are written. */
-    @Parameter(property = "onnx-prune.outputDirectory", defaultValue = "${project.build.directory}/onnx-prune")
+    /**
+     * Where pruned models, report.json and the fingerprint are written; by default target/onnx-prune for the
+     * default execution and target/onnx-prune-&lt;execution id&gt; for any other, so executions never share one.
+     */
+    @Parameter(property = "onnx-prune.outputDirectory")
     private File outputDirectory;
+
+    @Parameter(defaultValue = "${mojoExecution}", readonly = true)
+    private MojoExecution mojoExecution;
+
+    @Parameter(defaultValue = "${project.build.directory}", readonly = true)
+    private File buildDirectory;
 
     /** Timestamp for reproducible output, as maven-archiver reads it. */
     @Parameter(defaultValue = "${project.build.outputTimestamp}")
@@ -255,9 +265,10 @@ public class PruneMojo extends AbstractMojo {
         RunOutcome outcome = run(tasks);
         if (outcome.reused()) {
             getLog().info("Models unchanged since the last run (fingerprint " + outcome.fingerprint().substring(0, 12)
-                    + "); reusing " + relativeToProject(outputDirectory)
+                    + "); reusing " + relativeToProject(output().toFile())
                     + ". Set onnx-prune.force to prune and measure again.");
         }
+        getLog().info(heading());
         for (String line : ReportTable.lines(outcome.results().stream().map(ModelResult::report).toList())) {
             getLog().info(line);
         }
@@ -311,7 +322,7 @@ public class PruneMojo extends AbstractMojo {
                     + " digits, '.', '_' and '-': it names the file <finalName>-<classifier>.jar beside the jar.");
         }
         try {
-            return PruneRun.execute(tasks, new RunSettings(outputDirectory.toPath(), jar(), classifiedArtifact(),
+            return PruneRun.execute(tasks, new RunSettings(output(), jar(), classifiedArtifact(),
                     failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
@@ -329,7 +340,7 @@ public class PruneMojo extends AbstractMojo {
      */
     private void restoreOriginals() throws MojoExecutionException, MojoFailureException {
         try {
-            if (PruneRun.restoreOriginals(outputDirectory.toPath(), jar())) {
+            if (PruneRun.restoreOriginals(output(), jar())) {
                 getLog().info("Put the original models back into " + relativeToProject(jar().toFile())
                         + ", which an earlier run had shipped pruned.");
             }
@@ -457,6 +468,22 @@ public class PruneMojo extends AbstractMojo {
                 + intended.map(p -> "Write <path>" + p + "</path> instead.")
                         .orElse("Write the model's path inside that folder, e.g."
                                 + " <path>models/classifier.onnx</path>."));
+    }
+
+    /** This execution's own output folder. */
+    private Path output() {
+        File build = buildDirectory != null ? buildDirectory : new File(project.getBasedir(), "target");
+        return ExecutionFolder.of(outputDirectory, build.getPath(), executionId());
+    }
+
+    private String executionId() {
+        return mojoExecution == null ? null : mojoExecution.getExecutionId();
+    }
+
+    /** Names the module and execution, so the table can be told apart from other modules' in a reactor. */
+    private String heading() {
+        return "ONNX models of " + project.getArtifactId() + " (execution " + (executionId() == null ? "default"
+                : executionId()) + ", report " + relativeToProject(output().resolve("report.json").toFile()) + "):";
     }
 
     private List<String> includePatterns() {
