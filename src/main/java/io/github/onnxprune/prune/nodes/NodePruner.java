@@ -71,9 +71,35 @@ public final class NodePruner {
         Double override;
         int[] removed = new int[0];
 
+        /** Units removed together: a head's columns, else 1. */
+        final int granule;
+
         Group(Space root) {
             this.root = root;
             this.size = root.size;
+            this.granule = root.granule();
+        }
+
+        int chunks() {
+            return size / granule;
+        }
+
+        /** Importance of each run of {@code granule} units (of each unit when 1): the sum of its units'. */
+        double[] chunkImportance() {
+            double[] chunks = new double[chunks()];
+            for (int u = 0; u < size; u++) {
+                chunks[u / granule] += importance[u];
+            }
+            return chunks;
+        }
+
+        void removeChunks(int[] chunks) {
+            removed = new int[chunks.length * granule];
+            for (int i = 0; i < chunks.length; i++) {
+                for (int j = 0; j < granule; j++) {
+                    removed[i * granule + j] = chunks[i] * granule + j;
+                }
+            }
         }
     }
 
@@ -115,13 +141,13 @@ public final class NodePruner {
     private static void choose(List<Group> groups, NodePruningSettings settings) {
         List<Group> global = new ArrayList<>();
         for (Group group : groups) {
-            if (group.root.blockReason() != null || group.size < 2) {
+            if (group.root.blockReason() != null || group.chunks() < 2) {
                 continue;
             }
             if (settings.scope() == Scope.LAYERWISE || group.override != null) {
                 double fraction = group.override != null ? group.override : settings.sparsity();
-                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.size), group.size - 1);
-                group.removed = lowest(group.importance, count);
+                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.chunks()), group.chunks() - 1);
+                group.removeChunks(lowest(group.chunkImportance(), count));
             } else {
                 global.add(group);
             }
@@ -135,11 +161,12 @@ public final class NodePruner {
         for (int g = 0; g < global.size(); g++) {
             Group group = global.get(g);
             total += group.size;
-            double mean = Arrays.stream(group.importance).sum() / group.size;
-            double[] normalised = new double[group.size];
-            for (int u = 0; u < group.size; u++) {
-                normalised[u] = mean > 0 ? group.importance[u] / mean : 0.0;
-                candidates.add(new long[] {g, u});
+            double[] chunks = group.chunkImportance();
+            double mean = Arrays.stream(chunks).sum() / chunks.length;
+            double[] normalised = new double[chunks.length];
+            for (int c = 0; c < chunks.length; c++) {
+                normalised[c] = mean > 0 ? chunks[c] / mean : 0.0;
+                candidates.add(new long[] {g, c});
             }
             scores.add(normalised);
         }
@@ -153,18 +180,17 @@ public final class NodePruner {
         global.forEach(g -> removed.add(new ArrayList<>()));
         long taken = 0;
         for (long[] candidate : candidates) {
-            if (taken == target) {
-                break;
-            }
             int g = (int) candidate[0];
-            if (counts[g] < global.get(g).size - 1) {
+            Group group = global.get(g);
+            // A head removes all its units at once: it is taken only while it fits in what is left to remove.
+            if (counts[g] < group.chunks() - 1 && taken + group.granule <= target) {
                 counts[g]++;
                 removed.get(g).add((int) candidate[1]);
-                taken++;
+                taken += group.granule;
             }
         }
         for (int g = 0; g < global.size(); g++) {
-            global.get(g).removed = removed.get(g).stream().mapToInt(Integer::intValue).sorted().toArray();
+            global.get(g).removeChunks(removed.get(g).stream().mapToInt(Integer::intValue).sorted().toArray());
         }
     }
 
@@ -245,11 +271,18 @@ public final class NodePruner {
                 slices.put(entry.getKey(), keep);
             }
         }
-        for (Map.Entry<String, Layout> entry : analysis.shapeEdits.entrySet()) {
-            int[] features = keptFeatures(entry.getValue(), kept);
-            if (features != null) {
-                TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
-                replacements.put(entry.getKey(), TensorOps.withInt64(shape, 1, features.length));
+        for (Map.Entry<String, List<CouplingAnalysis.ShapeEdit>> entry : analysis.shapeEdits.entrySet()) {
+            TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
+            boolean changed = false;
+            for (CouplingAnalysis.ShapeEdit edit : entry.getValue()) {
+                int[] features = keptFeatures(edit.layout(), kept);
+                if (features != null) {
+                    shape = TensorOps.withInt64(shape, edit.index(), features.length / edit.divisor());
+                    changed = true;
+                }
+            }
+            if (changed) {
+                replacements.put(entry.getKey(), shape);
             }
         }
         ModelProto.Builder builder = graph.withConstants(replacements).toBuilder();
