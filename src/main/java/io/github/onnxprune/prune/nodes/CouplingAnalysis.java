@@ -56,6 +56,15 @@ final class CouplingAnalysis {
     final List<LayerInfo> layers = new ArrayList<>();
     private final Ranks ranks;
     private final AttentionHeads attention;
+    /** Every Gemm and MatMul reading tracked units through its weight, in graph order. */
+    final List<Reader> readers = new ArrayList<>();
+
+    /**
+     * A layer reading units: {@code input} is the value it multiplies, {@code rowNorms} the squared norm of the
+     * weight row (output-wise) that reads each input feature.
+     */
+    record Reader(Layout layout, String input, double[] rowNorms) {
+    }
 
     /**
      * Entry {@code index} of a shape constant becomes the number of features the layout keeps divided by
@@ -67,7 +76,7 @@ final class CouplingAnalysis {
     private CouplingAnalysis(ModelGraph graph, NodePruningSettings settings) {
         this.graph = graph;
         this.settings = settings;
-        this.l2 = settings.importance() == UnitImportance.L2;
+        this.l2 = settings.importance() != UnitImportance.L1;
         for (ValueInfoProto info : graph.model().getGraph().getValueInfoList()) {
             addShape(info);
         }
@@ -349,6 +358,9 @@ final class CouplingAnalysis {
         }
         if (!edit(weight, axis, layout)) {
             return;
+        }
+        if (!node.getOpType().equals("Conv")) {
+            readers.add(new Reader(layout, input(node, 0), TensorOps.axisNorms(w, axis, true)));
         }
         double[] norms = TensorOps.axisNorms(w, axis, l2);
         int repeat = layout.repeat;

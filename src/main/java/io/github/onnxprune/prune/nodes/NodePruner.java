@@ -45,11 +45,33 @@ public final class NodePruner {
     private NodePruner() {
     }
 
+    /**
+     * Per-feature variance of a value's last axis over the calibration rows, or null when it cannot be measured:
+     * what {@link UnitImportance#FLUCTUATION} ranks by.
+     */
+    @FunctionalInterface
+    public interface FeatureVariance {
+
+        /** The variance of each feature of {@code value} (its last axis), or null. */
+        double[] of(String value);
+    }
+
     /** Prunes {@code model}; when no unit is removed the very same model instance is returned. */
     public static NodePruningResult prune(ModelProto model, NodePruningSettings settings) {
+        return prune(model, settings, null);
+    }
+
+    /**
+     * Prunes {@code model}, ranking units by {@code variance} when the settings ask for {@link
+     * UnitImportance#FLUCTUATION} and it is given (else by weight norms).
+     */
+    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance) {
         ModelGraph graph = ModelGraph.of(model);
         CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
         List<Group> groups = groups(analysis, settings);
+        if (variance != null && settings.importance() == UnitImportance.FLUCTUATION) {
+            fluctuation(analysis, groups, variance);
+        }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
         for (Group group : groups) {
@@ -136,6 +158,45 @@ public final class NodePruner {
             }
         }
         return new ArrayList<>(byRoot.values());
+    }
+
+    /**
+     * Replaces the importance of every group whose readers are all measurable: per unit, the sum over the layers
+     * reading it of variance times squared weight-row norm of its features. Groups without readers keep norms.
+     */
+    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance) {
+        Map<String, double[]> measured = new HashMap<>();
+        for (Group group : groups) {
+            if (group.root.blockReason() != null || group.chunks() < 2) {
+                continue;
+            }
+            double[] importance = new double[group.size];
+            boolean any = false;
+            boolean complete = true;
+            for (CouplingAnalysis.Reader reader : analysis.readers) {
+                int repeat = reader.layout().repeat;
+                for (Layout.Segment segment : reader.layout().segments) {
+                    if (segment.space().root() != group.root) {
+                        continue;
+                    }
+                    double[] v = measured.computeIfAbsent(reader.input(), variance::of);
+                    if (v == null || v.length != reader.rowNorms().length || repeat < 1) {
+                        complete = false;
+                        continue;
+                    }
+                    any = true;
+                    for (int u = 0; u < group.size; u++) {
+                        for (int j = 0; j < repeat; j++) {
+                            int f = (segment.offset() + u) * repeat + j;
+                            importance[u] += v[f] * reader.rowNorms()[f];
+                        }
+                    }
+                }
+            }
+            if (any && complete) {
+                group.importance = importance;
+            }
+        }
     }
 
     private static void choose(List<Group> groups, NodePruningSettings settings) {

@@ -114,6 +114,39 @@ class NodePrunerAttentionTest {
     }
 
     @Test
+    void fluctuationKeepsTheHeadWhoseOutputVariesMost() throws Exception {
+        ModelProto model = OnnxModelReader.read(MODEL);
+        ModelGraph graph = ModelGraph.of(model);
+        String context = null;
+        for (NodeProto node : graph.nodes()) {
+            if (node.getInputList().contains(weightOf(model, "layers.0.attention_output"))) {
+                context = node.getInput(0);
+            }
+        }
+        String layer0Context = context;
+        // Head 2 of layer 0 (features 16..23 of the context the output projection reads) varies most; every other
+        // feature of every layer varies alike, so the weights' row norms decide elsewhere.
+        NodePruner.FeatureVariance variance = value -> {
+            double[] v = new double[value.contains("intermediate") || value.contains("Erf") || value.contains("Mul")
+                    ? 128 : 32];
+            java.util.Arrays.fill(v, 1.0);
+            if (value.equals(layer0Context)) {
+                java.util.Arrays.fill(v, 16, 24, 1e6);
+            }
+            return v;
+        };
+        NodePruningSettings settings = new NodePruningSettings(0.75, Scope.LAYERWISE, List.of(), List.of(),
+                UnitImportance.FLUCTUATION);
+        NodePruningResult result = NodePruner.prune(model, settings, variance);
+        int[] kept = result.kept(weightOf(model, "layers.0.attention.query"), 1);
+        assertArrayEquals(java.util.stream.IntStream.range(16, 24).toArray(), kept);
+        // By weight norms alone another head stays.
+        NodePruningResult byNorms = NodePruner.prune(model, NodePruningSettings.of(0.75, Scope.LAYERWISE));
+        assertEquals(8, byNorms.kept(weightOf(model, "layers.0.attention.query"), 1).length);
+        assertTrue(byNorms.kept(weightOf(model, "layers.0.attention.query"), 1)[0] != 16);
+    }
+
+    @Test
     void aSharedHeadCountConstantBlocksOnlyThatAttentionBlock() throws Exception {
         ModelProto model = OnnxModelReader.read(MODEL);
         // Let the query's head-count constant of layer 0 also feed the key's shape: one edit would change both.
