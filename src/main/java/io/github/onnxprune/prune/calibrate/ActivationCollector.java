@@ -45,6 +45,95 @@ public final class ActivationCollector {
         return samples.sampleCount();
     }
 
+    /**
+     * Only the token positions the samples' attention mask keeps: a {@code [samples, tokens, features]}
+     * activation becomes {@code [kept positions, features]}, so statistics and fits never see padding (whose
+     * values the model computes but nothing downstream reads). Returned unchanged when the samples have no
+     * integer input named {@value #MASK_INPUT} of shape {@code [samples, tokens]} matching the activation.
+     */
+    public Tensor maskedRows(Tensor activation) {
+        Tensor mask = samples.inputs().get(MASK_INPUT);
+        long[] shape = activation.shape();
+        if (mask == null || mask.shape().length != 2 || shape.length != 3 || shape[0] != mask.shape()[0]
+                || shape[1] != mask.shape()[1] || activation.elementType() != TensorKind.FLOAT) {
+            return activation;
+        }
+        int positions = (int) (shape[0] * shape[1]);
+        int features = (int) shape[2];
+        boolean[] keep = new boolean[positions];
+        int kept = 0;
+        for (int p = 0; p < positions; p++) {
+            keep[p] = maskValue(mask, p) != 0;
+            kept += keep[p] ? 1 : 0;
+        }
+        if (kept == 0 || kept == positions) {
+            return kept == positions ? Tensor.ofFloats(new long[] {positions, features},
+                    (float[]) activation.data()) : activation;
+        }
+        float[] values = (float[]) activation.data();
+        float[] rows = new float[kept * features];
+        int r = 0;
+        for (int p = 0; p < positions; p++) {
+            if (keep[p]) {
+                System.arraycopy(values, p * features, rows, r++ * features, features);
+            }
+        }
+        return Tensor.ofFloats(new long[] {kept, features}, rows);
+    }
+
+    /**
+     * The variance of each feature (last axis) of {@code value} in {@code model} over the calibration rows,
+     * padding excluded ({@link #maskedRows}); null when the value is not a float tensor of rank 2 or more.
+     */
+    public double[] featureVariance(ModelProto model, String value) {
+        Tensor activation = maskedRows(collect(model, List.of(value)).get(value));
+        long[] shape = activation.shape();
+        if (shape.length < 2 || activation.elementType() != TensorKind.FLOAT) {
+            return null;
+        }
+        int features = (int) shape[shape.length - 1];
+        float[] values = (float[]) activation.data();
+        int rows = values.length / features;
+        double[] mean = new double[features];
+        double[] square = new double[features];
+        for (int r = 0; r < rows; r++) {
+            for (int f = 0; f < features; f++) {
+                double x = values[r * features + f];
+                mean[f] += x;
+                square[f] += x * x;
+            }
+        }
+        double[] variance = new double[features];
+        for (int f = 0; f < features; f++) {
+            double m = mean[f] / rows;
+            variance[f] = Math.max(0.0, square[f] / rows - m * m);
+        }
+        return variance;
+    }
+
+    /** The input whose zeros mark padding, by the convention of BERT-family exports. */
+    public static final String MASK_INPUT = "attention_mask";
+
+    private static long maskValue(Tensor mask, int index) {
+        Object data = mask.data();
+        if (data instanceof long[] longs) {
+            return longs[index];
+        }
+        if (data instanceof int[] ints) {
+            return ints[index];
+        }
+        if (data instanceof byte[] bytes) {
+            return bytes[index];
+        }
+        if (data instanceof float[] floats) {
+            return floats[index] != 0 ? 1 : 0;
+        }
+        if (data instanceof double[] doubles) {
+            return doubles[index] != 0 ? 1 : 0;
+        }
+        return 1;
+    }
+
     /** The first {@code count} samples of {@code data} (all of them when it holds fewer). */
     public static ValidationData firstSamples(ValidationData data, int count) {
         if (data.sampleCount() <= count) {

@@ -25,7 +25,9 @@ import java.util.Map;
  * padding exactly as the convolution reads them. A layer with more input features than {@link
  * Options#maxFeatures} gets only that mean compensation; a layer without a bias it may change (a MatMul
  * without a following Add of a constant) is fitted without one. Which units each layer kept is read from
- * node pruning's record of the slices it took ({@link NodePruningResult#kept}).
+ * node pruning's record of the slices it took ({@link NodePruningResult#kept}). Token activations
+ * {@code [samples, tokens, features]} of models with an {@code attention_mask} input contribute only the
+ * positions the mask keeps ({@link ActivationCollector#maskedRows}).
  */
 public final class NodeCompensation {
 
@@ -83,7 +85,9 @@ public final class NodeCompensation {
         if (consumers.isEmpty()) {
             return new Result(pruned, List.of());
         }
-        Map<String, Tensor> originalActivations = collector.collect(original, inputs);
+        Map<String, Tensor> originalActivations = new LinkedHashMap<>();
+        collector.collect(original, inputs).forEach((name, value) -> originalActivations.put(name,
+                collector.maskedRows(value)));
         ModelProto current = pruned;
         List<LayerReconstruction> reports = new ArrayList<>();
         for (int n : consumers) {
@@ -142,7 +146,7 @@ public final class NodeCompensation {
                     + " input features exceed the least-squares limit of " + options.maxFeatures(),
                     xOriginal.rows(), Double.NaN, Double.NaN));
         }
-        Tensor currentInput = collector.collect(current, List.of(is.input())).get(is.input());
+        Tensor currentInput = collector.maskedRows(collector.collect(current, List.of(is.input())).get(is.input()));
         Features xCurrent = Features.of(is, currentInput, is.units(), options.maxRows());
         if (xCurrent == null || xCurrent.rows() != xOriginal.rows()) {
             return new Step(current, LayerReconstruction.skipped(is, "its pruned input's shape does not match"));

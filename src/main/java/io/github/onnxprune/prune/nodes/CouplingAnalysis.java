@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntPredicate;
 
 /**
  * Follows every prunable unit dimension forward through the graph and records what must change with it.
@@ -48,16 +49,34 @@ final class CouplingAnalysis {
     final List<Space> spaces = new ArrayList<>();
     /** Constant name to (axis to the layout whose kept units select along it); sorted for stable output. */
     final Map<String, Map<Integer, Layout>> constantEdits = new TreeMap<>();
-    /** Reshape shape constants whose feature count follows a layout. */
-    final Map<String, Layout> shapeEdits = new TreeMap<>();
+    /** Shape constants (Reshape targets or their run-time pieces) with entries that follow a layout's units. */
+    final Map<String, List<ShapeEdit>> shapeEdits = new TreeMap<>();
     /** Depthwise Conv nodes whose group attribute follows a layout. */
     final Map<Integer, Layout> groupEdits = new TreeMap<>();
     final List<LayerInfo> layers = new ArrayList<>();
+    private final Ranks ranks;
+    private final AttentionHeads attention;
+    /** Every Gemm and MatMul reading tracked units through its weight, in graph order. */
+    final List<Reader> readers = new ArrayList<>();
+
+    /**
+     * A layer reading units: {@code input} is the value it multiplies, {@code rowNorms} the squared norm of the
+     * weight row (output-wise) that reads each input feature.
+     */
+    record Reader(Layout layout, String input, double[] rowNorms) {
+    }
+
+    /**
+     * Entry {@code index} of a shape constant becomes the number of features the layout keeps divided by
+     * {@code divisor} (1 for a feature count, the head size for a head count).
+     */
+    record ShapeEdit(int index, Layout layout, int divisor) {
+    }
 
     private CouplingAnalysis(ModelGraph graph, NodePruningSettings settings) {
         this.graph = graph;
         this.settings = settings;
-        this.l2 = settings.importance() == UnitImportance.L2;
+        this.l2 = settings.importance() != UnitImportance.L1;
         for (ValueInfoProto info : graph.model().getGraph().getValueInfoList()) {
             addShape(info);
         }
@@ -67,6 +86,8 @@ final class CouplingAnalysis {
         for (ValueInfoProto info : graph.model().getGraph().getOutputList()) {
             addShape(info);
         }
+        this.ranks = Ranks.infer(graph, shapes);
+        this.attention = new AttentionHeads(this, ranks);
     }
 
     static CouplingAnalysis run(ModelGraph graph, NodePruningSettings settings) {
@@ -98,6 +119,10 @@ final class CouplingAnalysis {
 
     private void visit(int n, NodeProto node) {
         String op = node.getOpType();
+        if (attention.readsHeads(node)) {
+            attention.visit(node);
+            return;
+        }
         if (!ModelGraph.isDefaultDomain(node.getDomain())) {
             blockInputs(node, "read by " + describe(node) + " of domain '" + node.getDomain()
                     + "', which node pruning cannot follow");
@@ -123,6 +148,8 @@ final class CouplingAnalysis {
             flatten(node);
         } else if (op.equals("Reshape")) {
             reshape(node);
+        } else if (op.equals("Shape")) {
+            shape(node);
         } else {
             blockInputs(node, "read by " + describe(node) + ", an op node pruning cannot follow");
         }
@@ -199,7 +226,7 @@ final class CouplingAnalysis {
         }
         String output = node.getOutput(0);
         int rank = shapes.containsKey(output) ? shapes.get(output).length
-                : inputShape != null ? inputShape.length : la != null ? la.rank : -1;
+                : inputShape != null ? inputShape.length : la != null && la.rank >= 0 ? la.rank : ranks.rank(output);
         Space space = produce(layer, (int) w.dims()[1]);
         Layout own = Layout.of(space, rank, -1);
         edit(b, 1, own);
@@ -331,6 +358,9 @@ final class CouplingAnalysis {
         }
         if (!edit(weight, axis, layout)) {
             return;
+        }
+        if (!node.getOpType().equals("Conv")) {
+            readers.add(new Reader(layout, input(node, 0), TensorOps.axisNorms(w, axis, true)));
         }
         double[] norms = TensorOps.axisNorms(w, axis, l2);
         int repeat = layout.repeat;
@@ -616,13 +646,18 @@ final class CouplingAnalysis {
             return;
         }
         String shapeName = input(node, 1);
-        long[] target = graph.constant(shapeName).map(c -> TensorOps.int64Values(c.tensor())).orElse(null);
         boolean allowZero = intAttribute(node, "allowzero", 0) != 0;
+        Optional<List<ShapeVector.Entry>> entries = ShapeVector.of(graph, ranks, shapeName);
+        if (entries.isPresent() && !allowZero && attention.split(node, lx, entries.get())) {
+            return;
+        }
+        long[] target = graph.constant(shapeName).map(c -> TensorOps.int64Values(c.tensor())).orElse(null);
         if (target == null || target.length != 2 || !lx.isAxisOne() || lx.repeat != 1
                 || target[1] == 0 || target[1] < -1 || target[0] < -1 || target[0] == -1 && target[1] == -1
                 || allowZero && target[0] == 0) {
             lx.block("reshaped by " + describe(node) + " in a way node pruning cannot follow (only a constant"
-                    + " [batch, features] shape that flattens the channels is supported)");
+                    + " [batch, features] shape that flattens the channels, or a split of the last axis into"
+                    + " [heads, head size], is supported)");
             return;
         }
         Layout flat = flattened(lx, input(node, 0));
@@ -632,14 +667,76 @@ final class CouplingAnalysis {
                         + lx.channels() + " channels");
                 return;
             }
-            if (graph.consumers(shapeName).size() != 1 || graph.graphInputs().contains(shapeName)) {
-                lx.block("reshaped by " + describe(node) + " with shape constant '" + shapeName
-                        + "' that other nodes also read");
+            String problem = editShape(entries.orElseThrow().get(1), flat, 1);
+            if (problem != null) {
+                lx.block(problem);
                 return;
             }
-            shapeEdits.put(shapeName, flat);
         }
         setLayout(node.getOutput(0), flat);
+    }
+
+    /**
+     * Shape reads only the sizes of axes other than the units' (Gather of a constant index), as exports do to
+     * compute batch and sequence length; anything else could depend on the unit count. Null when safe.
+     */
+    String shapeReadProblem(NodeProto node, int rank, IntPredicate unitAxis) {
+        String problem = "its shape is read by " + describe(node) + " and used in a way node pruning cannot follow";
+        if (rank < 0 || node.getAttributeCount() > 0) {
+            return problem;
+        }
+        for (NodeInput reader : graph.consumers(node.getOutput(0))) {
+            NodeProto gather = reader.node();
+            if (!gather.getOpType().equals("Gather") || reader.inputIndex() != 0 || intAttribute(gather, "axis", 0) != 0
+                    || gather.getInputCount() != 2) {
+                return problem;
+            }
+            long[] index = graph.constant(gather.getInput(1)).filter(c -> TensorOps.elements(c.tensor()) == 1)
+                    .map(c -> TensorOps.int64Values(c.tensor().toBuilder().clearDims().addDims(1).build()))
+                    .orElse(null);
+            if (index == null) {
+                return problem;
+            }
+            long axis = index[0] < 0 ? index[0] + rank : index[0];
+            if (unitAxis.test((int) axis)) {
+                return "the size of its unit axis is read by " + describe(node) + " and " + describe(gather);
+            }
+        }
+        return null;
+    }
+
+    private void shape(NodeProto node) {
+        Layout lx = layouts.get(input(node, 0));
+        if (lx == null) {
+            return;
+        }
+        int rank = lx.rank;
+        String problem = shapeReadProblem(node, rank, axis -> axis == rank + lx.axis);
+        if (problem != null) {
+            lx.block(problem);
+        }
+    }
+
+    /**
+     * Records that entry {@code entry} of a shape constant follows {@code layout}; returns why it cannot (the
+     * constant is read elsewhere too or may be replaced at run time), or null.
+     */
+    String editShape(ShapeVector.Entry entry, Layout layout, int divisor) {
+        String name = entry.constant();
+        if (graph.consumers(name).size() != 1 || graph.graphInputs().contains(name)) {
+            return "its shape constant '" + name + "' is read by other nodes too or may be replaced at run time";
+        }
+        NodeProto reader = graph.consumers(name).get(0).node();
+        if (reader.getOpType().equals("Concat") && graph.consumers(reader.getOutput(0)).size() != 1) {
+            return "its shape, computed by " + describe(reader) + ", is read by other nodes too";
+        }
+        shapeEdits.computeIfAbsent(name, k -> new ArrayList<>()).add(new ShapeEdit(entry.index(), layout, divisor));
+        return null;
+    }
+
+    /** Records the layout of a value computed by a helper (the merged heads). */
+    void track(String value, Layout layout) {
+        setLayout(value, layout);
     }
 
     // ---- bookkeeping ----

@@ -45,11 +45,33 @@ public final class NodePruner {
     private NodePruner() {
     }
 
+    /**
+     * Per-feature variance of a value's last axis over the calibration rows, or null when it cannot be measured:
+     * what {@link UnitImportance#FLUCTUATION} ranks by.
+     */
+    @FunctionalInterface
+    public interface FeatureVariance {
+
+        /** The variance of each feature of {@code value} (its last axis), or null. */
+        double[] of(String value);
+    }
+
     /** Prunes {@code model}; when no unit is removed the very same model instance is returned. */
     public static NodePruningResult prune(ModelProto model, NodePruningSettings settings) {
+        return prune(model, settings, null);
+    }
+
+    /**
+     * Prunes {@code model}, ranking units by {@code variance} when the settings ask for {@link
+     * UnitImportance#FLUCTUATION} and it is given (else by weight norms).
+     */
+    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance) {
         ModelGraph graph = ModelGraph.of(model);
         CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
         List<Group> groups = groups(analysis, settings);
+        if (variance != null && settings.importance() == UnitImportance.FLUCTUATION) {
+            fluctuation(analysis, groups, variance);
+        }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
         for (Group group : groups) {
@@ -71,9 +93,35 @@ public final class NodePruner {
         Double override;
         int[] removed = new int[0];
 
+        /** Units removed together: a head's columns, else 1. */
+        final int granule;
+
         Group(Space root) {
             this.root = root;
             this.size = root.size;
+            this.granule = root.granule();
+        }
+
+        int chunks() {
+            return size / granule;
+        }
+
+        /** Importance of each run of {@code granule} units (of each unit when 1): the sum of its units'. */
+        double[] chunkImportance() {
+            double[] chunks = new double[chunks()];
+            for (int u = 0; u < size; u++) {
+                chunks[u / granule] += importance[u];
+            }
+            return chunks;
+        }
+
+        void removeChunks(int[] chunks) {
+            removed = new int[chunks.length * granule];
+            for (int i = 0; i < chunks.length; i++) {
+                for (int j = 0; j < granule; j++) {
+                    removed[i * granule + j] = chunks[i] * granule + j;
+                }
+            }
         }
     }
 
@@ -112,16 +160,55 @@ public final class NodePruner {
         return new ArrayList<>(byRoot.values());
     }
 
+    /**
+     * Replaces the importance of every group whose readers are all measurable: per unit, the sum over the layers
+     * reading it of variance times squared weight-row norm of its features. Groups without readers keep norms.
+     */
+    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance) {
+        Map<String, double[]> measured = new HashMap<>();
+        for (Group group : groups) {
+            if (group.root.blockReason() != null || group.chunks() < 2) {
+                continue;
+            }
+            double[] importance = new double[group.size];
+            boolean any = false;
+            boolean complete = true;
+            for (CouplingAnalysis.Reader reader : analysis.readers) {
+                int repeat = reader.layout().repeat;
+                for (Layout.Segment segment : reader.layout().segments) {
+                    if (segment.space().root() != group.root) {
+                        continue;
+                    }
+                    double[] v = measured.computeIfAbsent(reader.input(), variance::of);
+                    if (v == null || v.length != reader.rowNorms().length || repeat < 1) {
+                        complete = false;
+                        continue;
+                    }
+                    any = true;
+                    for (int u = 0; u < group.size; u++) {
+                        for (int j = 0; j < repeat; j++) {
+                            int f = (segment.offset() + u) * repeat + j;
+                            importance[u] += v[f] * reader.rowNorms()[f];
+                        }
+                    }
+                }
+            }
+            if (any && complete) {
+                group.importance = importance;
+            }
+        }
+    }
+
     private static void choose(List<Group> groups, NodePruningSettings settings) {
         List<Group> global = new ArrayList<>();
         for (Group group : groups) {
-            if (group.root.blockReason() != null || group.size < 2) {
+            if (group.root.blockReason() != null || group.chunks() < 2) {
                 continue;
             }
             if (settings.scope() == Scope.LAYERWISE || group.override != null) {
                 double fraction = group.override != null ? group.override : settings.sparsity();
-                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.size), group.size - 1);
-                group.removed = lowest(group.importance, count);
+                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.chunks()), group.chunks() - 1);
+                group.removeChunks(lowest(group.chunkImportance(), count));
             } else {
                 global.add(group);
             }
@@ -135,11 +222,12 @@ public final class NodePruner {
         for (int g = 0; g < global.size(); g++) {
             Group group = global.get(g);
             total += group.size;
-            double mean = Arrays.stream(group.importance).sum() / group.size;
-            double[] normalised = new double[group.size];
-            for (int u = 0; u < group.size; u++) {
-                normalised[u] = mean > 0 ? group.importance[u] / mean : 0.0;
-                candidates.add(new long[] {g, u});
+            double[] chunks = group.chunkImportance();
+            double mean = Arrays.stream(chunks).sum() / chunks.length;
+            double[] normalised = new double[chunks.length];
+            for (int c = 0; c < chunks.length; c++) {
+                normalised[c] = mean > 0 ? chunks[c] / mean : 0.0;
+                candidates.add(new long[] {g, c});
             }
             scores.add(normalised);
         }
@@ -153,18 +241,17 @@ public final class NodePruner {
         global.forEach(g -> removed.add(new ArrayList<>()));
         long taken = 0;
         for (long[] candidate : candidates) {
-            if (taken == target) {
-                break;
-            }
             int g = (int) candidate[0];
-            if (counts[g] < global.get(g).size - 1) {
+            Group group = global.get(g);
+            // A head removes all its units at once: it is taken only while it fits in what is left to remove.
+            if (counts[g] < group.chunks() - 1 && taken + group.granule <= target) {
                 counts[g]++;
                 removed.get(g).add((int) candidate[1]);
-                taken++;
+                taken += group.granule;
             }
         }
         for (int g = 0; g < global.size(); g++) {
-            global.get(g).removed = removed.get(g).stream().mapToInt(Integer::intValue).sorted().toArray();
+            global.get(g).removeChunks(removed.get(g).stream().mapToInt(Integer::intValue).sorted().toArray());
         }
     }
 
@@ -245,11 +332,18 @@ public final class NodePruner {
                 slices.put(entry.getKey(), keep);
             }
         }
-        for (Map.Entry<String, Layout> entry : analysis.shapeEdits.entrySet()) {
-            int[] features = keptFeatures(entry.getValue(), kept);
-            if (features != null) {
-                TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
-                replacements.put(entry.getKey(), TensorOps.withInt64(shape, 1, features.length));
+        for (Map.Entry<String, List<CouplingAnalysis.ShapeEdit>> entry : analysis.shapeEdits.entrySet()) {
+            TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
+            boolean changed = false;
+            for (CouplingAnalysis.ShapeEdit edit : entry.getValue()) {
+                int[] features = keptFeatures(edit.layout(), kept);
+                if (features != null) {
+                    shape = TensorOps.withInt64(shape, edit.index(), features.length / edit.divisor());
+                    changed = true;
+                }
+            }
+            if (changed) {
+                replacements.put(entry.getKey(), shape);
             }
         }
         ModelProto.Builder builder = graph.withConstants(replacements).toBuilder();

@@ -18,6 +18,8 @@ final class Space {
     int readers;
     private Space parent = this;
     private String blockReason;
+    /** Units that can only go together (a head's columns); kept on the root. */
+    private int granule = 1;
 
     Space(int id, int size, LayerInfo layer) {
         this.id = id;
@@ -51,6 +53,32 @@ final class Space {
         if (root.blockReason == null) {
             root.blockReason = child.blockReason;
         }
+        if (root.granule != child.granule && root.granule != 1 && child.granule != 1) {
+            root.block("its units are split into heads of " + root.granule + " and of " + child.granule
+                    + " by different Reshape nodes");
+        }
+        root.granule = Math.max(root.granule, child.granule);
+    }
+
+    /** Units per head: units of one head are removed together. */
+    int granule() {
+        return root().granule;
+    }
+
+    /**
+     * Makes the group's units go in runs of {@code units} (heads of an attention block); false when the group
+     * is already split otherwise or its size is not a multiple.
+     */
+    boolean splitInto(int units) {
+        Space root = root();
+        if (root.granule == units) {
+            return true;
+        }
+        if (root.granule != 1 || units <= 0 || root.size % units != 0) {
+            return false;
+        }
+        root.granule = units;
+        return true;
     }
 
     /** Marks the whole group unprunable; the first reason found is kept. */

@@ -2,12 +2,22 @@ package io.github.onnxprune.prune.nodes;
 
 import java.util.Locale;
 
-/** The norm that measures how much a unit's weights matter: sum of absolute values or Euclidean length. */
+/**
+ * How much a unit matters: the norm of its weights (sum of absolute values or Euclidean length), or, from
+ * calibration data, how much its activation fluctuates times the weights that read it.
+ */
 public enum UnitImportance {
     /** Sum of absolute values. */
     L1,
     /** Square root of the sum of squares. */
-    L2;
+    L2,
+    /**
+     * With calibration data, FLAP's fluctuation: per input feature of the next layers, the variance of the
+     * activation over the calibration tokens (padding excluded) times the squared norm of the weight row reading
+     * it, summed over the unit's features (a head's: all its columns). The mean is not lost: compensation folds it
+     * into the bias. Without data, L2 norms.
+     */
+    FLUCTUATION;
 
     /** Parses {@code l1} or {@code l2}, in any case. */
     public static UnitImportance parse(String text) {

@@ -9,6 +9,7 @@ import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.prune.nodes.SkippedLayer;
+import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.JsonFields;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.step.ModelStep;
@@ -21,8 +22,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Node pruning as a step: removes whole units ({@link NodePruner}), then, with calibration data, compensates the
- * layers that read them ({@link NodeCompensation}) from the slices node pruning recorded.
+ * Node pruning as a step: removes whole units ({@link NodePruner}, ranked by calibration statistics with
+ * {@link UnitImportance#FLUCTUATION}), then, with calibration data, compensates the layers that read them
+ * ({@link NodeCompensation}) from the slices node pruning recorded.
  */
 public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
@@ -50,15 +52,17 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
     @Override
     public boolean wantsCalibration() {
-        return compensate && settings.sparsity() > 0;
+        return settings.sparsity() > 0 && (compensate || settings.importance() == UnitImportance.FLUCTUATION);
     }
 
     @Override
     public StepResult<NodePruningResult> apply(StepInput input) {
-        NodePruningResult nodes = NodePruner.prune(input.model(), settings);
+        NodePruner.FeatureVariance variance = input.calibration() == null ? null
+                : value -> input.calibration().featureVariance(input.model(), value);
+        NodePruningResult nodes = NodePruner.prune(input.model(), settings, variance);
         ModelProto model = nodes.model();
         List<LayerReconstruction> refitted = null;
-        if (input.calibration() != null) {
+        if (compensate && input.calibration() != null) {
             // The reference is the model this step received: compensation undoes this step's removals only.
             NodeCompensation.Result compensated = NodeCompensation.compensate(input.model(), nodes,
                     input.calibration(), NodeCompensation.Options.defaults());

