@@ -29,8 +29,9 @@ import java.util.zip.ZipFile;
  * benchmarks/minilm (plain and compensated on its 256 calibration sentences) and batched latency.
  *
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2 or
- * fluctuation, default fluctuation), the model jar or .onnx (default the jar in ~/.m2), the folder with
- * validation.npz and calibration.npz (default benchmarks/minilm/src/data).
+ * fluctuation, default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
+ * plugin's), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
 
@@ -45,9 +46,12 @@ public final class TransformerPruningBenchmark {
         String[] fractions = (args.length > 0 ? args[0] : "0.25,0.4").split(",");
         Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.LAYERWISE;
         UnitImportance importance = UnitImportance.parse(args.length > 2 ? args[2] : "fluctuation");
-        Path source = args.length > 3 ? Path.of(args[3])
+        int maxRows = args.length > 3 ? Integer.parseInt(args[3]) : NodeCompensation.Options.defaults().maxRows();
+        Path source = args.length > 4 ? Path.of(args[4])
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
-        Path dataDir = Path.of(args.length > 4 ? args[4] : "benchmarks/minilm/src/data");
+        Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
+        NodeCompensation.Options options = new NodeCompensation.Options(NodeCompensation.Options.defaults().ridge(),
+                NodeCompensation.Options.defaults().maxFeatures(), maxRows);
         ModelProto model = load(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
@@ -55,8 +59,9 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, importance %s, 1 intra-op thread, batches of 64%n", source.getFileName(),
-                validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(), importance.id());
+                + " scope %s, importance %s, at most %d rows per fit, 1 intra-op thread, batches of 64%n",
+                source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
+                importance.id(), maxRows);
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
@@ -72,8 +77,7 @@ public final class TransformerPruningBenchmark {
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, List.of(),
                         List.of(), importance), value -> collector.featureVariance(model, value));
                 double plain = cosine(reference, pooled(runtime, result.model(), validation));
-                ModelProto fitted = NodeCompensation.compensate(model, result, collector,
-                        NodeCompensation.Options.defaults()).model();
+                ModelProto fitted = NodeCompensation.compensate(model, result, collector, options).model();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
                 double fit = cosine(reference, pooled(runtime, fitted, validation));
