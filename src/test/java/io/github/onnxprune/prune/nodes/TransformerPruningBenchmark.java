@@ -30,7 +30,7 @@ import java.util.zip.ZipFile;
  *
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2 or
  * fluctuation, default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
- * plugin's), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * plugin's; 0 skips compensation and prints only the plain cosine), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
@@ -51,7 +51,7 @@ public final class TransformerPruningBenchmark {
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
         Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
         NodeCompensation.Options options = new NodeCompensation.Options(NodeCompensation.Options.defaults().ridge(),
-                NodeCompensation.Options.defaults().maxFeatures(), maxRows);
+                NodeCompensation.Options.defaults().maxFeatures(), Math.max(1, maxRows));
         ModelProto model = load(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
@@ -77,7 +77,8 @@ public final class TransformerPruningBenchmark {
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, List.of(),
                         List.of(), importance), value -> collector.featureVariance(model, value));
                 double plain = cosine(reference, pooled(runtime, result.model(), validation));
-                ModelProto fitted = NodeCompensation.compensate(model, result, collector, options).model();
+                ModelProto fitted = maxRows == 0 ? result.model()
+                        : NodeCompensation.compensate(model, result, collector, options).model();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
                 double fit = cosine(reference, pooled(runtime, fitted, validation));
