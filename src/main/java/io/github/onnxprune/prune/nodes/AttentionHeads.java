@@ -119,6 +119,9 @@ final class AttentionHeads {
             headAxis = from == h.headAxis() ? i : headAxis;
             dimAxis = from == h.dimAxis() ? i : dimAxis;
         }
+        if (headAxis < 0 || h.dimAxis() >= 0 && dimAxis < 0) {
+            return "transposed by " + CouplingAnalysis.describe(node) + " with a permutation that drops its heads";
+        }
         return put(node.getOutput(0), new HeadLayout(h.columns(), h.rank(), headAxis, dimAxis));
     }
 

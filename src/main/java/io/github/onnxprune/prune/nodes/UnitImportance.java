@@ -26,7 +26,7 @@ public enum UnitImportance {
                 return value;
             }
         }
-        throw new IllegalArgumentException("unknown unit importance '" + text + "': use l1 or l2");
+        throw new IllegalArgumentException("unknown unit importance '" + text + "': use l1, l2 or fluctuation");
     }
 
     /** The configuration spelling. */

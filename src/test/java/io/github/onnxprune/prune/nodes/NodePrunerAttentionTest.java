@@ -167,6 +167,47 @@ class NodePrunerAttentionTest {
                 + "' is read by other nodes too")), result.skipped().toString());
     }
 
+    @Test
+    void aSoftmaxAcrossHeadsOrAMaskPerHeadKeepsThatBlockWhole() throws Exception {
+        ModelProto model = OnnxModelReader.read(MODEL);
+        ModelProto.Builder softmaxOverHeads = model.toBuilder();
+        ModelProto.Builder maskPerHead = model.toBuilder();
+        boolean first = true;
+        for (int n = 0; n < model.getGraph().getNodeCount(); n++) {
+            NodeProto node = model.getGraph().getNode(n);
+            if (node.getOpType().equals("Softmax") && first) {
+                first = false;
+                softmaxOverHeads.getGraphBuilder().getNodeBuilder(n).getAttributeBuilder(0).setI(1);
+                // The scores plus themselves transposed over (heads, tokens): no longer the same for every head.
+                String scores = node.getInput(0);
+                NodeProto add = model.getGraph().getNodeList().stream()
+                        .filter(a -> a.getOutputList().contains(scores)).findFirst().orElseThrow();
+                int index = model.getGraph().getNodeList().indexOf(add);
+                String mask = add.getInput(1);
+                maskPerHead.getGraphBuilder().getNodeBuilder(index).setInput(1, "mask_per_head");
+                maskPerHead.getGraphBuilder().addNode(index, NodeProto.newBuilder().setOpType("Expand")
+                        .addInput(mask).addInput(shapeOf(model)).addOutput("mask_per_head").build());
+            }
+        }
+        NodePruningSettings half = NodePruningSettings.of(0.5, Scope.LAYERWISE);
+        NodePruningResult softmax = NodePruner.prune(softmaxOverHeads.build(), half);
+        assertEquals(List.of(32L), dims(softmax.model(), "layers.0.attention.query.bias"));
+        assertEquals(List.of(16L), dims(softmax.model(), "layers.1.attention.query.bias"));
+        assertTrue(softmax.skipped().stream().anyMatch(s -> s.reason().contains("across its heads")),
+                softmax.skipped().toString());
+        NodePruningResult mask = NodePruner.prune(maskPerHead.build(), half);
+        assertEquals(List.of(32L), dims(mask.model(), "layers.0.attention.query.bias"));
+        assertEquals(List.of(16L), dims(mask.model(), "layers.1.attention.query.bias"));
+        assertTrue(mask.skipped().stream().anyMatch(s -> s.reason().contains("not known to be the same for every"
+                + " head")), mask.skipped().toString());
+    }
+
+    /** Any shape value of the graph (the Expand's second input only has to exist for the analysis). */
+    private static String shapeOf(ModelProto model) {
+        return model.getGraph().getNodeList().stream().filter(n -> n.getOpType().equals("Shape")).findFirst()
+                .orElseThrow().getOutput(0);
+    }
+
     /** The head count (entry 2) of every split shape, in graph order. */
     private static List<Long> headCounts(ModelProto model) {
         List<Long> counts = new ArrayList<>();

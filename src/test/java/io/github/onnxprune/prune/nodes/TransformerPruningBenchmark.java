@@ -28,9 +28,10 @@ import java.util.zip.ZipFile;
  * fraction: encoder multiply-adds per token, mean-pooled cosine to the original on the held-out sentences of
  * benchmarks/minilm (plain and compensated on its 256 calibration sentences) and batched latency.
  *
- * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), the model jar or
- * .onnx (default the jar in ~/.m2), the folder with validation.npz and calibration.npz (default
- * benchmarks/minilm/src/data).
+ * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2 or
+ * fluctuation, default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
+ * plugin's; 0 skips compensation and prints only the plain cosine), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
 
@@ -44,9 +45,13 @@ public final class TransformerPruningBenchmark {
     public static void main(String[] args) throws Exception {
         String[] fractions = (args.length > 0 ? args[0] : "0.25,0.4").split(",");
         Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.LAYERWISE;
-        Path source = args.length > 2 ? Path.of(args[2])
+        UnitImportance importance = UnitImportance.parse(args.length > 2 ? args[2] : "fluctuation");
+        int maxRows = args.length > 3 ? Integer.parseInt(args[3]) : NodeCompensation.Options.defaults().maxRows();
+        Path source = args.length > 4 ? Path.of(args[4])
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
-        Path dataDir = Path.of(args.length > 3 ? args[3] : "benchmarks/minilm/src/data");
+        Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
+        NodeCompensation.Options options = new NodeCompensation.Options(NodeCompensation.Options.defaults().ridge(),
+                NodeCompensation.Options.defaults().maxFeatures(), Math.max(1, maxRows));
         ModelProto model = load(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
@@ -54,8 +59,9 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, 1 intra-op thread, batches of 64%n", source.getFileName(), validation.sampleCount(),
-                tokens, calibration.sampleCount(), scope.id());
+                + " scope %s, importance %s, at most %d rows per fit, 1 intra-op thread, batches of 64%n",
+                source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
+                importance.id(), maxRows);
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
@@ -68,16 +74,18 @@ public final class TransformerPruningBenchmark {
             for (String text : fractions) {
                 double fraction = Double.parseDouble(text);
                 long start = System.nanoTime();
-                NodePruningResult result = NodePruner.prune(model, NodePruningSettings.of(fraction, scope));
+                NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, List.of(),
+                        List.of(), importance), value -> collector.featureVariance(model, value));
                 double plain = cosine(reference, pooled(runtime, result.model(), validation));
-                ModelProto fitted = NodeCompensation.compensate(model, result, collector,
-                        NodeCompensation.Options.defaults()).model();
+                ModelProto fitted = maxRows == 0 ? result.model()
+                        : NodeCompensation.compensate(model, result, collector, options).model();
                 double seconds = (System.nanoTime() - start) / 1e9;
+                System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
                 double fit = cosine(reference, pooled(runtime, fitted, validation));
                 long macs = encoderMacs(fitted, tokens);
-                System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10.2f %12.4f %10.4f %6.2fx  (%.0f s)%n", text,
+                System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10.2f %12.4f %10.4f %6.2fx%n", text,
                         units(result, "query"), units(result, "intermediate"), macs, (double) macs / baseMacs,
-                        plain, fit, latency(runtime, fitted, validation) / baseLatency, seconds);
+                        plain, fit, latency(runtime, fitted, validation) / baseLatency);
             }
         }
     }
@@ -143,8 +151,8 @@ public final class TransformerPruningBenchmark {
     private static double latency(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
         byte[] bytes = model.toByteArray();
         double best = Double.MAX_VALUE;
-        for (int round = 0; round < 3; round++) {
-            BatchLatencyStats stats = runtime.measureBatchLatency(bytes, data, 64, 2, 9).orElseThrow();
+        for (int round = 0; round < 2; round++) {
+            BatchLatencyStats stats = runtime.measureBatchLatency(bytes, data, 64, 1, 5).orElseThrow();
             best = Math.min(best, stats.medianMicrosPerSample());
         }
         return best;
