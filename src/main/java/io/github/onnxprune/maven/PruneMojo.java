@@ -136,10 +136,7 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.quantizeExcludes")
     private List<String> quantizeExcludes;
 
-    /**
-     * Whether a failed gate puts quantized layers back to float, largest output error per byte first, until it
-     * passes.
-     */
+    /** Whether a failed gate puts quantized layers back to float, largest output error first, until it passes. */
     @Parameter(property = "onnx-prune.quantizeFallback", defaultValue = "true")
     private boolean quantizeFallback;
 
