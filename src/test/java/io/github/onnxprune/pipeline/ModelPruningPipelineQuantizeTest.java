@@ -103,7 +103,7 @@ class ModelPruningPipelineQuantizeTest {
     @Test
     void aFailedGatePutsTheWorstLayerBackToFloatUntilItPasses() throws Exception {
         // All three layers int8 raise the MSE by about 0.0015 and the last layer alone by about 0.001; the last
-        // layer's own output error is the largest and its weight the smallest, so it goes back first.
+        // layer's own output error is the largest, so it goes back first.
         ModelResult result = process(task(0.0, Metric.MSE, new GateLimits(null, 0.001),
                 new Quantization("int8", List.of(), true)));
 

@@ -100,22 +100,22 @@ class QuantizationStepTest {
     }
 
     @Test
-    void theLargestErrorPerByteKeptFloatGoesBackFirst() {
-        // MiniLM's shapes: an FFN output (1536x384), an attention projection (384x384), the token-type table (2x384).
+    void theLargestOutputErrorGoesBackFirstWhateverItsSize() {
+        // MiniLM's shapes and errors: an FFN output (1536x384), attention projections (384x384), the position table.
         QuantizedLayer ffn = layer("ffn", 0.0526, 2359296, 591360);
-        QuantizedLayer attention = layer("attention", 0.0341, 589824, 148992);
-        QuantizedLayer tokenTypes = new QuantizedLayer("token_types", "Gather", true, QuantizedLayer.INT8_GATHER, "",
-                3072, 776, 0.0346);
+        QuantizedLayer value = layer("value", 0.0431, 589824, 148992);
+        QuantizedLayer output = layer("output", 0.0341, 589824, 148992);
+        QuantizedLayer positions = new QuantizedLayer("positions", "Gather", true, QuantizedLayer.INT8_GATHER, "",
+                786432, 198656, 0.0113);
         QuantizedLayer unmeasured = layer("unmeasured", Double.NaN, 4096, 1100);
         QuantizedLayer floatAlready = new QuantizedLayer("float", "MatMul", false, "", "why", 64, 64, Double.NaN);
 
-        // Per KiB more in float: token types 0.0154, attention 0.0000792, ffn 0.0000305; the unmeasured last.
-        assertEquals(List.of("token_types", "attention", "ffn", "unmeasured"),
-                QuantizationStep.fallbackOrder(List.of(ffn, floatAlready, unmeasured, attention, tokenTypes))
+        assertEquals(List.of("ffn", "value", "output", "positions", "unmeasured"),
+                QuantizationStep.fallbackOrder(List.of(positions, output, floatAlready, unmeasured, ffn, value))
                         .stream().map(QuantizedLayer::layer).toList());
-        // Error alone would have put the FFN back first; at equal error per byte the later layer goes first.
+        // At equal errors the later layer goes first, whatever the sizes.
         assertEquals(List.of("second", "first"), QuantizationStep.fallbackOrder(List.of(
-                layer("first", 0.02, 2000, 1000), layer("second", 0.04, 3000, 1000))).stream()
+                layer("first", 0.04, 2000, 1000), layer("second", 0.04, 3000, 1000))).stream()
                 .map(QuantizedLayer::layer).toList());
     }
 
@@ -169,11 +169,11 @@ class QuantizationStepTest {
 
             assertEquals(List.of(1, 1, 1, 1, 2, 3, 1), putBack);
             assertEquals("m0", new ArrayList<>(result.edits().fallback().keySet()).get(9),
-                    "the planted error per byte is the smallest: m0 goes back last");
+                    "the planted error is the smallest: m0 goes back last");
             assertEquals(7, result.edits().rounds().size());
             assertTrue(result.edits().fallback().values().stream().allMatch(r -> r.matches("put back to float by"
-                    + " the accuracy fallback \\(round \\d; output error 0\\.\\d{4} for 0\\.0 KiB more in float, among"
-                    + " the largest per byte\\) after mse 0\\.5000 did not pass the gate")),
+                    + " the accuracy fallback \\(round \\d; output error 0\\.\\d{4}, among the largest; 0\\.0 KiB more in"
+                    + " float\\) after mse 0\\.5000 did not pass the gate")),
                     result.edits().fallback().toString());
             List<String> rounds = QuantizationStep.roundLines(result.edits());
             assertEquals(7, rounds.size());
