@@ -60,7 +60,7 @@ public final class PruneRun {
             RunCache.invalidate(output);
             List<ModelResult> results = new ArrayList<>();
             try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                    settings.intraOpThreads())) {
+                    settings.intraOpThreads(), settings.progress())) {
                 for (ModelTask task : tasks) {
                     results.add(process(pipeline, task));
                 }
