@@ -72,12 +72,18 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
         String quantized = quantization.int8() ? " and quantizing to int8" : "";
         String scopeText = " (" + scope.id() + ")";
         if (method == PruneMethod.NODES) {
-            return String.format(Locale.ROOT, "nodes to sparsity %.2f%s%s", sparsity, scopeText, quantized);
+            return String.format(Locale.ROOT, "nodes to sparsity %s%s%s", fraction(sparsity), scopeText, quantized);
         }
         if (nodeSparsity > 0) {
-            return String.format(Locale.ROOT, "nodes to %.2f then weights to sparsity %.2f%s%s", nodeSparsity,
-                    sparsity, scopeText, quantized);
+            return String.format(Locale.ROOT, "nodes to %s then weights to sparsity %s%s%s",
+                    fraction(nodeSparsity), fraction(sparsity), scopeText, quantized);
         }
-        return String.format(Locale.ROOT, "weights to sparsity %.2f%s%s", sparsity, scopeText, quantized);
+        return String.format(Locale.ROOT, "weights to sparsity %s%s%s", fraction(sparsity), scopeText, quantized);
+    }
+
+    /** Two decimals, or four when a search chose a fraction two would round (0.2250, not 0.23). */
+    private static String fraction(double value) {
+        String two = String.format(Locale.ROOT, "%.2f", value);
+        return Double.parseDouble(two) == value ? two : String.format(Locale.ROOT, "%.4f", value);
     }
 }
