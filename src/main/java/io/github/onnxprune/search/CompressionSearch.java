@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 /**
  * Finds the largest scale of the configured fractions whose gate passes: the upper bounds first (done when they
  * pass), then bisection of [0, 1] until the budget is spent or the largest fraction's bracket is narrower than
- * {@link #RESOLUTION}. Every fraction measured is a multiple of 0.0001 (the scale times the bound, rounded
+ * {@link #RESOLUTION}, then the budget's remaining candidates probe above the bracket. Every fraction measured is a multiple of 0.0001 (the scale times the bound, rounded
  * down), so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
  * measurements give the same candidates.
  */
@@ -50,14 +50,13 @@ public final class CompressionSearch {
         }
     }
 
-    /** The most candidates a search of these bounds may measure with {@code budget}. */
-    public static int plannedCandidates(double sparsity, double nodeSparsity, int budget) {
-        double widest = Math.max(sparsity, nodeSparsity);
+    /** How many halvings narrow a bracket of the whole range to {@link #RESOLUTION} of the largest fraction. */
+    static int bisections(double widest) {
         int bisections = 0;
         for (double width = 1; width * widest > RESOLUTION; width /= 2) {
             bisections++;
         }
-        return Math.min(budget, 1 + bisections);
+        return bisections;
     }
 
     /**
@@ -69,7 +68,6 @@ public final class CompressionSearch {
     public static <T> Outcome<T> run(double sparsity, double nodeSparsity, int budget, boolean higherIsBetter,
             Evaluator<T> evaluator, Consumer<String> progress) {
         long start = System.nanoTime();
-        int planned = plannedCandidates(sparsity, nodeSparsity, budget);
         List<Candidate> candidates = new ArrayList<>();
         Candidate chosen = null;
         T payload = null;
@@ -79,7 +77,25 @@ public final class CompressionSearch {
         double high = 1;
         double widest = Math.max(sparsity, nodeSparsity);
         double scale = 1;
-        while (candidates.size() < planned) {
+        // Bisection assumes the metric falls as the fractions rise; on small validation sets it does not always
+        // (a re-fit can score better at 0.6 than at 0.5). Candidates the budget has left after bisection probe
+        // the range above the lowest failure, from the top down, and the first that passes is taken.
+        List<Double> probes = new ArrayList<>();
+        int bisecting = Math.min(budget, 1 + bisections(widest));
+        while (candidates.size() < budget) {
+            if (candidates.size() >= bisecting) {
+                if (chosen == null) {
+                    // Nothing passed even near zero: above the bracket nothing will.
+                    break;
+                }
+                if (probes.isEmpty()) {
+                    int left = budget - candidates.size();
+                    for (int i = left; i >= 1; i--) {
+                        probes.add(high + (1 - high) * i / (left + 1));
+                    }
+                }
+                scale = probes.remove(0);
+            }
             double s = atScale(sparsity, scale);
             double n = atScale(nodeSparsity, scale);
             long began = System.nanoTime();
@@ -88,11 +104,14 @@ public final class CompressionSearch {
             Candidate candidate = new Candidate(candidates.size() + 1, s, n, measured.metric(), measured.passes(),
                     seconds);
             candidates.add(candidate);
+            boolean probing = candidates.size() > bisecting;
             if (measured.passes()) {
-                low = scale;
-                chosen = candidate;
-                payload = measured.payload();
-            } else {
+                if (scale > low) {
+                    low = scale;
+                    chosen = candidate;
+                    payload = measured.payload();
+                }
+            } else if (!probing) {
                 high = scale;
             }
             if (best == null || (higherIsBetter ? measured.metric() > best.metric()
@@ -101,17 +120,20 @@ public final class CompressionSearch {
                 bestPayload = measured.payload();
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
-            int left = planned - candidates.size();
-            boolean done = measured.passes() && scale == 1 || (high - low) * widest <= RESOLUTION;
-            progress.accept(String.format(Locale.ROOT, "candidate %d of at most %d: %s, metric %.4f %s;"
-                    + " %.1f s elapsed%s", candidate.index(), planned, describe(s, n), measured.metric(),
-                    measured.passes() ? "passes" : "fails", elapsed,
-                    done || left == 0 ? "" : String.format(Locale.ROOT, ", about %.1f s left",
+            boolean done = measured.passes() && (scale == 1 || probing) || candidates.size() == budget
+                    || !probing && candidates.size() == bisecting && chosen == null;
+            int left = budget - candidates.size();
+            progress.accept(String.format(Locale.ROOT, "candidate %d of at most %d%s: %s, metric %.4f %s;"
+                    + " %.1f s elapsed%s", candidate.index(), budget, probing ? " (probing above the bracket)" : "",
+                    describe(s, n), measured.metric(), measured.passes() ? "passes" : "fails", elapsed,
+                    done ? "" : String.format(Locale.ROOT, ", about %.1f s left",
                             elapsed / candidates.size() * left)));
             if (done) {
                 break;
             }
-            scale = (low + high) / 2;
+            if (candidates.size() < bisecting) {
+                scale = (low + high) / 2;
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         return chosen != null ? new Outcome<>(candidates, chosen, payload, true, seconds)

@@ -19,7 +19,7 @@ class CompressionSearchTest {
     @Test
     void bisectsBelowTheBoundToTheLastPassingMultipleOfTheResolution() {
         List<String> lines = new ArrayList<>();
-        var outcome = CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), lines::add);
+        var outcome = CompressionSearch.run(0.9, 0, 8, true, gateUpTo(0.637), lines::add);
         assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.6187, 0.6468, 0.6328, 0.6398),
                 outcome.candidates().stream().map(Candidate::sparsity).toList());
         assertEquals(List.of(false, true, false, true, true, false, true, false),
@@ -32,6 +32,25 @@ class CompressionSearchTest {
                 lines.get(0));
         assertTrue(lines.get(0).contains("s left"), lines.get(0));
         assertFalse(lines.get(7).contains("s left"), lines.get(7));
+    }
+
+    @Test
+    void theBudgetLeftAfterBisectionProbesAboveTheBracketFromTheTopDown() {
+        CompressionSearch.Evaluator<String> twoRegions = (sparsity, nodeSparsity) -> new CompressionSearch.Measured<>(
+                1 - sparsity, sparsity <= 0.5 || sparsity >= 0.8 && sparsity <= 0.85, "");
+        List<String> lines = new ArrayList<>();
+        var outcome = CompressionSearch.run(0.9, 0, 12, true, twoRegions, lines::add);
+        assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.5062, 0.4781, 0.4921, 0.4992, 0.8212),
+                outcome.candidates().stream().map(Candidate::sparsity).toList());
+        assertEquals(0.8212, outcome.chosen().sparsity());
+        assertTrue(lines.get(8).startsWith("candidate 9 of at most 12 (probing above the bracket): sparsity 0.8212"),
+                lines.get(8));
+        // With a monotone gate every probe fails and the bisection's result stands.
+        var monotone = CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), line -> { });
+        assertEquals(12, monotone.candidates().size());
+        assertEquals(List.of(0.8479, 0.7959, 0.7439, 0.6918),
+                monotone.candidates().subList(8, 12).stream().map(Candidate::sparsity).toList());
+        assertEquals(0.6328, monotone.chosen().sparsity());
     }
 
     @Test

@@ -22,7 +22,8 @@ import java.util.Map;
 /**
  * For every fixture, weight pruning (global scope, re-fitted on the validation data as the plugin's default
  * does) under a gate of at most 0.01 accuracy drop: the search up to sparsity 0.95 with the default budget,
- * against an exhaustive grid of every sparsity 0.01, 0.02, ... 0.95 measured by the same pipeline and gate.
+ * against an exhaustive grid of sparsities 0.01, 0.02, ... 0.95 measured by the same pipeline and gate (its
+ * largest passing point, found scanning down from 0.95).
  * Prints the search's choice, its candidates and its last bracket, and the grid's largest passing sparsity.
  *
  * <p>A command, not a test; see the README for how to run it. Arguments: grid step (default 0.01).
@@ -36,7 +37,7 @@ public final class SearchBenchmark {
         double step = args.length > 0 ? Double.parseDouble(args[0]) : 0.01;
         GateLimits gate = new GateLimits(null, 0.01);
         System.out.printf(Locale.ROOT, "%-18s %6s %5s %8s %9s %6s %9s %8s%n", "model", "search", "evals",
-                "bracket", "search s", "grid", "grid s", "passing");
+                "bracket", "search s", "grid", "grid s", "grid runs");
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("bench", 1)) {
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
@@ -66,19 +67,22 @@ public final class SearchBenchmark {
                 }
                 began = System.nanoTime();
                 double gridBest = 0;
-                int passing = 0;
+                int measured = 0;
                 int points = (int) Math.round(0.95 / step);
-                for (int i = 1; i <= points; i++) {
+                // The grid's answer is its largest passing point: scanning down from the top and stopping at the
+                // first pass finds it with fewer runs than measuring every point.
+                for (int i = points; i >= 1; i--) {
                     double s = Math.round(i * step * 10_000) / 10_000.0;
+                    measured++;
                     if (pipeline.process(task(fixture.modelFile(), data, s, false, gate)).passed()) {
                         gridBest = s;
-                        passing++;
+                        break;
                     }
                 }
                 double gridSeconds = (System.nanoTime() - began) / 1e9;
-                System.out.printf(Locale.ROOT, "%-18s %6.4f %5d %8.4f %8.1fs %6.2f %8.1fs %5d/%d%n", name,
+                System.out.printf(Locale.ROOT, "%-18s %6.4f %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
                         ((Number) trace.get("sparsity")).doubleValue(), candidates.size(), high - low,
-                        searchSeconds, gridBest, gridSeconds, passing, points);
+                        searchSeconds, gridBest, gridSeconds, measured);
             }
         }
     }
