@@ -28,4 +28,8 @@ assert chosen > 0.2 && chosen < 0.95
 def report = new File(basedir, 'target/onnx-prune/report.json').text
 assert report.contains('"search" : {')
 assert report.contains('"evaluations" : ' + candidates.size())
+// report.html beside it plots the same trace, one mark per candidate.
+def html = new File(basedir, 'target/onnx-prune/report.html').text
+assert html.count('<circle class="candidate"') == candidates.size()
+assert !html.contains('<script')
 true

@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 /**
  * Finds the largest scale of the configured fractions whose gate passes: the upper bounds first (done when they
  * pass), then bisection of [0, 1] until the budget is spent or the largest fraction's bracket is narrower than
- * {@link #RESOLUTION}, then the budget's remaining candidates probe above the bracket. Every fraction measured is a multiple of 0.0001 (the scale times the bound, rounded
- * down), so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
- * measurements give the same candidates.
+ * {@link #RESOLUTION}, then the budget's remaining candidates probe above the bracket. Every fraction measured is
+ * a multiple of 0.0001 (the scale times the bound, rounded down), so the chosen one can be written into a pom and
+ * gives the same bytes again. Deterministic: the same measurements give the same candidates.
  */
 public final class CompressionSearch {
 
