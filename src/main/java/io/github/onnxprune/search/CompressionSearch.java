@@ -81,6 +81,7 @@ public final class CompressionSearch {
         // (a re-fit can score better at 0.6 than at 0.5). Candidates the budget has left after bisection probe
         // the range above the lowest failure, from the top down, and the first that passes is taken.
         List<Double> probes = new ArrayList<>();
+        boolean probing = false;
         int bisecting = Math.min(budget, 1 + bisections(widest));
         while (candidates.size() < budget) {
             if (candidates.size() >= bisecting) {
@@ -88,11 +89,20 @@ public final class CompressionSearch {
                     // Nothing passed even near zero: above the bracket nothing will.
                     break;
                 }
-                if (probes.isEmpty()) {
+                if (!probing) {
+                    probing = true;
                     int left = budget - candidates.size();
                     for (int i = left; i >= 1; i--) {
-                        probes.add(high + (1 - high) * i / (left + 1));
+                        double probe = high + (1 - high) * i / (left + 1);
+                        // A fraction bisection already measured would measure the same again.
+                        if (candidates.stream().noneMatch(c -> c.sparsity() == atScale(sparsity, probe)
+                                && c.nodeSparsity() == atScale(nodeSparsity, probe))) {
+                            probes.add(probe);
+                        }
                     }
+                }
+                if (probes.isEmpty()) {
+                    break;
                 }
                 scale = probes.remove(0);
             }
@@ -104,7 +114,6 @@ public final class CompressionSearch {
             Candidate candidate = new Candidate(candidates.size() + 1, s, n, measured.metric(), measured.passes(),
                     seconds);
             candidates.add(candidate);
-            boolean probing = candidates.size() > bisecting;
             if (measured.passes()) {
                 if (scale > low) {
                     low = scale;
@@ -121,7 +130,8 @@ public final class CompressionSearch {
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
             boolean done = measured.passes() && (scale == 1 || probing) || candidates.size() == budget
-                    || !probing && candidates.size() == bisecting && chosen == null;
+                    || !probing && candidates.size() == bisecting && chosen == null
+                    || probing && probes.isEmpty();
             int left = budget - candidates.size();
             progress.accept(String.format(Locale.ROOT, "candidate %d of at most %d%s: %s, metric %.4f %s;"
                     + " %.1f s elapsed%s", candidate.index(), budget, probing ? " (probing above the bracket)" : "",
