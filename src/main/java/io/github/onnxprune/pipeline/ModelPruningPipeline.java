@@ -26,6 +26,13 @@ import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.search.SensitivityProfile;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.PrunableTensor;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
@@ -97,6 +104,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         Attempt attempt;
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
+            List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
+                    ? sensitivity(bounds, context) : List.of();
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search.budget(), evaluation.metric().higherIsBetter(),
                     (sparsity, nodeSparsity) -> {
@@ -109,7 +118,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
             attempt = outcome.payload();
             task = attempt.task();
             searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
-                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search.budget(), outcome);
+                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search.budget(), outcome,
+                    sensitivity);
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -170,6 +180,23 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 parametersAfter, measurement, latency, originalSizes.withAfter(shipped), sections, reconstruction,
                 warnings, violations);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** Each prunable weight tensor's metric when it alone is pruned, plain, for the search's report. */
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context) {
+        ModelGraph graph = ModelGraph.of(context.original());
+        List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
+        List<Long> sizes = tensors.stream().map(t -> (long) FloatTensor.of(t.constant().tensor()).size()).toList();
+        return SensitivityProfile.measure(tensors.stream().map(PrunableTensor::name).toList(), sizes,
+                (name, level) -> {
+                    ModelProto pruned = MagnitudePruner.prune(graph, tensors.stream()
+                            .filter(t -> t.name().equals(name)).toList(),
+                            new WeightPruningSettings(level, Scope.LAYERWISE, List.of())).model();
+                    Measurement measured = measure(task, context.data(), context.baselineOutputs(),
+                            bytes(pruned, context.original(), context.originalBytes()));
+                    return new CompressionSearch.Measured<>(measured.pruned(),
+                            gate(task, measured, "", List.of()).isEmpty(), null);
+                }, line -> progress.accept(task.entryName() + " sensitivity: " + line));
     }
 
     /** What a run of the steps needs that does not change between runs. */

@@ -59,6 +59,7 @@ public final class HtmlReport {
             if (step.fields().get("search") instanceof Map<?, ?> search) {
                 searchTrace(html, search);
             }
+            sensitivity(html, step.items("sensitivity"));
         }
         layerBars(html, report);
         sizeAndLatency(html, report);
@@ -142,6 +143,48 @@ public final class HtmlReport {
                             metric, passes ? "passes" : "fails")).append("</title></circle>\n");
         }
         html.append("</svg>\n");
+    }
+
+    /** The metric with only one tensor pruned, per tensor and level; failing levels red, unmeasured blank. */
+    private static void sensitivity(StringBuilder html, List<Map<String, Object>> curves) {
+        if (curves.isEmpty()) {
+            return;
+        }
+        html.append("<h3>Sensitivity: the metric with only that tensor pruned (no re-fit)</h3>\n")
+                .append("<table class=\"sensitivity\">\n<tr><th>tensor</th><th>weights</th>");
+        List<String> levels = new ArrayList<>();
+        for (Map<String, Object> curve : curves) {
+            for (Object item : (List<?>) curve.get("points")) {
+                String level = String.format(Locale.ROOT, "%.0f%%",
+                        ((Number) ((Map<?, ?>) item).get("sparsity")).doubleValue() * 100);
+                if (!levels.contains(level)) {
+                    levels.add(level);
+                }
+            }
+        }
+        levels.forEach(level -> html.append("<th>").append(level).append("</th>"));
+        html.append("</tr>\n");
+        for (Map<String, Object> curve : curves) {
+            html.append("<tr><td>").append(escape(String.valueOf(curve.get("tensor")))).append("</td><td>")
+                    .append(curve.get("size")).append("</td>");
+            List<?> points = (List<?>) curve.get("points");
+            for (int i = 0; i < levels.size(); i++) {
+                if (i >= points.size()) {
+                    html.append("<td></td>");
+                    continue;
+                }
+                Map<?, ?> point = (Map<?, ?>) points.get(i);
+                double metric = ((Number) point.get("metric")).doubleValue();
+                boolean passes = Boolean.TRUE.equals(point.get("passes"));
+                html.append("<td class=\"sensitivity-point").append(passes ? "" : " fail")
+                        .append("\" data-name=\"").append(escape(String.valueOf(curve.get("tensor"))))
+                        .append("\" data-sparsity=\"").append(number(((Number) point.get("sparsity")).doubleValue()))
+                        .append("\" data-value=\"").append(number(metric)).append("\">")
+                        .append(String.format(Locale.ROOT, "%.4f", metric)).append("</td>");
+            }
+            html.append("</tr>\n");
+        }
+        html.append("</table>\n");
     }
 
     /** One bar per pruned weight tensor (its sparsity) and per node-pruned layer (its units kept). */

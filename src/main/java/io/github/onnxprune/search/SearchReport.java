@@ -21,7 +21,7 @@ public final class SearchReport {
      * {@code nodeSparsity}, whose gate measured {@code metric}.
      */
     public static StepSection section(String entryName, String metric, double sparsity, double nodeSparsity,
-            int budget, CompressionSearch.Outcome<?> outcome) {
+            int budget, CompressionSearch.Outcome<?> outcome, List<SensitivityProfile.Curve> sensitivity) {
         List<JsonFields> candidates = new ArrayList<>();
         for (Candidate candidate : outcome.candidates()) {
             candidates.add(JsonFields.object().put("index", candidate.index()).put("sparsity", candidate.sparsity())
@@ -45,7 +45,30 @@ public final class SearchReport {
         } else {
             log.add(nonePassed(outcome).substring(2));
         }
-        return new StepSection(ID, Map.of("search", search), 0, null, false, "search:", log,
+        List<JsonFields> curves = new ArrayList<>();
+        SensitivityProfile.Curve weakest = null;
+        for (SensitivityProfile.Curve curve : sensitivity) {
+            List<JsonFields> points = new ArrayList<>();
+            for (SensitivityProfile.Point point : curve.points()) {
+                points.add(JsonFields.object().put("sparsity", point.sparsity()).put("metric", point.metric())
+                        .put("passes", point.passes()));
+            }
+            curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
+                    .put("points", JsonFields.list(points)));
+            if (weakest == null || curve.points().size() < weakest.points().size()) {
+                weakest = curve;
+            }
+        }
+        if (weakest != null && !weakest.points().get(weakest.points().size() - 1).passes()) {
+            SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
+            log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
+                    + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),
+                    first.sparsity() * 100, metric, first.metric()));
+        }
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("search", search);
+        fields.put("sensitivity", JsonFields.list(curves));
+        return new StepSection(ID, fields, 0, null, false, "search:", log,
                 Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s", outcome.candidates()
                         .size(), outcome.passed() ? "passed" : "none passed")));
     }

@@ -45,11 +45,26 @@ class SearchPipelineTest {
         assertEquals(chosen, first.report().sparsity(), 0.001);
         assertTrue(chosen > 0.2 && chosen < 0.95, "chosen " + chosen);
         assertTrue(first.report().measurement().baseline() - first.report().measurement().pruned() <= 0.02);
-        assertEquals(2 * evaluations, progress.size());
-        assertTrue(progress.get(0).startsWith("models/m.onnx search: candidate 1 of at most "), progress.get(0));
+        assertEquals(2 * (evaluations + 3), progress.size());
+        assertTrue(progress.get(0).startsWith("models/m.onnx sensitivity: tensor 1 of 3, fc1.weight: 25% "),
+                progress.get(0));
+        assertTrue(progress.get(3).startsWith("models/m.onnx search: candidate 1 of at most 12: sparsity 0.9500"),
+                progress.get(3));
         assertTrue(search.log().contains(String.format(java.util.Locale.ROOT, "  <sparsity>%.4f</sparsity>",
                 chosen)), search.log().toString());
         assertTrue(search.log().contains("  <search>false</search>"));
+        // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
+        List<Map<String, Object>> curves = search.items("sensitivity");
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
+                curves.stream().map(c -> c.get("tensor")).toList());
+        for (Map<String, Object> curve : curves) {
+            List<?> points = (List<?>) curve.get("points");
+            assertTrue(points.size() >= 1 && points.size() <= 4);
+            for (int i = 0; i < points.size() - 1; i++) {
+                assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
+            }
+        }
+        assertEquals(3, progress.stream().filter(l -> l.contains(" sensitivity: tensor ")).count() / 2);
     }
 
     @Test

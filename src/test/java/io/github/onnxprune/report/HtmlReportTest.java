@@ -85,6 +85,23 @@ class HtmlReportTest {
         assertEquals(candidates.size(), plotted);
         assertTrue(plotted >= 2);
 
+        Matcher cells = Pattern.compile("<td class=\"sensitivity-point[^\"]*\" data-name=\"([^\"]+)\""
+                + " data-sparsity=\"([^\"]+)\" data-value=\"([^\"]+)\"").matcher(html);
+        List<String> drawn = new ArrayList<>();
+        while (cells.find()) {
+            drawn.add(cells.group(1) + "@" + cells.group(2) + "=" + cells.group(3));
+        }
+        List<String> stored = new ArrayList<>();
+        for (Map<String, Object> curve : searchSection.items("sensitivity")) {
+            for (Object item : (List<?>) curve.get("points")) {
+                Map<?, ?> point = (Map<?, ?>) item;
+                stored.add(curve.get("tensor") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
+                        + ((Number) point.get("metric")).doubleValue());
+            }
+        }
+        assertEquals(stored, drawn);
+        assertTrue(stored.size() >= 3, stored.toString());
+
         Map<String, Double> tensorBars = values(html,
                 "<rect class=\"tensor-bar\" data-name=\"([^\"]+)\" data-value=\"([^\"]+)\"");
         Map<String, Double> layerBars = values(html,
