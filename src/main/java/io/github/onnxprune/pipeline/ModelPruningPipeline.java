@@ -166,9 +166,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
         }
         // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
         boolean changed = isChanged(model, original);
-        List<String> warnings = changed ? List.of() : List.of("Model " + task.entryName()
-                + ": nothing was pruned (" + (unchanged.isEmpty() ? "no step ran" : String.join("; ", unchanged))
-                + "); it is shipped unchanged, without onnx-prune metadata.");
+        List<String> warnings = new ArrayList<>();
+        if (!changed) {
+            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (unchanged.isEmpty()
+                    ? "no step ran" : String.join("; ", unchanged))
+                    + "); it is shipped unchanged, without onnx-prune metadata.");
+        }
+        if (search.enabled() && data == null) {
+            warnings.add("Model " + task.entryName() + ": <search> needs <validationData> to measure candidates;"
+                    + " it was pruned to the configured fractions instead.");
+        }
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());

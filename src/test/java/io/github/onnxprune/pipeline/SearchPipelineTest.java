@@ -78,4 +78,20 @@ class SearchPipelineTest {
         assertTrue(violation.contains("a search measured (none passed the gate, from sparsity 0.9000 down to"),
                 violation);
     }
+
+    @Test
+    void withoutValidationDataASearchWarnsAndPrunesToTheBounds() throws Exception {
+        ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", null, 0.5, new GateLimits(null, null));
+        PruningSettings p = plain.pruning();
+        ModelTask task = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(), 0.5, 0,
+                p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(), new SearchSettings(true, 12)),
+                plain.evaluation(), plain.limits());
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            result = pipeline.process(task);
+        }
+        assertEquals(List.of("Model models/m.onnx: <search> needs <validationData> to measure candidates; it was"
+                + " pruned to the configured fractions instead."), result.report().warnings());
+        assertEquals(0.5, result.report().sparsity(), 0.001);
+    }
 }
