@@ -24,6 +24,8 @@ public class ModelConfiguration {
     String quantize;
     List<String> quantizeExcludes;
     Boolean quantizeFallback;
+    Boolean search;
+    Integer searchBudget;
     File validationData;
     String labelName;
     String metric;

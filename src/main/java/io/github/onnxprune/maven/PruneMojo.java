@@ -21,6 +21,7 @@ import io.github.onnxprune.pipeline.Quantization;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
+import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.pipeline.UnexpectedModelException;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
@@ -140,6 +141,17 @@ public class PruneMojo extends AbstractMojo {
     /** Whether a failed gate puts quantized layers back to float, largest output error first, until it passes. */
     @Parameter(property = "onnx-prune.quantizeFallback", defaultValue = "true")
     private boolean quantizeFallback;
+
+    /**
+     * Whether sparsity and nodeSparsity are upper bounds: the plugin then searches for the strongest compression
+     * whose gate passes and logs a pom snippet that pins it.
+     */
+    @Parameter(property = "onnx-prune.search", defaultValue = "false")
+    private boolean search;
+
+    /** The most candidates a search measures. */
+    @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
+    private int searchBudget;
 
     /** How node pruning ranks units: l1 or l2 norm of their weights. */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
@@ -301,6 +313,7 @@ public class PruneMojo extends AbstractMojo {
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
+                .range("searchBudget", searchBudget, 1, SearchSettings.MAX_BUDGET)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
         for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
             settings.forModel(model.path)
@@ -309,6 +322,7 @@ public class PruneMojo extends AbstractMojo {
                     .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
                     .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                     .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
+                    .range("searchBudget", model.searchBudget, 1, SearchSettings.MAX_BUDGET)
                     .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
         }
         if (settings.failure().isPresent()) {
@@ -323,7 +337,7 @@ public class PruneMojo extends AbstractMojo {
         }
         try {
             return PruneRun.execute(tasks, new RunSettings(output(), jar(), classifiedArtifact(),
-                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
+                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force, getLog()::info));
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
@@ -410,7 +424,8 @@ public class PruneMojo extends AbstractMojo {
                     UnitImportance.parse(or(model.importance, importance)),
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
-                            or(model.quantizeFallback, quantizeFallback)));
+                            or(model.quantizeFallback, quantizeFallback)),
+                    new SearchSettings(or(model.search, search), or(model.searchBudget, searchBudget)));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);
             if (data == null && required) {

@@ -23,6 +23,16 @@ import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.Reconstruction;
 import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.search.CompressionSearch;
+import io.github.onnxprune.search.SearchReport;
+import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.search.SensitivityProfile;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.PrunableTensor;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
@@ -35,6 +45,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Prunes, measures and gates one model at a time. Knows nothing of Maven; ONNX Runtime is loaded only when a
@@ -47,12 +58,19 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     private final String pluginVersion;
     private final int intraOpThreads;
+    private final Consumer<String> progress;
     private OnnxRuntimeEvaluator evaluator;
 
     /** A pipeline stamping {@code pluginVersion} into shipped models and running ONNX Runtime on that many threads. */
     public ModelPruningPipeline(String pluginVersion, int intraOpThreads) {
+        this(pluginVersion, intraOpThreads, line -> { });
+    }
+
+    /** A pipeline that also reports progress on long work (a search's candidates) to {@code progress}. */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress) {
         this.pluginVersion = pluginVersion;
         this.intraOpThreads = intraOpThreads;
+        this.progress = progress;
     }
 
     /** Runs every step for one model; nothing is written to disk. */
@@ -77,49 +95,48 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<ModelStep<?>> steps = StepPlan.of(task);
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
                 ? calibration(task, original, data) : null;
-        List<Ran<?>> ran = new ArrayList<>();
-        ModelProto model = original;
-        for (ModelStep<?> step : steps) {
-            Ran<?> done = Ran.run(step, new StepInput(model, original,
-                    step.wantsCalibration() && calibration != null ? calibration.collector() : null));
-            ran.add(done);
-            model = done.result().model();
-        }
-        String method = steps.isEmpty() ? "none"
-                : String.join("+", steps.stream().map(ModelStep::id).toList());
-
-        PruningSettings pruning = task.pruning();
-        boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
-        String described = describeForGate(pruning, anyRefit ? calibration : null);
-        List<String> remedies = steps.stream().flatMap(step -> step.remedies().stream()).distinct().toList();
-        Measurement measurement = null;
-        Latency latency = null;
-        List<String> violations = List.of();
-        if (data != null) {
-            EvaluationSettings evaluation = task.evaluation();
-            OnnxRuntimeEvaluator runtime = evaluator();
-            float[][] baselineOutputs = runtime.run(originalBytes, data, evaluation.outputName(),
-                    evaluation.batchSize()).rows();
-            measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
-            violations = gate(task, measurement, described, remedies);
-            // Fallback, not failure: the last step may undo part of its work (int8 puts its worst layer back to
-            // float) until the gate passes or it has nothing left to undo. Earlier steps feed it, so only it may.
-            int rounds = 0;
-            while (!violations.isEmpty() && !ran.isEmpty()) {
-                Ran<?> last = ran.get(ran.size() - 1);
-                String cause = String.format(Locale.ROOT, "%s %s did not pass the gate", measurement.metric(),
-                        AccuracyGate.format(measurement.pruned()));
-                Optional<? extends Ran<?>> relaxed = last.relax(cause);
-                if (relaxed.isEmpty()) {
-                    break;
-                }
-                ran.set(ran.size() - 1, relaxed.get());
-                model = relaxed.get().result().model();
-                rounds++;
-                measurement = measure(task, data, baselineOutputs, bytes(model, original, originalBytes));
-                violations = gate(task, measurement, String.format(Locale.ROOT, "%s, then relaxing %s %d time%s"
-                        + " by its fallback", described, last.step().id(), rounds, rounds == 1 ? "" : "s"), remedies);
+        EvaluationSettings evaluation = task.evaluation();
+        float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
+                evaluation.outputName(), evaluation.batchSize()).rows();
+        Context context = new Context(original, originalBytes, data, calibration, baselineOutputs);
+        SearchSettings search = task.pruning().search();
+        StepSection searchSection = null;
+        Attempt attempt;
+        if (search.enabled() && data != null) {
+            ModelTask bounds = task;
+            List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
+                    ? sensitivity(bounds, context) : List.of();
+            CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
+                    bounds.pruning().nodeSparsity(), search.budget(), evaluation.metric().higherIsBetter(),
+                    (sparsity, nodeSparsity) -> {
+                        Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
+                                bounds.pruning().atFractions(sparsity, nodeSparsity), bounds.evaluation(),
+                                bounds.limits()), context);
+                        return new CompressionSearch.Measured<>(tried.measurement().pruned(),
+                                tried.violations().isEmpty(), tried);
+                    }, line -> progress.accept(bounds.entryName() + " search: " + line));
+            attempt = outcome.payload();
+            task = attempt.task();
+            searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
+                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search.budget(), outcome,
+                    sensitivity);
+            if (!outcome.passed()) {
+                attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
+                        + SearchReport.nonePassed(outcome), attempt.remedies()));
             }
+        } else {
+            attempt = attempt(task, context);
+        }
+        List<Ran<?>> ran = attempt.ran();
+        ModelProto model = attempt.model();
+        Measurement measurement = attempt.measurement();
+        List<String> violations = attempt.violations();
+        PruningSettings pruning = task.pruning();
+        String method = ran.isEmpty() ? "none"
+                : String.join("+", ran.stream().map(r -> r.step().id()).toList());
+        Latency latency = null;
+        if (data != null) {
+            OnnxRuntimeEvaluator runtime = evaluator();
             byte[] measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
@@ -144,11 +161,21 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 unchanged.add(done.step().id() + ": " + done.result().unchangedReason());
             }
         }
+        if (searchSection != null) {
+            sections.add(searchSection);
+        }
         // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
         boolean changed = isChanged(model, original);
-        List<String> warnings = changed ? List.of() : List.of("Model " + task.entryName()
-                + ": nothing was pruned (" + (unchanged.isEmpty() ? "no step ran" : String.join("; ", unchanged))
-                + "); it is shipped unchanged, without onnx-prune metadata.");
+        List<String> warnings = new ArrayList<>();
+        if (!changed) {
+            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (unchanged.isEmpty()
+                    ? "no step ran" : String.join("; ", unchanged))
+                    + "); it is shipped unchanged, without onnx-prune metadata.");
+        }
+        if (search.enabled() && data == null) {
+            warnings.add("Model " + task.entryName() + ": <search> needs <validationData> to measure candidates;"
+                    + " it was pruned to the configured fractions instead.");
+        }
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
@@ -160,6 +187,84 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 parametersAfter, measurement, latency, originalSizes.withAfter(shipped), sections, reconstruction,
                 warnings, violations);
         return new ModelResult(task, shipped, report, false);
+    }
+
+    /** Each prunable weight tensor's metric when it alone is pruned, plain, for the search's report. */
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context) {
+        ModelGraph graph = ModelGraph.of(context.original());
+        List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
+        List<Long> sizes = tensors.stream().map(t -> (long) FloatTensor.of(t.constant().tensor()).size()).toList();
+        return SensitivityProfile.measure(tensors.stream().map(PrunableTensor::name).toList(), sizes,
+                (name, level) -> {
+                    ModelProto pruned = MagnitudePruner.prune(graph, tensors.stream()
+                            .filter(t -> t.name().equals(name)).toList(),
+                            new WeightPruningSettings(level, Scope.LAYERWISE, List.of())).model();
+                    Measurement measured = measure(task, context.data(), context.baselineOutputs(),
+                            bytes(pruned, context.original(), context.originalBytes()));
+                    return new CompressionSearch.Measured<>(measured.pruned(),
+                            gate(task, measured, "", List.of()).isEmpty(), null);
+                }, line -> progress.accept(task.entryName() + " sensitivity: " + line));
+    }
+
+    /** What a run of the steps needs that does not change between runs. */
+    private record Context(ModelProto original, byte[] originalBytes, ValidationData data, Calibration calibration,
+            float[][] baselineOutputs) {
+    }
+
+    /** One run of the steps for one set of settings, measured and gated (null measurement without data). */
+    private record Attempt(ModelTask task, List<Ran<?>> ran, ModelProto model, Measurement measurement,
+            List<String> violations, String described, List<String> remedies) {
+
+        Attempt withViolations(List<String> replaced) {
+            return new Attempt(task, ran, model, measurement, replaced, described, remedies);
+        }
+    }
+
+    /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
+    private Attempt attempt(ModelTask task, Context context) {
+        List<ModelStep<?>> steps = StepPlan.of(task);
+        List<Ran<?>> ran = new ArrayList<>();
+        ModelProto original = context.original();
+        Calibration calibration = context.calibration();
+        ModelProto model = original;
+        for (ModelStep<?> step : steps) {
+            Ran<?> done = Ran.run(step, new StepInput(model, original,
+                    step.wantsCalibration() && calibration != null ? calibration.collector() : null));
+            ran.add(done);
+            model = done.result().model();
+        }
+        boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
+        String described = describeForGate(task.pruning(), anyRefit ? calibration : null);
+        List<String> remedies = steps.stream().flatMap(step -> step.remedies().stream()).distinct().toList();
+        if (context.data() == null) {
+            return new Attempt(task, ran, model, null, List.of(), described, remedies);
+        }
+        ValidationData data = context.data();
+        byte[] originalBytes = context.originalBytes();
+        Measurement measurement = measure(task, data, context.baselineOutputs(),
+                bytes(model, original, originalBytes));
+        List<String> violations = gate(task, measurement, described, remedies);
+        // Fallback, not failure: the last step may undo part of its work (int8 puts its worst layer back to
+        // float) until the gate passes or it has nothing left to undo. Earlier steps feed it, so only it may.
+        int rounds = 0;
+        String finalDescription = described;
+        while (!violations.isEmpty() && !ran.isEmpty()) {
+            Ran<?> last = ran.get(ran.size() - 1);
+            String cause = String.format(Locale.ROOT, "%s %s did not pass the gate", measurement.metric(),
+                    AccuracyGate.format(measurement.pruned()));
+            Optional<? extends Ran<?>> relaxed = last.relax(cause);
+            if (relaxed.isEmpty()) {
+                break;
+            }
+            ran.set(ran.size() - 1, relaxed.get());
+            model = relaxed.get().result().model();
+            rounds++;
+            measurement = measure(task, data, context.baselineOutputs(), bytes(model, original, originalBytes));
+            finalDescription = String.format(Locale.ROOT, "%s, then relaxing %s %d time%s by its fallback",
+                    described, last.step().id(), rounds, rounds == 1 ? "" : "s");
+            violations = gate(task, measurement, finalDescription, remedies);
+        }
+        return new Attempt(task, ran, model, measurement, violations, finalDescription, remedies);
     }
 
     /** A step with the input it ran on and its result, so the fallback can ask it again. */

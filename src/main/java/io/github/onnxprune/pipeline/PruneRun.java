@@ -6,6 +6,7 @@ import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.ModelReport;
+import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ConfinedPaths;
@@ -60,7 +61,7 @@ public final class PruneRun {
             RunCache.invalidate(output);
             List<ModelResult> results = new ArrayList<>();
             try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                    settings.intraOpThreads())) {
+                    settings.intraOpThreads(), settings.progress())) {
                 for (ModelTask task : tasks) {
                     results.add(process(pipeline, task));
                 }
@@ -68,6 +69,9 @@ public final class PruneRun {
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
             AtomicFiles.write(report, reportBytes);
+            // Drawn from report.json as written, so the page never shows a figure the JSON does not hold.
+            AtomicFiles.write(ConfinedPaths.resolve(output, "report.html"),
+                    HtmlReport.toBytes(settings.pluginVersion(), ReportJson.read(reportBytes)));
             RunOutcome outcome = ship(results, report, settings, fingerprint, false);
             if (fingerprint != null) {
                 RunCache.store(output, fingerprint, results, reportBytes);

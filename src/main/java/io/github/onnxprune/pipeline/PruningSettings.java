@@ -6,6 +6,7 @@ import io.github.onnxprune.prune.Sparsity;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
+import io.github.onnxprune.search.SearchSettings;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -21,16 +22,26 @@ import java.util.Objects;
  * @param filter which weights may be touched
  * @param importance how node pruning ranks units
  * @param quantization whether to quantize to int8 after pruning, and which layers stay float
+ * @param search whether {@code sparsity} and {@code nodeSparsity} are upper bounds for a search
  */
 public record PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
         List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance,
-        Quantization quantization) {
+        Quantization quantization, SearchSettings search) {
 
     public PruningSettings {
         Sparsity.check(sparsity, "sparsity");
         Sparsity.check(nodeSparsity, "nodeSparsity");
         overrides = List.copyOf(overrides);
         Objects.requireNonNull(quantization, "quantization");
+        Objects.requireNonNull(search, "search");
+    }
+
+    /** Settings without a search. */
+    public PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
+            List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance,
+            Quantization quantization) {
+        this(method, sparsity, nodeSparsity, scope, overrides, filter, importance, quantization,
+                SearchSettings.OFF);
     }
 
     /** Settings without quantization. */
@@ -42,7 +53,13 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
     /** These settings with {@code quantization} instead. */
     public PruningSettings withQuantization(Quantization quantization) {
         return new PruningSettings(method, sparsity, nodeSparsity, scope, overrides, filter, importance,
-                quantization);
+                quantization, search);
+    }
+
+    /** These settings pruned to the given fractions, as one candidate of a search (which they no longer run). */
+    public PruningSettings atFractions(double newSparsity, double newNodeSparsity) {
+        return new PruningSettings(method, newSparsity, newNodeSparsity, scope, overrides, filter, importance,
+                quantization, SearchSettings.OFF);
     }
 
     /** The layers or tensors the user excluded, for node pruning. */
@@ -55,12 +72,18 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
         String quantized = quantization.int8() ? " and quantizing to int8" : "";
         String scopeText = " (" + scope.id() + ")";
         if (method == PruneMethod.NODES) {
-            return String.format(Locale.ROOT, "nodes to sparsity %.2f%s%s", sparsity, scopeText, quantized);
+            return String.format(Locale.ROOT, "nodes to sparsity %s%s%s", fraction(sparsity), scopeText, quantized);
         }
         if (nodeSparsity > 0) {
-            return String.format(Locale.ROOT, "nodes to %.2f then weights to sparsity %.2f%s%s", nodeSparsity,
-                    sparsity, scopeText, quantized);
+            return String.format(Locale.ROOT, "nodes to %s then weights to sparsity %s%s%s",
+                    fraction(nodeSparsity), fraction(sparsity), scopeText, quantized);
         }
-        return String.format(Locale.ROOT, "weights to sparsity %.2f%s%s", sparsity, scopeText, quantized);
+        return String.format(Locale.ROOT, "weights to sparsity %s%s%s", fraction(sparsity), scopeText, quantized);
+    }
+
+    /** Two decimals, or four when a search chose a fraction two would round (0.2250, not 0.23). */
+    private static String fraction(double value) {
+        String two = String.format(Locale.ROOT, "%.2f", value);
+        return Double.parseDouble(two) == value ? two : String.format(Locale.ROOT, "%.4f", value);
     }
 }

@@ -2,6 +2,7 @@ package io.github.onnxprune.pipeline;
 
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.function.Consumer;
 
 /**
  * Where a run writes and ships its results.
@@ -15,9 +16,17 @@ import java.nio.file.attribute.FileTime;
  * @param intraOpThreads ONNX Runtime threads per session
  * @param entryTime the time stamped on entries of a zip this run creates, for reproducible output
  * @param force whether to prune and measure even when the stored result's fingerprint matches
+ * @param progress receives a line per finished unit of long work (a search's candidates), for the build log
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
-        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
+        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, Consumer<String> progress) {
+
+    /** Settings that log no progress. */
+    public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
+            String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
+        this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
+                force, line -> { });
+    }
 
     /** Settings that reuse an unchanged stored result. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,

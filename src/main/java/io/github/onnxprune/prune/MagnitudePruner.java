@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Unstructured pruning: zeroes the weights of smallest magnitude, exactly floor(s * n) of them, per tensor or
- * with one threshold over all chosen tensors.
+ * over all chosen tensors, shared out by scores no tensor's scale can change ({@link GlobalAllocation}).
  */
 public final class MagnitudePruner {
 
@@ -73,30 +73,15 @@ public final class MagnitudePruner {
     }
 
     private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, int[][] chosen) {
+        List<float[]> magnitudes = new ArrayList<>();
         long total = 0;
         for (int t : pool) {
+            magnitudes.add(views.get(t).magnitudes());
             total += views.get(t).size();
         }
-        float[] magnitudes = new float[toInt(total)];
-        int[] offsets = new int[pool.size() + 1];
+        long[] counts = GlobalAllocation.counts(magnitudes, Sparsity.countToRemove(sparsity, total));
         for (int p = 0; p < pool.size(); p++) {
-            float[] own = views.get(pool.get(p)).magnitudes();
-            System.arraycopy(own, 0, magnitudes, offsets[p], own.length);
-            offsets[p + 1] = offsets[p] + own.length;
-        }
-        int[] picked = SmallestMagnitudes.select(magnitudes, toInt(Sparsity.countToRemove(sparsity, total)));
-        // picked is ascending, so each tensor's share is one contiguous run of it.
-        int cursor = 0;
-        for (int p = 0; p < pool.size(); p++) {
-            int start = cursor;
-            while (cursor < picked.length && picked[cursor] < offsets[p + 1]) {
-                cursor++;
-            }
-            int[] own = new int[cursor - start];
-            for (int i = 0; i < own.length; i++) {
-                own[i] = picked[start + i] - offsets[p];
-            }
-            chosen[pool.get(p)] = own;
+            chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.Locale;
 public enum Scope {
     /** Every tensor (or layer) is pruned to the target on its own. */
     LAYERWISE,
-    /** One threshold over all chosen tensors (or layers), so less important ones lose more. */
+    /** One total over all tensors (or layers), shared out by scale-free scores: less important ones lose more. */
     GLOBAL;
 
     /** Parses {@code layerwise} or {@code global}. */

@@ -1,0 +1,35 @@
+import ai.onnx.proto.OnnxMl
+import java.util.zip.ZipFile
+
+def log = new File(basedir, 'build.log').text
+assert log.count('BUILD SUCCESS') == 2
+// The first build searched, one progress line per candidate, and logged the snippet that pins its result.
+def candidates = (log =~ /\[INFO\] models\/digits\.onnx search: candidate (\d+) of at most (\d+)(?: \(probing above the bracket\))?: sparsity (0\.\d{4}), metric/)
+        .collect { it }
+assert candidates.size() >= 2 && candidates.size() <= 12
+assert candidates[0][1] == '1' && candidates[0][3] == '0.9500'
+assert log.contains(', about ') && log.contains(' s left')
+def pinned = (log =~ /\[INFO\]\s+<sparsity>(0\.\d{4})<\/sparsity>/).collect { it[1] }
+// Printed by both builds: the second reuses the stored result (same fingerprint) and searches no more.
+assert pinned.size() == 2 && pinned[0] == pinned[1]
+assert log.contains('[INFO]     <path>models/digits.onnx</path>')
+assert log.contains('[INFO]     <search>false</search>')
+assert log.contains('pin it in the pom to build without searching:')
+assert log.count('Models unchanged since the last run (fingerprint ') == 1
+assert log.indexOf('Models unchanged since the last run') > log.lastIndexOf('search: candidate')
+// The shipped model is the chosen candidate, and the report keeps the whole trace.
+def jar = new ZipFile(new File(basedir, 'target/search-pins-result-1.0.jar'))
+def shipped = jar.getInputStream(jar.getEntry('models/digits.onnx')).bytes
+jar.close()
+def meta = OnnxMl.ModelProto.parseFrom(shipped).metadataPropsList.collectEntries { [it.key, it.value] }
+assert meta['onnx-prune.search'] == "${candidates.size()} candidates, passed".toString()
+def chosen = Double.parseDouble(pinned[0])
+assert chosen > 0.2 && chosen < 0.95
+def report = new File(basedir, 'target/onnx-prune/report.json').text
+assert report.contains('"search" : {')
+assert report.contains('"evaluations" : ' + candidates.size())
+// report.html beside it plots the same trace, one mark per candidate.
+def html = new File(basedir, 'target/onnx-prune/report.html').text
+assert html.count('<circle class="candidate"') == candidates.size()
+assert !html.contains('<script')
+true

@@ -1,0 +1,109 @@
+package io.github.onnxprune.search;
+
+import io.github.onnxprune.report.JsonFields;
+import io.github.onnxprune.report.StepSection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** A search's part of the report: its trace for report.json, and the pom snippet that pins its result. */
+public final class SearchReport {
+
+    /** The step id the section carries. */
+    public static final String ID = "search";
+
+    private SearchReport() {
+    }
+
+    /**
+     * The section for a search of model {@code entryName} up to the bounds {@code sparsity} and
+     * {@code nodeSparsity}, whose gate measured {@code metric}.
+     */
+    public static StepSection section(String entryName, String metric, double sparsity, double nodeSparsity,
+            int budget, CompressionSearch.Outcome<?> outcome, List<SensitivityProfile.Curve> sensitivity) {
+        List<JsonFields> candidates = new ArrayList<>();
+        for (Candidate candidate : outcome.candidates()) {
+            candidates.add(JsonFields.object().put("index", candidate.index()).put("sparsity", candidate.sparsity())
+                    .put("nodeSparsity", candidate.nodeSparsity()).put("metric", candidate.metric())
+                    .put("passes", candidate.passes()).put("seconds", round(candidate.seconds())));
+        }
+        Candidate chosen = outcome.chosen();
+        Map<String, Object> search = JsonFields.object().put("maxSparsity", sparsity)
+                .put("maxNodeSparsity", nodeSparsity).put("budget", budget)
+                .put("evaluations", outcome.candidates().size()).put("passed", outcome.passed())
+                .put("sparsity", chosen.sparsity()).put("nodeSparsity", chosen.nodeSparsity())
+                .put("metric", chosen.metric()).put("seconds", round(outcome.seconds()))
+                .put("candidates", JsonFields.list(candidates)).build();
+        List<String> log = new ArrayList<>();
+        if (outcome.passed()) {
+            log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates in %.1f s;"
+                    + " pin it in the pom to build without searching:",
+                    CompressionSearch.describe(chosen.sparsity(), chosen.nodeSparsity()), metric, chosen.metric(),
+                    outcome.candidates().size(), outcome.seconds()));
+            log.addAll(pin(entryName, chosen));
+        } else {
+            log.add(nonePassed(outcome).substring(2));
+        }
+        List<JsonFields> curves = new ArrayList<>();
+        SensitivityProfile.Curve weakest = null;
+        for (SensitivityProfile.Curve curve : sensitivity) {
+            List<JsonFields> points = new ArrayList<>();
+            for (SensitivityProfile.Point point : curve.points()) {
+                points.add(JsonFields.object().put("sparsity", point.sparsity()).put("metric", point.metric())
+                        .put("passes", point.passes()));
+            }
+            curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
+                    .put("points", JsonFields.list(points)));
+            if (weakest == null || curve.points().size() < weakest.points().size()) {
+                weakest = curve;
+            }
+        }
+        if (weakest != null && !weakest.points().get(weakest.points().size() - 1).passes()) {
+            SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
+            log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
+                    + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),
+                    first.sparsity() * 100, metric, first.metric()));
+        }
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("search", search);
+        fields.put("sensitivity", JsonFields.list(curves));
+        return new StepSection(ID, fields, 0, null, false, "search:", log,
+                Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s", outcome.candidates()
+                        .size(), outcome.passed() ? "passed" : "none passed")));
+    }
+
+    /** The {@code <model>} element that fixes the chosen fractions, one line each. */
+    static List<String> pin(String entryName, Candidate chosen) {
+        List<String> lines = new ArrayList<>();
+        lines.add("<model>");
+        lines.add("  <path>" + entryName + "</path>");
+        if (chosen.nodeSparsity() > 0) {
+            lines.add(String.format(Locale.ROOT, "  <nodeSparsity>%.4f</nodeSparsity>", chosen.nodeSparsity()));
+        }
+        lines.add(String.format(Locale.ROOT, "  <sparsity>%.4f</sparsity>", chosen.sparsity()));
+        lines.add("  <search>false</search>");
+        lines.add("</model>");
+        return lines;
+    }
+
+    /** What the gate's message adds when no candidate passed: how far the search went and its best. */
+    public static String nonePassed(CompressionSearch.Outcome<?> outcome) {
+        List<Candidate> candidates = outcome.candidates();
+        Candidate least = candidates.get(0);
+        for (Candidate candidate : candidates) {
+            if (candidate.sparsity() + candidate.nodeSparsity() < least.sparsity() + least.nodeSparsity()) {
+                least = candidate;
+            }
+        }
+        return String.format(Locale.ROOT, ", the best of %d candidates a search measured (none passed the gate,"
+                + " from %s down to %s; the best metric, %.4f, was at %s)", candidates.size(),
+                CompressionSearch.describe(candidates.get(0).sparsity(), candidates.get(0).nodeSparsity()),
+                CompressionSearch.describe(least.sparsity(), least.nodeSparsity()), outcome.chosen().metric(),
+                CompressionSearch.describe(outcome.chosen().sparsity(), outcome.chosen().nodeSparsity()));
+    }
+
+    private static double round(double seconds) {
+        return Math.round(seconds * 1000) / 1000.0;
+    }
+}

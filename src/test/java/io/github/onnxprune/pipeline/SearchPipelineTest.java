@@ -1,0 +1,97 @@
+package io.github.onnxprune.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.search.SearchSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SearchPipelineTest {
+
+    private static ModelTask searching(double sparsity, GateLimits limits) {
+        ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
+                sparsity, limits);
+        PruningSettings p = plain.pruning();
+        return new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(), p.sparsity(),
+                p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
+                new SearchSettings(true, 12)), plain.evaluation(), limits);
+    }
+
+    @Test
+    void findsTheStrongestPassingSparsityBelowTheBoundAndShipsIt() throws Exception {
+        List<String> progress = new ArrayList<>();
+        ModelResult first;
+        ModelResult second;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
+            first = pipeline.process(searching(0.95, new GateLimits(null, 0.02)));
+            second = pipeline.process(searching(0.95, new GateLimits(null, 0.02)));
+        }
+        assertTrue(first.passed());
+        assertArrayEquals(first.prunedBytes(), second.prunedBytes());
+        StepSection search = first.report().steps().get(first.report().steps().size() - 1);
+        assertEquals("search", search.step());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = (Map<String, Object>) search.fields().get("search");
+        int evaluations = ((Number) fields.get("evaluations")).intValue();
+        assertTrue(evaluations >= 2 && evaluations <= 12, "evaluations " + evaluations);
+        double chosen = ((Number) fields.get("sparsity")).doubleValue();
+        assertEquals(chosen, first.report().sparsity(), 0.001);
+        assertTrue(chosen > 0.2 && chosen < 0.95, "chosen " + chosen);
+        assertTrue(first.report().measurement().baseline() - first.report().measurement().pruned() <= 0.02);
+        assertEquals(2 * (evaluations + 3), progress.size());
+        assertTrue(progress.get(0).startsWith("models/m.onnx sensitivity: tensor 1 of 3, fc1.weight: 25% "),
+                progress.get(0));
+        assertTrue(progress.get(3).startsWith("models/m.onnx search: candidate 1 of at most 12: sparsity 0.9500"),
+                progress.get(3));
+        assertTrue(search.log().contains(String.format(java.util.Locale.ROOT, "  <sparsity>%.4f</sparsity>",
+                chosen)), search.log().toString());
+        assertTrue(search.log().contains("  <search>false</search>"));
+        // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
+        List<Map<String, Object>> curves = search.items("sensitivity");
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
+                curves.stream().map(c -> c.get("tensor")).toList());
+        for (Map<String, Object> curve : curves) {
+            List<?> points = (List<?>) curve.get("points");
+            assertTrue(points.size() >= 1 && points.size() <= 4);
+            for (int i = 0; i < points.size() - 1; i++) {
+                assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
+            }
+        }
+        assertEquals(3, progress.stream().filter(l -> l.contains(" sensitivity: tensor ")).count() / 2);
+    }
+
+    @Test
+    void aGateNoCompressionMeetsFailsSayingTheBestItFound() throws Exception {
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            result = pipeline.process(searching(0.9, new GateLimits(0.99, null)));
+        }
+        assertFalse(result.passed());
+        String violation = result.report().violations().get(0);
+        assertTrue(violation.contains("a search measured (none passed the gate, from sparsity 0.9000 down to"),
+                violation);
+    }
+
+    @Test
+    void withoutValidationDataASearchWarnsAndPrunesToTheBounds() throws Exception {
+        ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", null, 0.5, new GateLimits(null, null));
+        PruningSettings p = plain.pruning();
+        ModelTask task = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(), 0.5, 0,
+                p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(), new SearchSettings(true, 12)),
+                plain.evaluation(), plain.limits());
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            result = pipeline.process(task);
+        }
+        assertEquals(List.of("Model models/m.onnx: <search> needs <validationData> to measure candidates; it was"
+                + " pruned to the configured fractions instead."), result.report().warnings());
+        assertEquals(0.5, result.report().sparsity(), 0.001);
+    }
+}

@@ -1,0 +1,116 @@
+package io.github.onnxprune.prune;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Prints top-1 accuracy of every fixture weight-pruned at 50/70/90% by three allocations: the previous global
+ * scope (one raw magnitude threshold over all tensors, rebuilt here since the plugin no longer has it),
+ * layerwise (each tensor on its own) and the shipped global scope ({@link GlobalAllocation}); each plain and
+ * re-fitted (the default OBS mask and re-fit), on all samples and held out (calibrated on the first half,
+ * evaluated on the second), plus the per-tensor sparsities the global scope chose.
+ *
+ * <p>A command, not a test; see the README for how to run it.
+ */
+public final class GlobalAllocationBenchmark {
+
+    private GlobalAllocationBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            System.out.printf(Locale.ROOT, "%-18s %4s | %-23s | %-23s | %-23s | %-23s%n", "model", "s",
+                    "plain all: old lw new", "refit all: old lw new", "plain ho: old lw new", "refit ho: old lw new");
+            for (String name : Fixtures.names()) {
+                Fixtures.Loaded fixture = Fixtures.load(name);
+                ValidationData all = fixture.data();
+                int half = all.sampleCount() / 2;
+                ValidationData first = Fixtures.slice(all, 0, half);
+                ValidationData second = Fixtures.slice(all, half, all.sampleCount());
+                ActivationCollector onAll = new ActivationCollector(runtime, all, 512, 64);
+                ActivationCollector onFirst = new ActivationCollector(runtime, first, 512, 64);
+                ModelGraph graph = ModelGraph.of(fixture.model());
+                List<PrunableTensor> tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+                List<String> names = tensors.stream().map(PrunableTensor::name).toList();
+                for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
+                    ModelProto[] models = {
+                        oldGlobal(graph, tensors, sparsity),
+                        MagnitudePruner.prune(graph, tensors,
+                                new WeightPruningSettings(sparsity, Scope.LAYERWISE, List.of())).model(),
+                        MagnitudePruner.prune(graph, tensors,
+                                new WeightPruningSettings(sparsity, Scope.GLOBAL, List.of())).model()};
+                    double[][] acc = new double[4][3];
+                    for (int m = 0; m < 3; m++) {
+                        acc[0][m] = Fixtures.accuracy(runtime, models[m], all);
+                        acc[1][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
+                                models[m], names, onAll, WeightReconstruction.Options.defaults()).model(), all);
+                        acc[2][m] = Fixtures.accuracy(runtime, models[m], second);
+                        acc[3][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
+                                models[m], names, onFirst, WeightReconstruction.Options.defaults()).model(), second);
+                    }
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-18s %3.0f%%", name,
+                            sparsity * 100));
+                    for (double[] row : acc) {
+                        line.append(String.format(Locale.ROOT, " | %6.1f%% %6.1f%% %6.1f%%", row[0] * 100,
+                                row[1] * 100, row[2] * 100));
+                    }
+                    System.out.println(line);
+                    System.out.println("    new global per tensor: " + perTensor(models[2], tensors)
+                            + "\n    old global per tensor: " + perTensor(models[0], tensors));
+                }
+            }
+        }
+    }
+
+    private static String perTensor(ModelProto model, List<PrunableTensor> tensors) {
+        ModelGraph pruned = ModelGraph.of(model);
+        Map<String, String> out = new LinkedHashMap<>();
+        for (PrunableTensor tensor : tensors) {
+            FloatTensor view = FloatTensor.of(pruned.constant(tensor.name()).orElseThrow().tensor());
+            out.put(tensor.name(), String.format(Locale.ROOT, "%.2f", (double) view.zeroCount() / view.size()));
+        }
+        return out.toString();
+    }
+
+    /** The previous global scope: floor(s * n) smallest raw magnitudes over all tensors at once. */
+    static ModelProto oldGlobal(ModelGraph graph, List<PrunableTensor> tensors, double sparsity) {
+        List<float[]> magnitudes = new ArrayList<>();
+        int total = 0;
+        for (PrunableTensor tensor : tensors) {
+            float[] own = FloatTensor.of(tensor.constant().tensor()).magnitudes();
+            magnitudes.add(own);
+            total += own.length;
+        }
+        float[] pool = new float[total];
+        int[] offsets = new int[tensors.size() + 1];
+        for (int t = 0; t < tensors.size(); t++) {
+            System.arraycopy(magnitudes.get(t), 0, pool, offsets[t], magnitudes.get(t).length);
+            offsets[t + 1] = offsets[t] + magnitudes.get(t).length;
+        }
+        int[] picked = SmallestMagnitudes.select(pool, (int) Sparsity.countToRemove(sparsity, total));
+        Map<String, TensorProto> replacements = new LinkedHashMap<>();
+        for (int t = 0; t < tensors.size(); t++) {
+            List<Integer> own = new ArrayList<>();
+            for (int index : picked) {
+                if (index >= offsets[t] && index < offsets[t + 1]) {
+                    own.add(index - offsets[t]);
+                }
+            }
+            replacements.put(tensors.get(t).name(), FloatTensor.of(tensors.get(t).constant().tensor())
+                    .withZeros(own.stream().mapToInt(Integer::intValue).toArray()));
+        }
+        return graph.withConstants(replacements);
+    }
+}
