@@ -256,6 +256,11 @@ public class PruneMojo extends AbstractMojo {
         }
         validateParameters();
         List<ModelTask> tasks = tasks();
+        if (tasks.isEmpty() && "pom".equals(project.getPackaging())) {
+            getLog().info("Nothing to prune: packaging pom builds no jar or war, and " + modelDirectory
+                    + " holds no ONNX model.");
+            return;
+        }
         if (tasks.isEmpty()) {
             getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
                     + "; nothing to prune. Set <includes> or <models> if the models live elsewhere.");
@@ -287,6 +292,7 @@ public class PruneMojo extends AbstractMojo {
             }
             violations.forEach(getLog()::warn);
         }
+        ShippingNotes.log(getLog(), outcome, output(), jar(), classifiedArtifact(), this::relativeToProject);
         attachIfClassified();
     }
 
@@ -323,7 +329,7 @@ public class PruneMojo extends AbstractMojo {
         }
         try {
             return PruneRun.execute(tasks, new RunSettings(output(), jar(), classifiedArtifact(),
-                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force));
+                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force, ProjectArchives.others(project)));
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
@@ -491,19 +497,14 @@ public class PruneMojo extends AbstractMojo {
     }
 
     private Path jar() {
-        Artifact artifact = project.getArtifact();
-        File file = artifact == null ? null : artifact.getFile();
-        if (file == null || !file.isFile() || !file.getName().endsWith(".jar")) {
-            return null;
-        }
-        return file.toPath();
+        return ProjectArchives.main(project);
     }
 
     private Path classifiedArtifact() {
         if (classifier == null || classifier.isBlank()) {
             return null;
         }
-        String extension = jar() != null ? ".jar" : ".zip";
+        String extension = jar() == null ? ".zip" : jar().toString().endsWith(".war") ? ".war" : ".jar";
         return Path.of(project.getBuild().getDirectory(),
                 project.getBuild().getFinalName() + "-" + classifier + extension);
     }
@@ -512,6 +513,7 @@ public class PruneMojo extends AbstractMojo {
         Path artifact = classifiedArtifact();
         if (artifact != null && Files.isRegularFile(artifact)) {
             projectHelper.attachArtifact(project, jar() != null ? "jar" : "zip", classifier, artifact.toFile());
+            ProjectArchives.recordClassified(project, artifact);
         }
     }
 

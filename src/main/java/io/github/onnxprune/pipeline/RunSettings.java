@@ -2,6 +2,7 @@ package io.github.onnxprune.pipeline;
 
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 
 /**
  * Where a run writes and ships its results.
@@ -15,9 +16,23 @@ import java.nio.file.attribute.FileTime;
  * @param intraOpThreads ONNX Runtime threads per session
  * @param entryTime the time stamped on entries of a zip this run creates, for reproducible output
  * @param force whether to prune and measure even when the stored result's fingerprint matches
+ * @param otherArchives further archives built from target/classes that ship the models too and are rewritten in
+ *     place like the jar (an attached Spring Boot or shaded jar, the {@code .original} copies those plugins leave);
+ *     one that holds none of the models is left alone
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
-        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
+        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives) {
+
+    public RunSettings {
+        otherArchives = otherArchives == null ? List.of() : List.copyOf(otherArchives);
+    }
+
+    /** Settings that ship into the jar alone. */
+    public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
+            String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
+        this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
+                force, List.of());
+    }
 
     /** Settings that reuse an unchanged stored result. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
