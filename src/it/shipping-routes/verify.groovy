@@ -22,7 +22,7 @@ def checkPruned = { String module, byte[] bytes, String where ->
 }
 // Nothing outside target/ changed in any module.
 assert new File(basedir, 'shared/resources/models/digits.onnx').bytes == source
-['boot-first', 'boot-after', 'war', 'shade-first', 'jib', 'tests-folder'].each {
+['boot-first', 'boot-after', 'war', 'shade-first', 'assembly-first', 'jib', 'tests-folder'].each {
     assert new File(basedir, "${it}/target/classes/models/digits.onnx").bytes == source, "${it}: target/classes changed"
     assert log.contains("ONNX models of ${it} (execution default, report target/onnx-prune/report.json):")
 }
@@ -50,6 +50,12 @@ checkPruned('shade-first', entry(new File(basedir, 'shade-first/target/shade-fir
         'the shaded jar')
 checkPruned('shade-first', entry(new File(basedir, 'shade-first/target/original-shade-first-1.0.jar'), 'models/digits.onnx'),
         'original-shade-first-1.0.jar')
+
+// Assembly first: its attached jar-with-dependencies, besides the jar.
+checkPruned('assembly-first', entry(new File(basedir, 'assembly-first/target/assembly-first-1.0-jar-with-dependencies.jar'),
+        'models/digits.onnx'), 'the jar-with-dependencies')
+checkPruned('assembly-first', entry(new File(basedir, 'assembly-first/target/assembly-first-1.0.jar'), 'models/digits.onnx'),
+        'the jar')
 
 // Jib: read the image tars (a docker-load tar of gzipped layer tars) as a container would see them, later layers
 // over earlier ones.
