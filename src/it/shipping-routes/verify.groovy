@@ -22,7 +22,7 @@ def checkPruned = { String module, byte[] bytes, String where ->
 }
 // Nothing outside target/ changed in any module.
 assert new File(basedir, 'shared/resources/models/digits.onnx').bytes == source
-['boot-first', 'boot-after', 'war', 'shade-first', 'assembly-first', 'jib', 'tests-folder'].each {
+['boot-first', 'boot-after', 'war', 'shade-first', 'assembly-first', 'jib', 'tests-folder', 'failsafe'].each {
     assert new File(basedir, "${it}/target/classes/models/digits.onnx").bytes == source, "${it}: target/classes changed"
     assert log.contains("ONNX models of ${it} (execution default, report target/onnx-prune/report.json):")
 }
@@ -99,4 +99,7 @@ assert log.contains('No jar or war to ship into yet (this execution runs before 
 def tests = log.substring(log.indexOf('ONNX models of tests-folder (execution for-tests'))
 assert tests.indexOf('Tested the pruned model') < tests.indexOf('Models unchanged since the last run')
 checkPruned('tests-folder', entry(new File(basedir, 'tests-folder/target/tests-folder-1.0.jar'), 'models/digits.onnx'), 'the jar')
+// Failsafe, in integration-test: the built jar, not target/classes, is on the classpath, and holds the pruned model.
+assert log =~ /Tested the shipped model from jar:file:.*failsafe\/target\/failsafe-1\.0\.jar!\/models\/digits\.onnx/
+checkPruned('failsafe', entry(new File(basedir, 'failsafe/target/failsafe-1.0.jar'), 'models/digits.onnx'), 'the jar')
 true
