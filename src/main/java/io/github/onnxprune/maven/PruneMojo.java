@@ -29,23 +29,18 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.ReportTable;
-import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.maven.artifact.Artifact;
 import org.apache.maven.model.Resource;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecution;
@@ -87,7 +82,19 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.excludes")
     private List<String> excludes;
 
-    /** Models with their own settings; each must exist. Their paths are pruned even if includes miss them. */
+    /**
+     * Models with their own settings; each must exist. Their paths are pruned even if includes miss them. Each
+     * {@code <model>} takes {@code <path>} (relative to modelDirectory, with forward slashes: the model's name in
+     * the jar) and any of these per-model parameters, which then override the plugin-wide value of the same name:
+     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
+     * {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>}, {@code <minTensorSize>},
+     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>},
+     * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
+     * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
+     * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>}.
+     * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
+     * <sparsity>0.25</sparsity></model></models>}.
+     */
     @Parameter
     private List<ModelConfiguration> models;
 
@@ -263,24 +270,29 @@ public class PruneMojo extends AbstractMojo {
     public void execute() throws MojoExecutionException, MojoFailureException {
         if (skip) {
             getLog().info("Skipping ONNX model pruning (onnx-prune.skip).");
-            restoreOriginals();
+            out().restoreOriginals(getLog());
             return;
         }
         validateParameters();
         List<ModelTask> tasks = tasks();
+        if (tasks.isEmpty() && "pom".equals(project.getPackaging())) {
+            getLog().info("Nothing to prune: packaging pom builds no jar or war, and " + modelDirectory
+                    + " holds no ONNX model.");
+            return;
+        }
         if (tasks.isEmpty()) {
             getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
                     + "; nothing to prune. Set <includes> or <models> if the models live elsewhere.");
-            restoreOriginals();
+            out().restoreOriginals(getLog());
             return;
         }
         RunOutcome outcome = run(tasks);
         if (outcome.reused()) {
             getLog().info("Models unchanged since the last run (fingerprint " + outcome.fingerprint().substring(0, 12)
-                    + "); reusing " + relativeToProject(output().toFile())
+                    + "); reusing " + out().relative(out().folder().toFile())
                     + ". Set onnx-prune.force to prune and measure again.");
         }
-        getLog().info(heading());
+        getLog().info(out().heading());
         for (String line : ReportTable.lines(outcome.results().stream().map(ModelResult::report).toList())) {
             getLog().info(line);
         }
@@ -299,7 +311,9 @@ public class PruneMojo extends AbstractMojo {
             }
             violations.forEach(getLog()::warn);
         }
-        attachIfClassified();
+        ProjectOutput out = out();
+        ShippingNotes.log(getLog(), outcome, out.folder(), out.jar(), out.classifiedArtifact(), out::relative);
+        out.attachIfClassified(projectHelper);
     }
 
     /** Every numeric parameter in range before any work, reported in one paragraph naming the elements. */
@@ -336,41 +350,18 @@ public class PruneMojo extends AbstractMojo {
                     + " digits, '.', '_' and '-': it names the file <finalName>-<classifier>.jar beside the jar.");
         }
         try {
-            return PruneRun.execute(tasks, new RunSettings(output(), jar(), classifiedArtifact(),
-                    failOnViolation, pluginVersion, intraOpThreads, entryTime(), force, getLog()::info));
+            ProjectOutput out = out();
+            return PruneRun.execute(tasks, new RunSettings(out.folder(), out.jar(), out.classifiedArtifact(),
+                    failOnViolation, pluginVersion, intraOpThreads, ProjectOutput.entryTime(outputTimestamp, getLog()),
+                    force, ProjectArchives.others(project), getLog()::info));
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
         } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException e) {
             throw new MojoExecutionException(e.getMessage(), e);
         } catch (IOException e) {
-            throw fileFailure(e);
+            throw ProjectOutput.fileFailure(e);
         }
-    }
-
-    /**
-     * Puts back the original models into a jar that an earlier in-place run pruned, since jar:jar does not rebuild
-     * an unchanged jar; loads no native code and writes nothing when no earlier run replaced anything.
-     */
-    private void restoreOriginals() throws MojoExecutionException, MojoFailureException {
-        try {
-            if (PruneRun.restoreOriginals(output(), jar())) {
-                getLog().info("Put the original models back into " + relativeToProject(jar().toFile())
-                        + ", which an earlier run had shipped pruned.");
-            }
-        } catch (ShippingException e) {
-            throw new MojoFailureException(e.getMessage(), e);
-        } catch (IOException e) {
-            throw fileFailure(e);
-        }
-    }
-
-    private static MojoFailureException fileFailure(IOException e) {
-        return new MojoFailureException("onnx-prune could not read or write a file: " + AtomicFiles.describe(e)
-                + ". Every file it"
-                + " writes is replaced in one step, so the jar and target/onnx-prune hold either their previous or"
-                + " their new content, and src/main/resources is never written. Check that target/ is writable and"
-                + " the disk has space, then build again.", e);
     }
 
     private List<ModelTask> tasks() throws MojoExecutionException, MojoFailureException {
@@ -485,69 +476,13 @@ public class PruneMojo extends AbstractMojo {
                                 + " <path>models/classifier.onnx</path>."));
     }
 
-    /** This execution's own output folder. */
-    private Path output() {
-        File build = buildDirectory != null ? buildDirectory : new File(project.getBasedir(), "target");
-        return ExecutionFolder.of(outputDirectory, build.getPath(), executionId());
-    }
-
-    private String executionId() {
-        return mojoExecution == null ? null : mojoExecution.getExecutionId();
-    }
-
-    /** Names the module and execution, so the table can be told apart from other modules' in a reactor. */
-    private String heading() {
-        return "ONNX models of " + project.getArtifactId() + " (execution " + (executionId() == null ? "default"
-                : executionId()) + ", report " + relativeToProject(output().resolve("report.json").toFile()) + "):";
+    private ProjectOutput out() {
+        return new ProjectOutput(project, outputDirectory, buildDirectory,
+                mojoExecution == null ? null : mojoExecution.getExecutionId(), classifier);
     }
 
     private List<String> includePatterns() {
         return includes == null || includes.isEmpty() ? List.of("**/*.onnx") : includes;
-    }
-
-    private Path jar() {
-        Artifact artifact = project.getArtifact();
-        File file = artifact == null ? null : artifact.getFile();
-        if (file == null || !file.isFile() || !file.getName().endsWith(".jar")) {
-            return null;
-        }
-        return file.toPath();
-    }
-
-    private Path classifiedArtifact() {
-        if (classifier == null || classifier.isBlank()) {
-            return null;
-        }
-        String extension = jar() != null ? ".jar" : ".zip";
-        return Path.of(project.getBuild().getDirectory(),
-                project.getBuild().getFinalName() + "-" + classifier + extension);
-    }
-
-    private void attachIfClassified() {
-        Path artifact = classifiedArtifact();
-        if (artifact != null && Files.isRegularFile(artifact)) {
-            projectHelper.attachArtifact(project, jar() != null ? "jar" : "zip", classifier, artifact.toFile());
-        }
-    }
-
-    private FileTime entryTime() {
-        if (outputTimestamp != null && !outputTimestamp.isBlank() && !outputTimestamp.matches("\\d?")) {
-            try {
-                return FileTime.from(outputTimestamp.matches("\\d+")
-                        ? Instant.ofEpochSecond(Long.parseLong(outputTimestamp)) : Instant.parse(outputTimestamp));
-            } catch (DateTimeParseException | NumberFormatException e) {
-                getLog().debug("Unparseable project.build.outputTimestamp " + outputTimestamp);
-            }
-        }
-        // Without a configured timestamp a fixed one still keeps the archive reproducible.
-        return FileTime.from(Instant.parse("1980-01-01T00:00:02Z"));
-    }
-
-    /** The path as the user thinks of it, e.g. target/onnx-prune, when it lies inside the project. */
-    private String relativeToProject(File file) {
-        Path base = project.getBasedir().toPath().toAbsolutePath();
-        Path path = file.toPath().toAbsolutePath();
-        return path.startsWith(base) ? base.relativize(path).toString().replace('\\', '/') : path.toString();
     }
 
     private static String sentence(String text) {

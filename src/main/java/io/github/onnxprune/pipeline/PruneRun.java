@@ -8,6 +8,7 @@ import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
+import io.github.onnxprune.ship.ArchiveLayout;
 import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +47,7 @@ public final class PruneRun {
 
     /** Runs every task, or reuses the last run's result; the caller decides how to report violations. */
     public static RunOutcome execute(List<ModelTask> tasks, RunSettings settings) throws IOException {
-        checkBeforeWriting(tasks, settings);
+        List<ShipTarget> targets = checkBeforeWriting(tasks, settings);
         Path output = settings.outputDirectory();
         try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {
             deleteStaleTemporaries(settings);
@@ -55,7 +57,7 @@ public final class PruneRun {
                 Optional<List<ModelResult>> stored = RunCache.load(output, fingerprint, tasks,
                         settings.failOnViolation());
                 if (stored.isPresent()) {
-                    return ship(stored.get(), report, settings, fingerprint, true);
+                    return ship(stored.get(), report, settings, targets, fingerprint, true);
                 }
             }
             RunCache.invalidate(output);
@@ -72,7 +74,7 @@ public final class PruneRun {
             // Drawn from report.json as written, so the page never shows a figure the JSON does not hold.
             AtomicFiles.write(ConfinedPaths.resolve(output, "report.html"),
                     HtmlReport.toBytes(settings.pluginVersion(), ReportJson.read(reportBytes)));
-            RunOutcome outcome = ship(results, report, settings, fingerprint, false);
+            RunOutcome outcome = ship(results, report, settings, targets, fingerprint, false);
             if (fingerprint != null) {
                 RunCache.store(output, fingerprint, results, reportBytes);
             }
@@ -81,27 +83,42 @@ public final class PruneRun {
     }
 
     /**
-     * For a run that prunes nothing (skip, no model found): gives every jar entry an earlier run replaced its
+     * For a run that prunes nothing (skip, no model found): gives every archive entry an earlier run replaced its
      * original bytes back. Writes nothing at all, not even the lock, when no earlier run replaced any.
      *
-     * @return whether the jar was rewritten
+     * @param jar the project's archive as built now, or null; its folder's stale temporary files are removed
+     * @return whether an archive was rewritten
      */
     public static boolean restoreOriginals(Path outputDirectory, Path jar) throws IOException {
-        if (jar == null || !Files.isRegularFile(outputDirectory.resolve(ShippedEntries.FILE_NAME))) {
+        if (!Files.isRegularFile(outputDirectory.resolve(ShippedEntries.FILE_NAME))) {
             return false;
         }
         try (OutputLock lock = OutputLock.acquire(outputDirectory, LOCK_WAIT)) {
             AtomicFiles.deleteStale(outputDirectory, true);
-            AtomicFiles.deleteStale(jar.toAbsolutePath().getParent(), false);
-            return reconcile(outputDirectory, jar, Map.of(), Map.of());
+            Set<Path> folders = new LinkedHashSet<>();
+            if (jar != null) {
+                folders.add(jar.toAbsolutePath().getParent());
+            }
+            ShippedEntries.read(ConfinedPaths.resolve(outputDirectory, ShippedEntries.FILE_NAME)).archives()
+                    .forEach(archive -> folders.add(archive.getParent()));
+            for (Path folder : folders) {
+                if (Files.isDirectory(folder)) {
+                    AtomicFiles.deleteStale(folder, false);
+                }
+            }
+            return reconcile(outputDirectory, List.of(), Map.of(), Map.of());
         }
     }
 
     /**
      * Refuses, before anything is written, entry names that could lead outside the output folder, one entry
-     * twice, and a jar that lacks an entry it should get.
+     * twice, and a jar or war that lacks an entry it should get.
+     *
+     * @return the archives to ship into in place: the jar (under whichever root holds the models) and every other
+     *     archive that holds them all
      */
-    private static void checkBeforeWriting(List<ModelTask> tasks, RunSettings settings) throws IOException {
+    private static List<ShipTarget> checkBeforeWriting(List<ModelTask> tasks, RunSettings settings)
+            throws IOException {
         Set<String> names = new HashSet<>();
         for (ModelTask task : tasks) {
             Optional<String> problem = ConfinedPaths.problem(task.entryName());
@@ -114,24 +131,45 @@ public final class PruneRun {
                         + " model once.");
             }
         }
+        List<ShipTarget> targets = new ArrayList<>();
         if (settings.jar() != null) {
-            List<String> missing = JarRewriter.missingEntries(settings.jar(), names);
-            if (!missing.isEmpty()) {
+            Optional<String> root = ArchiveLayout.rootOf(settings.jar(), names);
+            if (root.isEmpty()) {
+                List<String> missing = JarRewriter.missingEntries(settings.jar(), names);
                 throw new ShippingException("The jar " + settings.jar() + " has no entry " + String.join(", ", missing)
                         + ", so the pruned model could not be shipped; nothing was written. onnx-prune replaces a"
                         + " model in the jar by its path under <modelDirectory>, which must be the jar's content"
-                        + " root (${project.build.outputDirectory}, the default). Leave <modelDirectory> at its"
-                        + " default, or check that the jar's <includes>/<excludes> keep the model.");
+                        + " root (${project.build.outputDirectory}, the default), found at the jar's root, under"
+                        + " BOOT-INF/classes/ (Spring Boot) or under WEB-INF/classes/ (war). Leave <modelDirectory>"
+                        + " at its default, or check that the jar's <includes>/<excludes> keep the model.");
+            }
+            targets.add(new ShipTarget(settings.jar(), root.get()));
+        }
+        for (Path archive : settings.otherArchives()) {
+            if (Files.isRegularFile(archive) && targets.stream().noneMatch(t -> t.archive()
+                    .equals(archive.toAbsolutePath().normalize()))) {
+                Optional<String> root = ArchiveLayout.rootOf(archive, names);
+                if (root.isPresent()) {
+                    targets.add(new ShipTarget(archive, root.get()));
+                }
             }
         }
+        return targets;
     }
 
     private static void deleteStaleTemporaries(RunSettings settings) throws IOException {
         AtomicFiles.deleteStale(settings.outputDirectory(), true);
-        for (Path artifact : new Path[] {settings.jar(), settings.classifiedArtifact()}) {
+        Set<Path> folders = new LinkedHashSet<>();
+        List<Path> artifacts = new ArrayList<>(settings.otherArchives());
+        artifacts.add(settings.jar());
+        artifacts.add(settings.classifiedArtifact());
+        for (Path artifact : artifacts) {
             if (artifact != null) {
-                AtomicFiles.deleteStale(artifact.toAbsolutePath().getParent(), false);
+                folders.add(artifact.toAbsolutePath().getParent());
             }
+        }
+        for (Path folder : folders) {
+            AtomicFiles.deleteStale(folder, false);
         }
     }
 
@@ -164,18 +202,16 @@ public final class PruneRun {
     }
 
     /**
-     * Writes the models and puts them into the jar, unless a gate failed and that fails the build; either way the
-     * main jar ends up holding only what this run ships.
+     * Writes the models and puts them into the archives, unless a gate failed and that fails the build; either way
+     * the archives end up holding only what this run ships.
      */
-    private static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings, String fingerprint,
-            boolean reused) throws IOException {
+    private static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
+            List<ShipTarget> targets, String fingerprint, boolean reused) throws IOException {
         boolean violated = results.stream().anyMatch(r -> !r.passed());
         Path output = settings.outputDirectory();
         if (violated && settings.failOnViolation()) {
-            if (settings.jar() != null) {
-                reconcile(output, settings.jar(), Map.of(), Map.of());
-            }
-            return new RunOutcome(results, report, false, false, fingerprint, reused);
+            reconcile(output, targets, Map.of(), Map.of());
+            return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
         }
         Map<String, byte[]> entries = new LinkedHashMap<>();
         Map<String, Path> originals = new LinkedHashMap<>();
@@ -188,62 +224,78 @@ public final class PruneRun {
             originals.put(result.task().entryName(), result.task().file());
         }
         boolean jarChanged = false;
-        if (settings.jar() != null) {
-            // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
-            // pruned models back, and does nothing when the jar already holds them.
-            if (settings.classifiedArtifact() != null) {
-                reconcile(output, settings.jar(), Map.of(), Map.of());
-                jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), entries);
+        List<ShipTarget> inPlace = List.of();
+        if (settings.classifiedArtifact() != null) {
+            reconcile(output, targets, Map.of(), Map.of());
+            if (settings.jar() != null) {
+                String root = targets.get(0).root();
+                Map<String, byte[]> rooted = new LinkedHashMap<>();
+                entries.forEach((name, bytes) -> rooted.put(root + name, bytes));
+                jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), rooted);
             } else {
-                jarChanged = reconcile(output, settings.jar(), entries, originals);
+                ModelArchive.write(settings.classifiedArtifact(), entries, settings.entryTime());
             }
-        } else if (settings.classifiedArtifact() != null) {
-            ModelArchive.write(settings.classifiedArtifact(), entries, settings.entryTime());
+        } else {
+            // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
+            // pruned models back, and does nothing when the archives already hold them.
+            jarChanged = reconcile(output, targets, entries, originals);
+            inPlace = targets;
         }
-        return new RunOutcome(results, report, true, jarChanged, fingerprint, reused);
+        return new RunOutcome(results, report, true, jarChanged, fingerprint, reused, inPlace);
     }
 
     /**
-     * Rewrites {@code jar} once so that it holds {@code pruned} and, for every entry an earlier run replaced and
-     * this one does not, the original bytes again. The record of replaced entries covers both the old and the new
-     * bytes while the rewrite is under way, so a run killed at any point leaves a record the next run can act on.
+     * Rewrites each archive once so that it holds {@code pruned} under its root and, for every entry an earlier
+     * run replaced in it (or in an archive it no longer ships into) and this one does not, the original bytes
+     * again. The record of replaced entries covers both the old and the new bytes while the rewrites are under
+     * way, so a run killed at any point leaves a record the next run can act on.
      *
-     * @return whether the jar changed
+     * @return whether any archive changed
      */
-    private static boolean reconcile(Path output, Path jar, Map<String, byte[]> pruned, Map<String, Path> originals)
-            throws IOException {
+    private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, byte[]> pruned,
+            Map<String, Path> originals) throws IOException {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
-        ShippedEntries previous = ShippedEntries.read(recordFile, jar);
-        Map<String, byte[]> replacements = new LinkedHashMap<>(pruned);
+        ShippedEntries previous = ShippedEntries.read(recordFile);
+        Map<Path, Map<String, byte[]>> replacements = new LinkedHashMap<>();
+        List<ShippedEntries.Entry> now = new ArrayList<>();
+        for (ShipTarget target : targets) {
+            Map<String, byte[]> inArchive = replacements.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>());
+            for (Map.Entry<String, byte[]> model : pruned.entrySet()) {
+                String name = target.root() + model.getKey();
+                inArchive.put(name, model.getValue());
+                now.add(new ShippedEntries.Entry(target.archive(), name, RunFingerprint.sha256(model.getValue()),
+                        originals.get(model.getKey())));
+            }
+        }
         for (ShippedEntries.Entry entry : previous.entries()) {
-            if (pruned.containsKey(entry.name()) || replacements.containsKey(entry.name())) {
+            Map<String, byte[]> inArchive = replacements.computeIfAbsent(entry.archive(), a -> new LinkedHashMap<>());
+            if (inArchive.containsKey(entry.name()) || !Files.isRegularFile(entry.archive())) {
                 continue;
             }
-            byte[] current = JarRewriter.read(jar, entry.name());
+            byte[] current = JarRewriter.read(entry.archive(), entry.name());
             if (current == null || !RunFingerprint.sha256(current).equals(entry.sha256())) {
                 continue;
             }
             if (!Files.isRegularFile(entry.original())) {
-                throw new ShippingException("The jar " + jar + " still holds the model " + entry.name()
+                throw new ShippingException("The jar " + entry.archive() + " still holds the model " + entry.name()
                         + " as an earlier onnx-prune run pruned it, and its original " + entry.original()
                         + " no longer exists to put back. Run mvn clean package to rebuild the jar.");
             }
-            replacements.put(entry.name(), Files.readAllBytes(entry.original()));
+            inArchive.put(entry.name(), Files.readAllBytes(entry.original()));
         }
-        List<ShippedEntries.Entry> now = new ArrayList<>();
-        for (Map.Entry<String, byte[]> model : pruned.entrySet()) {
-            now.add(new ShippedEntries.Entry(model.getKey(), RunFingerprint.sha256(model.getValue()),
-                    originals.get(model.getKey())));
-        }
+        replacements.values().removeIf(Map::isEmpty);
         if (replacements.isEmpty()) {
-            new ShippedEntries(jar, now).write(recordFile);
+            new ShippedEntries(now).write(recordFile);
             return false;
         }
         List<ShippedEntries.Entry> during = new ArrayList<>(previous.entries());
         during.addAll(now);
-        new ShippedEntries(jar, during).write(recordFile);
-        boolean changed = JarRewriter.rewrite(jar, jar, replacements);
-        new ShippedEntries(jar, now).write(recordFile);
+        new ShippedEntries(during).write(recordFile);
+        boolean changed = false;
+        for (Map.Entry<Path, Map<String, byte[]>> archive : replacements.entrySet()) {
+            changed |= JarRewriter.rewrite(archive.getKey(), archive.getKey(), archive.getValue());
+        }
+        new ShippedEntries(now).write(recordFile);
         return changed;
     }
 }

@@ -2,6 +2,7 @@ package io.github.onnxprune.pipeline;
 
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -16,16 +17,26 @@ import java.util.function.Consumer;
  * @param intraOpThreads ONNX Runtime threads per session
  * @param entryTime the time stamped on entries of a zip this run creates, for reproducible output
  * @param force whether to prune and measure even when the stored result's fingerprint matches
+ * @param otherArchives further archives built from target/classes that ship the models too and are rewritten in
+ *     place like the jar (an attached Spring Boot or shaded jar, the {@code .original} copies those plugins leave);
+ *     one that holds none of the models is left alone
  * @param progress receives a line per finished unit of long work (a search's candidates), for the build log
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
-        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, Consumer<String> progress) {
+        String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives,
+        Consumer<String> progress) {
 
-    /** Settings that log no progress. */
+    /** Copies the archive list and replaces absent values by none. */
+    public RunSettings {
+        otherArchives = otherArchives == null ? List.of() : List.copyOf(otherArchives);
+        progress = progress == null ? line -> { } : progress;
+    }
+
+    /** Settings that ship into the jar alone and log no progress. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
             String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
         this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
-                force, line -> { });
+                force, List.of(), null);
     }
 
     /** Settings that reuse an unchanged stored result. */

@@ -6,60 +6,81 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Which entries of the project's jar hold bytes this plugin put there, with the SHA-256 of those bytes and the
- * file their original came from. {@code jar:jar} does not rebuild an unchanged jar, so a later run that no longer
- * prunes an entry (skip, a classifier, an excluded model, a failed gate) uses this record to put the original
- * back; an entry whose bytes differ from the recorded ones was rebuilt since and is left alone.
+ * Which entries of which archives (the project's jar or war, a Spring Boot or shaded jar, their
+ * {@code .original} copies) hold bytes this plugin put there, with the SHA-256 of those bytes and the file their
+ * original came from. {@code jar:jar} does not rebuild an unchanged jar, so a later run that no longer prunes an
+ * entry (skip, a classifier, an excluded model, a failed gate) uses this record to put the original back; an
+ * entry whose bytes differ from the recorded ones was rebuilt since and is left alone.
  *
- * @param jar the jar the entries are in, absolute
- * @param entries what was put there; an entry may appear more than once while a rewrite is under way
+ * @param entries what was put where; an entry may appear more than once while a rewrite is under way
  */
-record ShippedEntries(Path jar, List<Entry> entries) {
+record ShippedEntries(List<Entry> entries) {
 
     /** The file's name in the output folder. */
     static final String FILE_NAME = "shipped";
 
-    private static final String HEADER = "onnx-prune shipped 1";
+    private static final String HEADER = "onnx-prune shipped 2";
+
+    /** The first format, one jar per record: read so that an upgrade still puts originals back. */
+    private static final String HEADER_1 = "onnx-prune shipped 1";
 
     ShippedEntries {
-        jar = jar.toAbsolutePath().normalize();
         entries = List.copyOf(entries);
     }
 
     /**
      * One replaced entry.
      *
-     * @param name the entry's name in the jar
+     * @param archive the archive it is in, absolute
+     * @param name the entry's full name in the archive (e.g. {@code BOOT-INF/classes/models/x.onnx})
      * @param sha256 the SHA-256 of the bytes this plugin wrote there
-     * @param original the file the jar's own bytes came from (the model under target/classes)
+     * @param original the file the archive's own bytes came from (the model under target/classes)
      */
-    record Entry(String name, String sha256, Path original) {
+    record Entry(Path archive, String name, String sha256, Path original) {
+
+        Entry {
+            archive = archive.toAbsolutePath().normalize();
+        }
     }
 
-    /** The record in {@code file}, or nothing for {@code jar} when there is none, it is damaged or for another jar. */
-    static ShippedEntries read(Path file, Path jar) {
-        ShippedEntries none = new ShippedEntries(jar, List.of());
+    /** The archives the record names, in order of first mention. */
+    Set<Path> archives() {
+        Set<Path> archives = new LinkedHashSet<>();
+        entries.forEach(entry -> archives.add(entry.archive()));
+        return archives;
+    }
+
+    /** The record in {@code file}, or an empty one when there is none or it is damaged. */
+    static ShippedEntries read(Path file) {
+        ShippedEntries none = new ShippedEntries(List.of());
         try {
             if (!Files.isRegularFile(file)) {
                 return none;
             }
             List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-            if (lines.size() < 2 || !lines.get(0).equals(HEADER) || !lines.get(1).startsWith("jar\t")
-                    || !Path.of(lines.get(1).substring(4)).equals(none.jar())) {
+            if (lines.isEmpty() || !(lines.get(0).equals(HEADER) || lines.get(0).equals(HEADER_1))) {
                 return none;
             }
             List<Entry> entries = new ArrayList<>();
-            for (String line : lines.subList(2, lines.size())) {
-                String[] parts = line.split("\t", 4);
-                if (parts.length != 4 || !parts[0].equals("entry")) {
+            Path jar = null;
+            for (String line : lines.subList(1, lines.size())) {
+                String[] parts = line.split("\t", 5);
+                if (parts[0].equals("jar") && parts.length == 2) {
+                    jar = Path.of(parts[1]);
+                } else if (parts[0].equals("entry") && parts.length == 5) {
+                    entries.add(new Entry(Path.of(parts[4]), parts[2], parts[1], Path.of(parts[3])));
+                } else if (parts[0].equals("entry") && parts.length == 4 && jar != null) {
+                    entries.add(new Entry(jar, parts[2], parts[1], Path.of(parts[3])));
+                } else {
                     return none;
                 }
-                entries.add(new Entry(parts[2], parts[1], Path.of(parts[3])));
             }
-            return new ShippedEntries(jar, entries);
+            return new ShippedEntries(entries);
         } catch (IOException | RuntimeException e) {
             // A damaged record cannot say anything; entries it named keep whatever bytes they hold.
             return none;
@@ -72,10 +93,11 @@ record ShippedEntries(Path jar, List<Entry> entries) {
             Files.deleteIfExists(file);
             return;
         }
-        StringBuilder text = new StringBuilder(HEADER).append('\n').append("jar\t").append(jar).append('\n');
+        StringBuilder text = new StringBuilder(HEADER).append('\n');
         for (Entry entry : entries) {
             text.append("entry\t").append(entry.sha256()).append('\t').append(entry.name()).append('\t')
-                    .append(entry.original().toAbsolutePath().normalize()).append('\n');
+                    .append(entry.original().toAbsolutePath().normalize()).append('\t').append(entry.archive())
+                    .append('\n');
         }
         AtomicFiles.write(file, text.toString().getBytes(StandardCharsets.UTF_8));
     }

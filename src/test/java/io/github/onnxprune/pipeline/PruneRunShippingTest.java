@@ -179,4 +179,78 @@ class PruneRunShippingTest {
         assertFalse(Files.exists(staleModel));
         assertFalse(Files.exists(staleJar));
     }
+
+    private void zip(Path file, String... names) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(out)) {
+            for (String name : names) {
+                zip.putNextEntry(new ZipEntry(name));
+                zip.write(original);
+                zip.closeEntry();
+            }
+        }
+    }
+
+    @Test
+    void aSpringBootJarItsOriginalCopyAndAShadedJarAllShipTheModelAndAllGetTheOriginalBack() throws IOException {
+        // What repackage leaves when it ran first: the executable jar where jar:jar's was, the plain one beside it.
+        Path plain = folder.resolve("target/app.jar.original");
+        Files.copy(jar, plain);
+        zip(jar, "BOOT-INF/classes/models/a.onnx", "BOOT-INF/classes/models/b.onnx", "BOOT-INF/lib/x.jar");
+        Path shaded = folder.resolve("target/app-shaded.jar");
+        zip(shaded, "models/a.onnx", "models/b.onnx", "org/x/Y.class");
+        Path sources = folder.resolve("target/app-dist.zip");
+        zip(sources, "lib/app.jar");
+        byte[] sourcesBefore = Files.readAllBytes(sources);
+
+        RunOutcome outcome = PruneRun.execute(List.of(task("models/a.onnx")), new RunSettings(output, jar, null, true,
+                "1.2.3", 1, FileTime.fromMillis(0), false, List.of(plain, shaded, sources), null));
+
+        byte[] pruned = Files.readAllBytes(output.resolve("models/models/a.onnx"));
+        assertFalse(java.util.Arrays.equals(original, pruned));
+        assertEquals(List.of(new ShipTarget(jar, "BOOT-INF/classes/"), new ShipTarget(plain, ""),
+                new ShipTarget(shaded, "")), outcome.targets());
+        assertArrayEquals(pruned, entry(jar, "BOOT-INF/classes/models/a.onnx"));
+        assertArrayEquals(original, entry(jar, "BOOT-INF/classes/models/b.onnx"));
+        assertArrayEquals(pruned, entry(plain, "models/a.onnx"));
+        assertArrayEquals(pruned, entry(shaded, "models/a.onnx"));
+        assertArrayEquals(sourcesBefore, Files.readAllBytes(sources));
+        assertEquals(4, Files.readAllLines(output.resolve("shipped")).size());
+
+        assertTrue(PruneRun.restoreOriginals(output, null));
+
+        assertArrayEquals(original, entry(jar, "BOOT-INF/classes/models/a.onnx"));
+        assertArrayEquals(original, entry(plain, "models/a.onnx"));
+        assertArrayEquals(original, entry(shaded, "models/a.onnx"));
+        assertFalse(Files.exists(output.resolve("shipped")));
+    }
+
+    @Test
+    void aWarShipsUnderWebInfClassesAndAJarWithTheModelNowhereNamesTheRootsItTried() throws IOException {
+        Path war = folder.resolve("target/app.war");
+        zip(war, "WEB-INF/classes/models/a.onnx", "index.html");
+        PruneRun.execute(List.of(task("models/a.onnx")),
+                new RunSettings(output, war, null, true, "1.2.3", 1, FileTime.fromMillis(0)));
+        assertArrayEquals(Files.readAllBytes(output.resolve("models/models/a.onnx")),
+                entry(war, "WEB-INF/classes/models/a.onnx"));
+
+        zip(war, "WEB-INF/lib/models/a.onnx");
+        ShippingException error = assertThrows(ShippingException.class, () -> PruneRun.execute(
+                List.of(task("models/a.onnx")),
+                new RunSettings(output, war, null, true, "1.2.3", 1, FileTime.fromMillis(0))));
+        assertTrue(error.getMessage().contains("found at the jar's root, under BOOT-INF/classes/ (Spring Boot) or"
+                + " under WEB-INF/classes/ (war)"), error.getMessage());
+    }
+
+    @Test
+    void aRecordInTheFirstFormatStillPutsTheOriginalBack() throws IOException {
+        run(null, "models/a.onnx");
+        List<String> lines = Files.readAllLines(output.resolve("shipped"));
+        String[] entry = lines.get(1).split("\t");
+        Files.write(output.resolve("shipped"), List.of("onnx-prune shipped 1", "jar\t" + entry[4],
+                String.join("\t", entry[0], entry[1], entry[2], entry[3])));
+
+        assertTrue(PruneRun.restoreOriginals(output, jar));
+
+        assertArrayEquals(original, entry(jar, "models/a.onnx"));
+    }
 }
