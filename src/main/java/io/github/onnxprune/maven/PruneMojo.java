@@ -91,7 +91,8 @@ public class PruneMojo extends AbstractMojo {
      * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>},
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
-     * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>}.
+     * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
+     * {@code <search>}, {@code <searchBudget>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
