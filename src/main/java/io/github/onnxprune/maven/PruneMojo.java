@@ -161,7 +161,7 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
     private int searchBudget;
 
-    /** How node pruning ranks units: l1 or l2 norm of their weights. */
+    /** How node pruning ranks units: l1 or l2 norm of their weights, or fluctuation on the calibration data. */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
     private String importance;
 
