@@ -373,8 +373,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
                         + ": " + e.getMessage() + " Check <calibrationData>.", e);
             }
         }
+        // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
         return new Calibration(new ActivationCollector(evaluator(), samples, settings.samples(),
-                evaluation.batchSize()), file.toString(), same);
+                evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same);
     }
 
     private OnnxRuntimeEvaluator evaluator() {

@@ -7,6 +7,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.TensorKind;
 import io.github.onnxprune.eval.ValidationData;
@@ -26,18 +27,29 @@ public final class ActivationCollector {
     private final OnnxRuntimeEvaluator runtime;
     private final ValidationData samples;
     private final int batchSize;
+    private final String maskInput;
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} (the first ones, so the choice is
-     * deterministic).
+     * deterministic), whose padding is marked by an input named {@value ScoredOutput#DEFAULT_MASK_INPUT}.
      */
     public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize) {
+        this(runtime, data, maxSamples, batchSize, ScoredOutput.DEFAULT_MASK_INPUT);
+    }
+
+    /**
+     * A collector over the first {@code maxSamples} samples of {@code data} whose zeros in the input
+     * {@code maskInput} mark padding (the same input the pooled metric reads).
+     */
+    public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize,
+            String maskInput) {
         if (maxSamples < 1) {
             throw new IllegalArgumentException("calibrationSamples must be at least 1, got " + maxSamples);
         }
         this.runtime = runtime;
         this.samples = firstSamples(data, maxSamples);
         this.batchSize = batchSize;
+        this.maskInput = maskInput == null ? ScoredOutput.DEFAULT_MASK_INPUT : maskInput;
     }
 
     /** The samples calibrated on. */
@@ -49,10 +61,10 @@ public final class ActivationCollector {
      * Only the token positions the samples' attention mask keeps: a {@code [samples, tokens, features]}
      * activation becomes {@code [kept positions, features]}, so statistics and fits never see padding (whose
      * values the model computes but nothing downstream reads). Returned unchanged when the samples have no
-     * integer input named {@value #MASK_INPUT} of shape {@code [samples, tokens]} matching the activation.
+     * integer mask input of shape {@code [samples, tokens]} matching the activation.
      */
     public Tensor maskedRows(Tensor activation) {
-        Tensor mask = samples.inputs().get(MASK_INPUT);
+        Tensor mask = samples.inputs().get(maskInput);
         long[] shape = activation.shape();
         if (mask == null || mask.shape().length != 2 || shape.length != 3 || shape[0] != mask.shape()[0]
                 || shape[1] != mask.shape()[1] || activation.elementType() != TensorKind.FLOAT) {
@@ -110,9 +122,6 @@ public final class ActivationCollector {
         }
         return variance;
     }
-
-    /** The input whose zeros mark padding, by the convention of BERT-family exports. */
-    public static final String MASK_INPUT = "attention_mask";
 
     private static long maskValue(Tensor mask, int index) {
         Object data = mask.data();

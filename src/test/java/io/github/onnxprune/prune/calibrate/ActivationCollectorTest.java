@@ -81,6 +81,26 @@ class ActivationCollectorTest {
         }
     }
 
+    @Test
+    void theConfiguredMaskInputMarksThePadding() {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
+        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 1));
+        inputs.put("tokens_kept", Tensor.ofLongs(new long[] {2, 2}, 0, 1, 1, 1));
+        ValidationData data = new ValidationData(inputs, null, null, Path.of("in-memory"));
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            Tensor hidden = Tensor.ofFloats(new long[] {2, 2, 2}, 4, 0.5f, 0.5f, 1, 2.5f, 1.25f, 2, 0.25f);
+
+            Tensor rows = new ActivationCollector(runtime, data, 16, 1, "tokens_kept").maskedRows(hidden);
+            Tensor byDefault = new ActivationCollector(runtime, data, 16, 1).maskedRows(hidden);
+
+            // tokens_kept drops the first sample's first token; attention_mask (all ones) drops nothing.
+            assertArrayEquals(new long[] {3, 2}, rows.shape());
+            assertArrayEquals(new float[] {0.5f, 1, 2.5f, 1.25f, 2, 0.25f}, (float[]) rows.data());
+            assertArrayEquals(new long[] {4, 2}, byDefault.shape());
+        }
+    }
+
     private static double variance(double... values) {
         double mean = java.util.Arrays.stream(values).average().orElseThrow();
         return java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum() / values.length;
