@@ -11,7 +11,7 @@ assert !log.contains('Models unchanged since the last run')
 
 def runs = ['serial', 'parallel-1', 'parallel-2']
 ['digits', 'wine', 'cnn'].each { module ->
-    def jars = runs.collect { new File(basedir, "jars/${it}/${module}-1.0.jar") }
+    def jars = runs.collect { new File(basedir, "jars/${it}/${module}/${module}-1.0.jar") }
     jars.each { assert it.isFile() : "missing ${it}" }
     assert jars[1].bytes == jars[0].bytes : "${module}: the first parallel build differs from the serial one"
     assert jars[2].bytes == jars[0].bytes : "${module}: the second parallel build differs from the serial one"
