@@ -29,7 +29,6 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.ReportTable;
-import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.File;
 import java.io.IOException;
@@ -40,8 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.apache.maven.model.Resource;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecution;
 import org.apache.maven.plugin.MojoExecutionException;
@@ -382,7 +379,7 @@ public class PruneMojo extends AbstractMojo {
                 throw new MojoFailureException("A <model> element has no <path>. Give the model's path relative"
                         + " to " + root + ", e.g. <path>models/classifier.onnx</path>.");
             }
-            String path = modelPath(model.path, root);
+            String path = ModelPaths.inJar(model.path, root, project);
             if (!Files.isRegularFile(root.resolve(path))) {
                 throw new MojoFailureException("The configured model " + path + " does not exist in " + root
                         + ". Check <models><model><path>: it is relative to the build output, where"
@@ -451,30 +448,6 @@ public class PruneMojo extends AbstractMojo {
             throw new MojoFailureException("Invalid onnx-prune configuration for model " + path + ": "
                     + sentence(e.getMessage()), e);
         }
-    }
-
-    /**
-     * The configured {@code <path>} as the relative, normalised name it has in the jar; anything absolute, with
-     * {@code ..} or otherwise not normalised fails, suggesting what to write.
-     */
-    private String modelPath(String configured, Path root) throws MojoFailureException {
-        String path = configured.replace('\\', '/');
-        Optional<String> problem = ConfinedPaths.problem(path);
-        if (problem.isEmpty()) {
-            return path;
-        }
-        List<Path> roots = new ArrayList<>(List.of(root));
-        for (Resource resource : project.getResources()) {
-            roots.add(project.getBasedir().toPath().resolve(resource.getDirectory()));
-        }
-        Optional<String> intended = ModelFinder.intendedPath(configured, roots)
-                .filter(p -> ConfinedPaths.problem(p).isEmpty());
-        throw new MojoFailureException("<models><model><path>" + configured + "</path> " + problem.get()
-                + ". A model's path is relative to <modelDirectory> (" + root + ", where src/main/resources is"
-                + " copied) and is its name inside the jar; nothing outside that folder is pruned or written. "
-                + intended.map(p -> "Write <path>" + p + "</path> instead.")
-                        .orElse("Write the model's path inside that folder, e.g."
-                                + " <path>models/classifier.onnx</path>."));
     }
 
     private ProjectOutput out() {
