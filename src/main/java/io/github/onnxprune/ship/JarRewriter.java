@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -46,6 +47,26 @@ public final class JarRewriter {
             try (InputStream in = zip.getInputStream(entry)) {
                 return in.readAllBytes();
             }
+        }
+    }
+
+    /**
+     * The compressed size of {@code name} in {@code jar} when that entry is deflated and holds exactly
+     * {@code content} (same length and CRC-32), so a caller can read a deflated size the jar tool already paid
+     * for instead of deflating the same bytes again; empty otherwise (stored, missing, or other bytes, such as
+     * a model an earlier run shipped into a jar that {@code jar:jar} did not rebuild).
+     */
+    public static OptionalLong compressedSize(Path jar, String name, byte[] content) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null || entry.getMethod() != ZipEntry.DEFLATED || entry.getSize() != content.length
+                    || entry.getCompressedSize() < 0) {
+                return OptionalLong.empty();
+            }
+            CRC32 crc = new CRC32();
+            crc.update(content);
+            return entry.getCrc() == crc.getValue() ? OptionalLong.of(entry.getCompressedSize())
+                    : OptionalLong.empty();
         }
     }
 
