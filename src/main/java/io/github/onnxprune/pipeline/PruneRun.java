@@ -32,8 +32,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * A whole run over a project's models: process each, write report.json, and when every gate holds (or
- * violations are only warnings) write the pruned models and put them into the jar. When nothing the result
+ * A whole run over a project's models: process each, when every gate holds (or violations are only warnings)
+ * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When nothing the result
  * depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead of
  * pruning and measuring again, and only the shipping is redone. A run holds the output folder's
  * {@link OutputLock} throughout, and leaves the jar holding exactly what this run ships: entries an earlier run
