@@ -59,15 +59,22 @@ public final class JarRewriter {
     public static OptionalLong compressedSize(Path jar, String name, byte[] content) throws IOException {
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             ZipEntry entry = zip.getEntry(name);
-            if (entry == null || entry.getMethod() != ZipEntry.DEFLATED || entry.getSize() != content.length
-                    || entry.getCompressedSize() < 0) {
+            if (entry == null || entry.getMethod() != ZipEntry.DEFLATED || entry.getCompressedSize() < 0
+                    || !holdsLengthAndCrc(entry, content)) {
                 return OptionalLong.empty();
             }
-            CRC32 crc = new CRC32();
-            crc.update(content);
-            return entry.getCrc() == crc.getValue() ? OptionalLong.of(entry.getCompressedSize())
-                    : OptionalLong.empty();
+            return OptionalLong.of(entry.getCompressedSize());
         }
+    }
+
+    /** Whether the central directory gives {@code entry} the length and CRC-32 of {@code content}. */
+    private static boolean holdsLengthAndCrc(ZipEntry entry, byte[] content) {
+        if (entry.getSize() != content.length) {
+            return false;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(content);
+        return entry.getCrc() == crc.getValue();
     }
 
     /**
@@ -85,7 +92,13 @@ public final class JarRewriter {
             }
             boolean changed = false;
             for (Map.Entry<String, byte[]> replacement : replacements.entrySet()) {
-                try (InputStream in = zip.getInputStream(zip.getEntry(replacement.getKey()))) {
+                ZipEntry entry = zip.getEntry(replacement.getKey());
+                // Length and CRC-32 from the directory settle most cases without inflating a large entry.
+                if (!holdsLengthAndCrc(entry, replacement.getValue())) {
+                    changed = true;
+                    continue;
+                }
+                try (InputStream in = zip.getInputStream(entry)) {
                     changed |= !Arrays.equals(in.readAllBytes(), replacement.getValue());
                 }
             }
