@@ -27,6 +27,7 @@ import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
+import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.PrunableTensor;
@@ -45,6 +46,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
@@ -75,17 +77,37 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     /** Runs every step for one model; nothing is written to disk. */
     public ModelResult process(ModelTask task) throws IOException {
+        return process(task, null);
+    }
+
+    /**
+     * Runs every step for one model, taking the original's deflated size from {@code builtJar}'s entry for it
+     * when that entry holds the original's bytes (null: no jar, both models are deflated here). With a jar the
+     * pruned model's deflated size is left {@link FileSizes#NOT_YET_DEFLATED}: the caller reads it from the
+     * entry the jar rewrite writes, which deflates it anyway (see {@link PruneRun}).
+     */
+    public ModelResult process(ModelTask task, ShipTarget builtJar) throws IOException {
         byte[] originalBytes = Files.readAllBytes(task.file());
+        OriginalSizes originalSizing = OriginalSizes.start(originalBytes, builtJar == null ? OptionalLong.empty()
+                : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes));
+        try {
+            return process(task, originalBytes, originalSizing, builtJar != null);
+        } finally {
+            originalSizing.cancel();
+        }
+    }
+
+    private ModelResult process(ModelTask task, byte[] originalBytes, OriginalSizes originalSizing,
+            boolean deflatedByShipping) throws IOException {
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
-        // The original is deflated once; the draft and final reports and the already-pruned case share it.
-        FileSizes originalSizes = FileSizes.unchanged(originalBytes);
-        long parametersBefore = ModelGraph.of(original).parameterCount();
         if (metadata(original).containsKey(VERSION_KEY)) {
+            long parameters = ModelGraph.of(original).parameterCount();
             ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(),
-                    parametersBefore, parametersBefore, null, null, originalSizes, List.of(), null, List.of(),
+                    parameters, parameters, null, null, originalSizing.join(), List.of(), null, List.of(),
                     List.of());
             return new ModelResult(task, originalBytes, report, true);
         }
+        long parametersBefore = ModelGraph.of(original).parameterCount();
         ValidationData data = null;
         if (task.evaluation().validationData() != null) {
             data = ValidationDataReader.read(task.evaluation().validationData(), ModelSignature.of(original),
@@ -134,6 +156,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         PruningSettings pruning = task.pruning();
         String method = ran.isEmpty() ? "none"
                 : String.join("+", ran.stream().map(r -> r.step().id()).toList());
+        // Timing runs on one core; a deflate still running on the other must not share the machine with it.
+        FileSizes originalSizes = originalSizing.join();
         Latency latency = null;
         if (data != null) {
             OnnxRuntimeEvaluator runtime = evaluator();
@@ -183,9 +207,10 @@ public final class ModelPruningPipeline implements AutoCloseable {
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
+        FileSizes sizes = deflatedByShipping ? originalSizes.withAfterNotYetDeflated(shipped)
+                : originalSizes.withAfter(shipped);
         ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
-                parametersAfter, measurement, latency, originalSizes.withAfter(shipped), sections, reconstruction,
-                warnings, violations);
+                parametersAfter, measurement, latency, sizes, sections, reconstruction, warnings, violations);
         return new ModelResult(task, shipped, report, false);
     }
 

@@ -5,6 +5,7 @@ import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
 import io.github.onnxprune.eval.EvaluationSetupException;
+import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
@@ -27,11 +28,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
- * A whole run over a project's models: process each, write report.json, and when every gate holds (or
- * violations are only warnings) write the pruned models and put them into the jar. When nothing the result
+ * A whole run over a project's models: process each, when every gate holds (or violations are only warnings)
+ * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When nothing the result
  * depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead of
  * pruning and measuring again, and only the shipping is redone. A run holds the output folder's
  * {@link OutputLock} throughout, and leaves the jar holding exactly what this run ships: entries an earlier run
@@ -64,21 +66,29 @@ public final class PruneRun {
             List<ModelResult> results = new ArrayList<>();
             try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
                     settings.intraOpThreads(), settings.progress())) {
+                // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
+                ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                 for (ModelTask task : tasks) {
-                    results.add(process(pipeline, task));
+                    results.add(process(pipeline, task, builtJar));
                 }
             }
+            // Shipped before the report is written: deflating a 90 MB model takes seconds, and the jar rewrite
+            // deflates each pruned model anyway, so the report reads the pruned model's deflated size from the
+            // entry written (ZipOutputStream cannot take bytes deflated beforehand). A run stopped in between
+            // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
+            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false);
+            results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
             AtomicFiles.write(report, reportBytes);
             // Drawn from report.json as written, so the page never shows a figure the JSON does not hold.
             AtomicFiles.write(ConfinedPaths.resolve(output, "report.html"),
                     HtmlReport.toBytes(settings.pluginVersion(), ReportJson.read(reportBytes)));
-            RunOutcome outcome = ship(results, report, settings, targets, fingerprint, false);
             if (fingerprint != null) {
                 RunCache.store(output, fingerprint, results, reportBytes);
             }
-            return outcome;
+            return new RunOutcome(results, shipped.report(), shipped.shipped(), shipped.jarChanged(),
+                    shipped.fingerprint(), shipped.reused(), shipped.targets());
         }
     }
 
@@ -173,10 +183,41 @@ public final class PruneRun {
         }
     }
 
+    /**
+     * Fills in each pruned model's deflated size the pipeline left for shipping: the compressed size of the
+     * entry that holds exactly those bytes in the jar (or its classified copy), which the jar rewrite deflated
+     * at the default level just as {@link FileSizes#deflatedSize} does; a model that was not shipped (a failed
+     * gate) or whose entry is stored is deflated here.
+     */
+    private static List<ModelResult> withPrunedDeflatedSizes(List<ModelResult> results, RunSettings settings,
+            List<ShipTarget> targets) throws IOException {
+        List<ModelResult> filled = new ArrayList<>();
+        for (ModelResult result : results) {
+            FileSizes sizes = result.report().sizes();
+            if (sizes.deflatedAfter() != FileSizes.NOT_YET_DEFLATED) {
+                filled.add(result);
+                continue;
+            }
+            String name = result.task().entryName();
+            OptionalLong deflated = OptionalLong.empty();
+            String root = targets.isEmpty() ? "" : targets.get(0).root();
+            for (Path archive : Arrays.asList(settings.jar(), settings.classifiedArtifact())) {
+                if (deflated.isEmpty() && archive != null && Files.isRegularFile(archive)) {
+                    deflated = JarRewriter.compressedSize(archive, root + name, result.prunedBytes());
+                }
+            }
+            long size = deflated.isPresent() ? deflated.getAsLong() : FileSizes.deflatedSize(result.prunedBytes());
+            filled.add(new ModelResult(result.task(), result.prunedBytes(),
+                    result.report().withSizes(sizes.withDeflatedAfter(size)), result.alreadyPruned()));
+        }
+        return filled;
+    }
+
     /** Lets the failures every check words for the user through; anything else names the model. */
-    private static ModelResult process(ModelPruningPipeline pipeline, ModelTask task) throws IOException {
+    private static ModelResult process(ModelPruningPipeline pipeline, ModelTask task, ShipTarget builtJar)
+            throws IOException {
         try {
-            return pipeline.process(task);
+            return pipeline.process(task, builtJar);
         } catch (InvalidModelException | ValidationDataException | RuntimeUnavailableException e) {
             throw e;
         } catch (EvaluationSetupException e) {

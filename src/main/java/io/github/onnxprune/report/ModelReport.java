@@ -30,6 +30,12 @@ public record ModelReport(String model, String method, double targetSparsity, lo
         violations = List.copyOf(violations);
     }
 
+    /** This report with other file sizes. */
+    public ModelReport withSizes(FileSizes replaced) {
+        return new ModelReport(model, method, targetSparsity, parametersBefore, parametersAfter, measurement, latency,
+                replaced, steps, reconstruction, warnings, violations);
+    }
+
     /** The section of step {@code id}, if it ran. */
     public Optional<StepSection> step(String id) {
         return steps.stream().filter(s -> s.step().equals(id)).findFirst();

@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -50,6 +51,33 @@ public final class JarRewriter {
     }
 
     /**
+     * The compressed size of {@code name} in {@code jar} when that entry is deflated and holds exactly
+     * {@code content} (same length and CRC-32), so a caller can read a deflated size the jar tool already paid
+     * for instead of deflating the same bytes again; empty otherwise (stored, missing, or other bytes, such as
+     * a model an earlier run shipped into a jar that {@code jar:jar} did not rebuild).
+     */
+    public static OptionalLong compressedSize(Path jar, String name, byte[] content) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null || entry.getMethod() != ZipEntry.DEFLATED || entry.getCompressedSize() < 0
+                    || !holdsLengthAndCrc(entry, content)) {
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(entry.getCompressedSize());
+        }
+    }
+
+    /** Whether the central directory gives {@code entry} the length and CRC-32 of {@code content}. */
+    private static boolean holdsLengthAndCrc(ZipEntry entry, byte[] content) {
+        if (entry.getSize() != content.length) {
+            return false;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(content);
+        return entry.getCrc() == crc.getValue();
+    }
+
+    /**
      * Writes {@code target}: a copy of {@code source} whose entries named in {@code replacements} hold the new
      * bytes. {@code source} and {@code target} may be the same file. A new target gets the source's permissions.
      *
@@ -64,7 +92,13 @@ public final class JarRewriter {
             }
             boolean changed = false;
             for (Map.Entry<String, byte[]> replacement : replacements.entrySet()) {
-                try (InputStream in = zip.getInputStream(zip.getEntry(replacement.getKey()))) {
+                ZipEntry entry = zip.getEntry(replacement.getKey());
+                // Length and CRC-32 from the directory settle most cases without inflating a large entry.
+                if (!holdsLengthAndCrc(entry, replacement.getValue())) {
+                    changed = true;
+                    continue;
+                }
+                try (InputStream in = zip.getInputStream(entry)) {
                     changed |= !Arrays.equals(in.readAllBytes(), replacement.getValue());
                 }
             }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.IOException;
@@ -104,6 +105,36 @@ class PruneRunShippingTest {
                 + " model could not be shipped; nothing was written."), error.getMessage());
         assertArrayEquals(jarBefore, Files.readAllBytes(jar));
         assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void reportedDeflatedSizesAreThoseOfTheOriginalAndOfTheShippedBytesExactly() throws IOException {
+        RunOutcome outcome = run(null, "models/a.onnx");
+        byte[] shipped = entry(jar, "models/a.onnx");
+        assertFalse(java.util.Arrays.equals(original, shipped));
+        FileSizes sizes = outcome.results().get(0).report().sizes();
+        assertEquals(FileSizes.deflatedSize(original), sizes.deflatedBefore());
+        assertEquals(FileSizes.deflatedSize(shipped), sizes.deflatedAfter());
+        assertEquals(shipped.length, sizes.after());
+        String json = Files.readString(output.resolve("report.json"));
+        assertTrue(json.contains("\"deflatedAfter\" : " + FileSizes.deflatedSize(shipped)), json);
+        // A second run finds the jar already holding the pruned model (jar:jar did not rebuild it): the original's
+        // size cannot come from that entry, and is deflated instead, to the same figure.
+        FileSizes again = run(null, "models/a.onnx").results().get(0).report().sizes();
+        assertEquals(sizes, again);
+    }
+
+    @Test
+    void aFailedGateThatShipsNothingStillReportsThePrunedModelsDeflatedSize() throws IOException {
+        ModelTask strict = new ModelTask(task("models/a.onnx").file(), "models/a.onnx", task("models/a.onnx").pruning(),
+                task("models/a.onnx").evaluation(), new GateLimits(null, 0.0));
+        RunOutcome outcome = PruneRun.execute(List.of(strict),
+                new RunSettings(output, jar, null, true, "1.2.3", 1, FileTime.fromMillis(0)));
+        assertFalse(outcome.shipped());
+        assertArrayEquals(original, entry(jar, "models/a.onnx"));
+        ModelResult result = outcome.results().get(0);
+        assertEquals(FileSizes.deflatedSize(result.prunedBytes()), result.report().sizes().deflatedAfter());
+        assertEquals(FileSizes.deflatedSize(original), result.report().sizes().deflatedBefore());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.onnxprune.report.FileSizes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -58,6 +59,23 @@ class JarRewriterTest {
             files.forEach(left::add);
         }
         assertEquals(List.of(jar), left, "no temporary file is left behind");
+    }
+
+    @Test
+    void theCompressedSizeOfARewrittenEntryIsItsDeflatedSizeAndOnlyForTheBytesItHolds() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] pruned = new byte[200_000];
+        for (int i = 0; i < pruned.length; i++) {
+            pruned[i] = (byte) (i % 7 == 0 ? i * 31 : 0);
+        }
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", pruned));
+        assertEquals(FileSizes.deflatedSize(pruned),
+                JarRewriter.compressedSize(jar, "models/m.onnx", pruned).getAsLong());
+        byte[] other = pruned.clone();
+        other[5] = 1;
+        assertTrue(JarRewriter.compressedSize(jar, "models/m.onnx", other).isEmpty());
+        assertTrue(JarRewriter.compressedSize(jar, "models/none.onnx", pruned).isEmpty());
+        assertTrue(JarRewriter.compressedSize(jar, "stored.txt", bytes("kept as stored")).isEmpty());
     }
 
     @Test
