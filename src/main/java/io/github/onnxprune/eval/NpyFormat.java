@@ -120,14 +120,7 @@ final class NpyFormat {
     /** Decodes the elements chunk by chunk into one typed array: the raw bytes are never held whole. */
     private static Object readData(InputStream in, TensorKind kind, int count, String subject, long[] shape)
             throws IOException {
-        Object values = switch (kind) {
-            case FLOAT -> new float[count];
-            case DOUBLE -> new double[count];
-            case INT64 -> new long[count];
-            case INT32 -> new int[count];
-            case UINT8, BOOL -> new byte[count];
-            default -> throw new IllegalStateException("unreachable: " + kind);
-        };
+        Object values = newArray(kind, count);
         int size = kind.byteSize();
         byte[] chunk = new byte[CHUNK_BYTES];
         int done = 0;
@@ -149,7 +142,14 @@ final class NpyFormat {
 
     /** Decodes {@code count} little-endian elements of a supported kind from the buffer's position. */
     static Object decode(TensorKind kind, ByteBuffer little, int count) {
-        Object values = switch (kind) {
+        Object values = newArray(kind, count);
+        decodeInto(kind, little.order(ByteOrder.LITTLE_ENDIAN), values, 0, count);
+        return values;
+    }
+
+    /** The typed array that holds {@code count} elements of a kind .npy files may hold. */
+    private static Object newArray(TensorKind kind, int count) {
+        return switch (kind) {
             case FLOAT -> new float[count];
             case DOUBLE -> new double[count];
             case INT64 -> new long[count];
@@ -157,8 +157,6 @@ final class NpyFormat {
             case UINT8, BOOL -> new byte[count];
             default -> throw new IllegalStateException("unreachable: " + kind);
         };
-        decodeInto(kind, little.order(ByteOrder.LITTLE_ENDIAN), values, 0, count);
-        return values;
     }
 
     private static void decodeInto(TensorKind kind, ByteBuffer buffer, Object values, int offset, int count) {
