@@ -1,7 +1,12 @@
 package io.github.onnxprune.maven;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The output folder of one {@code prune} execution. Executions must not share one: each keeps its own report,
@@ -33,6 +38,26 @@ final class ExecutionFolder {
     static boolean isDefault(String executionId) {
         return executionId == null || executionId.isBlank() || executionId.equals("default")
                 || executionId.equals("default-cli");
+    }
+
+    /**
+     * The folders executions with the default output folder left in {@code buildDirectory}: target/onnx-prune
+     * first, then target/onnx-prune-&lt;id&gt; by name; none when the build directory does not exist.
+     */
+    static List<Path> existing(Path buildDirectory) throws IOException {
+        if (!Files.isDirectory(buildDirectory)) {
+            return List.of();
+        }
+        try (Stream<Path> children = Files.list(buildDirectory)) {
+            return children.filter(Files::isDirectory)
+                    .filter(folder -> {
+                        String name = folder.getFileName().toString();
+                        return name.equals(BASE_NAME) || name.startsWith(BASE_NAME + "-");
+                    })
+                    .sorted(Comparator.comparing((Path folder) -> !folder.getFileName().toString().equals(BASE_NAME))
+                            .thenComparing(folder -> folder.getFileName().toString()))
+                    .toList();
+        }
     }
 
     /** The execution id as a file name: letters, digits, '.', '_' and '-' kept, anything else '_'. */

@@ -21,25 +21,36 @@ public final class HtmlReport {
     private HtmlReport() {
     }
 
+    /**
+     * The page's rules, all under the {@code onnx-prune-report} class so that the same markup can sit inside a
+     * site skin's page ({@link SiteReport}) without restyling it.
+     */
+    static final String STYLE = ".onnx-prune-report table{border-collapse:collapse;margin:1em 0}"
+            + ".onnx-prune-report td,.onnx-prune-report th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+            + ".onnx-prune-report th:first-child,.onnx-prune-report td:first-child{text-align:left}"
+            + ".onnx-prune-report .fail{color:#b00}.onnx-prune-report .pass{color:#070}"
+            + ".onnx-prune-report svg{display:block;margin:0.5em 0 1.5em}.onnx-prune-report svg text{font-size:11px}";
+
     /** The page for {@code reports}, UTF-8. */
     public static byte[] toBytes(String pluginVersion, List<ModelReport> reports) {
         StringBuilder html = new StringBuilder();
         html.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<title>onnx-prune report</title>\n<style>\n")
-                .append("body{font-family:sans-serif;margin:2em;color:#222}")
-                .append("table{border-collapse:collapse;margin:1em 0}")
-                .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}")
-                .append("th:first-child,td:first-child{text-align:left}")
-                .append(".fail{color:#b00}.pass{color:#070}svg{display:block;margin:0.5em 0 1.5em}")
-                .append("svg text{font-size:11px}\n</style>\n</head>\n<body>\n")
+                .append("body{font-family:sans-serif;margin:2em;color:#222}").append(STYLE)
+                .append("\n</style>\n</head>\n<body>\n<div class=\"onnx-prune-report\">\n")
                 .append("<h1>onnx-prune report</h1>\n<p>onnx-prune-maven-plugin ").append(escape(pluginVersion))
                 .append(", ").append(reports.size()).append(reports.size() == 1 ? " model" : " models")
                 .append(". The same figures as report.json.</p>\n");
+        models(html, reports);
+        html.append("</div>\n</body>\n</html>\n");
+        return html.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** One section per model, as the page shows them; for pages that hold the reports of several runs. */
+    static void models(StringBuilder html, List<ModelReport> reports) {
         for (ModelReport report : reports) {
             model(html, report);
         }
-        html.append("</body>\n</html>\n");
-        return html.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static void model(StringBuilder html, ModelReport report) {

@@ -3,8 +3,11 @@ package io.github.onnxprune.maven;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExecutionFolderTest {
 
@@ -21,5 +24,16 @@ class ExecutionFolderTest {
     @Test
     void aConfiguredFolderWinsForEveryExecution() {
         assertEquals(Path.of("/elsewhere"), ExecutionFolder.of(new File("/elsewhere"), "/p/target", "classified"));
+    }
+
+    @Test
+    void existingFoldersAreTheDefaultFirstThenTheOthersByNameAndNothingElse(@TempDir Path target) throws Exception {
+        for (String name : List.of("onnx-prune-zeta", "classes", "onnx-prune-alpha", "onnx-prune", "onnx-pruned")) {
+            Files.createDirectories(target.resolve(name));
+        }
+        Files.writeString(target.resolve("onnx-prune-file"), "not a folder");
+        assertEquals(List.of(target.resolve("onnx-prune"), target.resolve("onnx-prune-alpha"),
+                target.resolve("onnx-prune-zeta")), ExecutionFolder.existing(target));
+        assertEquals(List.of(), ExecutionFolder.existing(target.resolve("missing")));
     }
 }

@@ -1,0 +1,61 @@
+import java.util.Locale
+
+def log = new File(basedir, 'build.log').text
+assert log.contains('BUILD SUCCESS')
+assert log.contains('onnx-prune-maven-plugin') && log.contains(':report (default-cli)')
+assert !(log =~ /\[WARNING\].*onnx-prune/).find()
+
+// The site page, rendered through the site tooling (skin, navigation) from both executions' report.json; run as a
+// goal rather than from mvn site, reporting-impl 4 writes it to target/reports.
+def page = new File(basedir, 'target/reports/onnx-prune.html')
+assert page.isFile()
+def html = page.getText('UTF-8')
+assert html.contains('<title>') && html.contains('ONNX Prune')
+assert html.contains('From <code>target/onnx-prune/report.json</code>: 1 model.')
+assert html.contains('From <code>target/onnx-prune-sparse/report.json</code>: 1 model.')
+assert html.indexOf('target/onnx-prune/report.json') < html.indexOf('target/onnx-prune-sparse/report.json')
+assert !html.contains('No model has been pruned')
+assert html.count('<section class="model" data-model="models/digits.onnx">') == 2
+
+def slurper = new groovy.json.JsonSlurper()
+// report.html writes each value as Java's Double.toString, the form Jackson wrote into report.json
+def d = { Number value -> Double.toString(value as double) }
+def fmt = { String format, Number value -> String.format(Locale.ROOT, format, value.doubleValue()) }
+def sections = html.split('<section class="model"').drop(1)
+['onnx-prune', 'onnx-prune-sparse'].eachWithIndex { folder, i ->
+    def model = slurper.parse(new File(basedir, "target/${folder}/report.json")).models[0]
+    def section = sections[i]
+    // The before/after table: the measured figures as report.json holds them, shown and in data-value.
+    assert section.contains("data-field=\"metric.before\" data-value=\"${d(model.metric.baseline)}\">" +
+            fmt('%.4f', model.metric.baseline))
+    assert section.contains("data-field=\"metric.after\" data-value=\"${d(model.metric.pruned)}\">" +
+            fmt('%.4f', model.metric.pruned))
+    assert section.contains("${model.metric.name} (${model.metric.samples} samples)")
+    assert section.contains('>' + fmt('%.1f', model.fileBytes.deflatedAfter / 1024.0) + '</td>')
+    assert section.contains("data-field=\"latency.after\" data-value=\"${d(model.latencyMicros.prunedMedian)}\"")
+    // One bar per pruned tensor at the sparsity it reached.
+    def tensors = model.tensors
+    assert tensors.size() == 3
+    tensors.each { t ->
+        assert section.contains("<rect class=\"tensor-bar\" data-name=\"${t.name}\" data-value=\"${d(t.sparsityReached)}\"")
+    }
+    assert section.contains('gate passed')
+}
+// The default execution searched: every candidate plotted where report.json puts it, and the sensitivity curves.
+def searched = slurper.parse(new File(basedir, 'target/onnx-prune/report.json')).models[0]
+def candidates = searched.search.candidates
+assert candidates.size() >= 2 && candidates.size() <= 6
+assert sections[0].count('<circle class="candidate"') == candidates.size()
+candidates.each { c ->
+    assert sections[0].contains("data-index=\"${c.index}\" data-sparsity=\"${d(c.sparsity)}\" data-value=\"${d(c.metric)}\"" +
+            " data-passes=\"${c.passes}\"")
+}
+assert sections[1].count('<circle class="candidate"') == 0
+def curves = searched.sensitivity
+assert curves.size() == 3
+curves.each { curve ->
+    curve.points.each { p ->
+        assert sections[0].contains("data-name=\"${curve.tensor}\" data-sparsity=\"${d(p.sparsity)}\" data-value=\"${d(p.metric)}\"")
+    }
+}
+true
