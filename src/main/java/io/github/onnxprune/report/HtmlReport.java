@@ -17,6 +17,9 @@ public final class HtmlReport {
     private static final int WIDTH = 640;
     private static final int BAR_HEIGHT = 16;
     private static final int LABEL_WIDTH = 220;
+    /** Line colours of the sensitivity curves, one per tensor in the legend's order. */
+    private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+        "#7f7f7f", "#bcbd22", "#17becf", "#d62728"};
 
     private HtmlReport() {
     }
@@ -196,6 +199,71 @@ public final class HtmlReport {
             html.append("</tr>\n");
         }
         html.append("</table>\n");
+        sensitivityCurves(html, curves);
+    }
+
+    /**
+     * The same points as lines of metric against sparsity, one colour per tensor, so the layer that falls first
+     * stands out; a failing point is drawn hollow.
+     */
+    private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves) {
+        double low = Double.MAX_VALUE;
+        double high = -Double.MAX_VALUE;
+        for (Map<String, Object> curve : curves) {
+            for (Object item : (List<?>) curve.get("points")) {
+                double metric = ((Number) ((Map<?, ?>) item).get("metric")).doubleValue();
+                low = Math.min(low, metric);
+                high = Math.max(high, metric);
+            }
+        }
+        if (high - low < 1e-9) {
+            low -= 0.05;
+            high += 0.05;
+        }
+        int plotWidth = WIDTH - LABEL_WIDTH - 60;
+        int plotHeight = 160;
+        int legendHeight = curves.size() * 14;
+        html.append("<svg class=\"sensitivity-curves\" width=\"").append(WIDTH).append("\" height=\"")
+                .append(Math.max(plotHeight, legendHeight) + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n")
+                .append("<rect x=\"60\" y=\"10\" width=\"").append(plotWidth).append("\" height=\"")
+                .append(plotHeight).append("\" fill=\"none\" stroke=\"#999\"/>\n");
+        axisLabel(html, 60, plotHeight + 25, "0");
+        axisLabel(html, 60 + plotWidth, plotHeight + 25, "1");
+        axisLabel(html, 30, 14, String.format(Locale.ROOT, "%.3f", high));
+        axisLabel(html, 30, plotHeight + 10, String.format(Locale.ROOT, "%.3f", low));
+        axisLabel(html, 60 + plotWidth / 2, plotHeight + 45, "sparsity of that tensor alone");
+        for (int c = 0; c < curves.size(); c++) {
+            Map<String, Object> curve = curves.get(c);
+            String name = escape(String.valueOf(curve.get("tensor")));
+            String colour = PALETTE[c % PALETTE.length];
+            StringBuilder line = new StringBuilder();
+            StringBuilder marks = new StringBuilder();
+            for (Object item : (List<?>) curve.get("points")) {
+                Map<?, ?> point = (Map<?, ?>) item;
+                double sparsity = ((Number) point.get("sparsity")).doubleValue();
+                double metric = ((Number) point.get("metric")).doubleValue();
+                boolean passes = Boolean.TRUE.equals(point.get("passes"));
+                String x = coordinate(60 + sparsity * plotWidth);
+                String y = coordinate(10 + (high - metric) / (high - low) * plotHeight);
+                line.append(line.length() == 0 ? "" : " ").append(x).append(',').append(y);
+                marks.append("<circle class=\"sensitivity-mark\" data-name=\"").append(name)
+                        .append("\" data-sparsity=\"").append(number(sparsity)).append("\" data-value=\"")
+                        .append(number(metric)).append("\" data-passes=\"").append(passes).append("\" cx=\"")
+                        .append(x).append("\" cy=\"").append(y).append("\" r=\"4\" stroke=\"").append(colour)
+                        .append("\" stroke-width=\"2\" fill=\"").append(passes ? colour : "#fff")
+                        .append("\"><title>").append(name).append(String.format(Locale.ROOT,
+                                " at %.0f%%: %.4f, %s", sparsity * 100, metric, passes ? "passes" : "fails"))
+                        .append("</title></circle>\n");
+            }
+            html.append("<polyline points=\"").append(line).append("\" fill=\"none\" stroke=\"").append(colour)
+                    .append("\" stroke-width=\"1.5\"/>\n").append(marks);
+            int legendY = 20 + c * 14;
+            html.append("<rect x=\"").append(60 + plotWidth + 15).append("\" y=\"").append(legendY - 9)
+                    .append("\" width=\"10\" height=\"10\" fill=\"").append(colour).append("\"/>\n<text x=\"")
+                    .append(60 + plotWidth + 30).append("\" y=\"").append(legendY).append("\">")
+                    .append(escape(shorten(String.valueOf(curve.get("tensor"))))).append("</text>\n");
+        }
+        html.append("</svg>\n");
     }
 
     /** One bar per pruned weight tensor (its sparsity) and per node-pruned layer (its units kept). */

@@ -1,23 +1,9 @@
 package io.github.onnxprune.report;
 
-import static io.github.onnxprune.Fixtures.fixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.onnxprune.eval.Metric;
-import io.github.onnxprune.gate.GateLimits;
-import io.github.onnxprune.pipeline.CalibrationSettings;
-import io.github.onnxprune.pipeline.EvaluationSettings;
-import io.github.onnxprune.pipeline.ModelPruningPipeline;
-import io.github.onnxprune.pipeline.ModelTask;
-import io.github.onnxprune.pipeline.PruneMethod;
-import io.github.onnxprune.pipeline.PruningSettings;
-import io.github.onnxprune.pipeline.Quantization;
-import io.github.onnxprune.prune.Scope;
-import io.github.onnxprune.prune.TensorFilter;
-import io.github.onnxprune.prune.nodes.UnitImportance;
-import io.github.onnxprune.search.SearchSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,17 +17,7 @@ class HtmlReportTest {
 
     @Test
     void everyPlottedValueIsTheValueReportJsonHolds() throws Exception {
-        ModelTask task = new ModelTask(fixture("digits-mlp/model.onnx"), "models/digits.onnx",
-                new PruningSettings(PruneMethod.WEIGHTS, 0.95, 0.25, Scope.GLOBAL, List.of(), TensorFilter.all(),
-                        UnitImportance.L1, Quantization.NONE, new SearchSettings(true, 6)),
-                new EvaluationSettings(fixture("digits-mlp/validation.npz"), null, Metric.ACCURACY, null, 64, 0, 3,
-                        true, CalibrationSettings.defaults()),
-                new GateLimits(null, 0.02));
-        ModelReport produced;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            produced = pipeline.process(task).report();
-        }
-        byte[] json = ReportJson.toBytes("1.2.3", List.of(produced));
+        byte[] json = SearchedReport.json();
         ModelReport report = ReportJson.read(json).get(0);
         String html = new String(HtmlReport.toBytes("1.2.3", ReportJson.read(json)), StandardCharsets.UTF_8);
 
@@ -101,6 +77,14 @@ class HtmlReportTest {
         }
         assertEquals(stored, drawn);
         assertTrue(stored.size() >= 3, stored.toString());
+        Matcher marks = Pattern.compile("<circle class=\"sensitivity-mark\" data-name=\"([^\"]+)\""
+                + " data-sparsity=\"([^\"]+)\" data-value=\"([^\"]+)\"").matcher(html);
+        List<String> curvePoints = new ArrayList<>();
+        while (marks.find()) {
+            curvePoints.add(marks.group(1) + "@" + marks.group(2) + "=" + marks.group(3));
+        }
+        assertEquals(stored, curvePoints);
+        assertEquals(searchSection.items("sensitivity").size(), html.split("<polyline ", -1).length - 1);
 
         Map<String, Double> tensorBars = values(html,
                 "<rect class=\"tensor-bar\" data-name=\"([^\"]+)\" data-value=\"([^\"]+)\"");
