@@ -36,8 +36,8 @@ public final class SearchBenchmark {
     public static void main(String[] args) throws Exception {
         double step = args.length > 0 ? Double.parseDouble(args[0]) : 0.01;
         GateLimits gate = new GateLimits(null, 0.01);
-        System.out.printf(Locale.ROOT, "%-18s %6s %5s %8s %9s %6s %9s %8s%n", "model", "search", "evals",
-                "bracket", "search s", "grid", "grid s", "grid runs");
+        System.out.printf(Locale.ROOT, "%-18s %6s %9s %5s %8s %9s %6s %9s %8s%n", "model", "search", "phase",
+                "evals", "bracket", "search s", "grid", "grid s", "grid runs");
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("bench", 1)) {
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
@@ -58,7 +58,7 @@ public final class SearchBenchmark {
                 double low = 0;
                 double high = 0.95;
                 for (Map<String, Object> candidate : candidates) {
-                    double s = ((Number) candidate.get("sparsity")).doubleValue();
+                    double s = ((Number) candidate.get("total")).doubleValue();
                     if ((Boolean) candidate.get("passes")) {
                         low = Math.max(low, s);
                     } else {
@@ -80,8 +80,14 @@ public final class SearchBenchmark {
                     }
                 }
                 double gridSeconds = (System.nanoTime() - began) / 1e9;
-                System.out.printf(Locale.ROOT, "%-18s %6.4f %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
-                        ((Number) trace.get("sparsity")).doubleValue(), candidates.size(), high - low,
+                String phase = candidates.stream().filter(c -> Boolean.TRUE.equals(c.get("passes"))
+                        && c.get("total").equals(trace.get("total"))).map(c -> (String) c.get("phase")).findFirst()
+                        .orElse("none");
+                for (Map<String, Object> candidate : candidates) {
+                    System.out.println("  " + candidate);
+                }
+                System.out.printf(Locale.ROOT, "%-18s %6.4f %9s %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
+                        ((Number) trace.get("total")).doubleValue(), phase, candidates.size(), high - low,
                         searchSeconds, gridBest, gridSeconds, measured);
             }
         }

@@ -1,0 +1,102 @@
+package io.github.onnxprune.search;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Which tensors a search holds back when a uniform fraction fails, and how far the rest must go to reach a total:
+ * the tensors ordered most sensitive first by their {@link SensitivityProfile} curve (the lowest level that
+ * fails alone first; among equals, the lower metric there; then by name), each held at the largest level it
+ * passed alone, or dense when its first level already failed.
+ *
+ * @param groups the tensors that can be held back, most sensitive first
+ * @param size the number of weights the search prunes in all (restored or not)
+ */
+public record SensitivityFallback(List<Group> groups, long size) {
+
+    /** The most the tensors not held back may lose, so that each keeps something. */
+    public static final double MAX_REST = 0.99;
+
+    /** No fallback: nothing to hold back. */
+    public static final SensitivityFallback NONE = new SensitivityFallback(List.of(), 0);
+
+    public SensitivityFallback {
+        groups = List.copyOf(groups);
+    }
+
+    /**
+     * One tensor that can be held back.
+     *
+     * @param tensor its name
+     * @param size its number of weights
+     * @param keep the fraction it is held at: the largest level it passed alone, 0 when none did
+     */
+    public record Group(String tensor, long size, double keep) {
+    }
+
+    /**
+     * The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size}.
+     * Only curves that failed at some level are sensitive; one that passed every level is never held back.
+     */
+    public static SensitivityFallback of(List<SensitivityProfile.Curve> curves, long size) {
+        List<SensitivityProfile.Curve> failing = new ArrayList<>();
+        for (SensitivityProfile.Curve curve : curves) {
+            if (!curve.points().isEmpty() && !last(curve).passes()) {
+                failing.add(curve);
+            }
+        }
+        failing.sort(Comparator.<SensitivityProfile.Curve>comparingDouble(c -> last(c).sparsity())
+                .thenComparingDouble(c -> last(c).metric()).thenComparing(SensitivityProfile.Curve::tensor));
+        List<Group> groups = new ArrayList<>();
+        for (SensitivityProfile.Curve curve : failing) {
+            List<SensitivityProfile.Point> points = curve.points();
+            double keep = points.size() < 2 ? 0 : points.get(points.size() - 2).sparsity();
+            groups.add(new Group(curve.tensor(), curve.size(), keep));
+        }
+        return new SensitivityFallback(groups, size);
+    }
+
+    /**
+     * The fractions that remove {@code total} of all weights with the {@code count} most sensitive tensors whose
+     * kept fraction is below {@code total} held at it and the rest pruned further (rounded down to 0.0001), or
+     * null when fewer such tensors exist or the rest would have to lose more than {@link #MAX_REST}.
+     */
+    Candidate.Fractions restoring(int count, double total) {
+        List<Candidate.Restored> restored = new ArrayList<>();
+        long heldSize = 0;
+        double heldRemoved = 0;
+        for (Group group : groups) {
+            if (restored.size() == count) {
+                break;
+            }
+            if (group.keep() < total) {
+                restored.add(new Candidate.Restored(group.tensor(), group.keep()));
+                heldSize += group.size();
+                heldRemoved += group.keep() * group.size();
+            }
+        }
+        if (restored.size() < count || heldSize >= size) {
+            return null;
+        }
+        double rest = CompressionSearch.floor4((total * size - heldRemoved) / (size - heldSize));
+        return rest > MAX_REST ? null : new Candidate.Fractions(rest, 0, restored);
+    }
+
+    /** The fraction of all weights that {@code fractions} removes. */
+    double total(Candidate.Fractions fractions) {
+        long heldSize = 0;
+        double removed = 0;
+        for (Candidate.Restored restored : fractions.restored()) {
+            long tensorSize = groups.stream().filter(g -> g.tensor().equals(restored.tensor())).findFirst()
+                    .orElseThrow().size();
+            heldSize += tensorSize;
+            removed += restored.sparsity() * tensorSize;
+        }
+        return (removed + fractions.sparsity() * (size - heldSize)) / size;
+    }
+
+    private static SensitivityProfile.Point last(SensitivityProfile.Curve curve) {
+        return curve.points().get(curve.points().size() - 1);
+    }
+}
