@@ -49,6 +49,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -129,8 +130,10 @@ public final class ModelPruningPipeline implements AutoCloseable {
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
             long searchStart = System.nanoTime();
+            // A time budget leaves the profile at most half of it: the candidates are what the search is for.
             List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
-                    ? sensitivity(bounds, context) : List.of();
+                    ? sensitivity(bounds, context, () -> search.minutes() > 0
+                            && System.nanoTime() - searchStart >= search.minutes() * 30e9) : List.of();
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
                     fallback(bounds, context, sensitivity), fractions -> {
@@ -219,7 +222,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /** Each prunable weight tensor's metric when it alone is pruned, plain, for the search's report. */
-    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context) {
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp) {
         ModelGraph graph = ModelGraph.of(context.original());
         List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
         List<Long> sizes = tensors.stream().map(t -> (long) FloatTensor.of(t.constant().tensor()).size()).toList();
@@ -232,7 +235,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             bytes(pruned, context.original(), context.originalBytes()));
                     return new CompressionSearch.Measured<>(measured.pruned(),
                             gate(task, measured, "", List.of()).isEmpty(), null);
-                }, line -> progress.accept(task.entryName() + " sensitivity: " + line));
+                }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp);
     }
 
     /**

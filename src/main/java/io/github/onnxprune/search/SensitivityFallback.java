@@ -6,9 +6,10 @@ import java.util.List;
 
 /**
  * Which tensors a search holds back when a uniform fraction fails, and how far the rest must go to reach a total:
- * the tensors ordered most sensitive first by their {@link SensitivityProfile} curve (the lowest level that
- * fails alone first; among equals, the lower metric there; then by name), each held at the largest level it
- * passed alone, or dense when its first level already failed.
+ * the tensors ordered most sensitive first by their {@link SensitivityProfile} curve (those that fail alone at a
+ * lower level first; among equals, the lower metric at the last level measured; then by name). A tensor held back
+ * at a total {@code t} is pruned to the largest level it passed alone, but at most {@code t / 2}, and dense when
+ * its first level already failed.
  *
  * @param groups the tensors that can be held back, most sensitive first
  * @param size the number of weights the search prunes in all (restored or not)
@@ -30,53 +31,56 @@ public record SensitivityFallback(List<Group> groups, long size) {
      *
      * @param tensor its name
      * @param size its number of weights
-     * @param keep the fraction it is held at: the largest level it passed alone, 0 when none did
+     * @param keep the largest level it passed alone, 0 when none did
      */
     public record Group(String tensor, long size, double keep) {
     }
 
-    /**
-     * The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size}.
-     * Only curves that failed at some level are sensitive; one that passed every level is never held back.
-     */
+    /** The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size}. */
     public static SensitivityFallback of(List<SensitivityProfile.Curve> curves, long size) {
-        List<SensitivityProfile.Curve> failing = new ArrayList<>();
+        List<SensitivityProfile.Curve> ordered = new ArrayList<>();
         for (SensitivityProfile.Curve curve : curves) {
-            if (!curve.points().isEmpty() && !last(curve).passes()) {
-                failing.add(curve);
+            if (!curve.points().isEmpty()) {
+                ordered.add(curve);
             }
         }
-        failing.sort(Comparator.<SensitivityProfile.Curve>comparingDouble(c -> last(c).sparsity())
+        ordered.sort(Comparator.<SensitivityProfile.Curve>comparingDouble(SensitivityFallback::firstFailure)
                 .thenComparingDouble(c -> last(c).metric()).thenComparing(SensitivityProfile.Curve::tensor));
         List<Group> groups = new ArrayList<>();
-        for (SensitivityProfile.Curve curve : failing) {
-            List<SensitivityProfile.Point> points = curve.points();
-            double keep = points.size() < 2 ? 0 : points.get(points.size() - 2).sparsity();
+        for (SensitivityProfile.Curve curve : ordered) {
+            double keep = 0;
+            for (SensitivityProfile.Point point : curve.points()) {
+                keep = point.passes() ? point.sparsity() : keep;
+            }
             groups.add(new Group(curve.tensor(), curve.size(), keep));
         }
         return new SensitivityFallback(groups, size);
     }
 
+    private static double firstFailure(SensitivityProfile.Curve curve) {
+        return last(curve).passes() ? Double.MAX_VALUE : last(curve).sparsity();
+    }
+
     /**
-     * The fractions that remove {@code total} of all weights with the {@code count} most sensitive tensors whose
-     * kept fraction is below {@code total} held at it and the rest pruned further (rounded down to 0.0001), or
-     * null when fewer such tensors exist or the rest would have to lose more than {@link #MAX_REST}.
+     * The fractions that remove {@code total} of all weights with the {@code count} most sensitive tensors held
+     * back (each at its kept level, at most half of {@code total}) and the rest pruned further (rounded down to
+     * 0.0001), or null when fewer tensors exist or the rest would have to lose more than {@link #MAX_REST}.
      */
     Candidate.Fractions restoring(int count, double total) {
+        if (count > groups.size()) {
+            return null;
+        }
         List<Candidate.Restored> restored = new ArrayList<>();
         long heldSize = 0;
         double heldRemoved = 0;
-        for (Group group : groups) {
-            if (restored.size() == count) {
-                break;
-            }
-            if (group.keep() < total) {
-                restored.add(new Candidate.Restored(group.tensor(), group.keep()));
-                heldSize += group.size();
-                heldRemoved += group.keep() * group.size();
-            }
+        double half = CompressionSearch.floor4(total / 2);
+        for (Group group : groups.subList(0, count)) {
+            double held = Math.min(group.keep(), half);
+            restored.add(new Candidate.Restored(group.tensor(), held));
+            heldSize += group.size();
+            heldRemoved += held * group.size();
         }
-        if (restored.size() < count || heldSize >= size) {
+        if (heldSize >= size) {
             return null;
         }
         double rest = CompressionSearch.floor4((total * size - heldRemoved) / (size - heldSize));

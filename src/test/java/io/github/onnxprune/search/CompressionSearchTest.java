@@ -114,19 +114,21 @@ class CompressionSearchTest {
     }
 
     @Test
-    void theFallbackOrdersTensorsByTheirFirstFailingLevelAndHoldsThemAtTheLastPassingOne() {
+    void theFallbackOrdersTensorsByTheirFirstFailingLevelAndHoldsThemAtTheLastPassingOneOrHalfTheTotal() {
         SensitivityFallback fallback = threeTensors();
         assertEquals(List.of(new SensitivityFallback.Group("fc3", 20, 0.25),
-                new SensitivityFallback.Group("fc2", 100, 0.5)), fallback.groups());
+                new SensitivityFallback.Group("fc2", 100, 0.5), new SensitivityFallback.Group("fc1", 100, 0.9)),
+                fallback.groups());
         // 0.7 of 220 weights with fc3 at 0.25: the other 200 lose (154 - 5) / 200 = 0.745.
         assertEquals(new Candidate.Fractions(0.745, 0, List.of(new Candidate.Restored("fc3", 0.25))),
                 fallback.restoring(1, 0.7));
         assertEquals(0.7, fallback.total(fallback.restoring(1, 0.7)), 1e-12);
-        // Both held: (154 - 5 - 50) / 100 = 0.99, the most the rest may lose; a hair more is refused.
-        assertEquals(0.99, fallback.restoring(2, 0.7).sparsity());
-        assertEquals(null, fallback.restoring(2, 0.71));
-        // A tensor kept at 0.5 is not held back below a total of 0.5: only fc3 is left to hold.
-        assertEquals(null, fallback.restoring(2, 0.45));
+        // fc2 passed 0.5 alone but is held at half the total, 0.35: fc1 would have to lose (154 - 5 - 35) / 100.
+        assertEquals(null, fallback.restoring(2, 0.7));
+        assertEquals(new Candidate.Fractions(0.8, 0, List.of(new Candidate.Restored("fc3", 0.25),
+                new Candidate.Restored("fc2", 0.25))), fallback.restoring(2, 0.5));
+        // Holding every tensor back leaves nothing to prune further.
+        assertEquals(null, fallback.restoring(3, 0.5));
     }
 
     @Test
