@@ -64,27 +64,33 @@ public record SensitivityFallback(List<Group> groups, long size) {
     /**
      * The fractions that remove {@code total} of all weights with the {@code count} most sensitive tensors held
      * back (each at its kept level, at most half of {@code total}) and the rest pruned further (rounded down to
-     * 0.0001), or null when fewer tensors exist or the rest would have to lose more than {@link #MAX_REST}.
+     * 0.0001). A tensor so large that holding it back would make the rest lose more than {@link #MAX_REST} is
+     * passed over for the next; null when fewer than {@code count} tensors can be held back.
      */
     Candidate.Fractions restoring(int count, double total) {
-        if (count > groups.size()) {
-            return null;
-        }
         List<Candidate.Restored> restored = new ArrayList<>();
         long heldSize = 0;
         double heldRemoved = 0;
         double half = CompressionSearch.floor4(total / 2);
-        for (Group group : groups.subList(0, count)) {
+        for (Group group : groups) {
+            if (restored.size() == count) {
+                break;
+            }
             double held = Math.min(group.keep(), half);
-            restored.add(new Candidate.Restored(group.tensor(), held));
-            heldSize += group.size();
-            heldRemoved += held * group.size();
+            if (rest(total, heldSize + group.size(), heldRemoved + held * group.size()) <= MAX_REST) {
+                restored.add(new Candidate.Restored(group.tensor(), held));
+                heldSize += group.size();
+                heldRemoved += held * group.size();
+            }
         }
-        if (heldSize >= size) {
-            return null;
-        }
-        double rest = CompressionSearch.floor4((total * size - heldRemoved) / (size - heldSize));
-        return rest > MAX_REST ? null : new Candidate.Fractions(rest, 0, restored);
+        return restored.size() < count ? null
+                : new Candidate.Fractions(rest(total, heldSize, heldRemoved), 0, restored);
+    }
+
+    /** What the weights not held back must lose for {@code total}; above {@link #MAX_REST} when impossible. */
+    private double rest(double total, long heldSize, double heldRemoved) {
+        return heldSize >= size ? Double.MAX_VALUE
+                : CompressionSearch.floor4((total * size - heldRemoved) / (size - heldSize));
     }
 
     /** The fraction of all weights that {@code fractions} removes. */

@@ -129,6 +129,12 @@ class CompressionSearchTest {
                 new Candidate.Restored("fc2", 0.25))), fallback.restoring(2, 0.5));
         // Holding every tensor back leaves nothing to prune further.
         assertEquals(null, fallback.restoring(3, 0.5));
+        // A sensitive tensor too large to hold back (the rest would lose 198 / 120) is passed over for the next.
+        SensitivityFallback large = new SensitivityFallback(List.of(new SensitivityFallback.Group("big", 100, 0),
+                new SensitivityFallback.Group("small", 20, 0.25)), 220);
+        assertEquals(new Candidate.Fractions(0.965, 0, List.of(new Candidate.Restored("small", 0.25))),
+                large.restoring(1, 0.9));
+        assertEquals(null, large.restoring(2, 0.9));
     }
 
     @Test
