@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 /**
  * Finds the largest scale of the configured fractions whose gate passes: the upper bounds first (done when they
  * pass), then bisection of [0, 1] until the budget is spent or the largest fraction's bracket is narrower than
- * {@link #RESOLUTION}. The candidates the budget has left then probe above the bracket with every fraction scaled
- * alike, and, given a {@link SensitivityFallback}, try the totals above the best pass again with the most
- * sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a multiple
+ * {@link #RESOLUTION}. Given a {@link SensitivityFallback}, up to half the candidates the budget has left then
+ * try the totals above the best pass again with the most sensitive tensors held at a lower fraction and the rest
+ * pruned further; the others probe above the bracket with every fraction scaled alike. Every fraction measured is a multiple
  * of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
  * measurements give the same candidates, unless a time budget stops the search first.
  */
@@ -156,9 +156,10 @@ public final class CompressionSearch {
                 // Nothing passed even near zero: above the bracket nothing will.
                 return outcome();
             }
-            int left = budget.budget() - candidates.size();
-            probe(high, fallback.groups().isEmpty() ? left : left / 2);
-            fallBack();
+            // Half of what is left (rounded up) may hold sensitive tensors back; the probes take the rest, and all
+            // of it when the fallback has nothing it can hold back.
+            fallBack((budget.budget() - candidates.size() + 1) / 2);
+            probe(high, budget.budget() - candidates.size());
             return outcome();
         }
 
@@ -181,8 +182,7 @@ public final class CompressionSearch {
                 double probe = probes.remove(0);
                 int after = probes.size();
                 Measured<T> measured = measure(new Candidate.Fractions(atScale(sparsity, probe),
-                        atScale(nodeSparsity, probe), List.of()), PROBE,
-                        () -> chosenIsLast() ? fallbackLeft() : after + fallbackLeft());
+                        atScale(nodeSparsity, probe), List.of()), PROBE, () -> chosenIsLast() ? 0 : after);
                 if (measured == null || measured.passes()) {
                     return;
                 }
@@ -191,21 +191,23 @@ public final class CompressionSearch {
 
         /**
          * From the lowest failed total above the best pass, holds the most sensitive tensors back, one more each
-         * time a total fails; each pass doubles the step to the next total tried (up to the bound).
+         * time a total fails; each pass doubles the step to the next total tried (up to the bound). Measures at
+         * most {@code limit} candidates, fewer when no more tensors can be held back.
          */
-        private void fallBack() {
+        private void fallBack(int limit) {
             if (fallback.groups().isEmpty()) {
                 return;
             }
             double target = lowestFailureAbove(chosen.total());
             double step = Math.max(target - chosen.total(), RESOLUTION / 2);
             int count = 1;
-            while (candidates.size() < budget.budget() && target <= sparsity) {
+            int end = candidates.size() + limit;
+            while (candidates.size() < end && target <= sparsity) {
                 Candidate.Fractions fractions = fallback.restoring(count, target);
                 if (fractions == null) {
                     return;
                 }
-                Measured<T> measured = measure(fractions, FALLBACK, this::fallbackLeft);
+                Measured<T> measured = measure(fractions, FALLBACK, () -> budget.budget() - candidates.size());
                 if (measured == null) {
                     return;
                 }
@@ -224,10 +226,6 @@ public final class CompressionSearch {
 
         private boolean chosenIsLast() {
             return chosen == candidates.get(candidates.size() - 1);
-        }
-
-        private int fallbackLeft() {
-            return fallback.groups().isEmpty() ? 0 : budget.budget() - candidates.size();
         }
 
         private double lowestFailureAbove(double total) {

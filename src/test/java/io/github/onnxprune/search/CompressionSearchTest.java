@@ -138,26 +138,27 @@ class CompressionSearchTest {
     }
 
     @Test
-    void afterBisectionAndHalfTheProbesTheFallbackHoldsBackTheMostSensitiveTensorsFirst() {
+    void afterBisectionHalfTheBudgetLeftHoldsBackTheMostSensitiveTensorsAndTheProbesTakeTheRest() {
         List<String> lines = new ArrayList<>();
         var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
                 threeTensors(), fc3LimitsTheUniformFraction(), lines::add);
         assertEquals(List.of("bisection", "bisection", "bisection", "bisection", "bisection", "bisection",
-                "bisection", "bisection", "probe", "probe", "fallback", "fallback"),
+                "bisection", "bisection", "fallback", "fallback", "probe", "probe"),
                 outcome.candidates().stream().map(Candidate::phase).toList());
         // The fallback starts at the lowest failure, 0.6011, holding fc3 at 0.25: the other 200 weights lose
         // (0.6011 * 220 - 5) / 200 = 0.6362; it passes, so the step to the next total doubles (0.0074 to 0.0148).
-        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.8337, 0.7174, 0.6362,
-                0.6523), outcome.candidates().stream().map(Candidate::sparsity).toList());
-        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.8337, 0.7174, 0.601,
-                0.6157), outcome.candidates().stream().map(Candidate::total).toList());
-        assertEquals(List.of(false, true, false, true, false, false, false, false, false, false, true, true),
+        // The probes then take the two candidates left, above the uniform bracket, where fc3 fails.
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.6362, 0.6523, 0.8337,
+                0.7174), outcome.candidates().stream().map(Candidate::sparsity).toList());
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.601, 0.6157, 0.8337,
+                0.7174), outcome.candidates().stream().map(Candidate::total).toList());
+        assertEquals(List.of(false, true, false, true, false, false, false, false, true, true, false, false),
                 outcome.candidates().stream().map(Candidate::passes).toList());
         Candidate chosen = outcome.chosen();
-        assertEquals(12, chosen.index());
+        assertEquals(10, chosen.index());
         assertEquals(List.of(new Candidate.Restored("fc3", 0.25)), chosen.restored());
-        assertTrue(lines.get(10).startsWith("candidate 11 of at most 12 (holding back the most sensitive): total"
-                + " 0.6010: sparsity 0.6362, fc3 0.2500, metric "), lines.get(10));
+        assertTrue(lines.get(8).startsWith("candidate 9 of at most 12 (holding back the most sensitive): total"
+                + " 0.6010: sparsity 0.6362, fc3 0.2500, metric "), lines.get(8));
         assertEquals(List.of("<model>", "  <path>models/m.onnx</path>", "  <sparsity>0.6523</sparsity>",
                 "  <sparsityOverrides>", "    <sparsityOverride>fc1.*=0.3</sparsityOverride>",
                 "    <sparsityOverride>fc3=0.2500</sparsityOverride>", "  </sparsityOverrides>",
