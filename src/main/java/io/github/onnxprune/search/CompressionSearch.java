@@ -203,7 +203,7 @@ public final class CompressionSearch {
             int count = 1;
             int end = candidates.size() + limit;
             while (candidates.size() < end && target <= sparsity) {
-                Candidate.Fractions fractions = fallback.restoring(count, target);
+                Candidate.Fractions fractions = fallback.restoring(count, target, sparsity);
                 if (fractions == null) {
                     return;
                 }

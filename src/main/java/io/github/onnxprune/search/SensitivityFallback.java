@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record SensitivityFallback(List<Group> groups, long size) {
 
-    /** The most the tensors not held back may lose, so that each keeps something. */
+    /** The most the tensors not held back may lose, so that each keeps something, whatever the bound. */
     public static final double MAX_REST = 0.99;
 
     /** No fallback: nothing to hold back. */
@@ -64,10 +64,12 @@ public record SensitivityFallback(List<Group> groups, long size) {
     /**
      * The fractions that remove {@code total} of all weights with the {@code count} most sensitive tensors held
      * back (each at its kept level, at most half of {@code total}) and the rest pruned further (rounded down to
-     * 0.0001). A tensor so large that holding it back would make the rest lose more than {@link #MAX_REST} is
-     * passed over for the next; null when fewer than {@code count} tensors can be held back.
+     * 0.0001), never beyond {@code bound} (the configured {@code <sparsity>}, an upper bound for every fraction
+     * the pom would pin) nor {@link #MAX_REST}. A tensor so large that holding it back would push the rest past
+     * that is passed over for the next; null when fewer than {@code count} tensors can be held back.
      */
-    Candidate.Fractions restoring(int count, double total) {
+    Candidate.Fractions restoring(int count, double total, double bound) {
+        double most = Math.min(bound, MAX_REST);
         List<Candidate.Restored> restored = new ArrayList<>();
         long heldSize = 0;
         double heldRemoved = 0;
@@ -77,7 +79,7 @@ public record SensitivityFallback(List<Group> groups, long size) {
                 break;
             }
             double held = Math.min(group.keep(), half);
-            if (rest(total, heldSize + group.size(), heldRemoved + held * group.size()) <= MAX_REST) {
+            if (rest(total, heldSize + group.size(), heldRemoved + held * group.size()) <= most) {
                 restored.add(new Candidate.Restored(group.tensor(), held));
                 heldSize += group.size();
                 heldRemoved += held * group.size();
@@ -87,7 +89,7 @@ public record SensitivityFallback(List<Group> groups, long size) {
                 : new Candidate.Fractions(rest(total, heldSize, heldRemoved), 0, restored);
     }
 
-    /** What the weights not held back must lose for {@code total}; above {@link #MAX_REST} when impossible. */
+    /** What the weights not held back must lose for {@code total}; the largest double when none are left. */
     private double rest(double total, long heldSize, double heldRemoved) {
         return heldSize >= size ? Double.MAX_VALUE
                 : CompressionSearch.floor4((total * size - heldRemoved) / (size - heldSize));

@@ -121,20 +121,24 @@ class CompressionSearchTest {
                 fallback.groups());
         // 0.7 of 220 weights with fc3 at 0.25: the other 200 lose (154 - 5) / 200 = 0.745.
         assertEquals(new Candidate.Fractions(0.745, 0, List.of(new Candidate.Restored("fc3", 0.25))),
-                fallback.restoring(1, 0.7));
-        assertEquals(0.7, fallback.total(fallback.restoring(1, 0.7)), 1e-12);
+                fallback.restoring(1, 0.7, 0.99));
+        assertEquals(0.7, fallback.total(fallback.restoring(1, 0.7, 0.99)), 1e-12);
         // fc2 passed 0.5 alone but is held at half the total, 0.35: fc1 would have to lose (154 - 5 - 35) / 100.
-        assertEquals(null, fallback.restoring(2, 0.7));
+        assertEquals(null, fallback.restoring(2, 0.7, 0.99));
         assertEquals(new Candidate.Fractions(0.8, 0, List.of(new Candidate.Restored("fc3", 0.25),
-                new Candidate.Restored("fc2", 0.25))), fallback.restoring(2, 0.5));
+                new Candidate.Restored("fc2", 0.25))), fallback.restoring(2, 0.5, 0.99));
         // Holding every tensor back leaves nothing to prune further.
-        assertEquals(null, fallback.restoring(3, 0.5));
+        assertEquals(null, fallback.restoring(3, 0.5, 0.99));
         // A sensitive tensor too large to hold back (the rest would lose 198 / 120) is passed over for the next.
         SensitivityFallback large = new SensitivityFallback(List.of(new SensitivityFallback.Group("big", 100, 0),
                 new SensitivityFallback.Group("small", 20, 0.25)), 220);
         assertEquals(new Candidate.Fractions(0.965, 0, List.of(new Candidate.Restored("small", 0.25))),
-                large.restoring(1, 0.9));
-        assertEquals(null, large.restoring(2, 0.9));
+                large.restoring(1, 0.9, 0.99));
+        assertEquals(null, large.restoring(2, 0.9, 0.99));
+        // Nor may the rest go past the configured bound, the largest <sparsity> a pin may hold.
+        assertEquals(null, large.restoring(1, 0.9, 0.95));
+        assertEquals(0.745, fallback.restoring(1, 0.7, 0.745).sparsity());
+        assertEquals(null, fallback.restoring(1, 0.7, 0.7449));
     }
 
     @Test
