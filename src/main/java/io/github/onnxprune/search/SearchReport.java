@@ -66,11 +66,13 @@ public final class SearchReport {
             }
             curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
                     .put("points", JsonFields.list(points)));
-            if (weakest == null || curve.points().size() < weakest.points().size()) {
+            // Only a curve that failed names a level; one cut short by a time budget ends passing.
+            boolean failed = !curve.points().get(curve.points().size() - 1).passes();
+            if (failed && (weakest == null || curve.points().size() < weakest.points().size())) {
                 weakest = curve;
             }
         }
-        if (weakest != null && !weakest.points().get(weakest.points().size() - 1).passes()) {
+        if (weakest != null) {
             SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
             log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
                     + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),

@@ -205,4 +205,20 @@ class CompressionSearchTest {
             assertEquals(i < lines.size() - 1, lines.get(i).contains(" s left"), lines.get(i));
         }
     }
+
+    @Test
+    void theReportNamesTheTensorThatFailedAloneAtTheLowestLevelNotOneAProfileCutShort() {
+        var outcome = CompressionSearch.run(0.9, 0, 8, true, gateUpTo(0.637), line -> { });
+        List<SensitivityProfile.Curve> curves = List.of(
+                new SensitivityProfile.Curve("cut", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true))),
+                new SensitivityProfile.Curve("weak", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                        new SensitivityProfile.Point(0.5, 0.9, false))));
+        var section = SearchReport.section("models/m.onnx", "accuracy", 0.9, 0, SearchSettings.parse(true, "8"),
+                List.of(), outcome, curves);
+        assertEquals("most sensitive: weak fails the gate alone at 50% (accuracy 0.9000); every tensor's curve is"
+                + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates in "
+                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
+                + " without searching:", section.log().get(0));
+    }
 }
