@@ -235,7 +235,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             bytes(pruned, context.original(), context.originalBytes()));
                     return new CompressionSearch.Measured<>(measured.pruned(),
                             gate(task, measured, "", List.of()).isEmpty(), null);
-                }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp);
+                }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
+                task.evaluation().metric().higherIsBetter());
     }
 
     /**
@@ -260,7 +261,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 .filter(c -> SparsityOverride.firstMatching(pruning.overrides(), c.tensor()) == null
                         && c.tensor().indexOf('*') < 0 && c.tensor().indexOf('?') < 0)
                 .toList();
-        return SensitivityFallback.of(eligible, size);
+        return SensitivityFallback.of(eligible, size, task.evaluation().metric().higherIsBetter());
     }
 
     /** What a run of the steps needs that does not change between runs. */

@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * Which tensors a search holds back when a uniform fraction fails, and how far the rest must go to reach a total:
  * the tensors ordered most sensitive first by their {@link SensitivityProfile} curve (those that fail alone at a
- * lower level first; among equals, the lower metric at the last level measured; then by name). A tensor held back
+ * lower level first; among equals, the worse metric at the last level measured; then by name). A tensor held back
  * at a total {@code t} is pruned to the largest level it passed alone, but at most {@code t / 2}, and dense when
  * its first level already failed.
  *
@@ -36,8 +36,20 @@ public record SensitivityFallback(List<Group> groups, long size) {
     public record Group(String tensor, long size, double keep) {
     }
 
-    /** The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size}. */
+    /**
+     * The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size},
+     * for a metric where higher is better.
+     */
     public static SensitivityFallback of(List<SensitivityProfile.Curve> curves, long size) {
+        return of(curves, size, true);
+    }
+
+    /**
+     * The fallback from measured curves of tensors whose sizes sum (with tensors not profiled) to {@code size}.
+     *
+     * @param higherIsBetter whether a higher metric is the better one, so that the worse ranks as more sensitive
+     */
+    public static SensitivityFallback of(List<SensitivityProfile.Curve> curves, long size, boolean higherIsBetter) {
         List<SensitivityProfile.Curve> ordered = new ArrayList<>();
         for (SensitivityProfile.Curve curve : curves) {
             if (!curve.points().isEmpty()) {
@@ -45,7 +57,8 @@ public record SensitivityFallback(List<Group> groups, long size) {
             }
         }
         ordered.sort(Comparator.<SensitivityProfile.Curve>comparingDouble(SensitivityFallback::firstFailure)
-                .thenComparingDouble(c -> last(c).metric()).thenComparing(SensitivityProfile.Curve::tensor));
+                .thenComparingDouble(c -> SensitivityProfile.worseFirst(c.points(), higherIsBetter))
+                .thenComparing(SensitivityProfile.Curve::tensor));
         List<Group> groups = new ArrayList<>();
         for (SensitivityProfile.Curve curve : ordered) {
             double keep = 0;

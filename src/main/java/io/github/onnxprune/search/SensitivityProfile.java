@@ -1,6 +1,7 @@
 package io.github.onnxprune.search;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
@@ -46,15 +47,19 @@ public final class SensitivityProfile {
     /** The curve of every tensor in {@code tensors}, whose sizes are {@code sizes}, in order. */
     public static List<Curve> measure(List<String> tensors, List<Long> sizes, Evaluator evaluator,
             Consumer<String> progress) {
-        return measure(tensors, sizes, evaluator, progress, () -> false);
+        return measure(tensors, sizes, evaluator, progress, () -> false, true);
     }
 
     /**
      * The curves of {@code tensors}, measured until {@code timeUp} says to start no more evaluations; a tensor
-     * measured at no level has no curve.
+     * measured at no level has no curve. From the second level on, the tensors whose metric was worst at the level
+     * before go first (ties in the given order), so that a profile cut short has measured the likeliest sensitive
+     * tensors deepest.
+     *
+     * @param higherIsBetter whether a higher metric is the better one
      */
     public static List<Curve> measure(List<String> tensors, List<Long> sizes, Evaluator evaluator,
-            Consumer<String> progress, BooleanSupplier timeUp) {
+            Consumer<String> progress, BooleanSupplier timeUp, boolean higherIsBetter) {
         long start = System.nanoTime();
         List<List<Point>> points = new ArrayList<>();
         List<Integer> active = new ArrayList<>();
@@ -65,6 +70,9 @@ public final class SensitivityProfile {
         int evaluations = 0;
         for (int level = 0; level < LEVELS.size() && !active.isEmpty(); level++) {
             double fraction = LEVELS.get(level);
+            if (level > 0) {
+                active.sort(Comparator.comparingDouble(t -> worseFirst(points.get(t), higherIsBetter)));
+            }
             List<Integer> failed = new ArrayList<>();
             int measured = 0;
             for (int t : active) {
@@ -92,6 +100,12 @@ public final class SensitivityProfile {
                                     elapsed / evaluations * left)));
         }
         return curves(tensors, sizes, points);
+    }
+
+    /** A sort key putting the worse last metric first. */
+    static double worseFirst(List<Point> curve, boolean higherIsBetter) {
+        double metric = curve.get(curve.size() - 1).metric();
+        return higherIsBetter ? metric : -metric;
     }
 
     private static String failing(List<String> tensors, List<List<Point>> points, List<Integer> failed) {
