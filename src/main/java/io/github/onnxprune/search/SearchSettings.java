@@ -79,12 +79,6 @@ public record SearchSettings(boolean enabled, int budget, double minutes) {
         return "searchBudget is '" + value + "' but must be " + EXPECTED;
     }
 
-    /** "12 candidates" or "at most 12 candidates or 5 min". */
-    public String describe() {
-        return minutes > 0 ? String.format(Locale.ROOT, "%d candidates or %s min", budget, minutesText(minutes))
-                : budget + " candidates";
-    }
-
     /** 5, or 2.5: a time budget as the user wrote it. */
     static String minutesText(double value) {
         return value == Math.rint(value) ? String.format(Locale.ROOT, "%.0f", value) : Double.toString(value);

@@ -17,8 +17,8 @@ class SearchSettingsTest {
         assertEquals(new SearchSettings(true, 12, 5), SearchSettings.parse(true, "5min"));
         assertEquals(new SearchSettings(true, 12, 2.5), SearchSettings.parse(true, "2.5 MIN"));
         assertEquals(new SearchSettings(true, 12, 1440), SearchSettings.parse(true, "1440minutes"));
-        assertEquals("12 candidates or 5 min", SearchSettings.parse(true, "5m").describe());
-        assertEquals("7 candidates", SearchSettings.parse(true, "7").describe());
+        assertEquals("5", SearchSettings.minutesText(5));
+        assertEquals("2.5", SearchSettings.minutesText(2.5));
     }
 
     @Test
