@@ -25,7 +25,7 @@ public class ModelConfiguration {
     List<String> quantizeExcludes;
     Boolean quantizeFallback;
     Boolean search;
-    Integer searchBudget;
+    String searchBudget;
     File validationData;
     String labelName;
     String metric;

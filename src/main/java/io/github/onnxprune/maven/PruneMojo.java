@@ -154,9 +154,12 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.search", defaultValue = "false")
     private boolean search;
 
-    /** The most candidates a search measures. */
+    /**
+     * What a search may spend: a number of candidates (e.g. 12) or minutes (e.g. 5m or 5min: at most 12
+     * candidates, and none started after that time).
+     */
     @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
-    private int searchBudget;
+    private String searchBudget;
 
     /** How node pruning ranks units: l1 or l2 norm of their weights, or fluctuation on the calibration data. */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
@@ -325,7 +328,7 @@ public class PruneMojo extends AbstractMojo {
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
-                .range("searchBudget", searchBudget, 1, SearchSettings.MAX_BUDGET)
+                .searchBudget("searchBudget", searchBudget)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
         for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
             settings.forModel(model.path)
@@ -334,7 +337,7 @@ public class PruneMojo extends AbstractMojo {
                     .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
                     .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                     .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
-                    .range("searchBudget", model.searchBudget, 1, SearchSettings.MAX_BUDGET)
+                    .searchBudget("searchBudget", model.searchBudget)
                     .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
         }
         if (settings.failure().isPresent()) {
@@ -414,7 +417,7 @@ public class PruneMojo extends AbstractMojo {
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
                             or(model.quantizeFallback, quantizeFallback)),
-                    new SearchSettings(or(model.search, search), or(model.searchBudget, searchBudget)));
+                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);
             if (data == null && required) {

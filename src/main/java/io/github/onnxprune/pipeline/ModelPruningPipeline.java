@@ -26,12 +26,14 @@ import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.search.SensitivityFallback;
 import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
@@ -47,6 +49,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -126,22 +129,26 @@ public final class ModelPruningPipeline implements AutoCloseable {
         Attempt attempt;
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
+            long searchStart = System.nanoTime();
+            // A time budget leaves the profile at most half of it: the candidates are what the search is for.
             List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
-                    ? sensitivity(bounds, context) : List.of();
+                    ? sensitivity(bounds, context, () -> search.minutes() > 0
+                            && System.nanoTime() - searchStart >= search.minutes() * 30e9) : List.of();
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
-                    bounds.pruning().nodeSparsity(), search.budget(), evaluation.metric().higherIsBetter(),
-                    (sparsity, nodeSparsity) -> {
+                    bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
+                    fallback(bounds, context, sensitivity), fractions -> {
                         Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
-                                bounds.pruning().atFractions(sparsity, nodeSparsity), bounds.evaluation(),
-                                bounds.limits()), context);
+                                bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
+                                context);
                         return new CompressionSearch.Measured<>(tried.measurement().pruned(),
                                 tried.violations().isEmpty(), tried);
                     }, line -> progress.accept(bounds.entryName() + " search: " + line));
             attempt = outcome.payload();
             task = attempt.task();
             searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
-                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search.budget(), outcome,
-                    sensitivity);
+                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
+                    bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
+                            .toList(), outcome, sensitivity);
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -215,7 +222,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /** Each prunable weight tensor's metric when it alone is pruned, plain, for the search's report. */
-    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context) {
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp) {
         ModelGraph graph = ModelGraph.of(context.original());
         List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
         List<Long> sizes = tensors.stream().map(t -> (long) FloatTensor.of(t.constant().tensor()).size()).toList();
@@ -228,7 +235,33 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             bytes(pruned, context.original(), context.originalBytes()));
                     return new CompressionSearch.Measured<>(measured.pruned(),
                             gate(task, measured, "", List.of()).isEmpty(), null);
-                }, line -> progress.accept(task.entryName() + " sensitivity: " + line));
+                }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
+                task.evaluation().metric().higherIsBetter());
+    }
+
+    /**
+     * The tensors a search may hold back, from their sensitivity: only when weights alone are searched (units
+     * removed first would read the same overrides), never a tensor the user's own overrides fix, nor one whose
+     * name a {@code <sparsityOverrides>} pattern could not name exactly (it holds * or ?).
+     */
+    private static SensitivityFallback fallback(ModelTask task, Context context,
+            List<SensitivityProfile.Curve> sensitivity) {
+        PruningSettings pruning = task.pruning();
+        if (sensitivity.isEmpty() || pruning.nodeSparsity() > 0) {
+            return SensitivityFallback.NONE;
+        }
+        long size = 0;
+        for (PrunableTensor tensor : WeightSelector.select(ModelGraph.of(context.original()), pruning.filter())
+                .tensors()) {
+            if (SparsityOverride.firstMatching(pruning.overrides(), tensor.name()) == null) {
+                size += FloatTensor.of(tensor.constant().tensor()).size();
+            }
+        }
+        List<SensitivityProfile.Curve> eligible = sensitivity.stream()
+                .filter(c -> SparsityOverride.firstMatching(pruning.overrides(), c.tensor()) == null
+                        && c.tensor().indexOf('*') < 0 && c.tensor().indexOf('?') < 0)
+                .toList();
+        return SensitivityFallback.of(eligible, size, task.evaluation().metric().higherIsBetter());
     }
 
     /** What a run of the steps needs that does not change between runs. */

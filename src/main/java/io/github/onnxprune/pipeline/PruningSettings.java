@@ -6,7 +6,9 @@ import io.github.onnxprune.prune.Sparsity;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
+import io.github.onnxprune.search.Candidate;
 import io.github.onnxprune.search.SearchSettings;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -58,8 +60,20 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
 
     /** These settings pruned to the given fractions, as one candidate of a search (which they no longer run). */
     public PruningSettings atFractions(double newSparsity, double newNodeSparsity) {
-        return new PruningSettings(method, newSparsity, newNodeSparsity, scope, overrides, filter, importance,
-                quantization, SearchSettings.OFF);
+        return atFractions(new Candidate.Fractions(newSparsity, newNodeSparsity, List.of()));
+    }
+
+    /**
+     * These settings pruned to a search candidate's fractions, the tensors it holds back overriding after the
+     * configured overrides (which never name them).
+     */
+    public PruningSettings atFractions(Candidate.Fractions fractions) {
+        List<SparsityOverride> all = new ArrayList<>(overrides);
+        for (Candidate.Restored restored : fractions.restored()) {
+            all.add(new SparsityOverride(new NamePattern(restored.tensor()), restored.sparsity()));
+        }
+        return new PruningSettings(method, fractions.sparsity(), fractions.nodeSparsity(), scope, all, filter,
+                importance, quantization, SearchSettings.OFF);
     }
 
     /** The layers or tensors the user excluded, for node pruning. */

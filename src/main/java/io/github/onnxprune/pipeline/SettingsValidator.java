@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.search.SearchSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -84,6 +85,18 @@ public final class SettingsValidator {
     /** A whole number in [min, max]; null means unset. */
     public SettingsValidator range(String name, Integer value, long min, long max) {
         return range(name, value == null ? null : value.longValue(), min, max);
+    }
+
+    /** A search budget, candidates or minutes ({@link SearchSettings#parse}); null means unset. */
+    public SettingsValidator searchBudget(String name, String value) {
+        if (value != null) {
+            try {
+                SearchSettings.parse(false, value);
+            } catch (IllegalArgumentException e) {
+                add(name, "'" + value + "'", SearchSettings.EXPECTED);
+            }
+        }
+        return this;
     }
 
     /** A finite number not below {@code min}; null means unset. */

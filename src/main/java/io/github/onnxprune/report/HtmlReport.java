@@ -113,10 +113,19 @@ public final class HtmlReport {
                 .append(String.format(Locale.ROOT, format, after)).append("</td></tr>\n");
     }
 
+    /**
+     * The fraction of the searched weights a candidate removes in all: its {@code total} (which differs from its
+     * {@code sparsity} when a fallback held tensors back), or its sparsity in a report written before totals.
+     */
+    private static double total(Map<?, ?> candidate) {
+        Object total = candidate.get("total");
+        return ((Number) (total != null ? total : candidate.get("sparsity"))).doubleValue();
+    }
+
     /** Metric against sparsity of every candidate: green passed, red failed, the chosen one ringed. */
     private static void searchTrace(StringBuilder html, Map<?, ?> search) {
         List<?> candidates = (List<?>) search.get("candidates");
-        double chosen = ((Number) search.get("sparsity")).doubleValue();
+        double chosen = total(search);
         double low = Double.MAX_VALUE;
         double high = -Double.MAX_VALUE;
         for (Object item : candidates) {
@@ -142,7 +151,7 @@ public final class HtmlReport {
                 + String.format(Locale.ROOT, "%.4f", chosen) + ")");
         for (Object item : candidates) {
             Map<?, ?> candidate = (Map<?, ?>) item;
-            double sparsity = ((Number) candidate.get("sparsity")).doubleValue();
+            double sparsity = total(candidate);
             double metric = ((Number) candidate.get("metric")).doubleValue();
             boolean passes = Boolean.TRUE.equals(candidate.get("passes"));
             double x = 60 + sparsity * plotWidth;

@@ -8,19 +8,30 @@ import java.util.function.Consumer;
 /**
  * Finds the largest scale of the configured fractions whose gate passes: the upper bounds first (done when they
  * pass), then bisection of [0, 1] until the budget is spent or the largest fraction's bracket is narrower than
- * {@link #RESOLUTION}, then the budget's remaining candidates probe above the bracket. Every fraction measured is
- * a multiple of 0.0001 (the scale times the bound, rounded down), so the chosen one can be written into a pom and
- * gives the same bytes again. Deterministic: the same measurements give the same candidates.
+ * {@link #RESOLUTION}. Given a {@link SensitivityFallback}, up to half the candidates the budget has left then
+ * try the totals above the best pass again with the most sensitive tensors held at a lower fraction and the rest
+ * pruned further; the others probe above the bracket with every fraction scaled alike. Every fraction measured is a multiple
+ * of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
+ * measurements give the same candidates, unless a time budget stops the search first.
  */
 public final class CompressionSearch {
 
     /** Bisection stops once the largest fraction is known to this absolute precision. */
     public static final double RESOLUTION = 0.01;
 
+    /** Phase of a candidate chosen by halving the bracket (and of the bounds themselves). */
+    public static final String BISECTION = "bisection";
+
+    /** Phase of a candidate probing above the bracket. */
+    public static final String PROBE = "probe";
+
+    /** Phase of a candidate that holds the most sensitive tensors back. */
+    public static final String FALLBACK = "fallback";
+
     private CompressionSearch() {
     }
 
-    /** What measuring one pair of fractions gave. */
+    /** What measuring one candidate gave. */
     public record Measured<T>(double metric, boolean passes, T payload) {
     }
 
@@ -29,21 +40,21 @@ public final class CompressionSearch {
     public interface Evaluator<T> {
 
         /** Prunes to these fractions and measures the gate. */
-        Measured<T> evaluate(double sparsity, double nodeSparsity);
+        Measured<T> evaluate(Candidate.Fractions fractions);
     }
 
     /**
      * The trace and the chosen candidate.
      *
      * @param candidates every candidate in the order measured
-     * @param chosen the passing candidate of the largest fractions, or, when none passed, the one of the best
-     *     metric
+     * @param chosen the passing candidate of the largest total, or, when none passed, the one of the best metric
      * @param payload the evaluator's payload for {@code chosen}
      * @param passed whether any candidate passed
-     * @param seconds wall time of the whole search
+     * @param seconds wall time of the whole search, sensitivity profile included
+     * @param timeUp whether a time budget stopped it before its candidates were spent
      */
     public record Outcome<T>(List<Candidate> candidates, Candidate chosen, T payload, boolean passed,
-            double seconds) {
+            double seconds, boolean timeUp) {
 
         public Outcome {
             candidates = List.copyOf(candidates);
@@ -59,105 +70,269 @@ public final class CompressionSearch {
         return bisections;
     }
 
+    /** A search of at most {@code budget} candidates, without fallback or time limit. */
+    public static <T> Outcome<T> run(double sparsity, double nodeSparsity, int budget, boolean higherIsBetter,
+            Evaluator<T> evaluator, Consumer<String> progress) {
+        return run(sparsity, nodeSparsity, new SearchSettings(true, budget), System.nanoTime(), higherIsBetter,
+                SensitivityFallback.NONE, evaluator, progress);
+    }
+
     /**
      * Searches between no pruning and the bounds {@code sparsity} and {@code nodeSparsity}.
      *
+     * @param budget the candidates and minutes it may spend
+     * @param startNanos when the search began ({@link System#nanoTime}), for a time budget that includes work
+     *     done before this call (the sensitivity profile)
      * @param higherIsBetter how to pick the best candidate when none passes
+     * @param fallback the tensors to hold back, most sensitive first; {@link SensitivityFallback#NONE} for none
      * @param progress receives one line per measured candidate
      */
-    public static <T> Outcome<T> run(double sparsity, double nodeSparsity, int budget, boolean higherIsBetter,
-            Evaluator<T> evaluator, Consumer<String> progress) {
-        long start = System.nanoTime();
-        List<Candidate> candidates = new ArrayList<>();
-        Candidate chosen = null;
-        T payload = null;
-        Candidate best = null;
-        T bestPayload = null;
-        double low = 0;
-        double high = 1;
-        double widest = Math.max(sparsity, nodeSparsity);
-        double scale = 1;
-        // Bisection assumes the metric falls as the fractions rise; on small validation sets it does not always
-        // (a re-fit can score better at 0.6 than at 0.5). Candidates the budget has left after bisection probe
-        // the range above the lowest failure, from the top down, and the first that passes is taken.
-        List<Double> probes = new ArrayList<>();
-        boolean probing = false;
-        int bisecting = Math.min(budget, 1 + bisections(widest));
-        while (candidates.size() < budget) {
-            if (candidates.size() >= bisecting) {
-                if (chosen == null) {
-                    // Nothing passed even near zero: above the bracket nothing will.
-                    break;
+    public static <T> Outcome<T> run(double sparsity, double nodeSparsity, SearchSettings budget, long startNanos,
+            boolean higherIsBetter, SensitivityFallback fallback, Evaluator<T> evaluator,
+            Consumer<String> progress) {
+        return new Search<>(sparsity, nodeSparsity, budget, startNanos, higherIsBetter, fallback, evaluator,
+                progress).run();
+    }
+
+    /** One search's state: the trace, the best so far and what is left of the budget. */
+    private static final class Search<T> {
+
+        private final double sparsity;
+        private final double nodeSparsity;
+        private final SearchSettings budget;
+        private final long start;
+        private final boolean higherIsBetter;
+        private final SensitivityFallback fallback;
+        private final Evaluator<T> evaluator;
+        private final Consumer<String> progress;
+        private final List<Candidate> candidates = new ArrayList<>();
+        private Candidate chosen;
+        private T payload;
+        private Candidate best;
+        private T bestPayload;
+        private boolean timeUp;
+        /** The most candidates the plan can still measure, for the estimate of what remains. */
+        private int planned;
+
+        Search(double sparsity, double nodeSparsity, SearchSettings budget, long start, boolean higherIsBetter,
+                SensitivityFallback fallback, Evaluator<T> evaluator, Consumer<String> progress) {
+            this.sparsity = sparsity;
+            this.nodeSparsity = nodeSparsity;
+            this.budget = budget;
+            this.start = start;
+            this.higherIsBetter = higherIsBetter;
+            this.fallback = fallback;
+            this.evaluator = evaluator;
+            this.progress = progress;
+        }
+
+        Outcome<T> run() {
+            double low = 0;
+            double high = 1;
+            double scale = 1;
+            int bisecting = Math.min(budget.budget(), 1 + bisections(Math.max(sparsity, nodeSparsity)));
+            planned = budget.budget();
+            while (candidates.size() < bisecting) {
+                Candidate.Fractions fractions = new Candidate.Fractions(atScale(sparsity, scale),
+                        atScale(nodeSparsity, scale), List.of());
+                boolean bound = scale == 1;
+                // Nothing follows a bound that passes, nor a bisection in which nothing passed.
+                Measured<T> measured = measure(fractions, BISECTION, () -> bound && chosen != null
+                        || candidates.size() == bisecting && chosen == null ? 0 : budget.budget() - candidates.size());
+                if (measured == null) {
+                    return outcome();
                 }
-                if (!probing) {
-                    probing = true;
-                    int left = budget - candidates.size();
-                    for (int i = left; i >= 1; i--) {
-                        double probe = high + (1 - high) * i / (left + 1);
-                        // A fraction bisection already measured would measure the same again.
-                        if (candidates.stream().noneMatch(c -> c.sparsity() == atScale(sparsity, probe)
-                                && c.nodeSparsity() == atScale(nodeSparsity, probe))) {
-                            probes.add(probe);
-                        }
+                if (measured.passes()) {
+                    low = scale;
+                    if (bound) {
+                        return outcome();
                     }
+                } else {
+                    high = scale;
                 }
-                if (probes.isEmpty()) {
-                    break;
-                }
-                scale = probes.remove(0);
+                scale = (low + high) / 2;
             }
-            double s = atScale(sparsity, scale);
-            double n = atScale(nodeSparsity, scale);
+            if (chosen == null) {
+                // Nothing passed even near zero: above the bracket nothing will.
+                return outcome();
+            }
+            // Half of what is left (rounded up) may hold sensitive tensors back; the probes take the rest, and all
+            // of it when the fallback has nothing it can hold back.
+            fallBack((budget.budget() - candidates.size() + 1) / 2);
+            probe(high, budget.budget() - candidates.size());
+            return outcome();
+        }
+
+        /**
+         * Bisection assumes the metric falls as the fractions rise; on small validation sets it does not always
+         * (a re-fit can score better at 0.6 than at 0.5). Up to {@code count} candidates probe the range above
+         * the lowest failure {@code high}, from the top down, and the first that passes is taken.
+         */
+        private void probe(double high, int count) {
+            List<Double> probes = new ArrayList<>();
+            for (int i = count; i >= 1; i--) {
+                double probe = high + (1 - high) * i / (count + 1);
+                // A fraction bisection already measured would measure the same again.
+                if (candidates.stream().noneMatch(c -> c.sparsity() == atScale(sparsity, probe)
+                        && c.nodeSparsity() == atScale(nodeSparsity, probe) && c.restored().isEmpty())) {
+                    probes.add(probe);
+                }
+            }
+            while (!probes.isEmpty()) {
+                double probe = probes.remove(0);
+                int after = probes.size();
+                Measured<T> measured = measure(new Candidate.Fractions(atScale(sparsity, probe),
+                        atScale(nodeSparsity, probe), List.of()), PROBE, () -> chosenIsLast() ? 0 : after);
+                if (measured == null || measured.passes()) {
+                    return;
+                }
+            }
+        }
+
+        /**
+         * From the lowest failed total above the best pass, holds the most sensitive tensors back, one more each
+         * time a total fails; each pass doubles the step to the next total tried (up to the bound). Measures at
+         * most {@code limit} candidates, fewer when no more tensors can be held back.
+         */
+        private void fallBack(int limit) {
+            if (fallback.groups().isEmpty()) {
+                return;
+            }
+            double target = lowestFailureAbove(chosen.total());
+            double step = Math.max(target - chosen.total(), RESOLUTION / 2);
+            int count = 1;
+            int end = candidates.size() + limit;
+            while (candidates.size() < end && target <= sparsity) {
+                Candidate.Fractions fractions = fallback.restoring(count, target, sparsity);
+                if (fractions == null) {
+                    return;
+                }
+                Measured<T> measured = measure(fractions, FALLBACK, () -> budget.budget() - candidates.size());
+                if (measured == null) {
+                    return;
+                }
+                if (measured.passes()) {
+                    step *= 2;
+                    double next = Math.min(sparsity, floor4(chosen.total() + step));
+                    if (next <= chosen.total()) {
+                        return;
+                    }
+                    target = next;
+                } else {
+                    count++;
+                }
+            }
+        }
+
+        private boolean chosenIsLast() {
+            return chosen == candidates.get(candidates.size() - 1);
+        }
+
+        private double lowestFailureAbove(double total) {
+            double lowest = Double.MAX_VALUE;
+            for (Candidate candidate : candidates) {
+                if (!candidate.passes() && candidate.total() > total) {
+                    lowest = Math.min(lowest, candidate.total());
+                }
+            }
+            return lowest;
+        }
+
+        /**
+         * Measures one candidate and logs its line; null, measuring nothing, when the time budget is spent.
+         * {@code remaining} tells, once measured, how many candidates may still follow.
+         */
+        private Measured<T> measure(Candidate.Fractions fractions, String phase,
+                java.util.function.IntSupplier remaining) {
+            double elapsedBefore = (System.nanoTime() - start) / 1e9;
+            if (budget.minutes() > 0 && !candidates.isEmpty() && elapsedBefore >= budget.minutes() * 60) {
+                timeUp = true;
+                progress.accept(String.format(Locale.ROOT, "time budget of %s min spent (%.1f s elapsed, the"
+                        + " sensitivity profile included) after %d of at most %d candidates; starting no more",
+                        SearchSettings.minutesText(budget.minutes()), elapsedBefore, candidates.size(),
+                        budget.budget()));
+                return null;
+            }
             long began = System.nanoTime();
-            Measured<T> measured = evaluator.evaluate(s, n);
+            Measured<T> measured = evaluator.evaluate(fractions);
             double seconds = (System.nanoTime() - began) / 1e9;
-            Candidate candidate = new Candidate(candidates.size() + 1, s, n, measured.metric(), measured.passes(),
+            double total = fractions.restored().isEmpty() ? (sparsity > 0 ? fractions.sparsity()
+                    : fractions.nodeSparsity()) : floor4(fallback.total(fractions));
+            Candidate candidate = new Candidate(candidates.size() + 1, phase, fractions.sparsity(),
+                    fractions.nodeSparsity(), fractions.restored(), total, measured.metric(), measured.passes(),
                     seconds);
             candidates.add(candidate);
-            if (measured.passes()) {
-                if (scale > low) {
-                    low = scale;
-                    chosen = candidate;
-                    payload = measured.payload();
-                }
-            } else if (!probing) {
-                high = scale;
+            if (measured.passes() && (chosen == null || total > chosen.total())) {
+                chosen = candidate;
+                payload = measured.payload();
             }
             if (best == null || (higherIsBetter ? measured.metric() > best.metric()
                     : measured.metric() < best.metric())) {
                 best = candidate;
                 bestPayload = measured.payload();
             }
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            boolean done = measured.passes() && (scale == 1 || probing) || candidates.size() == budget
-                    || !probing && candidates.size() == bisecting && chosen == null
-                    || probing && probes.isEmpty();
-            int left = budget - candidates.size();
-            progress.accept(String.format(Locale.ROOT, "candidate %d of at most %d%s: %s, metric %.4f %s;"
-                    + " %.1f s elapsed%s", candidate.index(), budget, probing ? " (probing above the bracket)" : "",
-                    describe(s, n), measured.metric(), measured.passes() ? "passes" : "fails", elapsed,
-                    done ? "" : String.format(Locale.ROOT, ", about %.1f s left",
-                            elapsed / candidates.size() * left)));
-            if (done) {
-                break;
-            }
-            if (candidates.size() < bisecting) {
-                scale = (low + high) / 2;
-            }
+            planned = Math.min(budget.budget() - candidates.size(), remaining.getAsInt());
+            progress.accept(line(candidate));
+            return measured;
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        return chosen != null ? new Outcome<>(candidates, chosen, payload, true, seconds)
-                : new Outcome<>(candidates, best, bestPayload, false, seconds);
+
+        private String line(Candidate candidate) {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            String estimate = "";
+            if (planned > 0) {
+                double searching = candidates.stream().mapToDouble(Candidate::seconds).sum();
+                double left = searching / candidates.size() * planned;
+                if (budget.minutes() > 0) {
+                    left = Math.min(left, Math.max(0, budget.minutes() * 60 - elapsed));
+                }
+                estimate = String.format(Locale.ROOT, ", about %.1f s left", left);
+            }
+            String phase = switch (candidate.phase()) {
+                case PROBE -> " (probing above the bracket)";
+                case FALLBACK -> " (holding back the most sensitive)";
+                default -> "";
+            };
+            return String.format(Locale.ROOT, "candidate %d of at most %d%s: %s, metric %.4f %s; %.1f s elapsed%s",
+                    candidate.index(), budget.budget(), phase, describe(candidate), candidate.metric(),
+                    candidate.passes() ? "passes" : "fails", elapsed, estimate);
+        }
+
+        private Outcome<T> outcome() {
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return chosen != null ? new Outcome<>(candidates, chosen, payload, true, seconds, timeUp)
+                    : new Outcome<>(candidates, best, bestPayload, false, seconds, timeUp);
+        }
     }
 
     /** {@code bound * scale} rounded down to a multiple of 0.0001, so that it prints exactly. */
     static double atScale(double bound, double scale) {
-        return Math.floor(bound * scale * 10_000 + 1e-9) / 10_000;
+        return floor4(bound * scale);
+    }
+
+    /** Rounded down to a multiple of 0.0001 (a hair of float error does not round a whole step away). */
+    static double floor4(double value) {
+        return Math.floor(value * 10_000 + 1e-9) / 10_000;
     }
 
     /** "sparsity 0.4500" or "nodeSparsity 0.2500, sparsity 0.4500". */
     public static String describe(double sparsity, double nodeSparsity) {
         return nodeSparsity > 0 ? String.format(Locale.ROOT, "nodeSparsity %.4f, sparsity %.4f", nodeSparsity,
                 sparsity) : String.format(Locale.ROOT, "sparsity %.4f", sparsity);
+    }
+
+    /**
+     * A candidate's fractions, with the tensors it held back: "sparsity 0.4500" or "total 0.8600: sparsity 0.9100,
+     * fc3.weight 0.2500".
+     */
+    public static String describe(Candidate candidate) {
+        if (candidate.restored().isEmpty()) {
+            return describe(candidate.sparsity(), candidate.nodeSparsity());
+        }
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "total %.4f: sparsity %.4f",
+                candidate.total(), candidate.sparsity()));
+        for (Candidate.Restored restored : candidate.restored()) {
+            text.append(String.format(Locale.ROOT, ", %s %.4f", restored.tensor(), restored.sparsity()));
+        }
+        return text.toString();
     }
 }

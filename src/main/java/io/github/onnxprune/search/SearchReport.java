@@ -21,27 +21,38 @@ public final class SearchReport {
      * {@code nodeSparsity}, whose gate measured {@code metric}.
      */
     public static StepSection section(String entryName, String metric, double sparsity, double nodeSparsity,
-            int budget, CompressionSearch.Outcome<?> outcome, List<SensitivityProfile.Curve> sensitivity) {
+            SearchSettings budget, List<String> overrides, CompressionSearch.Outcome<?> outcome,
+            List<SensitivityProfile.Curve> sensitivity) {
         List<JsonFields> candidates = new ArrayList<>();
         for (Candidate candidate : outcome.candidates()) {
-            candidates.add(JsonFields.object().put("index", candidate.index()).put("sparsity", candidate.sparsity())
-                    .put("nodeSparsity", candidate.nodeSparsity()).put("metric", candidate.metric())
-                    .put("passes", candidate.passes()).put("seconds", round(candidate.seconds())));
+            candidates.add(JsonFields.object().put("index", candidate.index()).put("phase", candidate.phase())
+                    .put("sparsity", candidate.sparsity()).put("nodeSparsity", candidate.nodeSparsity())
+                    .put("restored", JsonFields.list(restored(candidate))).put("total", candidate.total())
+                    .put("metric", candidate.metric()).put("passes", candidate.passes())
+                    .put("seconds", round(candidate.seconds())));
         }
         Candidate chosen = outcome.chosen();
-        Map<String, Object> search = JsonFields.object().put("maxSparsity", sparsity)
-                .put("maxNodeSparsity", nodeSparsity).put("budget", budget)
-                .put("evaluations", outcome.candidates().size()).put("passed", outcome.passed())
+        JsonFields search = JsonFields.object().put("maxSparsity", sparsity)
+                .put("maxNodeSparsity", nodeSparsity).put("budget", budget.budget());
+        if (budget.minutes() > 0) {
+            search.put("budgetMinutes", budget.minutes()).put("timeUp", outcome.timeUp());
+        }
+        search.put("evaluations", outcome.candidates().size()).put("passed", outcome.passed())
                 .put("sparsity", chosen.sparsity()).put("nodeSparsity", chosen.nodeSparsity())
+                .put("restored", JsonFields.list(restored(chosen))).put("total", chosen.total())
                 .put("metric", chosen.metric()).put("seconds", round(outcome.seconds()))
-                .put("candidates", JsonFields.list(candidates)).build();
+                .put("candidates", JsonFields.list(candidates));
         List<String> log = new ArrayList<>();
+        if (outcome.timeUp()) {
+            log.add(String.format(Locale.ROOT, "the time budget (%s min) stopped the search after %d candidates;"
+                    + " a time budget makes the result depend on the machine's speed, so pin it",
+                    SearchSettings.minutesText(budget.minutes()), outcome.candidates().size()));
+        }
         if (outcome.passed()) {
             log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates in %.1f s;"
-                    + " pin it in the pom to build without searching:",
-                    CompressionSearch.describe(chosen.sparsity(), chosen.nodeSparsity()), metric, chosen.metric(),
-                    outcome.candidates().size(), outcome.seconds()));
-            log.addAll(pin(entryName, chosen));
+                    + " pin it in the pom to build without searching:", CompressionSearch.describe(chosen),
+                    metric, chosen.metric(), outcome.candidates().size(), outcome.seconds()));
+            log.addAll(pin(entryName, chosen, overrides));
         } else {
             log.add(nonePassed(outcome).substring(2));
         }
@@ -55,26 +66,33 @@ public final class SearchReport {
             }
             curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
                     .put("points", JsonFields.list(points)));
-            if (weakest == null || curve.points().size() < weakest.points().size()) {
+            // Only a curve that failed names a level; one cut short by a time budget ends passing.
+            boolean failed = !curve.points().get(curve.points().size() - 1).passes();
+            if (failed && (weakest == null || curve.points().size() < weakest.points().size())) {
                 weakest = curve;
             }
         }
-        if (weakest != null && !weakest.points().get(weakest.points().size() - 1).passes()) {
+        if (weakest != null) {
             SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
             log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
                     + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),
                     first.sparsity() * 100, metric, first.metric()));
         }
         Map<String, Object> fields = new java.util.LinkedHashMap<>();
-        fields.put("search", search);
+        fields.put("search", search.build());
         fields.put("sensitivity", JsonFields.list(curves));
         return new StepSection(ID, fields, 0, null, false, "search:", log,
-                Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s", outcome.candidates()
-                        .size(), outcome.passed() ? "passed" : "none passed")));
+                Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s%s", outcome.candidates()
+                        .size(), outcome.passed() ? "passed" : "none passed", chosen.restored().isEmpty() ? ""
+                                : ", " + chosen.restored().size() + " sensitive tensors held back")));
     }
 
-    /** The {@code <model>} element that fixes the chosen fractions, one line each. */
-    static List<String> pin(String entryName, Candidate chosen) {
+    /**
+     * The {@code <model>} element that fixes the chosen fractions, one line each; tensors a fallback held back
+     * become {@code <sparsityOverrides>} entries after the configured {@code overrides} ({@code pattern=fraction},
+     * which a model's own list replaces, so they are repeated).
+     */
+    static List<String> pin(String entryName, Candidate chosen, List<String> overrides) {
         List<String> lines = new ArrayList<>();
         lines.add("<model>");
         lines.add("  <path>" + entryName + "</path>");
@@ -82,6 +100,17 @@ public final class SearchReport {
             lines.add(String.format(Locale.ROOT, "  <nodeSparsity>%.4f</nodeSparsity>", chosen.nodeSparsity()));
         }
         lines.add(String.format(Locale.ROOT, "  <sparsity>%.4f</sparsity>", chosen.sparsity()));
+        if (!chosen.restored().isEmpty()) {
+            lines.add("  <sparsityOverrides>");
+            for (String override : overrides) {
+                lines.add("    <sparsityOverride>" + override + "</sparsityOverride>");
+            }
+            for (Candidate.Restored restored : chosen.restored()) {
+                lines.add(String.format(Locale.ROOT, "    <sparsityOverride>%s=%.4f</sparsityOverride>",
+                        restored.tensor(), restored.sparsity()));
+            }
+            lines.add("  </sparsityOverrides>");
+        }
         lines.add("  <search>false</search>");
         lines.add("</model>");
         return lines;
@@ -101,6 +130,14 @@ public final class SearchReport {
                 CompressionSearch.describe(candidates.get(0).sparsity(), candidates.get(0).nodeSparsity()),
                 CompressionSearch.describe(least.sparsity(), least.nodeSparsity()), outcome.chosen().metric(),
                 CompressionSearch.describe(outcome.chosen().sparsity(), outcome.chosen().nodeSparsity()));
+    }
+
+    private static List<JsonFields> restored(Candidate candidate) {
+        List<JsonFields> restored = new ArrayList<>();
+        for (Candidate.Restored tensor : candidate.restored()) {
+            restored.add(JsonFields.object().put("tensor", tensor.tensor()).put("sparsity", tensor.sparsity()));
+        }
+        return restored;
     }
 
     private static double round(double seconds) {

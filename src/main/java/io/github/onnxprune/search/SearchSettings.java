@@ -1,12 +1,19 @@
 package io.github.onnxprune.search;
 
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
- * Whether to search for the strongest compression that passes the gate, and how many candidates it may measure.
+ * Whether to search for the strongest compression that passes the gate, and how much it may spend: a number of
+ * candidates, or minutes of wall time (then at most {@link #DEFAULT_BUDGET} candidates).
  *
  * @param enabled when true the configured fractions are upper bounds, not targets
  * @param budget the most candidates measured, 1 to {@link #MAX_BUDGET}
+ * @param minutes the wall time after which no new candidate is started, counted from the search's start
+ *     (sensitivity profile included); 0 for no time limit
  */
-public record SearchSettings(boolean enabled, int budget) {
+public record SearchSettings(boolean enabled, int budget, double minutes) {
 
     /** The default budget. */
     public static final int DEFAULT_BUDGET = 12;
@@ -14,13 +21,66 @@ public record SearchSettings(boolean enabled, int budget) {
     /** The largest budget accepted. */
     public static final int MAX_BUDGET = 100;
 
+    /** The longest time budget accepted: a day, past which a build is better pinned than searched. */
+    public static final double MAX_MINUTES = 24 * 60;
+
     /** No search. */
     public static final SearchSettings OFF = new SearchSettings(false, DEFAULT_BUDGET);
 
+    private static final Pattern MINUTES = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(?:m|min|mins|minutes?)");
+
+    private static final Pattern CANDIDATES = Pattern.compile("\\d+");
+
     public SearchSettings {
         if (budget < 1 || budget > MAX_BUDGET) {
-            throw new IllegalArgumentException("searchBudget is " + budget + " but must be a whole number from 1 to "
-                    + MAX_BUDGET);
+            throw new IllegalArgumentException(problem(Integer.toString(budget)));
         }
+        if (!(minutes >= 0 && minutes <= MAX_MINUTES)) {
+            throw new IllegalArgumentException(problem(minutes + "m"));
+        }
+    }
+
+    /** A budget of candidates only. */
+    public SearchSettings(boolean enabled, int budget) {
+        this(enabled, budget, 0);
+    }
+
+    /**
+     * Reads {@code <searchBudget>}: a whole number of candidates ({@code 12}) or minutes ({@code 5m},
+     * {@code 5min}, {@code 2.5m}).
+     *
+     * @throws IllegalArgumentException naming the element and what it accepts
+     */
+    public static SearchSettings parse(boolean enabled, String budget) {
+        String text = budget == null ? "" : budget.trim().toLowerCase(Locale.ROOT);
+        if (CANDIDATES.matcher(text).matches() && text.length() <= 4) {
+            int candidates = Integer.parseInt(text);
+            if (candidates >= 1 && candidates <= MAX_BUDGET) {
+                return new SearchSettings(enabled, candidates, 0);
+            }
+        }
+        Matcher minutes = MINUTES.matcher(text);
+        if (minutes.matches() && minutes.group(1).length() <= 8) {
+            double value = Double.parseDouble(minutes.group(1));
+            if (value > 0 && value <= MAX_MINUTES) {
+                return new SearchSettings(enabled, DEFAULT_BUDGET, value);
+            }
+        }
+        throw new IllegalArgumentException(problem(budget));
+    }
+
+    /** What {@link #parse} accepts, for failure messages. */
+    public static final String EXPECTED = "a whole number of candidates from 1 to " + MAX_BUDGET
+            + " (e.g. 12) or of minutes above 0 and at most " + (int) MAX_MINUTES + " followed by m or min (e.g. 5m"
+            + " or 5min, which measures at most " + DEFAULT_BUDGET + " candidates and starts none after that time)";
+
+    /** What is wrong with {@code value} as a budget. */
+    static String problem(String value) {
+        return "searchBudget is '" + value + "' but must be " + EXPECTED;
+    }
+
+    /** 5, or 2.5: a time budget as the user wrote it. */
+    static String minutesText(double value) {
+        return value == Math.rint(value) ? String.format(Locale.ROOT, "%.0f", value) : Double.toString(value);
     }
 }

@@ -54,7 +54,7 @@ class HtmlReportTest {
         while (points.find()) {
             Map<String, Object> candidate = candidates.get(plotted++);
             assertEquals(((Number) candidate.get("index")).intValue(), Integer.parseInt(points.group(1)));
-            assertEquals(((Number) candidate.get("sparsity")).doubleValue(), Double.parseDouble(points.group(2)));
+            assertEquals(((Number) candidate.get("total")).doubleValue(), Double.parseDouble(points.group(2)));
             assertEquals(((Number) candidate.get("metric")).doubleValue(), Double.parseDouble(points.group(3)));
             assertEquals(candidate.get("passes"), Boolean.parseBoolean(points.group(4)));
         }

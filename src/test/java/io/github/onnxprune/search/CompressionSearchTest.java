@@ -12,8 +12,8 @@ class CompressionSearchTest {
 
     /** A gate that holds up to {@code limit}, with a metric falling as sparsity rises. */
     private static CompressionSearch.Evaluator<String> gateUpTo(double limit) {
-        return (sparsity, nodeSparsity) -> new CompressionSearch.Measured<>(1 - sparsity, sparsity <= limit,
-                "model at " + sparsity);
+        return f -> new CompressionSearch.Measured<>(1 - f.sparsity(), f.sparsity() <= limit,
+                "model at " + f.sparsity());
     }
 
     @Test
@@ -36,8 +36,8 @@ class CompressionSearchTest {
 
     @Test
     void theBudgetLeftAfterBisectionProbesAboveTheBracketFromTheTopDown() {
-        CompressionSearch.Evaluator<String> twoRegions = (sparsity, nodeSparsity) -> new CompressionSearch.Measured<>(
-                1 - sparsity, sparsity <= 0.5 || sparsity >= 0.8 && sparsity <= 0.85, "");
+        CompressionSearch.Evaluator<String> twoRegions = f -> new CompressionSearch.Measured<>(1 - f.sparsity(),
+                f.sparsity() <= 0.5 || f.sparsity() >= 0.8 && f.sparsity() <= 0.85, "");
         List<String> lines = new ArrayList<>();
         var outcome = CompressionSearch.run(0.9, 0, 12, true, twoRegions, lines::add);
         assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.5062, 0.4781, 0.4921, 0.4992, 0.8212),
@@ -84,6 +84,141 @@ class CompressionSearchTest {
     void thePinSnippetWritesTheChosenFractions() {
         assertEquals(List.of("<model>", "  <path>models/m.onnx</path>", "  <nodeSparsity>0.2500</nodeSparsity>",
                 "  <sparsity>0.6328</sparsity>", "  <search>false</search>", "</model>"),
-                SearchReport.pin("models/m.onnx", new Candidate(1, 0.6328, 0.25, 0.9, true, 1)));
+                SearchReport.pin("models/m.onnx", new Candidate(1, 0.6328, 0.25, 0.9, true, 1), List.of("fc1.*=0.3")));
+    }
+
+    /** fc1 (100 weights) passes every level alone, fc2 (100) fails at 75%, fc3 (20) fails at 50%. */
+    private static SensitivityFallback threeTensors() {
+        return SensitivityFallback.of(List.of(
+                new SensitivityProfile.Curve("fc1", 100, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                        new SensitivityProfile.Point(0.5, 0.98, true), new SensitivityProfile.Point(0.75, 0.97, true),
+                        new SensitivityProfile.Point(0.9, 0.96, true))),
+                new SensitivityProfile.Curve("fc2", 100, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                        new SensitivityProfile.Point(0.5, 0.98, true), new SensitivityProfile.Point(0.75, 0.9, false))),
+                new SensitivityProfile.Curve("fc3", 20, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                        new SensitivityProfile.Point(0.5, 0.7, false)))), 220);
+    }
+
+    /** fc3 holds up to 0.6 and fc2 up to 0.8, every other tensor up to 0.92. */
+    private static CompressionSearch.Evaluator<String> fc3LimitsTheUniformFraction() {
+        return f -> {
+            double fc2 = f.sparsity();
+            double fc3 = f.sparsity();
+            for (Candidate.Restored restored : f.restored()) {
+                fc2 = restored.tensor().equals("fc2") ? restored.sparsity() : fc2;
+                fc3 = restored.tensor().equals("fc3") ? restored.sparsity() : fc3;
+            }
+            return new CompressionSearch.Measured<>(1 - f.sparsity() / 10 - fc3 / 2,
+                    fc3 <= 0.6 && fc2 <= 0.8 && f.sparsity() <= 0.92, f.restored().toString());
+        };
+    }
+
+    @Test
+    void theFallbackOrdersTensorsByTheirFirstFailingLevelAndHoldsThemAtTheLastPassingOneOrHalfTheTotal() {
+        SensitivityFallback fallback = threeTensors();
+        assertEquals(List.of(new SensitivityFallback.Group("fc3", 20, 0.25),
+                new SensitivityFallback.Group("fc2", 100, 0.5), new SensitivityFallback.Group("fc1", 100, 0.9)),
+                fallback.groups());
+        // 0.7 of 220 weights with fc3 at 0.25: the other 200 lose (154 - 5) / 200 = 0.745.
+        assertEquals(new Candidate.Fractions(0.745, 0, List.of(new Candidate.Restored("fc3", 0.25))),
+                fallback.restoring(1, 0.7, 0.99));
+        assertEquals(0.7, fallback.total(fallback.restoring(1, 0.7, 0.99)), 1e-12);
+        // fc2 passed 0.5 alone but is held at half the total, 0.35: fc1 would have to lose (154 - 5 - 35) / 100.
+        assertEquals(null, fallback.restoring(2, 0.7, 0.99));
+        assertEquals(new Candidate.Fractions(0.8, 0, List.of(new Candidate.Restored("fc3", 0.25),
+                new Candidate.Restored("fc2", 0.25))), fallback.restoring(2, 0.5, 0.99));
+        // Holding every tensor back leaves nothing to prune further.
+        assertEquals(null, fallback.restoring(3, 0.5, 0.99));
+        // A sensitive tensor too large to hold back (the rest would lose 198 / 120) is passed over for the next.
+        SensitivityFallback large = new SensitivityFallback(List.of(new SensitivityFallback.Group("big", 100, 0),
+                new SensitivityFallback.Group("small", 20, 0.25)), 220);
+        assertEquals(new Candidate.Fractions(0.965, 0, List.of(new Candidate.Restored("small", 0.25))),
+                large.restoring(1, 0.9, 0.99));
+        assertEquals(null, large.restoring(2, 0.9, 0.99));
+        // Nor may the rest go past the configured bound, the largest <sparsity> a pin may hold.
+        assertEquals(null, large.restoring(1, 0.9, 0.95));
+        assertEquals(0.745, fallback.restoring(1, 0.7, 0.745).sparsity());
+        assertEquals(null, fallback.restoring(1, 0.7, 0.7449));
+    }
+
+    @Test
+    void afterBisectionHalfTheBudgetLeftHoldsBackTheMostSensitiveTensorsAndTheProbesTakeTheRest() {
+        List<String> lines = new ArrayList<>();
+        var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeTensors(), fc3LimitsTheUniformFraction(), lines::add);
+        assertEquals(List.of("bisection", "bisection", "bisection", "bisection", "bisection", "bisection",
+                "bisection", "bisection", "fallback", "fallback", "probe", "probe"),
+                outcome.candidates().stream().map(Candidate::phase).toList());
+        // The fallback starts at the lowest failure, 0.6011, holding fc3 at 0.25: the other 200 weights lose
+        // (0.6011 * 220 - 5) / 200 = 0.6362; it passes, so the step to the next total doubles (0.0074 to 0.0148).
+        // The probes then take the two candidates left, above the uniform bracket, where fc3 fails.
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.6362, 0.6523, 0.8337,
+                0.7174), outcome.candidates().stream().map(Candidate::sparsity).toList());
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.601, 0.6157, 0.8337,
+                0.7174), outcome.candidates().stream().map(Candidate::total).toList());
+        assertEquals(List.of(false, true, false, true, false, false, false, false, true, true, false, false),
+                outcome.candidates().stream().map(Candidate::passes).toList());
+        Candidate chosen = outcome.chosen();
+        assertEquals(10, chosen.index());
+        assertEquals(List.of(new Candidate.Restored("fc3", 0.25)), chosen.restored());
+        assertTrue(lines.get(8).startsWith("candidate 9 of at most 12 (holding back the most sensitive): total"
+                + " 0.6010: sparsity 0.6362, fc3 0.2500, metric "), lines.get(8));
+        assertEquals(List.of("<model>", "  <path>models/m.onnx</path>", "  <sparsity>0.6523</sparsity>",
+                "  <sparsityOverrides>", "    <sparsityOverride>fc1.*=0.3</sparsityOverride>",
+                "    <sparsityOverride>fc3=0.2500</sparsityOverride>", "  </sparsityOverrides>",
+                "  <search>false</search>", "</model>"), SearchReport.pin("models/m.onnx", chosen,
+                        List.of("fc1.*=0.3")));
+        // Without a fallback the same budget probes four times and keeps the bisection's answer.
+        var uniform = CompressionSearch.run(0.95, 0, 12, true, fc3LimitsTheUniformFraction(), line -> { });
+        assertEquals(0.5937, uniform.chosen().total());
+        assertEquals(12, uniform.candidates().size());
+    }
+
+    @Test
+    void aTimeBudgetStartsNoCandidateOnceSpentAndSaysSo() {
+        List<String> lines = new ArrayList<>();
+        long tenMinutesAgo = System.nanoTime() - 600_000_000_000L;
+        var outcome = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "5m"), tenMinutesAgo, true,
+                SensitivityFallback.NONE, gateUpTo(0.637), lines::add);
+        assertEquals(1, outcome.candidates().size());
+        assertTrue(outcome.timeUp());
+        assertFalse(outcome.passed());
+        assertEquals(2, lines.size());
+        assertTrue(lines.get(1).startsWith("time budget of 5 min spent (600."), lines.get(1));
+        assertTrue(lines.get(1).endsWith(" s elapsed, the sensitivity profile included) after 1 of at most 12"
+                + " candidates; starting no more"), lines.get(1));
+        // A budget not yet spent changes nothing: the same candidates as a budget of 12 evaluations.
+        var unhurried = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "60min"), System.nanoTime(), true,
+                SensitivityFallback.NONE, gateUpTo(0.637), line -> { });
+        assertEquals(CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), line -> { }).candidates().stream()
+                .map(Candidate::sparsity).toList(), unhurried.candidates().stream().map(Candidate::sparsity).toList());
+        assertFalse(unhurried.timeUp());
+    }
+
+    @Test
+    void everyLineButTheLastEstimatesWhatRemains() {
+        List<String> lines = new ArrayList<>();
+        CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true, threeTensors(),
+                fc3LimitsTheUniformFraction(), lines::add);
+        for (int i = 0; i < lines.size(); i++) {
+            assertTrue(lines.get(i).contains(" s elapsed"), lines.get(i));
+            assertEquals(i < lines.size() - 1, lines.get(i).contains(" s left"), lines.get(i));
+        }
+    }
+
+    @Test
+    void theReportNamesTheTensorThatFailedAloneAtTheLowestLevelNotOneAProfileCutShort() {
+        var outcome = CompressionSearch.run(0.9, 0, 8, true, gateUpTo(0.637), line -> { });
+        List<SensitivityProfile.Curve> curves = List.of(
+                new SensitivityProfile.Curve("cut", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true))),
+                new SensitivityProfile.Curve("weak", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                        new SensitivityProfile.Point(0.5, 0.9, false))));
+        var section = SearchReport.section("models/m.onnx", "accuracy", 0.9, 0, SearchSettings.parse(true, "8"),
+                List.of(), outcome, curves);
+        assertEquals("most sensitive: weak fails the gate alone at 50% (accuracy 0.9000); every tensor's curve is"
+                + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates in "
+                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
+                + " without searching:", section.log().get(0));
     }
 }

@@ -26,7 +26,8 @@ import java.util.Map;
  * largest passing point, found scanning down from 0.95).
  * Prints the search's choice, its candidates and its last bracket, and the grid's largest passing sparsity.
  *
- * <p>A command, not a test; see the README for how to run it. Arguments: grid step (default 0.01).
+ * <p>A command, not a test; see docs/search.md for how to run it. Arguments: grid step (default 0.01), scope
+ * (default global).
  */
 public final class SearchBenchmark {
 
@@ -35,9 +36,10 @@ public final class SearchBenchmark {
 
     public static void main(String[] args) throws Exception {
         double step = args.length > 0 ? Double.parseDouble(args[0]) : 0.01;
+        Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.GLOBAL;
         GateLimits gate = new GateLimits(null, 0.01);
-        System.out.printf(Locale.ROOT, "%-18s %6s %5s %8s %9s %6s %9s %8s%n", "model", "search", "evals",
-                "bracket", "search s", "grid", "grid s", "grid runs");
+        System.out.printf(Locale.ROOT, "%-18s %6s %9s %5s %8s %9s %6s %9s %8s%n", "model", "search", "phase",
+                "evals", "bracket", "search s", "grid", "grid s", "grid runs");
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("bench", 1)) {
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
@@ -48,7 +50,7 @@ public final class SearchBenchmark {
                     default -> Fixtures.fixture("digits-ffn/validation.npz");
                 };
                 long began = System.nanoTime();
-                ModelResult searched = pipeline.process(task(fixture.modelFile(), data, 0.95, true, gate));
+                ModelResult searched = pipeline.process(task(fixture.modelFile(), data, 0.95, true, gate, scope));
                 double searchSeconds = (System.nanoTime() - began) / 1e9;
                 StepSection section = searched.report().steps().get(searched.report().steps().size() - 1);
                 @SuppressWarnings("unchecked")
@@ -58,7 +60,7 @@ public final class SearchBenchmark {
                 double low = 0;
                 double high = 0.95;
                 for (Map<String, Object> candidate : candidates) {
-                    double s = ((Number) candidate.get("sparsity")).doubleValue();
+                    double s = ((Number) candidate.get("total")).doubleValue();
                     if ((Boolean) candidate.get("passes")) {
                         low = Math.max(low, s);
                     } else {
@@ -74,22 +76,29 @@ public final class SearchBenchmark {
                 for (int i = points; i >= 1; i--) {
                     double s = Math.round(i * step * 10_000) / 10_000.0;
                     measured++;
-                    if (pipeline.process(task(fixture.modelFile(), data, s, false, gate)).passed()) {
+                    if (pipeline.process(task(fixture.modelFile(), data, s, false, gate, scope)).passed()) {
                         gridBest = s;
                         break;
                     }
                 }
                 double gridSeconds = (System.nanoTime() - began) / 1e9;
-                System.out.printf(Locale.ROOT, "%-18s %6.4f %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
-                        ((Number) trace.get("sparsity")).doubleValue(), candidates.size(), high - low,
+                String phase = candidates.stream().filter(c -> Boolean.TRUE.equals(c.get("passes"))
+                        && c.get("total").equals(trace.get("total"))).map(c -> (String) c.get("phase")).findFirst()
+                        .orElse("none");
+                for (Map<String, Object> candidate : candidates) {
+                    System.out.println("  " + candidate);
+                }
+                System.out.printf(Locale.ROOT, "%-18s %6.4f %9s %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
+                        ((Number) trace.get("total")).doubleValue(), phase, candidates.size(), high - low,
                         searchSeconds, gridBest, gridSeconds, measured);
             }
         }
     }
 
-    private static ModelTask task(Path model, Path data, double sparsity, boolean search, GateLimits gate) {
+    private static ModelTask task(Path model, Path data, double sparsity, boolean search, GateLimits gate,
+            Scope scope) {
         return new ModelTask(model, "models/m.onnx", new PruningSettings(PruneMethod.WEIGHTS, sparsity, 0,
-                Scope.GLOBAL, List.of(), TensorFilter.all(), UnitImportance.L1,
+                scope, List.of(), TensorFilter.all(), UnitImportance.L1,
                 io.github.onnxprune.pipeline.Quantization.NONE, search ? new SearchSettings(true, 12)
                         : SearchSettings.OFF),
                 new EvaluationSettings(data, null, Metric.ACCURACY, null, 64, 0, 1, true,

@@ -1,0 +1,92 @@
+package io.github.onnxprune.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SensitivityProfileTest {
+
+    /** a holds up to 0.5 alone, b up to 0.25, c everything. */
+    private static SensitivityProfile.Evaluator limits(List<String> calls) {
+        return (tensor, level) -> {
+            calls.add(tensor + "@" + level);
+            double limit = switch (tensor) {
+                case "a" -> 0.5;
+                case "b" -> 0.25;
+                default -> 1;
+            };
+            return new CompressionSearch.Measured<>(1 - level / 10, level <= limit, null);
+        };
+    }
+
+    @Test
+    void everyTensorIsMeasuredAtOneLevelBeforeAnyAtTheNextAndACurveStopsAtItsFirstFailure() {
+        List<String> calls = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        List<SensitivityProfile.Curve> curves = SensitivityProfile.measure(List.of("a", "b", "c"),
+                List.of(10L, 20L, 30L), limits(calls), lines::add);
+        assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "a@0.5", "b@0.5", "c@0.5", "a@0.75", "c@0.75",
+                "c@0.9"), calls);
+        assertEquals(List.of(3, 2, 4), curves.stream().map(c -> c.points().size()).toList());
+        assertEquals(List.of(true, false), curves.get(1).points().stream()
+                .map(SensitivityProfile.Point::passes).toList());
+        assertEquals(4, lines.size());
+        assertTrue(lines.get(1).startsWith("level 50% (2 of 4): 3 tensors measured, 1 fail alone (b 0.9500); "),
+                lines.get(1));
+        assertTrue(lines.get(1).endsWith(" s left"), lines.get(1));
+        assertTrue(lines.get(3).startsWith("level 90% (4 of 4): 1 tensors measured, all pass alone; "),
+                lines.get(3));
+        assertTrue(lines.get(3).endsWith(" s elapsed"), lines.get(3));
+    }
+
+    @Test
+    void aSpentTimeBudgetStopsTheProfileKeepingWhatWasMeasured() {
+        List<String> calls = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        List<SensitivityProfile.Curve> curves = SensitivityProfile.measure(List.of("a", "b", "c"),
+                List.of(10L, 20L, 30L), limits(calls), lines::add, () -> calls.size() >= 4, true);
+        assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "a@0.5"), calls);
+        assertEquals(List.of("a", "b", "c"), curves.stream().map(SensitivityProfile.Curve::tensor).toList());
+        assertTrue(lines.get(1).startsWith("time budget: profile stopped at 50%, tensor 2 of 3, after 4"
+                + " evaluations in "), lines.get(1));
+        // Stopped before the first evaluation, no tensor has a curve.
+        assertEquals(List.of(), SensitivityProfile.measure(List.of("a"), List.of(10L), limits(new ArrayList<>()),
+                line -> { }, () -> true, true));
+    }
+
+    @Test
+    void fromTheSecondLevelTheTensorsThatFellMostGoFirstSoACutProfileHasMeasuredThemDeepest() {
+        List<String> calls = new ArrayList<>();
+        // c falls most at 25%, then a; with an error metric (lower is better) b's larger error ranks it first.
+        SensitivityProfile.Evaluator metrics = (tensor, level) -> {
+            calls.add(tensor + "@" + level);
+            double drop = switch (tensor) {
+                case "a" -> 0.02;
+                case "b" -> 0.01;
+                default -> 0.03;
+            };
+            return new CompressionSearch.Measured<>(1 - drop * level * 4, true, null);
+        };
+        SensitivityProfile.measure(List.of("a", "b", "c"), List.of(10L, 20L, 30L), metrics, line -> { },
+                () -> calls.size() >= 5, true);
+        assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "c@0.5", "a@0.5"), calls);
+        calls.clear();
+        SensitivityProfile.measure(List.of("a", "b", "c"), List.of(10L, 20L, 30L), metrics, line -> { },
+                () -> calls.size() >= 4, false);
+        assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "b@0.5"), calls);
+        // The fallback ranks alike: with no failure, the worse last metric first.
+        SensitivityFallback higher = SensitivityFallback.of(List.of(
+                new SensitivityProfile.Curve("a", 10, List.of(new SensitivityProfile.Point(0.25, 0.98, true))),
+                new SensitivityProfile.Curve("b", 10, List.of(new SensitivityProfile.Point(0.25, 0.97, true)))),
+                20, true);
+        assertEquals(List.of("b", "a"), higher.groups().stream().map(SensitivityFallback.Group::tensor).toList());
+        SensitivityFallback lower = SensitivityFallback.of(List.of(
+                new SensitivityProfile.Curve("a", 10, List.of(new SensitivityProfile.Point(0.25, 0.98, true))),
+                new SensitivityProfile.Curve("b", 10, List.of(new SensitivityProfile.Point(0.25, 0.97, true)))),
+                20, false);
+        assertEquals(List.of("a", "b"), lower.groups().stream().map(SensitivityFallback.Group::tensor).toList());
+    }
+}
