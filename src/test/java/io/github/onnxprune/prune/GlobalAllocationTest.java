@@ -18,12 +18,77 @@ import org.junit.jupiter.api.Test;
 class GlobalAllocationTest {
 
     @Test
-    void scoresAreEachWeightsSquareOverTheSquaresOfTheWeightsAtLeastAsLarge() {
-        float[] scores = GlobalAllocation.scores(new float[] {3, 1, 4, 2});
-        assertEquals(9.0 / 25, scores[0], 1e-7);
-        assertEquals(1.0 / 30, scores[1], 1e-7);
-        assertEquals(1.0, scores[2], 1e-7);
-        assertEquals(4.0 / 29, scores[3], 1e-7);
+    void rankedScoresAreEachWeightsSquareOverTheSquaresOfTheWeightsAtLeastAsLargeInAscendingOrder() {
+        float[] scores = GlobalAllocation.rankedScores(new float[] {3, 1, 4, 2});
+        assertEquals(1.0 / 30, scores[0], 1e-7);
+        assertEquals(4.0 / 29, scores[1], 1e-7);
+        assertEquals(9.0 / 25, scores[2], 1e-7);
+        assertEquals(1.0, scores[3], 1e-7);
+    }
+
+    @Test
+    void lampCountsEqualOneSelectionOfTheSmallestScoresOverAllWeights() {
+        // The reference: every weight's score in its tensor's order, all tensors end to end, the total smallest
+        // picked with ties to the lower index (the earlier tensor, then the earlier position).
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (int trial = 0; trial < 300; trial++) {
+            List<float[]> magnitudes = new java.util.ArrayList<>();
+            int size = 0;
+            for (int t = 0, tensors = 1 + random.nextInt(5); t < tensors; t++) {
+                float[] values = new float[1 + random.nextInt(30)];
+                for (int i = 0; i < values.length; i++) {
+                    // Few distinct values, zeros and a scale per tensor: many equal magnitudes and equal scores.
+                    values[i] = random.nextInt(5) == 0 ? 0f : (1 + random.nextInt(4)) * (float) Math.pow(2, t);
+                }
+                if (random.nextInt(10) == 0) {
+                    values[0] = Float.POSITIVE_INFINITY;
+                }
+                if (random.nextInt(10) == 0) {
+                    values[values.length - 1] = Float.NaN;
+                }
+                magnitudes.add(values);
+                size += values.length;
+            }
+            float[] all = new float[size];
+            int[] tensorOf = new int[size];
+            int offset = 0;
+            for (int t = 0; t < magnitudes.size(); t++) {
+                float[] own = referenceScores(magnitudes.get(t));
+                System.arraycopy(own, 0, all, offset, own.length);
+                java.util.Arrays.fill(tensorOf, offset, offset + own.length, t);
+                offset += own.length;
+            }
+            for (int total = 0; total <= size; total++) {
+                long[] expected = new long[magnitudes.size()];
+                for (int index : SmallestMagnitudes.select(all, total)) {
+                    expected[tensorOf[index]]++;
+                }
+                assertArrayEquals(expected, GlobalAllocation.lampCounts(magnitudes, total),
+                        "trial " + trial + " total " + total);
+            }
+        }
+    }
+
+    /** LAMP scores in the tensor's own order, ranks among equal magnitudes by position. */
+    private static float[] referenceScores(float[] magnitudes) {
+        Integer[] order = new Integer[magnitudes.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(magnitudes[a], magnitudes[b]) != 0
+                ? Float.compare(magnitudes[a], magnitudes[b]) : Integer.compare(a, b));
+        float[] scores = new float[magnitudes.length];
+        double suffix = 0;
+        for (int r = order.length - 1; r >= 0; r--) {
+            double square = (double) magnitudes[order[r]] * magnitudes[order[r]];
+            if (!Double.isFinite(square)) {
+                scores[order[r]] = Float.POSITIVE_INFINITY;
+                continue;
+            }
+            suffix += square;
+            scores[order[r]] = suffix == 0 ? 0f : (float) (square / suffix);
+        }
+        return scores;
     }
 
     @Test
