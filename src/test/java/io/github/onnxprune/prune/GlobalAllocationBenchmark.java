@@ -1,7 +1,6 @@
 package io.github.onnxprune.prune;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
@@ -94,48 +93,31 @@ public final class GlobalAllocationBenchmark {
 
     /** The LAMP scores alone (the global scope before the blend with uniform). */
     static ModelProto lampGlobal(ModelGraph graph, List<PrunableTensor> tensors, double sparsity) {
-        List<float[]> magnitudes = new ArrayList<>();
-        long total = 0;
-        for (PrunableTensor tensor : tensors) {
-            magnitudes.add(FloatTensor.of(tensor.constant().tensor()).magnitudes());
-            total += magnitudes.get(magnitudes.size() - 1).length;
-        }
-        long[] counts = GlobalAllocation.lampCounts(magnitudes, Sparsity.countToRemove(sparsity, total));
-        Map<String, TensorProto> replacements = new LinkedHashMap<>();
-        for (int t = 0; t < tensors.size(); t++) {
-            replacements.put(tensors.get(t).name(), FloatTensor.of(tensors.get(t).constant().tensor())
-                    .withZeros(SmallestMagnitudes.select(magnitudes.get(t), (int) counts[t])));
-        }
-        return graph.withConstants(replacements);
+        List<float[]> magnitudes = magnitudes(tensors);
+        return GlobalAllocationAlternatives.apply(graph, tensors, magnitudes,
+                GlobalAllocation.lampCounts(magnitudes, total(magnitudes, sparsity)));
     }
 
     /** The first global scope: floor(s * n) smallest raw magnitudes over all tensors at once. */
     static ModelProto oldGlobal(ModelGraph graph, List<PrunableTensor> tensors, double sparsity) {
+        List<float[]> magnitudes = magnitudes(tensors);
+        return GlobalAllocationAlternatives.apply(graph, tensors, magnitudes,
+                GlobalAllocationAlternatives.oldCounts(magnitudes, total(magnitudes, sparsity)));
+    }
+
+    private static List<float[]> magnitudes(List<PrunableTensor> tensors) {
         List<float[]> magnitudes = new ArrayList<>();
-        int total = 0;
         for (PrunableTensor tensor : tensors) {
-            float[] own = FloatTensor.of(tensor.constant().tensor()).magnitudes();
-            magnitudes.add(own);
-            total += own.length;
+            magnitudes.add(FloatTensor.of(tensor.constant().tensor()).magnitudes());
         }
-        float[] pool = new float[total];
-        int[] offsets = new int[tensors.size() + 1];
-        for (int t = 0; t < tensors.size(); t++) {
-            System.arraycopy(magnitudes.get(t), 0, pool, offsets[t], magnitudes.get(t).length);
-            offsets[t + 1] = offsets[t] + magnitudes.get(t).length;
+        return magnitudes;
+    }
+
+    private static long total(List<float[]> magnitudes, double sparsity) {
+        long size = 0;
+        for (float[] tensor : magnitudes) {
+            size += tensor.length;
         }
-        int[] picked = SmallestMagnitudes.select(pool, (int) Sparsity.countToRemove(sparsity, total));
-        Map<String, TensorProto> replacements = new LinkedHashMap<>();
-        for (int t = 0; t < tensors.size(); t++) {
-            List<Integer> own = new ArrayList<>();
-            for (int index : picked) {
-                if (index >= offsets[t] && index < offsets[t + 1]) {
-                    own.add(index - offsets[t]);
-                }
-            }
-            replacements.put(tensors.get(t).name(), FloatTensor.of(tensors.get(t).constant().tensor())
-                    .withZeros(own.stream().mapToInt(Integer::intValue).toArray()));
-        }
-        return graph.withConstants(replacements);
+        return Sparsity.countToRemove(sparsity, size);
     }
 }
