@@ -108,7 +108,10 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.nodeSparsity", defaultValue = "0")
     private double nodeSparsity;
 
-    /** layerwise (each tensor or layer to the target) or global (one threshold across them). */
+    /**
+     * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
+     * their scale cannot change; see docs/global-scope.md).
+     */
     @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
     private String scope;
 

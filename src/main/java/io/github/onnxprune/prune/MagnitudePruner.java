@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Unstructured pruning: zeroes the weights of smallest magnitude, exactly floor(s * n) of them, per tensor or
- * over all chosen tensors, shared out by scores no tensor's scale can change ({@link GlobalAllocation}).
+ * over all chosen tensors, shared out by evidence no tensor's scale can change ({@link GlobalAllocation}).
  */
 public final class MagnitudePruner {
 
@@ -26,8 +26,22 @@ public final class MagnitudePruner {
         }
     }
 
-    /** Prunes {@code tensors} of the graph's model; a model with nothing to zero is returned as the same object. */
+    /**
+     * Prunes {@code tensors} of the graph's model for use as they are; a model with nothing to zero is returned as
+     * the same object.
+     */
     public static Result prune(ModelGraph graph, List<PrunableTensor> tensors, WeightPruningSettings settings) {
+        return prune(graph, tensors, settings, false);
+    }
+
+    /**
+     * Prunes {@code tensors} of the graph's model; a model with nothing to zero is returned as the same object.
+     *
+     * @param refitFollows whether calibration re-fits the pruned layers afterwards, which moves the global
+     *     scope's shares nearer uniform ({@link GlobalAllocation#SALIENCY_SHARE_BEFORE_REFIT})
+     */
+    public static Result prune(ModelGraph graph, List<PrunableTensor> tensors, WeightPruningSettings settings,
+            boolean refitFollows) {
         List<FloatTensor> views = new ArrayList<>();
         List<Double> targets = new ArrayList<>();
         List<Integer> globalPool = new ArrayList<>();
@@ -49,7 +63,8 @@ public final class MagnitudePruner {
             }
         }
         if (!globalPool.isEmpty()) {
-            selectGlobally(views, globalPool, settings.sparsity(), chosen);
+            selectGlobally(views, globalPool, settings.sparsity(), refitFollows
+                    ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen);
         }
 
         Map<String, TensorProto> replacements = new LinkedHashMap<>();
@@ -72,14 +87,15 @@ public final class MagnitudePruner {
         return new Result(graph.withConstants(replacements), changes);
     }
 
-    private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, int[][] chosen) {
+    private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, double share,
+            int[][] chosen) {
         List<float[]> magnitudes = new ArrayList<>();
         long total = 0;
         for (int t : pool) {
             magnitudes.add(views.get(t).magnitudes());
             total += views.get(t).size();
         }
-        long[] counts = GlobalAllocation.counts(magnitudes, Sparsity.countToRemove(sparsity, total));
+        long[] counts = GlobalAllocation.counts(magnitudes, Sparsity.countToRemove(sparsity, total), share);
         for (int p = 0; p < pool.size(); p++) {
             chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
         }

@@ -1,7 +1,6 @@
 package io.github.onnxprune.prune;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
@@ -16,11 +15,12 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Prints top-1 accuracy of every fixture weight-pruned at 50/70/90% by three allocations: the previous global
+ * Prints top-1 accuracy of every fixture weight-pruned at 50/70/90% by four allocations: the first global
  * scope (one raw magnitude threshold over all tensors, rebuilt here since the plugin no longer has it),
- * layerwise (each tensor on its own) and the shipped global scope ({@link GlobalAllocation}); each plain and
- * re-fitted (the default OBS mask and re-fit), on all samples and held out (calibrated on the first half,
- * evaluated on the second), plus the per-tensor sparsities the global scope chose.
+ * layerwise (each tensor on its own), LAMP scores alone (the second global scope) and the shipped global scope
+ * ({@link GlobalAllocation}, with the share the plugin uses with and without a re-fit); each plain and re-fitted
+ * (the default OBS mask and re-fit), on all samples and held out (calibrated on the first half, evaluated on the
+ * second), plus the per-tensor sparsities the global scopes chose.
  *
  * <p>A command, not a test; see the README for how to run it.
  */
@@ -31,8 +31,9 @@ public final class GlobalAllocationBenchmark {
 
     public static void main(String[] args) throws Exception {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            System.out.printf(Locale.ROOT, "%-18s %4s | %-23s | %-23s | %-23s | %-23s%n", "model", "s",
-                    "plain all: old lw new", "refit all: old lw new", "plain ho: old lw new", "refit ho: old lw new");
+            System.out.printf(Locale.ROOT, "%-18s %4s | %-30s | %-30s | %-30s | %-30s%n", "model", "s",
+                    "plain all: old lw lamp new", "refit all: old lw lamp new", "plain ho: old lw lamp new",
+                    "refit ho: old lw lamp new");
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
@@ -45,30 +46,36 @@ public final class GlobalAllocationBenchmark {
                 List<PrunableTensor> tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
                 List<String> names = tensors.stream().map(PrunableTensor::name).toList();
                 for (double sparsity : new double[] {0.5, 0.7, 0.9}) {
-                    ModelProto[] models = {
+                    WeightPruningSettings global = new WeightPruningSettings(sparsity, Scope.GLOBAL, List.of());
+                    ModelProto[] plain = {
                         oldGlobal(graph, tensors, sparsity),
                         MagnitudePruner.prune(graph, tensors,
                                 new WeightPruningSettings(sparsity, Scope.LAYERWISE, List.of())).model(),
-                        MagnitudePruner.prune(graph, tensors,
-                                new WeightPruningSettings(sparsity, Scope.GLOBAL, List.of())).model()};
-                    double[][] acc = new double[4][3];
-                    for (int m = 0; m < 3; m++) {
-                        acc[0][m] = Fixtures.accuracy(runtime, models[m], all);
+                        lampGlobal(graph, tensors, sparsity),
+                        MagnitudePruner.prune(graph, tensors, global, false).model()};
+                    // The plugin re-fits what it pruned with the re-fit's share; the other three do not depend on it.
+                    ModelProto[] refit = plain.clone();
+                    refit[3] = MagnitudePruner.prune(graph, tensors, global, true).model();
+                    double[][] acc = new double[4][plain.length];
+                    for (int m = 0; m < plain.length; m++) {
+                        acc[0][m] = Fixtures.accuracy(runtime, plain[m], all);
                         acc[1][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
-                                models[m], names, onAll, WeightReconstruction.Options.defaults()).model(), all);
-                        acc[2][m] = Fixtures.accuracy(runtime, models[m], second);
+                                refit[m], names, onAll, WeightReconstruction.Options.defaults()).model(), all);
+                        acc[2][m] = Fixtures.accuracy(runtime, plain[m], second);
                         acc[3][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
-                                models[m], names, onFirst, WeightReconstruction.Options.defaults()).model(), second);
+                                refit[m], names, onFirst, WeightReconstruction.Options.defaults()).model(), second);
                     }
                     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-18s %3.0f%%", name,
                             sparsity * 100));
                     for (double[] row : acc) {
-                        line.append(String.format(Locale.ROOT, " | %6.1f%% %6.1f%% %6.1f%%", row[0] * 100,
-                                row[1] * 100, row[2] * 100));
+                        line.append(String.format(Locale.ROOT, " | %6.1f%% %6.1f%% %6.1f%% %6.1f%%", row[0] * 100,
+                                row[1] * 100, row[2] * 100, row[3] * 100));
                     }
                     System.out.println(line);
-                    System.out.println("    new global per tensor: " + perTensor(models[2], tensors)
-                            + "\n    old global per tensor: " + perTensor(models[0], tensors));
+                    System.out.println("    new global per tensor: " + perTensor(plain[3], tensors)
+                            + "\n    new global before a re-fit: " + perTensor(refit[3], tensors)
+                            + "\n    LAMP alone per tensor: " + perTensor(plain[2], tensors)
+                            + "\n    old global per tensor: " + perTensor(plain[0], tensors));
                 }
             }
         }
@@ -84,33 +91,33 @@ public final class GlobalAllocationBenchmark {
         return out.toString();
     }
 
-    /** The previous global scope: floor(s * n) smallest raw magnitudes over all tensors at once. */
+    /** The LAMP scores alone (the global scope before the blend with uniform). */
+    static ModelProto lampGlobal(ModelGraph graph, List<PrunableTensor> tensors, double sparsity) {
+        List<float[]> magnitudes = magnitudes(tensors);
+        return GlobalAllocationAlternatives.apply(graph, tensors, magnitudes,
+                GlobalAllocation.lampCounts(magnitudes, total(magnitudes, sparsity)));
+    }
+
+    /** The first global scope: floor(s * n) smallest raw magnitudes over all tensors at once. */
     static ModelProto oldGlobal(ModelGraph graph, List<PrunableTensor> tensors, double sparsity) {
+        List<float[]> magnitudes = magnitudes(tensors);
+        return GlobalAllocationAlternatives.apply(graph, tensors, magnitudes,
+                GlobalAllocationAlternatives.oldCounts(magnitudes, total(magnitudes, sparsity)));
+    }
+
+    private static List<float[]> magnitudes(List<PrunableTensor> tensors) {
         List<float[]> magnitudes = new ArrayList<>();
-        int total = 0;
         for (PrunableTensor tensor : tensors) {
-            float[] own = FloatTensor.of(tensor.constant().tensor()).magnitudes();
-            magnitudes.add(own);
-            total += own.length;
+            magnitudes.add(FloatTensor.of(tensor.constant().tensor()).magnitudes());
         }
-        float[] pool = new float[total];
-        int[] offsets = new int[tensors.size() + 1];
-        for (int t = 0; t < tensors.size(); t++) {
-            System.arraycopy(magnitudes.get(t), 0, pool, offsets[t], magnitudes.get(t).length);
-            offsets[t + 1] = offsets[t] + magnitudes.get(t).length;
+        return magnitudes;
+    }
+
+    private static long total(List<float[]> magnitudes, double sparsity) {
+        long size = 0;
+        for (float[] tensor : magnitudes) {
+            size += tensor.length;
         }
-        int[] picked = SmallestMagnitudes.select(pool, (int) Sparsity.countToRemove(sparsity, total));
-        Map<String, TensorProto> replacements = new LinkedHashMap<>();
-        for (int t = 0; t < tensors.size(); t++) {
-            List<Integer> own = new ArrayList<>();
-            for (int index : picked) {
-                if (index >= offsets[t] && index < offsets[t + 1]) {
-                    own.add(index - offsets[t]);
-                }
-            }
-            replacements.put(tensors.get(t).name(), FloatTensor.of(tensors.get(t).constant().tensor())
-                    .withZeros(own.stream().mapToInt(Integer::intValue).toArray()));
-        }
-        return graph.withConstants(replacements);
+        return Sparsity.countToRemove(sparsity, size);
     }
 }

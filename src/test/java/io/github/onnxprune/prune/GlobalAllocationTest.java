@@ -18,24 +18,137 @@ import org.junit.jupiter.api.Test;
 class GlobalAllocationTest {
 
     @Test
-    void scoresAreEachWeightsSquareOverTheSquaresOfTheWeightsAtLeastAsLarge() {
-        float[] scores = GlobalAllocation.scores(new float[] {3, 1, 4, 2});
-        assertEquals(9.0 / 25, scores[0], 1e-7);
-        assertEquals(1.0 / 30, scores[1], 1e-7);
-        assertEquals(1.0, scores[2], 1e-7);
-        assertEquals(4.0 / 29, scores[3], 1e-7);
+    void rankedScoresAreEachWeightsSquareOverTheSquaresOfTheWeightsAtLeastAsLargeInAscendingOrder() {
+        float[] scores = GlobalAllocation.rankedScores(new float[] {3, 1, 4, 2});
+        assertEquals(1.0 / 30, scores[0], 1e-7);
+        assertEquals(4.0 / 29, scores[1], 1e-7);
+        assertEquals(9.0 / 25, scores[2], 1e-7);
+        assertEquals(1.0, scores[3], 1e-7);
     }
 
     @Test
-    void countsTakeTheSmallestScoresAcrossTensorsExactly() {
+    void lampCountsEqualOneSelectionOfTheSmallestScoresOverAllWeights() {
+        // The reference: every weight's score in its tensor's order, all tensors end to end, the total smallest
+        // picked with ties to the lower index (the earlier tensor, then the earlier position).
+        java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+        for (int trial = 0; trial < 300; trial++) {
+            List<float[]> magnitudes = new java.util.ArrayList<>();
+            int size = 0;
+            for (int t = 0, tensors = 1 + random.nextInt(5); t < tensors; t++) {
+                float[] values = new float[1 + random.nextInt(30)];
+                for (int i = 0; i < values.length; i++) {
+                    // Few distinct values, zeros and a scale per tensor: many equal magnitudes and equal scores.
+                    values[i] = random.nextInt(5) == 0 ? 0f : (1 + random.nextInt(4)) * (float) Math.pow(2, t);
+                }
+                if (random.nextInt(10) == 0) {
+                    values[0] = Float.POSITIVE_INFINITY;
+                }
+                if (random.nextInt(10) == 0) {
+                    values[values.length - 1] = Float.NaN;
+                }
+                magnitudes.add(values);
+                size += values.length;
+            }
+            float[] all = new float[size];
+            int[] tensorOf = new int[size];
+            int offset = 0;
+            for (int t = 0; t < magnitudes.size(); t++) {
+                float[] own = referenceScores(magnitudes.get(t));
+                System.arraycopy(own, 0, all, offset, own.length);
+                java.util.Arrays.fill(tensorOf, offset, offset + own.length, t);
+                offset += own.length;
+            }
+            for (int total = 0; total <= size; total++) {
+                long[] expected = new long[magnitudes.size()];
+                for (int index : SmallestMagnitudes.select(all, total)) {
+                    expected[tensorOf[index]]++;
+                }
+                assertArrayEquals(expected, GlobalAllocation.lampCounts(magnitudes, total),
+                        "trial " + trial + " total " + total);
+            }
+        }
+    }
+
+    /** LAMP scores in the tensor's own order, ranks among equal magnitudes by position. */
+    private static float[] referenceScores(float[] magnitudes) {
+        Integer[] order = new Integer[magnitudes.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(magnitudes[a], magnitudes[b]) != 0
+                ? Float.compare(magnitudes[a], magnitudes[b]) : Integer.compare(a, b));
+        float[] scores = new float[magnitudes.length];
+        double suffix = 0;
+        for (int r = order.length - 1; r >= 0; r--) {
+            double square = (double) magnitudes[order[r]] * magnitudes[order[r]];
+            if (!Double.isFinite(square)) {
+                scores[order[r]] = Float.POSITIVE_INFINITY;
+                continue;
+            }
+            suffix += square;
+            scores[order[r]] = suffix == 0 ? 0f : (float) (square / suffix);
+        }
+        return scores;
+    }
+
+    @Test
+    void lampCountsTakeTheSmallestScoresAcrossTensorsExactly() {
         float[] small = {1, 2, 3, 4};
         float[] flat = {10, 10};
-        assertArrayEquals(new long[] {3, 0}, GlobalAllocation.counts(List.of(small, flat), 3));
+        assertArrayEquals(new long[] {3, 0}, GlobalAllocation.lampCounts(List.of(small, flat), 3));
         // The next smallest score is the first 10 (100 / 200), before the 4 (which scores 1).
-        assertArrayEquals(new long[] {3, 1}, GlobalAllocation.counts(List.of(small, flat), 4));
-        assertArrayEquals(new long[] {0, 0}, GlobalAllocation.counts(List.of(small, flat), 0));
-        assertArrayEquals(new long[] {4, 2}, GlobalAllocation.counts(List.of(small, flat), 6));
-        assertThrows(IllegalArgumentException.class, () -> GlobalAllocation.counts(List.of(small, flat), 7));
+        assertArrayEquals(new long[] {3, 1}, GlobalAllocation.lampCounts(List.of(small, flat), 4));
+        assertArrayEquals(new long[] {0, 0}, GlobalAllocation.lampCounts(List.of(small, flat), 0));
+        assertArrayEquals(new long[] {4, 2}, GlobalAllocation.lampCounts(List.of(small, flat), 6));
+        assertThrows(IllegalArgumentException.class, () -> GlobalAllocation.lampCounts(List.of(small, flat), 7));
+    }
+
+    @Test
+    void countsBlendTheUniformAndTheLampSharesAndRoundToTheExactTotal() {
+        float[] ramp = {1, 2, 3, 4, 5, 6, 7, 8};
+        float[] flat = {10, 10, 10, 10};
+        List<float[]> tensors = List.of(ramp, flat);
+        // Zeroing 6 of 12: uniform gives 4 and 2; LAMP's six smallest scores are the ramp's 1..6 (6 scores
+        // 36 / 149, below the first 10's 100 / 400), so 6 and 0.
+        assertArrayEquals(new long[] {6, 0}, GlobalAllocation.lampCounts(tensors, 6));
+        assertArrayEquals(new long[] {4, 2}, GlobalAllocation.counts(tensors, 6, 0));
+        assertArrayEquals(new long[] {5, 1}, GlobalAllocation.counts(tensors, 6, 0.5));
+        // 4.5 and 1.5: both floors leave one weight over, and equal remainders go to the earlier tensor.
+        assertArrayEquals(new long[] {5, 1}, GlobalAllocation.counts(tensors, 6, 0.25));
+        assertArrayEquals(new long[] {6, 0}, GlobalAllocation.counts(tensors, 6, 1));
+        assertArrayEquals(new long[] {0, 0}, GlobalAllocation.counts(tensors, 0, 0.5));
+        assertArrayEquals(new long[] {8, 4}, GlobalAllocation.counts(tensors, 12, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> GlobalAllocation.counts(tensors, 13, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> GlobalAllocation.counts(tensors, 6, 1.5));
+    }
+
+    @Test
+    void countsAlwaysSumToTheTotalWithinEachTensorsSize() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int tensors = 1 + random.nextInt(6);
+            List<float[]> magnitudes = new java.util.ArrayList<>();
+            long size = 0;
+            for (int t = 0; t < tensors; t++) {
+                float[] values = new float[1 + random.nextInt(40)];
+                float scale = (float) Math.pow(10, random.nextInt(-4, 5));
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = random.nextInt(4) == 0 ? 0f : (float) random.nextDouble() * scale;
+                }
+                magnitudes.add(values);
+                size += values.length;
+            }
+            long total = random.nextLong(size + 1);
+            for (double share : new double[] {0, 0.25, 0.5, 1}) {
+                long[] counts = GlobalAllocation.counts(magnitudes, total, share);
+                long sum = 0;
+                for (int t = 0; t < tensors; t++) {
+                    assertTrue(counts[t] >= 0 && counts[t] <= magnitudes.get(t).length, "trial " + trial);
+                    sum += counts[t];
+                }
+                assertEquals(total, sum, "trial " + trial + " share " + share);
+            }
+        }
     }
 
     @Test
@@ -46,9 +159,12 @@ class GlobalAllocationTest {
         for (int i = 0; i < b.length; i++) {
             scaledB[i] = Math.abs(b[i]) * 1000f;
         }
-        for (int total = 0; total <= 10; total++) {
-            assertArrayEquals(GlobalAllocation.counts(List.of(a, b), total),
-                    GlobalAllocation.counts(List.of(a, scaledB), total), "total " + total);
+        for (double share : new double[] {GlobalAllocation.SALIENCY_SHARE,
+                GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT, 1}) {
+            for (int total = 0; total <= 10; total++) {
+                assertArrayEquals(GlobalAllocation.counts(List.of(a, b), total, share),
+                        GlobalAllocation.counts(List.of(a, scaledB), total, share), "total " + total);
+            }
         }
     }
 
@@ -57,8 +173,9 @@ class GlobalAllocationTest {
         // One raw threshold would zero every weight of the tiny tensor before any of the large one.
         float[] tiny = {1e-4f, 2e-4f, 3e-4f};
         float[] large = {1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f};
-        long[] counts = GlobalAllocation.counts(List.of(tiny, large), 9);
-        assertArrayEquals(new long[] {2, 7}, counts);
+        assertArrayEquals(new long[] {2, 7}, GlobalAllocation.lampCounts(List.of(tiny, large), 9));
+        // Blended half with uniform (2.45 and 6.55): 2.23 and 6.77, so still one weight of the tiny tensor stays.
+        assertArrayEquals(new long[] {2, 7}, GlobalAllocation.counts(List.of(tiny, large), 9, 0.5));
     }
 
     @Test
@@ -72,9 +189,14 @@ class GlobalAllocationTest {
         }
         ModelGraph scaled = ModelGraph.of(graph.withConstants(Map.of("fc1.weight", fc1.withValues(values))));
         var settings = new WeightPruningSettings(0.8, Scope.GLOBAL, List.of());
-        var plain = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(), settings);
-        var folded = MagnitudePruner.prune(scaled, WeightSelector.select(scaled, TensorFilter.all()).tensors(),
-                settings);
+        for (boolean refitFollows : new boolean[] {false, true}) {
+            assertSameMask(MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                    settings, refitFollows), MagnitudePruner.prune(scaled,
+                    WeightSelector.select(scaled, TensorFilter.all()).tensors(), settings, refitFollows));
+        }
+    }
+
+    private static void assertSameMask(MagnitudePruner.Result plain, MagnitudePruner.Result folded) {
         for (int t = 0; t < plain.tensors().size(); t++) {
             assertEquals(plain.tensors().get(t).zeroed(), folded.tensors().get(t).zeroed());
             String name = plain.tensors().get(t).name();

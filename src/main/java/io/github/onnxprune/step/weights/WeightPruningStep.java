@@ -61,7 +61,8 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     public StepResult<ZeroedWeights> apply(StepInput input) {
         ModelGraph graph = ModelGraph.of(input.model());
         WeightSelector.Selection selection = WeightSelector.select(graph, filter);
-        MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(), settings);
+        MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(), settings,
+                input.calibration() != null);
         ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
         List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
         ModelProto model = zeroed.isEmpty() ? input.model() : result.model();
