@@ -131,12 +131,21 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
      */
     public ModelOutputs run(byte[] modelBytes, ValidationData data, ScoredOutput output, int batchSize) {
+        return run(direct(modelBytes), data, output, batchSize);
+    }
+
+    /**
+     * {@link #run(byte[], ValidationData, ScoredOutput, int)} for a model held outside the heap: ONNX Runtime reads
+     * the direct buffer (a mapped file or a serialized model, see {@code onnx.ModelBytes}) where it is, so no copy
+     * of the model is made on the Java heap.
+     */
+    public ModelOutputs run(ByteBuffer model, ValidationData data, ScoredOutput output, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             String name = resolveOutput(session, output.name());
             String maskName = SampleRows.maskInput(output, data);
             int step = samplesPerCall(session, data, batchSize);
@@ -184,7 +193,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(direct(modelBytes), options)) {
             for (String name : outputNames) {
                 resolveOutput(session, name);
             }
@@ -256,13 +265,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
      */
     public LatencyStats measureLatency(byte[] modelBytes, ValidationData data, int warmupRuns, int measuredRuns) {
+        return measureLatency(direct(modelBytes), data, warmupRuns, measuredRuns);
+    }
+
+    /** {@link #measureLatency(byte[], ValidationData, int, int)} for a model in a direct buffer. */
+    public LatencyStats measureLatency(ByteBuffer model, ValidationData data, int warmupRuns, int measuredRuns) {
         if (warmupRuns < 0 || measuredRuns < 1) {
             throw new IllegalArgumentException("need warmupRuns >= 0 and measuredRuns >= 1, got " + warmupRuns
                     + " and " + measuredRuns);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             int step = samplesPerCall(session, data, 1);
             int poolSize = Math.max(1, Math.min(LATENCY_SAMPLE_POOL, data.sampleCount() / step));
             List<Batch> pool = new ArrayList<>();
@@ -318,11 +332,23 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      */
     public Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
             int warmupPasses, int passes) {
-        return measureBatchLatency(modelBytes, data, batchSize, warmupPasses, passes, BATCH_LATENCY_BUDGET_NANOS);
+        return measureBatchLatency(direct(modelBytes), data, batchSize, warmupPasses, passes,
+                BATCH_LATENCY_BUDGET_NANOS);
     }
 
-    /** {@link #measureBatchLatency(byte[], ValidationData, int, int, int)} with another time budget. */
+    /** {@link #measureBatchLatency(byte[], ValidationData, int, int, int)} for a model in a direct buffer. */
+    public Optional<BatchLatencyStats> measureBatchLatency(ByteBuffer model, ValidationData data, int batchSize,
+            int warmupPasses, int passes) {
+        return measureBatchLatency(model, data, batchSize, warmupPasses, passes, BATCH_LATENCY_BUDGET_NANOS);
+    }
+
+    /** {@link #measureBatchLatency(ByteBuffer, ValidationData, int, int, int)} with another time budget. */
     Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
+            int warmupPasses, int passes, long budgetNanos) {
+        return measureBatchLatency(direct(modelBytes), data, batchSize, warmupPasses, passes, budgetNanos);
+    }
+
+    private Optional<BatchLatencyStats> measureBatchLatency(ByteBuffer model, ValidationData data, int batchSize,
             int warmupPasses, int passes, long budgetNanos) {
         if (batchSize < 1 || warmupPasses < 0 || passes < 1) {
             throw new IllegalArgumentException("need batchSize >= 1, warmupPasses >= 0 and passes >= 1, got "
@@ -335,7 +361,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
             return Optional.empty();
         }
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             if (fixedBatchSize(session, data) > 0) {
                 return Optional.empty();
             }
@@ -414,11 +440,22 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         }
     }
 
-    private OrtSession createSession(byte[] modelBytes, OrtSession.SessionOptions options) {
+    /** A direct copy of heap bytes, the one form of model {@link #createSession} takes. */
+    private static ByteBuffer direct(byte[] modelBytes) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(modelBytes.length);
+        copy.put(modelBytes).flip();
+        return copy;
+    }
+
+    private OrtSession createSession(ByteBuffer model, OrtSession.SessionOptions options) {
+        if (!model.isDirect()) {
+            throw new IllegalArgumentException("ONNX Runtime reads a model from a direct buffer only");
+        }
         try {
-            return env.createSession(modelBytes, options);
+            // From position 0: callers hand over views of a whole model, never a part of one.
+            return env.createSession(model.duplicate().position(0), options);
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime could not load the model (" + modelBytes.length + " bytes): "
+            throw new EvaluationException("ONNX Runtime could not load the model (" + model.limit() + " bytes): "
                     + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
                     + "rejects; check it with onnx.checker or prune less.", e);
         }
