@@ -146,6 +146,15 @@ public final class FloatTensor {
         return zeros;
     }
 
+    /** Element {@code index} (flat, row-major) widened to double, read where it is stored: no copy of the tensor. */
+    public double get(int index) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("element " + index + " of " + size + " in tensor '" + proto.getName()
+                    + "'");
+        }
+        return element(index);
+    }
+
     private double element(int i) {
         if (raw != null) {
             return switch (type) {

@@ -376,7 +376,8 @@ class Int8QuantizerTest {
         for (int i = 0; i < table.length; i++) {
             table[i] = positions[i];
         }
-        double tableError = LayerErrors.tableError(table, Int8Weights.perLeadingAxis(table, 5), 16);
+        double tableError = LayerErrors.tableError(i -> table[i], Int8Weights.perLeadingAxis(i -> table[i],
+                table.length, 5), 16);
         assertTrue(tableError > 0.001 && tableError < 0.01, "error " + tableError);
         assertEquals(tableError, result.layers().get(0).outputError(), 0.0);
         assertTrue(result.layers().get(1).outputError() > 0 && result.layers().get(1).outputError() < 0.02,
