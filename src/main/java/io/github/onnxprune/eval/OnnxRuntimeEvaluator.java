@@ -188,12 +188,22 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      */
     public Map<String, Tensor> runOutputs(byte[] modelBytes, ValidationData data, List<String> outputNames,
             int batchSize) {
+        ByteBuffer model = direct(modelBytes);
+        // Dropped before running: calibration serializes a model for every call, and the activations this run
+        // collects fill the heap while ONNX Runtime works, so the heap copy must not stay reachable from here.
+        modelBytes = null;
+        return runOutputs(model, data, outputNames, batchSize);
+    }
+
+    /** {@link #runOutputs(byte[], ValidationData, List, int)} for a model in a direct buffer. */
+    public Map<String, Tensor> runOutputs(ByteBuffer model, ValidationData data, List<String> outputNames,
+            int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(direct(modelBytes), options)) {
+                OrtSession session = createSession(model, options)) {
             for (String name : outputNames) {
                 resolveOutput(session, name);
             }
@@ -246,7 +256,9 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                 }
             }
             Map<String, Tensor> outputs = new LinkedHashMap<>();
-            joined.forEach((name, values) -> outputs.put(name, Tensor.ofFloats(shapes.get(name), values)));
+            // Handed over, not copied: nothing else holds these arrays.
+            joined.forEach((name, values) -> outputs.put(name, Tensor.adopt(TensorKind.FLOAT, shapes.get(name),
+                    values)));
             return outputs;
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
