@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * <p>ONNX Runtime's native library is loaded when the first evaluator is constructed, not when this class
  * is loaded, so builds that never evaluate never extract it. Each call creates its own session from the
  * model bytes and closes it before returning; the evaluator keeps no native state between calls and is safe
- * to share between threads. {@link #close()} only marks it unusable: the process-wide environment belongs to
+ * to share between threads. ONNX Runtime reads a model from a direct buffer where it is (a mapped file or a
+ * serialized model outside the heap); models given as {@code byte[]} are copied into one first. {@link #close()} only marks it unusable: the process-wide environment belongs to
  * ONNX Runtime and stays open.
  */
 public final class OnnxRuntimeEvaluator implements AutoCloseable {

@@ -48,6 +48,9 @@ class ModelPruningPipelineTest {
             second = pipeline.process(task);
         }
         assertArrayEquals(ModelBytes.toArray(first.prunedBytes()), ModelBytes.toArray(second.prunedBytes()));
+        // The model to ship is held outside the heap, read-only, until the jar rewrite streams it.
+        assertTrue(first.prunedBytes().isDirect());
+        assertTrue(first.prunedBytes().isReadOnly());
         assertEquals(350 / 360.0, first.report().measurement().baseline(), 1e-12);
         assertEquals(336 / 360.0, first.report().measurement().pruned(), 1e-12);
         assertEquals(360, first.report().measurement().samples());
@@ -91,6 +94,8 @@ class ModelPruningPipelineTest {
             result = pipeline.process(nothing);
         }
         assertArrayEquals(Files.readAllBytes(plain.file()), ModelBytes.toArray(result.prunedBytes()));
+        // Shipped as mapped from the file: no copy of an unchanged model is made.
+        assertTrue(result.prunedBytes().isDirect());
         assertTrue(metadata(ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes()))).isEmpty());
         assertEquals(List.of("Model models/m.onnx: nothing was pruned (weights: no weight of ConvTranspose that it"
                 + " may change); it is shipped unchanged, without onnx-prune metadata."), result.report().warnings());
