@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * <p>ONNX Runtime's native library is loaded when the first evaluator is constructed, not when this class
  * is loaded, so builds that never evaluate never extract it. Each call creates its own session from the
  * model bytes and closes it before returning; the evaluator keeps no native state between calls and is safe
- * to share between threads. {@link #close()} only marks it unusable: the process-wide environment belongs to
+ * to share between threads. ONNX Runtime reads a model from a direct buffer where it is (a mapped file or a
+ * serialized model outside the heap); models given as {@code byte[]} are copied into one first. {@link #close()} only marks it unusable: the process-wide environment belongs to
  * ONNX Runtime and stays open.
  */
 public final class OnnxRuntimeEvaluator implements AutoCloseable {
@@ -131,12 +132,21 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
      */
     public ModelOutputs run(byte[] modelBytes, ValidationData data, ScoredOutput output, int batchSize) {
+        return run(direct(modelBytes), data, output, batchSize);
+    }
+
+    /**
+     * {@link #run(byte[], ValidationData, ScoredOutput, int)} for a model held outside the heap: ONNX Runtime reads
+     * the direct buffer (a mapped file or a serialized model, see {@code onnx.ModelBytes}) where it is, so no copy
+     * of the model is made on the Java heap.
+     */
+    public ModelOutputs run(ByteBuffer model, ValidationData data, ScoredOutput output, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             String name = resolveOutput(session, output.name());
             String maskName = SampleRows.maskInput(output, data);
             int step = samplesPerCall(session, data, batchSize);
@@ -179,19 +189,32 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      */
     public Map<String, Tensor> runOutputs(byte[] modelBytes, ValidationData data, List<String> outputNames,
             int batchSize) {
+        ByteBuffer model = direct(modelBytes);
+        // Dropped before running: calibration serializes a model for every call, and the activations this run
+        // collects fill the heap while ONNX Runtime works, so the heap copy must not stay reachable from here.
+        modelBytes = null;
+        return runOutputs(model, data, outputNames, batchSize);
+    }
+
+    /** {@link #runOutputs(byte[], ValidationData, List, int)} for a model in a direct buffer. */
+    public Map<String, Tensor> runOutputs(ByteBuffer model, ValidationData data, List<String> outputNames,
+            int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             for (String name : outputNames) {
                 resolveOutput(session, name);
             }
             int step = samplesPerCall(session, data, batchSize);
             int samples = data.sampleCount();
-            Map<String, List<Tensor>> parts = new LinkedHashMap<>();
-            outputNames.forEach(name -> parts.put(name, new ArrayList<>()));
+            // Each output's values for all samples go straight into one array sized at the first batch: joining
+            // per-batch copies afterwards would need twice an activation's size (80 MB for one transformer
+            // feed-forward value over 256 sentences).
+            Map<String, float[]> joined = new LinkedHashMap<>();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
                 try (Batch batch = Batch.of(env, data, from, to);
@@ -209,32 +232,66 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
                                     + Shapes.format(shape) + " for a batch of " + (to - from) + " samples; its "
                                     + "first dimension must be the batch.");
                         }
-                        float[] values = toFloats(tensor, name);
-                        requireFinite(values, shape, from, name, data);
-                        parts.get(name).add(Tensor.ofFloats(shape, values));
+                        long[] whole = shapes.get(name);
+                        if (whole == null) {
+                            whole = shape.clone();
+                            whole[0] = samples;
+                            shapes.put(name, whole);
+                            long perSample = 1;
+                            for (int d = 1; d < shape.length; d++) {
+                                perSample = Math.multiplyExact(perSample, shape[d]);
+                            }
+                            joined.put(name, new float[Math.toIntExact(Math.multiplyExact(samples, perSample))]);
+                        } else if (!Arrays.equals(shape, 1, shape.length, whole, 1, whole.length)) {
+                            throw new IllegalArgumentException("cannot join " + name + " " + Shapes.format(shape)
+                                    + " to " + Shapes.format(whole));
+                        }
+                        float[] all = joined.get(name);
+                        int offset = (int) ((long) from * (all.length / samples));
+                        int count = copyFloats(tensor, name, all, offset);
+                        requireFinite(all, offset, count, shape, from, name, data);
                     }
                 } catch (OrtException e) {
                     throw new EvaluationException("ONNX Runtime failed while running the model on samples " + from
                             + " to " + (to - 1) + " of " + data.source() + ": " + e.getMessage(), e);
                 }
             }
-            Map<String, Tensor> joined = new LinkedHashMap<>();
-            parts.forEach((name, list) -> joined.put(name, Tensor.concat(list)));
-            return joined;
+            Map<String, Tensor> outputs = new LinkedHashMap<>();
+            // Handed over, not copied: nothing else holds these arrays.
+            joined.forEach((name, values) -> outputs.put(name, Tensor.adopt(TensorKind.FLOAT, shapes.get(name),
+                    values)));
+            return outputs;
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
                     + data.source() + ": " + e.getMessage(), e);
         }
     }
 
-    /** Fails on the first NaN or infinite value, naming the value, the sample and the data. */
-    private static void requireFinite(float[] values, long[] shape, int firstSample, String name,
-            ValidationData data) {
-        int rowLength = shape[0] == 0 ? 1 : Math.max(1, (int) (values.length / shape[0]));
-        for (int i = 0; i < values.length; i++) {
-            if (!Float.isFinite(values[i])) {
-                throw new EvaluationException("The model's value '" + name + "' is " + values[i] + " on sample "
-                        + (firstSample + i / rowLength) + " of " + data.source() + ": the model overflows on this"
+    /** Copies a batch's output as floats into {@code into} from {@code offset}; returns how many. */
+    private static int copyFloats(OnnxTensor tensor, String name, float[] into, int offset) {
+        if (tensor.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) {
+            FloatBuffer buffer = tensor.getFloatBuffer();
+            int count = buffer.remaining();
+            buffer.get(into, offset, count);
+            return count;
+        }
+        float[] values = toFloats(tensor, name);
+        System.arraycopy(values, 0, into, offset, values.length);
+        return values.length;
+    }
+
+    /**
+     * Fails on the first NaN or infinite value among {@code count} values from {@code offset} (one batch of the
+     * given shape), naming the value, the sample and the data.
+     */
+    private static void requireFinite(float[] values, int offset, int count, long[] shape, int firstSample,
+            String name, ValidationData data) {
+        int rowLength = shape[0] == 0 ? 1 : Math.max(1, (int) (count / shape[0]));
+        for (int i = 0; i < count; i++) {
+            if (!Float.isFinite(values[offset + i])) {
+                throw new EvaluationException("The model's value '" + name + "' is " + values[offset + i]
+                        + " on sample " + (firstSample + i / rowLength) + " of " + data.source()
+                        + ": the model overflows on this"
                         + " data, so nothing can be re-fitted on it. Check the model's weights and the data's"
                         + " scaling, or set <reconstruct>false</reconstruct>.");
             }
@@ -256,13 +313,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      * @throws EvaluationException when ONNX Runtime rejects the model or fails while running it
      */
     public LatencyStats measureLatency(byte[] modelBytes, ValidationData data, int warmupRuns, int measuredRuns) {
+        return measureLatency(direct(modelBytes), data, warmupRuns, measuredRuns);
+    }
+
+    /** {@link #measureLatency(byte[], ValidationData, int, int)} for a model in a direct buffer. */
+    public LatencyStats measureLatency(ByteBuffer model, ValidationData data, int warmupRuns, int measuredRuns) {
         if (warmupRuns < 0 || measuredRuns < 1) {
             throw new IllegalArgumentException("need warmupRuns >= 0 and measuredRuns >= 1, got " + warmupRuns
                     + " and " + measuredRuns);
         }
         requireOpen();
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             int step = samplesPerCall(session, data, 1);
             int poolSize = Math.max(1, Math.min(LATENCY_SAMPLE_POOL, data.sampleCount() / step));
             List<Batch> pool = new ArrayList<>();
@@ -318,11 +380,23 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
      */
     public Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
             int warmupPasses, int passes) {
-        return measureBatchLatency(modelBytes, data, batchSize, warmupPasses, passes, BATCH_LATENCY_BUDGET_NANOS);
+        return measureBatchLatency(direct(modelBytes), data, batchSize, warmupPasses, passes,
+                BATCH_LATENCY_BUDGET_NANOS);
     }
 
-    /** {@link #measureBatchLatency(byte[], ValidationData, int, int, int)} with another time budget. */
+    /** {@link #measureBatchLatency(byte[], ValidationData, int, int, int)} for a model in a direct buffer. */
+    public Optional<BatchLatencyStats> measureBatchLatency(ByteBuffer model, ValidationData data, int batchSize,
+            int warmupPasses, int passes) {
+        return measureBatchLatency(model, data, batchSize, warmupPasses, passes, BATCH_LATENCY_BUDGET_NANOS);
+    }
+
+    /** {@link #measureBatchLatency(ByteBuffer, ValidationData, int, int, int)} with another time budget. */
     Optional<BatchLatencyStats> measureBatchLatency(byte[] modelBytes, ValidationData data, int batchSize,
+            int warmupPasses, int passes, long budgetNanos) {
+        return measureBatchLatency(direct(modelBytes), data, batchSize, warmupPasses, passes, budgetNanos);
+    }
+
+    private Optional<BatchLatencyStats> measureBatchLatency(ByteBuffer model, ValidationData data, int batchSize,
             int warmupPasses, int passes, long budgetNanos) {
         if (batchSize < 1 || warmupPasses < 0 || passes < 1) {
             throw new IllegalArgumentException("need batchSize >= 1, warmupPasses >= 0 and passes >= 1, got "
@@ -335,7 +409,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
             return Optional.empty();
         }
         try (OrtSession.SessionOptions options = sessionOptions();
-                OrtSession session = createSession(modelBytes, options)) {
+                OrtSession session = createSession(model, options)) {
             if (fixedBatchSize(session, data) > 0) {
                 return Optional.empty();
             }
@@ -414,11 +488,22 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         }
     }
 
-    private OrtSession createSession(byte[] modelBytes, OrtSession.SessionOptions options) {
+    /** A direct copy of heap bytes, the one form of model {@link #createSession} takes. */
+    private static ByteBuffer direct(byte[] modelBytes) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(modelBytes.length);
+        copy.put(modelBytes).flip();
+        return copy;
+    }
+
+    private OrtSession createSession(ByteBuffer model, OrtSession.SessionOptions options) {
+        if (!model.isDirect()) {
+            throw new IllegalArgumentException("ONNX Runtime reads a model from a direct buffer only");
+        }
         try {
-            return env.createSession(modelBytes, options);
+            // From position 0: callers hand over views of a whole model, never a part of one.
+            return env.createSession(model.duplicate().position(0), options);
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime could not load the model (" + modelBytes.length + " bytes): "
+            throw new EvaluationException("ONNX Runtime could not load the model (" + model.limit() + " bytes): "
                     + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
                     + "rejects; check it with onnx.checker or prune less.", e);
         }

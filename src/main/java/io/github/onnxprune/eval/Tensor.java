@@ -104,6 +104,17 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
         return copyArray(data);
     }
 
+    /**
+     * A read-only view of a float32 tensor's elements in C order, without the copy {@link #data()} makes: for
+     * reading large activations once.
+     */
+    public java.nio.FloatBuffer floatView() {
+        if (elementType != TensorKind.FLOAT) {
+            throw new IllegalStateException("a " + elementType.displayName() + " tensor has no float view");
+        }
+        return java.nio.FloatBuffer.wrap((float[]) data).asReadOnlyBuffer();
+    }
+
     /** Total number of elements. */
     public int elementCount() {
         return java.lang.reflect.Array.getLength(data);

@@ -19,7 +19,10 @@ public final class FloatTensor {
     private final TensorProto proto;
     private final DataType type;
     private final int size;
-    /** A little-endian view of raw_data (no copy), or null for typed fields. */
+    /**
+     * A little-endian view of raw_data (no copy) whose index 0 is the tensor's first byte, or null for typed
+     * fields. Sliced: a view of bytes parsed in place starts somewhere inside the model's bytes.
+     */
     private final ByteBuffer raw;
 
     private FloatTensor(TensorProto proto, DataType type, int size) {
@@ -27,7 +30,7 @@ public final class FloatTensor {
         this.type = type;
         this.size = size;
         this.raw = proto.hasRawData()
-                ? proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN) : null;
+                ? proto.getRawData().asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN) : null;
     }
 
     /** Whether the tensor holds floating-point elements this class can read and edit. */
@@ -141,6 +144,15 @@ public final class FloatTensor {
             }
         }
         return zeros;
+    }
+
+    /** Element {@code index} (flat, row-major) widened to double, read where it is stored: no copy of the tensor. */
+    public double get(int index) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("element " + index + " of " + size + " in tensor '" + proto.getName()
+                    + "'");
+        }
+        return element(index);
     }
 
     private double element(int i) {

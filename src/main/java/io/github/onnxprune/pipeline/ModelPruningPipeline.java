@@ -12,6 +12,7 @@ import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
+import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
@@ -40,7 +41,7 @@ import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -90,7 +91,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * entry the jar rewrite writes, which deflates it anyway (see {@link PruneRun}).
      */
     public ModelResult process(ModelTask task, ShipTarget builtJar) throws IOException {
-        byte[] originalBytes = Files.readAllBytes(task.file());
+        // Mapped, not read: the parsed model's tensors are views of these bytes, and ONNX Runtime reads them in
+        // place, so a model costs the heap only its graph structure and the tensors a step rewrites.
+        ByteBuffer originalBytes = OnnxModelReader.map(task.file());
         OriginalSizes originalSizing = OriginalSizes.start(originalBytes, builtJar == null ? OptionalLong.empty()
                 : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes));
         try {
@@ -100,7 +103,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         }
     }
 
-    private ModelResult process(ModelTask task, byte[] originalBytes, OriginalSizes originalSizing,
+    private ModelResult process(ModelTask task, ByteBuffer originalBytes, OriginalSizes originalSizing,
             boolean deflatedByShipping) throws IOException {
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
         if (metadata(original).containsKey(VERSION_KEY)) {
@@ -168,7 +171,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         Latency latency = null;
         if (data != null) {
             OnnxRuntimeEvaluator runtime = evaluator();
-            byte[] measured = bytes(model, original, originalBytes);
+            ByteBuffer measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
             LatencyStats after = runtime.measureLatency(measured, data, evaluation.warmupRuns(),
@@ -210,7 +213,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        byte[] shipped = changed ? stamp(model, draft).toByteArray() : originalBytes;
+        ByteBuffer shipped = changed ? ModelBytes.serialize(stamp(model, draft)) : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -265,8 +268,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /** What a run of the steps needs that does not change between runs. */
-    private record Context(ModelProto original, byte[] originalBytes, ValidationData data, Calibration calibration,
-            float[][] baselineOutputs) {
+    private record Context(ModelProto original, ByteBuffer originalBytes, ValidationData data,
+            Calibration calibration, float[][] baselineOutputs) {
     }
 
     /** One run of the steps for one set of settings, measured and gated (null measurement without data). */
@@ -298,7 +301,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             return new Attempt(task, ran, model, null, List.of(), described, remedies);
         }
         ValidationData data = context.data();
-        byte[] originalBytes = context.originalBytes();
+        ByteBuffer originalBytes = context.originalBytes();
         Measurement measurement = measure(task, data, context.baselineOutputs(),
                 bytes(model, original, originalBytes));
         List<String> violations = gate(task, measurement, described, remedies);
@@ -342,12 +345,14 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /** The bytes that are measured and, stamped, shipped: the original's own when no step changed anything. */
-    private static byte[] bytes(ModelProto model, ModelProto original, byte[] originalBytes) {
-        return isChanged(model, original) ? model.toByteArray() : originalBytes;
+    private static ByteBuffer bytes(ModelProto model, ModelProto original, ByteBuffer originalBytes) {
+        // Serialized outside the heap each time it is needed rather than kept: a search keeps several attempts.
+        return isChanged(model, original) ? ModelBytes.serialize(model) : originalBytes;
     }
 
     /** The metric of {@code candidate} against the original's outputs. */
-    private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs, byte[] candidate) {
+    private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs,
+            ByteBuffer candidate) {
         EvaluationSettings evaluation = task.evaluation();
         float[][] prunedOutputs = evaluator().run(candidate, data, evaluation.outputName(),
                 evaluation.batchSize()).rows();
@@ -389,7 +394,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * Per-sample time in batches of both models, or null when either cannot run batches (fixed batch dimension,
      * or batches of one): a few passes over at most 512 samples, so it costs little next to the evaluation.
      */
-    private static BatchedLatency batchedLatency(OnnxRuntimeEvaluator runtime, byte[] original, byte[] pruned,
+    private static BatchedLatency batchedLatency(OnnxRuntimeEvaluator runtime, ByteBuffer original, ByteBuffer pruned,
             ValidationData data, int batchSize) {
         Optional<BatchLatencyStats> before = runtime.measureBatchLatency(original, data, batchSize,
                 OnnxRuntimeEvaluator.BATCH_LATENCY_WARMUP_PASSES, OnnxRuntimeEvaluator.BATCH_LATENCY_PASSES);

@@ -1,6 +1,7 @@
 package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.report.FileSizes;
+import java.nio.ByteBuffer;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -19,11 +20,11 @@ final class OriginalSizes {
     }
 
     /** Sizes of {@code original}: {@code deflatedInJar} when present, else a deflate started now. */
-    static OriginalSizes start(byte[] original, OptionalLong deflatedInJar) {
+    static OriginalSizes start(ByteBuffer original, OptionalLong deflatedInJar) {
         if (deflatedInJar.isPresent()) {
             long deflated = deflatedInJar.getAsLong();
             FutureTask<FileSizes> known = new FutureTask<>(
-                    () -> new FileSizes(original.length, original.length, deflated, deflated));
+                    () -> new FileSizes(original.limit(), original.limit(), deflated, deflated));
             known.run();
             return new OriginalSizes(known);
         }

@@ -4,6 +4,7 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.ModelReport;
@@ -17,6 +18,7 @@ import io.github.onnxprune.ship.ModelArchive;
 import io.github.onnxprune.ship.OutputLock;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -254,11 +256,11 @@ public final class PruneRun {
             reconcile(output, targets, Map.of(), Map.of());
             return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
         }
-        Map<String, byte[]> entries = new LinkedHashMap<>();
+        Map<String, ByteBuffer> entries = new LinkedHashMap<>();
         Map<String, Path> originals = new LinkedHashMap<>();
         for (ModelResult result : results) {
             Path target = RunCache.modelFile(output, result.task());
-            if (!Files.exists(target) || !Arrays.equals(Files.readAllBytes(target), result.prunedBytes())) {
+            if (!AtomicFiles.holds(target, result.prunedBytes())) {
                 AtomicFiles.write(target, result.prunedBytes());
             }
             entries.put(result.task().entryName(), result.prunedBytes());
@@ -270,7 +272,7 @@ public final class PruneRun {
             reconcile(output, targets, Map.of(), Map.of());
             if (settings.jar() != null) {
                 String root = targets.get(0).root();
-                Map<String, byte[]> rooted = new LinkedHashMap<>();
+                Map<String, ByteBuffer> rooted = new LinkedHashMap<>();
                 entries.forEach((name, bytes) -> rooted.put(root + name, bytes));
                 jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), rooted);
             } else {
@@ -293,15 +295,16 @@ public final class PruneRun {
      *
      * @return whether any archive changed
      */
-    private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, byte[]> pruned,
+    private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
             Map<String, Path> originals) throws IOException {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
         ShippedEntries previous = ShippedEntries.read(recordFile);
-        Map<Path, Map<String, byte[]>> replacements = new LinkedHashMap<>();
+        Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
         List<ShippedEntries.Entry> now = new ArrayList<>();
         for (ShipTarget target : targets) {
-            Map<String, byte[]> inArchive = replacements.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>());
-            for (Map.Entry<String, byte[]> model : pruned.entrySet()) {
+            Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(target.archive(),
+                    a -> new LinkedHashMap<>());
+            for (Map.Entry<String, ByteBuffer> model : pruned.entrySet()) {
                 String name = target.root() + model.getKey();
                 inArchive.put(name, model.getValue());
                 now.add(new ShippedEntries.Entry(target.archive(), name, RunFingerprint.sha256(model.getValue()),
@@ -309,12 +312,13 @@ public final class PruneRun {
             }
         }
         for (ShippedEntries.Entry entry : previous.entries()) {
-            Map<String, byte[]> inArchive = replacements.computeIfAbsent(entry.archive(), a -> new LinkedHashMap<>());
+            Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(entry.archive(),
+                    a -> new LinkedHashMap<>());
             if (inArchive.containsKey(entry.name()) || !Files.isRegularFile(entry.archive())) {
                 continue;
             }
-            byte[] current = JarRewriter.read(entry.archive(), entry.name());
-            if (current == null || !RunFingerprint.sha256(current).equals(entry.sha256())) {
+            String current = JarRewriter.sha256(entry.archive(), entry.name());
+            if (current == null || !current.equals(entry.sha256())) {
                 continue;
             }
             if (!Files.isRegularFile(entry.original())) {
@@ -322,7 +326,7 @@ public final class PruneRun {
                         + " as an earlier onnx-prune run pruned it, and its original " + entry.original()
                         + " no longer exists to put back. Run mvn clean package to rebuild the jar.");
             }
-            inArchive.put(entry.name(), Files.readAllBytes(entry.original()));
+            inArchive.put(entry.name(), ModelBytes.map(entry.original()));
         }
         replacements.values().removeIf(Map::isEmpty);
         if (replacements.isEmpty()) {
@@ -333,7 +337,7 @@ public final class PruneRun {
         during.addAll(now);
         new ShippedEntries(during).write(recordFile);
         boolean changed = false;
-        for (Map.Entry<Path, Map<String, byte[]>> archive : replacements.entrySet()) {
+        for (Map.Entry<Path, Map<String, ByteBuffer>> archive : replacements.entrySet()) {
             changed |= JarRewriter.rewrite(archive.getKey(), archive.getKey(), archive.getValue());
         }
         new ShippedEntries(now).write(recordFile);

@@ -1,10 +1,12 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ConfinedPaths;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,9 +72,9 @@ final class RunCache {
                 if (model == null || !reports.get(i).model().equals(task.entryName())) {
                     return Optional.empty();
                 }
-                byte[] bytes = new byte[0];
+                ByteBuffer bytes = ByteBuffer.allocate(0).asReadOnlyBuffer();
                 if (ships) {
-                    bytes = Files.readAllBytes(modelFile(outputDirectory, task));
+                    bytes = ModelBytes.map(modelFile(outputDirectory, task));
                     if (!RunFingerprint.sha256(bytes).equals(model.sha256())) {
                         return Optional.empty();
                     }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -183,6 +184,13 @@ public final class RunFingerprint {
     /** SHA-256 of some bytes, as lowercase hex. */
     static String sha256(byte[] bytes) {
         return HexFormat.of().formatHex(sha256().digest(bytes));
+    }
+
+    /** SHA-256 of a buffer's bytes from position 0 to its limit, as lowercase hex. */
+    static String sha256(ByteBuffer bytes) {
+        MessageDigest digest = sha256();
+        digest.update(bytes.duplicate().position(0));
+        return HexFormat.of().formatHex(digest.digest());
     }
 
     private static MessageDigest sha256() {

@@ -1,6 +1,7 @@
 package io.github.onnxprune.quantize;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * A Gather from a constant float32 table (an embedding): its rows are stored as int8 with one scale per row.
@@ -8,13 +9,13 @@ import ai.onnx.proto.OnnxMl.NodeProto;
  * @param node the original node
  * @param layer its name in the report
  * @param input the indices
- * @param table the table's values, row-major
+ * @param table the table's values by flat row-major index, read from the stored tensor (no copy)
  * @param rows the table's rows (vocabulary)
  * @param columns the table's columns (hidden size)
  * @param output the value the layer writes
  */
-record GatherLayer(NodeProto node, String layer, String input, double[] table, int rows, int columns, String output)
-        implements LayerPlan {
+record GatherLayer(NodeProto node, String layer, String input, IntToDoubleFunction table, int rows, int columns,
+        String output) implements LayerPlan {
 
     @Override
     public String weightKey() {

@@ -206,11 +206,13 @@ public final class Int8Quantizer {
                     matMul.columns()), null, null);
         }
         if (candidate.plan() instanceof GatherLayer gather) {
-            return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(), gather.rows()), null,
-                    null);
+            return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(),
+                    gather.rows() * gather.columns(), gather.rows()), null, null);
         }
         ConvLayer conv = (ConvLayer) candidate.plan();
-        return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(conv.weight(), conv.channels()),
+        double[] weight = conv.weight();
+        return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(i -> weight[i], weight.length,
+                conv.channels()),
                 ranges.get(conv.input()), ranges.get(conv.output()));
     }
 

@@ -1,5 +1,7 @@
 package io.github.onnxprune.quantize;
 
+import java.util.function.IntToDoubleFunction;
+
 /**
  * Symmetric int8 quantization of a weight: values in [-127, 127], zero point 0 (so a pruned zero stays an
  * exact zero), one float32 scale per channel, rounding half to even as numpy and ONNX Runtime's quantizer do.
@@ -11,36 +13,43 @@ record Int8Weights(byte[] values, float[] scales) {
 
     private static final int LIMIT = 127;
 
-    /** A {@code rows x columns} row-major matrix quantized with one scale per column (a MatMul's outputs). */
-    static Int8Weights perColumn(double[] matrix, int rows, int columns) {
+    /**
+     * A {@code rows x columns} row-major matrix, element by flat index, quantized with one scale per column (a
+     * MatMul's outputs).
+     */
+    static Int8Weights perColumn(IntToDoubleFunction matrix, int rows, int columns) {
+        int length = rows * columns;
         float[] scales = new float[columns];
         for (int c = 0; c < columns; c++) {
             double max = 0;
             for (int r = 0; r < rows; r++) {
-                max = Math.max(max, Math.abs(matrix[r * columns + c]));
+                max = Math.max(max, Math.abs(matrix.applyAsDouble(r * columns + c)));
             }
             scales[c] = scaleFor(max);
         }
-        byte[] values = new byte[matrix.length];
-        for (int i = 0; i < matrix.length; i++) {
-            values[i] = quantize(matrix[i], scales[i % columns]);
+        byte[] values = new byte[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = quantize(matrix.applyAsDouble(i), scales[i % columns]);
         }
         return new Int8Weights(values, scales);
     }
 
-    /** A tensor quantized with one scale per index of its first axis (a Conv's output channels). */
-    static Int8Weights perLeadingAxis(double[] tensor, int channels) {
-        int block = tensor.length / channels;
+    /**
+     * A tensor of {@code length} elements, by flat index, quantized with one scale per index of its first axis (a
+     * Conv's output channels, a table's rows).
+     */
+    static Int8Weights perLeadingAxis(IntToDoubleFunction tensor, int length, int channels) {
+        int block = length / channels;
         float[] scales = new float[channels];
-        byte[] values = new byte[tensor.length];
+        byte[] values = new byte[length];
         for (int c = 0; c < channels; c++) {
             double max = 0;
             for (int i = c * block; i < (c + 1) * block; i++) {
-                max = Math.max(max, Math.abs(tensor[i]));
+                max = Math.max(max, Math.abs(tensor.applyAsDouble(i)));
             }
             scales[c] = scaleFor(max);
             for (int i = c * block; i < (c + 1) * block; i++) {
-                values[i] = quantize(tensor[i], scales[c]);
+                values[i] = quantize(tensor.applyAsDouble(i), scales[c]);
             }
         }
         return new Int8Weights(values, scales);

@@ -10,6 +10,7 @@ import io.github.onnxprune.prune.NamePattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Finds the MatMul, Gemm, Conv and table-lookup Gather nodes of a model and decides, per node, its int8 form or
@@ -105,7 +106,7 @@ final class LayerPlanner {
             throw new Unsupported("it gathers along axis " + Protos.intAttribute(node, "axis", 0)
                     + "; only row lookups (axis 0) are quantized");
         }
-        return new GatherLayer(node, layer, node.getInput(1), FloatTensor.of(table).values(),
+        return new GatherLayer(node, layer, node.getInput(1), FloatTensor.of(table)::get,
                 (int) table.getDims(0), (int) table.getDims(1), node.getOutput(0));
     }
 
@@ -137,18 +138,19 @@ final class LayerPlanner {
         boolean transA = gemm && Protos.intAttribute(node, "transA", 0) != 0;
         boolean transB = gemm && Protos.intAttribute(node, "transB", 0) != 0;
         float alpha = gemm ? Protos.floatAttribute(node, "alpha", 1f) : 1f;
-        double[] stored = FloatTensor.of(weight).values();
+        FloatTensor stored = FloatTensor.of(weight);
         int storedRows = (int) weight.getDims(0);
         int storedColumns = (int) weight.getDims(1);
         int rows = transB ? storedColumns : storedRows;
         int columns = transB ? storedRows : storedColumns;
-        double[] effective = new double[stored.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < columns; c++) {
-                double value = transB ? stored[c * storedColumns + r] : stored[r * storedColumns + c];
-                effective[r * columns + c] = alpha * (double) value;
-            }
-        }
+        // Read from the stored tensor when quantized, not copied here: a plan covers every layer at once, and
+        // doubles of all of a transformer's weights would be twice the model on the heap.
+        IntToDoubleFunction effective = index -> {
+            int r = index / columns;
+            int c = index % columns;
+            double value = transB ? stored.get(c * storedColumns + r) : stored.get(r * storedColumns + c);
+            return alpha * value;
+        };
         MatMulLayer.Bias bias = null;
         if (gemm && node.getInputCount() > 2 && !node.getInput(2).isEmpty()) {
             String c = node.getInput(2);

@@ -1,6 +1,7 @@
 package io.github.onnxprune.quantize;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * A MatMul, or a Gemm read as one, whose constant float32 weight is quantized per output column: what the
@@ -10,14 +11,15 @@ import ai.onnx.proto.OnnxMl.NodeProto;
  * @param layer its name in the report
  * @param input the activation operand A
  * @param transposeInput Gemm's transA: A is transposed first
- * @param weight the effective weight {@code alpha * op(B)} as a {@code rows x columns} row-major matrix
+ * @param weight the effective weight {@code alpha * op(B)} as a {@code rows x columns} row-major matrix, element
+ *     by flat index: computed from the stored tensor when read, so a plan holds no copy of a large weight
  * @param rows the inner dimension K
  * @param columns the outputs N
  * @param bias what is added after the product (Gemm's C), or null
  * @param output the value the layer writes
  */
-record MatMulLayer(NodeProto node, String layer, String input, boolean transposeInput, double[] weight, int rows,
-        int columns, Bias bias, String output) implements LayerPlan {
+record MatMulLayer(NodeProto node, String layer, String input, boolean transposeInput, IntToDoubleFunction weight,
+        int rows, int columns, Bias bias, String output) implements LayerPlan {
 
     @Override
     public String weightKey() {

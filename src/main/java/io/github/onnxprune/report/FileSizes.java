@@ -1,5 +1,6 @@
 package io.github.onnxprune.report;
 
+import java.nio.ByteBuffer;
 import java.util.zip.Deflater;
 
 /**
@@ -17,19 +18,19 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
     public static final long NOT_YET_DEFLATED = -1;
 
     /** The sizes of a file that stays as it is, deflating it once. */
-    public static FileSizes unchanged(byte[] file) {
+    public static FileSizes unchanged(ByteBuffer file) {
         long deflated = deflatedSize(file);
-        return new FileSizes(file.length, file.length, deflated, deflated);
+        return new FileSizes(file.limit(), file.limit(), deflated, deflated);
     }
 
     /** These sizes with {@code after} as the new file, measuring only that one. */
-    public FileSizes withAfter(byte[] after) {
-        return new FileSizes(before, after.length, deflatedBefore, deflatedSize(after));
+    public FileSizes withAfter(ByteBuffer after) {
+        return new FileSizes(before, after.limit(), deflatedBefore, deflatedSize(after));
     }
 
     /** These sizes with {@code after} as the new file, whose deflated size is to be filled in later. */
-    public FileSizes withAfterNotYetDeflated(byte[] after) {
-        return new FileSizes(before, after.length, deflatedBefore, NOT_YET_DEFLATED);
+    public FileSizes withAfterNotYetDeflated(ByteBuffer after) {
+        return new FileSizes(before, after.limit(), deflatedBefore, NOT_YET_DEFLATED);
     }
 
     /** These sizes with the pruned file's deflated size known. */
@@ -37,11 +38,14 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
         return new FileSizes(before, after, deflatedBefore, deflated);
     }
 
-    /** The size of {@code bytes} after deflate at the default level, as jar tools store entries. */
-    public static long deflatedSize(byte[] bytes) {
+    /**
+     * The size of {@code bytes} (from position 0 to the limit) after deflate at the default level, as jar tools
+     * store entries.
+     */
+    public static long deflatedSize(ByteBuffer bytes) {
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
         try {
-            deflater.setInput(bytes);
+            deflater.setInput(bytes.duplicate().position(0));
             deflater.finish();
             byte[] buffer = new byte[64 * 1024];
             long total = 0;

@@ -1,8 +1,11 @@
 package io.github.onnxprune.ship;
 
+import io.github.onnxprune.onnx.ModelBytes;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -43,6 +46,36 @@ public final class AtomicFiles {
     /** Replaces {@code target} with {@code content}, creating parent folders. */
     public static void write(Path target, byte[] content) throws IOException {
         write(target, out -> out.write(content));
+    }
+
+    /** Replaces {@code target} with {@code content} (from position 0 to its limit), creating parent folders. */
+    public static void write(Path target, ByteBuffer content) throws IOException {
+        write(target, out -> ModelBytes.writeTo(content, out));
+    }
+
+    /** Whether {@code file} exists and holds exactly {@code content}, compared as a stream. */
+    public static boolean holds(Path file, ByteBuffer content) throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) != content.limit()) {
+            return false;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return sameContent(in, content);
+        }
+    }
+
+    /** Whether the stream holds exactly {@code content}, compared piece by piece. */
+    static boolean sameContent(InputStream in, ByteBuffer content) throws IOException {
+        ByteBuffer expected = content.duplicate().position(0);
+        byte[] buffer = new byte[64 * 1024];
+        for (int read = in.readNBytes(buffer, 0, buffer.length); read > 0;
+                read = in.readNBytes(buffer, 0, buffer.length)) {
+            if (read > expected.remaining()
+                    || !ByteBuffer.wrap(buffer, 0, read).equals(expected.slice().limit(read))) {
+                return false;
+            }
+            expected.position(expected.position() + read);
+        }
+        return !expected.hasRemaining();
     }
 
     /**

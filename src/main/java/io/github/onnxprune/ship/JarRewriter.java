@@ -1,20 +1,23 @@
 package io.github.onnxprune.ship;
 
+import io.github.onnxprune.onnx.ModelBytes;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.Enumeration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
@@ -23,6 +26,7 @@ import java.util.zip.ZipOutputStream;
  * Replaces the content of some entries of a jar (or any zip) and keeps everything else: the bytes before the
  * zip (a launch script), entry order, times, extra fields, comments, compression method and the file's
  * permissions. Writes through {@link AtomicFiles}, so a failure or a killed build never leaves a half-written jar.
+ * Entries are streamed: neither a replaced nor a copied entry is ever held whole on the heap.
  */
 public final class JarRewriter {
 
@@ -50,13 +54,36 @@ public final class JarRewriter {
         }
     }
 
+    /** The SHA-256 (lowercase hex) of one entry's content, streamed; null when {@code jar} has no such entry. */
+    public static String sha256(Path jar, String name) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            ZipEntry entry = zip.getEntry(name);
+            if (entry == null) {
+                return null;
+            }
+            MessageDigest digest;
+            try {
+                digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every Java runtime provides SHA-256", e);
+            }
+            try (InputStream in = zip.getInputStream(entry)) {
+                byte[] buffer = new byte[64 * 1024];
+                for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
+                    digest.update(buffer, 0, read);
+                }
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        }
+    }
+
     /**
      * The compressed size of {@code name} in {@code jar} when that entry is deflated and holds exactly
      * {@code content} (same length and CRC-32), so a caller can read a deflated size the jar tool already paid
      * for instead of deflating the same bytes again; empty otherwise (stored, missing, or other bytes, such as
      * a model an earlier run shipped into a jar that {@code jar:jar} did not rebuild).
      */
-    public static OptionalLong compressedSize(Path jar, String name, byte[] content) throws IOException {
+    public static OptionalLong compressedSize(Path jar, String name, ByteBuffer content) throws IOException {
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             ZipEntry entry = zip.getEntry(name);
             if (entry == null || entry.getMethod() != ZipEntry.DEFLATED || entry.getCompressedSize() < 0
@@ -68,22 +95,19 @@ public final class JarRewriter {
     }
 
     /** Whether the central directory gives {@code entry} the length and CRC-32 of {@code content}. */
-    private static boolean holdsLengthAndCrc(ZipEntry entry, byte[] content) {
-        if (entry.getSize() != content.length) {
-            return false;
-        }
-        CRC32 crc = new CRC32();
-        crc.update(content);
-        return entry.getCrc() == crc.getValue();
+    private static boolean holdsLengthAndCrc(ZipEntry entry, ByteBuffer content) {
+        return entry.getSize() == content.limit() && entry.getCrc() == ModelBytes.crc32(content);
     }
 
     /**
      * Writes {@code target}: a copy of {@code source} whose entries named in {@code replacements} hold the new
-     * bytes. {@code source} and {@code target} may be the same file. A new target gets the source's permissions.
+     * bytes (each from position 0 to its limit). {@code source} and {@code target} may be the same file. A new
+     * target gets the source's permissions.
      *
      * @return whether any entry's content changed; when none did and source is target, nothing is written
      */
-    public static boolean rewrite(Path source, Path target, Map<String, byte[]> replacements) throws IOException {
+    public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements)
+            throws IOException {
         try (ZipFile zip = new ZipFile(source.toFile())) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
@@ -91,7 +115,7 @@ public final class JarRewriter {
                 throw new IOException("jar " + source + " has no entries " + missing);
             }
             boolean changed = false;
-            for (Map.Entry<String, byte[]> replacement : replacements.entrySet()) {
+            for (Map.Entry<String, ByteBuffer> replacement : replacements.entrySet()) {
                 ZipEntry entry = zip.getEntry(replacement.getKey());
                 // Length and CRC-32 from the directory settle most cases without inflating a large entry.
                 if (!holdsLengthAndCrc(entry, replacement.getValue())) {
@@ -99,7 +123,7 @@ public final class JarRewriter {
                     continue;
                 }
                 try (InputStream in = zip.getInputStream(entry)) {
-                    changed |= !Arrays.equals(in.readAllBytes(), replacement.getValue());
+                    changed |= !AtomicFiles.sameContent(in, replacement.getValue());
                 }
             }
             if (!changed && source.equals(target)) {
@@ -154,7 +178,7 @@ public final class JarRewriter {
         }
     }
 
-    private static void copyEntry(ZipFile zip, ZipEntry original, byte[] replacement, ZipOutputStream out)
+    private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement, ZipOutputStream out)
             throws IOException {
         ZipEntry copy = new ZipEntry(original.getName());
         copy.setTime(original.getTime());
@@ -167,11 +191,9 @@ public final class JarRewriter {
         if (original.getMethod() == ZipEntry.STORED) {
             copy.setMethod(ZipEntry.STORED);
             if (replacement != null) {
-                CRC32 crc = new CRC32();
-                crc.update(replacement);
-                copy.setSize(replacement.length);
-                copy.setCompressedSize(replacement.length);
-                copy.setCrc(crc.getValue());
+                copy.setSize(replacement.limit());
+                copy.setCompressedSize(replacement.limit());
+                copy.setCrc(ModelBytes.crc32(replacement));
             } else {
                 copy.setSize(original.getSize());
                 copy.setCompressedSize(original.getSize());
@@ -182,7 +204,7 @@ public final class JarRewriter {
         }
         out.putNextEntry(copy);
         if (replacement != null) {
-            out.write(replacement);
+            ModelBytes.writeTo(replacement, out);
         } else {
             try (InputStream in = zip.getInputStream(original)) {
                 in.transferTo(out);

@@ -1,7 +1,9 @@
 package io.github.onnxprune.ship;
 
-import java.io.ByteArrayOutputStream;
+import io.github.onnxprune.onnx.ModelBytes;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
@@ -15,18 +17,32 @@ public final class ModelArchive {
     private ModelArchive() {
     }
 
-    /** Writes {@code models} (entry name to bytes) to {@code zip}, every entry stamped with {@code time}. */
-    public static void write(Path zip, Map<String, byte[]> models, FileTime time) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ZipOutputStream out = new ZipOutputStream(bytes)) {
-            for (Map.Entry<String, byte[]> model : new TreeMap<>(models).entrySet()) {
-                ZipEntry entry = new ZipEntry(model.getKey());
-                entry.setLastModifiedTime(time);
-                out.putNextEntry(entry);
-                out.write(model.getValue());
-                out.closeEntry();
+    /**
+     * Writes {@code models} (entry name to bytes, each from position 0 to its limit) to {@code zip}, every entry
+     * stamped with {@code time}; streamed, so no model is copied onto the heap.
+     */
+    public static void write(Path zip, Map<String, ByteBuffer> models, FileTime time) throws IOException {
+        AtomicFiles.write(zip, file -> {
+            // AtomicFiles closes the file; closing the zip stream must only finish the zip.
+            try (ZipOutputStream out = new ZipOutputStream(new FilterOutputStream(file) {
+                @Override
+                public void write(byte[] bytes, int offset, int length) throws IOException {
+                    file.write(bytes, offset, length);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            })) {
+                for (Map.Entry<String, ByteBuffer> model : new TreeMap<>(models).entrySet()) {
+                    ZipEntry entry = new ZipEntry(model.getKey());
+                    entry.setLastModifiedTime(time);
+                    out.putNextEntry(entry);
+                    ModelBytes.writeTo(model.getValue(), out);
+                    out.closeEntry();
+                }
             }
-        }
-        AtomicFiles.write(zip, bytes.toByteArray());
+        });
     }
 }

@@ -157,6 +157,36 @@ class OnnxRuntimeEvaluatorTest {
     }
 
     @Test
+    void aModelInADirectBufferOrAMappedFileRunsExactlyAsItsBytesDo(@org.junit.jupiter.api.io.TempDir Path folder)
+            throws java.io.IOException {
+        byte[] bytes = TestModels.gemm(-1).toByteArray();
+        Path file = java.nio.file.Files.write(folder.resolve("gemm.onnx"), bytes);
+        java.nio.ByteBuffer mapped = io.github.onnxprune.onnx.ModelBytes.map(file);
+        java.nio.ByteBuffer serialized = io.github.onnxprune.onnx.ModelBytes.serialize(TestModels.gemm(-1));
+        // A position left at the end (as after a put or a read) must not hide the model.
+        serialized.position(serialized.limit());
+
+        ModelOutputs fromBytes = evaluator.run(bytes, samples(), ScoredOutput.named("Y"), 4);
+        ModelOutputs fromFile = evaluator.run(mapped, samples(), ScoredOutput.named("Y"), 4);
+        ModelOutputs fromSerialized = evaluator.run(serialized, samples(), ScoredOutput.named("Y"), 4);
+
+        assertArrayEquals(expectedY(), fromBytes.rows());
+        assertEquals(fromBytes, fromFile);
+        assertEquals(fromBytes, fromSerialized);
+        assertEquals(7, evaluator.measureLatency(mapped, samples(), 1, 7).runs());
+        assertEquals(3, evaluator.measureBatchLatency(mapped, samples(), 4, 0, 3).orElseThrow().passes());
+        assertEquals(serialized.limit(), serialized.position(), "the caller's buffer is left as it was");
+    }
+
+    @Test
+    void aModelOnTheHeapInABufferIsRefusedNotCopied() {
+        java.nio.ByteBuffer heap = java.nio.ByteBuffer.wrap(TestModels.gemm(-1).toByteArray());
+
+        assertThrows(IllegalArgumentException.class,
+                () -> evaluator.run(heap, samples(), ScoredOutput.first(), 4));
+    }
+
+    @Test
     void measuresLatency() {
         byte[] model = TestModels.gemm(-1).toByteArray();
 

@@ -17,6 +17,7 @@ import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
@@ -68,8 +69,8 @@ class ModelPruningPipelineQuantizeTest {
         assertTrue(result.passed(), result.report().violations().toString());
         assertEquals("weights+int8", result.report().method());
         assertEquals(List.of(true, true, true), layers(result.report()).stream().map(l -> l.get("quantized")).toList());
-        assertEquals(3, opTypes(result.prunedBytes()).stream().filter("MatMulInteger"::equals).count());
-        Map<String, String> metadata = ModelProto.parseFrom(result.prunedBytes()).getMetadataPropsList().stream()
+        assertEquals(3, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals).count());
+        Map<String, String> metadata = ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes())).getMetadataPropsList().stream()
                 .collect(Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
         assertEquals("weights+int8", metadata.get("onnx-prune.method"));
         assertEquals("int8", metadata.get("onnx-prune.quantize"));
@@ -77,11 +78,11 @@ class ModelPruningPipelineQuantizeTest {
         assertEquals("0.5000", metadata.get("onnx-prune.sparsity"));
         // The shipped bytes score what the report says: the gate measured this very graph.
         ValidationData data = ValidationDataReader.read(fixture("digits-mlp/validation.npz"),
-                ModelSignature.of(ModelProto.parseFrom(result.prunedBytes())), null);
+                ModelSignature.of(ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes()))), null);
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             float[][] original = runtime.run(java.nio.file.Files.readAllBytes(fixture("digits-mlp/model.onnx")),
                     data, EVERY_VALUE, 64).rows();
-            float[][] shipped = runtime.run(result.prunedBytes(), data, EVERY_VALUE, 64).rows();
+            float[][] shipped = runtime.run(ModelBytes.toArray(result.prunedBytes()), data, EVERY_VALUE, 64).rows();
             assertEquals(result.report().measurement().pruned(),
                     Metric.ACCURACY.score(original, shipped, data.effectiveLabels()), 1e-12);
         }
@@ -116,7 +117,7 @@ class ModelPruningPipelineQuantizeTest {
         StepSection int8 = result.report().step("int8").orElseThrow();
         assertEquals(List.of("/fc3/Gemm"), int8.fields().get("fallbackLayers"));
         assertEquals("2/3", int8.metadata().get("onnx-prune.quantizedLayers"));
-        assertEquals(2, opTypes(result.prunedBytes()).stream().filter("MatMulInteger"::equals).count());
+        assertEquals(2, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals).count());
         assertTrue(result.report().measurement().pruned() <= 0.001);
     }
 
@@ -142,7 +143,7 @@ class ModelPruningPipelineQuantizeTest {
         ModelResult int8 = process(task(0.0, Metric.ACCURACY, new GateLimits(null, null),
                 new Quantization("int8", List.of(), true)));
         // The same int8 graph without this plugin's marks, as another tool would have written it.
-        ModelProto foreign = ModelProto.parseFrom(int8.prunedBytes()).toBuilder().clearMetadataProps().build();
+        ModelProto foreign = ModelProto.parseFrom(ModelBytes.toArray(int8.prunedBytes())).toBuilder().clearMetadataProps().build();
         java.nio.file.Path file = folder.resolve("int8.onnx");
         java.nio.file.Files.write(file, foreign.toByteArray());
         ModelTask plain = task(0.5, Metric.ACCURACY, new GateLimits(null, 0.01),
@@ -151,7 +152,7 @@ class ModelPruningPipelineQuantizeTest {
         ModelResult result = process(new ModelTask(file, "models/m.onnx", plain.pruning(), plain.evaluation(),
                 plain.limits()));
 
-        assertArrayEquals(foreign.toByteArray(), result.prunedBytes());
+        assertArrayEquals(foreign.toByteArray(), ModelBytes.toArray(result.prunedBytes()));
         assertEquals(List.of("Model models/m.onnx: nothing was pruned (weights: no weight of Conv, ConvTranspose,"
                 + " Gemm, MatMul that it may change; int8: no MatMul, Gemm, Conv or constant-table Gather layer); it is"
                 + " shipped unchanged, without onnx-prune metadata."), result.report().warnings());

@@ -10,6 +10,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
@@ -46,13 +47,16 @@ class ModelPruningPipelineTest {
             first = pipeline.process(task);
             second = pipeline.process(task);
         }
-        assertArrayEquals(first.prunedBytes(), second.prunedBytes());
+        assertArrayEquals(ModelBytes.toArray(first.prunedBytes()), ModelBytes.toArray(second.prunedBytes()));
+        // The model to ship is held outside the heap, read-only, until the jar rewrite streams it.
+        assertTrue(first.prunedBytes().isDirect());
+        assertTrue(first.prunedBytes().isReadOnly());
         assertEquals(350 / 360.0, first.report().measurement().baseline(), 1e-12);
         assertEquals(336 / 360.0, first.report().measurement().pruned(), 1e-12);
         assertEquals(360, first.report().measurement().samples());
         assertTrue(first.passed());
         assertEquals(3, first.report().latency().runs());
-        Map<String, String> metadata = metadata(ModelProto.parseFrom(first.prunedBytes()));
+        Map<String, String> metadata = metadata(ModelProto.parseFrom(ModelBytes.toArray(first.prunedBytes())));
         assertEquals(Map.of("onnx-prune.method", "weights", "onnx-prune.sparsity", "0.5000",
                 "onnx-prune.metric", "accuracy", "onnx-prune.baseline", "0.9722", "onnx-prune.pruned", "0.9333",
                 "onnx-prune.version", "1.2.3"), metadata);
@@ -64,8 +68,8 @@ class ModelPruningPipelineTest {
     void aModelThisPluginAlreadyPrunedIsShippedUnchanged() throws Exception {
         byte[] shipped;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            shipped = pipeline.process(task("digits-mlp/model.onnx", null, 0.5, new GateLimits(null, null)))
-                    .prunedBytes();
+            shipped = ModelBytes.toArray(pipeline.process(task("digits-mlp/model.onnx", null, 0.5,
+                    new GateLimits(null, null))).prunedBytes());
             Path again = folder.resolve("again.onnx");
             Files.write(again, shipped);
             ModelTask second = new ModelTask(again, "m.onnx", task("digits-mlp/model.onnx", null, 0.5,
@@ -73,7 +77,7 @@ class ModelPruningPipelineTest {
                     new GateLimits(null, null)).evaluation(), new GateLimits(null, null));
             ModelResult result = pipeline.process(second);
             assertTrue(result.alreadyPruned());
-            assertArrayEquals(shipped, result.prunedBytes());
+            assertArrayEquals(shipped, ModelBytes.toArray(result.prunedBytes()));
             assertEquals("none", result.report().method());
         }
     }
@@ -89,8 +93,10 @@ class ModelPruningPipelineTest {
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
             result = pipeline.process(nothing);
         }
-        assertArrayEquals(Files.readAllBytes(plain.file()), result.prunedBytes());
-        assertTrue(metadata(ModelProto.parseFrom(result.prunedBytes())).isEmpty());
+        assertArrayEquals(Files.readAllBytes(plain.file()), ModelBytes.toArray(result.prunedBytes()));
+        // Shipped as mapped from the file: no copy of an unchanged model is made.
+        assertTrue(result.prunedBytes().isDirect());
+        assertTrue(metadata(ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes()))).isEmpty());
         assertEquals(List.of("Model models/m.onnx: nothing was pruned (weights: no weight of ConvTranspose that it"
                 + " may change); it is shipped unchanged, without onnx-prune metadata."), result.report().warnings());
         assertTrue(result.passed());

@@ -376,7 +376,8 @@ class Int8QuantizerTest {
         for (int i = 0; i < table.length; i++) {
             table[i] = positions[i];
         }
-        double tableError = LayerErrors.tableError(table, Int8Weights.perLeadingAxis(table, 5), 16);
+        double tableError = LayerErrors.tableError(i -> table[i], Int8Weights.perLeadingAxis(i -> table[i],
+                table.length, 5), 16);
         assertTrue(tableError > 0.001 && tableError < 0.01, "error " + tableError);
         assertEquals(tableError, result.layers().get(0).outputError(), 0.0);
         assertTrue(result.layers().get(1).outputError() > 0 && result.layers().get(1).outputError() < 0.02,
@@ -513,4 +514,31 @@ class Int8QuantizerTest {
         }
         return values;
     }
+
+
+    @Test
+    void layerErrorRunsPlanFromTheOutputSizesSeenPerFeatureOrLargest() {
+        ai.onnx.proto.OnnxMl.NodeProto node = ai.onnx.proto.OnnxMl.NodeProto.getDefaultInstance();
+        PreparedLayer narrow = prepared(new MatMulLayer(node, "narrow", "x", false, i -> 0, 4, 4, null, "y"));
+        PreparedLayer wide = prepared(new GatherLayer(node, "wide", "i", i -> 0, 10, 16, "e"));
+        PreparedLayer conv = prepared(new ConvLayer(node, "conv", "x", new double[1], new long[] {1, 1, 1, 1}, null,
+                "c", List.of(), List.of(), false));
+        LayerErrors.OutputSizes sizes = new LayerErrors.OutputSizes();
+        assertFalse(sizes.known());
+
+        sizes.record(narrow, 400);
+
+        assertTrue(sizes.known());
+        // 100 values per feature (samples x tokens): a 16-wide output holds 1600; a Conv, the largest seen.
+        assertEquals(1600, sizes.estimate(wide));
+        assertEquals(400, sizes.estimate(conv));
+        sizes.record(conv, 5000);
+        assertEquals(5000, sizes.estimate(conv));
+        assertEquals(400, sizes.estimate(narrow));
+    }
+
+    private static PreparedLayer prepared(LayerPlan plan) {
+        return new PreparedLayer(new LayerPlanner.Candidate(0, "layer", "MatMul", 0, plan, ""), null, null, null);
+    }
+
 }

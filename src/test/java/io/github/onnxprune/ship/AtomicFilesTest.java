@@ -2,6 +2,7 @@ package io.github.onnxprune.ship;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,6 +37,49 @@ class AtomicFilesTest {
 
         assertArrayEquals(bytes("new"), Files.readAllBytes(target));
         assertEquals(executable, Files.getPosixFilePermissions(target));
+    }
+
+    @Test
+    void aBufferIsWrittenWholeWhateverItsPosition() throws IOException {
+        Path target = folder.resolve("model.onnx");
+        java.nio.ByteBuffer content = java.nio.ByteBuffer.allocateDirect(100_000);
+        for (int i = 0; i < 100_000; i++) {
+            content.put((byte) (i % 251));
+        }
+
+        AtomicFiles.write(target, content);
+
+        assertArrayEquals(io.github.onnxprune.onnx.ModelBytes.toArray(content), Files.readAllBytes(target));
+    }
+
+    @Test
+    void aFileHoldsABufferOnlyWhenEveryByteIsTheSame() throws IOException {
+        byte[] bytes = new byte[150_001];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (i % 253);
+        }
+        Path file = Files.write(folder.resolve("model.onnx"), bytes);
+        byte[] lastDiffers = bytes.clone();
+        lastDiffers[bytes.length - 1] ^= 1;
+        byte[] firstDiffers = bytes.clone();
+        firstDiffers[0] ^= 1;
+
+        assertTrue(AtomicFiles.holds(file, java.nio.ByteBuffer.wrap(bytes)));
+        assertFalse(AtomicFiles.holds(file, java.nio.ByteBuffer.wrap(lastDiffers)));
+        assertFalse(AtomicFiles.holds(file, java.nio.ByteBuffer.wrap(firstDiffers)));
+        assertFalse(AtomicFiles.holds(file, java.nio.ByteBuffer.wrap(java.util.Arrays.copyOf(bytes, 150_000))));
+        assertFalse(AtomicFiles.holds(folder.resolve("missing.onnx"), java.nio.ByteBuffer.wrap(bytes)));
+    }
+
+    @Test
+    void aStreamHoldsABufferOnlyWhenItEndsWithIt() throws IOException {
+        byte[] bytes = bytes("the same bytes");
+        java.nio.ByteBuffer shorter = java.nio.ByteBuffer.wrap(bytes("the same"));
+
+        assertTrue(AtomicFiles.sameContent(new java.io.ByteArrayInputStream(bytes), java.nio.ByteBuffer.wrap(bytes)));
+        assertFalse(AtomicFiles.sameContent(new java.io.ByteArrayInputStream(bytes), shorter));
+        assertFalse(AtomicFiles.sameContent(new java.io.ByteArrayInputStream(bytes("the same")),
+                java.nio.ByteBuffer.wrap(bytes)));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.github.onnxprune.ship;
 
+import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ public final class ChildProcess {
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[1]);
         if (args[0].equals("rewrite")) {
-            JarRewriter.rewrite(path, path, Map.of(args[2], "pruned".getBytes(StandardCharsets.UTF_8)));
+            JarRewriter.rewrite(path, path, Map.of(args[2], ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8))));
         } else if (args.length > 2) {
             // lock <folder> <seconds>: try for that long, exit 1 with the message if the lock stays taken.
             try (OutputLock lock = OutputLock.acquire(path, Duration.ofSeconds(Long.parseLong(args[2])))) {

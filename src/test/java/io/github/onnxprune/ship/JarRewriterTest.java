@@ -39,7 +39,7 @@ class JarRewriterTest {
     @Test
     void replacesOneEntryAndKeepsOrderTimesAndMethodsOfAll() throws IOException {
         Path jar = jar(folder.resolve("app.jar"));
-        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned"))));
+        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned")))));
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             List<ZipEntry> entries = Collections.list(zip.entries()).stream().map(e -> (ZipEntry) e).toList();
             assertEquals(List.of("META-INF/MANIFEST.MF", "models/m.onnx", "stored.txt"),
@@ -68,30 +68,30 @@ class JarRewriterTest {
         for (int i = 0; i < pruned.length; i++) {
             pruned[i] = (byte) (i % 7 == 0 ? i * 31 : 0);
         }
-        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", pruned));
-        assertEquals(FileSizes.deflatedSize(pruned),
-                JarRewriter.compressedSize(jar, "models/m.onnx", pruned).getAsLong());
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(pruned)));
+        assertEquals(FileSizes.deflatedSize(ByteBuffer.wrap(pruned)),
+                JarRewriter.compressedSize(jar, "models/m.onnx", ByteBuffer.wrap(pruned)).getAsLong());
         byte[] other = pruned.clone();
         other[5] = 1;
-        assertTrue(JarRewriter.compressedSize(jar, "models/m.onnx", other).isEmpty());
-        assertTrue(JarRewriter.compressedSize(jar, "models/none.onnx", pruned).isEmpty());
-        assertTrue(JarRewriter.compressedSize(jar, "stored.txt", bytes("kept as stored")).isEmpty());
+        assertTrue(JarRewriter.compressedSize(jar, "models/m.onnx", ByteBuffer.wrap(other)).isEmpty());
+        assertTrue(JarRewriter.compressedSize(jar, "models/none.onnx", ByteBuffer.wrap(pruned)).isEmpty());
+        assertTrue(JarRewriter.compressedSize(jar, "stored.txt", ByteBuffer.wrap(bytes("kept as stored"))).isEmpty());
     }
 
     @Test
     void aSecondRewriteWithTheSameBytesChangesNothing() throws IOException {
         Path jar = jar(folder.resolve("app.jar"));
-        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
         byte[] once = Files.readAllBytes(jar);
-        assertFalse(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned"))));
+        assertFalse(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned")))));
         assertArrayEquals(once, Files.readAllBytes(jar));
     }
 
     @Test
     void writingTheSameReplacementTwiceGivesTheSameBytes() throws IOException {
         Path jar = jar(folder.resolve("app.jar"));
-        JarRewriter.rewrite(jar, folder.resolve("a.jar"), Map.of("models/m.onnx", bytes("pruned")));
-        JarRewriter.rewrite(jar, folder.resolve("b.jar"), Map.of("models/m.onnx", bytes("pruned")));
+        JarRewriter.rewrite(jar, folder.resolve("a.jar"), Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
+        JarRewriter.rewrite(jar, folder.resolve("b.jar"), Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
         assertArrayEquals(Files.readAllBytes(folder.resolve("a.jar")), Files.readAllBytes(folder.resolve("b.jar")));
     }
 
@@ -100,7 +100,7 @@ class JarRewriterTest {
         Path jar = jar(folder.resolve("app.jar"));
         byte[] before = Files.readAllBytes(jar);
         IOException error = assertThrows(IOException.class,
-                () -> JarRewriter.rewrite(jar, jar, Map.of("models/other.onnx", bytes("x"))));
+                () -> JarRewriter.rewrite(jar, jar, Map.of("models/other.onnx", ByteBuffer.wrap(bytes("x")))));
         assertEquals("jar " + jar + " has no entries [models/other.onnx]", error.getMessage());
         assertArrayEquals(before, Files.readAllBytes(jar));
     }
@@ -111,8 +111,8 @@ class JarRewriterTest {
         Set<PosixFilePermission> executable = PosixFilePermissions.fromString("rwxr-xr-x");
         Files.setPosixFilePermissions(jar, executable);
 
-        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
-        JarRewriter.rewrite(jar, folder.resolve("app-pruned.jar"), Map.of("models/m.onnx", bytes("pruned")));
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
+        JarRewriter.rewrite(jar, folder.resolve("app-pruned.jar"), Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
 
         assertEquals(executable, Files.getPosixFilePermissions(jar));
         assertEquals(executable, Files.getPosixFilePermissions(folder.resolve("app-pruned.jar")));
@@ -129,7 +129,7 @@ class JarRewriterTest {
             Files.write(jar, concat(script, offsetsIncludeScript ? shiftOffsets(zip, script.length) : zip));
             assertEquals(script.length, ZipPrefix.length(jar));
 
-            JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", bytes("pruned")));
+            JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
 
             byte[] rewritten = Files.readAllBytes(jar);
             assertArrayEquals(script, Arrays.copyOf(rewritten, script.length));

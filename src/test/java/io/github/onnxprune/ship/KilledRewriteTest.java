@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +58,7 @@ class KilledRewriteTest {
         assertArrayEquals(before, Files.readAllBytes(jar), "the jar is byte-identical after the kill");
         // The next run removes what the killed one left, then rewrites normally.
         assertEquals(List.of(temporary), AtomicFiles.deleteStale(folder, false));
-        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", "pruned".getBytes(StandardCharsets.UTF_8))));
+        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8)))));
         assertFalse(halfWrittenTemporary().isPresent());
         try (ZipFile zip = new ZipFile(jar.toFile())) {
             assertEquals("pruned", new String(zip.getInputStream(zip.getEntry("models/m.onnx")).readAllBytes(),

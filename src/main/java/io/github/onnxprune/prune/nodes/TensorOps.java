@@ -88,7 +88,8 @@ final class TensorOps {
             if (tensor.getRawData().size() != count * 8) {
                 return null;
             }
-            ByteBuffer raw = tensor.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            // Sliced so that index 0 is the tensor's first byte, also for a view into a model parsed in place.
+            ByteBuffer raw = tensor.getRawData().asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
             for (int i = 0; i < count; i++) {
                 values[i] = raw.getLong(i * 8);
             }

@@ -11,6 +11,7 @@ import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.report.FileSizes;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -58,7 +59,7 @@ public final class NodePruningBenchmark {
                     LatencyStats single = runtime.measureLatency(bytes, fixture.data(), WARM_UP, runs);
                     System.out.printf(Locale.ROOT, "%-18s %5.0f%% %8d %8d %8d %9d %10.1f %9.1f %12.2f %8.2f%%%n",
                             fixture.name(), sparsity * 100, result.paramsAfter(), result.macsAfter(), bytes.length,
-                            FileSizes.deflatedSize(bytes), single.medianMicros(), single.p95Micros(),
+                            FileSizes.deflatedSize(ByteBuffer.wrap(bytes)), single.medianMicros(), single.p95Micros(),
                             batchedMicrosPerSample(bytes, fixture.data(), passes),
                             100 * Fixtures.accuracy(runtime, result.model(), fixture.data()));
                 }
