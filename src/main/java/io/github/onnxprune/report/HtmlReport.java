@@ -122,13 +122,14 @@ public final class HtmlReport {
         return ((Number) (total != null ? total : candidate.get("sparsity"))).doubleValue();
     }
 
-    /** Metric against sparsity of every candidate: green passed, red failed, the chosen one ringed. */
-    private static void searchTrace(StringBuilder html, Map<?, ?> search) {
-        List<?> candidates = (List<?>) search.get("candidates");
-        double chosen = total(search);
+    /**
+     * The lowest and highest {@code metric} of the items, widened when they are equal so a flat series still gets
+     * a vertical axis.
+     */
+    private static double[] metricRange(List<?> items) {
         double low = Double.MAX_VALUE;
         double high = -Double.MAX_VALUE;
-        for (Object item : candidates) {
+        for (Object item : items) {
             double metric = ((Number) ((Map<?, ?>) item).get("metric")).doubleValue();
             low = Math.min(low, metric);
             high = Math.max(high, metric);
@@ -137,6 +138,16 @@ public final class HtmlReport {
             low -= 0.05;
             high += 0.05;
         }
+        return new double[] {low, high};
+    }
+
+    /** Metric against sparsity of every candidate: green passed, red failed, the chosen one ringed. */
+    private static void searchTrace(StringBuilder html, Map<?, ?> search) {
+        List<?> candidates = (List<?>) search.get("candidates");
+        double chosen = total(search);
+        double[] range = metricRange(candidates);
+        double low = range[0];
+        double high = range[1];
         int plotWidth = WIDTH - 80;
         int plotHeight = 200;
         html.append("<h3>Search: metric against sparsity</h3>\n<svg class=\"search\" width=\"").append(WIDTH)
@@ -216,19 +227,11 @@ public final class HtmlReport {
      * stands out; a failing point is drawn hollow.
      */
     private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves) {
-        double low = Double.MAX_VALUE;
-        double high = -Double.MAX_VALUE;
-        for (Map<String, Object> curve : curves) {
-            for (Object item : (List<?>) curve.get("points")) {
-                double metric = ((Number) ((Map<?, ?>) item).get("metric")).doubleValue();
-                low = Math.min(low, metric);
-                high = Math.max(high, metric);
-            }
-        }
-        if (high - low < 1e-9) {
-            low -= 0.05;
-            high += 0.05;
-        }
+        List<Object> points = new ArrayList<>();
+        curves.forEach(curve -> points.addAll((List<?>) curve.get("points")));
+        double[] range = metricRange(points);
+        double low = range[0];
+        double high = range[1];
         int plotWidth = WIDTH - LABEL_WIDTH - 60;
         int plotHeight = 160;
         int legendHeight = curves.size() * 14;
