@@ -65,9 +65,9 @@ public final class WeightReconstruction {
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
             boolean reselect, Target target) {
 
-        /** Ridge 1e-3, 8192 inputs, exact path up to 2e10, sweep up to 2e11, 8192 rows, mask re-chosen. */
+        /** Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by path. */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.DENSE_INPUTS);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_WHEN_SWEPT);
         }
 
         /** These options with another target. */
@@ -104,7 +104,18 @@ public final class WeightReconstruction {
          * The dense weights applied to the input of the model re-fitted so far (SparseGPT's objective): each layer
          * adds as little error as it can, without chasing earlier layers'; needs no run of the dense model.
          */
-        PRUNED_INPUTS
+        PRUNED_INPUTS,
+        /**
+         * Dense inputs for layers narrow enough for the exact path, pruned inputs for swept ones: measured, the
+         * first keeps the fixtures' figures (a BatchNorm'd CNN at 90% keeps 98.3% against 35.8% with pruned
+         * inputs), the second fits MiniLM better (pooled cosine 0.918 against 0.905 at 50%) at half the cost.
+         */
+        PRUNED_WHEN_SWEPT;
+
+        /** The target of one layer, {@code exact} when it takes the exact path. */
+        Target forLayer(boolean exact) {
+            return this != PRUNED_WHEN_SWEPT ? this : exact ? DENSE_INPUTS : PRUNED_INPUTS;
+        }
     }
 
     /** The re-fitted model and what happened per layer. */
@@ -164,14 +175,21 @@ public final class WeightReconstruction {
             totalCost += costs[position];
         }
         double doneCost = 0;
+        // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
+        InputStatistics[] shared = new InputStatistics[1];
         ModelProto current = pruned;
         for (int position = 0; position < layers.size(); position++) {
             int index = layers.get(position);
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(denseGraph, index);
             LinearLayer is = LinearLayer.of(graph, index);
+            int sharing = 0;
+            for (int other = position; other < layers.size(); other++) {
+                LinearLayer reader = LinearLayer.of(denseGraph, layers.get(other));
+                sharing += reader.input().equals(was.input()) ? reader.outputs() : 0;
+            }
             Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
-                    denseValues, collector, options);
+                    denseValues, collector, options, shared, sharing);
             if (report.written() != null) {
                 current = graph.withConstants(Map.of(is.weight(), report.written()));
                 currentValues.changed(is.weight());
@@ -201,7 +219,7 @@ public final class WeightReconstruction {
 
     private static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,
             ModelProto current, ModelProto dense, StagedActivations currentValues, StagedActivations denseValues,
-            ActivationCollector collector, Options options) {
+            ActivationCollector collector, Options options, InputStatistics[] shared, int sharingOutputs) {
         int width = was.features();
         FloatTensor denseWeight = FloatTensor.of(denseGraph.constant(was.weight()).orElseThrow().tensor());
         FloatTensor prunedWeight = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
@@ -227,31 +245,26 @@ public final class WeightReconstruction {
                     width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
                     options.maxFlops() / 1e9)), null);
         }
-        Features xc = Features.of(is, collector.maskedRows(currentValues.value(current, is.input())), is.units(),
-                rows);
-        if (xc == null) {
-            return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"), null);
-        }
-        double[] gram = RowProducts.gram(xc);
-        double[] rhs;
-        double reference;
-        if (options.target() == Target.DENSE_INPUTS) {
-            Features xd = Features.of(was, collector.maskedRows(denseValues.value(dense, was.input())), was.units(),
-                    rows);
-            if (xd == null || xd.rows() != xc.rows()) {
+        Tensor currentInput = currentValues.value(current, is.input());
+        Target target = options.target().forLayer(exact);
+        Tensor denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
+        InputStatistics statistics = shared[0];
+        if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
+            shared[0] = null;
+            Features xc = Features.of(is, collector.maskedRows(currentInput), is.units(), rows);
+            Features xd = denseInput == null ? null
+                    : Features.of(was, collector.maskedRows(denseInput), was.units(), rows);
+            if (xc == null || denseInput != null && (xd == null || xd.rows() != xc.rows())) {
                 return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
                         null);
             }
-            double[] target = RowProducts.product(xd, md, outputs);
-            rhs = RowProducts.transposedProduct(xc, target, outputs);
-            reference = 0;
-            for (double t : target) {
-                reference += t * t;
-            }
-        } else {
-            rhs = RowProducts.gramProduct(gram, width, md, outputs);
-            reference = dot(md, rhs);
+            statistics = new InputStatistics(rows, currentInput, denseInput, xc, xd, sharingOutputs);
+            shared[0] = statistics;
         }
+        InputStatistics.Equations equations = statistics.equations(md, outputs);
+        double[] gram = equations.gram();
+        double[] rhs = equations.rhs();
+        double reference = equations.reference();
         int zeros = mp.length - count(keep);
         double[] refit;
         String method;
@@ -309,8 +322,8 @@ public final class WeightReconstruction {
         }
         double before = error(gram, rhs, reference, mp, width, outputs);
         double after = error(gram, rhs, reference, refit, width, outputs);
-        return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", xc.rows(), before, after),
-                written);
+        return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
+                after), written);
     }
 
     /** Operations of the per-output least squares for mask {@code keep}: {@code sum over outputs of kept^3 / 3}. */
@@ -337,11 +350,7 @@ public final class WeightReconstruction {
     }
 
     private static double dot(double[] a, double[] b) {
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            sum += a[i] * b[i];
-        }
-        return sum;
+        return InputStatistics.dot(a, b);
     }
 
     private static int count(boolean[] flags) {
