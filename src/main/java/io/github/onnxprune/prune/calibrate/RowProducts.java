@@ -168,100 +168,28 @@ final class RowProducts {
         return result;
     }
 
-    /** {@code G M}: {@code n x outputs}, for a symmetric {@code n x n} G and canonical M, by output strips in parallel. */
+    /**
+     * {@code G M}: {@code n x outputs}, for a square {@code n x n} G and canonical M. Each result row is a sum of
+     * M's rows scaled by G's row, added whole (long contiguous loops the JIT vectorizes); rows are independent and
+     * shared by both cores, each summed in a fixed order.
+     */
     static double[] gramProduct(double[] g, int n, double[] m, int outputs) {
         double[] result = new double[n * outputs];
-        SparseSweep.inChunks(outputs, (from, to) -> {
-            for (int i = 0; i < n; i++) {
-                int out = i * outputs;
-                int row = i * n;
-                for (int k = 0; k < n; k++) {
-                    double factor = g[row + k];
-                    if (factor == 0) {
-                        continue;
-                    }
-                    int in = k * outputs;
-                    for (int o = from; o < to; o++) {
-                        result[out + o] += factor * m[in + o];
-                    }
+        java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+            int out = i * outputs;
+            int row = i * n;
+            for (int k = 0; k < n; k++) {
+                double factor = g[row + k];
+                if (factor == 0) {
+                    continue;
+                }
+                int in = k * outputs;
+                for (int o = 0; o < outputs; o++) {
+                    result[out + o] += factor * m[in + o];
                 }
             }
         });
         return result;
-    }
-
-    /** Rows converted to double per pass of {@link #gramOfDoubles}: 256 rows of 1536 features are 3 MiB. */
-    static final int GRAM_CHUNK = 256;
-
-    /**
-     * {@code X^T X} as {@link #gram}, but each chunk of {@link #GRAM_CHUNK} rows is first converted to double
-     * and taken eight rows at a time: the inner loop then reads and writes doubles only, which the JIT turns
-     * into vector instructions (a loop that mixes float and double is left scalar by Java 17's compiler).
-     */
-    static double[] gramOfDoubles(Features xc) {
-        int width = xc.cols();
-        int rows = xc.rows();
-        double[] gram = new double[width * width];
-        float[] c = xc.data();
-        double[] chunk = new double[GRAM_CHUNK * width];
-        for (int first = 0; first < rows; first += GRAM_CHUNK) {
-            int count = Math.min(GRAM_CHUNK, rows - first);
-            for (int k = 0; k < count * width; k++) {
-                chunk[k] = c[first * width + k];
-            }
-            SparseSweep.inChunks(width, (from, to) -> {
-                int r = 0;
-                for (; r + 8 <= count; r += 8) {
-                    int b0 = r * width;
-                    int b1 = b0 + width;
-                    int b2 = b1 + width;
-                    int b3 = b2 + width;
-                    int b4 = b3 + width;
-                    int b5 = b4 + width;
-                    int b6 = b5 + width;
-                    int b7 = b6 + width;
-                    for (int i = from; i < to; i++) {
-                        double x0 = chunk[b0 + i];
-                        double x1 = chunk[b1 + i];
-                        double x2 = chunk[b2 + i];
-                        double x3 = chunk[b3 + i];
-                        double x4 = chunk[b4 + i];
-                        double x5 = chunk[b5 + i];
-                        double x6 = chunk[b6 + i];
-                        double x7 = chunk[b7 + i];
-                        int g = i * width;
-                        for (int j = i; j < width; j++) {
-                            double sum = gram[g + j];
-                            sum += x0 * chunk[b0 + j];
-                            sum += x1 * chunk[b1 + j];
-                            sum += x2 * chunk[b2 + j];
-                            sum += x3 * chunk[b3 + j];
-                            sum += x4 * chunk[b4 + j];
-                            sum += x5 * chunk[b5 + j];
-                            sum += x6 * chunk[b6 + j];
-                            sum += x7 * chunk[b7 + j];
-                            gram[g + j] = sum;
-                        }
-                    }
-                }
-                for (; r < count; r++) {
-                    int base = r * width;
-                    for (int i = from; i < to; i++) {
-                        double xi = chunk[base + i];
-                        int g = i * width;
-                        for (int j = i; j < width; j++) {
-                            gram[g + j] += xi * chunk[base + j];
-                        }
-                    }
-                }
-            });
-        }
-        for (int i = 0; i < width; i++) {
-            for (int j = 0; j < i; j++) {
-                gram[i * width + j] = gram[j * width + i];
-            }
-        }
-        return gram;
     }
 
     /** {@code A^T B}, {@code a.cols() x b.cols()}, for rows that line up, by strips of A's columns on both cores. */

@@ -138,6 +138,11 @@ class WeightReconstructionTest {
         assertTrue(chosenError < keptError * 0.1, "magnitude mask " + keptError + ", OBS mask " + chosenError);
         assertEquals(16, FloatTensor.of(chosen.model().getGraph().getInitializer(0)).zeroCount());
         assertEquals("OBS mask, least squares", chosen.layers().get(0).method());
+        // One row per sample: the dense model's outputs are the target by default.
+        assertArrayEquals(WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults()
+                        .withTarget(WeightReconstruction.Target.DENSE_INPUTS)).model().toByteArray(),
+                chosen.model().toByteArray());
         // Same input, same bytes, whatever the batch size the activations were collected in.
         assertArrayEquals(chosen.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned,
                 List.of("W"), new ActivationCollector(runtime, calibration, 512, 7),
@@ -268,6 +273,11 @@ class WeightReconstructionTest {
 
         assertEquals(90, real);
         assertEquals(real, result.layers().get(0).rows());
+        // A MatMul reading token sequences fits the dense weights on the pruned model's inputs by default.
+        assertArrayEquals(WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults()
+                        .withTarget(WeightReconstruction.Target.PRUNED_INPUTS)).model().toByteArray(),
+                result.model().toByteArray());
         assertEquals(1, lines.size());
         assertTrue(lines.get(0).matches("layer 1 of 1, fc: OBS mask, least squares on 90 rows, output error"
                 + " \\d\\.\\d{4} -> \\d\\.\\d{4}; \\d+\\.\\d s elapsed, about 0 s left"), lines.get(0));
