@@ -27,7 +27,11 @@ import java.util.function.Consumer;
  * <p><b>Fit.</b> For output o with kept inputs K, the new weights solve
  * {@code min ||X_K w - X_dense m_o||^2 + lambda ||w - m_o[K]||^2}, where X is the layer's input in the model
  * re-fitted so far (layers are processed in graph order, so earlier layers' errors are corrected, not
- * compounded) and X_dense its input in the dense model. The mask is chosen on the same objective: its
+ * compounded) and X_dense its input in the dense model; for MatMul layers reading token sequences X_dense is X
+ * ({@link Target#PRUNED_FOR_SEQUENCES}, measured better on a transformer). Rows are the calibration samples'
+ * positions that the mask input does not mark as padding; the products of one input's rows are shared by the
+ * layers reading it ({@link InputStatistics}), and the inputs are collected stage by stage
+ * ({@link StagedActivations}). The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
  * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
  * beyond, the sweep's own compensation (exact for the weights after each zero, the earlier ones frozen) is the

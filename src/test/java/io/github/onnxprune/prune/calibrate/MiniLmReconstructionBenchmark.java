@@ -25,7 +25,7 @@ import java.util.Locale;
  * the step's wall time and the mean-pooled cosine of the held-out sentences' embeddings to the original's.
  *
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
- * {@code -Dridge=0.01}, {@code -DexactFlops=0}.
+ * {@code -Dridge=0.01}, {@code -DexactFlops=0}, and the magnitude mask's scope: {@code -Dscope=global}.
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
@@ -50,8 +50,9 @@ public final class MiniLmReconstructionBenchmark {
                 "labels");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             float[][] reference = pooled(runtime, model, validation);
-            StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity,
-                    Scope.LAYERWISE, List.of()), TensorFilter.all(), false).apply(new StepInput(model, model, null));
+            Scope scope = Scope.parse(System.getProperty("scope", "layerwise"));
+            StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity, scope,
+                    List.of()), TensorFilter.all(), false).apply(new StepInput(model, model, null));
             double plainCosine = cosine(reference, pooled(runtime, plain.model(), validation));
             long start = System.nanoTime();
             WeightReconstruction.Options options = WeightReconstruction.Options.defaults();
