@@ -6,6 +6,10 @@ import java.util.zip.ZipFile
 def log = new File(basedir, 'build.log').text
 assert log.contains('models/digits.onnx  weights')
 assert log.contains('accuracy 0.9722 -> ')
+// Reconstruction logs each re-fitted layer while it works, not only at the end.
+def layerLines = (log =~ /\[INFO\] models\/digits\.onnx weights: layer (\d+) of (\d+), \S+: .* s elapsed, about \d+ s left/)
+assert layerLines.size() > 0
+assert layerLines.collect { it[1] as int } == (1..(layerLines[0][2] as int)).toList()
 
 // The user's sources and the build output keep the original model.
 def source = new File(basedir, 'src/main/resources/models/digits.onnx').bytes

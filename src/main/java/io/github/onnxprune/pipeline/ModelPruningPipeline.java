@@ -290,7 +290,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         ModelProto model = original;
         for (ModelStep<?> step : steps) {
             Ran<?> done = Ran.run(step, new StepInput(model, original,
-                    step.wantsCalibration() && calibration != null ? calibration.collector() : null));
+                    step.wantsCalibration() && calibration != null ? calibration.collector() : null,
+                    line -> progress.accept(task.entryName() + " " + step.id() + ": " + line)));
             ran.add(done);
             model = done.result().model();
         }

@@ -184,6 +184,20 @@ public final class ActivationCollector {
     }
 
     /**
+     * The named outputs of {@code model} on every calibration sample, feeding the samples' inputs and
+     * {@code fed} (further graph inputs, one row per sample) to it; float32 tensors, first dimension the samples.
+     */
+    Map<String, Tensor> run(ModelProto model, Map<String, Tensor> fed, List<String> values) {
+        ValidationData data = samples;
+        if (!fed.isEmpty()) {
+            Map<String, Tensor> inputs = new LinkedHashMap<>(samples.inputs());
+            inputs.putAll(fed);
+            data = new ValidationData(inputs, null, null, samples.source());
+        }
+        return runtime.runOutputs(model.toByteArray(), data, values, batchSize);
+    }
+
+    /**
      * A copy of {@code model} whose graph outputs exactly {@code values}, keeping only the nodes and initializers
      * they depend on: a layer's input near the start of a transformer then costs a fraction of a full pass, and
      * the copy serialized for ONNX Runtime holds only the weights it reads. Graph inputs all stay, as the samples
@@ -271,7 +285,7 @@ public final class ActivationCollector {
     }
 
     /** The floating-point type the model computes in: that of its first floating-point initializer. */
-    private static int floatType(ModelProto model) {
+    static int floatType(ModelProto model) {
         for (TensorProto tensor : model.getGraph().getInitializerList()) {
             int type = tensor.getDataType();
             if (type == TensorProto.DataType.FLOAT_VALUE || type == TensorProto.DataType.FLOAT16_VALUE

@@ -167,4 +167,79 @@ final class RowProducts {
         });
         return result;
     }
+
+    /**
+     * {@code G M}: {@code n x outputs}, for a square {@code n x n} G and canonical M. Each result row is a sum of
+     * M's rows scaled by G's row, added whole (long contiguous loops the JIT vectorizes); rows are independent and
+     * shared by both cores, each summed in a fixed order.
+     */
+    static double[] gramProduct(double[] g, int n, double[] m, int outputs) {
+        double[] result = new double[n * outputs];
+        java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+            int out = i * outputs;
+            int row = i * n;
+            for (int k = 0; k < n; k++) {
+                double factor = g[row + k];
+                if (factor == 0) {
+                    continue;
+                }
+                int in = k * outputs;
+                for (int o = 0; o < outputs; o++) {
+                    result[out + o] += factor * m[in + o];
+                }
+            }
+        });
+        return result;
+    }
+
+    /** {@code A^T B}, {@code a.cols() x b.cols()}, for rows that line up, by strips of A's columns on both cores. */
+    static double[] cross(Features a, Features b) {
+        int width = a.cols();
+        int other = b.cols();
+        int rows = a.rows();
+        double[] result = new double[width * other];
+        float[] x = a.data();
+        float[] y = b.data();
+        SparseSweep.inChunks(width, (from, to) -> {
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                int a0 = r * width;
+                int y0 = r * other;
+                int y1 = y0 + other;
+                int y2 = y1 + other;
+                int y3 = y2 + other;
+                for (int i = from; i < to; i++) {
+                    double x0 = x[a0 + i];
+                    double x1 = x[a0 + width + i];
+                    double x2 = x[a0 + 2 * width + i];
+                    double x3 = x[a0 + 3 * width + i];
+                    if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) {
+                        continue;
+                    }
+                    int out = i * other;
+                    for (int j = 0; j < other; j++) {
+                        double sum = result[out + j];
+                        sum += x0 * y[y0 + j];
+                        sum += x1 * y[y1 + j];
+                        sum += x2 * y[y2 + j];
+                        sum += x3 * y[y3 + j];
+                        result[out + j] = sum;
+                    }
+                }
+            }
+            for (; r < rows; r++) {
+                for (int i = from; i < to; i++) {
+                    double xi = x[r * width + i];
+                    if (xi == 0) {
+                        continue;
+                    }
+                    int out = i * other;
+                    for (int j = 0; j < other; j++) {
+                        result[out + j] += xi * y[r * other + j];
+                    }
+                }
+            }
+        });
+        return result;
+    }
 }

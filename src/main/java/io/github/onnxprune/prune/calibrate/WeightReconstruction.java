@@ -8,7 +8,9 @@ import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.NodeInput;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Re-fits the weights weight pruning kept, so each pruned Gemm, MatMul or Conv layer's output on calibration
@@ -25,7 +27,11 @@ import java.util.Map;
  * <p><b>Fit.</b> For output o with kept inputs K, the new weights solve
  * {@code min ||X_K w - X_dense m_o||^2 + lambda ||w - m_o[K]||^2}, where X is the layer's input in the model
  * re-fitted so far (layers are processed in graph order, so earlier layers' errors are corrected, not
- * compounded) and X_dense its input in the dense model. The mask is chosen on the same objective: its
+ * compounded) and X_dense its input in the dense model; for MatMul layers reading token sequences X_dense is X
+ * ({@link Target#PRUNED_FOR_SEQUENCES}, measured better on a transformer). Rows are the calibration samples'
+ * positions that the mask input does not mark as padding; the products of one input's rows are shared by the
+ * layers reading it ({@link InputStatistics}), and the inputs are collected stage by stage
+ * ({@link StagedActivations}). The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
  * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
  * beyond, the sweep's own compensation (exact for the weights after each zero, the earlier ones frozen) is the
@@ -58,13 +64,24 @@ public final class WeightReconstruction {
      *     costlier layers keep the magnitude mask unfitted and are reported as skipped
      * @param maxRows most calibration rows per layer, evenly spread
      * @param reselect whether to re-choose the zeros by OBS saliency (same count) before re-fitting
+     * @param target what each layer's output is fitted to
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect) {
+            boolean reselect, Target target) {
 
-        /** Ridge 1e-3, 8192 inputs, exact path up to 2e10, sweep up to 2e11, 8192 rows, mask re-chosen. */
+        /** Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input. */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES);
+        }
+
+        /** These options with another target. */
+        public Options withTarget(Target aim) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim);
+        }
+
+        /** These options with another relative ridge. */
+        public Options withRidge(double strength) {
+            return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -74,12 +91,39 @@ public final class WeightReconstruction {
 
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
-            return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect);
+            return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target);
+        }
+    }
+
+    /** What a layer's re-fitted output is fitted to. */
+    public enum Target {
+        /** The dense model's layer output on the dense model's input: earlier layers' errors are corrected. */
+        DENSE_INPUTS,
+        /**
+         * The dense weights applied to the input of the model re-fitted so far (SparseGPT's objective): each layer
+         * adds as little error as it can, without chasing earlier layers'; needs no run of the dense model.
+         */
+        PRUNED_INPUTS,
+        /**
+         * Pruned inputs for MatMul layers reading token sequences ({@code [batch, tokens, features]}, as in
+         * transformers), dense inputs for the others (one row per sample, or Conv patches). Measured, not derived:
+         * on MiniLM at 50% pruned inputs keep a pooled cosine of 0.918 against 0.905; on the fixtures (MLPs and
+         * CNNs) dense inputs keep their figures where pruned ones lose (a BatchNorm'd CNN at 90% with the column
+         * sweep: 93.1% against 10.6%).
+         */
+        PRUNED_FOR_SEQUENCES;
+
+        /** The target of a layer whose input has {@code rank} dimensions. */
+        Target forLayer(LinearLayer layer, int rank) {
+            if (this != PRUNED_FOR_SEQUENCES) {
+                return this;
+            }
+            return layer.conv() == null && rank >= 3 ? PRUNED_INPUTS : DENSE_INPUTS;
         }
     }
 
@@ -97,6 +141,13 @@ public final class WeightReconstruction {
      */
     public static Result reconstruct(ModelProto dense, ModelProto pruned, List<String> tensors,
             ActivationCollector collector, Options options) {
+        return reconstruct(dense, pruned, tensors, collector, options, line -> { });
+    }
+
+    /** As {@link #reconstruct(ModelProto, ModelProto, List, ActivationCollector, Options)}, with a line per layer. */
+    public static Result reconstruct(ModelProto dense, ModelProto pruned, List<String> tensors,
+            ActivationCollector collector, Options options, Consumer<String> progress) {
+        long started = System.nanoTime();
         ModelGraph denseGraph = ModelGraph.of(dense);
         List<Integer> layers = new ArrayList<>();
         List<LayerReconstruction> reports = new ArrayList<>();
@@ -123,137 +174,192 @@ public final class WeightReconstruction {
         if (layers.isEmpty()) {
             return new Result(pruned, reports);
         }
-        List<String> inputsByLayer = new ArrayList<>();
-        for (int index : layers) {
-            inputsByLayer.add(LinearLayer.of(denseGraph, index).input());
+        StagedActivations currentValues = new StagedActivations(collector);
+        StagedActivations denseValues = new StagedActivations(collector);
+        double[] costs = new double[layers.size()];
+        double totalCost = 0;
+        for (int position = 0; position < layers.size(); position++) {
+            LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
+            costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows());
+            totalCost += costs[position];
         }
-        LayerInputs layerInputs = new LayerInputs(collector, dense, inputsByLayer);
+        double doneCost = 0;
+        // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
+        InputStatistics[] shared = new InputStatistics[1];
         ModelProto current = pruned;
         for (int position = 0; position < layers.size(); position++) {
             int index = layers.get(position);
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(denseGraph, index);
             LinearLayer is = LinearLayer.of(graph, index);
-            int width = was.features();
-            FloatTensor denseWeight = FloatTensor.of(denseGraph.constant(was.weight()).orElseThrow().tensor());
-            FloatTensor prunedWeight = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
-            double[] md = was.canonical(denseWeight);
-            double[] mp = is.canonical(prunedWeight);
-            int outputs = was.outputs();
-            long kept = 0;
-            double exactCost = 0;
-            for (int o = 0; o < outputs; o++) {
-                int keptHere = 0;
-                for (int f = 0; f < width; f++) {
-                    keptHere += mp[f * outputs + o] != 0 ? 1 : 0;
-                }
-                kept += keptHere;
-                exactCost += Math.pow(keptHere, 3) / 3;
+            int sharing = 0;
+            for (int other = position; other < layers.size(); other++) {
+                LinearLayer reader = LinearLayer.of(denseGraph, layers.get(other));
+                sharing += reader.input().equals(was.input()) ? reader.outputs() : 0;
             }
-            boolean greedy = options.reselect() && (double) outputs * width * width * width <= options.exactFlops();
-            boolean exact = greedy || !options.reselect() && exactCost <= options.exactFlops();
-            if (width > options.maxInputWidth()) {
-                reports.add(LayerReconstruction.skipped(is, String.format(java.util.Locale.ROOT,
-                        "%d inputs; the limit is %d", width, options.maxInputWidth())));
-                continue;
+            Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
+                    denseValues, collector, options, shared, sharing);
+            if (report.written() != null) {
+                current = graph.withConstants(Map.of(is.weight(), report.written()));
+                currentValues.changed(is.weight());
             }
-            // The sweep's cost grows with the rows; a wide layer uses as many as the budget allows, evenly spread.
-            int rows = exact ? options.maxRows() : affordableRows(width, outputs, options);
-            if (rows < MIN_ROWS) {
-                reports.add(LayerReconstruction.skipped(is, String.format(java.util.Locale.ROOT,
-                        "%d inputs x %d outputs: about %.0f G multiply-adds to re-fit with %d rows; the limit is %.0f G",
-                        width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
-                        options.maxFlops() / 1e9)));
-                continue;
+            reports.add(report.layer());
+            doneCost += costs[position];
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
+                    position + 1, layers.size(), is.name(), describe(report.layer()), elapsed,
+                    elapsed * (totalCost - doneCost) / doneCost));
+        }
+        return new Result(current, reports);
+    }
+
+    /** A layer's report and the weight tensor that replaces its weight, or null when it was skipped. */
+    private record Refitted(LayerReconstruction layer, TensorProto written) {
+    }
+
+    /** The progress line's account of one layer. */
+    private static String describe(LayerReconstruction layer) {
+        if (layer.method().equals("skipped")) {
+            return "skipped (" + layer.detail() + ")";
+        }
+        return String.format(Locale.ROOT, "%s on %d rows, output error %.4f -> %.4f", layer.method(), layer.rows(),
+                layer.errorBefore(), layer.errorAfter());
+    }
+
+    private static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,
+            ModelProto current, ModelProto dense, StagedActivations currentValues, StagedActivations denseValues,
+            ActivationCollector collector, Options options, InputStatistics[] shared, int sharingOutputs) {
+        int width = was.features();
+        FloatTensor denseWeight = FloatTensor.of(denseGraph.constant(was.weight()).orElseThrow().tensor());
+        FloatTensor prunedWeight = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
+        double[] md = was.canonical(denseWeight);
+        double[] mp = is.canonical(prunedWeight);
+        int outputs = was.outputs();
+        boolean[] keep = new boolean[mp.length];
+        for (int i = 0; i < mp.length; i++) {
+            keep[i] = mp[i] != 0;
+        }
+        double exactCost = refitCost(keep, width, outputs);
+        boolean greedy = options.reselect() && (double) outputs * width * width * width <= options.exactFlops();
+        boolean exact = greedy || !options.reselect() && exactCost <= options.exactFlops();
+        if (width > options.maxInputWidth()) {
+            return new Refitted(LayerReconstruction.skipped(is, String.format(Locale.ROOT,
+                    "%d inputs; the limit is %d", width, options.maxInputWidth())), null);
+        }
+        // The sweep's cost grows with the rows; a wide layer uses as many as the budget allows, evenly spread.
+        int rows = exact ? options.maxRows() : affordableRows(width, outputs, options);
+        if (rows < MIN_ROWS) {
+            return new Refitted(LayerReconstruction.skipped(is, String.format(Locale.ROOT,
+                    "%d inputs x %d outputs: about %.0f G multiply-adds to re-fit with %d rows; the limit is %.0f G",
+                    width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
+                    options.maxFlops() / 1e9)), null);
+        }
+        Tensor currentInput = currentValues.value(current, is.input());
+        Target target = options.target().forLayer(is, currentInput.shape().length);
+        Tensor denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
+        InputStatistics statistics = shared[0];
+        if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
+            shared[0] = null;
+            Features xc = Features.of(is, collector.maskedRows(currentInput), is.units(), rows);
+            Features xd = denseInput == null ? null
+                    : Features.of(was, collector.maskedRows(denseInput), was.units(), rows);
+            if (xc == null || denseInput != null && (xd == null || xd.rows() != xc.rows())) {
+                return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
+                        null);
             }
-            Features xd = Features.of(was, layerInputs.dense(was.input(), position), was.units(), rows);
-            if (xd == null) {
-                reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
-                continue;
-            }
-            Tensor currentInput = layerInputs.current(current, is.input());
-            Features xc = Features.of(is, currentInput, is.units(), rows);
-            if (xc == null || xd.rows() != xc.rows()) {
-                reports.add(LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
-                continue;
-            }
-            double[] target = RowProducts.product(xd, md, outputs);
-            double[] gram = RowProducts.gram(xc);
-            double[] rhs = RowProducts.transposedProduct(xc, target, outputs);
-            boolean[] keep = new boolean[mp.length];
-            for (int i = 0; i < mp.length; i++) {
-                keep[i] = mp[i] != 0;
-            }
-            int zeros = (int) (mp.length - kept);
-            double[] refit;
-            String method;
-            if (exact) {
-                method = "least squares";
-                if (greedy) {
-                    double[] start = RidgeLeastSquares.solve(gram, width, rhs, md, outputs, options.ridge());
-                    double[] inverse = HessianMask.inverse(damped(gram, width, options.ridge()), width);
-                    boolean[] zero = HessianMask.greedy(inverse, start, width, outputs, zeros);
-                    for (int i = 0; i < keep.length; i++) {
-                        keep[i] = !zero[i];
-                    }
-                    method = "OBS mask, least squares";
-                }
-                refit = refit(gram, rhs, md, keep, outputs, options.ridge());
-            } else {
-                // One shared inverse Hessian: start from the unpruned optimum and sweep the features in blocks.
-                double lambda = lambda(gram, width, options.ridge());
-                double[] damped = gram.clone();
-                double[] b = rhs.clone();
-                for (int f = 0; f < width; f++) {
-                    damped[f * width + f] += lambda;
-                    for (int o = 0; o < outputs; o++) {
-                        b[f * outputs + o] += lambda * md[f * outputs + o];
-                    }
-                }
-                double[] factor = SparseSweep.inverseFactor(damped, width);
-                refit = SparseSweep.solve(factor, width, b, outputs);
-                boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
-                        options.reselect() ? null : invert(keep), zeros);
+            statistics = new InputStatistics(rows, currentInput, denseInput, xc, xd, sharingOutputs);
+            shared[0] = statistics;
+        }
+        InputStatistics.Equations equations = statistics.equations(md, outputs);
+        double[] gram = equations.gram();
+        double[] rhs = equations.rhs();
+        double reference = equations.reference();
+        int zeros = mp.length - count(keep);
+        double[] refit;
+        String method;
+        if (exact) {
+            method = "least squares";
+            if (greedy) {
+                double[] start = RidgeLeastSquares.solve(gram, width, rhs, md, outputs, options.ridge());
+                double[] inverse = HessianMask.inverse(damped(gram, width, options.ridge()), width);
+                boolean[] zero = HessianMask.greedy(inverse, start, width, outputs, zeros);
                 for (int i = 0; i < keep.length; i++) {
                     keep[i] = !zero[i];
                 }
-                method = options.reselect() ? "OBS sweep" : "least squares sweep";
-                // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
-                // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
-                double refitCost = 0;
+                method = "OBS mask, least squares";
+            }
+            refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+        } else {
+            // One shared inverse Hessian: start from the unpruned optimum and sweep the features in blocks.
+            double lambda = lambda(gram, width, options.ridge());
+            double[] damped = gram.clone();
+            double[] b = rhs.clone();
+            for (int f = 0; f < width; f++) {
+                damped[f * width + f] += lambda;
                 for (int o = 0; o < outputs; o++) {
-                    int keptHere = 0;
-                    for (int f = 0; f < width; f++) {
-                        keptHere += keep[f * outputs + o] ? 1 : 0;
-                    }
-                    refitCost += Math.pow(keptHere, 3) / 3;
-                }
-                if (refitCost <= options.exactFlops()) {
-                    refit = refit(gram, rhs, md, keep, outputs, options.ridge());
-                    method += ", least squares";
+                    b[f * outputs + o] += lambda * md[f * outputs + o];
                 }
             }
-            double[] errors = errors(xc, target, mp, refit, outputs);
-            TensorProto written = is.write(prunedWeight, refit);
-            double[] stored = is.canonical(FloatTensor.of(written));
-            boolean fixed = false;
-            for (int i = 0; i < stored.length; i++) {
-                if (keep[i] && stored[i] == 0) {
-                    // A kept weight must not become a zero, or the tensor would hold more zeros than asked. The
-                    // fallback is a normal number in float16, bfloat16, float and double alike.
-                    refit[i] = md[i] != 0 ? md[i] : Math.copySign(SMALLEST_KEPT, refit[i]);
-                    fixed = true;
-                }
+            double[] factor = SparseSweep.inverseFactor(damped, width);
+            refit = SparseSweep.solve(factor, width, b, outputs);
+            boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
+                    options.reselect() ? null : invert(keep), zeros);
+            for (int i = 0; i < keep.length; i++) {
+                keep[i] = !zero[i];
             }
-            if (fixed) {
-                written = is.write(prunedWeight, refit);
+            method = options.reselect() ? "OBS sweep" : "least squares sweep";
+            // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
+            // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
+            if (refitCost(keep, width, outputs) <= options.exactFlops()) {
+                refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+                method += ", least squares";
             }
-            current = graph.withConstants(Map.of(is.weight(), written));
-            layerInputs.changed(is.weight());
-            reports.add(new LayerReconstruction(is.name(), is.opType(), method, "", xc.rows(), errors[0],
-                    errors[1]));
         }
-        return new Result(current, reports);
+        TensorProto written = is.write(prunedWeight, refit);
+        double[] stored = is.canonical(FloatTensor.of(written));
+        boolean fixed = false;
+        for (int i = 0; i < stored.length; i++) {
+            if (keep[i] && stored[i] == 0) {
+                // A kept weight must not become a zero, or the tensor would hold more zeros than asked. The
+                // fallback is a normal number in float16, bfloat16, float and double alike.
+                refit[i] = md[i] != 0 ? md[i] : Math.copySign(SMALLEST_KEPT, refit[i]);
+                fixed = true;
+            }
+        }
+        if (fixed) {
+            written = is.write(prunedWeight, refit);
+        }
+        double before = error(gram, rhs, reference, mp, width, outputs);
+        double after = error(gram, rhs, reference, refit, width, outputs);
+        return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
+                after), written);
+    }
+
+    /** Operations of the per-output least squares for mask {@code keep}: {@code sum over outputs of kept^3 / 3}. */
+    private static double refitCost(boolean[] keep, int width, int outputs) {
+        double cost = 0;
+        for (int o = 0; o < outputs; o++) {
+            int keptHere = 0;
+            for (int f = 0; f < width; f++) {
+                keptHere += keep[f * outputs + o] ? 1 : 0;
+            }
+            cost += Math.pow(keptHere, 3) / 3;
+        }
+        return cost;
+    }
+
+    /**
+     * The relative output error {@code ||T - X W||^2 / ||T||^2} of canonical weights {@code w}, from the normal
+     * equations alone: {@code (||T||^2 - 2 <W, X^T T> + <W, X^T X W>) / ||T||^2}.
+     */
+    private static double error(double[] gram, double[] rhs, double reference, double[] w, int width, int outputs) {
+        double[] gw = RowProducts.gramProduct(gram, width, w, outputs);
+        double squared = Math.max(0, reference - 2 * dot(w, rhs) + dot(w, gw));
+        return reference == 0 ? squared : squared / reference;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        return InputStatistics.dot(a, b);
     }
 
     private static int count(boolean[] flags) {
@@ -313,7 +419,8 @@ public final class WeightReconstruction {
             double ridge) {
         int width = md.length / outputs;
         double[] result = new double[md.length];
-        for (int o = 0; o < outputs; o++) {
+        // Outputs are independent: both cores share them, each writing only its own column.
+        java.util.stream.IntStream.range(0, outputs).parallel().forEach(o -> {
             int[] kept = new int[width];
             int k = 0;
             for (int f = 0; f < width; f++) {
@@ -322,7 +429,7 @@ public final class WeightReconstruction {
                 }
             }
             if (k == 0) {
-                continue;
+                return;
             }
             double[] sub = new double[k * k];
             double[] b = new double[k];
@@ -338,26 +445,7 @@ public final class WeightReconstruction {
             for (int i = 0; i < k; i++) {
                 result[kept[i] * outputs + o] = w[i];
             }
-        }
+        });
         return result;
-    }
-
-    /**
-     * The relative output error against {@code target} (the dense layer's output) of {@code mp}, as magnitude
-     * pruning left it, and of {@code result}.
-     */
-    private static double[] errors(Features xc, double[] target, double[] mp, double[] result, int outputs) {
-        double[] plain = RowProducts.product(xc, mp, outputs);
-        double[] fitted = RowProducts.product(xc, result, outputs);
-        double reference = 0;
-        double before = 0;
-        double after = 0;
-        for (int i = 0; i < target.length; i++) {
-            double t = target[i];
-            reference += t * t;
-            before += (t - plain[i]) * (t - plain[i]);
-            after += (t - fitted[i]) * (t - fitted[i]);
-        }
-        return new double[] {reference == 0 ? before : before / reference, reference == 0 ? after : after / reference};
     }
 }

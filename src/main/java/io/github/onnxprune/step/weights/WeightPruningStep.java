@@ -69,7 +69,7 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
         List<LayerReconstruction> refitted = null;
         if (input.calibration() != null && !zeroed.isEmpty()) {
             WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), model, zeroed,
-                    input.calibration(), WeightReconstruction.Options.defaults());
+                    input.calibration(), WeightReconstruction.Options.defaults(), input.progress());
             model = refit.model();
             refitted = refit.layers();
         } else if (input.calibration() != null) {

