@@ -80,7 +80,8 @@ public final class ValidationDataReader {
                 return OnnxTestDataFormat.read(path, signature, role);
             }
             if (hasNpyFiles(path, role)) {
-                return readArrays(new NpyDirectory(path, role), signature, label == null ? DEFAULT_ARRAY_LABEL_NAME : label);
+                return readArrays(new NpyDirectory(path, role), signature,
+                        label == null ? DEFAULT_ARRAY_LABEL_NAME : label);
             }
             throw new ValidationDataException(role.subject(path) + " is a directory without .npy files or "
                     + "test_data_set_* folders. Put one <input name>.npy per model input (" + quotedInputs(signature)
