@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import io.github.onnxprune.TokenModel;
+import io.github.onnxprune.TestModels;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
@@ -26,7 +26,7 @@ class LayerInputsTest {
 
     @Test
     void aCurrentValueIsReusedUntilAWeightUpstreamOfItChanges() {
-        ModelProto model = TokenModel.build(new float[][] {{1, 0}, {0, 1}});
+        ModelProto model = TestModels.tokens(new float[][] {{1, 0}, {0, 1}});
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             LayerInputs inputs = new LayerInputs(new ActivationCollector(runtime, tokens(), 8, 8), model,
                     List.of("embedded", "embedded", "embedded"));
@@ -45,7 +45,7 @@ class LayerInputsTest {
 
     @Test
     void denseValuesComeInGroupsInLayerOrder() {
-        ModelProto model = TokenModel.build(new float[][] {{2, 0}, {0, 2}});
+        ModelProto model = TestModels.tokens(new float[][] {{2, 0}, {0, 2}});
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             LayerInputs inputs = new LayerInputs(new ActivationCollector(runtime, tokens(), 8, 8), model,
                     List.of("embedded", "last_hidden_state", "embedded"));
