@@ -279,7 +279,7 @@ public final class ValidationDataReader {
             if (size > BOMB_MIN_BYTES && compressed > 0 && size / compressed > BOMB_RATIO) {
                 throw new ValidationDataException(subject + " inflates from " + compressed + " to " + size
                         + " bytes, more than " + BOMB_RATIO + "-fold, which only an archive built to exhaust memory"
-                        + " (or an array of one repeated value) reaches. Save the real " + role.set() + " arrays with"
+                        + " (or an array of one repeated value) reaches. Save the real " + role.set() + " with"
                         + " numpy.savez or numpy.savez_compressed.");
             }
             try (InputStream in = new BufferedInputStream(zip.getInputStream(entry))) {
