@@ -27,28 +27,29 @@ final class CsvFormat {
     private CsvFormat() {
     }
 
-    static ValidationData read(Path path, ModelSignature signature, String labelName) {
-        TensorSpec spec = singleMatrixInput(path, signature);
-        try (BufferedReader reader = open(path)) {
-            return read(path, reader, spec, labelName);
+    static ValidationData read(Path path, ModelSignature signature, String labelName, DataRole role) {
+        TensorSpec spec = singleMatrixInput(path, signature, role);
+        try (BufferedReader reader = open(path, role)) {
+            return read(path, reader, spec, labelName, role);
         } catch (CharacterCodingException e) {
-            throw new ValidationDataException("validation data " + path + " is not UTF-8 text. Save the CSV file "
+            throw new ValidationDataException(role.subject(path) + " is not UTF-8 text. Save the CSV file "
                     + "as UTF-8.", e);
         } catch (IOException e) {
-            throw new ValidationDataException("validation data " + path + " cannot be read ("
+            throw new ValidationDataException(role.subject(path) + " cannot be read ("
                     + ValidationDataReader.describe(e) + "). Check that the file is readable.", e);
         }
     }
 
-    private static ValidationData read(Path path, BufferedReader reader, TensorSpec spec, String labelName)
+    private static ValidationData read(Path path, BufferedReader reader, TensorSpec spec, String labelName,
+            DataRole role)
             throws IOException {
         String first = reader.readLine();
         if (first != null && first.startsWith("\uFEFF")) {
             first = first.substring(1); // byte-order mark written by some spreadsheet tools
         }
         if (first == null || first.isBlank()) {
-            throw new ValidationDataException("validation data " + path + " is empty: line 1 must be a header row "
-                    + "naming the columns. Export the validation set with a header.");
+            throw new ValidationDataException(role.subject(path) + " is empty: line 1 must be a header row "
+                    + "naming the columns. Export the " + role.set() + " with a header.");
         }
         String[] header = cells(first);
         int labelColumn = -1;
@@ -65,7 +66,7 @@ final class CsvFormat {
                     ? "every column except the label column '" + labelName + "' is a feature"
                     : "no column is named '" + labelName + "', so every column counts as a feature; if one of them "
                             + "holds the labels, configure its name as the label column";
-            throw new ValidationDataException("validation data " + path + " has " + featureCount + " feature "
+            throw new ValidationDataException(role.subject(path) + " has " + featureCount + " feature "
                     + "columns but model input '" + spec.name() + "' expects " + spec.displayShape() + " ("
                     + labelHint + "). Export one column per model feature.");
         }
@@ -80,28 +81,28 @@ final class CsvFormat {
             }
             String[] cells = cells(line);
             if (cells.length != header.length) {
-                throw new ValidationDataException("validation data " + path + ": line " + lineNumber + " has "
+                throw new ValidationDataException(role.subject(path) + ": line " + lineNumber + " has "
                         + cells.length + " cells but the header has " + header.length + " columns. Give every row "
                         + "one value per column (commas inside values are not supported).");
             }
             double[] features = new double[featureCount];
             int feature = 0;
             for (int c = 0; c < cells.length; c++) {
-                double value = parse(path, lineNumber, c, header[c], cells[c]);
+                double value = parse(path, lineNumber, c, header[c], cells[c], role);
                 if (c == labelColumn) {
                     if (value != Math.rint(value) || Math.abs(value) > 1L << 53) {
-                        throw new ValidationDataException("validation data " + path + ": line " + lineNumber
+                        throw new ValidationDataException(role.subject(path) + ": line " + lineNumber
                                 + ", column " + (c + 1) + " ('" + header[c] + "') holds '" + cells[c] + "', which is "
                                 + "not an integer class index. Labels must be whole numbers such as 0, 1, 2.");
                     }
                     labels.add((long) value);
                 } else {
-                    requireFitsInput(path, spec, lineNumber, c, header[c], cells[c], value);
+                    requireFitsInput(path, spec, lineNumber, c, header[c], cells[c], value, role);
                     // Rounding the decimal once, straight to float, keeps "shortest float32" text exact;
                     // going through double first could round twice. Widening the float back is exact.
                     double stored = spec.elementType() == TensorKind.FLOAT ? Float.parseFloat(cells[c]) : value;
                     if (!Double.isFinite(stored)) {
-                        throw new ValidationDataException("validation data " + path + ": line " + lineNumber
+                        throw new ValidationDataException(role.subject(path) + ": line " + lineNumber
                                 + ", column " + (c + 1) + " ('" + header[c] + "') holds '" + cells[c] + "', beyond"
                                 + " the range of " + spec.elementType().displayName() + " (it would be infinite)."
                                 + " Scale the feature or fix the cell.");
@@ -112,18 +113,18 @@ final class CsvFormat {
             rows.add(features);
         }
         if (rows.isEmpty()) {
-            throw new ValidationDataException("validation data " + path + " has a header but no data rows. Export "
-                    + "a non-empty validation set.");
+            throw new ValidationDataException(role.subject(path) + " has a header but no data rows. Export "
+                    + "a non-empty " + role.set() + ".");
         }
         Tensor input = toTensor(spec, rows, featureCount);
         long[] labelArray = labelColumn < 0 ? null : labels.stream().mapToLong(Long::longValue).toArray();
         return new ValidationData(java.util.Map.of(spec.name(), input), labelArray, null, path);
     }
 
-    private static TensorSpec singleMatrixInput(Path path, ModelSignature signature) {
+    private static TensorSpec singleMatrixInput(Path path, ModelSignature signature, DataRole role) {
         List<TensorSpec> inputs = signature.inputs();
         if (inputs.size() != 1 || inputs.get(0).rank() != 2) {
-            throw new ValidationDataException("validation data " + path + " is a CSV file, which can only feed a "
+            throw new ValidationDataException(role.subject(path) + " is a CSV file, which can only feed a "
                     + "model with exactly one input of shape [N, F]; this model has " + describe(inputs) + ". Use a "
                     + ".npz file or a directory of .npy files instead.");
         }
@@ -131,7 +132,7 @@ final class CsvFormat {
         TensorKind kind = spec.elementType();
         if (kind != TensorKind.FLOAT && kind != TensorKind.DOUBLE && kind != TensorKind.INT64
                 && kind != TensorKind.INT32) {
-            throw new ValidationDataException("validation data " + path + " is a CSV file, which can feed float32, "
+            throw new ValidationDataException(role.subject(path) + " is a CSV file, which can feed float32, "
                     + "float64, int64 and int32 inputs, but model input '" + spec.name() + "' is "
                     + kind.displayName() + ". Use a .npz file or a directory of .npy files instead.");
         }
@@ -149,9 +150,9 @@ final class CsvFormat {
         return "input" + (inputs.size() == 1 ? " " : "s ") + String.join(", ", parts);
     }
 
-    private static BufferedReader open(Path path) throws IOException {
+    private static BufferedReader open(Path path, DataRole role) throws IOException {
         // Every value is parsed into a double and then into the input's type: a few times the text at most.
-        DataLimits.requireHeap(Files.size(path) * 3, "validation data " + path);
+        DataLimits.requireHeap(Files.size(path) * 3, role.subject(path));
         return Files.newBufferedReader(path, StandardCharsets.UTF_8);
     }
 
@@ -167,17 +168,17 @@ final class CsvFormat {
         return cells;
     }
 
-    private static double parse(Path path, int lineNumber, int column, String name, String cell) {
+    private static double parse(Path path, int lineNumber, int column, String name, String cell, DataRole role) {
         // Only plain decimals: Java's parser would also take 2.5f, 0x1p4, NaN and Infinity.
         double value = DECIMAL.matcher(cell).matches() ? Double.parseDouble(cell) : Double.NaN;
         if (Double.isNaN(value)) {
-            throw new ValidationDataException("validation data " + path + ": line " + lineNumber + ", column "
+            throw new ValidationDataException(role.subject(path) + ": line " + lineNumber + ", column "
                     + (column + 1) + " ('" + name + "') holds '" + cell + "', which is not a decimal number such as 3,"
                     + " -0.25 or 1.5e-3 (NaN, Infinity and empty cells are not accepted). Fix the cell or remove the"
                     + " row.");
         }
         if (Double.isInfinite(value)) {
-            throw new ValidationDataException("validation data " + path + ": line " + lineNumber + ", column "
+            throw new ValidationDataException(role.subject(path) + ": line " + lineNumber + ", column "
                     + (column + 1) + " ('" + name + "') holds '" + cell + "', beyond the range of float64 (it would be"
                     + " infinite). Scale the feature or fix the cell.");
         }
@@ -186,14 +187,14 @@ final class CsvFormat {
 
     /** For integer inputs, a feature cell must hold a whole number in the input type's range. */
     private static void requireFitsInput(Path path, TensorSpec spec, int lineNumber, int column, String name,
-            String cell, double value) {
+            String cell, double value, DataRole role) {
         TensorKind kind = spec.elementType();
         if (kind != TensorKind.INT64 && kind != TensorKind.INT32) {
             return;
         }
         double limit = kind == TensorKind.INT32 ? Integer.MAX_VALUE : 1L << 53;
         if (value != Math.rint(value) || Math.abs(value) > limit) {
-            throw new ValidationDataException("validation data " + path + ": line " + lineNumber + ", column "
+            throw new ValidationDataException(role.subject(path) + ": line " + lineNumber + ", column "
                     + (column + 1) + " ('" + name + "') holds '" + cell + "', but model input '" + spec.name()
                     + "' expects " + kind.displayName() + " whole numbers. Fix the cell.");
         }

@@ -37,7 +37,7 @@ final class DataLimits {
         int count = Shapes.elementCount(shape);
         if (count < 0 || (long) count * kind.byteSize() > Integer.MAX_VALUE - 8) {
             throw new ValidationDataException(subject + " declares shape " + Shapes.format(shape) + " of "
-                    + kind.displayName() + ", over 2 GB, more than one array can hold. Use fewer validation samples.");
+                    + kind.displayName() + ", over 2 GB, more than one array can hold. Use fewer samples.");
         }
         return count;
     }
@@ -57,7 +57,7 @@ final class DataLimits {
         if (bytes > 0 && bytes > freeHeap / COPIES) {
             throw new ValidationDataException(subject + " needs " + mebibytes(bytes) + " in memory and as much"
                     + " again for the batches made from it, but only " + mebibytes(freeHeap) + " of heap is free."
-                    + " Give Maven more memory (MAVEN_OPTS=-Xmx4g) or use fewer validation samples.");
+                    + " Give Maven more memory (MAVEN_OPTS=-Xmx4g) or use fewer samples.");
         }
     }
 

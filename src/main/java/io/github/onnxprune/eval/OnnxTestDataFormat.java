@@ -35,12 +35,12 @@ final class OnnxTestDataFormat {
     }
 
     /** Whether the directory is a {@code test_data_set_N} folder or holds some. */
-    static boolean isTestData(Path directory) {
-        return isSet(directory) || !sets(directory).isEmpty();
+    static boolean isTestData(Path directory, DataRole role) {
+        return isSet(directory) || !sets(directory, role).isEmpty();
     }
 
-    static ValidationData read(Path path, ModelSignature signature) {
-        List<Path> sets = isSet(path) ? List.of(path) : sets(path);
+    static ValidationData read(Path path, ModelSignature signature, DataRole role) {
+        List<Path> sets = isSet(path) ? List.of(path) : sets(path, role);
         Map<String, List<Tensor>> inputParts = new LinkedHashMap<>();
         signature.inputNames().forEach(name -> inputParts.put(name, new ArrayList<>()));
         // One entry per set: long[] labels or float[][] reference rows.
@@ -48,30 +48,30 @@ final class OnnxTestDataFormat {
         Path firstSet = sets.get(0);
         boolean outputsPresent = Files.isRegularFile(firstSet.resolve(OUTPUT));
         for (Path set : sets) {
-            Map<String, Tensor> inputs = readInputs(set, signature);
+            Map<String, Tensor> inputs = readInputs(set, signature, role);
             Map<String, String> subjects = new LinkedHashMap<>();
-            inputs.keySet().forEach(name -> subjects.put(name, "validation data " + set + ": tensor '" + name + "'"));
-            int samples = ValidationDataReader.requireSameSampleCount(inputs, subjects::get);
+            inputs.keySet().forEach(name -> subjects.put(name, role.subject(set) + ": tensor '" + name + "'"));
+            int samples = ValidationDataReader.requireSameSampleCount(inputs, subjects::get, role);
             inputs.forEach((name, tensor) -> inputParts.get(name).add(tensor));
 
             Path output = set.resolve(OUTPUT);
             if (Files.isRegularFile(output) != outputsPresent) {
-                throw new ValidationDataException("validation data " + path + ": " + firstSet.getFileName()
+                throw new ValidationDataException(role.subject(path) + ": " + firstSet.getFileName()
                         + (outputsPresent ? " has " : " has no ") + OUTPUT + " but " + set.getFileName()
                         + (outputsPresent ? " has none" : " has one") + ". Give every test_data_set the same files.");
             }
             if (outputsPresent) {
-                String subject = "validation data " + output;
-                Tensor expected = TensorProtos.decode(parse(output), subject);
+                String subject = role.subject(output);
+                Tensor expected = TensorProtos.decode(parse(output, role), subject);
                 if (expected.elementType().isInteger()) {
-                    expectedParts.add(ValidationDataReader.conformLabels(expected, samples, subject));
+                    expectedParts.add(ValidationDataReader.conformLabels(expected, samples, subject, role));
                 } else {
                     expectedParts.add(referenceRows(expected, samples, subject));
                 }
             }
         }
         Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputParts.forEach((name, parts) -> inputs.put(name, joinInputs(parts, name, path)));
+        inputParts.forEach((name, parts) -> inputs.put(name, joinInputs(parts, name, path, role)));
         if (!outputsPresent) {
             return new ValidationData(inputs, null, null, path);
         }
@@ -79,7 +79,7 @@ final class OnnxTestDataFormat {
         if (allFloat) {
             float[][] references = expectedParts.stream().flatMap(part -> java.util.Arrays.stream((float[][]) part))
                     .toArray(float[][]::new);
-            requireOneWidth(references, path);
+            requireOneWidth(references, path, role);
             return new ValidationData(inputs, null, references, path);
         }
         // Some sets hold labels and some reference outputs: a reference row stands for the label it predicts.
@@ -98,11 +98,11 @@ final class OnnxTestDataFormat {
         return labels;
     }
 
-    private static void requireOneWidth(float[][] references, Path path) {
+    private static void requireOneWidth(float[][] references, Path path, DataRole role) {
         int width = references[0].length;
         for (float[] row : references) {
             if (row.length != width) {
-                throw new ValidationDataException("validation data " + path + ": the " + OUTPUT + " files hold "
+                throw new ValidationDataException(role.subject(path) + ": the " + OUTPUT + " files hold "
                         + "rows of different widths (" + width + " and " + row.length + "). Export every "
                         + "test_data_set from the same model.");
             }
@@ -110,7 +110,7 @@ final class OnnxTestDataFormat {
     }
 
     /** Reads one folder's {@code input_N.pb} files and assigns them to model inputs. */
-    private static Map<String, Tensor> readInputs(Path set, ModelSignature signature) {
+    private static Map<String, Tensor> readInputs(Path set, ModelSignature signature, DataRole role) {
         TreeMap<Integer, Path> files = new TreeMap<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(set, "input_*.pb")) {
             for (Path file : entries) {
@@ -120,11 +120,11 @@ final class OnnxTestDataFormat {
                 }
             }
         } catch (IOException | NumberFormatException e) {
-            throw new ValidationDataException("validation data " + set + " cannot be listed (" + e + "). Check that "
+            throw new ValidationDataException(role.subject(set) + " cannot be listed (" + e + "). Check that "
                     + "the directory is readable.", e);
         }
         if (files.isEmpty()) {
-            throw new ValidationDataException("validation data " + set + " has no input_N.pb files. An ONNX "
+            throw new ValidationDataException(role.subject(set) + " has no input_N.pb files. An ONNX "
                     + "test_data_set folder needs input_0.pb, input_1.pb, ... one per model input ("
                     + ValidationDataReader.quotedInputs(signature) + ").");
         }
@@ -132,13 +132,13 @@ final class OnnxTestDataFormat {
         Map<String, Tensor> byName = new LinkedHashMap<>();
         for (Map.Entry<Integer, Path> entry : files.entrySet()) {
             Path file = entry.getValue();
-            OnnxMl.TensorProto proto = parse(file);
+            OnnxMl.TensorProto proto = parse(file, role);
             // The tensor's own name wins when it names a model input; otherwise ONNX's convention applies:
             // input_N.pb feeds the N-th real input.
             TensorSpec spec = signature.input(proto.getName()).orElse(null);
             if (spec == null) {
                 if (entry.getKey() >= specs.size()) {
-                    throw new ValidationDataException("validation data " + file + " is input number " + entry.getKey()
+                    throw new ValidationDataException(role.subject(file) + " is input number " + entry.getKey()
                             + (proto.getName().isEmpty() ? "" : " (named '" + proto.getName() + "')") + " but the "
                             + "model has only " + specs.size() + " input(s): " + ValidationDataReader.quotedInputs(
                             signature) + ". Remove the file or name the tensor after a model input.");
@@ -146,19 +146,19 @@ final class OnnxTestDataFormat {
                 spec = specs.get(entry.getKey());
             }
             if (byName.containsKey(spec.name())) {
-                throw new ValidationDataException("validation data " + file + " feeds model input '" + spec.name()
+                throw new ValidationDataException(role.subject(file) + " feeds model input '" + spec.name()
                         + "', which another input_N.pb in " + set.getFileName() + " already feeds. Name each tensor "
                         + "after its model input, or number the files in the model's input order.");
             }
-            String subject = "validation data " + file;
+            String subject = role.subject(file);
             byName.put(spec.name(), ValidationDataReader.conformInput(TensorProtos.decode(proto, subject), spec,
-                    subject));
+                    subject, role));
         }
         Map<String, Tensor> ordered = new LinkedHashMap<>();
         for (TensorSpec spec : specs) {
             Tensor tensor = byName.get(spec.name());
             if (tensor == null) {
-                throw new ValidationDataException("validation data " + set + " has no tensor for model input '"
+                throw new ValidationDataException(role.subject(set) + " has no tensor for model input '"
                         + spec.name() + "'. Add input_N.pb files for every model input ("
                         + ValidationDataReader.quotedInputs(signature) + ").");
             }
@@ -184,30 +184,30 @@ final class OnnxTestDataFormat {
         return rows;
     }
 
-    private static Tensor joinInputs(List<Tensor> parts, String name, Path path) {
+    private static Tensor joinInputs(List<Tensor> parts, String name, Path path, DataRole role) {
         try {
             return Tensor.concat(parts);
         } catch (IllegalArgumentException e) {
-            throw new ValidationDataException("validation data " + path + ": the tensors for model input '" + name
+            throw new ValidationDataException(role.subject(path) + ": the tensors for model input '" + name
                     + "' differ in type or in dimensions after the first across test_data_set folders, so they "
                     + "cannot be joined. Export every test_data_set with the same shape.", e);
         }
     }
 
-    private static OnnxMl.TensorProto parse(Path file) {
+    private static OnnxMl.TensorProto parse(Path file, DataRole role) {
         try {
-            String subject = "validation data " + file;
+            String subject = role.subject(file);
             // The message, its decoded tensor and the tensor's copy are alive at once: three times the file.
             DataLimits.requireHeap(Files.size(file) * 3 / DataLimits.COPIES, subject);
             CodedInputStream input = CodedInputStream.newInstance(Files.readAllBytes(file));
             input.setSizeLimit(Integer.MAX_VALUE);
             return OnnxMl.TensorProto.parseFrom(input);
         } catch (InvalidProtocolBufferException e) {
-            throw new ValidationDataException("validation data " + file + " is not a serialized ONNX TensorProto ("
+            throw new ValidationDataException(role.subject(file) + " is not a serialized ONNX TensorProto ("
                     + e.getMessage() + "). Write it with onnx.numpy_helper.from_array(array, name)"
                     + ".SerializeToString().", e);
         } catch (IOException e) {
-            throw new ValidationDataException("validation data " + file + " cannot be read ("
+            throw new ValidationDataException(role.subject(file) + " cannot be read ("
                     + ValidationDataReader.describe(e) + "). Check that the file is readable.", e);
         }
     }
@@ -217,7 +217,7 @@ final class OnnxTestDataFormat {
     }
 
     /** The {@code test_data_set_N} subfolders, by number (so 10 comes after 9). */
-    private static List<Path> sets(Path directory) {
+    private static List<Path> sets(Path directory, DataRole role) {
         List<Path> sets = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory, "test_data_set_*")) {
             for (Path entry : entries) {
@@ -226,7 +226,7 @@ final class OnnxTestDataFormat {
                 }
             }
         } catch (IOException e) {
-            throw new ValidationDataException("validation data " + directory + " cannot be listed ("
+            throw new ValidationDataException(role.subject(directory) + " cannot be listed ("
                     + ValidationDataReader.describe(e) + "). Check that the directory is readable.", e);
         }
         sets.sort(Comparator.comparing(OnnxTestDataFormat::setNumber)

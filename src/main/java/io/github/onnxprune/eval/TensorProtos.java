@@ -27,7 +27,7 @@ final class TensorProtos {
         }
         if (proto.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL) {
             throw new ValidationDataException(subject + " keeps its data in an external file, which is not "
-                    + "supported for validation data. Save the tensor with its data inline (onnx.numpy_helper."
+                    + "supported here. Save the tensor with its data inline (onnx.numpy_helper."
                     + "from_array).");
         }
         long[] shape = proto.getDimsList().stream().mapToLong(Long::longValue).toArray();

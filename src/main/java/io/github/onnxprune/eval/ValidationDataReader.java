@@ -41,62 +41,79 @@ public final class ValidationDataReader {
     }
 
     /**
-     * Reads validation data for a model.
+     * Reads validation data for a model: {@link #read(Path, ModelSignature, String, DataRole)} for
+     * {@link DataRole#VALIDATION}.
+     *
+     * @param path a directory of .npy files, a .npz or .csv file, or an ONNX test-data folder
+     * @param signature the model's signature: which inputs to read and which types and shapes they need
+     * @param labelName the label array (npy/npz) or column (csv); {@code null} or blank for the default
+     * @return the data, one tensor per model input in the model's order
+     * @throws ValidationDataException when the data is missing, unreadable or does not fit the model
+     */
+    public static ValidationData read(Path path, ModelSignature signature, String labelName) {
+        return read(path, signature, labelName, DataRole.VALIDATION);
+    }
+
+    /**
+     * Reads validation or calibration data for a model.
      *
      * @param path a directory of .npy files, a .npz or .csv file, or an ONNX test-data folder
      * @param signature the model's signature: which inputs to read and which types and shapes they need
      * @param labelName the label array (npy/npz) or column (csv); {@code null} or blank for the default
      *     ({@value #DEFAULT_ARRAY_LABEL_NAME} or {@value #DEFAULT_CSV_LABEL_NAME}); ignored for ONNX test data
+     * @param role which pom setting gave the path: every message names it
      * @return the data, one tensor per model input in the model's order
      * @throws ValidationDataException when the data is missing, unreadable or does not fit the model
      */
-    public static ValidationData read(Path path, ModelSignature signature, String labelName) {
+    public static ValidationData read(Path path, ModelSignature signature, String labelName, DataRole role) {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(signature, "signature");
+        Objects.requireNonNull(role, "role");
         String label = labelName == null || labelName.isBlank() ? null : labelName.trim();
         if (!Files.exists(path)) {
-            throw new ValidationDataException("validation data " + path + " does not exist. Point the validation "
-                    + "data setting at " + FORMATS + ".");
+            throw new ValidationDataException(role.subject(path) + " does not exist. Point " + role.element()
+                    + " at " + FORMATS + ".");
         }
-        requireFeedableInputs(path, signature);
+        requireFeedableInputs(path, signature, role);
         if (Files.isDirectory(path)) {
-            if (OnnxTestDataFormat.isTestData(path)) {
-                return OnnxTestDataFormat.read(path, signature);
+            if (OnnxTestDataFormat.isTestData(path, role)) {
+                return OnnxTestDataFormat.read(path, signature, role);
             }
-            if (hasNpyFiles(path)) {
-                return readArrays(new NpyDirectory(path), signature, label == null ? DEFAULT_ARRAY_LABEL_NAME : label);
+            if (hasNpyFiles(path, role)) {
+                return readArrays(new NpyDirectory(path, role), signature,
+                        label == null ? DEFAULT_ARRAY_LABEL_NAME : label);
             }
-            throw new ValidationDataException("validation data " + path + " is a directory without .npy files or "
+            throw new ValidationDataException(role.subject(path) + " is a directory without .npy files or "
                     + "test_data_set_* folders. Put one <input name>.npy per model input (" + quotedInputs(signature)
                     + ") and labels.npy in it, or point at " + FORMATS + " instead.");
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) {
-            try (NpzArchive archive = NpzArchive.open(path)) {
+            try (NpzArchive archive = NpzArchive.open(path, role)) {
                 return readArrays(archive, signature, label == null ? DEFAULT_ARRAY_LABEL_NAME : label);
             }
         }
         if (name.endsWith(".csv")) {
-            return CsvFormat.read(path, signature, label == null ? DEFAULT_CSV_LABEL_NAME : label);
+            return CsvFormat.read(path, signature, label == null ? DEFAULT_CSV_LABEL_NAME : label, role);
         }
         if (name.endsWith(".npy")) {
-            throw new ValidationDataException("validation data " + path + " is a single .npy file. Point at the "
+            throw new ValidationDataException(role.subject(path) + " is a single .npy file. Point at the "
                     + "directory holding one <input name>.npy per model input (" + quotedInputs(signature)
                     + ") and labels.npy, or bundle them into a .npz with numpy.savez.");
         }
-        throw new ValidationDataException("validation data " + path + " has an unrecognised format. Point the "
-                + "validation data setting at " + FORMATS + ".");
+        throw new ValidationDataException(role.subject(path) + " has an unrecognised format. Point "
+                + role.element() + " at " + FORMATS + ".");
     }
 
     /** Rejects models whose inputs no supported file format can feed, before reading anything. */
-    private static void requireFeedableInputs(Path path, ModelSignature signature) {
+    private static void requireFeedableInputs(Path path, ModelSignature signature, DataRole role) {
         if (signature.inputs().isEmpty()) {
-            throw new ValidationDataException("validation data " + path + " cannot be used: the model has no "
+            throw new ValidationDataException(role.subject(path) + " cannot be used: the model has no "
                     + "inputs to feed.");
         }
         for (TensorSpec spec : signature.inputs()) {
             if (!spec.elementType().isSupportedForData()) {
-                throw new ValidationDataException("validation data " + path + " cannot feed model input '"
+                throw new ValidationDataException(role.subject(path) + " cannot feed model input '"
                         + spec.name() + "': its element type is " + spec.elementType().displayName()
                         + ", and only float32, float64, int64, int32, uint8 and bool inputs are supported.");
             }
@@ -110,6 +127,9 @@ public final class ValidationDataReader {
 
         /** The container, for messages. */
         Path path();
+
+        /** Which pom setting gave the container, for messages. */
+        DataRole role();
 
         /** Names of the arrays it holds. */
         List<String> names();
@@ -132,13 +152,14 @@ public final class ValidationDataReader {
                 throw new ValidationDataException(source.missing(spec.name(), signature));
             }
             String subject = source.subject(spec.name());
-            inputs.put(spec.name(), conformInput(readArray(source, spec.name(), subject), spec, subject));
+            inputs.put(spec.name(), conformInput(readArray(source, spec.name(), subject), spec, subject,
+                    source.role()));
         }
-        int samples = requireSameSampleCount(inputs, source::subject);
+        int samples = requireSameSampleCount(inputs, source::subject, source.role());
         long[] labels = null;
         if (names.contains(labelName)) {
             String subject = source.subject(labelName);
-            labels = conformLabels(readArray(source, labelName, subject), samples, subject);
+            labels = conformLabels(readArray(source, labelName, subject), samples, subject, source.role());
         }
         return new ValidationData(inputs, labels, null, source.path());
     }
@@ -156,7 +177,7 @@ public final class ValidationDataReader {
     }
 
     /** Directory of {@code <name>.npy} files. */
-    record NpyDirectory(Path path) implements ArraySource {
+    record NpyDirectory(Path path, DataRole role) implements ArraySource {
 
         @Override
         public List<String> names() {
@@ -171,7 +192,7 @@ public final class ValidationDataReader {
                 names.sort(null);
                 return names;
             } catch (IOException e) {
-                throw new ValidationDataException("validation data " + path + " cannot be listed (" + describe(e)
+                throw new ValidationDataException(role.subject(path) + " cannot be listed (" + describe(e)
                         + "). Check that the directory is readable.", e);
             }
         }
@@ -186,12 +207,12 @@ public final class ValidationDataReader {
 
         @Override
         public String subject(String name) {
-            return "validation data " + path.resolve(name + ".npy");
+            return role.subject(path.resolve(name + ".npy"));
         }
 
         @Override
         public String missing(String name, ModelSignature signature) {
-            return "validation data " + path + " has no " + name + ".npy for model input '" + name + "'; it holds "
+            return role.subject(path) + " has no " + name + ".npy for model input '" + name + "'; it holds "
                     + names().stream().map(n -> n + ".npy").collect(Collectors.joining(", ")) + ". Save one "
                     + "<input name>.npy per model input (" + quotedInputs(signature) + ") and labels.npy.";
         }
@@ -207,11 +228,13 @@ public final class ValidationDataReader {
         static final long BOMB_MIN_BYTES = 16L << 20;
 
         private final Path path;
+        private final DataRole role;
         private final ZipFile zip;
         private final Map<String, ZipEntry> entries = new LinkedHashMap<>();
 
-        private NpzArchive(Path path, ZipFile zip) {
+        private NpzArchive(Path path, DataRole role, ZipFile zip) {
             this.path = path;
+            this.role = role;
             this.zip = zip;
             for (Enumeration<? extends ZipEntry> all = zip.entries(); all.hasMoreElements(); ) {
                 ZipEntry entry = all.nextElement();
@@ -221,14 +244,14 @@ public final class ValidationDataReader {
             }
         }
 
-        static NpzArchive open(Path path) {
+        static NpzArchive open(Path path, DataRole role) {
             try {
-                return new NpzArchive(path, new ZipFile(path.toFile()));
+                return new NpzArchive(path, role, new ZipFile(path.toFile()));
             } catch (ZipException e) {
-                throw new ValidationDataException("validation data " + path + " is not a readable .npz (zip) "
+                throw new ValidationDataException(role.subject(path) + " is not a readable .npz (zip) "
                         + "archive (" + e.getMessage() + "). Save it with numpy.savez or numpy.savez_compressed.", e);
             } catch (IOException e) {
-                throw new ValidationDataException("validation data " + path + " cannot be read (" + describe(e)
+                throw new ValidationDataException(role.subject(path) + " cannot be read (" + describe(e)
                         + "). Check that the file is readable.", e);
             }
         }
@@ -236,6 +259,11 @@ public final class ValidationDataReader {
         @Override
         public Path path() {
             return path;
+        }
+
+        @Override
+        public DataRole role() {
+            return role;
         }
 
         @Override
@@ -251,7 +279,7 @@ public final class ValidationDataReader {
             if (size > BOMB_MIN_BYTES && compressed > 0 && size / compressed > BOMB_RATIO) {
                 throw new ValidationDataException(subject + " inflates from " + compressed + " to " + size
                         + " bytes, more than " + BOMB_RATIO + "-fold, which only an archive built to exhaust memory"
-                        + " (or an array of one repeated value) reaches. Save the real validation arrays with"
+                        + " (or an array of one repeated value) reaches. Save the real " + role.set() + " with"
                         + " numpy.savez or numpy.savez_compressed.");
             }
             try (InputStream in = new BufferedInputStream(zip.getInputStream(entry))) {
@@ -262,14 +290,14 @@ public final class ValidationDataReader {
 
         @Override
         public String subject(String name) {
-            return "validation data " + path + ": array '" + name + "'";
+            return role.subject(path) + ": array '" + name + "'";
         }
 
         @Override
         public String missing(String name, ModelSignature signature) {
             String held = entries.isEmpty() ? "no arrays at all"
                     : "arrays " + entries.keySet().stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "));
-            return "validation data " + path + " has no array '" + name + "' for model input '" + name + "'; it holds "
+            return role.subject(path) + " has no array '" + name + "' for model input '" + name + "'; it holds "
                     + held + ". Save it with numpy.savez(path, " + name + "=inputs, labels=labels), one keyword per "
                     + "model input (" + quotedInputs(signature) + ").";
         }
@@ -290,13 +318,13 @@ public final class ValidationDataReader {
      * Converts an array to the input's element type where that is lossless and harmless, and checks its
      * shape against the input's declared shape.
      */
-    static Tensor conformInput(Tensor raw, TensorSpec spec, String subject) {
+    static Tensor conformInput(Tensor raw, TensorSpec spec, String subject, DataRole role) {
         Tensor converted = convertForInput(raw, spec, subject);
         long[] actual = converted.shape();
         long[] expected = spec.shape();
         if (actual.length == 0) {
             throw new ValidationDataException(subject + " is a scalar but model input '" + spec.name() + "' expects "
-                    + spec.displayShape() + ". Export the validation set with one row per sample.");
+                    + spec.displayShape() + ". Export the " + role.set() + " with one row per sample.");
         }
         if (expected != null) {
             boolean matches = actual.length == expected.length;
@@ -305,7 +333,7 @@ public final class ValidationDataReader {
             }
             if (!matches) {
                 throw new ValidationDataException(subject + " has shape " + Shapes.format(actual) + " but model input '"
-                        + spec.name() + "' expects " + spec.displayShape() + ". Export the validation set with the "
+                        + spec.name() + "' expects " + spec.displayShape() + ". Export the " + role.set() + " with the "
                         + "model's input shape.");
             }
             long batch = expected[0];
@@ -339,7 +367,7 @@ public final class ValidationDataReader {
     }
 
     /** Turns an integer array of shape {@code [N]} or {@code [N, 1]} into one label per sample. */
-    static long[] conformLabels(Tensor raw, int samples, String subject) {
+    static long[] conformLabels(Tensor raw, int samples, String subject, DataRole role) {
         if (!raw.elementType().isInteger()) {
             throw new ValidationDataException(subject + " holds " + raw.elementType().displayName() + " values, but "
                     + "labels must be integer class indices. Save them as int64 (numpy: labels.astype('int64')).");
@@ -353,7 +381,7 @@ public final class ValidationDataReader {
         }
         if (shape[0] != samples) {
             throw new ValidationDataException(subject + " holds " + shape[0] + " labels but the inputs hold "
-                    + samples + " samples. Export inputs and labels from the same validation set.");
+                    + samples + " samples. Export inputs and labels from the same " + role.set() + ".");
         }
         long[] labels = new long[samples];
         for (int i = 0; i < samples; i++) {
@@ -363,7 +391,8 @@ public final class ValidationDataReader {
     }
 
     /** Checks that all inputs hold the same number of samples, at least one, and returns it. */
-    static int requireSameSampleCount(Map<String, Tensor> inputs, java.util.function.Function<String, String> subject) {
+    static int requireSameSampleCount(Map<String, Tensor> inputs, java.util.function.Function<String, String> subject,
+            DataRole role) {
         String firstName = null;
         int samples = -1;
         for (Map.Entry<String, Tensor> entry : inputs.entrySet()) {
@@ -374,12 +403,12 @@ public final class ValidationDataReader {
             } else if (rows != samples) {
                 throw new ValidationDataException(subject.apply(entry.getKey()) + " holds " + rows + " samples but "
                         + "the data for model input '" + firstName + "' holds " + samples + ". Export all inputs "
-                        + "from the same validation set.");
+                        + "from the same " + role.set() + ".");
             }
         }
         if (samples == 0) {
             throw new ValidationDataException(subject.apply(firstName) + " holds no samples. Export a non-empty "
-                    + "validation set.");
+                    + role.set() + ".");
         }
         return samples;
     }
@@ -393,11 +422,11 @@ public final class ValidationDataReader {
         return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
-    private static boolean hasNpyFiles(Path directory) {
+    private static boolean hasNpyFiles(Path directory, DataRole role) {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*.npy")) {
             return files.iterator().hasNext();
         } catch (IOException e) {
-            throw new ValidationDataException("validation data " + directory + " cannot be listed (" + describe(e)
+            throw new ValidationDataException(role.subject(directory) + " cannot be listed (" + describe(e)
                     + "). Check that the directory is readable.", e);
         }
     }

@@ -3,6 +3,7 @@ package io.github.onnxprune.pipeline;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import io.github.onnxprune.eval.BatchLatencyStats;
+import io.github.onnxprune.eval.DataRole;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
@@ -431,7 +432,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         } else {
             try {
                 // Calibration needs inputs only; a labels array that happens to be there is simply not used.
-                samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName());
+                samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName(),
+                        DataRole.CALIBRATION);
             } catch (ValidationDataException e) {
                 throw new ValidationDataException("calibration data " + file + " for model " + task.entryName()
                         + ": " + e.getMessage() + " Check <calibrationData>.", e);

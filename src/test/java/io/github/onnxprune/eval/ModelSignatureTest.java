@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl;
+import io.github.onnxprune.TestGraphs;
+import io.github.onnxprune.TestModels;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +41,7 @@ class ModelSignatureTest {
         // IR version 3 exporters list every weight as a graph input too.
         OnnxMl.ModelProto model = TestModels.gemm(-1);
         OnnxMl.ModelProto old = model.toBuilder().setIrVersion(3).setGraph(model.getGraph().toBuilder()
-                .addInput(TestModels.value("W", 3, 2))).build();
+                .addInput(TestGraphs.info("W", OnnxMl.TensorProto.DataType.FLOAT, 3, 2))).build();
 
         assertEquals(List.of("X"), ModelSignature.of(old).inputNames());
     }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.onnxprune.TokenModel;
+import io.github.onnxprune.TestModels;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +43,7 @@ class PooledEvaluationTest {
 
     @Test
     void meanPoolsTheRealTokensAcrossBatches() {
-        byte[] model = TokenModel.build(IDENTITY).toByteArray();
+        byte[] model = TestModels.tokens(IDENTITY).toByteArray();
 
         ModelOutputs outputs = evaluator.run(model, sentences("attention_mask"), MEAN, 2);
 
@@ -56,8 +56,8 @@ class PooledEvaluationTest {
     @Test
     void pooledCosineToTheOriginalIsTheSentenceTransformersScore() {
         ValidationData data = sentences("attention_mask");
-        float[][] original = evaluator.run(TokenModel.build(IDENTITY).toByteArray(), data, MEAN, 2).rows();
-        float[][] pruned = evaluator.run(TokenModel.build(FIRST_ONLY).toByteArray(), data, MEAN, 2).rows();
+        float[][] original = evaluator.run(TestModels.tokens(IDENTITY).toByteArray(), data, MEAN, 2).rows();
+        float[][] pruned = evaluator.run(TestModels.tokens(FIRST_ONLY).toByteArray(), data, MEAN, 2).rows();
 
         double score = Metric.COSINE.score(original, pruned, null);
 
@@ -70,7 +70,7 @@ class PooledEvaluationTest {
     void aConfiguredMaskInputIsRead() {
         ScoredOutput named = new ScoredOutput("last_hidden_state", Pooling.MEAN, "tokens_mask");
 
-        float[][] rows = evaluator.run(TokenModel.build(IDENTITY, "tokens_mask").toByteArray(),
+        float[][] rows = evaluator.run(TestModels.tokens(IDENTITY, "tokens_mask").toByteArray(),
                 sentences("tokens_mask"), named, 3).rows();
 
         assertArrayEquals(new float[] {1.5f, 0.5f}, rows[1]);
@@ -78,7 +78,7 @@ class PooledEvaluationTest {
 
     @Test
     void tokenVectorsWithoutAChoiceFailInsteadOfBeingFlattened() {
-        byte[] model = TokenModel.build(IDENTITY).toByteArray();
+        byte[] model = TestModels.tokens(IDENTITY).toByteArray();
 
         EvaluationSetupException error = assertThrows(EvaluationSetupException.class,
                 () -> evaluator.run(model, sentences("attention_mask"), ScoredOutput.first(), 2));
@@ -89,7 +89,7 @@ class PooledEvaluationTest {
 
     @Test
     void flattenScoresEveryTokenIncludingPadding() {
-        byte[] model = TokenModel.build(IDENTITY).toByteArray();
+        byte[] model = TestModels.tokens(IDENTITY).toByteArray();
 
         float[][] rows = evaluator.run(model, sentences("attention_mask"),
                 new ScoredOutput(null, Pooling.FLATTEN, null), 2).rows();

@@ -168,7 +168,7 @@ class UntrustedDataTest {
                 () -> DataLimits.requireHeap(400L << 20, 500L << 20, "validation data a.npz: array 'input'"));
         assertEquals("validation data a.npz: array 'input' needs 400.0 MiB in memory and as much again for the batches"
                 + " made from it, but only 500.0 MiB of heap is free. Give Maven more memory (MAVEN_OPTS=-Xmx4g) or use"
-                + " fewer validation samples.", e.getMessage());
+                + " fewer samples.", e.getMessage());
         DataLimits.requireHeap(200L << 20, 500L << 20, "fits");
     }
 

@@ -305,7 +305,7 @@ class ValidationDataReaderTest {
     void reportsAMissingPath() {
         Path missing = dir.resolve("nowhere.npz");
 
-        assertEquals("validation data " + missing + " does not exist. Point the validation data setting at a "
+        assertEquals("validation data " + missing + " does not exist. Point <validationData> at a "
                 + "directory of <input>.npy files, a .npz file, a .csv file or an ONNX test-data folder "
                 + "(test_data_set_*).", failure(missing, TABULAR, null));
     }

@@ -81,8 +81,9 @@ class FailuresNameTheModelTest {
         ValidationDataException e = assertThrows(ValidationDataException.class,
                 () -> run(task(fixture("digits-mlp/model.onnx"), DATA, calibration)));
         assertTrue(e.getMessage().startsWith("calibration data " + calibration + " for model models/x.onnx:"
-                + " validation data " + calibration + ": array 'input' holds NaN at row 3, column 5 (flattened index"
+                + " calibration data " + calibration + ": array 'input' holds NaN at row 3, column 5 (flattened index"
                 + " 197 of shape [360, 64];"), e.getMessage());
+        assertTrue(e.getMessage().endsWith(" Check <calibrationData>."), e.getMessage());
     }
 
     @Test

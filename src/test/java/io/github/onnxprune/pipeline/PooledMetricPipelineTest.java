@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.onnxprune.TokenModel;
+import io.github.onnxprune.TestModels;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.Pooling;
@@ -34,8 +34,8 @@ class PooledMetricPipelineTest {
 
     private ModelTask task(ScoredOutput output, Metric metric) throws Exception {
         Path model = folder.resolve("tokens.onnx");
-        Files.write(model, TokenModel.build(PROJECTION).toByteArray());
-        Path data = TokenModel.writeData(folder.resolve("validation"), IDS, MASK);
+        Files.write(model, TestModels.tokens(PROJECTION).toByteArray());
+        Path data = TestModels.writeTokenData(folder.resolve("validation"), IDS, MASK);
         return new ModelTask(model, "models/tokens.onnx",
                 new PruningSettings(PruneMethod.WEIGHTS, 0.5, 0, Scope.LAYERWISE, List.of(), TensorFilter.all(),
                         UnitImportance.L1),
@@ -51,7 +51,7 @@ class PooledMetricPipelineTest {
                 continue;
             }
             count++;
-            float[] e = TokenModel.EMBEDDINGS[(int) IDS[sample][t]];
+            float[] e = TestModels.EMBEDDINGS[(int) IDS[sample][t]];
             for (int j = 0; j < 2; j++) {
                 sum[j] += e[0] * projection[0][j] + e[1] * projection[1][j];
             }

@@ -1,6 +1,6 @@
 package io.github.onnxprune.quantize;
 
-import static io.github.onnxprune.quantize.TinyModels.in;
+import static io.github.onnxprune.TestGraphs.in;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,9 +12,10 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.TestGraphs;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Pooling;
 import io.github.onnxprune.eval.ScoredOutput;
-import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.onnx.FloatTensor;
@@ -202,9 +203,9 @@ class Int8QuantizerTest {
 
     @Test
     void gemmWithTransposedInputAlphaAndBetaMatchesTheFloatGemm() throws Exception {
-        ModelProto model = new TinyModels().input("x", 16).output("y", 8)
-                .weight("a_to_x", new float[0]).weight("w", TinyModels.random(1, 128), 16, 8)
-                .weight("c", TinyModels.random(2, 8), 8)
+        ModelProto model = new TestGraphs().input("x", -1, 16).output("y", -1, 8)
+                .initializer("a_to_x", new float[0]).initializer("w", TestGraphs.random(1, 128), 16, 8)
+                .initializer("c", TestGraphs.random(2, 8), 8)
                 .node("to_columns", "Transpose", in("x"), "xt")
                 .node("gemm", "Gemm", in("xt", "w", "c"), "y", "transA", 1L, "alpha", 0.5f, "beta", 2f)
                 .model(8, 13);
@@ -254,8 +255,8 @@ class Int8QuantizerTest {
 
     @Test
     void matMulOverTokensOfASequenceFusesAndMatchesTheFloatModel() throws Exception {
-        ModelProto model = new TinyModels().input("x", 6, 16).output("y", 6, 8)
-                .weight("w", TinyModels.random(21, 128), 16, 8).weight("b", TinyModels.random(22, 8), 8)
+        ModelProto model = new TestGraphs().input("x", -1, 6, 16).output("y", -1, 6, 8)
+                .initializer("w", TestGraphs.random(21, 128), 16, 8).initializer("b", TestGraphs.random(22, 8), 8)
                 .node("proj", "MatMul", in("x", "w"), "p").node("proj_bias", "Add", in("p", "b"), "y")
                 .model(8, 14);
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
@@ -263,7 +264,7 @@ class Int8QuantizerTest {
         assertEquals(Map.of("DynamicQuantizeMatMul", 1),
                 OptimizedGraph.opTypes(result.model(), OptLevel.EXTENDED_OPT), "the bias Add is fused too");
         ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {32, 6, 16},
-                TinyModels.random(23, 32 * 6 * 16))), null, null, Path.of("random tokens"));
+                TestGraphs.random(23, 32 * 6 * 16))), null, null, Path.of("random tokens"));
         float[][] want = runtime.run(model.toByteArray(), data, EVERY_VALUE, 8).rows();
         float[][] got = runtime.run(result.model().toByteArray(), data, EVERY_VALUE, 8).rows();
         double error = 0;
@@ -275,8 +276,9 @@ class Int8QuantizerTest {
 
     @Test
     void matMulsReadingTheSameInputShareOneQuantizationOfItAndStillRunInteger() throws Exception {
-        ModelProto model = new TinyModels().input("x", 16).output("y", 8)
-                .weight("w1", TinyModels.random(31, 128), 16, 8).weight("w2", TinyModels.random(32, 128), 16, 8)
+        ModelProto model = new TestGraphs().input("x", -1, 16).output("y", -1, 8)
+                .initializer("w1", TestGraphs.random(31, 128), 16, 8)
+                .initializer("w2", TestGraphs.random(32, 128), 16, 8)
                 .node("query", "MatMul", in("x", "w1"), "q").node("key", "MatMul", in("x", "w2"), "k")
                 .node("sum", "Add", in("q", "k"), "y").model(8, 13);
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
@@ -290,8 +292,8 @@ class Int8QuantizerTest {
 
     @Test
     void layersSharingOneWeightStoreOneInt8Copy() throws Exception {
-        ModelProto model = new TinyModels().input("x", 16).output("y", 16)
-                .weight("shared", TinyModels.random(61, 256), 16, 16)
+        ModelProto model = new TestGraphs().input("x", -1, 16).output("y", -1, 16)
+                .initializer("shared", TestGraphs.random(61, 256), 16, 16)
                 .node("first", "MatMul", in("x", "shared"), "h").node("act", "Relu", in("h"), "a")
                 .node("second", "MatMul", in("a", "shared"), "y").model(8, 13);
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
@@ -309,9 +311,9 @@ class Int8QuantizerTest {
 
     @Test
     void embeddingTableIsStoredAsInt8RowsAndOnlyTheRowsLookedUpAreWidened() throws Exception {
-        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 8)
-                .weight("table", TinyModels.random(41, 50 * 16), 50, 16)
-                .weight("w", TinyModels.random(42, 128), 16, 8)
+        ModelProto model = new TestGraphs().int64Input("ids", -1, 5).output("y", -1, 5, 8)
+                .initializer("table", TestGraphs.random(41, 50 * 16), 50, 16)
+                .initializer("w", TestGraphs.random(42, 128), 16, 8)
                 .node("embed", "Gather", in("table", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
                 .model(8, 13);
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
@@ -340,8 +342,8 @@ class Int8QuantizerTest {
 
     @Test
     void aTableAlsoReadInFloatElsewhereIsNotCopiedToInt8() {
-        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 50)
-                .weight("table", TinyModels.random(71, 50 * 16), 50, 16)
+        ModelProto model = new TestGraphs().int64Input("ids", -1, 5).output("y", -1, 5, 50)
+                .initializer("table", TestGraphs.random(71, 50 * 16), 50, 16)
                 .node("embed", "Gather", in("table", "ids"), "e")
                 .node("tied_head", "Transpose", in("table"), "head")
                 .node("logits", "MatMul", in("e", "head"), "y").model(8, 13);
@@ -356,15 +358,15 @@ class Int8QuantizerTest {
 
     @Test
     void aTableLookupWhoseOutputHasNoBatchDimensionGetsItsWholeTablesError() {
-        ModelProto model = new TinyModels().input("x", 5, 16).output("y", 5, 8)
-                .weight("positions", TinyModels.random(51, 5 * 16), 5, 16)
-                .longs("position_ids", new long[] {0, 1, 2, 3, 4}, 1, 5)
-                .weight("w", TinyModels.random(52, 128), 16, 8)
+        ModelProto model = new TestGraphs().input("x", -1, 5, 16).output("y", -1, 5, 8)
+                .initializer("positions", TestGraphs.random(51, 5 * 16), 5, 16)
+                .int64("position_ids", new long[] {0, 1, 2, 3, 4}, 1, 5)
+                .initializer("w", TestGraphs.random(52, 128), 16, 8)
                 .node("position", "Gather", in("positions", "position_ids"), "p")
                 .node("with_position", "Add", in("x", "p"), "h").node("proj", "MatMul", in("h", "w"), "y")
                 .model(8, 13);
         ValidationData samples = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {20, 5, 16},
-                TinyModels.random(53, 20 * 5 * 16))), null, null, Path.of("samples"));
+                TestGraphs.random(53, 20 * 5 * 16))), null, null, Path.of("samples"));
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(),
                 new ActivationCollector(runtime, samples, 20, 8));
 
@@ -372,7 +374,7 @@ class Int8QuantizerTest {
         // [1, 5, 16] cannot be read per sample; the lookup reads every row of this table, so the table's error is
         // exactly the output's.
         double[] table = new double[5 * 16];
-        float[] positions = TinyModels.random(51, 5 * 16);
+        float[] positions = TestGraphs.random(51, 5 * 16);
         for (int i = 0; i < table.length; i++) {
             table[i] = positions[i];
         }
@@ -387,9 +389,9 @@ class Int8QuantizerTest {
     @Test
     void aTableUnderATenthOfAPercentOfTheWeightsStaysFloat() {
         // 2 x 8 floats (64 bytes) against a 8 x 2048 weight (65536 bytes): 0.098% of 65600 bytes.
-        ModelProto model = new TinyModels().indices("ids", 5).output("y", 5, 2048)
-                .weight("types", TinyModels.random(61, 2 * 8), 2, 8)
-                .weight("w", TinyModels.random(62, 8 * 2048), 8, 2048)
+        ModelProto model = new TestGraphs().int64Input("ids", -1, 5).output("y", -1, 5, 2048)
+                .initializer("types", TestGraphs.random(61, 2 * 8), 2, 8)
+                .initializer("w", TestGraphs.random(62, 8 * 2048), 8, 2048)
                 .node("token_type", "Gather", in("types", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
                 .model(8, 13);
         QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null);
@@ -400,9 +402,9 @@ class Int8QuantizerTest {
         assertTrue(ModelGraph.of(result.model()).constant("types").isPresent());
 
         // 3 x 8 floats (96 bytes) of 65632 bytes is above the share: the table is int8.
-        ModelProto bigger = new TinyModels().indices("ids", 5).output("y", 5, 2048)
-                .weight("types", TinyModels.random(61, 3 * 8), 3, 8)
-                .weight("w", TinyModels.random(62, 8 * 2048), 8, 2048)
+        ModelProto bigger = new TestGraphs().int64Input("ids", -1, 5).output("y", -1, 5, 2048)
+                .initializer("types", TestGraphs.random(61, 3 * 8), 3, 8)
+                .initializer("w", TestGraphs.random(62, 8 * 2048), 8, 2048)
                 .node("token_type", "Gather", in("types", "ids"), "e").node("proj", "MatMul", in("e", "w"), "y")
                 .model(8, 13);
         assertEquals(List.of(true, true), Int8Quantizer.quantize(bigger, QuantizationSettings.defaults(), null)
@@ -456,9 +458,10 @@ class Int8QuantizerTest {
 
     /** x[16] -> MatMul(w1) -> Add(b1) -> activation -> MatMul(w2) -> y[8], at the given opset. */
     private static ModelProto mlp(int opset, String activation) {
-        TinyModels tiny = new TinyModels().input("x", 16).output("y", 8)
-                .weight("w1", TinyModels.random(3, 16 * 32), 16, 32).weight("b1", TinyModels.random(4, 32), 32)
-                .weight("w2", TinyModels.random(5, 32 * 8), 32, 8)
+        TestGraphs tiny = new TestGraphs().input("x", -1, 16).output("y", -1, 8)
+                .initializer("w1", TestGraphs.random(3, 16 * 32), 16, 32)
+                .initializer("b1", TestGraphs.random(4, 32), 32)
+                .initializer("w2", TestGraphs.random(5, 32 * 8), 32, 8)
                 .node("mm1", "MatMul", in("x", "w1"), "h").node("bias1", "Add", in("h", "b1"), "hb");
         if (activation.equals("Clip")) {
             tiny.node("act", "Clip", in("hb"), "a", "min", 0f, "max", 6f);
@@ -480,7 +483,7 @@ class Int8QuantizerTest {
         int features = (int) expected.getGraph().getInput(0).getType().getTensorType().getShape().getDim(1)
                 .getDimValue();
         ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {64, features},
-                TinyModels.random(9, 64 * features))), null, null, Path.of("random rows"));
+                TestGraphs.random(9, 64 * features))), null, null, Path.of("random rows"));
         float[][] want = runtime.run(expected.toByteArray(), data, EVERY_VALUE, 64).rows();
         float[][] got = runtime.run(actual.toByteArray(), data, EVERY_VALUE, 64).rows();
         double difference = 0;

@@ -2,6 +2,7 @@ package io.github.onnxprune.quantize;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.TestGraphs;
 import io.github.onnxprune.eval.BatchLatencyStats;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
@@ -100,12 +101,12 @@ public final class QuantizationBenchmark {
 
     /** One MatMul of a 768x3072 weight, float and int8: per-row time in batches of 128 and for one row. */
     private static void matMul(OnnxRuntimeEvaluator runtime, int passes) {
-        ModelProto model = new TinyModels().input("x", 768).output("y", 3072)
-                .weight("w", TinyModels.random(11, 768 * 3072), 768, 3072)
-                .node("matmul", "MatMul", TinyModels.in("x", "w"), "y").model(8, 13);
+        ModelProto model = new TestGraphs().input("x", -1, 768).output("y", -1, 3072)
+                .initializer("w", TestGraphs.random(11, 768 * 3072), 768, 3072)
+                .node("matmul", "MatMul", TestGraphs.in("x", "w"), "y").model(8, 13);
         ModelProto int8 = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), null).model();
         ValidationData rows = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {512, 768},
-                TinyModels.random(12, 512 * 768))), null, null, Path.of("random rows"));
+                TestGraphs.random(12, 512 * 768))), null, null, Path.of("random rows"));
         System.out.printf(Locale.ROOT, "%nMatMul 768x3072, 1 intra-op thread:%n%-6s %18s %16s%n", "form",
                 "batch 128 (us/row)", "one row (us)");
         double[][] best = {{Double.MAX_VALUE, Double.MAX_VALUE}, {Double.MAX_VALUE, Double.MAX_VALUE}};

@@ -7,7 +7,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import io.github.onnxprune.TokenModel;
+import io.github.onnxprune.TestModels;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
@@ -23,7 +23,7 @@ class ActivationCollectorTest {
 
     @Test
     void aValueEarlyInTheGraphRunsOnlyTheNodesItDependsOn() {
-        ModelProto model = TokenModel.build(PROJECTION);
+        ModelProto model = TestModels.tokens(PROJECTION);
 
         ModelProto truncated = ActivationCollector.withOutputs(model, List.of("embedded"));
 
@@ -46,7 +46,7 @@ class ActivationCollectorTest {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, 16, 1);
 
-            Map<String, Tensor> values = collector.collect(TokenModel.build(PROJECTION),
+            Map<String, Tensor> values = collector.collect(TestModels.tokens(PROJECTION),
                     List.of("embedded", "last_hidden_state"));
 
             assertArrayEquals(new float[] {2, 0, 0, 1, 1, 1, 1, 0}, (float[]) values.get("embedded").data());
@@ -72,7 +72,7 @@ class ActivationCollectorTest {
             assertArrayEquals(new long[] {3, 2}, rows.shape());
             assertArrayEquals(new float[] {4, 0.5f, 0.5f, 1, 2.5f, 1.25f}, (float[]) rows.data());
             // Variance over the three real tokens: projected first features 4, 0.5, 2.5; second 0.5, 1, 1.25.
-            double[] variance = collector.featureVariance(TokenModel.build(PROJECTION), "last_hidden_state");
+            double[] variance = collector.featureVariance(TestModels.tokens(PROJECTION), "last_hidden_state");
             assertEquals(variance(4, 0.5, 2.5), variance[0], 1e-9);
             assertEquals(variance(0.5, 1, 1.25), variance[1], 1e-9);
             // A value without the token axis is left as it is.
@@ -108,7 +108,7 @@ class ActivationCollectorTest {
 
     @Test
     void dependenciesAreTheValuesAndWeightsUpstream() {
-        ModelProto model = TokenModel.build(PROJECTION);
+        ModelProto model = TestModels.tokens(PROJECTION);
 
         assertEquals(java.util.Set.of("embedded", "embeddings", "input_ids"),
                 ActivationCollector.dependencies(model.getGraph(), "embedded"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnxruntime.OrtException;
+import io.github.onnxprune.TestGraphs;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import java.util.List;
@@ -35,7 +36,7 @@ final class Checks {
             count *= (int) dim;
         }
         for (long seed = 1; seed <= 3; seed++) {
-            float[] input = Graphs.random(seed * 7919, count);
+            float[] input = TestGraphs.random(seed * 7919, count);
             Ort.Output expected = Ort.run(original, input, shape);
             Ort.Output actual = Ort.run(pruned, input, shape);
             assertArrayEquals(expected.shape(), actual.shape());

@@ -1,16 +1,17 @@
 package io.github.onnxprune.prune.nodes;
 
+import static io.github.onnxprune.TestGraphs.in;
 import static io.github.onnxprune.prune.nodes.Checks.dims;
 import static io.github.onnxprune.prune.nodes.Checks.keptRows;
 import static io.github.onnxprune.prune.nodes.Checks.layer;
 import static io.github.onnxprune.prune.nodes.Checks.sameOutputs;
 import static io.github.onnxprune.prune.nodes.Checks.values;
-import static io.github.onnxprune.prune.nodes.Graphs.in;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.TestGraphs;
 import io.github.onnxprune.prune.Scope;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,21 +33,21 @@ class NodePrunerConvTest {
 
     /** x[N,2,5,5] -> Conv 4 -> BatchNormalization -> Relu -> Conv 3 -> y. */
     static ModelProto convBnConv(int dead) {
-        float[] w2 = zeroInputChannel(Graphs.random(32, 3 * 4 * 9), 3, 4, 9, dead);
-        float[] variance = Graphs.random(35, 4);
+        float[] w2 = zeroInputChannel(TestGraphs.random(32, 3 * 4 * 9), 3, 4, 9, dead);
+        float[] variance = TestGraphs.random(35, 4);
         for (int i = 0; i < 4; i++) {
             variance[i] = Math.abs(variance[i]) + 0.5f;
         }
         long[] pads = {1, 1, 1, 1};
-        return new Graphs().input("x", -1, 2, 5, 5).output("y", -1, 3, 5, 5)
-                .initializer("w1", Graphs.random(31, 4 * 2 * 9), 4, 2, 3, 3)
-                .initializer("b1", Graphs.random(33, 4), 4)
-                .initializer("gamma", Graphs.random(34, 4), 4)
-                .initializer("beta", Graphs.random(36, 4), 4)
-                .initializer("mean", Graphs.random(37, 4), 4)
+        return new TestGraphs().input("x", -1, 2, 5, 5).output("y", -1, 3, 5, 5)
+                .initializer("w1", TestGraphs.random(31, 4 * 2 * 9), 4, 2, 3, 3)
+                .initializer("b1", TestGraphs.random(33, 4), 4)
+                .initializer("gamma", TestGraphs.random(34, 4), 4)
+                .initializer("beta", TestGraphs.random(36, 4), 4)
+                .initializer("mean", TestGraphs.random(37, 4), 4)
                 .initializer("var", variance, 4)
                 .initializer("w2", w2, 3, 4, 3, 3)
-                .initializer("b2", Graphs.random(38, 3), 3)
+                .initializer("b2", TestGraphs.random(38, 3), 3)
                 .node("Conv", in("x", "w1", "b1"), "c1", "pads", pads).valueInfo("c1", -1, 4, 5, 5)
                 .node("BatchNormalization", in("c1", "gamma", "beta", "mean", "var"), "n1")
                 .node("Relu", in("n1"), "r1")
@@ -81,13 +82,13 @@ class NodePrunerConvTest {
         // No dead channel: the output weights of every channel are equal, the first layer's too, so only the
         // BatchNormalization scale |gamma| / sqrt(var + eps) tells channels apart.
         float[] gamma = {1f, 0.01f, 2f, -3f};
-        ModelProto model = new Graphs().input("x", -1, 2, 3, 3).output("y", -1, 2, 3, 3)
-                .initializer("w1", Graphs.fill(4 * 2, 0.5f), 4, 2, 1, 1)
+        ModelProto model = new TestGraphs().input("x", -1, 2, 3, 3).output("y", -1, 2, 3, 3)
+                .initializer("w1", TestGraphs.fill(4 * 2, 0.5f), 4, 2, 1, 1)
                 .initializer("gamma", gamma, 4)
-                .initializer("beta", Graphs.fill(4, 0f), 4)
-                .initializer("mean", Graphs.fill(4, 0f), 4)
+                .initializer("beta", TestGraphs.fill(4, 0f), 4)
+                .initializer("mean", TestGraphs.fill(4, 0f), 4)
                 .initializer("var", new float[] {1f, 1f, 1f, 0.25f}, 4)
-                .initializer("w2", Graphs.fill(2 * 4, 1f), 2, 4, 1, 1)
+                .initializer("w2", TestGraphs.fill(2 * 4, 1f), 2, 4, 1, 1)
                 .node("Conv", in("x", "w1"), "c1")
                 .node("BatchNormalization", in("c1", "gamma", "beta", "mean", "var"), "n1")
                 .node("Relu", in("n1"), "r1")
@@ -99,17 +100,17 @@ class NodePrunerConvTest {
 
     /** x[N,1,4,4] -> Conv 4 -> Relu -> MaxPool 2 -> Flatten -> Gemm 3 (weight [3, 16]) -> y. */
     static ModelProto convPoolFlattenGemm(int dead, boolean annotated, String flatten) {
-        float[] fc = Graphs.random(42, 3 * 16);
+        float[] fc = TestGraphs.random(42, 3 * 16);
         for (int o = 0; o < 3; o++) {
             for (int p = 0; p < 4; p++) {
                 fc[o * 16 + dead * 4 + p] = 0f;
             }
         }
-        Graphs graphs = new Graphs().input("x", -1, 1, 4, 4).output("y", -1, 3)
-                .initializer("w1", Graphs.random(41, 4 * 9), 4, 1, 3, 3)
-                .initializer("b1", Graphs.random(43, 4), 4)
+        TestGraphs graphs = new TestGraphs().input("x", -1, 1, 4, 4).output("y", -1, 3)
+                .initializer("w1", TestGraphs.random(41, 4 * 9), 4, 1, 3, 3)
+                .initializer("b1", TestGraphs.random(43, 4), 4)
                 .initializer("fc", fc, 3, 16)
-                .initializer("fcb", Graphs.random(44, 3), 3)
+                .initializer("fcb", TestGraphs.random(44, 3), 3)
                 .node("Conv", in("x", "w1", "b1"), "c1", "pads", new long[] {1, 1, 1, 1})
                 .node("Relu", in("c1"), "r1")
                 .node("MaxPool", in("r1"), "p1", "kernel_shape", new long[] {2, 2}, "strides", new long[] {2, 2});
@@ -118,8 +119,8 @@ class NodePrunerConvTest {
         }
         switch (flatten) {
             case "Flatten" -> graphs.node("Flatten", in("p1"), "f1", "axis", 1L);
-            case "Reshape-1" -> graphs.int64("shape", 0, -1).node("Reshape", in("p1", "shape"), "f1");
-            default -> graphs.int64("shape", -1, 16).node("Reshape", in("p1", "shape"), "f1");
+            case "Reshape-1" -> graphs.int64("shape", new long[] {0, -1}, 2).node("Reshape", in("p1", "shape"), "f1");
+            default -> graphs.int64("shape", new long[] {-1, 16}, 2).node("Reshape", in("p1", "shape"), "f1");
         }
         return graphs.node("Gemm", in("f1", "fc", "fcb"), "y", "transB", 1L).model();
     }
@@ -156,11 +157,11 @@ class NodePrunerConvTest {
 
     @Test
     void globalAveragePoolIntoGemm() throws Exception {
-        float[] fc = Graphs.random(52, 2 * 4);
+        float[] fc = TestGraphs.random(52, 2 * 4);
         fc[3] = 0f;
         fc[4 + 3] = 0f;
-        ModelProto model = new Graphs().input("x", -1, 1, 4, 4).output("y", -1, 2)
-                .initializer("w1", Graphs.random(51, 4 * 9), 4, 1, 3, 3)
+        ModelProto model = new TestGraphs().input("x", -1, 1, 4, 4).output("y", -1, 2)
+                .initializer("w1", TestGraphs.random(51, 4 * 9), 4, 1, 3, 3)
                 .initializer("fc", fc, 2, 4)
                 .node("Conv", in("x", "w1"), "c1")
                 .node("GlobalAveragePool", in("c1"), "g1")
@@ -175,11 +176,11 @@ class NodePrunerConvTest {
 
     @Test
     void depthwiseConvFollowsItsInputChannels() throws Exception {
-        float[] w3 = zeroInputChannel(Graphs.random(63, 2 * 4), 2, 4, 1, 2);
-        ModelProto model = new Graphs().input("x", -1, 1, 5, 5).output("y", -1, 2, 5, 5)
-                .initializer("w1", Graphs.random(61, 4 * 9), 4, 1, 3, 3)
-                .initializer("dw", Graphs.random(62, 4 * 9), 4, 1, 3, 3)
-                .initializer("dwb", Graphs.random(64, 4), 4)
+        float[] w3 = zeroInputChannel(TestGraphs.random(63, 2 * 4), 2, 4, 1, 2);
+        ModelProto model = new TestGraphs().input("x", -1, 1, 5, 5).output("y", -1, 2, 5, 5)
+                .initializer("w1", TestGraphs.random(61, 4 * 9), 4, 1, 3, 3)
+                .initializer("dw", TestGraphs.random(62, 4 * 9), 4, 1, 3, 3)
+                .initializer("dwb", TestGraphs.random(64, 4), 4)
                 .initializer("w3", w3, 2, 4, 1, 1)
                 .node("Conv", in("x", "w1"), "c1", "pads", new long[] {1, 1, 1, 1})
                 .node("Relu", in("c1"), "r1")
@@ -203,10 +204,10 @@ class NodePrunerConvTest {
 
     @Test
     void groupedConvIsSkippedWithItsReason() {
-        ModelProto model = new Graphs().input("x", -1, 1, 5, 5).output("y", -1, 2, 5, 5)
-                .initializer("w1", Graphs.random(71, 4 * 9), 4, 1, 3, 3)
-                .initializer("gw", Graphs.random(72, 4 * 2 * 9), 4, 2, 3, 3)
-                .initializer("w3", Graphs.random(73, 2 * 4), 2, 4, 1, 1)
+        ModelProto model = new TestGraphs().input("x", -1, 1, 5, 5).output("y", -1, 2, 5, 5)
+                .initializer("w1", TestGraphs.random(71, 4 * 9), 4, 1, 3, 3)
+                .initializer("gw", TestGraphs.random(72, 4 * 2 * 9), 4, 2, 3, 3)
+                .initializer("w3", TestGraphs.random(73, 2 * 4), 2, 4, 1, 1)
                 .node("Conv", in("x", "w1"), "c1", "pads", new long[] {1, 1, 1, 1})
                 .node("Conv", in("c1", "gw"), "g1", "group", 2L, "pads", new long[] {1, 1, 1, 1})
                 .node("Conv", in("g1", "w3"), "y")

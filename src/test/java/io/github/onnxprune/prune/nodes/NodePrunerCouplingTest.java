@@ -1,15 +1,16 @@
 package io.github.onnxprune.prune.nodes;
 
+import static io.github.onnxprune.TestGraphs.in;
 import static io.github.onnxprune.prune.nodes.Checks.dims;
 import static io.github.onnxprune.prune.nodes.Checks.keptRows;
 import static io.github.onnxprune.prune.nodes.Checks.sameOutputs;
 import static io.github.onnxprune.prune.nodes.Checks.values;
-import static io.github.onnxprune.prune.nodes.Graphs.in;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.TestGraphs;
 import io.github.onnxprune.prune.Scope;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,12 +28,12 @@ class NodePrunerCouplingTest {
 
     /** x[4] -> Gemm A 6 -> Relu = h; s = h + Gemm B(h); Relu; Gemm C 3 -> y. Weights [out, in]. */
     static ModelProto residual(int dead) {
-        return new Graphs().input("x", -1, 4).output("y", -1, 3)
-                .initializer("wa", Graphs.random(81, 6 * 4), 6, 4)
-                .initializer("ba", Graphs.random(82, 6), 6)
-                .initializer("wb", zeroColumn(Graphs.random(83, 6 * 6), 6, 6, dead), 6, 6)
-                .initializer("bb", Graphs.random(84, 6), 6)
-                .initializer("wc", zeroColumn(Graphs.random(85, 3 * 6), 3, 6, dead), 3, 6)
+        return new TestGraphs().input("x", -1, 4).output("y", -1, 3)
+                .initializer("wa", TestGraphs.random(81, 6 * 4), 6, 4)
+                .initializer("ba", TestGraphs.random(82, 6), 6)
+                .initializer("wb", zeroColumn(TestGraphs.random(83, 6 * 6), 6, 6, dead), 6, 6)
+                .initializer("bb", TestGraphs.random(84, 6), 6)
+                .initializer("wc", zeroColumn(TestGraphs.random(85, 3 * 6), 3, 6, dead), 3, 6)
                 .node("Gemm", in("x", "wa", "ba"), "a", "transB", 1L)
                 .node("Relu", in("a"), "h")
                 .node("Gemm", in("h", "wb", "bb"), "b", "transB", 1L)
@@ -59,14 +60,14 @@ class NodePrunerCouplingTest {
         assertEquals(List.of(3L, 4L), dims(half, "wa"));
         assertEquals(List.of(3L, 3L), dims(half, "wb"));
         assertEquals(List.of(3L, 3L), dims(half, "wc"));
-        assertArrayEquals(new long[] {4, 3}, Ort.run(half, Graphs.random(5, 16), 4, 4).shape());
+        assertArrayEquals(new long[] {4, 3}, Ort.run(half, TestGraphs.random(5, 16), 4, 4).shape());
     }
 
     @Test
     void residualFromAGraphInputIsUnprunable() {
-        ModelProto model = new Graphs().input("x", -1, 4).output("y", -1, 3)
-                .initializer("wa", Graphs.random(91, 4 * 4), 4, 4)
-                .initializer("wc", Graphs.random(92, 3 * 4), 3, 4)
+        ModelProto model = new TestGraphs().input("x", -1, 4).output("y", -1, 3)
+                .initializer("wa", TestGraphs.random(91, 4 * 4), 4, 4)
+                .initializer("wc", TestGraphs.random(92, 3 * 4), 3, 4)
                 .node("Gemm", in("x", "wa"), "a", "transB", 1L)
                 .node("Add", in("x", "a"), "s")
                 .node("Gemm", in("s", "wc"), "y", "transB", 1L)
@@ -80,12 +81,12 @@ class NodePrunerCouplingTest {
 
     @Test
     void concatOffsetsSelectTheNextLayersColumns() throws Exception {
-        float[] wc = Graphs.random(103, 2 * 7);
+        float[] wc = TestGraphs.random(103, 2 * 7);
         zeroColumn(wc, 2, 7, 1);
         zeroColumn(wc, 2, 7, 3 + 2);
-        ModelProto model = new Graphs().input("x", -1, 4).output("y", -1, 2)
-                .initializer("wa", Graphs.random(101, 3 * 4), 3, 4)
-                .initializer("wb", Graphs.random(102, 4 * 4), 4, 4)
+        ModelProto model = new TestGraphs().input("x", -1, 4).output("y", -1, 2)
+                .initializer("wa", TestGraphs.random(101, 3 * 4), 3, 4)
+                .initializer("wb", TestGraphs.random(102, 4 * 4), 4, 4)
                 .initializer("wc", wc, 2, 7)
                 .node("Gemm", in("x", "wa"), "a", "transB", 1L)
                 .node("Relu", in("a"), "ra")
@@ -112,19 +113,19 @@ class NodePrunerCouplingTest {
 
     /** proj MatMul+Add 8->6 = h; FFN MatMul+Add 6->10, Erf GELU, MatMul+Add 10->6; h + f; head 6->3. */
     static ModelProto ffn(int deadFfnUnit) {
-        float[] w2 = Graphs.random(114, 10 * 6);
+        float[] w2 = TestGraphs.random(114, 10 * 6);
         for (int o = 0; o < 6; o++) {
             w2[deadFfnUnit * 6 + o] = 0f;
         }
-        return new Graphs().input("x", -1, 8).output("y", -1, 3)
-                .initializer("proj_W", Graphs.random(111, 8 * 6), 8, 6)
-                .initializer("proj_b", Graphs.random(112, 6), 6)
-                .initializer("ffn_W1", Graphs.random(113, 6 * 10), 6, 10)
-                .initializer("ffn_b1", Graphs.random(115, 10), 10)
+        return new TestGraphs().input("x", -1, 8).output("y", -1, 3)
+                .initializer("proj_W", TestGraphs.random(111, 8 * 6), 8, 6)
+                .initializer("proj_b", TestGraphs.random(112, 6), 6)
+                .initializer("ffn_W1", TestGraphs.random(113, 6 * 10), 6, 10)
+                .initializer("ffn_b1", TestGraphs.random(115, 10), 10)
                 .initializer("ffn_W2", w2, 10, 6)
-                .initializer("ffn_b2", Graphs.random(116, 6), 6)
-                .initializer("head_W", Graphs.random(117, 6 * 3), 6, 3)
-                .initializer("head_b", Graphs.random(118, 3), 3)
+                .initializer("ffn_b2", TestGraphs.random(116, 6), 6)
+                .initializer("head_W", TestGraphs.random(117, 6 * 3), 6, 3)
+                .initializer("head_b", TestGraphs.random(118, 3), 3)
                 .initializer("sqrt2", new float[] {1.4142135f})
                 .initializer("one", new float[] {1f})
                 .initializer("half", new float[] {0.5f})
@@ -169,16 +170,16 @@ class NodePrunerCouplingTest {
         assertEquals(List.of(3L), dims(halved, "head_b"));
         assertEquals(List.of(new SkippedLayer("matmul12", "its units reach the graph output 'y', whose shape must stay")),
                 half.skipped());
-        assertEquals(3, Ort.run(halved, Graphs.random(9, 16), 2, 8).shape()[1]);
+        assertEquals(3, Ort.run(halved, TestGraphs.random(9, 16), 2, 8).shape()[1]);
     }
 
     @Test
     void unknownOpsSharedWeightsAndOutputsLeaveTheModelIntact() {
-        ModelProto model = new Graphs().input("x", -1, 4).output("y", -1, 3).output("z", -1, 4)
-                .initializer("w1", Graphs.random(121, 4 * 4), 4, 4)
-                .initializer("w2", Graphs.random(122, 3 * 4), 3, 4)
-                .initializer("shared", Graphs.random(123, 4 * 4), 4, 4)
-                .initializer("w4", Graphs.random(124, 4 * 4), 4, 4)
+        ModelProto model = new TestGraphs().input("x", -1, 4).output("y", -1, 3).output("z", -1, 4)
+                .initializer("w1", TestGraphs.random(121, 4 * 4), 4, 4)
+                .initializer("w2", TestGraphs.random(122, 3 * 4), 3, 4)
+                .initializer("shared", TestGraphs.random(123, 4 * 4), 4, 4)
+                .initializer("w4", TestGraphs.random(124, 4 * 4), 4, 4)
                 .node("Gemm", in("x", "w1"), "a", "transB", 1L)
                 .node("Softmax", in("a"), "s", "axis", 1L)
                 .node("Gemm", in("s", "w2"), "y", "transB", 1L)
@@ -199,8 +200,8 @@ class NodePrunerCouplingTest {
 
     @Test
     void nonConstantWeightIsSkipped() {
-        ModelProto model = new Graphs().input("x", -1, 4).output("y", -1, 4)
-                .initializer("w1", Graphs.random(131, 4 * 4), 4, 4)
+        ModelProto model = new TestGraphs().input("x", -1, 4).output("y", -1, 4)
+                .initializer("w1", TestGraphs.random(131, 4 * 4), 4, 4)
                 .node("Gemm", in("x", "w1"), "a", "transB", 1L)
                 .node("MatMul", in("a", "a"), "y")
                 .model();

@@ -1,11 +1,11 @@
 package io.github.onnxprune.prune.nodes;
 
+import static io.github.onnxprune.TestGraphs.in;
 import static io.github.onnxprune.prune.nodes.Checks.dims;
 import static io.github.onnxprune.prune.nodes.Checks.keptRows;
 import static io.github.onnxprune.prune.nodes.Checks.layer;
 import static io.github.onnxprune.prune.nodes.Checks.sameOutputs;
 import static io.github.onnxprune.prune.nodes.Checks.values;
-import static io.github.onnxprune.prune.nodes.Graphs.in;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import io.github.onnxprune.TestGraphs;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
@@ -25,9 +26,9 @@ class NodePrunerMlpTest {
 
     /** x[4] -> Gemm 6 -> Relu -> Gemm 5 -> Relu -> Gemm 3 -> y, weights [out, in] when transB = 1. */
     static ModelProto gemmChain(boolean transB, int deadHidden1, int deadHidden2) {
-        float[] w1 = Graphs.random(11, 6 * 4);
-        float[] w2 = Graphs.random(12, 5 * 6);
-        float[] w3 = Graphs.random(13, 3 * 5);
+        float[] w1 = TestGraphs.random(11, 6 * 4);
+        float[] w2 = TestGraphs.random(12, 5 * 6);
+        float[] w3 = TestGraphs.random(13, 3 * 5);
         // The next layer's weights reading the dead unit are zero: removing it cannot change the output.
         for (int o = 0; o < 5; o++) {
             w2[transB ? o * 6 + deadHidden1 : deadHidden1 * 5 + o] = 0f;
@@ -36,13 +37,13 @@ class NodePrunerMlpTest {
             w3[transB ? o * 5 + deadHidden2 : deadHidden2 * 3 + o] = 0f;
         }
         long t = transB ? 1L : 0L;
-        return new Graphs().input("x", -1, 4).output("y", -1, 3)
+        return new TestGraphs().input("x", -1, 4).output("y", -1, 3)
                 .initializer("w1", w1, transB ? new long[] {6, 4} : new long[] {4, 6})
-                .initializer("b1", Graphs.random(14, 6), 6)
+                .initializer("b1", TestGraphs.random(14, 6), 6)
                 .initializer("w2", w2, transB ? new long[] {5, 6} : new long[] {6, 5})
-                .initializer("b2", Graphs.random(15, 5), 5)
+                .initializer("b2", TestGraphs.random(15, 5), 5)
                 .initializer("w3", w3, transB ? new long[] {3, 5} : new long[] {5, 3})
-                .initializer("b3", Graphs.random(16, 3), 3)
+                .initializer("b3", TestGraphs.random(16, 3), 3)
                 .node("Gemm", in("x", "w1", "b1"), "h1", "transB", t).valueInfo("h1", -1, 6)
                 .node("Relu", in("h1"), "r1").valueInfo("r1", -1, 6)
                 .node("Gemm", in("r1", "w2", "b2"), "h2", "transB", t).valueInfo("h2", -1, 5)
@@ -119,19 +120,19 @@ class NodePrunerMlpTest {
 
     /** x[5] -> MatMul 8 -> Add -> Relu -> MatMul 4 -> Add -> Relu -> MatMul 2 -> Add -> y, with Sub/Div first. */
     static ModelProto matMulChain(int deadHidden1) {
-        float[] w2 = Graphs.random(22, 8 * 4);
+        float[] w2 = TestGraphs.random(22, 8 * 4);
         for (int o = 0; o < 4; o++) {
             w2[deadHidden1 * 4 + o] = 0f;
         }
-        return new Graphs().input("x", -1, 5).output("y", -1, 2)
-                .initializer("mean", Graphs.random(20, 5), 5)
-                .initializer("std", Graphs.fill(5, 2f), 5)
-                .initializer("w1", Graphs.random(21, 5 * 8), 5, 8)
-                .initializer("b1", Graphs.random(23, 8), 8)
+        return new TestGraphs().input("x", -1, 5).output("y", -1, 2)
+                .initializer("mean", TestGraphs.random(20, 5), 5)
+                .initializer("std", TestGraphs.fill(5, 2f), 5)
+                .initializer("w1", TestGraphs.random(21, 5 * 8), 5, 8)
+                .initializer("b1", TestGraphs.random(23, 8), 8)
                 .initializer("w2", w2, 8, 4)
-                .initializer("b2", Graphs.random(24, 4), 4)
-                .initializer("w3", Graphs.random(25, 4 * 2), 4, 2)
-                .initializer("b3", Graphs.random(26, 2), 2)
+                .initializer("b2", TestGraphs.random(24, 4), 4)
+                .initializer("w3", TestGraphs.random(25, 4 * 2), 4, 2)
+                .initializer("b3", TestGraphs.random(26, 2), 2)
                 .node("Sub", in("x", "mean"), "xs")
                 .node("Div", in("xs", "std"), "xn").valueInfo("xn", -1, 5)
                 .node("MatMul", in("xn", "w1"), "m1").valueInfo("m1", -1, 8)
@@ -175,7 +176,7 @@ class NodePrunerMlpTest {
             } else {
                 assertEquals(6, 12 - dims(pruned, "w2").get(0) - dims(pruned, "w2").get(1), "floor(0.5 * 12)");
             }
-            Ort.Output output = Ort.run(pruned, Graphs.random(3, 15), 3, 5);
+            Ort.Output output = Ort.run(pruned, TestGraphs.random(3, 15), 3, 5);
             assertArrayEquals(new long[] {3, 2}, output.shape());
         }
     }
