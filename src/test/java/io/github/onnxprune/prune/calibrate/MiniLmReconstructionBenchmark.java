@@ -1,9 +1,9 @@
 package io.github.onnxprune.prune.calibrate;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.MiniLmFigures;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
-import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.prune.Scope;
@@ -50,7 +50,7 @@ public final class MiniLmReconstructionBenchmark {
         ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"), signature,
                 "labels");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            float[][] reference = pooled(runtime, model, validation);
+            float[][] reference = MiniLmFigures.pooled(runtime, model, validation);
             Scope scope = Scope.parse(System.getProperty("scope", "layerwise"));
             List<io.github.onnxprune.prune.SparsityOverride> overrides = System.getProperty("overrides") == null
                     ? List.of() : java.util.Arrays.stream(System.getProperty("overrides").split(","))
@@ -59,7 +59,8 @@ public final class MiniLmReconstructionBenchmark {
                     overrides), TensorFilter.all(), false).apply(new StepInput(model, model, null));
             System.out.printf(Locale.ROOT, "%d of %d weights zeroed%n", plain.edits().zeroWeights(),
                     plain.edits().prunedWeights());
-            double plainCosine = cosine(reference, pooled(runtime, plain.model(), validation));
+            double plainCosine = MiniLmFigures.cosine(reference,
+                    MiniLmFigures.pooled(runtime, plain.model(), validation));
             long start = System.nanoTime();
             WeightReconstruction.Options options = WeightReconstruction.Options.defaults();
             if (System.getProperty("target") != null) {
@@ -78,7 +79,8 @@ public final class MiniLmReconstructionBenchmark {
                     new ActivationCollector(runtime, calibration, samples, 64), options,
                     line -> System.out.println("  " + line));
             double seconds = (System.nanoTime() - start) / 1e9;
-            double cosine = cosine(reference, pooled(runtime, result.model(), validation));
+            double cosine = MiniLmFigures.cosine(reference,
+                    MiniLmFigures.pooled(runtime, result.model(), validation));
             System.out.printf(Locale.ROOT, "%s at %.2f: %d layers re-fitted on %d sentences in %.1f s (heap used %d"
                     + " MB); pooled cosine plain %.4f, re-fitted %.4f%n", file.getFileName(), sparsity,
                     result.layers().size(), Math.min(samples, calibration.sampleCount()), seconds,
@@ -91,48 +93,4 @@ public final class MiniLmReconstructionBenchmark {
         }
     }
 
-    /** Mean of the token vectors over the attention mask, per sentence. */
-    static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
-        Tensor hidden = runtime.runOutputs(model.toByteArray(), data, List.of("last_hidden_state"), 64)
-                .get("last_hidden_state");
-        long[] mask = (long[]) data.inputs().get("attention_mask").data();
-        int n = (int) hidden.shape()[0];
-        int tokens = (int) hidden.shape()[1];
-        int width = (int) hidden.shape()[2];
-        float[] values = (float[]) hidden.data();
-        float[][] result = new float[n][width];
-        for (int i = 0; i < n; i++) {
-            int count = 0;
-            for (int t = 0; t < tokens; t++) {
-                if (mask[i * tokens + t] == 0) {
-                    continue;
-                }
-                count++;
-                for (int d = 0; d < width; d++) {
-                    result[i][d] += values[(i * tokens + t) * width + d];
-                }
-            }
-            for (int d = 0; d < width; d++) {
-                result[i][d] /= Math.max(1, count);
-            }
-        }
-        return result;
-    }
-
-    /** Mean cosine of the rows of a and b. */
-    static double cosine(float[][] a, float[][] b) {
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            double dot = 0;
-            double na = 0;
-            double nb = 0;
-            for (int d = 0; d < a[i].length; d++) {
-                dot += a[i][d] * b[i][d];
-                na += a[i][d] * a[i][d];
-                nb += b[i][d] * b[i][d];
-            }
-            sum += dot / Math.sqrt(na * nb);
-        }
-        return sum / a.length;
-    }
 }

@@ -2,6 +2,7 @@ package io.github.onnxprune.prune.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.MiniLmFigures;
 import io.github.onnxprune.eval.BatchLatencyStats;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
@@ -18,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -65,7 +65,7 @@ public final class TransformerPruningBenchmark {
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            float[][] reference = pooled(runtime, model, validation);
+            float[][] reference = MiniLmFigures.pooled(runtime, model, validation);
             double baseLatency = latency(runtime, model, validation);
             long baseMacs = encoderMacs(model, tokens);
             System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10s %12s %10s %8.0fus%n", "0", "", "", baseMacs, "1.00",
@@ -76,12 +76,14 @@ public final class TransformerPruningBenchmark {
                 long start = System.nanoTime();
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, List.of(),
                         List.of(), importance), value -> collector.featureVariance(model, value));
-                double plain = cosine(reference, pooled(runtime, result.model(), validation));
+                double plain = MiniLmFigures.cosine(reference,
+                        MiniLmFigures.pooled(runtime, result.model(), validation));
                 ModelProto fitted = maxRows == 0 ? result.model()
                         : NodeCompensation.compensate(model, result, collector, options).model();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
-                double fit = cosine(reference, pooled(runtime, fitted, validation));
+                double fit = MiniLmFigures.cosine(reference,
+                        MiniLmFigures.pooled(runtime, fitted, validation));
                 long macs = encoderMacs(fitted, tokens);
                 System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10.2f %12.4f %10.4f %6.2fx%n", text,
                         units(result, "query"), units(result, "intermediate"), macs, (double) macs / baseMacs,
@@ -156,50 +158,6 @@ public final class TransformerPruningBenchmark {
             best = Math.min(best, stats.medianMicrosPerSample());
         }
         return best;
-    }
-
-    /** Mean of the token vectors over the attention mask, per sentence. */
-    private static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
-        Tensor hidden = runtime.runOutputs(model.toByteArray(), data, List.of("last_hidden_state"), 64)
-                .get("last_hidden_state");
-        long[] mask = (long[]) data.inputs().get("attention_mask").data();
-        int n = (int) hidden.shape()[0];
-        int tokens = (int) hidden.shape()[1];
-        int width = (int) hidden.shape()[2];
-        float[] values = (float[]) hidden.data();
-        float[][] result = new float[n][width];
-        for (int i = 0; i < n; i++) {
-            int count = 0;
-            for (int t = 0; t < tokens; t++) {
-                if (mask[i * tokens + t] == 0) {
-                    continue;
-                }
-                count++;
-                for (int d = 0; d < width; d++) {
-                    result[i][d] += values[(i * tokens + t) * width + d];
-                }
-            }
-            for (int d = 0; d < width; d++) {
-                result[i][d] /= Math.max(1, count);
-            }
-        }
-        return result;
-    }
-
-    private static double cosine(float[][] a, float[][] b) {
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            double dot = 0;
-            double na = 0;
-            double nb = 0;
-            for (int d = 0; d < a[i].length; d++) {
-                dot += a[i][d] * b[i][d];
-                na += a[i][d] * a[i][d];
-                nb += b[i][d] * b[i][d];
-            }
-            sum += dot / Math.sqrt(na * nb);
-        }
-        return sum / a.length;
     }
 
 }
