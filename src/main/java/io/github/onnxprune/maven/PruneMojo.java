@@ -22,6 +22,7 @@ import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
 import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.pipeline.HeapExhaustedException;
 import io.github.onnxprune.pipeline.UnexpectedModelException;
 import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.prune.Scope;
@@ -361,7 +362,8 @@ public class PruneMojo extends AbstractMojo {
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
-        } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException e) {
+        } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException
+                | HeapExhaustedException e) {
             throw new MojoExecutionException(e.getMessage(), e);
         } catch (IOException e) {
             throw ProjectOutput.fileFailure(e);

@@ -232,6 +232,9 @@ public final class PruneRun {
                     : new EvaluationException("Model " + task.entryName() + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new UnexpectedModelException(task, e);
+        } catch (OutOfMemoryError e) {
+            // The arrays that filled the heap are unreachable once the stack has unwound, so wording it is safe.
+            throw new HeapExhaustedException(task, Runtime.getRuntime().maxMemory(), e);
         }
     }
 

@@ -105,6 +105,19 @@ class FailuresNameTheModelTest {
                 FileTime.fromMillis(0), true));
     }
 
+    @Test
+    void anExhaustedHeapNamesTheModelTheHeapAndHowToRaiseIt() {
+        Path model = fixture("digits-mlp/model.onnx");
+        HeapExhaustedException e = new HeapExhaustedException(task(model, DATA, null), 264L * 1024 * 1024,
+                new OutOfMemoryError("Java heap space"));
+        assertEquals("Model models/x.onnx: the Java heap ran out while pruning or measuring " + model
+                + " (Java heap space; this build's heap is at most 264 MiB). Give Maven more heap:"
+                + " MAVEN_OPTS=\"-Xmx2g\", or the line -Xmx2g in .mvn/jvm.config for every build of the project."
+                + " Fewer samples (<calibrationSamples>) need less of it when calibration data is used; see the heap"
+                + " figures in docs/reliability.md.", e.getMessage());
+        assertInstanceOf(OutOfMemoryError.class, e.getCause());
+    }
+
     private static ModelTask task(Path model, Path data, Path calibration) {
         return new ModelTask(model, "models/x.onnx",
                 new PruningSettings(PruneMethod.WEIGHTS, 0.5, 0, Scope.LAYERWISE, List.of(), TensorFilter.all(),
