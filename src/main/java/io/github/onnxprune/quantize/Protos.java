@@ -37,6 +37,14 @@ final class Protos {
         return tensor(name, TensorProto.DataType.INT32, ByteString.copyFrom(buffer.array()), dims);
     }
 
+    static TensorProto longs(String name, long[] values, long... dims) {
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (long value : values) {
+            buffer.putLong(value);
+        }
+        return tensor(name, TensorProto.DataType.INT64, ByteString.copyFrom(buffer.array()), dims);
+    }
+
     private static TensorProto tensor(String name, TensorProto.DataType type, ByteString raw, long... dims) {
         TensorProto.Builder builder = TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
                 .setRawData(raw);

@@ -520,24 +520,25 @@ class Int8QuantizerTest {
 
 
     @Test
-    void layerErrorRunsPlanFromTheOutputSizesSeenPerFeatureOrLargest() {
-        ai.onnx.proto.OnnxMl.NodeProto node = ai.onnx.proto.OnnxMl.NodeProto.getDefaultInstance();
-        PreparedLayer narrow = prepared(new MatMulLayer(node, "narrow", "x", false, i -> 0, 4, 4, null, "y"));
-        PreparedLayer wide = prepared(new GatherLayer(node, "wide", "i", i -> 0, 10, 16, "e"));
-        PreparedLayer conv = prepared(new ConvLayer(node, "conv", "x", new double[1], new long[] {1, 1, 1, 1}, null,
-                "c", List.of(), List.of(), false));
-        LayerErrors.OutputSizes sizes = new LayerErrors.OutputSizes();
-        assertFalse(sizes.known());
+    void layerErrorSummedPerSampleInTheProbeModelEqualsTheErrorOfTheWholeOutputs() {
+        // Opset 11 takes ReduceSum's axes as an attribute, 14 as an input; 40 samples in batches of 16 leave a
+        // short last batch.
+        for (int opset : new int[] {11, 14}) {
+            ModelProto model = new TestGraphs().input("x", -1, 6, 16).output("y", -1, 6, 8)
+                    .initializer("w", TestGraphs.random(41, 128), 16, 8)
+                    .node("proj", "MatMul", in("x", "w"), "y").model(7, opset);
+            ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {40, 6, 16},
+                    TestGraphs.random(42, 40 * 6 * 16))), null, null, Path.of("random tokens"));
+            ActivationCollector calibration = new ActivationCollector(runtime, data, 512, 16);
 
-        sizes.record(narrow, 400);
+            QuantizationResult result = Int8Quantizer.quantize(model, QuantizationSettings.defaults(), calibration);
 
-        assertTrue(sizes.known());
-        // 100 values per feature (samples x tokens): a 16-wide output holds 1600; a Conv, the largest seen.
-        assertEquals(1600, sizes.estimate(wide));
-        assertEquals(400, sizes.estimate(conv));
-        sizes.record(conv, 5000);
-        assertEquals(5000, sizes.estimate(conv));
-        assertEquals(400, sizes.estimate(narrow));
+            float[] exact = (float[]) calibration.collect(model, List.of("y")).get("y").data();
+            float[] int8 = (float[]) calibration.collect(result.model(), List.of("y")).get("y").data();
+            double want = LayerErrors.relativeError(exact, int8);
+            assertTrue(want > 0.001, "opset " + opset + ": " + want);
+            assertEquals(want, result.layers().get(0).outputError(), want * 1e-12, "opset " + opset);
+        }
     }
 
     private static PreparedLayer prepared(LayerPlan plan) {
