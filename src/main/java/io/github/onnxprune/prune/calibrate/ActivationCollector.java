@@ -11,6 +11,7 @@ import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.TensorKind;
 import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,6 +37,9 @@ public final class ActivationCollector {
     public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize) {
         this(runtime, data, maxSamples, batchSize, ScoredOutput.DEFAULT_MASK_INPUT);
     }
+
+    /** Most parts a staged value is collected in ({@link #partStarts}). */
+    static final int PARTS = 4;
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} whose zeros in the input
@@ -64,33 +68,57 @@ public final class ActivationCollector {
      * integer mask input of shape {@code [samples, tokens]} matching the activation.
      */
     public Tensor maskedRows(Tensor activation) {
-        Tensor mask = samples.inputs().get(maskInput);
-        long[] shape = activation.shape();
-        if (mask == null || mask.shape().length != 2 || shape.length != 3 || shape[0] != mask.shape()[0]
-                || shape[1] != mask.shape()[1] || activation.elementType() != TensorKind.FLOAT) {
+        int[] positions = keptPositions(activation);
+        if (positions == null) {
             return activation;
         }
+        int features = (int) activation.shape()[2];
+        java.nio.FloatBuffer values = activation.floatView();
+        float[] rows = new float[positions.length * features];
+        for (int r = 0; r < positions.length; r++) {
+            values.get(positions[r] * features, rows, r * features, features);
+        }
+        return Tensor.ofFloats(new long[] {positions.length, features}, rows);
+    }
+
+    /**
+     * The positions ({@code sample * tokens + token}) of a {@code [samples, tokens, features]} float activation
+     * whose rows {@link #maskedRows} keeps, in order; null when it returns the activation unchanged. Lets a
+     * caller read the kept rows in place instead of through a copy of the activation.
+     */
+    int[] keptPositions(Tensor activation) {
+        return activation.elementType() != TensorKind.FLOAT ? null : keptPositions(activation.shape());
+    }
+
+    /** {@link #keptPositions(Tensor)} of a float activation of this shape (all parts of a staged value). */
+    int[] keptPositions(long[] shape) {
+        if (shape.length != 3 || !maskMatches(shape)) {
+            return null;
+        }
+        Object mask = samples.inputs().get(maskInput).data();
         int positions = (int) (shape[0] * shape[1]);
-        int features = (int) shape[2];
-        boolean[] keep = new boolean[positions];
         int kept = 0;
         for (int p = 0; p < positions; p++) {
-            keep[p] = maskValue(mask, p) != 0;
-            kept += keep[p] ? 1 : 0;
+            kept += maskValue(mask, p) != 0 ? 1 : 0;
         }
-        if (kept == 0 || kept == positions) {
-            return kept == positions ? Tensor.ofFloats(new long[] {positions, features},
-                    (float[]) activation.data()) : activation;
+        if (kept == 0) {
+            return null;
         }
-        float[] values = (float[]) activation.data();
-        float[] rows = new float[kept * features];
+        int[] result = new int[kept];
         int r = 0;
         for (int p = 0; p < positions; p++) {
-            if (keep[p]) {
-                System.arraycopy(values, p * features, rows, r++ * features, features);
+            if (maskValue(mask, p) != 0) {
+                result[r++] = p;
             }
         }
-        return Tensor.ofFloats(new long[] {kept, features}, rows);
+        return result;
+    }
+
+    /** Whether the samples have an integer mask input of shape {@code [samples, tokens]} matching {@code shape}. */
+    private boolean maskMatches(long[] shape) {
+        Tensor mask = samples.inputs().get(maskInput);
+        return mask != null && mask.shape().length == 2 && shape[0] == mask.shape()[0]
+                && shape[1] == mask.shape()[1];
     }
 
     /**
@@ -123,8 +151,8 @@ public final class ActivationCollector {
         return variance;
     }
 
-    private static long maskValue(Tensor mask, int index) {
-        Object data = mask.data();
+    /** Element {@code index} of a mask's elements ({@code mask.data()}, read once by the caller). */
+    private static long maskValue(Object data, int index) {
         if (data instanceof long[] longs) {
             return longs[index];
         }
@@ -174,7 +202,7 @@ public final class ActivationCollector {
             }
         }
         Map<String, Tensor> found = computed.isEmpty() ? Map.of()
-                : runtime.runOutputs(withOutputs(model, computed).toByteArray(), samples, computed, batchSize);
+                : runtime.runOutputs(ModelBytes.serialize(withOutputs(model, computed)), samples, computed, batchSize);
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (String value : values) {
             result.put(value, inputs.contains(value) ? asFloats(samples.inputs().get(value), value)
@@ -188,13 +216,43 @@ public final class ActivationCollector {
      * {@code fed} (further graph inputs, one row per sample) to it; float32 tensors, first dimension the samples.
      */
     Map<String, Tensor> run(ModelProto model, Map<String, Tensor> fed, List<String> values) {
-        ValidationData data = samples;
-        if (!fed.isEmpty()) {
-            Map<String, Tensor> inputs = new LinkedHashMap<>(samples.inputs());
-            inputs.putAll(fed);
-            data = new ValidationData(inputs, null, null, samples.source());
+        return run(ModelBytes.serialize(model), fed, values, 0, samples.sampleCount());
+    }
+
+    /**
+     * As {@link #run(ModelProto, Map, List)} on samples {@code from} to {@code to} (exclusive) only, for a model
+     * already serialized (off the heap: a stage holding the embeddings is 50 MB); {@code fed} holds those samples.
+     */
+    Map<String, Tensor> run(java.nio.ByteBuffer model, Map<String, Tensor> fed, List<String> values, int from,
+            int to) {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        samples.inputs().forEach((name, tensor) -> inputs.put(name, from == 0 && to == samples.sampleCount()
+                ? tensor : tensor.rows(from, to)));
+        inputs.putAll(fed);
+        return runtime.runOutputs(model, new ValidationData(inputs, null, null, samples.source()), values, batchSize);
+    }
+
+    /**
+     * The first sample of each part that {@link StagedActivations} collects a value in, and the sample count
+     * last: parts of whole batches (so ONNX Runtime sees the same batches, and computes the same values, as in
+     * one run over all samples), at most {@link #PARTS} of them, or one part when {@code model} fixes its batch
+     * size. A value in parts needs no array of all samples' values at once, which the heap may have no room for
+     * in one piece (a transformer's feed-forward value over 256 sentences is 80 MB).
+     */
+    int[] partStarts(ModelProto model) {
+        int count = samples.sampleCount();
+        boolean fixed = model.getGraph().getInputList().stream().anyMatch(v -> v.getType().hasTensorType()
+                && v.getType().getTensorType().getShape().getDimCount() > 0
+                && v.getType().getTensorType().getShape().getDim(0).hasDimValue());
+        int batches = (count + batchSize - 1) / batchSize;
+        int parts = fixed ? 1 : Math.max(1, Math.min(PARTS, batches));
+        int perPart = (batches + parts - 1) / parts * batchSize;
+        List<Integer> starts = new ArrayList<>();
+        for (int from = 0; from < count; from += perPart) {
+            starts.add(from);
         }
-        return runtime.runOutputs(model.toByteArray(), data, values, batchSize);
+        starts.add(count);
+        return starts.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**

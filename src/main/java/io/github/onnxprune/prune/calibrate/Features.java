@@ -15,18 +15,36 @@ record Features(float[] data, int rows, int cols) {
 
     /** The input of {@code layer} from an activation tensor, at most {@code maxRows} rows; null if it does not fit. */
     static Features of(LinearLayer layer, Tensor activation, int units, int maxRows) {
-        long[] shape = activation.shape();
-        float[] values = (float[]) activation.data();
+        StagedValue value = new StagedValue(java.util.List.of(activation));
+        return of(layer, value.shape(), value.elements(), null, units, maxRows);
+    }
+
+    /**
+     * As {@link #of(LinearLayer, Tensor, int, int)} for an activation of this shape read from its elements, on
+     * the rows {@code positions} of its last axis ({@link ActivationCollector#keptPositions}: the masked rows);
+     * all rows when null.
+     */
+    static Features of(LinearLayer layer, long[] shape, StagedValue.Elements values, int[] positions, int units,
+            int maxRows) {
+        // Read in place, each part let go once its rows are read: a copy of a collected activation (80 MB for a
+        // transformer's feed-forward value) would double what calibration holds at its peak.
         if (layer.conv() == null) {
             if (shape.length < 2 || shape[shape.length - 1] != (long) units * layer.block()) {
                 return null;
             }
             int cols = (int) shape[shape.length - 1];
-            int total = values.length / cols;
+            long elements = 1;
+            for (long dimension : shape) {
+                elements *= dimension;
+            }
+            int total = positions != null ? positions.length : (int) (elements / cols);
             int rows = Math.min(total, maxRows);
             float[] data = new float[rows * cols];
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(values, pick(r, rows, total) * cols, data, r * cols, cols);
+                int row = pick(r, rows, total);
+                long start = (long) (positions != null ? positions[row] : row) * cols;
+                values.release(start);
+                values.get(start, data, r * cols, cols);
             }
             return new Features(data, rows, cols);
         }
@@ -62,7 +80,7 @@ record Features(float[] data, int rows, int cols) {
                         // Positions in the padding read zero, exactly as the convolution does.
                         if (iy >= 0 && iy < height && ix >= 0 && ix < width) {
                             data[base + (c * g.kernelH() + ky) * g.kernelW() + kx] =
-                                    values[((sample * channels + c) * height + iy) * width + ix];
+                                    values.get(((long) (sample * channels + c) * height + iy) * width + ix);
                         }
                     }
                 }

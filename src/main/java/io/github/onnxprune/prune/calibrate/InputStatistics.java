@@ -1,7 +1,5 @@
 package io.github.onnxprune.prune.calibrate;
 
-import io.github.onnxprune.eval.Tensor;
-
 /**
  * The products of one layer input's calibration rows that every layer reading that input shares (a
  * transformer's Q, K and V projections read one value): {@code X^T X} of the input in the model re-fitted so
@@ -16,10 +14,15 @@ final class InputStatistics {
     record Equations(double[] gram, double[] rhs, double reference) {
     }
 
-    private final Tensor current;
-    private final Tensor dense;
+    // Weak: the values are the stages' to drop, and only compared by identity here.
+    private final java.lang.ref.WeakReference<StagedValue> current;
+    private final java.lang.ref.WeakReference<StagedValue> dense;
+    private final boolean denseRows;
     private final int requestedRows;
-    private final Features xc;
+    // Dropped once X^T X is made when nothing else needs the rows (the layers fit the pruned inputs only).
+    private Features xc;
+    private final int rows;
+    private final int width;
     private final Features xd;
     private final double[] gram;
     private final boolean crossed;
@@ -28,36 +31,45 @@ final class InputStatistics {
 
     /**
      * @param requestedRows the most rows asked for
-     * @param current the input's value in the model re-fitted so far, as collected
+     * @param current the input's value in the model re-fitted so far, as collected; null when no later layer
+     *     reads it (these statistics then match no value)
      * @param dense its value in the dense model, or null when the layers fit the pruned inputs only
+     * @param denseRows whether {@code xd} holds rows of the dense model's value
      * @param xc rows of {@code current}
      * @param xd the same rows of {@code dense}, or null
      * @param outputs outputs of all layers reading this input, which decide whether the cross products pay
      */
-    InputStatistics(int requestedRows, Tensor current, Tensor dense, Features xc, Features xd, int outputs) {
+    InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
+            Features xd, int outputs) {
         this.requestedRows = requestedRows;
-        this.current = current;
-        this.dense = dense;
+        this.current = new java.lang.ref.WeakReference<>(current);
+        this.dense = new java.lang.ref.WeakReference<>(dense);
+        this.denseRows = denseRows;
         this.xc = xc;
         this.xd = xd;
         this.gram = RowProducts.gram(xc);
         // Cross products cost rows x features^2 (3/2 of it with X_dense^T X_dense) once; the per-layer route
         // 2 x rows x features x outputs per layer.
         this.crossed = xd != null && 0.75 * xc.cols() < outputs;
+        this.rows = xc.rows();
+        this.width = xc.cols();
+        if (xd == null) {
+            this.xc = null;
+        }
     }
 
     /** Whether these statistics belong to exactly these collected values and rows. */
-    boolean matches(Tensor currentValue, Tensor denseValue, int rows) {
-        return current == currentValue && dense == denseValue && requestedRows == rows;
+    boolean matches(StagedValue currentValue, StagedValue denseValue, int rows) {
+        return current.get() != null && current.get() == currentValue && dense.get() == denseValue
+                && (denseValue != null) == denseRows && requestedRows == rows;
     }
 
     int rows() {
-        return xc.rows();
+        return rows;
     }
 
     /** The normal equations of a layer with dense canonical weights {@code md}. */
     Equations equations(double[] md, int outputs) {
-        int width = xc.cols();
         if (xd == null) {
             // SparseGPT's objective: the target is the dense weights on these same inputs.
             double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);

@@ -41,6 +41,8 @@ final class SparseSweep {
                 reversed[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
             }
         }
+        // Not needed further: a caller that handed over its only reference lets it go during the factorization.
+        h = null;
         cholesky(reversed, n);
         // reversed's lower triangle is L with P H P = L L^T; its inverse M (lower) gives U = P M P (upper). Row i
         // of M solves M[i] L = e_i from the right, with contiguous updates; rows are independent.

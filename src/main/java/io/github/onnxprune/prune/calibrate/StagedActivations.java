@@ -8,6 +8,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,7 +24,8 @@ import java.util.Set;
  * known and the one asked for (a transformer block's attention, or its feed-forward layer) instead of the whole
  * graph from the model's inputs: all stages together cost about one pass of the model. A kept value is dropped
  * when every node reading it has run, or when a weight it is computed from changes; whatever is not kept is
- * computed again from the model's inputs, so the results never depend on what is kept.
+ * computed again from the model's inputs, so the results never depend on what is kept. Values are collected in
+ * parts of whole batches ({@link ActivationCollector#partStarts}), so no array holds all samples' values at once.
  *
  * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
  * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
@@ -32,7 +34,7 @@ import java.util.Set;
 final class StagedActivations {
 
     private final ActivationCollector collector;
-    private final Map<String, Tensor> kept = new HashMap<>();
+    private final Map<String, StagedValue> kept = new HashMap<>();
     private final Map<String, Set<String>> keptDependencies = new HashMap<>();
     private final Set<Integer> ran = new HashSet<>();
     private int lastRunNodes;
@@ -42,8 +44,17 @@ final class StagedActivations {
     }
 
     /** The value {@code name} of {@code model} on every calibration sample, first dimension the samples. */
-    Tensor value(ModelProto model, String name) {
-        Tensor known = kept.get(name);
+    StagedValue value(ModelProto model, String name) {
+        return value(model, name, true);
+    }
+
+    /**
+     * As {@link #value(ModelProto, String)}; unless {@code keep}, a value not already kept is not collected
+     * here but computed part by part as it is read, once ({@link StagedValue.Elements}), and not kept: for a
+     * value no later layer reads, whose parts need never be held all at once.
+     */
+    StagedValue value(ModelProto model, String name, boolean keep) {
+        StagedValue known = kept.get(name);
         lastRunNodes = 0;
         if (known != null) {
             return known;
@@ -53,7 +64,7 @@ final class StagedActivations {
         graph.getInputList().forEach(v -> graphInputs.add(v.getName()));
         if (graphInputs.contains(name) || ActivationCollector.dependencies(graph, name) == null
                 || ActivationCollector.floatType(model) != TensorProto.DataType.FLOAT_VALUE) {
-            return collector.collect(model, List.of(name)).get(name);
+            return new StagedValue(List.of(collector.collect(model, List.of(name)).get(name)));
         }
         List<NodeProto> nodes = graph.getNodeList();
         Set<String> needed = new HashSet<>(List.of(name));
@@ -73,17 +84,43 @@ final class StagedActivations {
                 }
             }
         }
-        ModelProto stage = stage(model, include, fed, name);
-        Map<String, Tensor> extra = new LinkedHashMap<>();
-        fed.forEach(value -> extra.put(value, kept.get(value)));
-        Tensor value = collector.run(stage, extra, List.of(name)).get(name);
+        java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
+        // Part by part (the kept values share the parts), so no array holds all samples' values at once.
+        int[] starts = collector.partStarts(model);
+        Map<String, StagedValue> fedValues = new LinkedHashMap<>();
+        fed.forEach(value -> fedValues.put(value, kept.get(value)));
+        java.util.function.IntFunction<Tensor> compute = part -> {
+            Map<String, Tensor> extra = new LinkedHashMap<>();
+            fedValues.forEach((value, parts) -> extra.put(value, parts.parts().get(part)));
+            return collector.run(stage, extra, List.of(name), starts[part], starts[part + 1]).get(name);
+        };
+        StagedValue value;
+        if (keep) {
+            List<Tensor> parts = new ArrayList<>();
+            for (int part = 0; part + 1 < starts.length; part++) {
+                parts.add(compute.apply(part));
+            }
+            value = new StagedValue(parts);
+        } else {
+            // The first part gives the shape, and is handed over when read.
+            Tensor[] first = {compute.apply(0)};
+            long[] shape = first[0].shape();
+            shape[0] = starts[starts.length - 1];
+            value = new StagedValue(shape, starts, part -> {
+                Tensor ready = part == 0 ? first[0] : null;
+                first[0] = part == 0 ? null : first[0];
+                return ready != null ? ready : compute.apply(part);
+            });
+        }
         for (int i = 0; i < include.length; i++) {
             if (include[i]) {
                 ran.add(i);
                 lastRunNodes++;
             }
         }
-        keep(graph, name, value);
+        if (keep) {
+            keep(graph, name, value);
+        }
         return value;
     }
 
@@ -98,8 +135,14 @@ final class StagedActivations {
         keptDependencies.keySet().retainAll(kept.keySet());
     }
 
+    /** Drops the kept value {@code name}, if any: a later stage that needs it computes it again. */
+    void release(String name) {
+        kept.remove(name);
+        keptDependencies.remove(name);
+    }
+
     /** Keeps {@code value} and drops kept values that every reader has now consumed. */
-    private void keep(GraphProto graph, String name, Tensor value) {
+    private void keep(GraphProto graph, String name, StagedValue value) {
         kept.put(name, value);
         keptDependencies.put(name, ActivationCollector.dependencies(graph, name));
         List<NodeProto> nodes = graph.getNodeList();

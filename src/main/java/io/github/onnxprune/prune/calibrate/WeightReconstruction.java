@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -147,6 +148,18 @@ public final class WeightReconstruction {
     /** As {@link #reconstruct(ModelProto, ModelProto, List, ActivationCollector, Options)}, with a line per layer. */
     public static Result reconstruct(ModelProto dense, ModelProto pruned, List<String> tensors,
             ActivationCollector collector, Options options, Consumer<String> progress) {
+        return reconstruct(dense, new AtomicReference<>(pruned), tensors, collector, options, progress);
+    }
+
+    /**
+     * As {@link #reconstruct(ModelProto, ModelProto, List, ActivationCollector, Options, Consumer)}, taking the
+     * pruned model out of {@code pruned} (left empty): when the caller holds it nowhere else, the weights the
+     * re-fit replaces are let go as it goes instead of staying beside their replacements (half the model's
+     * weights on a transformer).
+     */
+    public static Result reconstruct(ModelProto dense, AtomicReference<ModelProto> pruned, List<String> tensors,
+            ActivationCollector collector, Options options, Consumer<String> progress) {
+        ModelProto current = pruned.getAndSet(null);
         long started = System.nanoTime();
         ModelGraph denseGraph = ModelGraph.of(dense);
         List<Integer> layers = new ArrayList<>();
@@ -172,7 +185,7 @@ public final class WeightReconstruction {
         }
         layers.sort(Integer::compare);
         if (layers.isEmpty()) {
-            return new Result(pruned, reports);
+            return new Result(current, reports);
         }
         StagedActivations currentValues = new StagedActivations(collector);
         StagedActivations denseValues = new StagedActivations(collector);
@@ -186,7 +199,6 @@ public final class WeightReconstruction {
         double doneCost = 0;
         // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
         InputStatistics[] shared = new InputStatistics[1];
-        ModelProto current = pruned;
         for (int position = 0; position < layers.size(); position++) {
             int index = layers.get(position);
             ModelGraph graph = ModelGraph.of(current);
@@ -254,22 +266,52 @@ public final class WeightReconstruction {
                     width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
                     options.maxFlops() / 1e9)), null);
         }
-        Tensor currentInput = currentValues.value(current, is.input());
+        // When no later layer reads this input, it is computed part by part as its rows are taken and not kept (a
+        // stage that needs it computes it again): a transformer's feed-forward value is 80 MB, too much to hold
+        // beside the rows and the fit.
+        boolean lastReader = sharingOutputs == was.outputs();
+        StagedValue currentInput = currentValues.value(current, is.input(), !lastReader);
         Target target = options.target().forLayer(is, currentInput.shape().length);
-        Tensor denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
+        StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input(), !lastReader)
+                : null;
         InputStatistics statistics = shared[0];
         if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
+            // The previous input's rows and products are garbage from here on, before this input's are made.
             shared[0] = null;
-            Features xc = Features.of(is, collector.maskedRows(currentInput), is.units(), rows);
-            Features xd = denseInput == null ? null
-                    : Features.of(was, collector.maskedRows(denseInput), was.units(), rows);
-            if (xc == null || denseInput != null && (xd == null || xd.rows() != xc.rows())) {
+            statistics = null;
+            long[] currentShape = currentInput.shape();
+            int[] currentRows = masked(collector, currentInput);
+            StagedValue.Elements currentElements = currentInput.elements();
+            long[] denseShape = denseInput == null ? null : denseInput.shape();
+            int[] denseRows = denseInput == null ? null : masked(collector, denseInput);
+            StagedValue.Elements denseElements = denseInput == null ? null : denseInput.elements();
+            StagedValue currentKey = lastReader ? null : currentInput;
+            StagedValue denseKey = lastReader ? null : denseInput;
+            boolean withDense = denseInput != null;
+            if (lastReader) {
+                currentValues.release(is.input());
+                denseValues.release(was.input());
+            }
+            currentInput = null;
+            denseInput = null;
+            Features xc = Features.of(is, currentShape, currentElements, currentRows, is.units(), rows);
+            currentElements = null;
+            Features xd = !withDense ? null
+                    : Features.of(was, denseShape, denseElements, denseRows, was.units(), rows);
+            denseElements = null;
+            if (xc == null || withDense && (xd == null || xd.rows() != xc.rows())) {
                 return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
                         null);
             }
-            statistics = new InputStatistics(rows, currentInput, denseInput, xc, xd, sharingOutputs);
+            statistics = new InputStatistics(rows, currentKey, denseKey, withDense, xc, xd, sharingOutputs);
             shared[0] = statistics;
         }
+        if (lastReader) {
+            currentValues.release(is.input());
+            denseValues.release(was.input());
+        }
+        currentInput = null;
+        denseInput = null;
         InputStatistics.Equations equations = statistics.equations(md, outputs);
         double[] gram = equations.gram();
         double[] rhs = equations.rhs();
@@ -292,15 +334,14 @@ public final class WeightReconstruction {
         } else {
             // One shared inverse Hessian: start from the unpruned optimum and sweep the features in blocks.
             double lambda = lambda(gram, width, options.ridge());
-            double[] damped = gram.clone();
             double[] b = rhs.clone();
             for (int f = 0; f < width; f++) {
-                damped[f * width + f] += lambda;
                 for (int o = 0; o < outputs; o++) {
                     b[f * outputs + o] += lambda * md[f * outputs + o];
                 }
             }
-            double[] factor = SparseSweep.inverseFactor(damped, width);
+            // The damped copy is not held here: the factor's work arrays need its room (18 MB each, 1536 wide).
+            double[] factor = SparseSweep.inverseFactor(damped(gram, width, options.ridge()), width);
             refit = SparseSweep.solve(factor, width, b, outputs);
             boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
                     options.reselect() ? null : invert(keep), zeros);
@@ -333,6 +374,11 @@ public final class WeightReconstruction {
         double after = error(gram, rhs, reference, refit, width, outputs);
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), written);
+    }
+
+    /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */
+    private static int[] masked(ActivationCollector collector, StagedValue value) {
+        return value.isFloat() ? collector.keptPositions(value.shape()) : null;
     }
 
     /** Operations of the per-output least squares for mask {@code keep}: {@code sum over outputs of kept^3 / 3}. */

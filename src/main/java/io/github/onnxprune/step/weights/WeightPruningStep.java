@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Weight pruning as a step: zeroes the smallest weights ({@link MagnitudePruner}), then, with calibration data,
@@ -66,9 +67,13 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
         ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
         List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
         ModelProto model = zeroed.isEmpty() ? input.model() : result.model();
+        result = null;
         List<LayerReconstruction> refitted = null;
         if (input.calibration() != null && !zeroed.isEmpty()) {
-            WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), model, zeroed,
+            // Handed over, not held here: the weights the re-fit replaces can then go while it runs.
+            AtomicReference<ModelProto> pruned = new AtomicReference<>(model);
+            model = null;
+            WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), pruned, zeroed,
                     input.calibration(), WeightReconstruction.Options.defaults(), input.progress());
             model = refit.model();
             refitted = refit.layers();

@@ -3,6 +3,7 @@ package io.github.onnxprune.prune.calibrate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.onnx.proto.OnnxMl;
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -76,15 +77,39 @@ class StagedActivationsTest {
         ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
         StagedActivations staged = new StagedActivations(collector);
 
-        Tensor h1 = staged.value(model, "h1");
+        StagedValue h1 = staged.value(model, "h1");
         assertEquals(2, staged.lastRunNodes());
-        Tensor h2 = staged.value(model, "h2");
+        StagedValue h2 = staged.value(model, "h2");
         // Only fc2 and relu2: h1 is fed from the first run.
         assertEquals(2, staged.lastRunNodes());
-        assertArrayEquals((float[]) collector.collect(model, List.of("h1")).get("h1").data(), (float[]) h1.data());
-        assertArrayEquals((float[]) collector.collect(model, List.of("h2")).get("h2").data(), (float[]) h2.data());
+        assertArrayEquals((float[]) collector.collect(model, List.of("h1")).get("h1").data(), floats(h1));
+        assertArrayEquals((float[]) collector.collect(model, List.of("h2")).get("h2").data(), floats(h2));
         assertEquals(h2, staged.value(model, "h2"));
         assertEquals(0, staged.lastRunNodes());
+    }
+
+    @Test
+    void aValueNotKeptIsComputedPartByPartAsItIsReadAndComputedAgainWhenAskedAgain() {
+        ModelProto model = chain(1);
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
+        StagedActivations staged = new StagedActivations(collector);
+        staged.value(model, "h1");
+
+        StagedValue once = staged.value(model, "h2", false);
+        assertArrayEquals(new long[] {40, 4}, once.shape());
+        StagedValue.Elements elements = once.elements();
+        float[] expected = (float[]) collector.collect(model, List.of("h2")).get("h2").data();
+        float[] read = new float[expected.length];
+        for (int sample = 0; sample < 40; sample++) {
+            elements.release(sample * 4L);
+            elements.get(sample * 4L, read, sample * 4, 4);
+        }
+        assertArrayEquals(expected, read);
+        // Parts wholly before a released index are let go: reading one again is an error, not a silent re-run.
+        assertThrows(IllegalStateException.class, () -> elements.get(0));
+        // Not kept: asked again, h2 is computed again (from the kept h1: fc2 and relu2).
+        staged.value(model, "h2");
+        assertEquals(2, staged.lastRunNodes());
     }
 
     @Test
@@ -92,29 +117,42 @@ class StagedActivationsTest {
         ModelProto model = chain(1);
         ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
         StagedActivations staged = new StagedActivations(collector);
-        Tensor h1 = staged.value(model, "h1");
+        StagedValue h1 = staged.value(model, "h1");
         Tensor before = collector.collect(model, List.of("h2")).get("h2");
 
         // As reconstruction does: layer 2's input collected, then its weight re-fitted.
         ModelProto changed = ModelGraph.of(model).withConstants(Map.of("W2",
                 chain(-2).getGraph().getInitializer(1)));
         staged.changed("W2");
-        Tensor after = staged.value(changed, "h2");
+        StagedValue after = staged.value(changed, "h2");
 
         // h2 is computed from h1, which W2 does not feed.
         assertEquals(2, staged.lastRunNodes());
-        assertFalse(Arrays.equals((float[]) before.data(), (float[]) after.data()));
+        assertFalse(Arrays.equals((float[]) before.data(), floats(after)));
         assertArrayEquals((float[]) collector.collect(changed, List.of("h2")).get("h2").data(),
-                (float[]) after.data());
+                floats(after));
 
         // W1 feeds both kept values: both go, and h2 is computed again from the model's input.
         ModelProto again = ModelGraph.of(changed).withConstants(Map.of("W1",
                 chain(-2).getGraph().getInitializer(1).toBuilder().setName("W1").build()));
         staged.changed("W1");
-        Tensor recomputed = staged.value(again, "h2");
+        StagedValue recomputed = staged.value(again, "h2");
         assertEquals(4, staged.lastRunNodes());
         assertArrayEquals((float[]) collector.collect(again, List.of("h2")).get("h2").data(),
-                (float[]) recomputed.data());
-        assertFalse(Arrays.equals((float[]) h1.data(), (float[]) staged.value(again, "h1").data()));
+                floats(recomputed));
+        assertFalse(Arrays.equals(floats(h1), floats(staged.value(again, "h1"))));
+    }
+
+    /** All parts' elements in order. */
+    private static float[] floats(StagedValue value) {
+        int count = value.parts().stream().mapToInt(Tensor::elementCount).sum();
+        float[] all = new float[count];
+        int offset = 0;
+        for (Tensor part : value.parts()) {
+            float[] values = (float[]) part.data();
+            System.arraycopy(values, 0, all, offset, values.length);
+            offset += values.length;
+        }
+        return all;
     }
 }
