@@ -87,6 +87,16 @@ public final class Fixtures {
                 data.source());
     }
 
+    /** The first half of the samples (rounded down): what a held-out run calibrates on. */
+    public static ValidationData firstHalf(ValidationData data) {
+        return slice(data, 0, data.sampleCount() / 2);
+    }
+
+    /** The rest of the samples after {@link #firstHalf}: what a held-out run is evaluated on. */
+    public static ValidationData secondHalf(ValidationData data) {
+        return slice(data, data.sampleCount() / 2, data.sampleCount());
+    }
+
     /** Top-1 accuracy of {@code model} on {@code data}, measured as the plugin measures it. */
     public static double accuracy(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
         float[][] rows = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();

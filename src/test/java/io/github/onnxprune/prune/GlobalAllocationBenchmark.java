@@ -37,9 +37,8 @@ public final class GlobalAllocationBenchmark {
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
                 ValidationData all = fixture.data();
-                int half = all.sampleCount() / 2;
-                ValidationData first = Fixtures.slice(all, 0, half);
-                ValidationData second = Fixtures.slice(all, half, all.sampleCount());
+                ValidationData first = Fixtures.firstHalf(all);
+                ValidationData second = Fixtures.secondHalf(all);
                 ActivationCollector onAll = new ActivationCollector(runtime, all, 512, 64);
                 ActivationCollector onFirst = new ActivationCollector(runtime, first, 512, 64);
                 ModelGraph graph = ModelGraph.of(fixture.model());

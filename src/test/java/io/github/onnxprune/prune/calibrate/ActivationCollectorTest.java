@@ -39,10 +39,7 @@ class ActivationCollectorTest {
 
     @Test
     void collectsTheSameValuesFromTheTruncatedGraph() {
-        Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
-        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 0));
-        ValidationData data = new ValidationData(inputs, null, null, Path.of("in-memory"));
+        ValidationData data = paddedSentences();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, 16, 1);
 
@@ -58,10 +55,7 @@ class ActivationCollectorTest {
 
     @Test
     void paddedPositionsLeaveTheRowsAndTheVariance() {
-        Map<String, Tensor> inputs = new LinkedHashMap<>();
-        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
-        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 0));
-        ValidationData data = new ValidationData(inputs, null, null, Path.of("in-memory"));
+        ValidationData data = paddedSentences();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, 16, 1);
             Tensor hidden = Tensor.ofFloats(new long[] {2, 2, 2}, 4, 0.5f, 0.5f, 1, 2.5f, 1.25f, 2, 0.25f);
@@ -114,5 +108,13 @@ class ActivationCollectorTest {
                 ActivationCollector.dependencies(model.getGraph(), "embedded"));
         assertEquals(java.util.Set.of("last_hidden_state", "projection", "embedded", "embeddings", "input_ids"),
                 ActivationCollector.dependencies(model.getGraph(), "last_hidden_state"));
+    }
+
+    /** Two sentences of two tokens, the second one's last token padding. */
+    private static ValidationData paddedSentences() {
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        inputs.put("input_ids", Tensor.ofLongs(new long[] {2, 2}, 3, 1, 2, 0));
+        inputs.put("attention_mask", Tensor.ofLongs(new long[] {2, 2}, 1, 1, 1, 0));
+        return new ValidationData(inputs, null, null, Path.of("in-memory"));
     }
 }

@@ -49,9 +49,8 @@ class ReconstructionFixturesTest {
         for (String name : Fixtures.names()) {
             Fixtures.Loaded fixture = Fixtures.load(name);
             ValidationData all = fixture.data();
-            int half = all.sampleCount() / 2;
-            ValidationData calibration = Fixtures.slice(all, 0, half);
-            ValidationData heldOut = Fixtures.slice(all, half, all.sampleCount());
+            ValidationData calibration = Fixtures.firstHalf(all);
+            ValidationData heldOut = Fixtures.secondHalf(all);
 
             NodePruningResult pruned = NodePruner.prune(fixture.model(), NodePruningSettings.of(0.5, Scope.LAYERWISE));
             ModelProto nodes = pruned.model();
@@ -93,9 +92,8 @@ class ReconstructionFixturesTest {
         for (String name : Fixtures.names()) {
             Fixtures.Loaded fixture = Fixtures.load(name);
             ValidationData all = fixture.data();
-            int half = all.sampleCount() / 2;
-            ValidationData calibration = Fixtures.slice(all, 0, half);
-            ValidationData heldOut = Fixtures.slice(all, half, all.sampleCount());
+            ValidationData calibration = Fixtures.firstHalf(all);
+            ValidationData heldOut = Fixtures.secondHalf(all);
             ModelProto weights = ReconstructionBenchmark.weights(fixture.model(), 0.9);
             var tensors = ReconstructionBenchmark.tensors(fixture.model());
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 512, 64);
