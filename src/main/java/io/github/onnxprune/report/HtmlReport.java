@@ -141,6 +141,21 @@ public final class HtmlReport {
         return new double[] {low, high};
     }
 
+    /**
+     * A plot's frame at x 60, y 10: sparsity 0 to 1 across, the metric from {@code low} to {@code high} up, and
+     * the horizontal axis's label.
+     */
+    private static void plotFrame(StringBuilder html, int plotWidth, int plotHeight, double low, double high,
+            String xLabel) {
+        html.append("<rect x=\"60\" y=\"10\" width=\"").append(plotWidth).append("\" height=\"")
+                .append(plotHeight).append("\" fill=\"none\" stroke=\"#999\"/>\n");
+        axisLabel(html, 60, plotHeight + 25, "0");
+        axisLabel(html, 60 + plotWidth, plotHeight + 25, "1");
+        axisLabel(html, 30, 14, String.format(Locale.ROOT, "%.3f", high));
+        axisLabel(html, 30, plotHeight + 10, String.format(Locale.ROOT, "%.3f", low));
+        axisLabel(html, 60 + plotWidth / 2, plotHeight + 45, xLabel);
+    }
+
     /** Metric against sparsity of every candidate: green passed, red failed, the chosen one ringed. */
     private static void searchTrace(StringBuilder html, Map<?, ?> search) {
         List<?> candidates = (List<?>) search.get("candidates");
@@ -151,14 +166,8 @@ public final class HtmlReport {
         int plotWidth = WIDTH - 80;
         int plotHeight = 200;
         html.append("<h3>Search: metric against sparsity</h3>\n<svg class=\"search\" width=\"").append(WIDTH)
-                .append("\" height=\"").append(plotHeight + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n")
-                .append("<rect x=\"60\" y=\"10\" width=\"").append(plotWidth).append("\" height=\"")
-                .append(plotHeight).append("\" fill=\"none\" stroke=\"#999\"/>\n");
-        axisLabel(html, 60, plotHeight + 25, "0");
-        axisLabel(html, 60 + plotWidth, plotHeight + 25, "1");
-        axisLabel(html, 30, 14, String.format(Locale.ROOT, "%.3f", high));
-        axisLabel(html, 30, plotHeight + 10, String.format(Locale.ROOT, "%.3f", low));
-        axisLabel(html, 60 + plotWidth / 2, plotHeight + 45, "sparsity (chosen: "
+                .append("\" height=\"").append(plotHeight + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n");
+        plotFrame(html, plotWidth, plotHeight, low, high, "sparsity (chosen: "
                 + String.format(Locale.ROOT, "%.4f", chosen) + ")");
         for (Object item : candidates) {
             Map<?, ?> candidate = (Map<?, ?>) item;
@@ -236,14 +245,8 @@ public final class HtmlReport {
         int plotHeight = 160;
         int legendHeight = curves.size() * 14;
         html.append("<svg class=\"sensitivity-curves\" width=\"").append(WIDTH).append("\" height=\"")
-                .append(Math.max(plotHeight, legendHeight) + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n")
-                .append("<rect x=\"60\" y=\"10\" width=\"").append(plotWidth).append("\" height=\"")
-                .append(plotHeight).append("\" fill=\"none\" stroke=\"#999\"/>\n");
-        axisLabel(html, 60, plotHeight + 25, "0");
-        axisLabel(html, 60 + plotWidth, plotHeight + 25, "1");
-        axisLabel(html, 30, 14, String.format(Locale.ROOT, "%.3f", high));
-        axisLabel(html, 30, plotHeight + 10, String.format(Locale.ROOT, "%.3f", low));
-        axisLabel(html, 60 + plotWidth / 2, plotHeight + 45, "sparsity of that tensor alone");
+                .append(Math.max(plotHeight, legendHeight) + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n");
+        plotFrame(html, plotWidth, plotHeight, low, high, "sparsity of that tensor alone");
         for (int c = 0; c < curves.size(); c++) {
             Map<String, Object> curve = curves.get(c);
             String name = escape(String.valueOf(curve.get("tensor")));
