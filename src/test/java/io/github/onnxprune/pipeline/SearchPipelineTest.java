@@ -19,12 +19,16 @@ import org.junit.jupiter.api.Test;
 class SearchPipelineTest {
 
     private static ModelTask searching(double sparsity, GateLimits limits) {
+        return searching(sparsity, limits, 12);
+    }
+
+    private static ModelTask searching(double sparsity, GateLimits limits, int budget) {
         ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
                 sparsity, limits);
         PruningSettings p = plain.pruning();
         return new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(), p.sparsity(),
                 p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
-                new SearchSettings(true, 12)), plain.evaluation(), limits);
+                new SearchSettings(true, budget)), plain.evaluation(), limits);
     }
 
     @Test
@@ -106,24 +110,29 @@ class SearchPipelineTest {
         ModelResult searched;
         ModelResult pinned;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            searched = pipeline.process(searching(0.95, new GateLimits(null, 0.02)));
+            // 16 candidates: 7 bisect, 5 scan the grid above the best pass, which leaves 4 to the fallback.
+            searched = pipeline.process(searching(0.95, new GateLimits(null, 0.02), 16));
             ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
-                    0.35, new GateLimits(null, 0.02));
+                    0.4709, new GateLimits(null, 0.02));
             PruningSettings p = plain.pruning();
             pinned = pipeline.process(new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
-                    0.35, 0, p.scope(), List.of(SparsityOverride.parse("fc3.weight=0.1706")), p.filter(),
-                    p.importance()), plain.evaluation(), plain.limits()));
+                    0.4709, 0, p.scope(), List.of(SparsityOverride.parse("fc3.weight=0.1826"),
+                            SparsityOverride.parse("fc2.weight=0.1826")), p.filter(), p.importance()),
+                    plain.evaluation(), plain.limits()));
         }
         StepSection search = searched.report().steps().get(searched.report().steps().size() - 1);
         @SuppressWarnings("unchecked")
         Map<String, Object> fields = (Map<String, Object>) search.fields().get("search");
-        // Bisection's best uniform fraction was 0.3191; holding fc3 (which fails alone at 50%) at half the total
-        // let the other tensors go to 0.35, 0.3411 of all weights, and the gate still passed.
-        assertEquals(0.35, fields.get("sparsity"));
-        assertEquals(0.3411, fields.get("total"));
-        assertEquals(List.of(Map.of("tensor", "fc3.weight", "sparsity", 0.1706)), fields.get("restored"));
-        assertTrue(search.log().containsAll(List.of("  <sparsity>0.3500</sparsity>", "  <sparsityOverrides>",
-                "    <sparsityOverride>fc3.weight=0.1706</sparsityOverride>", "  </sparsityOverrides>")),
+        // Bisection's best uniform fraction was 0.3117 and the grid above it passed at 0.32; holding fc3 (which
+        // fails alone at 50%) at half the total passed up to 0.3393 and failed at 0.3652; holding fc2 back as well
+        // let the other tensor go to 0.4709, 0.3652 of all weights, and the gate passed.
+        assertEquals(0.4709, fields.get("sparsity"));
+        assertEquals(0.3652, fields.get("total"));
+        assertEquals(List.of(Map.of("tensor", "fc3.weight", "sparsity", 0.1826),
+                Map.of("tensor", "fc2.weight", "sparsity", 0.1826)), fields.get("restored"));
+        assertTrue(search.log().containsAll(List.of("  <sparsity>0.4709</sparsity>", "  <sparsityOverrides>",
+                "    <sparsityOverride>fc3.weight=0.1826</sparsityOverride>",
+                "    <sparsityOverride>fc2.weight=0.1826</sparsityOverride>", "  </sparsityOverrides>")),
                 search.log().toString());
         assertTrue(pinned.passed());
         assertEquals(ModelProto.parseFrom(searched.prunedBytes()).getGraph(),

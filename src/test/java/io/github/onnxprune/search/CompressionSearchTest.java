@@ -17,10 +17,12 @@ class CompressionSearchTest {
     }
 
     @Test
-    void bisectsBelowTheBoundToTheLastPassingMultipleOfTheResolution() {
+    void bisectsToTwoGridStepsThenScansTheGridAboveTheBestPassFromTheTopDown() {
         List<String> lines = new ArrayList<>();
         var outcome = CompressionSearch.run(0.9, 0, 8, true, gateUpTo(0.637), lines::add);
-        assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.6187, 0.6468, 0.6328, 0.6398),
+        // Bisection stops once the bracket (0.6328, 0.6468) is at most two steps of 0.01 wide; the one candidate
+        // left tries the grid point above the best pass.
+        assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.6187, 0.6468, 0.6328, 0.64),
                 outcome.candidates().stream().map(Candidate::sparsity).toList());
         assertEquals(List.of(false, true, false, true, true, false, true, false),
                 outcome.candidates().stream().map(Candidate::passes).toList());
@@ -30,27 +32,44 @@ class CompressionSearchTest {
         assertEquals(8, lines.size());
         assertTrue(lines.get(0).startsWith("candidate 1 of at most 8: sparsity 0.9000, metric 0.1000 fails;"),
                 lines.get(0));
+        assertTrue(lines.get(7).startsWith("candidate 8 of at most 8 (probing the grid above the best pass):"
+                + " sparsity 0.6400, metric 0.3600 fails;"), lines.get(7));
         assertTrue(lines.get(0).contains("s left"), lines.get(0));
         assertFalse(lines.get(7).contains("s left"), lines.get(7));
     }
 
     @Test
-    void theBudgetLeftAfterBisectionProbesAboveTheBracketFromTheTopDown() {
+    void theGridScanFindsAPassAboveFailuresAsAnExhaustiveGridWould() {
+        // Not monotone near the limit: 0.64 to 0.65 fail but 0.66 passes, as a re-fit on few samples can.
+        CompressionSearch.Evaluator<String> isolatedPass = f -> new CompressionSearch.Measured<>(1 - f.sparsity(),
+                f.sparsity() <= 0.637 || f.sparsity() == 0.66, "");
+        List<String> lines = new ArrayList<>();
+        var outcome = CompressionSearch.run(0.9, 0, 12, true, isolatedPass, lines::add);
+        assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.6187, 0.6468, 0.6328, 0.68, 0.67, 0.66),
+                outcome.candidates().stream().map(Candidate::sparsity).toList());
+        assertEquals(0.66, outcome.chosen().sparsity());
+        assertEquals(CompressionSearch.PROBE, outcome.chosen().phase());
+        assertFalse(lines.get(9).contains("s left"), lines.get(9));
+        // With a monotone gate every grid point fails and the bisection's result stands; the scan covers five
+        // steps at most.
+        var monotone = CompressionSearch.run(0.9, 0, 14, true, gateUpTo(0.637), line -> { });
+        assertEquals(12, monotone.candidates().size());
+        assertEquals(List.of(0.68, 0.67, 0.66, 0.65, 0.64),
+                monotone.candidates().subList(7, 12).stream().map(Candidate::sparsity).toList());
+        assertEquals(0.6328, monotone.chosen().sparsity());
+        // A pass further up than the scan reaches is not found (passes up to 0.5 and from 0.8 to 0.85).
         CompressionSearch.Evaluator<String> twoRegions = f -> new CompressionSearch.Measured<>(1 - f.sparsity(),
                 f.sparsity() <= 0.5 || f.sparsity() >= 0.8 && f.sparsity() <= 0.85, "");
-        List<String> lines = new ArrayList<>();
-        var outcome = CompressionSearch.run(0.9, 0, 12, true, twoRegions, lines::add);
-        assertEquals(List.of(0.9, 0.45, 0.675, 0.5625, 0.5062, 0.4781, 0.4921, 0.4992, 0.8212),
-                outcome.candidates().stream().map(Candidate::sparsity).toList());
-        assertEquals(0.8212, outcome.chosen().sparsity());
-        assertTrue(lines.get(8).startsWith("candidate 9 of at most 12 (probing above the bracket): sparsity 0.8212"),
-                lines.get(8));
-        // With a monotone gate every probe fails and the bisection's result stands.
-        var monotone = CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), line -> { });
-        assertEquals(12, monotone.candidates().size());
-        assertEquals(List.of(0.8479, 0.7959, 0.7439, 0.6918),
-                monotone.candidates().subList(8, 12).stream().map(Candidate::sparsity).toList());
-        assertEquals(0.6328, monotone.chosen().sparsity());
+        assertEquals(0.5, CompressionSearch.run(0.9, 0, 12, true, twoRegions, line -> { }).chosen().sparsity());
+    }
+
+    @Test
+    void theGridIsOfTheLargestFractionAndTheOtherScalesAlong() {
+        var outcome = CompressionSearch.run(0.4, 0.8, 12, true, f -> new CompressionSearch.Measured<>(
+                1 - f.nodeSparsity(), f.nodeSparsity() <= 0.5 || f.nodeSparsity() == 0.55, ""), line -> { });
+        assertEquals(0.55, outcome.chosen().nodeSparsity());
+        assertEquals(0.275, outcome.chosen().sparsity());
+        assertEquals(0.275, outcome.chosen().total());
     }
 
     @Test
@@ -73,10 +92,10 @@ class CompressionSearchTest {
     void whenNothingPassesTheBestMetricIsReportedAndTheMessageSaysHowFarItWent() {
         var outcome = CompressionSearch.run(0.9, 0, 12, true, gateUpTo(-1), line -> { });
         assertFalse(outcome.passed());
-        assertEquals(8, outcome.candidates().size());
-        assertEquals(0.007, outcome.chosen().sparsity());
-        assertEquals(", the best of 8 candidates a search measured (none passed the gate, from sparsity 0.9000"
-                + " down to sparsity 0.0070; the best metric, 0.9930, was at sparsity 0.0070)",
+        assertEquals(7, outcome.candidates().size());
+        assertEquals(0.014, outcome.chosen().sparsity());
+        assertEquals(", the best of 7 candidates a search measured (none passed the gate, from sparsity 0.9000"
+                + " down to sparsity 0.0140; the best metric, 0.9860, was at sparsity 0.0140)",
                 SearchReport.nonePassed(outcome));
     }
 
@@ -142,36 +161,45 @@ class CompressionSearchTest {
     }
 
     @Test
-    void afterBisectionHalfTheBudgetLeftHoldsBackTheMostSensitiveTensorsAndTheProbesTakeTheRest() {
+    void theCandidatesTheGridScanLeavesHoldBackTheMostSensitiveTensors() {
         List<String> lines = new ArrayList<>();
-        var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+        var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
                 threeTensors(), fc3LimitsTheUniformFraction(), lines::add);
         assertEquals(List.of("bisection", "bisection", "bisection", "bisection", "bisection", "bisection",
-                "bisection", "bisection", "fallback", "fallback", "probe", "probe"),
-                outcome.candidates().stream().map(Candidate::phase).toList());
-        // The fallback starts at the lowest failure, 0.6011, holding fc3 at 0.25: the other 200 weights lose
-        // (0.6011 * 220 - 5) / 200 = 0.6362; it passes, so the step to the next total doubles (0.0074 to 0.0148).
-        // The probes then take the two candidates left, above the uniform bracket, where fc3 fails.
-        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.6362, 0.6523, 0.8337,
-                0.7174), outcome.candidates().stream().map(Candidate::sparsity).toList());
-        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.6011, 0.601, 0.6157, 0.8337,
-                0.7174), outcome.candidates().stream().map(Candidate::total).toList());
-        assertEquals(List.of(false, true, false, true, false, false, false, false, true, true, false, false),
-                outcome.candidates().stream().map(Candidate::passes).toList());
+                "bisection", "probe", "probe", "probe", "probe", "probe", "fallback", "fallback", "fallback",
+                "fallback"), outcome.candidates().stream().map(Candidate::phase).toList());
+        // Bisection's best is 0.5937 and the grid above it passes at 0.60, where fc3 reaches its limit. The
+        // fallback starts at the lowest failure above, 0.6085, holding fc3 at 0.25: the other 200 weights lose
+        // (0.6085 * 220 - 5) / 200 = 0.6443 (0.6084 in all); each pass doubles the step to the next total (0.0085,
+        // then 0.017, 0.034, 0.068 above the best).
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.64, 0.63, 0.62, 0.61, 0.6,
+                0.6443, 0.6629, 0.7002, 0.7749), outcome.candidates().stream().map(Candidate::sparsity).toList());
+        assertEquals(List.of(0.95, 0.475, 0.7125, 0.5937, 0.6531, 0.6234, 0.6085, 0.64, 0.63, 0.62, 0.61, 0.6,
+                0.6084, 0.6253, 0.6592, 0.7271), outcome.candidates().stream().map(Candidate::total).toList());
+        assertEquals(List.of(false, true, false, true, false, false, false, false, false, false, false, true, true,
+                true, true, true), outcome.candidates().stream().map(Candidate::passes).toList());
         Candidate chosen = outcome.chosen();
-        assertEquals(10, chosen.index());
+        assertEquals(16, chosen.index());
         assertEquals(List.of(new Candidate.Restored("fc3", 0.25)), chosen.restored());
-        assertTrue(lines.get(8).startsWith("candidate 9 of at most 12 (holding back the most sensitive): total"
-                + " 0.6010: sparsity 0.6362, fc3 0.2500, metric "), lines.get(8));
-        assertEquals(List.of("<model>", "  <path>models/m.onnx</path>", "  <sparsity>0.6523</sparsity>",
+        assertTrue(lines.get(12).startsWith("candidate 13 of at most 16 (holding back the most sensitive): total"
+                + " 0.6084: sparsity 0.6443, fc3 0.2500, metric "), lines.get(12));
+        assertEquals(List.of("<model>", "  <path>models/m.onnx</path>", "  <sparsity>0.7749</sparsity>",
                 "  <sparsityOverrides>", "    <sparsityOverride>fc1.*=0.3</sparsityOverride>",
                 "    <sparsityOverride>fc3=0.2500</sparsityOverride>", "  </sparsityOverrides>",
                 "  <search>false</search>", "</model>"), SearchReport.pin("models/m.onnx", chosen,
                         List.of("fc1.*=0.3")));
-        // Without a fallback the same budget probes four times and keeps the bisection's answer.
-        var uniform = CompressionSearch.run(0.95, 0, 12, true, fc3LimitsTheUniformFraction(), line -> { });
-        assertEquals(0.5937, uniform.chosen().total());
-        assertEquals(12, uniform.candidates().size());
+        // The default budget of 12 has nothing left for the fallback after the scan, which stops at 0.60.
+        var twelve = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeTensors(), fc3LimitsTheUniformFraction(), line -> { });
+        assertEquals(0.6, twelve.chosen().total());
+        assertEquals(12, twelve.candidates().size());
+        // When the scan passes at once (0.64) the fallback takes the rest, from one grid step above it: 0.65 of all
+        // weights is the others at (0.65 * 220 - 5) / 200 = 0.69; it passes, so 0.67 (0.712), then 0.71 (0.756).
+        var early = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeTensors(), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
+                        ? f.sparsity() <= 0.6 || f.sparsity() == 0.64 : f.sparsity() <= 0.72, ""), line -> { });
+        assertEquals(List.of(0.64, 0.69, 0.712, 0.756), early.candidates().subList(7, 11).stream()
+                .map(Candidate::sparsity).toList());
     }
 
     @Test
@@ -198,7 +226,7 @@ class CompressionSearchTest {
     @Test
     void everyLineButTheLastEstimatesWhatRemains() {
         List<String> lines = new ArrayList<>();
-        CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true, threeTensors(),
+        CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true, threeTensors(),
                 fc3LimitsTheUniformFraction(), lines::add);
         for (int i = 0; i < lines.size(); i++) {
             assertTrue(lines.get(i).contains(" s elapsed"), lines.get(i));
