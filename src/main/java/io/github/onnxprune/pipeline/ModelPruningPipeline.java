@@ -2,7 +2,6 @@ package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import io.github.onnxprune.eval.BatchLatencyStats;
 import io.github.onnxprune.eval.DataRole;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
@@ -19,7 +18,6 @@ import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.report.FileSizes;
-import io.github.onnxprune.report.BatchedLatency;
 import io.github.onnxprune.report.Latency;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
@@ -28,14 +26,12 @@ import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
-import io.github.onnxprune.search.SensitivityFallback;
 import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.Scope;
-import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
@@ -123,7 +119,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
         List<ModelStep<?>> steps = StepPlan.of(task);
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                ? calibration(task, original, data) : null;
+                ? calibration(task, original, originalBytes, data) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();
@@ -140,7 +136,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             && System.nanoTime() - searchStart >= search.minutes() * 30e9) : List.of();
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
-                    fallback(bounds, context, sensitivity), fractions -> {
+                    FallbackTensors.of(bounds, context.original(), sensitivity), fractions -> {
                         Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
                                 bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
                                 context);
@@ -178,7 +174,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             LatencyStats after = runtime.measureLatency(measured, data, evaluation.warmupRuns(),
                     evaluation.latencyRuns());
             latency = new Latency(before.medianMicros(), before.p95Micros(), after.medianMicros(),
-                    after.p95Micros(), after.runs(), batchedLatency(runtime, originalBytes, measured, data,
+                    after.p95Micros(), after.runs(), BatchedLatencies.measure(runtime, originalBytes, measured, data,
                             evaluation.batchSize()));
         }
 
@@ -243,31 +239,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 task.evaluation().metric().higherIsBetter());
     }
 
-    /**
-     * The tensors a search may hold back, from their sensitivity: only when weights alone are searched (units
-     * removed first would read the same overrides), never a tensor the user's own overrides fix, nor one whose
-     * name a {@code <sparsityOverrides>} pattern could not name exactly (it holds * or ?).
-     */
-    private static SensitivityFallback fallback(ModelTask task, Context context,
-            List<SensitivityProfile.Curve> sensitivity) {
-        PruningSettings pruning = task.pruning();
-        if (sensitivity.isEmpty() || pruning.nodeSparsity() > 0) {
-            return SensitivityFallback.NONE;
-        }
-        long size = 0;
-        for (PrunableTensor tensor : WeightSelector.select(ModelGraph.of(context.original()), pruning.filter())
-                .tensors()) {
-            if (SparsityOverride.firstMatching(pruning.overrides(), tensor.name()) == null) {
-                size += FloatTensor.of(tensor.constant().tensor()).size();
-            }
-        }
-        List<SensitivityProfile.Curve> eligible = sensitivity.stream()
-                .filter(c -> SparsityOverride.firstMatching(pruning.overrides(), c.tensor()) == null
-                        && c.tensor().indexOf('*') < 0 && c.tensor().indexOf('?') < 0)
-                .toList();
-        return SensitivityFallback.of(eligible, size, task.evaluation().metric().higherIsBetter());
-    }
-
     /** What a run of the steps needs that does not change between runs. */
     private record Context(ModelProto original, ByteBuffer originalBytes, ValidationData data,
             Calibration calibration, float[][] baselineOutputs) {
@@ -285,17 +256,10 @@ public final class ModelPruningPipeline implements AutoCloseable {
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
     private Attempt attempt(ModelTask task, Context context) {
         List<ModelStep<?>> steps = StepPlan.of(task);
-        List<Ran<?>> ran = new ArrayList<>();
+        List<Ran<?>> ran = sharesChosenOnCalibration(task, context, run(task, context));
         ModelProto original = context.original();
         Calibration calibration = context.calibration();
-        ModelProto model = original;
-        for (ModelStep<?> step : steps) {
-            Ran<?> done = Ran.run(step, new StepInput(model, original,
-                    step.wantsCalibration() && calibration != null ? calibration.collector() : null,
-                    line -> progress.accept(task.entryName() + " " + step.id() + ": " + line)));
-            ran.add(done);
-            model = done.result().model();
-        }
+        ModelProto model = ran.isEmpty() ? original : ran.get(ran.size() - 1).result().model();
         boolean anyRefit = ran.stream().anyMatch(r -> r.result().refitted() != null);
         String described = describeForGate(task.pruning(), anyRefit ? calibration : null);
         List<String> remedies = steps.stream().flatMap(step -> step.remedies().stream()).distinct().toList();
@@ -328,6 +292,52 @@ public final class ModelPruningPipeline implements AutoCloseable {
             violations = gate(task, measurement, finalDescription, remedies);
         }
         return new Attempt(task, ran, model, measurement, violations, finalDescription, remedies);
+    }
+
+    /** Runs the steps of {@code task} one after the other on the original. */
+    private List<Ran<?>> run(ModelTask task, Context context) {
+        List<Ran<?>> ran = new ArrayList<>();
+        Calibration calibration = context.calibration();
+        ModelProto model = context.original();
+        for (ModelStep<?> step : StepPlan.of(task)) {
+            Ran<?> done = Ran.run(step, new StepInput(model, context.original(),
+                    step.wantsCalibration() && calibration != null ? calibration.collector() : null,
+                    line -> progress.accept(task.entryName() + " " + step.id() + ": " + line)));
+            ran.add(done);
+            model = done.result().model();
+        }
+        return ran;
+    }
+
+    /**
+     * Global weight scope re-fitted on calibration data: prunes and re-fits uniform shares too (as layerwise) and
+     * keeps them unless the blend scores better on the calibration samples, so global is never below uniform on
+     * the data the re-fit saw (docs/global-scope.md measures how that carries over to data it did not see).
+     */
+    private List<Ran<?>> sharesChosenOnCalibration(ModelTask task, Context context, List<Ran<?>> blend) {
+        PruningSettings pruning = task.pruning();
+        boolean refitted = blend.stream().anyMatch(r -> r.result().refitted() != null
+                && !r.result().refitted().isEmpty());
+        if (pruning.scope() != Scope.GLOBAL || pruning.method() != PruneMethod.WEIGHTS
+                || pruning.nodeSparsity() > 0 || !refitted || context.calibration() == null) {
+            return blend;
+        }
+        ModelTask uniformTask = new ModelTask(task.file(), task.entryName(), pruning.withScope(Scope.LAYERWISE),
+                task.evaluation(), task.limits());
+        List<Ran<?>> uniform = run(uniformTask, context);
+        CalibrationScore score = context.calibration().score();
+        double blendScore = score.of(bytes(last(blend), context.original(), context.originalBytes()));
+        double uniformScore = score.of(bytes(last(uniform), context.original(), context.originalBytes()));
+        boolean higherIsBetter = task.evaluation().metric().higherIsBetter();
+        boolean keepBlend = higherIsBetter ? blendScore > uniformScore : blendScore < uniformScore;
+        progress.accept(String.format(Locale.ROOT, "%s weights: global scope: %s %.4f on the calibration data with"
+                + " the blended shares, %.4f with uniform shares; keeping the %s", task.entryName(),
+                task.evaluation().metric().id(), blendScore, uniformScore, keepBlend ? "blend" : "uniform shares"));
+        return keepBlend ? blend : uniform;
+    }
+
+    private static ModelProto last(List<Ran<?>> ran) {
+        return ran.get(ran.size() - 1).result().model();
     }
 
     /** A step with the input it ran on and its result, so the fallback can ask it again. */
@@ -392,32 +402,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
         return described;
     }
 
-    /**
-     * Per-sample time in batches of both models, or null when either cannot run batches (fixed batch dimension,
-     * or batches of one): a few passes over at most 512 samples, so it costs little next to the evaluation.
-     */
-    private static BatchedLatency batchedLatency(OnnxRuntimeEvaluator runtime, ByteBuffer original, ByteBuffer pruned,
-            ValidationData data, int batchSize) {
-        Optional<BatchLatencyStats> before = runtime.measureBatchLatency(original, data, batchSize,
-                OnnxRuntimeEvaluator.BATCH_LATENCY_WARMUP_PASSES, OnnxRuntimeEvaluator.BATCH_LATENCY_PASSES);
-        if (before.isEmpty()) {
-            return null;
-        }
-        Optional<BatchLatencyStats> after = runtime.measureBatchLatency(pruned, data, batchSize,
-                OnnxRuntimeEvaluator.BATCH_LATENCY_WARMUP_PASSES, OnnxRuntimeEvaluator.BATCH_LATENCY_PASSES);
-        return after.map(a -> new BatchedLatency(before.get().medianMicrosPerSample(), a.medianMicrosPerSample(),
-                a.batchSize(), a.samples(), a.passes())).orElse(null);
-    }
-
-    /** The calibration samples and where they came from. */
-    private record Calibration(ActivationCollector collector, String source, boolean sameAsValidation) {
+    /** The calibration samples, where they came from, and the metric of a candidate on them. */
+    private record Calibration(ActivationCollector collector, String source, boolean sameAsValidation,
+            CalibrationScore score) {
     }
 
     /**
      * The calibration data, when some exists (the configured calibration set, else the validation set); null
      * otherwise, and then nothing loads ONNX Runtime here. Called only when a step asks for it.
      */
-    private Calibration calibration(ModelTask task, ModelProto original, ValidationData validation) {
+    private Calibration calibration(ModelTask task, ModelProto original, ByteBuffer originalBytes,
+            ValidationData validation) {
         EvaluationSettings evaluation = task.evaluation();
         CalibrationSettings settings = evaluation.calibration();
         Path file = settings.calibrationData() != null ? settings.calibrationData() : evaluation.validationData();
@@ -441,7 +436,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         }
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
         return new Calibration(new ActivationCollector(evaluator(), samples, settings.samples(),
-                evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same);
+                evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same,
+                new CalibrationScore(evaluator(), samples, originalBytes, evaluation));
     }
 
     private OnnxRuntimeEvaluator evaluator() {

@@ -31,6 +31,7 @@ public final class GlobalAllocationBenchmark {
 
     public static void main(String[] args) throws Exception {
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            Map<String, Integer> shortfalls = new java.util.TreeMap<>();
             System.out.printf(Locale.ROOT, "%-18s %4s | %-30s | %-30s | %-30s | %-30s%n", "model", "s",
                     "plain all: old lw lamp new", "refit all: old lw lamp new", "plain ho: old lw lamp new",
                     "refit ho: old lw lamp new");
@@ -56,13 +57,19 @@ public final class GlobalAllocationBenchmark {
                     ModelProto[] refit = plain.clone();
                     refit[3] = MagnitudePruner.prune(graph, tensors, global, true).model();
                     double[][] acc = new double[4][plain.length];
+                    // Each re-fitted model's accuracy on the data it was calibrated on: all samples, the first half.
+                    double[][] onCalibration = new double[2][plain.length];
                     for (int m = 0; m < plain.length; m++) {
                         acc[0][m] = Fixtures.accuracy(runtime, plain[m], all);
-                        acc[1][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
-                                refit[m], names, onAll, WeightReconstruction.Options.defaults()).model(), all);
+                        ModelProto refitAll = WeightReconstruction.reconstruct(fixture.model(), refit[m], names,
+                                onAll, WeightReconstruction.Options.defaults()).model();
+                        acc[1][m] = Fixtures.accuracy(runtime, refitAll, all);
+                        onCalibration[0][m] = acc[1][m];
                         acc[2][m] = Fixtures.accuracy(runtime, plain[m], second);
-                        acc[3][m] = Fixtures.accuracy(runtime, WeightReconstruction.reconstruct(fixture.model(),
-                                refit[m], names, onFirst, WeightReconstruction.Options.defaults()).model(), second);
+                        ModelProto refitFirst = WeightReconstruction.reconstruct(fixture.model(), refit[m], names,
+                                onFirst, WeightReconstruction.Options.defaults()).model();
+                        acc[3][m] = Fixtures.accuracy(runtime, refitFirst, second);
+                        onCalibration[1][m] = Fixtures.accuracy(runtime, refitFirst, first);
                     }
                     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-18s %3.0f%%", name,
                             sparsity * 100));
@@ -71,13 +78,53 @@ public final class GlobalAllocationBenchmark {
                                 row[1] * 100, row[2] * 100, row[3] * 100));
                     }
                     System.out.println(line);
+                    StringBuilder selected = new StringBuilder("    chosen by accuracy on the calibration data"
+                            + " (refit all / refit ho):");
+                    for (int[] set : SELECTIONS) {
+                        int onAllData = select(onCalibration[0], set);
+                        int onFirstHalf = select(onCalibration[1], set);
+                        selected.append(String.format(Locale.ROOT, " %s %.1f%% / %.1f%%;", label(set),
+                                acc[1][onAllData] * 100, acc[3][onFirstHalf] * 100));
+                        shortfalls.merge(label(set) + (sparsity == 0.9 ? " at 90% below lw" : " below lw"),
+                                (acc[1][onAllData] < acc[1][1] ? 1 : 0) + (acc[3][onFirstHalf] < acc[3][1] ? 1 : 0),
+                                Integer::sum);
+                        shortfalls.merge(label(set) + " below max(old, lw)",
+                                (acc[1][onAllData] < Math.max(acc[1][0], acc[1][1]) ? 1 : 0)
+                                        + (acc[3][onFirstHalf] < Math.max(acc[3][0], acc[3][1]) ? 1 : 0),
+                                Integer::sum);
+                    }
+                    selected.append(String.format(Locale.ROOT, " on the calibration data itself: all %s, first half %s",
+                            java.util.Arrays.toString(onCalibration[0]), java.util.Arrays.toString(onCalibration[1])));
+                    System.out.println(selected);
                     System.out.println("    new global per tensor: " + perTensor(plain[3], tensors)
                             + "\n    new global before a re-fit: " + perTensor(refit[3], tensors)
                             + "\n    LAMP alone per tensor: " + perTensor(plain[2], tensors)
                             + "\n    old global per tensor: " + perTensor(plain[0], tensors));
                 }
             }
+            System.out.println("re-fitted cases (30: 15 all, 15 held out) where the choice falls short: " + shortfalls);
         }
+    }
+
+    /** Candidate sets chosen among by calibration accuracy: indices into old, lw, lamp, new; ties to the last. */
+    private static final int[][] SELECTIONS = {{1, 3}, {1, 2, 3}, {0, 1, 2, 3}};
+
+    private static final String[] NAMES = {"old", "lw", "lamp", "new"};
+
+    private static int select(double[] accuracy, int[] set) {
+        int best = set[set.length - 1];
+        for (int candidate : set) {
+            best = accuracy[candidate] > accuracy[best] ? candidate : best;
+        }
+        return best;
+    }
+
+    private static String label(int[] set) {
+        StringBuilder label = new StringBuilder("{");
+        for (int candidate : set) {
+            label.append(label.length() > 1 ? "," : "").append(NAMES[candidate]);
+        }
+        return label.append('}').toString();
     }
 
     private static String perTensor(ModelProto model, List<PrunableTensor> tensors) {

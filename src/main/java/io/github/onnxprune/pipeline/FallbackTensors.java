@@ -1,0 +1,43 @@
+package io.github.onnxprune.pipeline;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.PrunableTensor;
+import io.github.onnxprune.prune.SparsityOverride;
+import io.github.onnxprune.prune.WeightSelector;
+import io.github.onnxprune.search.SensitivityFallback;
+import io.github.onnxprune.search.SensitivityProfile;
+import java.util.List;
+
+/** Which tensors a search may hold back, from a model's sensitivity profile and the configured overrides. */
+final class FallbackTensors {
+
+    private FallbackTensors() {
+    }
+
+    /**
+     * The tensors a search may hold back, from their sensitivity: only when weights alone are searched (units
+     * removed first would read the same overrides), never a tensor the user's own overrides fix, nor one whose
+     * name a {@code <sparsityOverrides>} pattern could not name exactly (it holds * or ?).
+     */
+    static SensitivityFallback of(ModelTask task, ModelProto original,
+            List<SensitivityProfile.Curve> sensitivity) {
+        PruningSettings pruning = task.pruning();
+        if (sensitivity.isEmpty() || pruning.nodeSparsity() > 0) {
+            return SensitivityFallback.NONE;
+        }
+        long size = 0;
+        for (PrunableTensor tensor : WeightSelector.select(ModelGraph.of(original), pruning.filter())
+                .tensors()) {
+            if (SparsityOverride.firstMatching(pruning.overrides(), tensor.name()) == null) {
+                size += FloatTensor.of(tensor.constant().tensor()).size();
+            }
+        }
+        List<SensitivityProfile.Curve> eligible = sensitivity.stream()
+                .filter(c -> SparsityOverride.firstMatching(pruning.overrides(), c.tensor()) == null
+                        && c.tensor().indexOf('*') < 0 && c.tensor().indexOf('?') < 0)
+                .toList();
+        return SensitivityFallback.of(eligible, size, task.evaluation().metric().higherIsBetter());
+    }
+}
