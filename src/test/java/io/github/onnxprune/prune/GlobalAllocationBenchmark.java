@@ -106,13 +106,16 @@ public final class GlobalAllocationBenchmark {
         }
     }
 
-    /** Candidate sets chosen among by calibration accuracy: indices into old, lw, lamp, new; ties to the last. */
+    /**
+     * Candidate sets chosen among by calibration accuracy: indices into old, lw, lamp, new; ties to the first
+     * (uniform, as the plugin keeps uniform shares unless the blend scores better). {lw,new} is what it ships.
+     */
     private static final int[][] SELECTIONS = {{1, 3}, {1, 2, 3}, {0, 1, 2, 3}};
 
     private static final String[] NAMES = {"old", "lw", "lamp", "new"};
 
     private static int select(double[] accuracy, int[] set) {
-        int best = set[set.length - 1];
+        int best = set[0];
         for (int candidate : set) {
             best = accuracy[candidate] > accuracy[best] ? candidate : best;
         }
