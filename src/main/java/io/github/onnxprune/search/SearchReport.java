@@ -37,7 +37,9 @@ public final class SearchReport {
         if (budget.minutes() > 0) {
             search.put("budgetMinutes", budget.minutes()).put("timeUp", outcome.timeUp());
         }
-        search.put("evaluations", outcome.candidates().size()).put("passed", outcome.passed())
+        int profiled = sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
+        search.put("evaluations", outcome.candidates().size()).put("profileEvaluations", profiled)
+                .put("passed", outcome.passed())
                 .put("sparsity", chosen.sparsity()).put("nodeSparsity", chosen.nodeSparsity())
                 .put("restored", JsonFields.list(restored(chosen))).put("total", chosen.total())
                 .put("metric", chosen.metric()).put("seconds", round(outcome.seconds()))
@@ -49,9 +51,12 @@ public final class SearchReport {
                     SearchSettings.minutesText(budget.minutes()), outcome.candidates().size()));
         }
         if (outcome.passed()) {
-            log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates in %.1f s;"
+            // The profile's runs are evaluations too (one model run each, without re-fit): counted, not hidden.
+            log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates%s in %.1f s;"
                     + " pin it in the pom to build without searching:", CompressionSearch.describe(chosen),
-                    metric, chosen.metric(), outcome.candidates().size(), outcome.seconds()));
+                    metric, chosen.metric(), outcome.candidates().size(), profiled == 0 ? ""
+                            : String.format(Locale.ROOT, " (after %d evaluations of the sensitivity profile)",
+                                    profiled), outcome.seconds()));
             log.addAll(pin(entryName, chosen, overrides));
         } else {
             log.add(nonePassed(outcome).substring(2));

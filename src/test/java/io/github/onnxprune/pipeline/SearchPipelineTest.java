@@ -75,6 +75,11 @@ class SearchPipelineTest {
                 assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
             }
         }
+        // The profile's model runs are counted beside the candidates, in report.json and in the summary line.
+        int profiled = curves.stream().mapToInt(c -> ((List<?>) c.get("points")).size()).sum();
+        assertEquals(profiled, ((Number) fields.get("profileEvaluations")).intValue());
+        assertTrue(search.log().get(0).contains(" candidates (after " + profiled + " evaluations of the sensitivity"
+                + " profile) in "), search.log().get(0));
     }
 
     @Test

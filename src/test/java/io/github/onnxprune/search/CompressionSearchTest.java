@@ -245,7 +245,8 @@ class CompressionSearchTest {
                 List.of(), outcome, curves);
         assertEquals("most sensitive: weak fails the gate alone at 50% (accuracy 0.9000); every tensor's curve is"
                 + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
-        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates in "
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates (after 3 evaluations"
+                + " of the sensitivity profile) in "
                 + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
                 + " without searching:", section.log().get(0));
     }
