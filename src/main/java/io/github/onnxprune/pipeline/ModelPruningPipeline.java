@@ -18,6 +18,7 @@ import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.report.FileSizes;
+import io.github.onnxprune.report.JsonFields;
 import io.github.onnxprune.report.Latency;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
@@ -309,15 +310,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
         return ran;
     }
 
-    /**
-     * Global weight scope re-fitted on calibration data: prunes and re-fits uniform shares too (as layerwise) and
-     * keeps them unless the blend scores better on the calibration samples, so global is never below uniform on
-     * the data the re-fit saw (docs/global-scope.md measures how that carries over to data it did not see).
-     */
+    /** Global weights re-fitted on calibration data: uniform shares too, kept unless the blend scores better there. */
     private List<Ran<?>> sharesChosenOnCalibration(ModelTask task, Context context, List<Ran<?>> blend) {
         PruningSettings pruning = task.pruning();
-        boolean refitted = blend.stream().anyMatch(r -> r.result().refitted() != null
-                && !r.result().refitted().isEmpty());
+        boolean refitted = blend.stream()
+                .anyMatch(r -> r.result().refitted() != null && !r.result().refitted().isEmpty());
         if (pruning.scope() != Scope.GLOBAL || pruning.method() != PruneMethod.WEIGHTS
                 || pruning.nodeSparsity() > 0 || !refitted || context.calibration() == null) {
             return blend;
@@ -328,12 +325,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
         CalibrationScore score = context.calibration().score();
         double blendScore = score.of(bytes(last(blend), context.original(), context.originalBytes()));
         double uniformScore = score.of(bytes(last(uniform), context.original(), context.originalBytes()));
-        boolean higherIsBetter = task.evaluation().metric().higherIsBetter();
-        boolean keepBlend = higherIsBetter ? blendScore > uniformScore : blendScore < uniformScore;
+        boolean higher = task.evaluation().metric().higherIsBetter();
+        boolean keepBlend = higher ? blendScore > uniformScore : blendScore < uniformScore;
         progress.accept(String.format(Locale.ROOT, "%s weights: global scope: %s %.4f on the calibration data with"
                 + " the blended shares, %.4f with uniform shares; keeping the %s", task.entryName(),
                 task.evaluation().metric().id(), blendScore, uniformScore, keepBlend ? "blend" : "uniform shares"));
-        return keepBlend ? blend : uniform;
+        List<Ran<?>> kept = new ArrayList<>(keepBlend ? blend : uniform);
+        Map<String, Object> shares = JsonFields.object().put("kept", keepBlend ? "blend" : "uniform")
+                .put("blendMetric", blendScore).put("uniformMetric", uniformScore).build();
+        kept.replaceAll(r -> r.result().refitted() == null ? r : r.withSection(r.result().section()
+                .withField("globalShares", shares)));
+        return kept;
     }
 
     private static ModelProto last(List<Ran<?>> ran) {
@@ -345,6 +347,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
         static <E> Ran<E> run(ModelStep<E> step, StepInput input) {
             return new Ran<>(step, input, step.apply(input));
+        }
+
+        Ran<E> withSection(StepSection section) {
+            return new Ran<>(step, input, new StepResult<>(result.model(), result.edits(), section,
+                    result.refitted(), result.unchangedReason()));
         }
 
         Optional<Ran<E>> relax(String cause) {

@@ -30,6 +30,13 @@ public record StepSection(String step, Map<String, Object> fields, int tensors, 
         metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     }
 
+    /** This section with one more field (or {@code name} replaced), for what its caller decided about the step. */
+    public StepSection withField(String name, Object value) {
+        Map<String, Object> replaced = new LinkedHashMap<>(fields);
+        replaced.put(name, value);
+        return new StepSection(step, replaced, tensors, sparsity, reshapes, logHeading, log, metadata);
+    }
+
     /** The list field {@code name} as maps, empty when absent: how readers get structured items back. */
     @SuppressWarnings("unchecked")
     public List<Map<String, Object>> items(String name) {

@@ -10,11 +10,11 @@ import java.util.function.Consumer;
  * pass), then bisection of [0, 1] until the largest fraction's bracket is at most twice {@link #RESOLUTION} wide.
  * The metric is not monotone near the gate's limit on small validation sets (a re-fit can pass at 0.86 and fail at
  * 0.83 and 0.85), so the candidates left then scan the grid of {@link #RESOLUTION} steps just above the best pass
- * ({@link #GRID_STEPS} of them at most) from the top down, each fraction scaled alike, until one passes. Given a {@link SensitivityFallback}, any
- * candidates still left try the totals above the best pass again with the most sensitive tensors held at a lower
- * fraction and the rest pruned further. Every fraction measured is a multiple of 0.0001, so the chosen one can be
- * written into a pom and gives the same bytes again. Deterministic: the same measurements give the same
- * candidates, unless a time budget stops the search first.
+ * ({@link #GRID_STEPS} of them at most) from the top down, each fraction scaled alike, until one passes. Given a
+ * {@link SensitivityFallback}, any candidates still left try the totals above the best pass again with the most
+ * sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a multiple
+ * of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
+ * measurements give the same candidates, unless a time budget stops the search first.
  */
 public final class CompressionSearch {
 
@@ -72,7 +72,7 @@ public final class CompressionSearch {
         }
     }
 
-    /** How many halvings narrow a bracket of the whole range to two {@link #RESOLUTION} steps of the largest fraction. */
+    /** How many halvings narrow a bracket of the whole range to two {@link #RESOLUTION} steps of the widest. */
     static int bisections(double widest) {
         int bisections = 0;
         for (double width = 1; width * widest > 2 * RESOLUTION; width /= 2) {

@@ -11,6 +11,7 @@ import io.github.onnxprune.prune.nodes.UnitImportance;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class GlobalScopeChoiceTest {
@@ -25,6 +26,7 @@ class GlobalScopeChoiceTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
     void reFittedGlobalKeepsUniformSharesWhenTheBlendDoesNotScoreBetterOnTheCalibrationData() throws Exception {
         List<String> progress = new ArrayList<>();
         ModelResult global;
@@ -38,6 +40,13 @@ class GlobalScopeChoiceTest {
                 + " blended shares, 0.9833 with uniform shares; keeping the uniform shares"), choices);
         assertEquals(layerwise.report().measurement().pruned(), global.report().measurement().pruned());
         assertEquals(0.9833, global.report().measurement().pruned(), 1e-4);
+        // report.json's weights section says which shares were kept and what both scored.
+        Map<String, Object> shares = (Map<String, Object>) global.report().step("weights").orElseThrow().fields()
+                .get("globalShares");
+        assertEquals("uniform", shares.get("kept"));
+        assertEquals(0.9806, (Double) shares.get("blendMetric"), 1e-4);
+        assertEquals(0.9833, (Double) shares.get("uniformMetric"), 1e-4);
+        assertEquals(null, layerwise.report().step("weights").orElseThrow().fields().get("globalShares"));
     }
 
     @Test
@@ -57,6 +66,8 @@ class GlobalScopeChoiceTest {
                 + " shares, 0.8583 with uniform shares; keeping the blend", choices.get(0));
         assertEquals(0.9333, global.report().measurement().pruned(), 1e-4);
         assertEquals(0.8583, layerwise.report().measurement().pruned(), 1e-4);
+        assertEquals("blend", ((Map<?, ?>) global.report().step("weights").orElseThrow().fields().get("globalShares"))
+                .get("kept"));
         // Without a re-fit there is no calibration data to choose on: the blend as always (0.4361).
         assertEquals(0.4361, plain.report().measurement().pruned(), 1e-4);
     }
