@@ -14,6 +14,7 @@ public class ModelConfiguration {
     String method;
     Double sparsity;
     Double nodeSparsity;
+    Double tableSparsity;
     String scope;
     List<String> sparsityOverrides;
     List<String> opTypes;

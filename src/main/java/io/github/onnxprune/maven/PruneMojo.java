@@ -84,7 +84,7 @@ public class PruneMojo extends AbstractMojo {
      * Models with their own settings; each must exist. Their paths are pruned even if includes miss them. Each
      * {@code <model>} takes {@code <path>} (relative to modelDirectory, with forward slashes: the model's name in
      * the jar) and any of these per-model parameters, which then override the plugin-wide value of the same name:
-     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
+     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <tableSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
      * {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>}, {@code <minTensorSize>},
      * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>},
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
@@ -108,6 +108,13 @@ public class PruneMojo extends AbstractMojo {
     /** With method weights: the fraction of units removed before weight pruning; 0 for none. */
     @Parameter(property = "onnx-prune.nodeSparsity", defaultValue = "0")
     private double nodeSparsity;
+
+    /**
+     * With method weights: the fraction of each embedding table's values (tables Gather nodes look rows up in)
+     * zeroed, the same in every row; 0 leaves tables dense. Tables are not re-fitted (see docs/quantization.md).
+     */
+    @Parameter(property = "onnx-prune.tableSparsity", defaultValue = "0")
+    private double tableSparsity;
 
     /**
      * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
@@ -325,6 +332,7 @@ public class PruneMojo extends AbstractMojo {
     private void validateParameters() throws MojoFailureException {
         SettingsValidator settings = new SettingsValidator()
                 .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
+                .fraction("tableSparsity", tableSparsity)
                 .overrides("sparsityOverrides", sparsityOverrides)
                 .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
@@ -337,6 +345,7 @@ public class PruneMojo extends AbstractMojo {
         for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
             settings.forModel(model.path)
                     .fraction("sparsity", model.sparsity).fraction("nodeSparsity", model.nodeSparsity)
+                    .fraction("tableSparsity", model.tableSparsity)
                     .overrides("sparsityOverrides", model.sparsityOverrides)
                     .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
                     .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
@@ -422,7 +431,8 @@ public class PruneMojo extends AbstractMojo {
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
                             or(model.quantizeFallback, quantizeFallback)),
-                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)));
+                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)),
+                    or(model.tableSparsity, tableSparsity));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);
             if (data == null && required) {
