@@ -25,6 +25,7 @@ public class ModelConfiguration {
     String quantize;
     List<String> quantizeExcludes;
     Boolean quantizeFallback;
+    Integer tableBits;
     Boolean search;
     String searchBudget;
     File validationData;

@@ -86,7 +86,7 @@ public class PruneMojo extends AbstractMojo {
      * the jar) and any of these per-model parameters, which then override the plugin-wide value of the same name:
      * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <tableSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
      * {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>}, {@code <minTensorSize>},
-     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>},
+     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>}, {@code <tableBits>},
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
@@ -157,6 +157,13 @@ public class PruneMojo extends AbstractMojo {
     /** Whether a failed gate puts quantized layers back to float, largest output error first, until it passes. */
     @Parameter(property = "onnx-prune.quantizeFallback", defaultValue = "true")
     private boolean quantizeFallback;
+
+    /**
+     * With quantize int8: bits of embedding tables' values, 2 to 8. 8 keeps int8's full range; 4 keeps 15 levels
+     * per row (lossy: its cosine cost is in docs/quantization.md), which deflate stores in half the bytes.
+     */
+    @Parameter(property = "onnx-prune.tableBits", defaultValue = "8")
+    private int tableBits;
 
     /**
      * Whether sparsity and nodeSparsity are upper bounds: the plugin then searches for the strongest compression
@@ -340,6 +347,7 @@ public class PruneMojo extends AbstractMojo {
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
+                .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
         for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
@@ -350,6 +358,7 @@ public class PruneMojo extends AbstractMojo {
                     .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
                     .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                     .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
+                    .range("tableBits", model.tableBits, 2, 8)
                     .searchBudget("searchBudget", model.searchBudget)
                     .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
         }
@@ -430,7 +439,7 @@ public class PruneMojo extends AbstractMojo {
                     UnitImportance.parse(or(model.importance, importance)),
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
-                            or(model.quantizeFallback, quantizeFallback)),
+                            or(model.quantizeFallback, quantizeFallback), or(model.tableBits, tableBits)),
                     SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)),
                     or(model.tableSparsity, tableSparsity));
             File data = or(model.validationData, validationData);

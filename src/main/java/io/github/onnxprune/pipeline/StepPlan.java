@@ -36,7 +36,8 @@ final class StepPlan {
                     pruning.overrides(), pruning.tableSparsity()), pruning.filter(), reconstruct));
         }
         if (pruning.quantization().int8()) {
-            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback()));
+            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),
+                    pruning.quantization().tableBits()));
         }
         return steps;
     }

@@ -207,7 +207,7 @@ public final class Int8Quantizer {
         }
         if (candidate.plan() instanceof GatherLayer gather) {
             return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(),
-                    gather.rows() * gather.columns(), gather.rows()), null, null);
+                    gather.rows() * gather.columns(), gather.rows(), Int8Weights.levels(gather.bits())), null, null);
         }
         ConvLayer conv = (ConvLayer) candidate.plan();
         double[] weight = conv.weight();

@@ -33,14 +33,21 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
 
     private final List<NamePattern> excludes;
     private final boolean fallback;
+    private final int tableBits;
 
     /**
      * A step quantizing every layer except those whose node name matches one of {@code excludes}; with
      * {@code fallback}, a failed gate puts layers back to float.
      */
     public QuantizationStep(List<NamePattern> excludes, boolean fallback) {
+        this(excludes, fallback, QuantizationSettings.FULL_TABLE_BITS);
+    }
+
+    /** The same, with embedding tables kept to {@code tableBits} bits ({@link QuantizationSettings#tableBits()}). */
+    public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits) {
         this.excludes = List.copyOf(excludes);
         this.fallback = fallback;
+        this.tableBits = tableBits;
     }
 
     @Override
@@ -134,7 +141,7 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
                     .forEach(l -> known.put(l.layer(), l.outputError()));
         }
         QuantizationResult result = Int8Quantizer.quantize(input.model(),
-                new QuantizationSettings(excludes, keepFloat), input.calibration(), known);
+                new QuantizationSettings(excludes, keepFloat, tableBits), input.calibration(), known);
         Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos());
         ModelProto model = result.anyQuantized() ? result.model() : input.model();
         String unchanged = "";
