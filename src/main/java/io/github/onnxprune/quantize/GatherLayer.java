@@ -18,6 +18,11 @@ import java.util.function.IntToDoubleFunction;
 record GatherLayer(NodeProto node, String layer, String input, IntToDoubleFunction table, int rows, int columns,
         String output, int bits) implements LayerPlan {
 
+    /** This lookup with its table kept to {@code newBits} bits. */
+    GatherLayer withBits(int newBits) {
+        return new GatherLayer(node, layer, input, table, rows, columns, output, newBits);
+    }
+
     @Override
     public String weightKey() {
         return "table|" + node.getInput(0) + "|" + bits;

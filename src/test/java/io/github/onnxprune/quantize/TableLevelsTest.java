@@ -75,6 +75,32 @@ class TableLevelsTest {
     }
 
     @Test
+    void aTableUnderOnePercentOfTheWeightsKeepsEightBits() {
+        // 50x16 (3200 B) and 8x16 (512 B) tables beside a 16x16 MatMul (1024 B): the small one is 10.8% of 4736 B.
+        ModelProto model = new TestGraphs().int64Input("ids", -1, 2).output("y", -1, 2, 16)
+                .initializer("words", TestGraphs.random(3, 50 * 16), 50, 16)
+                .initializer("positions", TestGraphs.random(4, 8 * 16), 8, 16)
+                .initializer("w", TestGraphs.random(5, 16 * 16), 16, 16)
+                .node("word", "Gather", in("words", "ids"), "a").node("position", "Gather", in("positions", "ids"), "b")
+                .node("sum", "Add", in("a", "b"), "c").node("proj", "MatMul", in("c", "w"), "y").model(8, 13);
+        assertEquals(List.of("Int8Gather (4-bit levels)", "Int8Gather (4-bit levels)", "DynamicQuantizeMatMul"),
+                forms(model, 4));
+        ModelProto wide = new TestGraphs().int64Input("ids", -1, 2).output("y", -1, 2, 256)
+                .initializer("words", TestGraphs.random(3, 50 * 256), 50, 256)
+                .initializer("positions", TestGraphs.random(4, 2 * 256), 2, 256)
+                .initializer("w", TestGraphs.random(5, 256 * 256), 256, 256)
+                .node("word", "Gather", in("words", "ids"), "a").node("position", "Gather", in("positions", "ids"), "b")
+                .node("sum", "Add", in("a", "b"), "c").node("proj", "MatMul", in("c", "w"), "y").model(8, 13);
+        // positions: 2048 B of 51200 + 2048 + 262144 = 315392 B, 0.65%: 8 bits (above the 0.1% that stays float).
+        assertEquals(List.of("Int8Gather (4-bit levels)", "Int8Gather", "DynamicQuantizeMatMul"), forms(wide, 4));
+    }
+
+    private static List<String> forms(ModelProto model, int bits) {
+        return Int8Quantizer.quantize(model, QuantizationSettings.defaults().withTableBits(bits), null).layers()
+                .stream().map(QuantizedLayer::form).toList();
+    }
+
+    @Test
     void eightBitsIsTheDefaultAndFewerThanTwoOrMoreThanEightAreRefused() {
         assertEquals(8, QuantizationSettings.defaults().tableBits());
         assertEquals(127, Int8Weights.levels(8));
