@@ -74,7 +74,7 @@ final class LayerPlanner {
             LayerPlan plan;
             try {
                 plan = op.equals("Conv") ? conv(graph, node, layer, weight.get().tensor())
-                        : op.equals("Gather") ? gather(node, layer, weight.get().tensor(), settings.tableBits())
+                        : op.equals("Gather") ? gather(node, layer, weight.get().tensor(), settings.tableBits(layer))
                         : matMul(graph, node, layer, weight.get().tensor());
             } catch (Unsupported e) {
                 candidates.add(float_.keptFloat(e.getMessage()));
