@@ -14,6 +14,7 @@ public class ModelConfiguration {
     String method;
     Double sparsity;
     Double nodeSparsity;
+    Double tableSparsity;
     String scope;
     List<String> sparsityOverrides;
     List<String> opTypes;
@@ -24,6 +25,7 @@ public class ModelConfiguration {
     String quantize;
     List<String> quantizeExcludes;
     Boolean quantizeFallback;
+    Integer tableBits;
     Boolean search;
     String searchBudget;
     File validationData;

@@ -84,9 +84,9 @@ public class PruneMojo extends AbstractMojo {
      * Models with their own settings; each must exist. Their paths are pruned even if includes miss them. Each
      * {@code <model>} takes {@code <path>} (relative to modelDirectory, with forward slashes: the model's name in
      * the jar) and any of these per-model parameters, which then override the plugin-wide value of the same name:
-     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
+     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <tableSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
      * {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>}, {@code <minTensorSize>},
-     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>},
+     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>}, {@code <tableBits>},
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
@@ -108,6 +108,13 @@ public class PruneMojo extends AbstractMojo {
     /** With method weights: the fraction of units removed before weight pruning; 0 for none. */
     @Parameter(property = "onnx-prune.nodeSparsity", defaultValue = "0")
     private double nodeSparsity;
+
+    /**
+     * With method weights: the fraction of each embedding table's values (tables Gather nodes look rows up in)
+     * zeroed, the same in every row; 0 leaves tables dense. Tables are not re-fitted (see docs/quantization.md).
+     */
+    @Parameter(property = "onnx-prune.tableSparsity", defaultValue = "0")
+    private double tableSparsity;
 
     /**
      * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
@@ -150,6 +157,13 @@ public class PruneMojo extends AbstractMojo {
     /** Whether a failed gate puts quantized layers back to float, largest output error first, until it passes. */
     @Parameter(property = "onnx-prune.quantizeFallback", defaultValue = "true")
     private boolean quantizeFallback;
+
+    /**
+     * With quantize int8: bits of embedding tables' values, 2 to 8. 8 keeps int8's full range; 4 keeps 15 levels
+     * per row (lossy: its cosine cost is in docs/quantization.md), which deflate stores in half the bytes.
+     */
+    @Parameter(property = "onnx-prune.tableBits", defaultValue = "8")
+    private int tableBits;
 
     /**
      * Whether sparsity and nodeSparsity are upper bounds: the plugin then searches for the strongest compression
@@ -325,6 +339,7 @@ public class PruneMojo extends AbstractMojo {
     private void validateParameters() throws MojoFailureException {
         SettingsValidator settings = new SettingsValidator()
                 .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
+                .fraction("tableSparsity", tableSparsity)
                 .overrides("sparsityOverrides", sparsityOverrides)
                 .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
@@ -332,15 +347,18 @@ public class PruneMojo extends AbstractMojo {
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
+                .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
         for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
             settings.forModel(model.path)
                     .fraction("sparsity", model.sparsity).fraction("nodeSparsity", model.nodeSparsity)
+                    .fraction("tableSparsity", model.tableSparsity)
                     .overrides("sparsityOverrides", model.sparsityOverrides)
                     .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
                     .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                     .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
+                    .range("tableBits", model.tableBits, 2, 8)
                     .searchBudget("searchBudget", model.searchBudget)
                     .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
         }
@@ -421,8 +439,9 @@ public class PruneMojo extends AbstractMojo {
                     UnitImportance.parse(or(model.importance, importance)),
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
-                            or(model.quantizeFallback, quantizeFallback)),
-                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)));
+                            or(model.quantizeFallback, quantizeFallback), or(model.tableBits, tableBits)),
+                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)),
+                    or(model.tableSparsity, tableSparsity));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);
             if (data == null && required) {

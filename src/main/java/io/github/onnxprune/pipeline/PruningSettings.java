@@ -25,17 +25,27 @@ import java.util.Objects;
  * @param importance how node pruning ranks units
  * @param quantization whether to quantize to int8 after pruning, and which layers stay float
  * @param search whether {@code sparsity} and {@code nodeSparsity} are upper bounds for a search
+ * @param tableSparsity with method weights, the fraction of each embedding table's values zeroed per row; 0 for
+ *     none
  */
 public record PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
         List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance,
-        Quantization quantization, SearchSettings search) {
+        Quantization quantization, SearchSettings search, double tableSparsity) {
 
     public PruningSettings {
         Sparsity.check(sparsity, "sparsity");
         Sparsity.check(nodeSparsity, "nodeSparsity");
+        Sparsity.check(tableSparsity, "tableSparsity");
         overrides = List.copyOf(overrides);
         Objects.requireNonNull(quantization, "quantization");
         Objects.requireNonNull(search, "search");
+    }
+
+    /** Settings that leave embedding tables dense. */
+    public PruningSettings(PruneMethod method, double sparsity, double nodeSparsity, Scope scope,
+            List<SparsityOverride> overrides, TensorFilter filter, UnitImportance importance,
+            Quantization quantization, SearchSettings search) {
+        this(method, sparsity, nodeSparsity, scope, overrides, filter, importance, quantization, search, 0);
     }
 
     /** Settings without a search. */
@@ -61,7 +71,7 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
     /** These settings with {@code quantization} instead. */
     public PruningSettings withQuantization(Quantization quantization) {
         return new PruningSettings(method, sparsity, nodeSparsity, scope, overrides, filter, importance,
-                quantization, search);
+                quantization, search, tableSparsity);
     }
 
     /** These settings pruned to the given fractions, as one candidate of a search (which they no longer run). */
@@ -79,7 +89,7 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
             all.add(new SparsityOverride(new NamePattern(restored.tensor()), restored.sparsity()));
         }
         return new PruningSettings(method, fractions.sparsity(), fractions.nodeSparsity(), scope, all, filter,
-                importance, quantization, SearchSettings.OFF);
+                importance, quantization, SearchSettings.OFF, tableSparsity);
     }
 
     /** The layers or tensors the user excluded, for node pruning. */
@@ -89,7 +99,9 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
 
     /** A short description for messages, e.g. "weights to sparsity 0.50 (layerwise)". */
     public String describe() {
-        String quantized = quantization.int8() ? " and quantizing to int8" : "";
+        String quantized = (tableSparsity > 0 && method == PruneMethod.WEIGHTS
+                ? ", embedding tables to " + fraction(tableSparsity) + " per row" : "")
+                + (quantization.int8() ? " and quantizing to int8" : "");
         String scopeText = " (" + scope.id() + ")";
         if (method == PruneMethod.NODES) {
             return String.format(Locale.ROOT, "nodes to sparsity %s%s%s", fraction(sparsity), scopeText, quantized);

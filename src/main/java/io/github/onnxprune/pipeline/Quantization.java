@@ -10,11 +10,17 @@ import java.util.Locale;
  * @param mode "none" or "int8"
  * @param excludes node-name patterns of layers left float
  * @param fallback whether a failed gate puts layers back to float, worst first, until it passes
+ * @param tableBits bits of embedding tables' values (8 is int8's full range; fewer is lossy and smaller)
  */
-public record Quantization(String mode, List<NamePattern> excludes, boolean fallback) {
+public record Quantization(String mode, List<NamePattern> excludes, boolean fallback, int tableBits) {
 
     /** No quantization. */
     public static final Quantization NONE = new Quantization("none", List.of(), true);
+
+    /** Tables at int8's full range. */
+    public Quantization(String mode, List<NamePattern> excludes, boolean fallback) {
+        this(mode, excludes, fallback, 8);
+    }
 
     public Quantization {
         mode = mode.trim().toLowerCase(Locale.ROOT);

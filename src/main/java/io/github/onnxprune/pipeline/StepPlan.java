@@ -33,10 +33,11 @@ final class StepPlan {
         }
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
-                    pruning.overrides()), pruning.filter(), reconstruct));
+                    pruning.overrides(), pruning.tableSparsity()), pruning.filter(), reconstruct));
         }
         if (pruning.quantization().int8()) {
-            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback()));
+            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),
+                    pruning.quantization().tableBits()));
         }
         return steps;
     }

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * Unstructured pruning: zeroes the weights of smallest magnitude, exactly floor(s * n) of them, per tensor or
- * over all chosen tensors, shared out by evidence no tensor's scale can change ({@link GlobalAllocation}).
+ * over all chosen tensors, shared out by evidence no tensor's scale can change ({@link GlobalAllocation});
+ * embedding tables floor(s * columns) in each row.
  */
 public final class MagnitudePruner {
 
@@ -48,9 +49,8 @@ public final class MagnitudePruner {
         for (int t = 0; t < tensors.size(); t++) {
             PrunableTensor tensor = tensors.get(t);
             views.add(FloatTensor.of(tensor.constant().tensor()));
-            SparsityOverride override = SparsityOverride.firstMatching(settings.overrides(), tensor.name());
-            targets.add(override != null ? override.sparsity() : settings.sparsity());
-            if (override == null && settings.scope() == Scope.GLOBAL) {
+            targets.add(settings.target(tensor));
+            if (settings.pooled(tensor)) {
                 globalPool.add(t);
             }
         }
@@ -58,8 +58,9 @@ public final class MagnitudePruner {
         for (int t = 0; t < tensors.size(); t++) {
             if (!globalPool.contains(t)) {
                 FloatTensor view = views.get(t);
-                chosen[t] = SmallestMagnitudes.select(view.magnitudes(),
-                        toInt(Sparsity.countToRemove(targets.get(t), view.size())));
+                chosen[t] = tensors.get(t).table() ? perRow(view, targets.get(t))
+                        : SmallestMagnitudes.select(view.magnitudes(),
+                                toInt(Sparsity.countToRemove(targets.get(t), view.size())));
             }
         }
         if (!globalPool.isEmpty()) {
@@ -85,6 +86,29 @@ public final class MagnitudePruner {
                     chosen[t].length, zerosBefore, zerosAfter));
         }
         return new Result(graph.withConstants(replacements), changes);
+    }
+
+    /**
+     * A table's floor(s * columns) smallest values in every row: each looked-up row keeps the same share of its
+     * values, so no token's embedding is emptied while another keeps all of its own (a threshold over the whole
+     * table would mostly empty the rows of small norm).
+     */
+    private static int[] perRow(FloatTensor table, double sparsity) {
+        long[] dims = table.dims();
+        int rows = dims.length == 0 ? 1 : toInt(dims[0]);
+        int columns = rows == 0 ? 0 : toInt(table.size() / rows);
+        int perRow = toInt(Sparsity.countToRemove(sparsity, columns));
+        float[] magnitudes = table.magnitudes();
+        int[] chosen = new int[toInt((long) rows * perRow)];
+        float[] row = new float[columns];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(magnitudes, r * columns, row, 0, columns);
+            int[] inRow = SmallestMagnitudes.select(row, perRow);
+            for (int i = 0; i < perRow; i++) {
+                chosen[r * perRow + i] = r * columns + inRow[i];
+            }
+        }
+        return chosen;
     }
 
     private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, double share,

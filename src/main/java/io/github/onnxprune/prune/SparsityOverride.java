@@ -1,5 +1,7 @@
 package io.github.onnxprune.prune;
 
+import java.util.List;
+
 /**
  * A sparsity for the tensors or layers whose name matches a pattern, overriding the global target.
  *
@@ -26,6 +28,21 @@ public record SparsityOverride(NamePattern pattern, double sparsity) {
             throw new IllegalArgumentException("sparsity override '" + text + "' has no number after '='", e);
         }
         return new SparsityOverride(new NamePattern(text.substring(0, equals).trim()), value);
+    }
+
+    /**
+     * The first override whose pattern matches any of {@code names} (a weight's tensor name, then the names of the
+     * layers reading it), or null.
+     */
+    public static SparsityOverride firstMatching(Iterable<SparsityOverride> overrides, List<String> names) {
+        for (SparsityOverride override : overrides) {
+            for (String name : names) {
+                if (override.pattern().matches(name)) {
+                    return override;
+                }
+            }
+        }
+        return null;
     }
 
     /** The first override whose pattern matches {@code name}, or null. */

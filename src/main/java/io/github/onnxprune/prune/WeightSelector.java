@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Finds the weight operands of Gemm, MatMul, Conv and ConvTranspose nodes that may be pruned: never biases,
- * normalisation parameters, lookup tables or any other constant.
+ * Finds the weight operands of Gemm, MatMul, Conv and ConvTranspose nodes that may be pruned, and, when asked,
+ * the embedding tables Gather nodes read: never biases, normalisation parameters or any other constant.
  */
 public final class WeightSelector {
 
@@ -30,13 +30,23 @@ public final class WeightSelector {
 
     /** Chooses, in graph order, the weights {@code filter} allows. */
     public static Selection select(ModelGraph graph, TensorFilter filter) {
+        return select(graph, filter, false);
+    }
+
+    /**
+     * Chooses, in graph order, the weights {@code filter} allows and, when {@code tables} is set, the embedding
+     * tables Gather nodes look rows up in (2-D, along axis 0) that it allows.
+     */
+    public static Selection select(ModelGraph graph, TensorFilter filter, boolean tables) {
         Map<String, List<NodeProto>> weightReaders = new LinkedHashMap<>();
         List<NodeProto> nodes = graph.nodes();
         for (NodeProto node : nodes) {
-            if (!ModelGraph.isDefaultDomain(node.getDomain()) || !filter.opTypes().contains(node.getOpType())) {
+            boolean lookup = tables && isTableLookup(graph, node);
+            if (!ModelGraph.isDefaultDomain(node.getDomain())
+                    || !(lookup || filter.opTypes().contains(node.getOpType()))) {
                 continue;
             }
-            for (int input : weightInputs(graph, node)) {
+            for (int input : lookup ? List.of(0) : weightInputs(graph, node)) {
                 weightReaders.computeIfAbsent(node.getInput(input), k -> new ArrayList<>()).add(node);
             }
         }
@@ -45,7 +55,7 @@ public final class WeightSelector {
         for (Map.Entry<String, List<NodeProto>> entry : weightReaders.entrySet()) {
             String name = entry.getKey();
             ConstantTensor constant = graph.constant(name).orElseThrow();
-            String reason = reasonToSkip(graph, constant, filter);
+            String reason = reasonToSkip(graph, constant, filter, tables);
             if (reason != null) {
                 skipped.add(new SkippedTensor(name, reason));
                 continue;
@@ -86,13 +96,14 @@ public final class WeightSelector {
         return inputs;
     }
 
-    private static String reasonToSkip(ModelGraph graph, ConstantTensor constant, TensorFilter filter) {
+    private static String reasonToSkip(ModelGraph graph, ConstantTensor constant, TensorFilter filter,
+            boolean tables) {
         String name = constant.name();
         if (!FloatTensor.isSupported(constant.tensor())) {
             return "not a floating-point tensor stored in the model file";
         }
         for (NodeInput use : graph.consumers(name)) {
-            if (!isWeightUse(graph, use)) {
+            if (!isWeightUse(graph, use, tables)) {
                 return "also read by " + use.node().getOpType() + " node '" + use.node().getName()
                         + "', which needs it unchanged";
             }
@@ -113,10 +124,27 @@ public final class WeightSelector {
         return null;
     }
 
-    private static boolean isWeightUse(ModelGraph graph, NodeInput use) {
+    /** A Gather of rows (axis 0) from a constant 2-D table: an embedding lookup. */
+    private static boolean isTableLookup(ModelGraph graph, NodeProto node) {
+        if (!node.getOpType().equals("Gather") || node.getInputCount() != 2
+                || !ModelGraph.isDefaultDomain(node.getDomain())) {
+            return false;
+        }
+        for (var attribute : node.getAttributeList()) {
+            if (attribute.getName().equals("axis") && attribute.getI() != 0) {
+                return false;
+            }
+        }
+        return graph.constant(node.getInput(0)).filter(c -> c.tensor().getDimsCount() == 2).isPresent();
+    }
+
+    private static boolean isWeightUse(ModelGraph graph, NodeInput use, boolean tables) {
         NodeProto node = use.node();
         if (!ModelGraph.isDefaultDomain(node.getDomain())) {
             return false;
+        }
+        if (tables && use.inputIndex() == 0 && isTableLookup(graph, node)) {
+            return true;
         }
         return switch (node.getOpType()) {
             case "Gemm", "Conv", "ConvTranspose" -> use.inputIndex() == 1;

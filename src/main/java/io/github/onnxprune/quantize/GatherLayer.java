@@ -13,13 +13,19 @@ import java.util.function.IntToDoubleFunction;
  * @param rows the table's rows (vocabulary)
  * @param columns the table's columns (hidden size)
  * @param output the value the layer writes
+ * @param bits bits of the stored values, 2 to 8 (see {@link QuantizationSettings#tableBits()})
  */
 record GatherLayer(NodeProto node, String layer, String input, IntToDoubleFunction table, int rows, int columns,
-        String output) implements LayerPlan {
+        String output, int bits) implements LayerPlan {
+
+    /** This lookup with its table kept to {@code newBits} bits. */
+    GatherLayer withBits(int newBits) {
+        return new GatherLayer(node, layer, input, table, rows, columns, output, newBits);
+    }
 
     @Override
     public String weightKey() {
-        return "table|" + node.getInput(0);
+        return "table|" + node.getInput(0) + "|" + bits;
     }
 
     @Override
@@ -29,6 +35,7 @@ record GatherLayer(NodeProto node, String layer, String input, IntToDoubleFuncti
 
     @Override
     public String form() {
-        return QuantizedLayer.INT8_GATHER;
+        return bits == QuantizationSettings.FULL_TABLE_BITS ? QuantizedLayer.INT8_GATHER
+                : QuantizedLayer.INT8_GATHER + " (" + bits + "-bit levels)";
     }
 }

@@ -13,6 +13,11 @@ record Int8Weights(byte[] values, float[] scales) {
 
     private static final int LIMIT = 127;
 
+    /** The largest level of a symmetric {@code bits}-bit value: 127 for 8, 7 for 4. */
+    static int levels(int bits) {
+        return (1 << (bits - 1)) - 1;
+    }
+
     /**
      * A {@code rows x columns} row-major matrix, element by flat index, quantized with one scale per column (a
      * MatMul's outputs).
@@ -39,6 +44,14 @@ record Int8Weights(byte[] values, float[] scales) {
      * Conv's output channels, a table's rows).
      */
     static Int8Weights perLeadingAxis(IntToDoubleFunction tensor, int length, int channels) {
+        return perLeadingAxis(tensor, length, channels, LIMIT);
+    }
+
+    /**
+     * The same with values in [-limit, limit] (fewer levels, still stored as int8): what a table kept to fewer
+     * bits stores.
+     */
+    static Int8Weights perLeadingAxis(IntToDoubleFunction tensor, int length, int channels, int limit) {
         int block = length / channels;
         float[] scales = new float[channels];
         byte[] values = new byte[length];
@@ -47,9 +60,9 @@ record Int8Weights(byte[] values, float[] scales) {
             for (int i = c * block; i < (c + 1) * block; i++) {
                 max = Math.max(max, Math.abs(tensor.applyAsDouble(i)));
             }
-            scales[c] = scaleFor(max);
+            scales[c] = scaleFor(max, limit);
             for (int i = c * block; i < (c + 1) * block; i++) {
-                values[i] = quantize(tensor.applyAsDouble(i), scales[c]);
+                values[i] = quantize(tensor.applyAsDouble(i), scales[c], limit);
             }
         }
         return new Int8Weights(values, scales);
@@ -57,12 +70,20 @@ record Int8Weights(byte[] values, float[] scales) {
 
     /** An all-zero channel gets scale 1: any scale represents it exactly, and 1 keeps bias scales sane. */
     private static float scaleFor(double maxMagnitude) {
-        float scale = (float) (maxMagnitude / LIMIT);
+        return scaleFor(maxMagnitude, LIMIT);
+    }
+
+    private static float scaleFor(double maxMagnitude, int limit) {
+        float scale = (float) (maxMagnitude / limit);
         return scale > 0 && Float.isFinite(scale) ? scale : 1f;
     }
 
     private static byte quantize(double value, float scale) {
+        return quantize(value, scale, LIMIT);
+    }
+
+    private static byte quantize(double value, float scale, int limit) {
         double q = Math.rint(value / scale);
-        return (byte) Math.max(-LIMIT, Math.min(LIMIT, q));
+        return (byte) Math.max(-limit, Math.min(limit, q));
     }
 }

@@ -74,7 +74,7 @@ final class LayerPlanner {
             LayerPlan plan;
             try {
                 plan = op.equals("Conv") ? conv(graph, node, layer, weight.get().tensor())
-                        : op.equals("Gather") ? gather(node, layer, weight.get().tensor())
+                        : op.equals("Gather") ? gather(node, layer, weight.get().tensor(), settings.tableBits(layer))
                         : matMul(graph, node, layer, weight.get().tensor());
             } catch (Unsupported e) {
                 candidates.add(float_.keptFloat(e.getMessage()));
@@ -101,13 +101,14 @@ final class LayerPlanner {
                         .isPresent();
     }
 
-    private static GatherLayer gather(NodeProto node, String layer, TensorProto table) throws Unsupported {
+    private static GatherLayer gather(NodeProto node, String layer, TensorProto table, int bits)
+            throws Unsupported {
         if (Protos.intAttribute(node, "axis", 0) != 0) {
             throw new Unsupported("it gathers along axis " + Protos.intAttribute(node, "axis", 0)
                     + "; only row lookups (axis 0) are quantized");
         }
         return new GatherLayer(node, layer, node.getInput(1), FloatTensor.of(table)::get,
-                (int) table.getDims(0), (int) table.getDims(1), node.getOutput(0));
+                (int) table.getDims(0), (int) table.getDims(1), node.getOutput(0), bits);
     }
 
     private static String weightProblem(ModelGraph graph, String name, Optional<ConstantTensor> weight) {

@@ -125,6 +125,19 @@ class MagnitudePrunerTest {
     }
 
     @Test
+    void overridesMatchTheNodeNameOfTheLayerReadingTheWeightToo() throws Exception {
+        ModelProto model = OnnxModelReader.read(fixture("digits-mlp/model.onnx"));
+        ModelGraph graph = ModelGraph.of(model);
+        var tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        var result = MagnitudePruner.prune(graph, tensors, new WeightPruningSettings(0.5, Scope.LAYERWISE,
+                List.of(SparsityOverride.parse("/fc3/*=0.1"), SparsityOverride.parse("fc2.weight=0.2"))));
+        Map<String, TensorChange> changes = byName(result.tensors());
+        assertEquals(32, changes.get("fc3.weight").zeroed()); // by its layer '/fc3/Gemm'
+        assertEquals(409, changes.get("fc2.weight").zeroed()); // by its own name
+        assertEquals(2048, changes.get("fc1.weight").zeroed());
+    }
+
+    @Test
     void sparsityZeroReturnsTheSameModelByteForByte() throws Exception {
         byte[] bytes = Files.readAllBytes(fixture("digits-mlp/model.onnx"));
         ModelProto model = OnnxModelReader.parse(fixture("digits-mlp/model.onnx"), bytes);

@@ -14,12 +14,20 @@ import java.util.Map;
  * @param fallback layer name to the reason the fallback kept it float
  * @param rounds the fallback's rounds so far, in order
  * @param startNanos {@link System#nanoTime()} when the step started, for the rounds' elapsed time
+ * @param fullBits table lookups the fallback put back from fewer bits to 8 (still int8), with why
  */
 public record Int8Edits(QuantizationResult result, Map<String, String> fallback, List<FallbackRound> rounds,
-        long startNanos) {
+        long startNanos, Map<String, String> fullBits) {
 
     public Int8Edits {
         fallback = Collections.unmodifiableMap(new LinkedHashMap<>(fallback));
         rounds = List.copyOf(rounds);
+        fullBits = Collections.unmodifiableMap(new LinkedHashMap<>(fullBits));
+    }
+
+    /** Edits without tables put back to 8 bits. */
+    public Int8Edits(QuantizationResult result, Map<String, String> fallback, List<FallbackRound> rounds,
+            long startNanos) {
+        this(result, fallback, rounds, startNanos, Map.of());
     }
 }

@@ -23,8 +23,8 @@ import java.util.Set;
 
 /**
  * Int8 quantization as a step ({@link Int8Quantizer}): MatMul and Gemm in ONNX Runtime's dynamic form, Conv as
- * static QDQ from the calibration data. When the gate fails on its result, {@link #relax} puts the quantized layer
- * with the largest measured output error back to float, one at a time.
+ * static QDQ from the calibration data. When the gate fails on its result, {@link #relax} puts the quantized layers
+ * with the largest measured output error back to float (a table kept to fewer bits back to 8 bits first).
  */
 public final class QuantizationStep implements ModelStep<Int8Edits> {
 
@@ -33,14 +33,21 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
 
     private final List<NamePattern> excludes;
     private final boolean fallback;
+    private final int tableBits;
 
     /**
      * A step quantizing every layer except those whose node name matches one of {@code excludes}; with
      * {@code fallback}, a failed gate puts layers back to float.
      */
     public QuantizationStep(List<NamePattern> excludes, boolean fallback) {
+        this(excludes, fallback, QuantizationSettings.FULL_TABLE_BITS);
+    }
+
+    /** The same, with embedding tables kept to {@code tableBits} bits ({@link QuantizationSettings#tableBits()}). */
+    public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits) {
         this.excludes = List.copyOf(excludes);
         this.fallback = fallback;
+        this.tableBits = tableBits;
     }
 
     @Override
@@ -83,7 +90,15 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         int round = edits.rounds().size() + 1;
         int count = Math.min(order.size(), layersPerRound(edits.fallback().size()));
         Map<String, String> fallback = new LinkedHashMap<>(edits.fallback());
+        Map<String, String> fullBits = new LinkedHashMap<>(edits.fullBits());
         for (QuantizedLayer layer : order.subList(0, count)) {
+            if (fewerBits(layer)) {
+                // A table kept to fewer bits steps back to int8's full range first: float would cost 4x its bytes.
+                fullBits.put(layer.layer(), String.format(Locale.ROOT, "back to 8 bits by the accuracy fallback"
+                        + " (round %d; output error %.4f, among the largest) after %s", round, layer.outputError(),
+                        cause));
+                continue;
+            }
             long added = addedBytes(layer);
             fallback.put(layer.layer(), Double.isNaN(layer.outputError())
                     ? String.format(Locale.ROOT, "put back to float by the accuracy fallback (round %d; output error"
@@ -95,7 +110,13 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         List<FallbackRound> rounds = new ArrayList<>(edits.rounds());
         rounds.add(new FallbackRound(round, count, fallback.size(), cause,
                 (System.nanoTime() - edits.startNanos()) / 1_000_000L));
-        return Optional.of(quantize(input, new Int8Edits(edits.result(), fallback, rounds, edits.startNanos())));
+        return Optional.of(quantize(input, new Int8Edits(edits.result(), fallback, rounds, edits.startNanos(),
+                fullBits)));
+    }
+
+    /** Whether the layer is a table lookup kept to fewer than 8 bits. */
+    private static boolean fewerBits(QuantizedLayer layer) {
+        return layer.form().startsWith(QuantizedLayer.INT8_GATHER + " (");
     }
 
     /** Layers to put back in the round after {@code alreadyFloat} went back: half as many, at least one. */
@@ -130,12 +151,15 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         Set<String> keepFloat = new LinkedHashSet<>(previous.fallback().keySet());
         Map<String, Double> known = new LinkedHashMap<>();
         if (previous.result() != null) {
+            // A table just put back to 8 bits has a new error; every other layer's stays what it was.
             previous.result().layers().stream().filter(l -> !Double.isNaN(l.outputError()))
+                    .filter(l -> !(fewerBits(l) && previous.fullBits().containsKey(l.layer())))
                     .forEach(l -> known.put(l.layer(), l.outputError()));
         }
-        QuantizationResult result = Int8Quantizer.quantize(input.model(),
-                new QuantizationSettings(excludes, keepFloat), input.calibration(), known);
-        Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos());
+        QuantizationResult result = Int8Quantizer.quantize(input.model(), new QuantizationSettings(excludes,
+                keepFloat, tableBits, previous.fullBits().keySet()), input.calibration(), known);
+        Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos(),
+                previous.fullBits());
         ModelProto model = result.anyQuantized() ? result.model() : input.model();
         String unchanged = "";
         if (!result.anyQuantized()) {
@@ -144,6 +168,12 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
                             + reason(edits, result.layers().get(0)) + ")";
         }
         return new StepResult<>(model, edits, section(edits), null, unchanged);
+    }
+
+    /** ", back to 8 bits by the accuracy fallback (...)" for a table the fallback put back to 8 bits, else empty. */
+    private static String fullBitsNote(Int8Edits edits, QuantizedLayer layer) {
+        String why = edits.fullBits().get(layer.layer());
+        return why == null ? "" : ", " + why;
     }
 
     private static String reason(Int8Edits edits, QuantizedLayer layer) {
@@ -158,9 +188,9 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         List<String> log = new ArrayList<>();
         for (QuantizedLayer layer : edits.result().layers()) {
             log.add(layer.quantized()
-                    ? String.format(Locale.ROOT, "%s (%s): int8 as %s%s, weight %.1f -> %.1f KiB", layer.layer(),
+                    ? String.format(Locale.ROOT, "%s (%s): int8 as %s%s, weight %.1f -> %.1f KiB%s", layer.layer(),
                             layer.opType(), layer.form(), error(layer), layer.floatBytes() / 1024.0,
-                            layer.int8Bytes() / 1024.0)
+                            layer.int8Bytes() / 1024.0, fullBitsNote(edits, layer))
                     : String.format(Locale.ROOT, "%s (%s): float, %s", layer.layer(), layer.opType(),
                             reason(edits, layer)));
         }
@@ -192,6 +222,10 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         Map<String, List<String>> byReason = new LinkedHashMap<>();
         for (QuantizedLayer layer : all) {
             if (layer.quantized()) {
+                if (edits.fullBits().containsKey(layer.layer())) {
+                    log.add(String.format(Locale.ROOT, "%s (%s): int8 as %s%s", layer.layer(), layer.opType(),
+                            layer.form(), fullBitsNote(edits, layer)));
+                }
                 continue;
             }
             if (edits.fallback().containsKey(layer.layer())) {
@@ -231,7 +265,8 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         for (QuantizedLayer layer : edits.result().layers()) {
             JsonFields json = JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
                     .put("quantized", layer.quantized()).put("form", layer.form())
-                    .put("reason", layer.quantized() ? "" : reason(edits, layer))
+                    .put("reason", layer.quantized() ? edits.fullBits().getOrDefault(layer.layer(), "")
+                            : reason(edits, layer))
                     .put("floatBytes", layer.floatBytes()).put("int8Bytes", layer.int8Bytes());
             // JSON has no NaN: an error that was not measured is left out.
             if (!Double.isNaN(layer.outputError())) {
@@ -254,6 +289,7 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
         metadata.put("onnx-prune.quantizedLayers", count + "/" + edits.result().layers().size());
         return new StepSection(ID, JsonFields.object().put("quantizedLayers", JsonFields.list(layers))
                 .put("fallbackLayers", List.copyOf(edits.fallback().keySet()))
+                .put("fallbackFullBitTables", List.copyOf(edits.fullBits().keySet()))
                 .put("fallbackRounds", JsonFields.list(rounds)).build(), 0, null, false,
                 "int8 layers:", log, metadata);
     }

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.SkippedTensor;
 import io.github.onnxprune.prune.TensorChange;
 import io.github.onnxprune.prune.TensorFilter;
@@ -61,19 +62,25 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     @Override
     public StepResult<ZeroedWeights> apply(StepInput input) {
         ModelGraph graph = ModelGraph.of(input.model());
-        WeightSelector.Selection selection = WeightSelector.select(graph, filter);
-        MagnitudePruner.Result result = MagnitudePruner.prune(graph, selection.tensors(), settings,
-                input.calibration() != null);
+        // Tables are looked at only when some may be pruned: a table left at 0 is not listed as a pruned tensor.
+        boolean tables = settings.tableSparsity() > 0 || !settings.overrides().isEmpty();
+        WeightSelector.Selection selection = WeightSelector.select(graph, filter, tables);
+        List<PrunableTensor> chosen = selection.tensors().stream()
+                .filter(t -> !t.table() || settings.target(t) > 0).toList();
+        MagnitudePruner.Result result = MagnitudePruner.prune(graph, chosen, settings, input.calibration() != null);
         ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
         List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
+        // A lookup has no input to fit its rows to: a pruned table keeps its magnitude mask as it is.
+        List<String> refittable = edits.tensors().stream().filter(t -> t.zeroed() > 0 && !t.opTypes().contains(
+                "Gather")).map(TensorChange::name).toList();
         ModelProto model = zeroed.isEmpty() ? input.model() : result.model();
         result = null;
         List<LayerReconstruction> refitted = null;
-        if (input.calibration() != null && !zeroed.isEmpty()) {
+        if (input.calibration() != null && !refittable.isEmpty()) {
             // Handed over, not held here: the weights the re-fit replaces can then go while it runs.
             AtomicReference<ModelProto> pruned = new AtomicReference<>(model);
             model = null;
-            WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), pruned, zeroed,
+            WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), pruned, refittable,
                     input.calibration(), WeightReconstruction.Options.defaults(), input.progress());
             model = refit.model();
             refitted = refit.layers();
@@ -108,8 +115,16 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
         Map<String, Object> fields = JsonFields.object().put("sparsityReached", edits.sparsityReached())
                 .put("prunedWeights", edits.prunedWeights()).put("zeroWeights", edits.zeroWeights())
                 .put("tensors", JsonFields.list(tensors)).put("skippedTensors", JsonFields.list(skipped)).build();
+        List<String> log = new ArrayList<>();
+        for (TensorChange tensor : edits.tensors()) {
+            if (tensor.opTypes().contains("Gather") && tensor.zeroed() > 0) {
+                log.add(String.format(java.util.Locale.ROOT, "%s (embedding table %dx%d): %.2f of each row zeroed,"
+                        + " not re-fitted (a lookup has no inputs to fit)", tensor.name(), tensor.dims()[0],
+                        tensor.size() / Math.max(1, tensor.dims()[0]), tensor.targetSparsity()));
+            }
+        }
         // With no tensor pruned, the fraction that matters is an earlier step's (node pruning's units).
         return new StepSection(ID, fields, edits.tensors().size(),
-                edits.tensors().isEmpty() ? null : edits.sparsityReached(), false, "tensors:", List.of(), Map.of());
+                edits.tensors().isEmpty() ? null : edits.sparsityReached(), false, "tensors:", log, Map.of());
     }
 }
