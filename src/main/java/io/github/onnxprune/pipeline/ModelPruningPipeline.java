@@ -435,8 +435,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName(),
                         DataRole.CALIBRATION);
             } catch (ValidationDataException e) {
-                throw new ValidationDataException("calibration data " + file + " for model " + task.entryName()
-                        + ": " + e.getMessage() + " Check <calibrationData>.", e);
+                // The reader's message already names the calibration file and what to do; only the model is new.
+                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
             }
         }
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
