@@ -170,7 +170,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         // Timing runs on one core; a deflate still running on the other must not share the machine with it.
         FileSizes originalSizes = originalSizing.join();
         Latency latency = null;
-        if (data != null) {
+        // Timing a large model costs most of a plain prune's time (seconds per model for a transformer), so a
+        // build may leave it out with latencyRuns 0.
+        if (data != null && evaluation.latencyRuns() > 0) {
             OnnxRuntimeEvaluator runtime = evaluator();
             ByteBuffer measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
