@@ -23,7 +23,7 @@ final class ActivationRuns {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
-                try (OrtSession.SessionOptions options = sessions.options();
+        try (OrtSession.SessionOptions options = sessions.options();
                 OrtSession session = sessions.open(model, options)) {
             for (String name : outputNames) {
                 OrtSessions.resolveOutput(session, name);

@@ -26,7 +26,7 @@ final class LatencyRuns {
             throw new IllegalArgumentException("need warmupRuns >= 0 and measuredRuns >= 1, got " + warmupRuns
                     + " and " + measuredRuns);
         }
-                try (OrtSession.SessionOptions options = sessions.options();
+        try (OrtSession.SessionOptions options = sessions.options();
                 OrtSession session = sessions.open(model, options)) {
             int step = OrtSessions.samplesPerCall(session, data, 1);
             int poolSize = Math.max(1, Math.min(LATENCY_SAMPLE_POOL, data.sampleCount() / step));
@@ -71,7 +71,7 @@ final class LatencyRuns {
             throw new IllegalArgumentException("need batchSize >= 1, warmupPasses >= 0 and passes >= 1, got "
                     + batchSize + ", " + warmupPasses + " and " + passes);
         }
-                int samples = Math.min(OnnxRuntimeEvaluator.BATCH_LATENCY_MAX_SAMPLES, data.sampleCount());
+        int samples = Math.min(OnnxRuntimeEvaluator.BATCH_LATENCY_MAX_SAMPLES, data.sampleCount());
         int step = Math.min(batchSize, samples);
         if (step < 2) {
             return Optional.empty();

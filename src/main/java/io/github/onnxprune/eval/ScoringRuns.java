@@ -19,7 +19,7 @@ final class ScoringRuns {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
-                try (OrtSession.SessionOptions options = sessions.options();
+        try (OrtSession.SessionOptions options = sessions.options();
                 OrtSession session = sessions.open(model, options)) {
             String name = OrtSessions.resolveOutput(session, output.name());
             String maskName = SampleRows.maskInput(output, data);
