@@ -100,7 +100,8 @@ final class StagedActivations {
             }
         }
         java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
-        // Part by part (the kept values share the parts), so no array holds all samples' values at once.
+        // One part with room for whole values; else parts (the kept values share them), so no array holds all
+        // samples' values at once.
         int[] starts = collector.partStarts(model, whole ? 1 : ActivationCollector.PARTS);
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
