@@ -233,7 +233,7 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.warmupRuns", defaultValue = "5")
     private int warmupRuns;
 
-    /** Timed single-sample runs per model for the latency figures. */
+    /** Timed single-sample runs per model for the latency figures; 0 measures no latency (single or batched). */
     @Parameter(property = "onnx-prune.latencyRuns", defaultValue = "50")
     private int latencyRuns;
 
@@ -345,7 +345,7 @@ public class PruneMojo extends AbstractMojo {
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                 .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
-                .range("latencyRuns", latencyRuns, 1, SettingsValidator.MAX_RUNS)
+                .range("latencyRuns", latencyRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
                 .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)

@@ -14,7 +14,7 @@ import java.nio.file.Path;
  *     values become the row it scores; null for the first output as it is
  * @param batchSize samples per inference call where the batch dimension is dynamic
  * @param warmupRuns untimed single-sample runs before timing
- * @param latencyRuns timed single-sample runs
+ * @param latencyRuns timed single-sample runs; 0 measures no latency at all (neither single-sample nor batched)
  * @param requireValidation whether a model without validation data fails the build
  * @param calibration whether and on what data pruning is compensated
  */
@@ -41,8 +41,8 @@ public record EvaluationSettings(Path validationData, String labelName, Metric m
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize is " + batchSize + " but must be at least 1");
         }
-        if (warmupRuns < 0 || latencyRuns < 1) {
-            throw new IllegalArgumentException("warmupRuns must be 0 or more and latencyRuns 1 or more, got "
+        if (warmupRuns < 0 || latencyRuns < 0) {
+            throw new IllegalArgumentException("warmupRuns and latencyRuns must be 0 or more, got "
                     + warmupRuns + " and " + latencyRuns);
         }
         java.util.Objects.requireNonNull(calibration, "calibration");

@@ -167,7 +167,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         // Timing runs on one core; a deflate still running on the other must not share the machine with it.
         FileSizes originalSizes = originalSizing.join();
         Latency latency = null;
-        if (data != null) {
+        // Timing a large model costs most of a plain prune's time (seconds per model for a transformer), so a
+        // build may leave it out with latencyRuns 0.
+        if (data != null && evaluation.latencyRuns() > 0) {
             OnnxRuntimeEvaluator runtime = evaluator();
             ByteBuffer measured = bytes(model, original, originalBytes);
             LatencyStats before = runtime.measureLatency(originalBytes, data, evaluation.warmupRuns(),
@@ -437,8 +439,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName(),
                         DataRole.CALIBRATION);
             } catch (ValidationDataException e) {
-                throw new ValidationDataException("calibration data " + file + " for model " + task.entryName()
-                        + ": " + e.getMessage() + " Check <calibrationData>.", e);
+                // The reader's message already names the calibration file and what to do; only the model is new.
+                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
             }
         }
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.

@@ -44,12 +44,12 @@ class PruneMojoTest {
     @InjectMojo(goal = "prune", pom = POM)
     @MojoParameter(name = "intraOpThreads", value = "-1")
     @MojoParameter(name = "batchSize", value = "0")
-    @MojoParameter(name = "latencyRuns", value = "0")
+    @MojoParameter(name = "latencyRuns", value = "-1")
     void numericParametersOutOfRangeFailInOneParagraphBeforeAnyWork(PruneMojo mojo) {
         MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
         assertEquals("Invalid onnx-prune configuration: <batchSize> (property onnx-prune.batchSize) is 0 but must be"
-                + " a whole number from 1 to 1048576; <latencyRuns> (property onnx-prune.latencyRuns) is 0 but must"
-                + " be a whole number from 1 to 1000000; <intraOpThreads> (property onnx-prune.intraOpThreads) is -1"
+                + " a whole number from 1 to 1048576; <latencyRuns> (property onnx-prune.latencyRuns) is -1 but must"
+                + " be a whole number from 0 to 1000000; <intraOpThreads> (property onnx-prune.intraOpThreads) is -1"
                 + " but must be a whole number from 1 to 1024. Fix them in the plugin's <configuration> or on the"
                 + " command line; nothing was pruned.", error.getMessage());
         assertFalse(new File("src/test/resources/unit/prune/target").exists());

@@ -72,6 +72,26 @@ class BatchedLatencyReportTest {
         assertTrue(table.get(1).matches(".*  \\d+\\.\\d -> \\d+\\.\\d  +-  .*"), table.get(1));
     }
 
+    @Test
+    void noLatencyRunsMeasuresNoLatencyAtAllButStillTheMetric() throws Exception {
+        ModelTask measured = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5,
+                new GateLimits(null, null));
+        EvaluationSettings e = measured.evaluation();
+
+        ModelReport report = process(new ModelTask(measured.file(), measured.entryName(), measured.pruning(),
+                new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), e.outputName(), e.batchSize(),
+                        e.warmupRuns(), 0, e.requireValidation(), e.calibration()), measured.limits()));
+
+        assertNull(report.latency());
+        assertNotNull(report.measurement());
+        assertEquals(360, report.measurement().samples());
+        String json = new String(ReportJson.toBytes("1.2.3", List.of(report)), StandardCharsets.UTF_8);
+        assertFalse(json.contains("Median"), json);
+        assertFalse(json.contains("Batched"), json);
+        List<String> table = ReportTable.lines(List.of(report));
+        assertTrue(table.get(1).matches(".*accuracy \\d\\.\\d{4} -> \\d\\.\\d{4}  +-  +-  .*"), table.get(1));
+    }
+
     private static ModelReport process(ModelTask task) throws Exception {
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
             return pipeline.process(task).report();

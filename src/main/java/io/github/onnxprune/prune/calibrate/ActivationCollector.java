@@ -38,7 +38,7 @@ public final class ActivationCollector {
         this(runtime, data, maxSamples, batchSize, ScoredOutput.DEFAULT_MASK_INPUT);
     }
 
-    /** Most parts a staged value is collected in ({@link #partStarts}). */
+    /** Most parts a staged value is collected in on a small heap ({@link #partStarts}). */
     static final int PARTS = 4;
 
     /**
@@ -235,17 +235,17 @@ public final class ActivationCollector {
     /**
      * The first sample of each part that {@link StagedActivations} collects a value in, and the sample count
      * last: parts of whole batches (so ONNX Runtime sees the same batches, and computes the same values, as in
-     * one run over all samples), at most {@link #PARTS} of them, or one part when {@code model} fixes its batch
+     * one run over all samples), at most {@code maxParts} of them, or one part when {@code model} fixes its batch
      * size. A value in parts needs no array of all samples' values at once, which the heap may have no room for
      * in one piece (a transformer's feed-forward value over 256 sentences is 80 MB).
      */
-    int[] partStarts(ModelProto model) {
+    int[] partStarts(ModelProto model, int maxParts) {
         int count = samples.sampleCount();
         boolean fixed = model.getGraph().getInputList().stream().anyMatch(v -> v.getType().hasTensorType()
                 && v.getType().getTensorType().getShape().getDimCount() > 0
                 && v.getType().getTensorType().getShape().getDim(0).hasDimValue());
         int batches = (count + batchSize - 1) / batchSize;
-        int parts = fixed ? 1 : Math.max(1, Math.min(PARTS, batches));
+        int parts = fixed ? 1 : Math.max(1, Math.min(maxParts, batches));
         int perPart = (batches + parts - 1) / parts * batchSize;
         List<Integer> starts = new ArrayList<>();
         for (int from = 0; from < count; from += perPart) {
@@ -253,6 +253,26 @@ public final class ActivationCollector {
         }
         starts.add(count);
         return starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * An upper estimate of the bytes a float32 layer input {@code width} values wide takes over all calibration
+     * samples: every sample's input elements (the most of any input: a sentence's tokens, an image's pixels)
+     * counted as positions, each a row of {@code width}. Exact for a transformer's token sequences ({@code
+     * [samples, tokens]} ids feeding {@code [samples, tokens, width]} values); larger than the truth for one row
+     * per sample or downsampled images, so it errs on the side of the heap.
+     */
+    long valueBytesAtMost(int width) {
+        long positions = 1;
+        for (Tensor input : samples.inputs().values()) {
+            long perSample = 1;
+            long[] shape = input.shape();
+            for (int d = 1; d < shape.length; d++) {
+                perSample *= shape[d];
+            }
+            positions = Math.max(positions, perSample);
+        }
+        return (long) samples.sampleCount() * positions * width * Float.BYTES;
     }
 
     /**

@@ -24,8 +24,10 @@ import java.util.Set;
  * known and the one asked for (a transformer block's attention, or its feed-forward layer) instead of the whole
  * graph from the model's inputs: all stages together cost about one pass of the model. A kept value is dropped
  * when every node reading it has run, or when a weight it is computed from changes; whatever is not kept is
- * computed again from the model's inputs, so the results never depend on what is kept. Values are collected in
- * parts of whole batches ({@link ActivationCollector#partStarts}), so no array holds all samples' values at once.
+ * computed again from the model's inputs, so the results never depend on what is kept. On a small heap values
+ * are collected in parts of whole batches ({@link ActivationCollector#partStarts}), so no array holds all
+ * samples' values at once, and a value read once is computed as it is read instead of kept; when the heap has
+ * room ({@code whole}) each value is one array from one run, and kept until its readers have run.
  *
  * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
  * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
@@ -34,13 +36,24 @@ import java.util.Set;
 final class StagedActivations {
 
     private final ActivationCollector collector;
+    private final boolean whole;
     private final Map<String, StagedValue> kept = new HashMap<>();
     private final Map<String, Set<String>> keptDependencies = new HashMap<>();
     private final Set<Integer> ran = new HashSet<>();
     private int lastRunNodes;
 
+    /** Values in parts, and values read once computed again when needed again: the smallest heap. */
     StagedActivations(ActivationCollector collector) {
+        this(collector, false);
+    }
+
+    /**
+     * Values in one part each and always kept when {@code whole} (the results are the same, with fewer ONNX
+     * Runtime sessions and no value computed twice), else as {@link #StagedActivations(ActivationCollector)}.
+     */
+    StagedActivations(ActivationCollector collector, boolean whole) {
         this.collector = collector;
+        this.whole = whole;
     }
 
     /** The value {@code name} of {@code model} on every calibration sample, first dimension the samples. */
@@ -51,9 +64,11 @@ final class StagedActivations {
     /**
      * As {@link #value(ModelProto, String)}; unless {@code keep}, a value not already kept is not collected
      * here but computed part by part as it is read, once ({@link StagedValue.Elements}), and not kept: for a
-     * value no later layer reads, whose parts need never be held all at once.
+     * value no later layer reads, whose parts need never be held all at once. With room for whole values, every
+     * value is kept, {@code keep} or not.
      */
     StagedValue value(ModelProto model, String name, boolean keep) {
+        keep |= whole;
         StagedValue known = kept.get(name);
         lastRunNodes = 0;
         if (known != null) {
@@ -85,8 +100,9 @@ final class StagedActivations {
             }
         }
         java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
-        // Part by part (the kept values share the parts), so no array holds all samples' values at once.
-        int[] starts = collector.partStarts(model);
+        // One part with room for whole values; else parts (the kept values share them), so no array holds all
+        // samples' values at once.
+        int[] starts = collector.partStarts(model, whole ? 1 : ActivationCollector.PARTS);
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
         java.util.function.IntFunction<Tensor> compute = part -> {
@@ -122,6 +138,11 @@ final class StagedActivations {
             keep(graph, name, value);
         }
         return value;
+    }
+
+    /** Whether values are collected whole and kept ({@link #StagedActivations(ActivationCollector, boolean)}). */
+    boolean keepsWhole() {
+        return whole;
     }
 
     /** Nodes the last {@link #value} call ran (0 when it returned a kept value), for tests. */

@@ -50,6 +50,14 @@ public final class WeightReconstruction {
     /** Fewest calibration rows a swept layer is fitted on; a layer that cannot afford them is skipped. */
     static final int MIN_ROWS = 256;
 
+    /**
+     * How many times the largest layer input ({@link ActivationCollector#valueBytesAtMost}) the heap must hold for
+     * calibration to collect each value whole and keep it: the value in one piece beside the values kept, the
+     * rows and the fit's arrays. Measured on all-minilm-l6-v2 (largest input 79 MB): whole values passed at
+     * -Xmx512m (6.5x) and failed at -Xmx320m (4.1x); in parts they pass at -Xmx264m.
+     */
+    static final int WHOLE_VALUES_HEAP_FACTOR = 8;
+
     private WeightReconstruction() {
     }
 
@@ -159,6 +167,17 @@ public final class WeightReconstruction {
      */
     public static Result reconstruct(ModelProto dense, AtomicReference<ModelProto> pruned, List<String> tensors,
             ActivationCollector collector, Options options, Consumer<String> progress) {
+        return reconstruct(dense, pruned, tensors, collector, options, progress, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * As {@link #reconstruct(ModelProto, AtomicReference, List, ActivationCollector, Options, Consumer)} with a
+     * heap of {@code heapBytes}, which decides how calibration values are held: whole and kept when the heap has
+     * {@link #WHOLE_VALUES_HEAP_FACTOR} times the largest, else in parts and computed again when needed again
+     * ({@link StagedActivations}). Both give the same model, byte for byte; the first is faster.
+     */
+    static Result reconstruct(ModelProto dense, AtomicReference<ModelProto> pruned, List<String> tensors,
+            ActivationCollector collector, Options options, Consumer<String> progress, long heapBytes) {
         ModelProto current = pruned.getAndSet(null);
         long started = System.nanoTime();
         ModelGraph denseGraph = ModelGraph.of(dense);
@@ -187,8 +206,13 @@ public final class WeightReconstruction {
         if (layers.isEmpty()) {
             return new Result(current, reports);
         }
-        StagedActivations currentValues = new StagedActivations(collector);
-        StagedActivations denseValues = new StagedActivations(collector);
+        int widest = 0;
+        for (int index : layers) {
+            widest = Math.max(widest, LinearLayer.of(denseGraph, index).features());
+        }
+        boolean whole = heapBytes / WHOLE_VALUES_HEAP_FACTOR >= collector.valueBytesAtMost(widest);
+        StagedActivations currentValues = new StagedActivations(collector, whole);
+        StagedActivations denseValues = new StagedActivations(collector, whole);
         double[] costs = new double[layers.size()];
         double totalCost = 0;
         for (int position = 0; position < layers.size(); position++) {
@@ -266,10 +290,10 @@ public final class WeightReconstruction {
                     width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
                     options.maxFlops() / 1e9)), null);
         }
-        // When no later layer reads this input, it is computed part by part as its rows are taken and not kept (a
-        // stage that needs it computes it again): a transformer's feed-forward value is 80 MB, too much to hold
-        // beside the rows and the fit.
-        boolean lastReader = sharingOutputs == was.outputs();
+        // When no later layer reads this input and the heap is small, it is computed part by part as its rows are
+        // taken and not kept (a stage that needs it computes it again): a transformer's feed-forward value is 80 MB,
+        // too much to hold beside the rows and the fit in a heap of three times the model.
+        boolean lastReader = sharingOutputs == was.outputs() && !currentValues.keepsWhole();
         StagedValue currentInput = currentValues.value(current, is.input(), !lastReader);
         Target target = options.target().forLayer(is, currentInput.shape().length);
         StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input(), !lastReader)

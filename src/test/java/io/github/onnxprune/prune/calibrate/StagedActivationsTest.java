@@ -113,6 +113,25 @@ class StagedActivationsTest {
     }
 
     @Test
+    void withRoomForWholeValuesEachIsOnePartAndKeptEvenWhenAskedNotTo() {
+        ModelProto model = chain(1);
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
+        StagedActivations inParts = new StagedActivations(collector);
+        StagedActivations whole = new StagedActivations(collector, true);
+
+        // 40 samples in batches of 16: three batches, so three parts on a small heap and one with room.
+        assertEquals(3, inParts.value(model, "h1").parts().size());
+        StagedValue h1 = whole.value(model, "h1");
+        assertEquals(1, h1.parts().size());
+        StagedValue h2 = whole.value(model, "h2", false);
+        assertEquals(1, h2.parts().size());
+        assertArrayEquals(floats(inParts.value(model, "h2")), floats(h2));
+        // Kept although asked not to: asked again, nothing runs.
+        assertEquals(h2, whole.value(model, "h2", false));
+        assertEquals(0, whole.lastRunNodes());
+    }
+
+    @Test
     void aChangedWeightDropsTheValuesComputedFromItAndOnlyThose() {
         ModelProto model = chain(1);
         ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);

@@ -1,0 +1,204 @@
+package io.github.onnxprune.eval;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * How every run of {@link OnnxRuntimeEvaluator} opens an ONNX Runtime session (one per call, from a model in a
+ * direct buffer) and checks it against the data: output names, the batch dimension, input tensors per call.
+ */
+final class OrtSessions {
+
+    private final OrtEnvironment env;
+    private final int intraOpThreads;
+
+    /** Sessions in {@code env} with {@code intraOpThreads} threads each (0: ONNX Runtime decides). */
+    OrtSessions(OrtEnvironment env, int intraOpThreads) {
+        this.env = env;
+        this.intraOpThreads = intraOpThreads;
+    }
+
+    /** The process-wide environment input tensors are created in. */
+    OrtEnvironment env() {
+        return env;
+    }
+
+    /** Options for one session: the evaluator's thread count, ONNX Runtime's own logging silenced. */
+    OrtSession.SessionOptions options() throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            // ONNX Runtime logs straight to stderr, past Maven's logger: warnings about harmless things pruned
+            // graphs contain (unused initializers) and errors that the OrtException we rethrow repeats anyway.
+            options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    /** A direct copy of heap bytes, the one form of model {@link #open} takes. */
+    static ByteBuffer direct(byte[] modelBytes) {
+        ByteBuffer copy = ByteBuffer.allocateDirect(modelBytes.length);
+        copy.put(modelBytes).flip();
+        return copy;
+    }
+
+    /** A session on {@code model}, a whole model in a direct buffer (read from position 0). */
+    OrtSession open(ByteBuffer model, OrtSession.SessionOptions options) {
+        if (!model.isDirect()) {
+            throw new IllegalArgumentException("ONNX Runtime reads a model from a direct buffer only");
+        }
+        try {
+            // From position 0: callers hand over views of a whole model, never a part of one.
+            return env.createSession(model.duplicate().position(0), options);
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime could not load the model (" + model.limit() + " bytes): "
+                    + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
+                    + "rejects; check it with onnx.checker or prune less.", e);
+        }
+    }
+
+    /** {@code outputName} when the session has it, its first output when null; a worded failure otherwise. */
+    static String resolveOutput(OrtSession session, String outputName) {
+        Set<String> outputs = session.getOutputNames();
+        if (outputName == null) {
+            return outputs.iterator().next();
+        }
+        if (!outputs.contains(outputName)) {
+            throw new EvaluationSetupException("The model has no output named '" + outputName + "'. Its outputs "
+                    + "are: " + outputs.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "))
+                    + ". Set <outputName> to one of them.");
+        }
+        return outputName;
+    }
+
+    /** How many samples each {@code run} call takes, from the session's declared input shapes. */
+    static int samplesPerCall(OrtSession session, ValidationData data, int batchSize) throws OrtException {
+        long fixed = fixedBatchSize(session, data);
+        if (fixed < 0) {
+            return batchSize;
+        }
+        if (data.sampleCount() % fixed != 0) {
+            throw new EvaluationSetupException("The model has a fixed batch size of " + fixed + " but "
+                    + data.source() + " holds " + data.sampleCount() + " samples, not a multiple of it. Drop the "
+                    + "extra samples (keep a multiple of " + fixed + ") or export the model with a dynamic batch "
+                    + "dimension.");
+        }
+        return (int) fixed;
+    }
+
+    /**
+     * The first dimension the model's inputs fix, or -1 when every input's first dimension is dynamic; checks
+     * that the data holds every input.
+     */
+    static long fixedBatchSize(OrtSession session, ValidationData data) throws OrtException {
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        long fixed = -1;
+        for (Map.Entry<String, NodeInfo> entry : inputs.entrySet()) {
+            if (!data.inputs().containsKey(entry.getKey())) {
+                throw new EvaluationException("The model's input '" + entry.getKey() + "' has no validation data in "
+                        + data.source() + " (it holds " + String.join(", ", data.inputs().keySet()) + "). Read the "
+                        + "validation data with this model's signature.");
+            }
+            if (entry.getValue().getInfo() instanceof TensorInfo tensor) {
+                long[] shape = tensor.getShape();
+                if (shape.length > 0 && shape[0] > 0) {
+                    if (fixed > 0 && fixed != shape[0]) {
+                        throw new EvaluationSetupException("The model's inputs declare different fixed batch "
+                                + "sizes (" + fixed + " and " + shape[0] + "), so no number of samples fits all of "
+                                + "them. Export the model with one batch dimension shared by its inputs.");
+                    }
+                    fixed = shape[0];
+                }
+            }
+        }
+        return fixed;
+    }
+
+    /** A tensor's values as floats, whatever numeric type it holds. */
+    static float[] toFloats(OnnxTensor tensor, String output) {
+        switch (tensor.getInfo().type) {
+            case FLOAT, FLOAT16, BFLOAT16 -> {
+                FloatBuffer buffer = tensor.getFloatBuffer();
+                float[] values = new float[buffer.remaining()];
+                buffer.get(values);
+                return values;
+            }
+            case DOUBLE -> {
+                DoubleBuffer buffer = tensor.getDoubleBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) buffer.get(i);
+                }
+                return values;
+            }
+            case INT64 -> {
+                LongBuffer buffer = tensor.getLongBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = buffer.get(i);
+                }
+                return values;
+            }
+            case INT32 -> {
+                IntBuffer buffer = tensor.getIntBuffer();
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = buffer.get(i);
+                }
+                return values;
+            }
+            case INT8, UINT8, BOOL -> {
+                ByteBuffer buffer = tensor.getByteBuffer();
+                boolean unsigned = tensor.getInfo().type != ai.onnxruntime.OnnxJavaType.INT8;
+                float[] values = new float[buffer.remaining()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = unsigned ? Byte.toUnsignedInt(buffer.get(i)) : buffer.get(i);
+                }
+                return values;
+            }
+            default -> throw new EvaluationException("The model's output '" + output + "' holds "
+                    + tensor.getInfo().type + " values, which cannot be scored. Configure a numeric output.");
+        }
+    }
+
+    /** The input tensors of one call; closing it frees them all. */
+    record Batch(Map<String, OnnxTensor> tensors) implements AutoCloseable {
+
+        static Batch of(OrtEnvironment env, ValidationData data, int from, int to) throws OrtException {
+            Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
+            try {
+                for (Map.Entry<String, Tensor> entry : data.inputs().entrySet()) {
+                    tensors.put(entry.getKey(), entry.getValue().toOnnxTensor(env, from, to));
+                }
+                return new Batch(tensors);
+            } catch (OrtException | RuntimeException e) {
+                tensors.values().forEach(OnnxTensor::close);
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.github.onnxprune.prune.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataReader;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.PrunableTensor;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calibration holds its values whole and keeps them when the heap has room, and in parts, computing a value read
+ * once again when needed again, when it has not: the re-fitted model is the same, byte for byte.
+ */
+class HeapPathsTest {
+
+    @Test
+    void wholeValuesAndValuesInPartsGiveTheSameModelByteForByte() throws Exception {
+        ModelProto dense = OnnxModelReader.read(Fixtures.ROOT.resolve("digits-bert/model.onnx"));
+        ValidationData calibration = ValidationDataReader.read(
+                Fixtures.ROOT.resolve("digits-bert/calibration.npz"), ModelSignature.of(dense), "labels");
+        ModelGraph graph = ModelGraph.of(dense);
+        List<PrunableTensor> tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
+        List<String> names = tensors.stream().map(PrunableTensor::name).toList();
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            // 96 samples in batches of 16: six batches, so a value in parts is four of them.
+            ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
+            List<String> wholeLines = new java.util.ArrayList<>();
+            List<String> partLines = new java.util.ArrayList<>();
+
+            WeightReconstruction.Result whole = WeightReconstruction.reconstruct(dense,
+                    new AtomicReference<>(pruned(graph, tensors)), names, collector,
+                    WeightReconstruction.Options.defaults(), wholeLines::add, Long.MAX_VALUE);
+            WeightReconstruction.Result parts = WeightReconstruction.reconstruct(dense,
+                    new AtomicReference<>(pruned(graph, tensors)), names, collector,
+                    WeightReconstruction.Options.defaults(), partLines::add, 0);
+
+            assertEquals(names.size(), whole.layers().size());
+            assertFalse(pruned(graph, tensors).equals(whole.model()), "the layers were re-fitted");
+            assertArrayEquals(whole.model().toByteArray(), parts.model().toByteArray());
+            assertEquals(whole.layers(), parts.layers());
+            assertEquals(wholeLines.size(), partLines.size());
+        }
+    }
+
+    @Test
+    void theLargestValueIsEstimatedFromTheWidestInputOverEverySamplesPositions() {
+        ModelProto dense = OnnxModelReader.read(Fixtures.ROOT.resolve("digits-bert/model.onnx"));
+        ValidationData calibration = ValidationDataReader.read(
+                Fixtures.ROOT.resolve("digits-bert/calibration.npz"), ModelSignature.of(dense), "labels");
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
+            long tokens = calibration.inputs().get("attention_mask").shape()[1];
+            assertEquals(96L * tokens * 128 * Float.BYTES, collector.valueBytesAtMost(128));
+        }
+    }
+
+    private static ModelProto pruned(ModelGraph graph, List<PrunableTensor> tensors) {
+        return MagnitudePruner.prune(graph, tensors, new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of()))
+                .model();
+    }
+}
