@@ -69,7 +69,8 @@ public final class SearchReport {
                 points.add(JsonFields.object().put("sparsity", point.sparsity()).put("metric", point.metric())
                         .put("passes", point.passes()));
             }
-            curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
+            curves.add(JsonFields.object().put("name", curve.name()).put("tensors", curve.group().tensors())
+                    .put("size", curve.group().size())
                     .put("points", JsonFields.list(points)));
             // Only a curve that failed names a level; one cut short by a time budget ends passing.
             boolean failed = !curve.points().get(curve.points().size() - 1).passes();
@@ -80,8 +81,9 @@ public final class SearchReport {
         if (weakest != null) {
             SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
             log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
-                    + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),
-                    first.sparsity() * 100, metric, first.metric()));
+                    + " every %s curve is in report.json's sensitivity", weakest.name(),
+                    first.sparsity() * 100, metric, first.metric(), sensitivity.stream().allMatch(
+                            c -> c.group().tensors().size() == 1) ? "tensor's" : "group's"));
         }
         Map<String, Object> fields = new java.util.LinkedHashMap<>();
         fields.put("search", search.build());

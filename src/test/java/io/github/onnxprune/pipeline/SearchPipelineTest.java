@@ -66,8 +66,11 @@ class SearchPipelineTest {
         assertTrue(search.log().contains("  <search>false</search>"));
         // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
         List<Map<String, Object>> curves = search.items("sensitivity");
+        // An MLP has no blocks: one group per tensor, named after it.
         assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
-                curves.stream().map(c -> c.get("tensor")).toList());
+                curves.stream().map(c -> c.get("name")).toList());
+        assertEquals(List.of(List.of("fc1.weight"), List.of("fc2.weight"), List.of("fc3.weight")),
+                curves.stream().map(c -> c.get("tensors")).toList());
         for (Map<String, Object> curve : curves) {
             List<?> points = (List<?>) curve.get("points");
             assertTrue(points.size() >= 1 && points.size() <= 4);
