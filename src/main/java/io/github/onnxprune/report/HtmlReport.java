@@ -17,7 +17,7 @@ public final class HtmlReport {
     private static final int WIDTH = 640;
     private static final int BAR_HEIGHT = 16;
     private static final int LABEL_WIDTH = 220;
-    /** Line colours of the sensitivity curves, one per tensor in the legend's order. */
+    /** Line colours of the sensitivity curves, one per tensor or group in the legend's order. */
     private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
         "#7f7f7f", "#bcbd22", "#17becf", "#d62728"};
 
@@ -240,8 +240,8 @@ public final class HtmlReport {
     }
 
     /**
-     * The same points as lines of metric against sparsity, one colour per tensor, so the layer that falls first
-     * stands out; a failing point is drawn hollow.
+     * The same points as lines of metric against sparsity, one colour per tensor or group, so the one that falls
+     * first stands out; a failing point is drawn hollow.
      */
     private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves) {
         List<Object> points = new ArrayList<>();
