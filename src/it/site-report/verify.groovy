@@ -55,7 +55,7 @@ def curves = searched.sensitivity
 assert curves.size() == 3
 curves.each { curve ->
     curve.points.each { p ->
-        assert sections[0].contains("data-name=\"${curve.tensor}\" data-sparsity=\"${d(p.sparsity)}\" data-value=\"${d(p.metric)}\"")
+        assert sections[0].contains("data-name=\"${curve.name}\" data-sparsity=\"${d(p.sparsity)}\" data-value=\"${d(p.metric)}\"")
     }
 }
 true

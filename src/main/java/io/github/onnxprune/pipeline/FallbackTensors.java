@@ -17,9 +17,10 @@ final class FallbackTensors {
     }
 
     /**
-     * The tensors a search may hold back, from their sensitivity: only when weights alone are searched (units
-     * removed first would read the same overrides), never a tensor the user's own overrides fix, nor one whose
-     * name a {@code <sparsityOverrides>} pattern could not name exactly (it holds * or ?).
+     * The groups of tensors a search may hold back, from their sensitivity: only when weights alone are searched
+     * (units removed first would read the same overrides), never a group with a tensor the user's own overrides
+     * fix, nor one with a tensor whose name a {@code <sparsityOverrides>} pattern could not name exactly (it holds
+     * * or ?).
      */
     static SensitivityFallback of(ModelTask task, ModelProto original,
             List<SensitivityProfile.Curve> sensitivity) {
@@ -34,9 +35,11 @@ final class FallbackTensors {
                 size += FloatTensor.of(tensor.constant().tensor()).size();
             }
         }
+        // A group is held back whole, so one tensor the user fixes or a pattern cannot name keeps it all out.
         List<SensitivityProfile.Curve> eligible = sensitivity.stream()
-                .filter(c -> SparsityOverride.firstMatching(pruning.overrides(), c.tensor()) == null
-                        && c.tensor().indexOf('*') < 0 && c.tensor().indexOf('?') < 0)
+                .filter(c -> c.group().tensors().stream().allMatch(
+                        name -> SparsityOverride.firstMatching(pruning.overrides(), name) == null
+                                && name.indexOf('*') < 0 && name.indexOf('?') < 0))
                 .toList();
         return SensitivityFallback.of(eligible, size, task.evaluation().metric().higherIsBetter());
     }

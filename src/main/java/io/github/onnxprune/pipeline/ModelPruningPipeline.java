@@ -29,7 +29,6 @@ import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.ship.JarRewriter;
-import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.Scope;
@@ -224,15 +223,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
         return new ModelResult(task, shipped, report, false);
     }
 
-    /** Each prunable weight tensor's metric when it alone is pruned, plain, for the search's report. */
+    /**
+     * Each prunable group's metric (a transformer block's tensors of one role, or one tensor) when it alone is
+     * pruned, plain, for the search's report and fallback.
+     */
     private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp) {
         ModelGraph graph = ModelGraph.of(context.original());
         List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
-        List<Long> sizes = tensors.stream().map(t -> (long) FloatTensor.of(t.constant().tensor()).size()).toList();
-        return SensitivityProfile.measure(tensors.stream().map(PrunableTensor::name).toList(), sizes,
-                (name, level) -> {
+        return SensitivityProfile.measure(ProfileGroups.of(graph, tensors),
+                (group, level) -> {
                     ModelProto pruned = MagnitudePruner.prune(graph, tensors.stream()
-                            .filter(t -> t.name().equals(name)).toList(),
+                            .filter(t -> group.tensors().contains(t.name())).toList(),
                             new WeightPruningSettings(level, Scope.LAYERWISE, List.of())).model();
                     Measurement measured = measure(task, context.data(), context.baselineOutputs(),
                             bytes(pruned, context.original(), context.originalBytes()));

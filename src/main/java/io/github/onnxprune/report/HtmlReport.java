@@ -17,7 +17,7 @@ public final class HtmlReport {
     private static final int WIDTH = 640;
     private static final int BAR_HEIGHT = 16;
     private static final int LABEL_WIDTH = 220;
-    /** Line colours of the sensitivity curves, one per tensor in the legend's order. */
+    /** Line colours of the sensitivity curves, one per tensor or group in the legend's order. */
     private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
         "#7f7f7f", "#bcbd22", "#17becf", "#d62728"};
 
@@ -188,13 +188,13 @@ public final class HtmlReport {
         html.append("</svg>\n");
     }
 
-    /** The metric with only one tensor pruned, per tensor and level; failing levels red, unmeasured blank. */
+    /** The metric with only one group pruned, per group and level; failing levels red, unmeasured blank. */
     private static void sensitivity(StringBuilder html, List<Map<String, Object>> curves) {
         if (curves.isEmpty()) {
             return;
         }
-        html.append("<h3>Sensitivity: the metric with only that tensor pruned (no re-fit)</h3>\n")
-                .append("<table class=\"sensitivity\">\n<tr><th>tensor</th><th>weights</th>");
+        html.append("<h3>Sensitivity: the metric with only that tensor or group pruned (no re-fit)</h3>\n")
+                .append("<table class=\"sensitivity\">\n<tr><th>tensor or group</th><th>weights</th>");
         List<String> levels = new ArrayList<>();
         for (Map<String, Object> curve : curves) {
             for (Object item : (List<?>) curve.get("points")) {
@@ -208,7 +208,8 @@ public final class HtmlReport {
         levels.forEach(level -> html.append("<th>").append(level).append("</th>"));
         html.append("</tr>\n");
         for (Map<String, Object> curve : curves) {
-            html.append("<tr><td>").append(escape(String.valueOf(curve.get("tensor")))).append("</td><td>")
+            html.append("<tr><td").append(members(curve)).append(">")
+                    .append(escape(String.valueOf(curve.get("name")))).append("</td><td>")
                     .append(curve.get("size")).append("</td>");
             List<?> points = (List<?>) curve.get("points");
             for (int i = 0; i < levels.size(); i++) {
@@ -220,7 +221,7 @@ public final class HtmlReport {
                 double metric = ((Number) point.get("metric")).doubleValue();
                 boolean passes = Boolean.TRUE.equals(point.get("passes"));
                 html.append("<td class=\"sensitivity-point").append(passes ? "" : " fail")
-                        .append("\" data-name=\"").append(escape(String.valueOf(curve.get("tensor"))))
+                        .append("\" data-name=\"").append(escape(String.valueOf(curve.get("name"))))
                         .append("\" data-sparsity=\"").append(number(((Number) point.get("sparsity")).doubleValue()))
                         .append("\" data-value=\"").append(number(metric)).append("\">")
                         .append(String.format(Locale.ROOT, "%.4f", metric)).append("</td>");
@@ -231,9 +232,16 @@ public final class HtmlReport {
         sensitivityCurves(html, curves);
     }
 
+    /** A group's tensors as the cell's tooltip; nothing for a group of one tensor, which its name says. */
+    private static String members(Map<String, Object> curve) {
+        List<?> tensors = curve.get("tensors") instanceof List<?> list ? list : List.of();
+        return tensors.size() < 2 ? "" : " title=\"" + escape(String.join(", ", tensors.stream()
+                .map(String::valueOf).toList())) + "\"";
+    }
+
     /**
-     * The same points as lines of metric against sparsity, one colour per tensor, so the layer that falls first
-     * stands out; a failing point is drawn hollow.
+     * The same points as lines of metric against sparsity, one colour per tensor or group, so the one that falls
+     * first stands out; a failing point is drawn hollow.
      */
     private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves) {
         List<Object> points = new ArrayList<>();
@@ -249,7 +257,7 @@ public final class HtmlReport {
         plotFrame(html, plotWidth, plotHeight, low, high, "sparsity of that tensor alone");
         for (int c = 0; c < curves.size(); c++) {
             Map<String, Object> curve = curves.get(c);
-            String name = escape(String.valueOf(curve.get("tensor")));
+            String name = escape(String.valueOf(curve.get("name")));
             String colour = PALETTE[c % PALETTE.length];
             StringBuilder line = new StringBuilder();
             StringBuilder marks = new StringBuilder();
@@ -276,7 +284,7 @@ public final class HtmlReport {
             html.append("<rect x=\"").append(60 + plotWidth + 15).append("\" y=\"").append(legendY - 9)
                     .append("\" width=\"10\" height=\"10\" fill=\"").append(colour).append("\"/>\n<text x=\"")
                     .append(60 + plotWidth + 30).append("\" y=\"").append(legendY).append("\">")
-                    .append(escape(shorten(String.valueOf(curve.get("tensor"))))).append("</text>\n");
+                    .append(escape(shorten(String.valueOf(curve.get("name"))))).append("</text>\n");
         }
         html.append("</svg>\n");
     }

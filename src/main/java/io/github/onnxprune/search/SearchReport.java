@@ -1,5 +1,6 @@
 package io.github.onnxprune.search;
 
+import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.report.JsonFields;
 import io.github.onnxprune.report.StepSection;
 import java.util.ArrayList;
@@ -62,6 +63,7 @@ public final class SearchReport {
             log.add(nonePassed(outcome).substring(2));
         }
         List<JsonFields> curves = new ArrayList<>();
+        boolean higherIsBetter = Metric.parse(metric).higherIsBetter();
         SensitivityProfile.Curve weakest = null;
         for (SensitivityProfile.Curve curve : sensitivity) {
             List<JsonFields> points = new ArrayList<>();
@@ -69,19 +71,25 @@ public final class SearchReport {
                 points.add(JsonFields.object().put("sparsity", point.sparsity()).put("metric", point.metric())
                         .put("passes", point.passes()));
             }
-            curves.add(JsonFields.object().put("tensor", curve.tensor()).put("size", curve.size())
+            curves.add(JsonFields.object().put("name", curve.name()).put("tensors", curve.group().tensors())
+                    .put("size", curve.group().size())
                     .put("points", JsonFields.list(points)));
-            // Only a curve that failed names a level; one cut short by a time budget ends passing.
+            // Only a curve that failed names a level; one cut short by a time budget ends passing. Among those
+            // failing at the same level, the worse metric, as the fallback ranks them.
             boolean failed = !curve.points().get(curve.points().size() - 1).passes();
-            if (failed && (weakest == null || curve.points().size() < weakest.points().size())) {
+            if (failed && (weakest == null || curve.points().size() < weakest.points().size()
+                    || curve.points().size() == weakest.points().size() && SensitivityProfile.worseFirst(
+                            curve.points(), higherIsBetter) < SensitivityProfile.worseFirst(weakest.points(),
+                                    higherIsBetter))) {
                 weakest = curve;
             }
         }
         if (weakest != null) {
             SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
             log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
-                    + " every tensor's curve is in report.json's sensitivity", weakest.tensor(),
-                    first.sparsity() * 100, metric, first.metric()));
+                    + " every %s curve is in report.json's sensitivity", weakest.name(),
+                    first.sparsity() * 100, metric, first.metric(), sensitivity.stream().allMatch(
+                            c -> c.group().tensors().size() == 1) ? "tensor's" : "group's"));
         }
         Map<String, Object> fields = new java.util.LinkedHashMap<>();
         fields.put("search", search.build());

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.SparsityOverride;
@@ -66,8 +69,11 @@ class SearchPipelineTest {
         assertTrue(search.log().contains("  <search>false</search>"));
         // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
         List<Map<String, Object>> curves = search.items("sensitivity");
+        // An MLP has no blocks: one group per tensor, named after it.
         assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
-                curves.stream().map(c -> c.get("tensor")).toList());
+                curves.stream().map(c -> c.get("name")).toList());
+        assertEquals(List.of(List.of("fc1.weight"), List.of("fc2.weight"), List.of("fc3.weight")),
+                curves.stream().map(c -> c.get("tensors")).toList());
         for (Map<String, Object> curve : curves) {
             List<?> points = (List<?>) curve.get("points");
             assertTrue(points.size() >= 1 && points.size() <= 4);
@@ -142,5 +148,36 @@ class SearchPipelineTest {
         assertTrue(pinned.passed());
         assertEquals(ModelProto.parseFrom(searched.prunedBytes()).getGraph(),
                 ModelProto.parseFrom(pinned.prunedBytes()).getGraph());
+    }
+
+    @Test
+    void aBertEncoderIsProfiledByBlockAndRoleInReportJson() throws Exception {
+        ModelTask plain = ModelPruningPipelineTest.task("digits-bert/model.onnx", null, 0.5,
+                new GateLimits(null, 0.05));
+        PruningSettings p = plain.pruning();
+        ModelTask task = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
+                p.sparsity(), p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(),
+                p.quantization(), new SearchSettings(true, 2)),
+                new EvaluationSettings(Fixtures.fixture("digits-bert/validation.npz"),
+                        "labels", Metric.ACCURACY, ScoredOutput.named("logits"), 64, 1, 3, true),
+                plain.limits());
+        List<String> progress = new ArrayList<>();
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
+            result = pipeline.process(task);
+        }
+        StepSection search = result.report().steps().get(result.report().steps().size() - 1);
+        List<Map<String, Object>> curves = search.items("sensitivity");
+        assertEquals(List.of("block 0 attention (4 tensors)", "block 0 feed-forward (2 tensors)",
+                "block 1 attention (4 tensors)", "block 1 feed-forward (2 tensors)", "classifier.weight"),
+                curves.stream().map(c -> c.get("name")).toList());
+        assertEquals(List.of(List.of("onnx::MatMul_344", "onnx::MatMul_347", "onnx::MatMul_350",
+                "onnx::MatMul_354"), List.of("onnx::MatMul_355", "onnx::MatMul_356"), List.of("onnx::MatMul_357",
+                        "onnx::MatMul_360", "onnx::MatMul_363", "onnx::MatMul_367"), List.of("onnx::MatMul_368",
+                                "onnx::MatMul_369"), List.of("classifier.weight")),
+                curves.stream().map(c -> c.get("tensors")).toList());
+        assertEquals(List.of(4096L, 8192L, 4096L, 8192L, 320L), curves.stream().map(c -> c.get("size")).toList());
+        assertTrue(progress.get(0).startsWith("models/m.onnx sensitivity: level 25% (1 of 4): 5 groups measured, "),
+                progress.get(0));
     }
 }

@@ -135,7 +135,7 @@ class HtmlReportInChromiumTest {
         for (Map<String, Object> curve : search.items("sensitivity")) {
             for (Object item : (List<?>) curve.get("points")) {
                 Map<?, ?> point = (Map<?, ?>) item;
-                stored.add(curve.get("tensor") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
+                stored.add(curve.get("name") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
                         + ((Number) point.get("metric")).doubleValue());
             }
         }

@@ -71,7 +71,7 @@ class HtmlReportTest {
         for (Map<String, Object> curve : searchSection.items("sensitivity")) {
             for (Object item : (List<?>) curve.get("points")) {
                 Map<?, ?> point = (Map<?, ?>) item;
-                stored.add(curve.get("tensor") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
+                stored.add(curve.get("name") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
                         + ((Number) point.get("metric")).doubleValue());
             }
         }

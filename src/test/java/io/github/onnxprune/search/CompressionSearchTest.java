@@ -240,12 +240,17 @@ class CompressionSearchTest {
         List<SensitivityProfile.Curve> curves = List.of(
                 new SensitivityProfile.Curve("cut", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true))),
                 new SensitivityProfile.Curve("weak", 10, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
-                        new SensitivityProfile.Point(0.5, 0.9, false))));
+                        new SensitivityProfile.Point(0.5, 0.9, false))),
+                new SensitivityProfile.Curve("less weak", 10, List.of(new SensitivityProfile.Point(0.25, 0.99,
+                        true), new SensitivityProfile.Point(0.5, 0.95, false))),
+                new SensitivityProfile.Curve("weakest", 10, List.of(new SensitivityProfile.Point(0.25, 0.99,
+                        true), new SensitivityProfile.Point(0.5, 0.8, false))));
         var section = SearchReport.section("models/m.onnx", "accuracy", 0.9, 0, SearchSettings.parse(true, "8"),
                 List.of(), outcome, curves);
-        assertEquals("most sensitive: weak fails the gate alone at 50% (accuracy 0.9000); every tensor's curve is"
+        // Three fail alone at 50%: the worst metric there is named, as the fallback ranks them.
+        assertEquals("most sensitive: weakest fails the gate alone at 50% (accuracy 0.8000); every tensor's curve is"
                 + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
-        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates (after 3 evaluations"
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates (after 7 evaluations"
                 + " of the sensitivity profile) in "
                 + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
                 + " without searching:", section.log().get(0));
