@@ -66,23 +66,49 @@ public final class WeightReconstruction {
      * @param maxRows most calibration rows per layer, evenly spread
      * @param reselect whether to re-choose the zeros by OBS saliency (same count) before re-fitting
      * @param target what each layer's output is fitted to
+     * @param centred whether a layer fitted to its pruned inputs whose bias is a constant it alone reads takes
+     *     the mean of its output's change into that bias (the fit then runs on the inputs' covariance)
+     * @param holdout a diagnosis: every {@code holdout}-th calibration row of a layer fitted to its pruned inputs
+     *     is kept out of the fit and its output error reported beside the fitted rows' (0: all rows are fitted)
+     * @param denseFor a glob over layer names whose layers fit the dense model's output whatever the target
+     *     (an experiment; null for none)
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target) {
+            boolean reselect, Target target, boolean centred, int holdout, String denseFor) {
 
         /** Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input. */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, false, 0, null);
+        }
+
+        /** These options with the bias taking the mean change of the output, or not. */
+        public Options withCentred(boolean centre) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
+                    holdout, denseFor);
+        }
+
+        /** These options with the layers matching {@code glob} fitted to the dense model's output. */
+        public Options withDenseFor(String glob) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
+                    holdout, glob);
+        }
+
+        /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
+        public Options withHoldout(int k) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
+                    denseFor);
         }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
+                    denseFor);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
-            return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target);
+            return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
+                    holdout, denseFor);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -92,12 +118,14 @@ public final class WeightReconstruction {
 
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
-            return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target);
+            return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
+                    holdout, denseFor);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
+                    denseFor);
         }
     }
 
@@ -212,8 +240,8 @@ public final class WeightReconstruction {
             Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
                     denseValues, collector, options, shared, sharing);
             if (report.written() != null) {
-                current = graph.withConstants(Map.of(is.weight(), report.written()));
-                currentValues.changed(is.weight());
+                current = graph.withConstants(report.written());
+                report.written().keySet().forEach(currentValues::changed);
             }
             reports.add(report.layer());
             doneCost += costs[position];
@@ -225,8 +253,8 @@ public final class WeightReconstruction {
         return new Result(current, reports);
     }
 
-    /** A layer's report and the weight tensor that replaces its weight, or null when it was skipped. */
-    private record Refitted(LayerReconstruction layer, TensorProto written) {
+    /** A layer's report and the tensors that replace its weight (and bias), or null when it was skipped. */
+    private record Refitted(LayerReconstruction layer, Map<String, TensorProto> written) {
     }
 
     /** The progress line's account of one layer. */
@@ -271,7 +299,9 @@ public final class WeightReconstruction {
         // beside the rows and the fit.
         boolean lastReader = sharingOutputs == was.outputs();
         StagedValue currentInput = currentValues.value(current, is.input(), !lastReader);
-        Target target = options.target().forLayer(is, currentInput.shape().length);
+        Target target = options.denseFor() != null
+                && new io.github.onnxprune.prune.NamePattern(options.denseFor()).matches(is.name())
+                ? Target.DENSE_INPUTS : options.target().forLayer(is, currentInput.shape().length);
         StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input(), !lastReader)
                 : null;
         InputStatistics statistics = shared[0];
@@ -303,7 +333,8 @@ public final class WeightReconstruction {
                 return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
                         null);
             }
-            statistics = new InputStatistics(rows, currentKey, denseKey, withDense, xc, xd, sharingOutputs);
+            statistics = new InputStatistics(rows, currentKey, denseKey, withDense, xc, xd, sharingOutputs,
+                    options.holdout());
             shared[0] = statistics;
         }
         if (lastReader) {
@@ -313,9 +344,15 @@ public final class WeightReconstruction {
         currentInput = null;
         denseInput = null;
         InputStatistics.Equations equations = statistics.equations(md, outputs);
-        double[] gram = equations.gram();
-        double[] rhs = equations.rhs();
+        double[] uncentredGram = equations.gram();
+        double[] uncentredRhs = equations.rhs();
         double reference = equations.reference();
+        // With the output's mean change taken by the bias, the weights fit the inputs' covariance.
+        BiasSlot slot = options.centred() && target == Target.PRUNED_INPUTS ? BiasSlot.of(graph, is) : null;
+        boolean centred = slot != null && slot.writable() && slot.constant() != null;
+        double[] sums = statistics.sums();
+        double[] gram = centred ? centred(uncentredGram, sums, statistics.rows()) : uncentredGram;
+        double[] rhs = centred ? RowProducts.gramProduct(gram, width, md, outputs) : uncentredRhs;
         int zeros = mp.length - count(keep);
         double[] refit;
         String method;
@@ -356,6 +393,9 @@ public final class WeightReconstruction {
                 method += ", least squares";
             }
         }
+        if (centred) {
+            method += ", bias";
+        }
         TensorProto written = is.write(prunedWeight, refit);
         double[] stored = is.canonical(FloatTensor.of(written));
         boolean fixed = false;
@@ -370,10 +410,68 @@ public final class WeightReconstruction {
         if (fixed) {
             written = is.write(prunedWeight, refit);
         }
-        double before = error(gram, rhs, reference, mp, width, outputs);
-        double after = error(gram, rhs, reference, refit, width, outputs);
+        double before = error(uncentredGram, uncentredRhs, reference, mp, width, outputs);
+        double after = centred ? error(gram, rhs, dot(md, rhs), refit, width, outputs) * dot(md, rhs) / reference
+                : error(uncentredGram, uncentredRhs, reference, refit, width, outputs);
+        Map<String, TensorProto> replacements = new java.util.HashMap<>();
+        replacements.put(is.weight(), written);
+        double[] shift = new double[outputs];
+        if (centred) {
+            // The bias takes the mean over the fitted rows of what the weights' change moves each output by.
+            double[] bias = slot.values().clone();
+            for (int f = 0; f < width; f++) {
+                double mean = sums[f] / statistics.rows();
+                for (int o = 0; o < outputs; o++) {
+                    shift[o] += mean * (md[f * outputs + o] - refit[f * outputs + o]);
+                }
+            }
+            for (int o = 0; o < outputs; o++) {
+                bias[o] += shift[o];
+            }
+            replacements.put(slot.constant(), FloatTensor.of(graph.constant(slot.constant()).orElseThrow().tensor())
+                    .withValues(bias));
+        }
+        InputStatistics.HeldOut held = statistics.heldOut();
+        if (held != null) {
+            method += String.format(Locale.ROOT, "; held-out rows %d: error %.4f -> %.4f", held.rows(),
+                    heldError(held, md, mp, new double[outputs], width, outputs),
+                    heldError(held, md, refit, shift, width, outputs));
+        }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
-                after), written);
+                after), replacements);
+    }
+
+    /** {@code X^T X - s s^T / n}: the Gram matrix of the rows with their mean taken out. */
+    private static double[] centred(double[] gram, double[] sums, int rows) {
+        int n = sums.length;
+        double[] c = gram.clone();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                c[i * n + j] -= sums[i] * sums[j] / rows;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Relative output error on held-out rows of weights {@code w} whose bias moved by {@code shift}, against the
+     * dense weights {@code md} on the same rows: {@code ||X (md - w) - 1 shift||^2 / ||X md||^2}.
+     */
+    private static double heldError(InputStatistics.HeldOut held, double[] md, double[] w, double[] shift,
+            int width, int outputs) {
+        double[] delta = new double[md.length];
+        for (int i = 0; i < md.length; i++) {
+            delta[i] = md[i] - w[i];
+        }
+        double squared = dot(delta, RowProducts.gramProduct(held.gram(), width, delta, outputs));
+        for (int o = 0; o < outputs; o++) {
+            double moved = 0;
+            for (int f = 0; f < width; f++) {
+                moved += held.sums()[f] * delta[f * outputs + o];
+            }
+            squared += -2 * shift[o] * moved + held.rows() * shift[o] * shift[o];
+        }
+        return squared / dot(md, RowProducts.gramProduct(held.gram(), width, md, outputs));
     }
 
     /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */

@@ -55,6 +55,8 @@ public final class MiniLmReconstructionBenchmark {
             List<io.github.onnxprune.prune.SparsityOverride> overrides = System.getProperty("overrides") == null
                     ? List.of() : java.util.Arrays.stream(System.getProperty("overrides").split(","))
                             .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
+            overrides = new java.util.ArrayList<>(overrides);
+            overrides.addAll(nodeOverrides(model, System.getProperty("nodeOverrides")));
             StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity, scope,
                     overrides), TensorFilter.all(), false).apply(new StepInput(model, model, null));
             System.out.printf(Locale.ROOT, "%d of %d weights zeroed%n", plain.edits().zeroWeights(),
@@ -71,6 +73,15 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("exactFlops") != null) {
                 options = options.withExactFlops(Double.parseDouble(System.getProperty("exactFlops")));
+            }
+            if (System.getProperty("centred") != null) {
+                options = options.withCentred(Boolean.getBoolean("centred"));
+            }
+            if (System.getProperty("denseFor") != null) {
+                options = options.withDenseFor(System.getProperty("denseFor"));
+            }
+            if (System.getProperty("holdout") != null) {
+                options = options.withHoldout(Integer.getInteger("holdout"));
             }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
@@ -90,6 +101,79 @@ public final class MiniLmReconstructionBenchmark {
                 System.out.printf(Locale.ROOT, "  %-45s %-32s rows %5d error %.4f -> %.4f%n", layer.layer(),
                         layer.method(), layer.rows(), layer.errorBefore(), layer.errorAfter());
             }
+            if (Boolean.getBoolean("diagnose")) {
+                diagnose(runtime, model, result.model(), zeroed, validation, reference,
+                        io.github.onnxprune.Fixtures.slice(calibration, 0, 64));
+            }
+        }
+    }
+
+    /**
+     * Sparsity overrides by the name of the MatMul node that reads a weight ({@code -DnodeOverrides=
+     * *output/dense*=0.65,*=0.425}: the first matching glob wins), as overrides by the weight's name.
+     */
+    private static List<io.github.onnxprune.prune.SparsityOverride> nodeOverrides(ModelProto model, String text) {
+        List<io.github.onnxprune.prune.SparsityOverride> result = new java.util.ArrayList<>();
+        if (text == null) {
+            return result;
+        }
+        List<io.github.onnxprune.prune.SparsityOverride> byNode = java.util.Arrays.stream(text.split(","))
+                .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
+        for (ai.onnx.proto.OnnxMl.NodeProto node : model.getGraph().getNodeList()) {
+            if (node.getOpType().equals("MatMul") && node.getInput(1).startsWith("onnx::")) {
+                io.github.onnxprune.prune.SparsityOverride match =
+                        io.github.onnxprune.prune.SparsityOverride.firstMatching(byNode, node.getName());
+                if (match != null) {
+                    result.add(io.github.onnxprune.prune.SparsityOverride.parse(node.getInput(1) + "="
+                            + match.sparsity()));
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Where the cosine goes: the dense model with only some of the re-fitted weights put in (one transformer
+     * block, one role across blocks, one layer), each group's pooled cosine to the original's.
+     */
+    private static void diagnose(OnnxRuntimeEvaluator runtime, ModelProto dense, ModelProto refitted,
+            List<String> zeroed, ValidationData validation, float[][] reference, ValidationData calibrationPart) {
+        float[][] calibrationReference = MiniLmFigures.pooled(runtime, dense, calibrationPart);
+        io.github.onnxprune.onnx.ModelGraph denseGraph = io.github.onnxprune.onnx.ModelGraph.of(dense);
+        io.github.onnxprune.onnx.ModelGraph fittedGraph = io.github.onnxprune.onnx.ModelGraph.of(refitted);
+        java.util.Map<String, String> weightOfNode = new java.util.LinkedHashMap<>();
+        for (ai.onnx.proto.OnnxMl.NodeProto node : denseGraph.nodes()) {
+            if (node.getInputCount() > 1 && zeroed.contains(node.getInput(1))) {
+                weightOfNode.put(node.getName(), node.getInput(1));
+            }
+        }
+        java.util.Map<String, List<String>> groups = new java.util.LinkedHashMap<>();
+        for (String node : weightOfNode.keySet()) {
+            String block = node.replaceAll(".*/layer\\.(\\d+)/.*", "block $1");
+            String role = node.replaceAll(".*/layer\\.\\d+/", "").replace("/MatMul", "");
+            groups.computeIfAbsent(block, k -> new java.util.ArrayList<>()).add(node);
+            groups.computeIfAbsent("role " + role, k -> new java.util.ArrayList<>()).add(node);
+        }
+        for (java.util.Map.Entry<String, List<String>> group : groups.entrySet()) {
+            java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> swapped = new java.util.HashMap<>();
+            for (String node : group.getValue()) {
+                String weight = weightOfNode.get(node);
+                swapped.put(weight, fittedGraph.constant(weight).orElseThrow().tensor());
+            }
+            double cosine = MiniLmFigures.cosine(reference,
+                    MiniLmFigures.pooled(runtime, denseGraph.withConstants(swapped), validation));
+            System.out.printf(Locale.ROOT, "  only %-50s loss %.4f (cosine %.4f)%n", group.getKey(), 1 - cosine,
+                    cosine);
+        }
+        // Per layer on calibration sentences only (64 of them): the sensitivities an allocation may use.
+        for (java.util.Map.Entry<String, String> layer : weightOfNode.entrySet()) {
+            ModelProto swapped = denseGraph.withConstants(java.util.Map.of(layer.getValue(),
+                    fittedGraph.constant(layer.getValue()).orElseThrow().tensor()));
+            double cosine = MiniLmFigures.cosine(calibrationReference,
+                    MiniLmFigures.pooled(runtime, swapped, calibrationPart));
+            System.out.printf(Locale.ROOT, "  sensitivity %s %s %d %.6f%n", layer.getValue(), layer.getKey(),
+                    denseGraph.constant(layer.getValue()).orElseThrow().tensor().getRawData().size() / 4,
+                    1 - cosine);
         }
     }
 
