@@ -32,7 +32,10 @@ import java.util.function.Consumer;
  * ({@link Target#PRUNED_FOR_SEQUENCES}, measured better on a transformer). Rows are the calibration samples'
  * positions that the mask input does not mark as padding; the products of one input's rows are shared by the
  * layers reading it ({@link InputStatistics}), and the inputs are collected stage by stage
- * ({@link StagedActivations}). The mask is chosen on the same objective: its
+ * ({@link StagedActivations}). A layer fitted to its pruned inputs whose bias is a constant Add it alone reads
+ * is fitted with that bias free ({@link Options#centred}): the weights on the inputs' covariance, the bias
+ * taking the mean of what the weights' change moves each output by (on MiniLM at 50%: pooled cosine 0.9205
+ * against 0.9183). The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
  * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
  * beyond, the sweep's own compensation (exact for the weights after each zero, the earlier ones frozen) is the
@@ -76,9 +79,12 @@ public final class WeightReconstruction {
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
             boolean reselect, Target target, boolean centred, int holdout, String denseFor) {
 
-        /** Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input. */
+        /**
+         * Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input,
+         * centred where the bias allows.
+         */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, false, 0, null);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */

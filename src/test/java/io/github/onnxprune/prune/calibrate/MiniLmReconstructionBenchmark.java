@@ -132,6 +132,25 @@ public final class MiniLmReconstructionBenchmark {
         return result;
     }
 
+    /** The re-fitted weight of MatMul {@code node} and, when the re-fit moved it, the bias added after it. */
+    private static java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> changed(
+            io.github.onnxprune.onnx.ModelGraph dense, io.github.onnxprune.onnx.ModelGraph fitted, String node,
+            String weight) {
+        java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> result = new java.util.HashMap<>();
+        result.put(weight, fitted.constant(weight).orElseThrow().tensor());
+        for (ai.onnx.proto.OnnxMl.NodeProto add : dense.nodes()) {
+            if (add.getOpType().equals("Add") && add.getInputList().contains(node + "_output_0")) {
+                for (String input : add.getInputList()) {
+                    if (dense.constant(input).isPresent()
+                            && !dense.constant(input).get().tensor().equals(fitted.constant(input).get().tensor())) {
+                        result.put(input, fitted.constant(input).get().tensor());
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
     /**
      * Where the cosine goes: the dense model with only some of the re-fitted weights put in (one transformer
      * block, one role across blocks, one layer), each group's pooled cosine to the original's.
@@ -157,8 +176,7 @@ public final class MiniLmReconstructionBenchmark {
         for (java.util.Map.Entry<String, List<String>> group : groups.entrySet()) {
             java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> swapped = new java.util.HashMap<>();
             for (String node : group.getValue()) {
-                String weight = weightOfNode.get(node);
-                swapped.put(weight, fittedGraph.constant(weight).orElseThrow().tensor());
+                swapped.putAll(changed(denseGraph, fittedGraph, node, weightOfNode.get(node)));
             }
             double cosine = MiniLmFigures.cosine(reference,
                     MiniLmFigures.pooled(runtime, denseGraph.withConstants(swapped), validation));
@@ -167,8 +185,8 @@ public final class MiniLmReconstructionBenchmark {
         }
         // Per layer on calibration sentences only (64 of them): the sensitivities an allocation may use.
         for (java.util.Map.Entry<String, String> layer : weightOfNode.entrySet()) {
-            ModelProto swapped = denseGraph.withConstants(java.util.Map.of(layer.getValue(),
-                    fittedGraph.constant(layer.getValue()).orElseThrow().tensor()));
+            ModelProto swapped = denseGraph.withConstants(changed(denseGraph, fittedGraph, layer.getKey(),
+                    layer.getValue()));
             double cosine = MiniLmFigures.cosine(calibrationReference,
                     MiniLmFigures.pooled(runtime, swapped, calibrationPart));
             System.out.printf(Locale.ROOT, "  sensitivity %s %s %d %.6f%n", layer.getValue(), layer.getKey(),
