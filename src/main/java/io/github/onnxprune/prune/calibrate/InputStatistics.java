@@ -31,7 +31,9 @@ final class InputStatistics {
     private final int rows;
     private final int width;
     private final Features xd;
-    private final double[] gram;
+    // X^T X, or once a layer asked for the centred equations, X^T X - s s^T / n in its place (one n x n array).
+    private double[] gram;
+    private boolean centred;
     private final double[] sums;
     private final HeldOut heldOut;
     private final boolean crossed;
@@ -136,6 +138,7 @@ final class InputStatistics {
 
     /** The normal equations of a layer with dense canonical weights {@code md}. */
     Equations equations(double[] md, int outputs) {
+        double[] gram = centred ? uncentred() : this.gram;
         if (xd == null) {
             // SparseGPT's objective: the target is the dense weights on these same inputs.
             double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
@@ -155,6 +158,54 @@ final class InputStatistics {
             reference += t * t;
         }
         return new Equations(gram, RowProducts.transposedProduct(xc, target, outputs), reference);
+    }
+
+    /**
+     * The normal equations with the rows' mean taken out, when the layers fit the pruned inputs only: the
+     * covariance {@code C = X^T X - s s^T / n} (made in place of {@code X^T X}, so a wide input's Gram matrix is not
+     * held twice), {@code C md} and {@code <md, C md>}.
+     */
+    Equations centredEquations(double[] md, int outputs) {
+        if (xd != null) {
+            throw new IllegalStateException("centred equations are for layers fitted to their pruned inputs");
+        }
+        if (!centred) {
+            for (int i = 0; i < width; i++) {
+                for (int j = 0; j < width; j++) {
+                    gram[i * width + j] -= sums[i] * sums[j] / rows;
+                }
+            }
+            centred = true;
+        }
+        double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
+        return new Equations(gram, rhs, dot(md, rhs));
+    }
+
+    /**
+     * What the rows' mean adds to {@code ||X d||^2} over the columns of canonical {@code d} beyond {@code <d, C d>}:
+     * {@code sum over outputs of (s^T d_o)^2 / n}.
+     */
+    double meanTerm(double[] d, int outputs) {
+        double total = 0;
+        for (int o = 0; o < outputs; o++) {
+            double moved = 0;
+            for (int f = 0; f < width; f++) {
+                moved += sums[f] * d[f * outputs + o];
+            }
+            total += moved * moved / rows;
+        }
+        return total;
+    }
+
+    /** {@code X^T X} again from the centred matrix, for a layer reading the same input that is not centred. */
+    private double[] uncentred() {
+        double[] g = gram.clone();
+        for (int i = 0; i < width; i++) {
+            for (int j = 0; j < width; j++) {
+                g[i * width + j] += sums[i] * sums[j] / rows;
+            }
+        }
+        return g;
     }
 
     static double dot(double[] a, double[] b) {

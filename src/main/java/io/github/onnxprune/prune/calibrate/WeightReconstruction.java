@@ -349,16 +349,16 @@ public final class WeightReconstruction {
         }
         currentInput = null;
         denseInput = null;
-        InputStatistics.Equations equations = statistics.equations(md, outputs);
-        double[] uncentredGram = equations.gram();
-        double[] uncentredRhs = equations.rhs();
-        double reference = equations.reference();
         // With the output's mean change taken by the bias, the weights fit the inputs' covariance.
         BiasSlot slot = options.centred() && target == Target.PRUNED_INPUTS ? BiasSlot.of(graph, is) : null;
         boolean centred = slot != null && slot.writable() && slot.constant() != null;
+        InputStatistics.Equations equations = centred ? statistics.centredEquations(md, outputs)
+                : statistics.equations(md, outputs);
+        double[] gram = equations.gram();
+        double[] rhs = equations.rhs();
+        // Errors are reported against the whole output, its mean included, centred or not.
+        double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs) : 0);
         double[] sums = statistics.sums();
-        double[] gram = centred ? centred(uncentredGram, sums, statistics.rows()) : uncentredGram;
-        double[] rhs = centred ? RowProducts.gramProduct(gram, width, md, outputs) : uncentredRhs;
         int zeros = mp.length - count(keep);
         double[] refit;
         String method;
@@ -416,9 +416,10 @@ public final class WeightReconstruction {
         if (fixed) {
             written = is.write(prunedWeight, refit);
         }
-        double before = error(uncentredGram, uncentredRhs, reference, mp, width, outputs);
-        double after = centred ? error(gram, rhs, dot(md, rhs), refit, width, outputs) * dot(md, rhs) / reference
-                : error(uncentredGram, uncentredRhs, reference, refit, width, outputs);
+        double before = relative(squared(gram, rhs, equations.reference(), mp, width, outputs)
+                + (centred ? statistics.meanTerm(difference(md, mp), outputs) : 0), reference);
+        // Centred, the bias takes the mean term of the re-fitted weights' change.
+        double after = relative(squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
         Map<String, TensorProto> replacements = new java.util.HashMap<>();
         replacements.put(is.weight(), written);
         double[] shift = new double[outputs];
@@ -447,16 +448,16 @@ public final class WeightReconstruction {
                 after), replacements);
     }
 
-    /** {@code X^T X - s s^T / n}: the Gram matrix of the rows with their mean taken out. */
-    private static double[] centred(double[] gram, double[] sums, int rows) {
-        int n = sums.length;
-        double[] c = gram.clone();
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                c[i * n + j] -= sums[i] * sums[j] / rows;
-            }
+    private static double[] difference(double[] a, double[] b) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            d[i] = a[i] - b[i];
         }
-        return c;
+        return d;
+    }
+
+    private static double relative(double squared, double reference) {
+        return reference == 0 ? squared : squared / reference;
     }
 
     /**
@@ -499,13 +500,13 @@ public final class WeightReconstruction {
     }
 
     /**
-     * The relative output error {@code ||T - X W||^2 / ||T||^2} of canonical weights {@code w}, from the normal
-     * equations alone: {@code (||T||^2 - 2 <W, X^T T> + <W, X^T X W>) / ||T||^2}.
+     * The squared output error {@code ||T - X W||^2} of canonical weights {@code w}, from the normal equations
+     * alone: {@code ||T||^2 - 2 <W, X^T T> + <W, X^T X W>}.
      */
-    private static double error(double[] gram, double[] rhs, double reference, double[] w, int width, int outputs) {
+    private static double squared(double[] gram, double[] rhs, double reference, double[] w, int width,
+            int outputs) {
         double[] gw = RowProducts.gramProduct(gram, width, w, outputs);
-        double squared = Math.max(0, reference - 2 * dot(w, rhs) + dot(w, gw));
-        return reference == 0 ? squared : squared / reference;
+        return Math.max(0, reference - 2 * dot(w, rhs) + dot(w, gw));
     }
 
     private static double dot(double[] a, double[] b) {
