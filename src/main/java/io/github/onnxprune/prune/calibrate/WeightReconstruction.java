@@ -285,7 +285,7 @@ public final class WeightReconstruction {
         for (int i = 0; i < mp.length; i++) {
             keep[i] = mp[i] != 0;
         }
-        double exactCost = refitCost(keep, width, outputs);
+        double exactCost = FitAlgebra.refitCost(keep, width, outputs);
         boolean greedy = options.reselect() && (double) outputs * width * width * width <= options.exactFlops();
         boolean exact = greedy || !options.reselect() && exactCost <= options.exactFlops();
         if (width > options.maxInputWidth()) {
@@ -359,24 +359,24 @@ public final class WeightReconstruction {
         // Errors are reported against the whole output, its mean included, centred or not.
         double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs) : 0);
         double[] sums = statistics.sums();
-        int zeros = mp.length - count(keep);
+        int zeros = mp.length - FitAlgebra.count(keep);
         double[] refit;
         String method;
         if (exact) {
             method = "least squares";
             if (greedy) {
                 double[] start = RidgeLeastSquares.solve(gram, width, rhs, md, outputs, options.ridge());
-                double[] inverse = HessianMask.inverse(damped(gram, width, options.ridge()), width);
+                double[] inverse = HessianMask.inverse(FitAlgebra.damped(gram, width, options.ridge()), width);
                 boolean[] zero = HessianMask.greedy(inverse, start, width, outputs, zeros);
                 for (int i = 0; i < keep.length; i++) {
                     keep[i] = !zero[i];
                 }
                 method = "OBS mask, least squares";
             }
-            refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+            refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
         } else {
             // One shared inverse Hessian: start from the unpruned optimum and sweep the features in blocks.
-            double lambda = lambda(gram, width, options.ridge());
+            double lambda = FitAlgebra.lambda(gram, width, options.ridge());
             double[] b = rhs.clone();
             for (int f = 0; f < width; f++) {
                 for (int o = 0; o < outputs; o++) {
@@ -384,18 +384,18 @@ public final class WeightReconstruction {
                 }
             }
             // The damped copy is not held here: the factor's work arrays need its room (18 MB each, 1536 wide).
-            double[] factor = SparseSweep.inverseFactor(damped(gram, width, options.ridge()), width);
+            double[] factor = SparseSweep.inverseFactor(FitAlgebra.damped(gram, width, options.ridge()), width);
             refit = SparseSweep.solve(factor, width, b, outputs);
             boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
-                    options.reselect() ? null : invert(keep), zeros);
+                    options.reselect() ? null : FitAlgebra.invert(keep), zeros);
             for (int i = 0; i < keep.length; i++) {
                 keep[i] = !zero[i];
             }
             method = options.reselect() ? "OBS sweep" : "least squares sweep";
             // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
             // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
-            if (refitCost(keep, width, outputs) <= options.exactFlops()) {
-                refit = refit(gram, rhs, md, keep, outputs, options.ridge());
+            if (FitAlgebra.refitCost(keep, width, outputs) <= options.exactFlops()) {
+                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
                 method += ", least squares";
             }
         }
@@ -416,10 +416,10 @@ public final class WeightReconstruction {
         if (fixed) {
             written = is.write(prunedWeight, refit);
         }
-        double before = relative(squared(gram, rhs, equations.reference(), mp, width, outputs)
-                + (centred ? statistics.meanTerm(difference(md, mp), outputs) : 0), reference);
+        double before = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), mp, width, outputs)
+                + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs) : 0), reference);
         // Centred, the bias takes the mean term of the re-fitted weights' change.
-        double after = relative(squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
+        double after = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
         Map<String, TensorProto> replacements = new java.util.HashMap<>();
         replacements.put(is.weight(), written);
         double[] shift = new double[outputs];
@@ -441,92 +441,16 @@ public final class WeightReconstruction {
         InputStatistics.HeldOut held = statistics.heldOut();
         if (held != null) {
             method += String.format(Locale.ROOT, "; held-out rows %d: error %.4f -> %.4f", held.rows(),
-                    heldError(held, md, mp, new double[outputs], width, outputs),
-                    heldError(held, md, refit, shift, width, outputs));
+                    FitAlgebra.heldError(held, md, mp, new double[outputs], width, outputs),
+                    FitAlgebra.heldError(held, md, refit, shift, width, outputs));
         }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);
     }
 
-    private static double[] difference(double[] a, double[] b) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i] - b[i];
-        }
-        return d;
-    }
-
-    private static double relative(double squared, double reference) {
-        return reference == 0 ? squared : squared / reference;
-    }
-
-    /**
-     * Relative output error on held-out rows of weights {@code w} whose bias moved by {@code shift}, against the
-     * dense weights {@code md} on the same rows: {@code ||X (md - w) - 1 shift||^2 / ||X md||^2}.
-     */
-    private static double heldError(InputStatistics.HeldOut held, double[] md, double[] w, double[] shift,
-            int width, int outputs) {
-        double[] delta = new double[md.length];
-        for (int i = 0; i < md.length; i++) {
-            delta[i] = md[i] - w[i];
-        }
-        double squared = dot(delta, RowProducts.gramProduct(held.gram(), width, delta, outputs));
-        for (int o = 0; o < outputs; o++) {
-            double moved = 0;
-            for (int f = 0; f < width; f++) {
-                moved += held.sums()[f] * delta[f * outputs + o];
-            }
-            squared += -2 * shift[o] * moved + held.rows() * shift[o] * shift[o];
-        }
-        return squared / dot(md, RowProducts.gramProduct(held.gram(), width, md, outputs));
-    }
-
     /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */
     private static int[] masked(ActivationCollector collector, StagedValue value) {
         return value.isFloat() ? collector.keptPositions(value.shape()) : null;
-    }
-
-    /** Operations of the per-output least squares for mask {@code keep}: {@code sum over outputs of kept^3 / 3}. */
-    private static double refitCost(boolean[] keep, int width, int outputs) {
-        double cost = 0;
-        for (int o = 0; o < outputs; o++) {
-            int keptHere = 0;
-            for (int f = 0; f < width; f++) {
-                keptHere += keep[f * outputs + o] ? 1 : 0;
-            }
-            cost += Math.pow(keptHere, 3) / 3;
-        }
-        return cost;
-    }
-
-    /**
-     * The squared output error {@code ||T - X W||^2} of canonical weights {@code w}, from the normal equations
-     * alone: {@code ||T||^2 - 2 <W, X^T T> + <W, X^T X W>}.
-     */
-    private static double squared(double[] gram, double[] rhs, double reference, double[] w, int width,
-            int outputs) {
-        double[] gw = RowProducts.gramProduct(gram, width, w, outputs);
-        return Math.max(0, reference - 2 * dot(w, rhs) + dot(w, gw));
-    }
-
-    private static double dot(double[] a, double[] b) {
-        return InputStatistics.dot(a, b);
-    }
-
-    private static int count(boolean[] flags) {
-        int n = 0;
-        for (boolean flag : flags) {
-            n += flag ? 1 : 0;
-        }
-        return n;
-    }
-
-    private static boolean[] invert(boolean[] flags) {
-        boolean[] inverted = new boolean[flags.length];
-        for (int i = 0; i < flags.length; i++) {
-            inverted[i] = !flags[i];
-        }
-        return inverted;
     }
 
     /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link #MIN_ROWS}: skipped. */
@@ -545,58 +469,4 @@ public final class WeightReconstruction {
         return rows * w * w / 2 + 4.0 * rows * w * outputs + w * w * w / 3 + 1.5 * w * w * outputs;
     }
 
-    /** The ridge {@link RidgeLeastSquares#solve} adds for this Gram matrix and relative strength. */
-    private static double lambda(double[] gram, int n, double relative) {
-        double trace = 0;
-        for (int i = 0; i < n; i++) {
-            trace += gram[i * n + i];
-        }
-        double lambda = relative * trace / Math.max(1, n);
-        return lambda > 0 ? lambda : relative;
-    }
-
-    /** {@code gram + lambda I} with the same relative lambda as {@link RidgeLeastSquares#solve}. */
-    private static double[] damped(double[] gram, int n, double relative) {
-        double lambda = lambda(gram, n, relative);
-        double[] a = gram.clone();
-        for (int i = 0; i < n; i++) {
-            a[i * n + i] += lambda;
-        }
-        return a;
-    }
-
-    /** The canonical matrix with the {@code keep} weights re-fitted per output by least squares, the others zero. */
-    private static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
-            double ridge) {
-        int width = md.length / outputs;
-        double[] result = new double[md.length];
-        // Outputs are independent: both cores share them, each writing only its own column.
-        java.util.stream.IntStream.range(0, outputs).parallel().forEach(o -> {
-            int[] kept = new int[width];
-            int k = 0;
-            for (int f = 0; f < width; f++) {
-                if (keep[f * outputs + o]) {
-                    kept[k++] = f;
-                }
-            }
-            if (k == 0) {
-                return;
-            }
-            double[] sub = new double[k * k];
-            double[] b = new double[k];
-            double[] prior = new double[k];
-            for (int i = 0; i < k; i++) {
-                for (int j = 0; j < k; j++) {
-                    sub[i * k + j] = gram[kept[i] * width + kept[j]];
-                }
-                b[i] = rhs[kept[i] * outputs + o];
-                prior[i] = md[kept[i] * outputs + o];
-            }
-            double[] w = RidgeLeastSquares.solve(sub, k, b, prior, 1, ridge);
-            for (int i = 0; i < k; i++) {
-                result[kept[i] * outputs + o] = w[i];
-            }
-        });
-        return result;
-    }
 }
