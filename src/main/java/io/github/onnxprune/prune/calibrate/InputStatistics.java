@@ -14,6 +14,13 @@ final class InputStatistics {
     record Equations(double[] gram, double[] rhs, double reference) {
     }
 
+    /**
+     * The products of rows kept out of the fit, to measure how a fit generalises (a diagnosis, see
+     * {@link WeightReconstruction.Options#holdout}): {@code X_h^T X_h}, the column sums and the row count.
+     */
+    record HeldOut(double[] gram, double[] sums, int rows) {
+    }
+
     // Weak: the values are the stages' to drop, and only compared by identity here.
     private final java.lang.ref.WeakReference<StagedValue> current;
     private final java.lang.ref.WeakReference<StagedValue> dense;
@@ -24,7 +31,11 @@ final class InputStatistics {
     private final int rows;
     private final int width;
     private final Features xd;
-    private final double[] gram;
+    // X^T X, or once a layer asked for the centred equations, X^T X - s s^T / n in its place (one n x n array).
+    private double[] gram;
+    private boolean centred;
+    private final double[] sums;
+    private final HeldOut heldOut;
     private final boolean crossed;
     private double[] cross;
     private double[] denseGram;
@@ -41,6 +52,23 @@ final class InputStatistics {
      */
     InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
             Features xd, int outputs) {
+        this(requestedRows, current, dense, denseRows, xc, xd, outputs, 0);
+    }
+
+    /**
+     * As {@link #InputStatistics(int, StagedValue, StagedValue, boolean, Features, Features, int)}, keeping every
+     * {@code holdout}-th row (0: none) out of the fitted products when the layers fit the pruned inputs only.
+     */
+    InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
+            Features xd, int outputs, int holdout) {
+        if (holdout > 1 && xd == null) {
+            Features[] split = split(xc, holdout);
+            xc = split[0];
+            this.heldOut = new HeldOut(RowProducts.gram(split[1]), columnSums(split[1]), split[1].rows());
+        } else {
+            this.heldOut = null;
+        }
+        this.sums = columnSums(xc);
         this.requestedRows = requestedRows;
         this.current = new java.lang.ref.WeakReference<>(current);
         this.dense = new java.lang.ref.WeakReference<>(dense);
@@ -68,8 +96,49 @@ final class InputStatistics {
         return rows;
     }
 
+    /** Sum of each feature over the fitted rows. */
+    double[] sums() {
+        return sums;
+    }
+
+    /** The held-out rows' products, or null when none were held out. */
+    HeldOut heldOut() {
+        return heldOut;
+    }
+
+    /** Rows of {@code x} split into those fitted and every {@code k}-th one, held out. */
+    private static Features[] split(Features x, int k) {
+        int held = x.rows() / k;
+        int fitted = x.rows() - held;
+        int cols = x.cols();
+        float[] a = new float[fitted * cols];
+        float[] b = new float[held * cols];
+        int ia = 0;
+        int ib = 0;
+        for (int r = 0; r < x.rows(); r++) {
+            if (r % k == k - 1 && ib < held) {
+                System.arraycopy(x.data(), r * cols, b, ib++ * cols, cols);
+            } else {
+                System.arraycopy(x.data(), r * cols, a, ia++ * cols, cols);
+            }
+        }
+        return new Features[] {new Features(a, ia, cols), new Features(b, ib, cols)};
+    }
+
+    private static double[] columnSums(Features x) {
+        double[] sums = new double[x.cols()];
+        float[] data = x.data();
+        for (int r = 0; r < x.rows(); r++) {
+            for (int c = 0; c < x.cols(); c++) {
+                sums[c] += data[r * x.cols() + c];
+            }
+        }
+        return sums;
+    }
+
     /** The normal equations of a layer with dense canonical weights {@code md}. */
     Equations equations(double[] md, int outputs) {
+        double[] gram = centred ? uncentred() : this.gram;
         if (xd == null) {
             // SparseGPT's objective: the target is the dense weights on these same inputs.
             double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
@@ -89,6 +158,54 @@ final class InputStatistics {
             reference += t * t;
         }
         return new Equations(gram, RowProducts.transposedProduct(xc, target, outputs), reference);
+    }
+
+    /**
+     * The normal equations with the rows' mean taken out, when the layers fit the pruned inputs only: the
+     * covariance {@code C = X^T X - s s^T / n} (made in place of {@code X^T X}, so a wide input's Gram matrix is not
+     * held twice), {@code C md} and {@code <md, C md>}.
+     */
+    Equations centredEquations(double[] md, int outputs) {
+        if (xd != null) {
+            throw new IllegalStateException("centred equations are for layers fitted to their pruned inputs");
+        }
+        if (!centred) {
+            for (int i = 0; i < width; i++) {
+                for (int j = 0; j < width; j++) {
+                    gram[i * width + j] -= sums[i] * sums[j] / rows;
+                }
+            }
+            centred = true;
+        }
+        double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
+        return new Equations(gram, rhs, dot(md, rhs));
+    }
+
+    /**
+     * What the rows' mean adds to {@code ||X d||^2} over the columns of canonical {@code d} beyond {@code <d, C d>}:
+     * {@code sum over outputs of (s^T d_o)^2 / n}.
+     */
+    double meanTerm(double[] d, int outputs) {
+        double total = 0;
+        for (int o = 0; o < outputs; o++) {
+            double moved = 0;
+            for (int f = 0; f < width; f++) {
+                moved += sums[f] * d[f * outputs + o];
+            }
+            total += moved * moved / rows;
+        }
+        return total;
+    }
+
+    /** {@code X^T X} again from the centred matrix, for a layer reading the same input that is not centred. */
+    private double[] uncentred() {
+        double[] g = gram.clone();
+        for (int i = 0; i < width; i++) {
+            for (int j = 0; j < width; j++) {
+                g[i * width + j] += sums[i] * sums[j] / rows;
+            }
+        }
+        return g;
     }
 
     static double dot(double[] a, double[] b) {

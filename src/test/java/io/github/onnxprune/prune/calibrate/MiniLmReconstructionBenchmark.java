@@ -25,8 +25,13 @@ import java.util.Locale;
  * the step's wall time and the mean-pooled cosine of the held-out sentences' embeddings to the original's.
  *
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
- * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, and sparsity overrides:
- * {@code -Doverrides=*attention*=0.4,*intermediate*=0.55}.
+ * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
+ * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, dense targets for some layers:
+ * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
+ * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
+ * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
+ * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads).
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
@@ -57,6 +62,8 @@ public final class MiniLmReconstructionBenchmark {
             List<io.github.onnxprune.prune.SparsityOverride> overrides = System.getProperty("overrides") == null
                     ? List.of() : java.util.Arrays.stream(System.getProperty("overrides").split(","))
                             .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
+            overrides = new java.util.ArrayList<>(overrides);
+            overrides.addAll(nodeOverrides(model, System.getProperty("nodeOverrides")));
             StepResult<ZeroedWeights> plain = new WeightPruningStep(new WeightPruningSettings(sparsity, scope,
                     overrides), TensorFilter.all(), false).apply(new StepInput(model, model, null));
             System.out.printf(Locale.ROOT, "%d of %d weights zeroed%n", plain.edits().zeroWeights(),
@@ -73,6 +80,15 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("exactFlops") != null) {
                 options = options.withExactFlops(Double.parseDouble(System.getProperty("exactFlops")));
+            }
+            if (System.getProperty("centred") != null) {
+                options = options.withCentred(Boolean.getBoolean("centred"));
+            }
+            if (System.getProperty("denseFor") != null) {
+                options = options.withDenseFor(System.getProperty("denseFor"));
+            }
+            if (System.getProperty("holdout") != null) {
+                options = options.withHoldout(Integer.getInteger("holdout"));
             }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
@@ -95,6 +111,98 @@ public final class MiniLmReconstructionBenchmark {
                 System.out.printf(Locale.ROOT, "  %-45s %-32s rows %5d error %.4f -> %.4f%n", layer.layer(),
                         layer.method(), layer.rows(), layer.errorBefore(), layer.errorAfter());
             }
+            if (Boolean.getBoolean("diagnose")) {
+                diagnose(runtime, model, result.model(), zeroed, validation, reference,
+                        io.github.onnxprune.Fixtures.slice(calibration, Integer.getInteger("sensitivityFrom", 0),
+                                Integer.getInteger("sensitivityFrom", 0) + 64));
+            }
+        }
+    }
+
+    /**
+     * Sparsity overrides by the name of the MatMul node that reads a weight ({@code -DnodeOverrides=
+     * *output/dense*=0.65,*=0.425}: the first matching glob wins), as overrides by the weight's name.
+     */
+    private static List<io.github.onnxprune.prune.SparsityOverride> nodeOverrides(ModelProto model, String text) {
+        List<io.github.onnxprune.prune.SparsityOverride> result = new java.util.ArrayList<>();
+        if (text == null) {
+            return result;
+        }
+        List<io.github.onnxprune.prune.SparsityOverride> byNode = java.util.Arrays.stream(text.split(","))
+                .map(io.github.onnxprune.prune.SparsityOverride::parse).toList();
+        for (ai.onnx.proto.OnnxMl.NodeProto node : model.getGraph().getNodeList()) {
+            if (node.getOpType().equals("MatMul") && node.getInput(1).startsWith("onnx::")) {
+                io.github.onnxprune.prune.SparsityOverride match =
+                        io.github.onnxprune.prune.SparsityOverride.firstMatching(byNode, node.getName());
+                if (match != null) {
+                    result.add(io.github.onnxprune.prune.SparsityOverride.parse(node.getInput(1) + "="
+                            + match.sparsity()));
+                }
+            }
+        }
+        return result;
+    }
+
+    /** The re-fitted weight of MatMul {@code node} and, when the re-fit moved it, the bias added after it. */
+    private static java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> changed(
+            io.github.onnxprune.onnx.ModelGraph dense, io.github.onnxprune.onnx.ModelGraph fitted, String node,
+            String weight) {
+        java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> result = new java.util.HashMap<>();
+        result.put(weight, fitted.constant(weight).orElseThrow().tensor());
+        for (ai.onnx.proto.OnnxMl.NodeProto add : dense.nodes()) {
+            if (add.getOpType().equals("Add") && add.getInputList().contains(node + "_output_0")) {
+                for (String input : add.getInputList()) {
+                    if (dense.constant(input).isPresent()
+                            && !dense.constant(input).get().tensor().equals(fitted.constant(input).get().tensor())) {
+                        result.put(input, fitted.constant(input).get().tensor());
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Where the cosine goes: the dense model with only some of the re-fitted weights put in (one transformer
+     * block, one role across blocks, one layer), each group's pooled cosine to the original's.
+     */
+    private static void diagnose(OnnxRuntimeEvaluator runtime, ModelProto dense, ModelProto refitted,
+            List<String> zeroed, ValidationData validation, float[][] reference, ValidationData calibrationPart) {
+        float[][] calibrationReference = MiniLmFigures.pooled(runtime, dense, calibrationPart);
+        io.github.onnxprune.onnx.ModelGraph denseGraph = io.github.onnxprune.onnx.ModelGraph.of(dense);
+        io.github.onnxprune.onnx.ModelGraph fittedGraph = io.github.onnxprune.onnx.ModelGraph.of(refitted);
+        java.util.Map<String, String> weightOfNode = new java.util.LinkedHashMap<>();
+        for (ai.onnx.proto.OnnxMl.NodeProto node : denseGraph.nodes()) {
+            if (node.getInputCount() > 1 && zeroed.contains(node.getInput(1))) {
+                weightOfNode.put(node.getName(), node.getInput(1));
+            }
+        }
+        java.util.Map<String, List<String>> groups = new java.util.LinkedHashMap<>();
+        for (String node : weightOfNode.keySet()) {
+            String block = node.replaceAll(".*/layer\\.(\\d+)/.*", "block $1");
+            String role = node.replaceAll(".*/layer\\.\\d+/", "").replace("/MatMul", "");
+            groups.computeIfAbsent(block, k -> new java.util.ArrayList<>()).add(node);
+            groups.computeIfAbsent("role " + role, k -> new java.util.ArrayList<>()).add(node);
+        }
+        for (java.util.Map.Entry<String, List<String>> group : groups.entrySet()) {
+            java.util.Map<String, ai.onnx.proto.OnnxMl.TensorProto> swapped = new java.util.HashMap<>();
+            for (String node : group.getValue()) {
+                swapped.putAll(changed(denseGraph, fittedGraph, node, weightOfNode.get(node)));
+            }
+            double cosine = MiniLmFigures.cosine(reference,
+                    MiniLmFigures.pooled(runtime, denseGraph.withConstants(swapped), validation));
+            System.out.printf(Locale.ROOT, "  only %-50s loss %.4f (cosine %.4f)%n", group.getKey(), 1 - cosine,
+                    cosine);
+        }
+        // Per layer on calibration sentences only (64 of them): the sensitivities an allocation may use.
+        for (java.util.Map.Entry<String, String> layer : weightOfNode.entrySet()) {
+            ModelProto swapped = denseGraph.withConstants(changed(denseGraph, fittedGraph, layer.getKey(),
+                    layer.getValue()));
+            double cosine = MiniLmFigures.cosine(calibrationReference,
+                    MiniLmFigures.pooled(runtime, swapped, calibrationPart));
+            System.out.printf(Locale.ROOT, "  sensitivity %s %s %d %.6f%n", layer.getValue(), layer.getKey(),
+                    denseGraph.constant(layer.getValue()).orElseThrow().tensor().getRawData().size() / 4,
+                    1 - cosine);
         }
     }
 

@@ -219,6 +219,11 @@ class WeightReconstructionTest {
 
     /** Y = MatMul(X [n, 5, 8], W [8, 4]); attention_mask [n, 5] is read by nothing but marks padding. */
     private static ModelProto tokens(float[] w) {
+        return tokens(w, null);
+    }
+
+    /** As {@link #tokens(float[])}, with Y = MatMul(...) + B when {@code bias} is not null. */
+    private static ModelProto tokens(float[] w, float[] bias) {
         OnnxMl.TypeProto.Tensor.Builder x = OnnxMl.TypeProto.Tensor.newBuilder()
                 .setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber());
         OnnxMl.TypeProto.Tensor.Builder mask = OnnxMl.TypeProto.Tensor.newBuilder()
@@ -230,9 +235,14 @@ class WeightReconstructionTest {
                         OnnxMl.TypeProto.newBuilder().setTensorType(mask)))
                 .addInitializer(NodeCompensationTest.floats("W", new long[] {8, 4}, w))
                 .addNode(OnnxMl.NodeProto.newBuilder().setOpType("MatMul").setName("fc").addInput("X").addInput("W")
-                        .addOutput("Y"))
+                        .addOutput(bias == null ? "Y" : "XW"))
                 .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("Y").setType(OnnxMl.TypeProto.newBuilder()
                         .setTensorType(x))).build();
+        if (bias != null) {
+            graph = graph.toBuilder().addInitializer(NodeCompensationTest.floats("B", new long[] {4}, bias))
+                    .addNode(OnnxMl.NodeProto.newBuilder().setOpType("Add").setName("fc_bias").addInput("XW")
+                            .addInput("B").addOutput("Y")).build();
+        }
         return ModelProto.newBuilder().setIrVersion(8)
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
     }
@@ -281,5 +291,69 @@ class WeightReconstructionTest {
         assertEquals(1, lines.size());
         assertTrue(lines.get(0).matches("layer 1 of 1, fc: OBS mask, least squares on 90 rows, output error"
                 + " \\d\\.\\d{4} -> \\d\\.\\d{4}; \\d+\\.\\d s elapsed, about 0 s left"), lines.get(0));
+    }
+
+    @Test
+    void aCentredFitMovesTheBiasSoTheOutputsMeanOverRealTokensIsTheDenseModels() {
+        SplittableRandom random = new SplittableRandom(5);
+        float[] w = new float[32];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        float[] bias = {0.5f, -1f, 0.25f, 2f};
+        ModelProto dense = tokens(w, bias);
+        ModelGraph graph = ModelGraph.of(dense);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        int samples = 40;
+        float[] x = new float[samples * 5 * 8];
+        long[] mask = new long[samples * 5];
+        for (int s = 0; s < samples; s++) {
+            for (int t = 0; t < 5; t++) {
+                mask[s * 5 + t] = t < 1 + s % 5 ? 1 : 0;
+                for (int j = 0; j < 8; j++) {
+                    // Features with means far from zero: what the pruned weights drop shifts the outputs' means.
+                    x[(s * 5 + t) * 8 + j] = (float) (random.nextGaussian() + (j + 1)) * (mask[s * 5 + t] == 1 ? 1 : 0)
+                            + (mask[s * 5 + t] == 1 ? 0 : 50);
+                }
+            }
+        }
+        ValidationData data = new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
+                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
+        WeightReconstruction.Options centred = WeightReconstruction.Options.defaults().withCentred(true);
+
+        WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, data, samples, 8), centred);
+
+        assertEquals("OBS mask, least squares, bias", result.layers().get(0).method());
+        ModelGraph fitted = ModelGraph.of(result.model());
+        assertEquals(16, FloatTensor.of(fitted.constant("W").orElseThrow().tensor()).zeroCount());
+        ScoredOutput flat = new ScoredOutput("Y", io.github.onnxprune.eval.Pooling.FLATTEN, null);
+        float[][] before = runtime.run(dense.toByteArray(), data, flat, 64).rows();
+        float[][] after = runtime.run(result.model().toByteArray(), data, flat, 64).rows();
+        double[] shift = new double[4];
+        double[] spread = new double[4];
+        for (int s = 0; s < samples; s++) {
+            for (int t = 0; t < 5; t++) {
+                for (int o = 0; o < 4 && mask[s * 5 + t] == 1; o++) {
+                    double change = after[s][t * 4 + o] - before[s][t * 4 + o];
+                    shift[o] += change;
+                    spread[o] += Math.abs(change);
+                }
+            }
+        }
+        for (int o = 0; o < 4; o++) {
+            // The changes cancel over the real tokens (to float rounding), though each one is not small.
+            assertTrue(Math.abs(shift[o]) < 1e-4 * spread[o], "output " + o + ": " + shift[o] + " of " + spread[o]);
+            assertTrue(spread[o] > 0.1, "output " + o + ": " + spread[o]);
+        }
+        double[] moved = FloatTensor.of(fitted.constant("B").orElseThrow().tensor()).values();
+        assertTrue(java.util.stream.IntStream.range(0, 4).anyMatch(o -> moved[o] != bias[o]));
+        // Without centring the bias stays as it is.
+        ModelProto plainFit = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults()
+                        .withCentred(false)).model();
+        assertArrayEquals(new double[] {0.5, -1, 0.25, 2},
+                FloatTensor.of(ModelGraph.of(plainFit).constant("B").orElseThrow().tensor()).values());
     }
 }
