@@ -30,7 +30,8 @@ import java.util.zip.ZipFile;
  *
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2 or
  * fluctuation, default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
- * plugin's; 0 skips compensation and prints only the plain cosine), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
+ * to judge each fit, 0 fits on all, default the plugin's), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
@@ -50,8 +51,9 @@ public final class TransformerPruningBenchmark {
         Path source = args.length > 4 ? Path.of(args[4])
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
         Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
-        NodeCompensation.Options options = new NodeCompensation.Options(NodeCompensation.Options.defaults().ridge(),
-                NodeCompensation.Options.defaults().maxFeatures(), Math.max(1, maxRows));
+        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
+        NodeCompensation.Options options = new NodeCompensation.Options(defaults.ridge(), defaults.maxFeatures(),
+                Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()));
         ModelProto model = load(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
@@ -78,8 +80,17 @@ public final class TransformerPruningBenchmark {
                         List.of(), importance), value -> collector.featureVariance(model, value));
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
-                ModelProto fitted = maxRows == 0 ? result.model()
-                        : NodeCompensation.compensate(model, result, collector, options).model();
+                ModelProto fitted = result.model();
+                if (maxRows > 0) {
+                    NodeCompensation.Result compensated = NodeCompensation.compensate(model, result, collector,
+                            options);
+                    fitted = compensated.model();
+                    for (var layer : compensated.layers()) {
+                        System.out.printf(Locale.ROOT, "    %-45s %-14s %5d rows, error %.4f -> %.4f %s%n",
+                                layer.layer(), layer.method(), layer.rows(), layer.errorBefore(),
+                                layer.errorAfter(), layer.detail());
+                    }
+                }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
                 double fit = MiniLmFigures.cosine(reference,
