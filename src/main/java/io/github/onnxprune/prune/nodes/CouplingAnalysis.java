@@ -67,10 +67,11 @@ final class CouplingAnalysis {
     final List<Reader> readers = new ArrayList<>();
 
     /**
-     * A layer reading units: {@code input} is the value it multiplies, {@code rowNorms} the squared norm of the
-     * weight row (output-wise) that reads each input feature.
+     * A layer reading units: {@code input} is the value it multiplies, {@code weight} its 2-D weight constant, read
+     * along {@code axis}, {@code rowNorms} the squared norm of the weight row (output-wise) that reads each input
+     * feature.
      */
-    record Reader(Layout layout, String input, double[] rowNorms) {
+    record Reader(Layout layout, String input, String weight, int axis, double[] rowNorms) {
     }
 
     /**

@@ -230,7 +230,8 @@ final class WeightedLayers {
             return;
         }
         if (!node.getOpType().equals("Conv")) {
-            analysis.readers.add(new CouplingAnalysis.Reader(layout, input(node, 0), TensorOps.axisNorms(w, axis, true)));
+            analysis.readers.add(new CouplingAnalysis.Reader(layout, input(node, 0), weight, axis,
+                    TensorOps.axisNorms(w, axis, true)));
         }
         double[] norms = TensorOps.axisNorms(w, axis, analysis.l2);
         int repeat = layout.repeat;
