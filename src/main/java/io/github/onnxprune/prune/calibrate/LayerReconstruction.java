@@ -6,11 +6,13 @@ package io.github.onnxprune.prune.calibrate;
  *
  * @param layer the node's name, or its weight's when it has none
  * @param opType the node's op type
- * @param method "least squares", "least squares without bias", "mean" or "skipped"
+ * @param method "least squares", "least squares without bias", "mean", "plain" (node compensation kept the
+ *     pruned layer as it was: the fit did not lower the error on held-back rows) or "skipped"
  * @param detail why a layer was skipped or only mean-compensated; empty otherwise
  * @param rows calibration rows the fit used (samples, times positions for Conv and 3-D MatMul)
  * @param errorBefore relative squared error {@code sum (y - y0)^2 / sum y0^2} of the pruned layer's output
- *     against the original's, without compensation; NaN when not measured
+ *     against the original's, without compensation (node compensation: on the held-back rows when it holds
+ *     rows back); NaN when not measured
  * @param errorAfter the same after compensation; NaN when not measured
  */
 public record LayerReconstruction(String layer, String opType, String method, String detail, int rows,

@@ -65,7 +65,7 @@ final class AttentionHeads {
         int dim = (int) (long) dimEntry.value();
         String reason = leadingEntriesProblem(shape.subList(0, rank - 1), rank - 1, node);
         if (reason == null && !lx.segments.get(0).space().splitInto(dim)) {
-            reason = "split into heads of " + dim + " by " + CouplingAnalysis.describe(node)
+            reason = "split into heads of " + dim + " by " + Nodes.describe(node)
                     + ", which does not match how its units are grouped";
         }
         if (reason == null && headEntry.value() > 0) {
@@ -99,7 +99,7 @@ final class AttentionHeads {
         } else if (op.equals("Reshape")) {
             problem = merge(node);
         } else {
-            problem = "read by " + CouplingAnalysis.describe(node) + ", an op the head analysis cannot follow";
+            problem = "read by " + Nodes.describe(node) + ", an op the head analysis cannot follow";
         }
         if (problem != null) {
             blockInputs(node, problem);
@@ -110,7 +110,7 @@ final class AttentionHeads {
         HeadLayout h = heads.get(node.getInput(0));
         AttributeProto perm = Ranks.attribute(node, "perm");
         if (perm == null || perm.getIntsCount() != h.rank()) {
-            return "transposed by " + CouplingAnalysis.describe(node) + " without an explicit permutation";
+            return "transposed by " + Nodes.describe(node) + " without an explicit permutation";
         }
         int headAxis = -1;
         int dimAxis = -1;
@@ -120,7 +120,7 @@ final class AttentionHeads {
             dimAxis = from == h.dimAxis() ? i : dimAxis;
         }
         if (headAxis < 0 || h.dimAxis() >= 0 && dimAxis < 0) {
-            return "transposed by " + CouplingAnalysis.describe(node) + " with a permutation that drops its heads";
+            return "transposed by " + Nodes.describe(node) + " with a permutation that drops its heads";
         }
         return put(node.getOutput(0), new HeadLayout(h.columns(), h.rank(), headAxis, dimAxis));
     }
@@ -130,12 +130,12 @@ final class AttentionHeads {
         HeadLayout a = heads.get(node.getInput(0));
         HeadLayout b = heads.get(node.getInput(1));
         if (a == null || b == null) {
-            return "multiplied by " + CouplingAnalysis.describe(node) + " with a value that is not split into the"
+            return "multiplied by " + Nodes.describe(node) + " with a value that is not split into the"
                     + " same heads";
         }
         int rank = a.rank();
         if (b.rank() != rank || a.headAxis() != b.headAxis() || a.headAxis() >= rank - 2) {
-            return "multiplied by " + CouplingAnalysis.describe(node) + " with heads on different axes";
+            return "multiplied by " + Nodes.describe(node) + " with heads on different axes";
         }
         HeadLayout result;
         if (a.dimAxis() == rank - 1 && b.dimAxis() == rank - 2) {
@@ -143,12 +143,12 @@ final class AttentionHeads {
         } else if (a.dimAxis() == -1 && b.dimAxis() == rank - 1) {
             result = new HeadLayout(b.columns(), rank, a.headAxis(), rank - 1);
         } else {
-            return "multiplied by " + CouplingAnalysis.describe(node) + " along an axis of its heads' features";
+            return "multiplied by " + Nodes.describe(node) + " along an axis of its heads' features";
         }
         Space sa = a.columns().segments.get(0).space();
         Space sb = b.columns().segments.get(0).space();
         if (sa.size != sb.size || sa.granule() != sb.granule()) {
-            return "multiplied by " + CouplingAnalysis.describe(node) + " with heads of another size";
+            return "multiplied by " + Nodes.describe(node) + " with heads of another size";
         }
         Space.union(sa, sb);
         return put(node.getOutput(0), result);
@@ -157,7 +157,7 @@ final class AttentionHeads {
     /** Scaling by a constant, adding an attention mask that is the same for every head. */
     private String elementwise(NodeProto node) {
         if (node.getInputCount() != 2) {
-            return "read by " + CouplingAnalysis.describe(node) + " with " + node.getInputCount() + " inputs";
+            return "read by " + Nodes.describe(node) + " with " + node.getInputCount() + " inputs";
         }
         for (int i = 0; i < 2; i++) {
             HeadLayout h = heads.get(node.getInput(i));
@@ -166,11 +166,11 @@ final class AttentionHeads {
             }
             String other = node.getInput(1 - i);
             if (heads.containsKey(other)) {
-                return "combined by " + CouplingAnalysis.describe(node) + " with another head value";
+                return "combined by " + Nodes.describe(node) + " with another head value";
             }
             if (!sameForEveryHead(other, h.headAxis() - h.rank(), h.dimAxis() < 0 ? 0 : h.dimAxis() - h.rank(),
                     0)) {
-                return "combined by " + CouplingAnalysis.describe(node) + " with '" + other
+                return "combined by " + Nodes.describe(node) + " with '" + other
                         + "', which is not known to be the same for every head";
             }
             return put(node.getOutput(0), h);
@@ -188,7 +188,7 @@ final class AttentionHeads {
         }
         axis = axis < 0 ? axis + h.rank() : axis;
         if (axis != h.rank() - 1 || h.isUnitAxis((int) axis)) {
-            return "normalised by " + CouplingAnalysis.describe(node) + " across its heads";
+            return "normalised by " + Nodes.describe(node) + " across its heads";
         }
         return put(node.getOutput(0), h);
     }
@@ -197,7 +197,7 @@ final class AttentionHeads {
         for (int i = 1; i < node.getOutputCount(); i++) {
             String output = node.getOutput(i);
             if (!output.isEmpty() && !graph.consumers(output).isEmpty()) {
-                return "read by " + CouplingAnalysis.describe(node) + " whose extra output '" + output + "' is used";
+                return "read by " + Nodes.describe(node) + " whose extra output '" + output + "' is used";
             }
         }
         return put(node.getOutput(0), heads.get(node.getInput(0)));
@@ -206,21 +206,21 @@ final class AttentionHeads {
     /** The Reshape of {@code [..., heads, dim]} back into {@code [..., heads * dim]}. */
     private String merge(NodeProto node) {
         HeadLayout h = heads.get(node.getInput(0));
-        if (heads.containsKey(CouplingAnalysis.input(node, 1))) {
-            return "used as the shape of " + CouplingAnalysis.describe(node);
+        if (heads.containsKey(Nodes.input(node, 1))) {
+            return "used as the shape of " + Nodes.describe(node);
         }
         int rank = h.rank();
         if (h.headAxis() != rank - 2 || h.dimAxis() != rank - 1) {
-            return "reshaped by " + CouplingAnalysis.describe(node) + " with its heads not on the last two axes";
+            return "reshaped by " + Nodes.describe(node) + " with its heads not on the last two axes";
         }
-        Optional<List<ShapeVector.Entry>> shape = ShapeVector.of(graph, ranks, CouplingAnalysis.input(node, 1));
+        Optional<List<ShapeVector.Entry>> shape = ShapeVector.of(graph, ranks, Nodes.input(node, 1));
         if (shape.isEmpty() || shape.get().size() != rank - 1) {
-            return "reshaped by " + CouplingAnalysis.describe(node) + " to a shape node pruning cannot read";
+            return "reshaped by " + Nodes.describe(node) + " to a shape node pruning cannot read";
         }
         ShapeVector.Entry last = shape.get().get(rank - 2);
         Layout columns = h.columns();
         if (!last.known() || last.value() != -1 && last.value() != columns.channels()) {
-            return "reshaped by " + CouplingAnalysis.describe(node) + " into something other than its heads'"
+            return "reshaped by " + Nodes.describe(node) + " into something other than its heads'"
                     + " features";
         }
         String problem = leadingEntriesProblem(shape.get().subList(0, rank - 2), rank - 2, node);
@@ -238,11 +238,11 @@ final class AttentionHeads {
     private static String leadingEntriesProblem(List<ShapeVector.Entry> entries, int count, NodeProto node) {
         for (ShapeVector.Entry entry : entries) {
             if (entry.known() && entry.value() < 0) {
-                return "reshaped by " + CouplingAnalysis.describe(node) + " with -1 before its head axis, so the"
+                return "reshaped by " + Nodes.describe(node) + " with -1 before its head axis, so the"
                         + " head count could move into it";
             }
         }
-        return entries.size() == count ? null : "reshaped by " + CouplingAnalysis.describe(node)
+        return entries.size() == count ? null : "reshaped by " + Nodes.describe(node)
                 + " to a shape node pruning cannot read";
     }
 
@@ -345,7 +345,7 @@ final class AttentionHeads {
         }
         for (NodeInput reader : graph.consumers(value)) {
             if (reader.inputIndex() < 0) {
-                return "its heads are read inside a subgraph of " + CouplingAnalysis.describe(reader.node());
+                return "its heads are read inside a subgraph of " + Nodes.describe(reader.node());
             }
         }
         heads.put(value, layout);

@@ -56,6 +56,17 @@ public final class NodePruner {
         double[] of(String value);
     }
 
+    /**
+     * The covariance of a value's last axis over the calibration rows ({@code features x features}, row-major),
+     * or null when it cannot be measured: what ranking by compensated removal cost needs.
+     */
+    @FunctionalInterface
+    public interface FeatureCovariance {
+
+        /** The covariance of the features of {@code value} (its last axis), or null. */
+        double[] of(String value);
+    }
+
     /** Prunes {@code model}; when no unit is removed the very same model instance is returned. */
     public static NodePruningResult prune(ModelProto model, NodePruningSettings settings) {
         return prune(model, settings, null);
@@ -66,11 +77,24 @@ public final class NodePruner {
      * UnitImportance#FLUCTUATION} and it is given (else by weight norms).
      */
     public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance) {
+        return prune(model, settings, variance, null);
+    }
+
+    /**
+     * Prunes {@code model} as {@link #prune(ModelProto, NodePruningSettings, FeatureVariance)}, except that a
+     * group read by a single layer whose input {@code covariance} measures is ranked by the output error its
+     * units' removal leaves after that layer is re-fitted ({@link CompensatedRanking}).
+     */
+    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance,
+            FeatureCovariance covariance) {
         ModelGraph graph = ModelGraph.of(model);
         CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
         List<Group> groups = groups(analysis, settings);
         if (variance != null && settings.importance() == UnitImportance.FLUCTUATION) {
             fluctuation(analysis, groups, variance);
+        }
+        if (covariance != null) {
+            compensated(analysis, groups, covariance);
         }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
@@ -90,6 +114,11 @@ public final class NodePruner {
         final int size;
         final List<Space> members = new ArrayList<>();
         double[] importance;
+        /**
+         * The reader's output variance per token when {@link #importance} is a compensated removal cost (its
+         * units' cost relative to it is comparable across groups), else 0.
+         */
+        double reference;
         Double override;
         int[] removed = new int[0];
 
@@ -199,6 +228,47 @@ public final class NodePruner {
         }
     }
 
+    /** Replaces the importance of every group read by one layer alone by its compensated removal cost. */
+    private static void compensated(CouplingAnalysis analysis, List<Group> groups, FeatureCovariance covariance) {
+        for (Group group : groups) {
+            if (group.root.blockReason() != null || group.chunks() < 2) {
+                continue;
+            }
+            CouplingAnalysis.Reader only = null;
+            int count = 0;
+            for (CouplingAnalysis.Reader reader : analysis.readers) {
+                for (Layout.Segment segment : reader.layout().segments) {
+                    if (segment.space().root() == group.root) {
+                        only = reader;
+                        count++;
+                    }
+                }
+            }
+            if (count != 1 || only.layout().segments.size() != 1 || only.layout().repeat != 1
+                    || only.layout().channels() != group.size) {
+                continue;
+            }
+            FloatTensor w = FloatTensor.of(analysis.graph.constant(only.weight()).orElseThrow().tensor());
+            double[] c = covariance.of(only.input());
+            if (c == null || c.length != group.size * group.size || w.dims().length != 2) {
+                continue;
+            }
+            int outputs = (int) w.dims()[1 - only.axis()];
+            double[] values = w.values();
+            double[] rows = values;
+            if (only.axis() == 1) {
+                rows = new double[values.length];
+                for (int o = 0; o < outputs; o++) {
+                    for (int f = 0; f < group.size; f++) {
+                        rows[f * outputs + o] = values[o * group.size + f];
+                    }
+                }
+            }
+            group.importance = CompensatedRanking.costs(c, group.size, rows, outputs, group.granule, 1e-2);
+            group.reference = CompensatedRanking.outputVariance(c, group.size, rows, outputs);
+        }
+    }
+
     private static void choose(List<Group> groups, NodePruningSettings settings) {
         List<Group> global = new ArrayList<>();
         for (Group group : groups) {
@@ -216,6 +286,9 @@ public final class NodePruner {
         if (global.isEmpty()) {
             return;
         }
+        // Compensated costs relative to each reader's output variance compare across groups as they are: a
+        // budget then removes units until every group's reader has about the same relative error.
+        boolean relative = global.stream().allMatch(g -> g.reference > 0);
         long total = 0;
         List<long[]> candidates = new ArrayList<>();
         List<double[]> scores = new ArrayList<>();
@@ -226,7 +299,7 @@ public final class NodePruner {
             double mean = Arrays.stream(chunks).sum() / chunks.length;
             double[] normalised = new double[chunks.length];
             for (int c = 0; c < chunks.length; c++) {
-                normalised[c] = mean > 0 ? chunks[c] / mean : 0.0;
+                normalised[c] = relative ? chunks[c] / group.reference : mean > 0 ? chunks[c] / mean : 0.0;
                 candidates.add(new long[] {g, c});
             }
             scores.add(normalised);

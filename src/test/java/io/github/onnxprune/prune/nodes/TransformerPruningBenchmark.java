@@ -12,6 +12,7 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.io.InputStream;
@@ -28,9 +29,11 @@ import java.util.zip.ZipFile;
  * fraction: encoder multiply-adds per token, mean-pooled cosine to the original on the held-out sentences of
  * benchmarks/minilm (plain and compensated on its 256 calibration sentences) and batched latency.
  *
- * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2 or
- * fluctuation, default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
- * plugin's; 0 skips compensation and prints only the plain cosine), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2,
+ * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
+ * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
+ * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge; {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
+ * the fraction of the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
@@ -45,13 +48,22 @@ public final class TransformerPruningBenchmark {
     public static void main(String[] args) throws Exception {
         String[] fractions = (args.length > 0 ? args[0] : "0.25,0.4").split(",");
         Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.LAYERWISE;
-        UnitImportance importance = UnitImportance.parse(args.length > 2 ? args[2] : "fluctuation");
+        String ranking = args.length > 2 ? args[2] : "fluctuation";
+        // "compensated": CompensatedRanking where one layer reads a group, fluctuation elsewhere.
+        boolean compensatedRanking = ranking.equals("compensated");
+        UnitImportance importance = UnitImportance.parse(compensatedRanking ? "fluctuation" : ranking);
         int maxRows = args.length > 3 ? Integer.parseInt(args[3]) : NodeCompensation.Options.defaults().maxRows();
         Path source = args.length > 4 ? Path.of(args[4])
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
         Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
-        NodeCompensation.Options options = new NodeCompensation.Options(NodeCompensation.Options.defaults().ridge(),
-                NodeCompensation.Options.defaults().maxFeatures(), Math.max(1, maxRows));
+        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
+        double ridge = Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge())));
+        NodeCompensation.Options options = new NodeCompensation.Options(ridge, defaults.maxFeatures(),
+                Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()));
+        // -Doverrides=pattern=fraction,... sets a group's fraction by its layers' names (allocation experiments).
+        List<SparsityOverride> overrides = System.getProperty("overrides", "").isBlank() ? List.of()
+                : java.util.Arrays.stream(System.getProperty("overrides").split(",")).map(SparsityOverride::parse)
+                        .toList();
         ModelProto model = load(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
@@ -59,9 +71,10 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, importance %s, at most %d rows per fit, 1 intra-op thread, batches of 64%n",
+                + " scope %s, importance %s, at most %d rows per fit, ridge %s, 1 intra-op thread, batches of 64%n",
                 source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
-                importance.id(), maxRows);
+                ranking + (overrides.isEmpty() ? "" : ", overrides " + System.getProperty("overrides")), maxRows,
+                ridge);
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
@@ -71,15 +84,28 @@ public final class TransformerPruningBenchmark {
             System.out.printf(Locale.ROOT, "%-9s %7s %12s %9d %10s %12s %10s %8.0fus%n", "0", "", "", baseMacs, "1.00",
                     "1.0000", "", baseLatency);
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);
+            java.util.Map<String, double[]> covariances = new java.util.HashMap<>();
             for (String text : fractions) {
                 double fraction = Double.parseDouble(text);
                 long start = System.nanoTime();
-                NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, List.of(),
-                        List.of(), importance), value -> collector.featureVariance(model, value));
+                NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
+                        List.of(), importance), value -> collector.featureVariance(model, value),
+                        compensatedRanking ? value -> covariances.computeIfAbsent(value,
+                                v -> covariance(collector, model, v)) : null);
+                System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
-                ModelProto fitted = maxRows == 0 ? result.model()
-                        : NodeCompensation.compensate(model, result, collector, options).model();
+                ModelProto fitted = result.model();
+                if (maxRows > 0) {
+                    NodeCompensation.Result compensated = NodeCompensation.compensate(model, result, collector,
+                            options);
+                    fitted = compensated.model();
+                    for (var layer : compensated.layers()) {
+                        System.out.printf(Locale.ROOT, "    %-45s %-14s %5d rows, error %.4f -> %.4f %s%n",
+                                layer.layer(), layer.method(), layer.rows(), layer.errorBefore(),
+                                layer.errorAfter(), layer.detail());
+                    }
+                }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
                 double fit = MiniLmFigures.cosine(reference,
@@ -90,6 +116,14 @@ public final class TransformerPruningBenchmark {
                         plain, fit, latency(runtime, fitted, validation) / baseLatency);
             }
         }
+    }
+
+    private static double[] covariance(ActivationCollector collector, ModelProto model, String value) {
+        Tensor rows = collector.maskedRows(collector.collect(model, List.of(value)).get(value));
+        long[] shape = rows.shape();
+        int features = (int) shape[shape.length - 1];
+        float[] data = (float[]) rows.data();
+        return CompensatedRanking.covariance(data, data.length / features, features);
     }
 
     private static ModelProto load(Path source) throws Exception {

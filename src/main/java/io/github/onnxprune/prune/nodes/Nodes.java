@@ -1,0 +1,37 @@
+package io.github.onnxprune.prune.nodes;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+
+/** Reads a node's inputs and attributes, and names it in messages. */
+final class Nodes {
+
+    private Nodes() {
+    }
+
+    static String input(NodeProto node, int index) {
+        return index < node.getInputCount() ? node.getInput(index) : "";
+    }
+
+    static String describe(NodeProto node) {
+        return node.getOpType() + (node.getName().isEmpty() ? "" : " '" + node.getName() + "'");
+    }
+
+    static long intAttribute(NodeProto node, String name, long fallback) {
+        for (AttributeProto attribute : node.getAttributeList()) {
+            if (attribute.getName().equals(name)) {
+                return attribute.getI();
+            }
+        }
+        return fallback;
+    }
+
+    static float floatAttribute(NodeProto node, String name, float fallback) {
+        for (AttributeProto attribute : node.getAttributeList()) {
+            if (attribute.getName().equals(name)) {
+                return attribute.getF();
+            }
+        }
+        return fallback;
+    }
+}
