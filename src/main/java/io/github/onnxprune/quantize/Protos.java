@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
+import io.github.onnxprune.onnx.NodeAttributes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -70,21 +71,14 @@ final class Protos {
 
     /** The node's attribute of that name, if it has one. */
     static AttributeProto attribute(NodeProto node, String name) {
-        for (AttributeProto attribute : node.getAttributeList()) {
-            if (attribute.getName().equals(name)) {
-                return attribute;
-            }
-        }
-        return null;
+        return NodeAttributes.find(node, name);
     }
 
     static long intAttribute(NodeProto node, String name, long fallback) {
-        AttributeProto attribute = attribute(node, name);
-        return attribute == null ? fallback : attribute.getI();
+        return NodeAttributes.intValue(node, name, fallback);
     }
 
     static float floatAttribute(NodeProto node, String name, float fallback) {
-        AttributeProto attribute = attribute(node, name);
-        return attribute == null ? fallback : attribute.getF();
+        return NodeAttributes.floatValue(node, name, fallback);
     }
 }

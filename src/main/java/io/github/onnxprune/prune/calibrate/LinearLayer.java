@@ -6,6 +6,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.onnx.ConstantTensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.NodeAttributes;
 import io.github.onnxprune.onnx.NodeInput;
 
 /**
@@ -210,21 +211,11 @@ record LinearLayer(int index, NodeProto node, String weight, int units, int bloc
     }
 
     static long intAttribute(NodeProto node, String name, long fallback) {
-        for (AttributeProto attribute : node.getAttributeList()) {
-            if (attribute.getName().equals(name)) {
-                return attribute.getI();
-            }
-        }
-        return fallback;
+        return NodeAttributes.intValue(node, name, fallback);
     }
 
     static double floatAttribute(NodeProto node, String name, float fallback) {
-        for (AttributeProto attribute : node.getAttributeList()) {
-            if (attribute.getName().equals(name)) {
-                return attribute.getF();
-            }
-        }
-        return fallback;
+        return NodeAttributes.floatValue(node, name, fallback);
     }
 
     private static String stringAttribute(NodeProto node, String name, String fallback) {

@@ -1,7 +1,7 @@
 package io.github.onnxprune.prune.nodes;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.onnx.NodeAttributes;
 
 /** Reads a node's inputs and attributes, and names it in messages. */
 final class Nodes {
@@ -18,20 +18,10 @@ final class Nodes {
     }
 
     static long intAttribute(NodeProto node, String name, long fallback) {
-        for (AttributeProto attribute : node.getAttributeList()) {
-            if (attribute.getName().equals(name)) {
-                return attribute.getI();
-            }
-        }
-        return fallback;
+        return NodeAttributes.intValue(node, name, fallback);
     }
 
     static float floatAttribute(NodeProto node, String name, float fallback) {
-        for (AttributeProto attribute : node.getAttributeList()) {
-            if (attribute.getName().equals(name)) {
-                return attribute.getF();
-            }
-        }
-        return fallback;
+        return NodeAttributes.floatValue(node, name, fallback);
     }
 }
