@@ -2,7 +2,6 @@ package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
-import io.github.onnxprune.eval.DataRole;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.ModelSignature;
@@ -15,7 +14,6 @@ import io.github.onnxprune.gate.GateVerdict;
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
-import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.JsonFields;
@@ -39,7 +37,6 @@ import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -119,7 +116,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
         List<ModelStep<?>> steps = StepPlan.of(task);
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                ? calibration(task, original, originalBytes, data) : null;
+                ? Calibration.load(task, original, originalBytes, data, this::evaluator) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();
@@ -410,44 +407,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
             described += " and re-fitting on the validation data itself";
         }
         return described;
-    }
-
-    /** The calibration samples, where they came from, and the metric of a candidate on them. */
-    private record Calibration(ActivationCollector collector, String source, boolean sameAsValidation,
-            CalibrationScore score) {
-    }
-
-    /**
-     * The calibration data, when some exists (the configured calibration set, else the validation set); null
-     * otherwise, and then nothing loads ONNX Runtime here. Called only when a step asks for it.
-     */
-    private Calibration calibration(ModelTask task, ModelProto original, ByteBuffer originalBytes,
-            ValidationData validation) {
-        EvaluationSettings evaluation = task.evaluation();
-        CalibrationSettings settings = evaluation.calibration();
-        Path file = settings.calibrationData() != null ? settings.calibrationData() : evaluation.validationData();
-        if (file == null) {
-            return null;
-        }
-        boolean same = evaluation.validationData() != null
-                && file.toAbsolutePath().normalize().equals(evaluation.validationData().toAbsolutePath().normalize());
-        ValidationData samples;
-        if (same && validation != null) {
-            samples = validation;
-        } else {
-            try {
-                // Calibration needs inputs only; a labels array that happens to be there is simply not used.
-                samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName(),
-                        DataRole.CALIBRATION);
-            } catch (ValidationDataException e) {
-                // The reader's message already names the calibration file and what to do; only the model is new.
-                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
-            }
-        }
-        // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
-        return new Calibration(new ActivationCollector(evaluator(), samples, settings.samples(),
-                evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same,
-                new CalibrationScore(evaluator(), samples, originalBytes, evaluation));
     }
 
     private OnnxRuntimeEvaluator evaluator() {
