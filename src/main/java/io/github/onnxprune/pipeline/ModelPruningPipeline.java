@@ -110,8 +110,13 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersBefore = ModelGraph.of(original).parameterCount();
         ValidationData data = null;
         if (task.evaluation().validationData() != null) {
-            data = ValidationDataReader.read(task.evaluation().validationData(), ModelSignature.of(original),
-                    task.evaluation().labelName());
+            try {
+                data = ValidationDataReader.read(task.evaluation().validationData(), ModelSignature.of(original),
+                        task.evaluation().labelName());
+            } catch (ValidationDataException e) {
+                // The reader's message names the file and what to do; several models may share one file.
+                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
+            }
         }
 
         List<ModelStep<?>> steps = StepPlan.of(task);

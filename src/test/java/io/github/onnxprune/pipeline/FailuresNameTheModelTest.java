@@ -18,6 +18,7 @@ import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.ship.OutputLock;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -61,15 +62,35 @@ class FailuresNameTheModelTest {
 
     @Test
     void nanInSeparateCalibrationDataNamesTheCalibrationFileRowAndColumn() throws Exception {
-        Path calibration = folder.resolve("calibration.npz");
+        Path calibration = withNaN(folder.resolve("calibration.npz"));
+        ValidationDataException e = assertThrows(ValidationDataException.class,
+                () -> run(task(fixture("digits-mlp/model.onnx"), DATA, calibration)));
+        assertEquals("Model models/x.onnx: calibration data " + calibration + ": array 'input' holds NaN at row 3,"
+                + " column 5 (flattened index 197 of shape [360, 64]; rows are samples, columns the values within"
+                + " one, both counted from 0). NaN and infinite values cannot be measured or fitted: clean the data"
+                + " or drop that sample, then export it again.", e.getMessage());
+    }
+
+    @Test
+    void nanInValidationDataNamesTheModelOnceAndTheFileRowAndColumn() throws Exception {
+        Path validation = withNaN(folder.resolve("validation.npz"));
+        ValidationDataException e = assertThrows(ValidationDataException.class,
+                () -> run(task(fixture("digits-mlp/model.onnx"), validation, null)));
+        assertEquals("Model models/x.onnx: validation data " + validation + ": array 'input' holds NaN at row 3,"
+                + " column 5 (flattened index 197 of shape [360, 64]; rows are samples, columns the values within"
+                + " one, both counted from 0). NaN and infinite values cannot be measured or fitted: clean the data"
+                + " or drop that sample, then export it again.", e.getMessage());
+    }
+
+    /** The digits validation set with a NaN at sample 3, feature 5 of 64, written to {@code target}. */
+    private static Path withNaN(Path target) throws IOException {
         try (ZipFile source = new ZipFile(DATA.toFile());
-                OutputStream out = Files.newOutputStream(calibration);
+                OutputStream out = Files.newOutputStream(target);
                 ZipOutputStream zip = new ZipOutputStream(out)) {
             for (ZipEntry entry : java.util.Collections.list(source.entries())) {
                 byte[] bytes = source.getInputStream(entry).readAllBytes();
                 if (entry.getName().equals("input.npy")) {
                     int dataStart = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf('\n') + 1;
-                    // sample 3, feature 5 of 64
                     ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putFloat(dataStart + (3 * 64 + 5) * 4,
                             Float.NaN);
                 }
@@ -78,12 +99,7 @@ class FailuresNameTheModelTest {
                 zip.closeEntry();
             }
         }
-        ValidationDataException e = assertThrows(ValidationDataException.class,
-                () -> run(task(fixture("digits-mlp/model.onnx"), DATA, calibration)));
-        assertEquals("Model models/x.onnx: calibration data " + calibration + ": array 'input' holds NaN at row 3,"
-                + " column 5 (flattened index 197 of shape [360, 64]; rows are samples, columns the values within"
-                + " one, both counted from 0). NaN and infinite values cannot be measured or fitted: clean the data"
-                + " or drop that sample, then export it again.", e.getMessage());
+        return target;
     }
 
     @Test
