@@ -12,8 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Reads the real fixtures written by tools/fixtures/generate_fixtures.py in every format they come in. */
@@ -21,17 +20,8 @@ class FixtureFormatsTest {
 
     private static final long[] FIRST_DIGIT_LABELS = {8, 9, 4, 0, 0, 1, 3, 1, 9, 7};
 
-    private static OnnxRuntimeEvaluator evaluator;
-
-    @BeforeAll
-    static void loadRuntime() {
-        evaluator = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        evaluator.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator evaluator = new OnnxRuntimeEvaluator(1);
 
     private static Path fixture(String path) {
         try {

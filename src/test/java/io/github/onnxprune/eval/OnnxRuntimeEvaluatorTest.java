@@ -9,25 +9,15 @@ import ai.onnx.proto.OnnxMl;
 import io.github.onnxprune.TestModels;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 class OnnxRuntimeEvaluatorTest {
 
     private static final int SAMPLES = 10;
 
-    private static OnnxRuntimeEvaluator evaluator;
-
-    @BeforeAll
-    static void loadRuntime() {
-        evaluator = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        evaluator.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator evaluator = new OnnxRuntimeEvaluator(1);
 
     /** Ten samples {@code [i / 2, 1 - i]}: small dyadic numbers, so every product and sum is exact. */
     private static ValidationData samples() {

@@ -9,8 +9,7 @@ import io.github.onnxprune.TestModels;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** Mean pooling over the attention mask, run in ONNX Runtime on a tiny token model. */
@@ -21,17 +20,8 @@ class PooledEvaluationTest {
     private static final float[][] FIRST_ONLY = {{1, 0}, {0, 0}};
     private static final ScoredOutput MEAN = new ScoredOutput("last_hidden_state", Pooling.MEAN, null);
 
-    private static OnnxRuntimeEvaluator evaluator;
-
-    @BeforeAll
-    static void loadRuntime() {
-        evaluator = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        evaluator.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator evaluator = new OnnxRuntimeEvaluator(1);
 
     /** Three sentences of three, two and one real tokens, padded to three with id 0 (whose embedding is not 0). */
     private static ValidationData sentences(String maskName) {

@@ -28,8 +28,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /** The int8 forms on the real fixtures and on hand-built graphs, run and optimized by ONNX Runtime itself. */
@@ -38,17 +37,8 @@ class Int8QuantizerTest {
     /** Every value of the first output, flattened per sample: the tests compare whole outputs. */
     private static final ScoredOutput EVERY_VALUE = new ScoredOutput(null, Pooling.FLATTEN, null);
 
-    private static OnnxRuntimeEvaluator runtime;
-
-    @BeforeAll
-    static void load() {
-        runtime = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        runtime.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
     @Test
     void matMulAndGemmFixturesBecomeDynamicQuantizeMatMulWithinOnePointOfAccuracy() throws Exception {

@@ -18,23 +18,13 @@ import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 class NodeCompensationTest {
 
-    private static OnnxRuntimeEvaluator runtime;
-
-    @BeforeAll
-    static void load() {
-        runtime = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        runtime.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
     static OnnxMl.TensorProto floats(String name, long[] dims, float... values) {
         OnnxMl.TensorProto.Builder tensor = OnnxMl.TensorProto.newBuilder().setName(name)

@@ -15,8 +15,7 @@ import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,17 +24,8 @@ import org.junit.jupiter.api.Test;
  */
 class ReconstructionFixturesTest {
 
-    private static OnnxRuntimeEvaluator runtime;
-
-    @BeforeAll
-    static void load() {
-        runtime = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        runtime.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
     /** Least gain in held-out accuracy (percentage points) at 50% of units; measured 21, 0, 44, 54, 19. */
     private static final Map<String, Double> NODE_GAIN = Map.of("digits-mlp", 0.15, "wine-mlp", -0.06,

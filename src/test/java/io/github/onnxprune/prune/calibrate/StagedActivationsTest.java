@@ -16,23 +16,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 class StagedActivationsTest {
 
-    private static OnnxRuntimeEvaluator runtime;
-
-    @BeforeAll
-    static void load() {
-        runtime = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        runtime.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
     /** X [n, 4] -> MatMul W1 -> Relu (h1) -> MatMul W2 -> Relu (h2) -> MatMul W3 -> Y. */
     private static ModelProto chain(float scale) {

@@ -21,23 +21,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 class WeightReconstructionTest {
 
-    private static OnnxRuntimeEvaluator runtime;
-
-    @BeforeAll
-    static void load() {
-        runtime = new OnnxRuntimeEvaluator(1);
-    }
-
-    @AfterAll
-    static void close() {
-        runtime.close();
-    }
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
     /** Y = MatMul(X [n, 8], W [8, 4]). */
     private static ModelProto linear(float[] w) {
