@@ -60,15 +60,18 @@ class FailuresNameTheModelTest {
                 + " Infinity on sample 0 of " + DATA + ": the model overflows on this data"), e.getMessage());
     }
 
+    /** The reader's words for the NaN {@link #withNaN} writes, after the file's role and path. */
+    private static final String NAN_AT_ROW_3_COLUMN_5 = ": array 'input' holds NaN at row 3, column 5 (flattened"
+            + " index 197 of shape [360, 64]; rows are samples, columns the values within one, both counted from 0)."
+            + " NaN and infinite values cannot be measured or fitted: clean the data or drop that sample, then export"
+            + " it again.";
+
     @Test
     void nanInSeparateCalibrationDataNamesTheCalibrationFileRowAndColumn() throws Exception {
         Path calibration = withNaN(folder.resolve("calibration.npz"));
         ValidationDataException e = assertThrows(ValidationDataException.class,
                 () -> run(task(fixture("digits-mlp/model.onnx"), DATA, calibration)));
-        assertEquals("Model models/x.onnx: calibration data " + calibration + ": array 'input' holds NaN at row 3,"
-                + " column 5 (flattened index 197 of shape [360, 64]; rows are samples, columns the values within"
-                + " one, both counted from 0). NaN and infinite values cannot be measured or fitted: clean the data"
-                + " or drop that sample, then export it again.", e.getMessage());
+        assertEquals("Model models/x.onnx: calibration data " + calibration + NAN_AT_ROW_3_COLUMN_5, e.getMessage());
     }
 
     @Test
@@ -76,10 +79,7 @@ class FailuresNameTheModelTest {
         Path validation = withNaN(folder.resolve("validation.npz"));
         ValidationDataException e = assertThrows(ValidationDataException.class,
                 () -> run(task(fixture("digits-mlp/model.onnx"), validation, null)));
-        assertEquals("Model models/x.onnx: validation data " + validation + ": array 'input' holds NaN at row 3,"
-                + " column 5 (flattened index 197 of shape [360, 64]; rows are samples, columns the values within"
-                + " one, both counted from 0). NaN and infinite values cannot be measured or fitted: clean the data"
-                + " or drop that sample, then export it again.", e.getMessage());
+        assertEquals("Model models/x.onnx: validation data " + validation + NAN_AT_ROW_3_COLUMN_5, e.getMessage());
     }
 
     /** The digits validation set with a NaN at sample 3, feature 5 of 64, written to {@code target}. */
