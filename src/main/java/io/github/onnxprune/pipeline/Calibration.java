@@ -2,11 +2,8 @@ package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.eval.DataRole;
-import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
-import io.github.onnxprune.eval.ValidationDataException;
-import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -36,19 +33,9 @@ record Calibration(ActivationCollector collector, String source, boolean sameAsV
         }
         boolean same = evaluation.validationData() != null
                 && file.toAbsolutePath().normalize().equals(evaluation.validationData().toAbsolutePath().normalize());
-        ValidationData samples;
-        if (same && validation != null) {
-            samples = validation;
-        } else {
-            try {
-                // Calibration needs inputs only; a labels array that happens to be there is simply not used.
-                samples = ValidationDataReader.read(file, ModelSignature.of(original), evaluation.labelName(),
-                        DataRole.CALIBRATION);
-            } catch (ValidationDataException e) {
-                // The reader's message already names the calibration file and what to do; only the model is new.
-                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
-            }
-        }
+        // Calibration needs inputs only; a labels array that happens to be there is simply not used.
+        ValidationData samples = same && validation != null ? validation
+                : task.readData(file, original, DataRole.CALIBRATION);
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
         return new Calibration(new ActivationCollector(evaluator.get(), samples, settings.samples(),
                 evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same,

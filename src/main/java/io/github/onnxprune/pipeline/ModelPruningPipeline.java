@@ -2,13 +2,12 @@ package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
+import io.github.onnxprune.eval.DataRole;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
-import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataException;
-import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
 import io.github.onnxprune.onnx.ModelBytes;
@@ -110,13 +109,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersBefore = ModelGraph.of(original).parameterCount();
         ValidationData data = null;
         if (task.evaluation().validationData() != null) {
-            try {
-                data = ValidationDataReader.read(task.evaluation().validationData(), ModelSignature.of(original),
-                        task.evaluation().labelName());
-            } catch (ValidationDataException e) {
-                // The reader's message names the file and what to do; several models may share one file.
-                throw new ValidationDataException("Model " + task.entryName() + ": " + e.getMessage(), e);
-            }
+            data = task.readData(task.evaluation().validationData(), original, DataRole.VALIDATION);
         }
 
         List<ModelStep<?>> steps = StepPlan.of(task);

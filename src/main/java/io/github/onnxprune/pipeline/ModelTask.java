@@ -1,5 +1,11 @@
 package io.github.onnxprune.pipeline;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.eval.DataRole;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataException;
+import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.GateLimits;
 import java.nio.file.Path;
 
@@ -14,4 +20,16 @@ import java.nio.file.Path;
  */
 public record ModelTask(Path file, String entryName, PruningSettings pruning, EvaluationSettings evaluation,
         GateLimits limits) {
+
+    /**
+     * Reads {@code data} for {@code model} in its {@code role}. The reader's message names the file and what to
+     * do; several models may share one file, so a failure also names this one.
+     */
+    ValidationData readData(Path data, ModelProto model, DataRole role) {
+        try {
+            return ValidationDataReader.read(data, ModelSignature.of(model), evaluation.labelName(), role);
+        } catch (ValidationDataException e) {
+            throw new ValidationDataException("Model " + entryName + ": " + e.getMessage(), e);
+        }
+    }
 }
