@@ -148,19 +148,9 @@ public final class GlobalAllocation {
         return count;
     }
 
-    /** How many of the ascending {@code scores} are below {@code threshold}. */
+    /** How many of the ascending {@code scores} are below {@code threshold}: at most the float just beneath it. */
     private static int below(float[] scores, float threshold) {
-        int low = 0;
-        int high = scores.length;
-        while (low < high) {
-            int middle = (low + high) >>> 1;
-            if (scores[middle] < threshold) {
-                low = middle + 1;
-            } else {
-                high = middle;
-            }
-        }
-        return low;
+        return atMost(scores, Math.nextDown(threshold));
     }
 
     /** How many of the ascending {@code scores} are at most {@code threshold}. */
