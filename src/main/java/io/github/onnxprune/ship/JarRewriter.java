@@ -1,7 +1,6 @@
 package io.github.onnxprune.ship;
 
 import io.github.onnxprune.onnx.ModelBytes;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -134,17 +133,7 @@ public final class JarRewriter {
                 copyPrefix(source, prefix, out);
                 // The zip's own offsets count from its first entry, as after `cat script.sh app.jar`; every zip
                 // reader (java.util.zip, unzip, Spring Boot's loader) accounts for the prefix that way.
-                ZipOutputStream zipOut = new ZipOutputStream(new FilterOutputStream(out) {
-                    @Override
-                    public void write(byte[] bytes, int offset, int length) throws IOException {
-                        out.write(bytes, offset, length);
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        flush();
-                    }
-                });
+                ZipOutputStream zipOut = new ZipOutputStream(new KeptOpen(out));
                 try (zipOut) {
                     if (zip.getComment() != null) {
                         zipOut.setComment(zip.getComment());

@@ -1,7 +1,6 @@
 package io.github.onnxprune.ship;
 
 import io.github.onnxprune.onnx.ModelBytes;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -24,17 +23,7 @@ public final class ModelArchive {
     public static void write(Path zip, Map<String, ByteBuffer> models, FileTime time) throws IOException {
         AtomicFiles.write(zip, file -> {
             // AtomicFiles closes the file; closing the zip stream must only finish the zip.
-            try (ZipOutputStream out = new ZipOutputStream(new FilterOutputStream(file) {
-                @Override
-                public void write(byte[] bytes, int offset, int length) throws IOException {
-                    file.write(bytes, offset, length);
-                }
-
-                @Override
-                public void close() throws IOException {
-                    flush();
-                }
-            })) {
+            try (ZipOutputStream out = new ZipOutputStream(new KeptOpen(file))) {
                 for (Map.Entry<String, ByteBuffer> model : new TreeMap<>(models).entrySet()) {
                     ZipEntry entry = new ZipEntry(model.getKey());
                     entry.setLastModifiedTime(time);
