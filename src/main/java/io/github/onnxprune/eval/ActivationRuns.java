@@ -82,8 +82,7 @@ final class ActivationRuns {
                     values)));
             return outputs;
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
-                    + data.source() + ": " + e.getMessage(), e);
+            throw OrtSessions.setupFailure(data, e);
         }
     }
 

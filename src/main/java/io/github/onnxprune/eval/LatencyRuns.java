@@ -56,8 +56,7 @@ final class LatencyRuns {
                 pool.forEach(OrtSessions.Batch::close);
             }
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
-                    + data.source() + ": " + e.getMessage(), e);
+            throw OrtSessions.setupFailure(data, e);
         }
     }
 
@@ -123,8 +122,7 @@ final class LatencyRuns {
                 batches.forEach(OrtSessions.Batch::close);
             }
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
-                    + data.source() + ": " + e.getMessage(), e);
+            throw OrtSessions.setupFailure(data, e);
         }
     }
 }

@@ -27,6 +27,12 @@ final class OrtSessions {
     private final int intraOpThreads;
 
     /** Sessions in {@code env} with {@code intraOpThreads} threads each (0: ONNX Runtime decides). */
+    /** A session for {@code data} could not be created or closed: ONNX Runtime's words, and which data. */
+    static EvaluationException setupFailure(ValidationData data, OrtException e) {
+        return new EvaluationException("ONNX Runtime failed to set up or release a session for " + data.source()
+                + ": " + e.getMessage(), e);
+    }
+
     OrtSessions(OrtEnvironment env, int intraOpThreads) {
         this.env = env;
         this.intraOpThreads = intraOpThreads;

@@ -43,8 +43,7 @@ final class ScoringRuns {
             return new ModelOutputs(name, rows);
         } catch (OrtException e) {
             // Setting up the session options, reading input metadata or closing the session lands here.
-            throw new EvaluationException("ONNX Runtime failed to set up or release a session for "
-                    + data.source() + ": " + e.getMessage(), e);
+            throw OrtSessions.setupFailure(data, e);
         }
     }
 
