@@ -107,4 +107,21 @@ record Features(float[] data, int rows, int cols) {
         }
         return means;
     }
+
+    /** These rows split into those a fit learns from and every {@code k}-th one, held out: {fitted, held out}. */
+    Features[] splitEvery(int k) {
+        int held = rows / k;
+        float[] fitted = new float[(rows - held) * cols];
+        float[] back = new float[held * cols];
+        int f = 0;
+        int h = 0;
+        for (int r = 0; r < rows; r++) {
+            if (r % k == k - 1 && h < held) {
+                System.arraycopy(data, r * cols, back, h++ * cols, cols);
+            } else {
+                System.arraycopy(data, r * cols, fitted, f++ * cols, cols);
+            }
+        }
+        return new Features[] {new Features(fitted, f, cols), new Features(back, h, cols)};
+    }
 }

@@ -18,26 +18,9 @@ record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal
         if (every < 2 || rows != current.rows() || rows / every < 8) {
             return null;
         }
-        int held = rows / every;
-        Features[] o = split(original, every, held);
-        Features[] c = split(current, every, held);
+        Features[] o = original.splitEvery(every);
+        Features[] c = current.splitEvery(every);
         return new HeldBack(o[0], c[0], o[1], c[1]);
-    }
-
-    private static Features[] split(Features x, int every, int held) {
-        int cols = x.cols();
-        float[] kept = new float[(x.rows() - held) * cols];
-        float[] back = new float[held * cols];
-        int k = 0;
-        int h = 0;
-        for (int r = 0; r < x.rows(); r++) {
-            if (r % every == every - 1 && h < held) {
-                System.arraycopy(x.data(), r * cols, back, h++ * cols, cols);
-            } else {
-                System.arraycopy(x.data(), r * cols, kept, k++ * cols, cols);
-            }
-        }
-        return new Features[] {new Features(kept, k, cols), new Features(back, h, cols)};
     }
 
     /** The number of held-back rows. */

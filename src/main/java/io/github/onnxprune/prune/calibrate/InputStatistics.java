@@ -62,7 +62,7 @@ final class InputStatistics {
     InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
             Features xd, int outputs, int holdout) {
         if (holdout > 1 && xd == null) {
-            Features[] split = split(xc, holdout);
+            Features[] split = xc.splitEvery(holdout);
             xc = split[0];
             this.heldOut = new HeldOut(RowProducts.gram(split[1]), columnSums(split[1]), split[1].rows());
         } else {
@@ -104,25 +104,6 @@ final class InputStatistics {
     /** The held-out rows' products, or null when none were held out. */
     HeldOut heldOut() {
         return heldOut;
-    }
-
-    /** Rows of {@code x} split into those fitted and every {@code k}-th one, held out. */
-    private static Features[] split(Features x, int k) {
-        int held = x.rows() / k;
-        int fitted = x.rows() - held;
-        int cols = x.cols();
-        float[] a = new float[fitted * cols];
-        float[] b = new float[held * cols];
-        int ia = 0;
-        int ib = 0;
-        for (int r = 0; r < x.rows(); r++) {
-            if (r % k == k - 1 && ib < held) {
-                System.arraycopy(x.data(), r * cols, b, ib++ * cols, cols);
-            } else {
-                System.arraycopy(x.data(), r * cols, a, ia++ * cols, cols);
-            }
-        }
-        return new Features[] {new Features(a, ia, cols), new Features(b, ib, cols)};
     }
 
     private static double[] columnSums(Features x) {
