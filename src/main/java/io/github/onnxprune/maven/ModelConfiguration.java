@@ -1,5 +1,6 @@
 package io.github.onnxprune.maven;
 
+import io.github.onnxprune.pipeline.SettingsValidator;
 import java.io.File;
 import java.util.List;
 
@@ -45,5 +46,18 @@ public class ModelConfiguration {
     /** The configured path. */
     public String getPath() {
         return path;
+    }
+
+    /** Range checks of every numeric value a {@code <model>} element can override; unset values pass. */
+    SettingsValidator check(SettingsValidator settings) {
+        return settings.fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
+                .fraction("tableSparsity", tableSparsity)
+                .overrides("sparsityOverrides", sparsityOverrides)
+                .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
+                .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
+                .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
+                .range("tableBits", tableBits, 2, 8)
+                .searchBudget("searchBudget", searchBudget)
+                .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
     }
 }

@@ -335,32 +335,29 @@ public class PruneMojo extends AbstractMojo {
         out.attachIfClassified(projectHelper);
     }
 
-    /** Every numeric parameter in range before any work, reported in one paragraph naming the elements. */
+    /**
+     * Every numeric parameter in range before any work, reported in one paragraph naming the elements: the
+     * plugin-wide values through the same checks as a {@code <model>} element's, then the plugin-wide-only ones.
+     */
     private void validateParameters() throws MojoFailureException {
-        SettingsValidator settings = new SettingsValidator()
-                .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
-                .fraction("tableSparsity", tableSparsity)
-                .overrides("sparsityOverrides", sparsityOverrides)
-                .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
-                .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
-                .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
+        ModelConfiguration pluginWide = new ModelConfiguration();
+        pluginWide.sparsity = sparsity;
+        pluginWide.nodeSparsity = nodeSparsity;
+        pluginWide.tableSparsity = tableSparsity;
+        pluginWide.sparsityOverrides = sparsityOverrides;
+        pluginWide.minTensorSize = minTensorSize;
+        pluginWide.calibrationSamples = calibrationSamples;
+        pluginWide.batchSize = batchSize;
+        pluginWide.tableBits = tableBits;
+        pluginWide.searchBudget = searchBudget;
+        pluginWide.minAccuracy = minAccuracy;
+        pluginWide.maxAccuracyDrop = maxAccuracyDrop;
+        SettingsValidator settings = pluginWide.check(new SettingsValidator())
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 0, SettingsValidator.MAX_RUNS)
-                .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS)
-                .range("tableBits", tableBits, 2, 8)
-                .searchBudget("searchBudget", searchBudget)
-                .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
-        for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
-            settings.forModel(model.path)
-                    .fraction("sparsity", model.sparsity).fraction("nodeSparsity", model.nodeSparsity)
-                    .fraction("tableSparsity", model.tableSparsity)
-                    .overrides("sparsityOverrides", model.sparsityOverrides)
-                    .range("minTensorSize", model.minTensorSize, 0, Long.MAX_VALUE)
-                    .range("calibrationSamples", model.calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
-                    .range("batchSize", model.batchSize, 1, SettingsValidator.MAX_BATCH)
-                    .range("tableBits", model.tableBits, 2, 8)
-                    .searchBudget("searchBudget", model.searchBudget)
-                    .finite("minAccuracy", model.minAccuracy).atLeast("maxAccuracyDrop", model.maxAccuracyDrop, 0);
+                .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS);
+        for (ModelConfiguration model : listOrEmpty(models)) {
+            model.check(settings.forModel(model.path));
         }
         if (settings.failure().isPresent()) {
             throw new MojoFailureException(settings.failure().get());
@@ -400,7 +397,7 @@ public class PruneMojo extends AbstractMojo {
         for (String path : found) {
             byPath.put(path, null);
         }
-        for (ModelConfiguration model : models == null ? List.<ModelConfiguration>of() : models) {
+        for (ModelConfiguration model : listOrEmpty(models)) {
             if (model.path == null || model.path.isBlank()) {
                 throw new MojoFailureException("A <model> element has no <path>. Give the model's path relative"
                         + " to " + root + ", e.g. <path>models/classifier.onnx</path>.");
