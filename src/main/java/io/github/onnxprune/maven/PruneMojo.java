@@ -117,8 +117,9 @@ public class PruneMojo extends AbstractMojo {
     private double tableSparsity;
 
     /**
-     * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
-     * their scale cannot change; see docs/global-scope.md).
+     * layerwise (each tensor or layer to the target) or global (one total across them; for weights the shares
+     * that score best on the calibration data among uniform, a scale-free blend and one raw threshold; see
+     * docs/global-scope.md).
      */
     @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
     private String scope;
