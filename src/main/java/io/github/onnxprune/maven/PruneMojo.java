@@ -174,8 +174,8 @@ public class PruneMojo extends AbstractMojo {
     private boolean search;
 
     /**
-     * What a search may spend: a number of candidates (e.g. 12) or minutes (e.g. 5m or 5min: at most 12
-     * candidates, and none started after that time).
+     * What a search may spend: a number of model evaluations, its candidates and the sensitivity profile's runs
+     * together (e.g. 12), or minutes (e.g. 5m or 5min: at most 12 evaluations, and none started after that time).
      */
     @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
     private String searchBudget;

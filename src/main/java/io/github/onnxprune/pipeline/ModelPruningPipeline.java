@@ -128,13 +128,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
             long searchStart = System.nanoTime();
-            // A time budget leaves the profile at most half of it: the candidates are what the search is for.
-            List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
-                    ? sensitivity(bounds, context, () -> search.minutes() > 0
-                            && System.nanoTime() - searchStart >= search.minutes() * 30e9) : List.of();
+            // The profile gets what the candidates leave of the budget; the fallback, what the profile leaves.
+            CompressionSearch.Profiler profiler = bounds.pruning().method() != PruneMethod.WEIGHTS
+                    ? CompressionSearch.Profiler.NONE : (evaluations, timeUp) -> {
+                        List<SensitivityProfile.Curve> curves = sensitivity(bounds, context, timeUp, evaluations);
+                        return new CompressionSearch.Profiled(curves, FallbackTensors.of(bounds, context.original(),
+                                curves));
+                    };
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
-                    FallbackTensors.of(bounds, context.original(), sensitivity), fractions -> {
+                    profiler, fractions -> {
                         Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
                                 bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
                                 context);
@@ -146,7 +149,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
                     bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
-                            .toList(), outcome, sensitivity);
+                            .toList(), outcome, outcome.sensitivity());
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -225,7 +228,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * Each prunable group's metric (a transformer block's tensors of one role, or one tensor) when it alone is
      * pruned, plain, for the search's report and fallback.
      */
-    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp) {
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp,
+            int evaluations) {
         ModelGraph graph = ModelGraph.of(context.original());
         List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
         return SensitivityProfile.measure(ProfileGroups.of(graph, tensors),
@@ -238,7 +242,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     return new CompressionSearch.Measured<>(measured.pruned(),
                             gate(task, measured, "", List.of()).isEmpty(), null);
                 }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
-                task.evaluation().metric().higherIsBetter());
+                task.evaluation().metric().higherIsBetter(), evaluations);
     }
 
     /** What a run of the steps needs that does not change between runs. */

@@ -164,7 +164,7 @@ class CompressionSearchTest {
     void theCandidatesTheGridScanLeavesHoldBackTheMostSensitiveTensors() {
         List<String> lines = new ArrayList<>();
         var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
-                threeTensors(), fc3LimitsTheUniformFraction(), lines::add);
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), lines::add);
         assertEquals(List.of("bisection", "bisection", "bisection", "bisection", "bisection", "bisection",
                 "bisection", "probe", "probe", "probe", "probe", "probe", "fallback", "fallback", "fallback",
                 "fallback"), outcome.candidates().stream().map(Candidate::phase).toList());
@@ -190,13 +190,13 @@ class CompressionSearchTest {
                         List.of("fc1.*=0.3")));
         // The default budget of 12 has nothing left for the fallback after the scan, which stops at 0.60.
         var twelve = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
-                threeTensors(), fc3LimitsTheUniformFraction(), line -> { });
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), line -> { });
         assertEquals(0.6, twelve.chosen().total());
         assertEquals(12, twelve.candidates().size());
         // When the scan passes at once (0.64) the fallback takes the rest, from one grid step above it: 0.65 of all
         // weights is the others at (0.65 * 220 - 5) / 200 = 0.69; it passes, so 0.67 (0.712), then 0.71 (0.756).
         var early = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
-                threeTensors(), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
+                CompressionSearch.Profiler.measured(threeTensors()), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
                         ? f.sparsity() <= 0.6 || f.sparsity() == 0.64 : f.sparsity() <= 0.72, ""), line -> { });
         assertEquals(List.of(0.64, 0.69, 0.712, 0.756), early.candidates().subList(7, 11).stream()
                 .map(Candidate::sparsity).toList());
@@ -207,17 +207,17 @@ class CompressionSearchTest {
         List<String> lines = new ArrayList<>();
         long tenMinutesAgo = System.nanoTime() - 600_000_000_000L;
         var outcome = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "5m"), tenMinutesAgo, true,
-                SensitivityFallback.NONE, gateUpTo(0.637), lines::add);
+                CompressionSearch.Profiler.NONE, gateUpTo(0.637), lines::add);
         assertEquals(1, outcome.candidates().size());
         assertTrue(outcome.timeUp());
         assertFalse(outcome.passed());
         assertEquals(2, lines.size());
         assertTrue(lines.get(1).startsWith("time budget of 5 min spent (600."), lines.get(1));
-        assertTrue(lines.get(1).endsWith(" s elapsed, the sensitivity profile included) after 1 of at most 12"
-                + " candidates; starting no more"), lines.get(1));
+        assertTrue(lines.get(1).endsWith(" s elapsed) after 1 of at most 12 candidates; starting no more"),
+                lines.get(1));
         // A budget not yet spent changes nothing: the same candidates as a budget of 12 evaluations.
         var unhurried = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "60min"), System.nanoTime(), true,
-                SensitivityFallback.NONE, gateUpTo(0.637), line -> { });
+                CompressionSearch.Profiler.NONE, gateUpTo(0.637), line -> { });
         assertEquals(CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), line -> { }).candidates().stream()
                 .map(Candidate::sparsity).toList(), unhurried.candidates().stream().map(Candidate::sparsity).toList());
         assertFalse(unhurried.timeUp());
@@ -226,8 +226,8 @@ class CompressionSearchTest {
     @Test
     void everyLineButTheLastEstimatesWhatRemains() {
         List<String> lines = new ArrayList<>();
-        CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true, threeTensors(),
-                fc3LimitsTheUniformFraction(), lines::add);
+        CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), lines::add);
         for (int i = 0; i < lines.size(); i++) {
             assertTrue(lines.get(i).contains(" s elapsed"), lines.get(i));
             assertEquals(i < lines.size() - 1, lines.get(i).contains(" s left"), lines.get(i));
@@ -250,9 +250,9 @@ class CompressionSearchTest {
         // Three fail alone at 50%: the worst metric there is named, as the fallback ranks them.
         assertEquals("most sensitive: weakest fails the gate alone at 50% (accuracy 0.8000); every tensor's curve is"
                 + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
-        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates (after 7 evaluations"
-                + " of the sensitivity profile) in "
-                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
-                + " without searching:", section.log().get(0));
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates in "
+                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s (15 of the budget's 8"
+                + " evaluations, 7 of them the sensitivity profile's); pin it in the pom to build without"
+                + " searching:", section.log().get(0));
     }
 }
