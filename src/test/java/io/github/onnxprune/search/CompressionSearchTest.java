@@ -203,6 +203,43 @@ class CompressionSearchTest {
     }
 
     @Test
+    void theProfileGetsWhatTheCandidatesLeaveAndTheFallbackWhatTheProfileLeaves() {
+        List<Integer> offered = new ArrayList<>();
+        // A profile that spends 3 runs (fc3 at 25% and 50%, fc2 at 25%) of whatever it is offered.
+        CompressionSearch.Profiler threeRuns = (evaluations, timeUp) -> {
+            offered.add(evaluations);
+            return new CompressionSearch.Profiled(List.of(
+                    new SensitivityProfile.Curve("fc3", 20, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                            new SensitivityProfile.Point(0.5, 0.7, false))),
+                    new SensitivityProfile.Curve("fc2", 100, List.of(new SensitivityProfile.Point(0.25, 0.99,
+                            true)))), threeTensors());
+        };
+        var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
+                threeRuns, fc3LimitsTheUniformFraction(), line -> { });
+        // 7 bisection and 5 grid candidates leave 4 to the profile, which spends 3, leaving 1 to the fallback.
+        assertEquals(List.of(4), offered);
+        assertEquals(13, outcome.candidates().size());
+        assertEquals("fallback", outcome.candidates().get(12).phase());
+        assertEquals(16, outcome.evaluations());
+        assertEquals(List.of("fc3", "fc2"), outcome.sensitivity().stream().map(SensitivityProfile.Curve::name)
+                .toList());
+        // The default budget leaves the profile nothing: it is not even asked.
+        offered.clear();
+        var twelve = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeRuns, fc3LimitsTheUniformFraction(), line -> { });
+        assertEquals(List.of(), offered);
+        assertEquals(12, twelve.evaluations());
+        assertEquals(List.of(), twelve.sensitivity());
+        // A bound that passes at once leaves the profile all but one evaluation, and nothing follows it.
+        offered.clear();
+        var atOnce = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeRuns, f -> new CompressionSearch.Measured<>(1.0, true, ""), line -> { });
+        assertEquals(List.of(11), offered);
+        assertEquals(1, atOnce.candidates().size());
+        assertEquals(4, atOnce.evaluations());
+    }
+
+    @Test
     void aTimeBudgetStartsNoCandidateOnceSpentAndSaysSo() {
         List<String> lines = new ArrayList<>();
         long tenMinutesAgo = System.nanoTime() - 600_000_000_000L;
