@@ -117,8 +117,9 @@ public class PruneMojo extends AbstractMojo {
     private double tableSparsity;
 
     /**
-     * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
-     * their scale cannot change; see docs/global-scope.md).
+     * layerwise (each tensor or layer to the target) or global (one total across them; for weights the shares
+     * that score best on the calibration data among uniform, a scale-free blend and one raw threshold; see
+     * docs/global-scope.md).
      */
     @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
     private String scope;
@@ -173,8 +174,8 @@ public class PruneMojo extends AbstractMojo {
     private boolean search;
 
     /**
-     * What a search may spend: a number of candidates (e.g. 12) or minutes (e.g. 5m or 5min: at most 12
-     * candidates, and none started after that time).
+     * What a search may spend: a number of model evaluations, its candidates and the sensitivity profile's runs
+     * together (e.g. 12), or minutes (e.g. 5m or 5min: at most 12 evaluations, and none started after that time).
      */
     @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
     private String searchBudget;

@@ -39,6 +39,7 @@ record Calibration(ActivationCollector collector, String source, boolean sameAsV
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
         return new Calibration(new ActivationCollector(evaluator.get(), samples, settings.samples(),
                 evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same,
-                new CalibrationScore(evaluator.get(), samples, originalBytes, evaluation));
+                new CalibrationScore(evaluator.get(), samples, originalBytes, evaluation, (same ? "validation data "
+                        : "calibration data ") + file + " for model " + task.entryName()));
     }
 }

@@ -3,6 +3,7 @@ package io.github.onnxprune.pipeline;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataException;
 import java.nio.ByteBuffer;
 
 /**
@@ -17,11 +18,17 @@ final class CalibrationScore {
     private final ValidationData samples;
     private final ByteBuffer originalBytes;
     private final EvaluationSettings evaluation;
+    private final String described;
     private float[][] baseline;
 
+    /**
+     * @param described the samples' file and model for a failure message, e.g. "calibration data d.npz for model
+     *     models/m.onnx"
+     */
     CalibrationScore(OnnxRuntimeEvaluator runtime, ValidationData samples, ByteBuffer originalBytes,
-            EvaluationSettings evaluation) {
+            EvaluationSettings evaluation, String described) {
         this.runtime = runtime;
+        this.described = described;
         this.samples = samples;
         this.originalBytes = originalBytes;
         this.evaluation = evaluation;
@@ -35,7 +42,12 @@ final class CalibrationScore {
         float[][] outputs = runtime.run(candidate, samples, evaluation.outputName(), evaluation.batchSize()).rows();
         long[] labels = samples.hasLabels() ? samples.effectiveLabels() : topOne(baseline);
         Metric metric = evaluation.metric();
-        return metric.score(baseline, outputs, labels);
+        try {
+            return metric.score(baseline, outputs, labels);
+        } catch (ValidationDataException e) {
+            // The metric knows what is wrong with the labels; the user needs to know which file.
+            throw new ValidationDataException(described + ": " + e.getMessage(), e);
+        }
     }
 
     private static long[] topOne(float[][] rows) {

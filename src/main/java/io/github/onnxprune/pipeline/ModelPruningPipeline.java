@@ -26,6 +26,7 @@ import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.ship.JarRewriter;
+import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.Scope;
@@ -34,6 +35,7 @@ import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
+import io.github.onnxprune.step.weights.WeightPruningStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -113,8 +115,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         }
 
         List<ModelStep<?>> steps = StepPlan.of(task);
+        // Global scope chooses its shares on the calibration data even when nothing is re-fitted on it.
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                ? Calibration.load(task, original, originalBytes, data, this::evaluator) : null;
+                || choosesShares(task.pruning()) ? Calibration.load(task, original, originalBytes, data, this::evaluator) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();
@@ -125,13 +128,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
             long searchStart = System.nanoTime();
-            // A time budget leaves the profile at most half of it: the candidates are what the search is for.
-            List<SensitivityProfile.Curve> sensitivity = bounds.pruning().method() == PruneMethod.WEIGHTS
-                    ? sensitivity(bounds, context, () -> search.minutes() > 0
-                            && System.nanoTime() - searchStart >= search.minutes() * 30e9) : List.of();
+            // The profile gets what the candidates leave of the budget; the fallback, what the profile leaves.
+            CompressionSearch.Profiler profiler = bounds.pruning().method() != PruneMethod.WEIGHTS
+                    ? CompressionSearch.Profiler.NONE : (evaluations, timeUp) -> {
+                        List<SensitivityProfile.Curve> curves = sensitivity(bounds, context, timeUp, evaluations);
+                        return new CompressionSearch.Profiled(curves, FallbackTensors.of(bounds, context.original(),
+                                curves));
+                    };
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
-                    FallbackTensors.of(bounds, context.original(), sensitivity), fractions -> {
+                    profiler, fractions -> {
                         Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
                                 bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
                                 context);
@@ -143,7 +149,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
                     bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
-                            .toList(), outcome, sensitivity);
+                            .toList(), outcome, outcome.sensitivity());
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -222,7 +228,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * Each prunable group's metric (a transformer block's tensors of one role, or one tensor) when it alone is
      * pruned, plain, for the search's report and fallback.
      */
-    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp) {
+    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp,
+            int evaluations) {
         ModelGraph graph = ModelGraph.of(context.original());
         List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
         return SensitivityProfile.measure(ProfileGroups.of(graph, tensors),
@@ -235,7 +242,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     return new CompressionSearch.Measured<>(measured.pruned(),
                             gate(task, measured, "", List.of()).isEmpty(), null);
                 }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
-                task.evaluation().metric().higherIsBetter());
+                task.evaluation().metric().higherIsBetter(), evaluations);
     }
 
     /** What a run of the steps needs that does not change between runs. */
@@ -295,10 +302,15 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     /** Runs the steps of {@code task} one after the other on the original. */
     private List<Ran<?>> run(ModelTask task, Context context) {
+        return run(task, context, GlobalShares.BLEND);
+    }
+
+    /** Runs the steps of {@code task}, a global scope of weights sharing its total as {@code shares} says. */
+    private List<Ran<?>> run(ModelTask task, Context context, GlobalShares shares) {
         List<Ran<?>> ran = new ArrayList<>();
         Calibration calibration = context.calibration();
         ModelProto model = context.original();
-        for (ModelStep<?> step : StepPlan.of(task)) {
+        for (ModelStep<?> step : StepPlan.of(task, shares)) {
             Ran<?> done = Ran.run(step, new StepInput(model, context.original(),
                     step.wantsCalibration() && calibration != null ? calibration.collector() : null,
                     line -> progress.accept(task.entryName() + " " + step.id() + ": " + line)));
@@ -308,32 +320,57 @@ public final class ModelPruningPipeline implements AutoCloseable {
         return ran;
     }
 
-    /** Global weights re-fitted on calibration data: uniform shares too, kept unless the blend scores better there. */
+    /** Whether a run with these settings chooses the global scope's shares on the calibration data. */
+    private static boolean choosesShares(PruningSettings pruning) {
+        return pruning.scope() == Scope.GLOBAL && pruning.method() == PruneMethod.WEIGHTS
+                && pruning.nodeSparsity() == 0 && pruning.sparsity() > 0;
+    }
+
+    /**
+     * Global weights with calibration data (the validation data when none is configured): uniform shares and one
+     * raw magnitude threshold are pruned (and re-fitted, when the blend was) too, each measured with the metric on
+     * the calibration samples, and the best kept; ties keep uniform shares (what layerwise gives), then the blend,
+     * so the threshold, which layer scale can fool, is kept only where it measures strictly better.
+     */
     private List<Ran<?>> sharesChosenOnCalibration(ModelTask task, Context context, List<Ran<?>> blend) {
-        PruningSettings pruning = task.pruning();
-        boolean refitted = blend.stream()
-                .anyMatch(r -> r.result().refitted() != null && !r.result().refitted().isEmpty());
-        if (pruning.scope() != Scope.GLOBAL || pruning.method() != PruneMethod.WEIGHTS
-                || pruning.nodeSparsity() > 0 || !refitted || context.calibration() == null) {
+        if (!choosesShares(task.pruning()) || context.calibration() == null) {
             return blend;
         }
-        ModelTask uniformTask = new ModelTask(task.file(), task.entryName(), pruning.withScope(Scope.LAYERWISE),
-                task.evaluation(), task.limits());
-        List<Ran<?>> uniform = run(uniformTask, context);
         CalibrationScore score = context.calibration().score();
-        double blendScore = score.of(bytes(last(blend), context.original(), context.originalBytes()));
-        double uniformScore = score.of(bytes(last(uniform), context.original(), context.originalBytes()));
         boolean higher = task.evaluation().metric().higherIsBetter();
-        boolean keepBlend = higher ? blendScore > uniformScore : blendScore < uniformScore;
-        progress.accept(String.format(Locale.ROOT, "%s weights: global scope: %s %.4f on the calibration data with"
-                + " the blended shares, %.4f with uniform shares; keeping the %s", task.entryName(),
-                task.evaluation().metric().id(), blendScore, uniformScore, keepBlend ? "blend" : "uniform shares"));
-        List<Ran<?>> kept = new ArrayList<>(keepBlend ? blend : uniform);
-        Map<String, Object> shares = JsonFields.object().put("kept", keepBlend ? "blend" : "uniform")
-                .put("blendMetric", blendScore).put("uniformMetric", uniformScore).build();
-        kept.replaceAll(r -> r.result().refitted() == null ? r : r.withSection(r.result().section()
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        GlobalShares kept = null;
+        List<Ran<?>> keptRan = null;
+        double keptScore = 0;
+        for (GlobalShares shares : List.of(GlobalShares.UNIFORM, GlobalShares.BLEND, GlobalShares.THRESHOLD)) {
+            List<Ran<?>> ran = shares == GlobalShares.BLEND ? blend : run(task, context, shares);
+            double measured = score.of(bytes(last(ran), context.original(), context.originalBytes()));
+            metrics.put(shares.id() + "Metric", measured);
+            // Only the best so far is held: each alternative is a whole model (hundreds of MB for a transformer).
+            if (kept == null || (higher ? measured > keptScore : measured < keptScore)) {
+                kept = shares;
+                keptRan = ran;
+                keptScore = measured;
+            }
+        }
+        progress.accept(String.format(Locale.ROOT, "%s weights: global scope: %s on the %s: %.4f with uniform"
+                + " shares, %.4f with the blend, %.4f with one magnitude threshold; keeping %s", task.entryName(),
+                task.evaluation().metric().id(), context.calibration().sameAsValidation()
+                        ? "validation data (also the calibration data)" : "calibration data",
+                (Double) metrics.get("uniformMetric"), (Double) metrics.get("blendMetric"),
+                (Double) metrics.get("thresholdMetric"), switch (kept) {
+                    case UNIFORM -> "uniform shares";
+                    case BLEND -> "the blend";
+                    case THRESHOLD -> "the threshold";
+                }));
+        JsonFields fields = JsonFields.object().put("kept", kept.id())
+                .put("onValidationData", context.calibration().sameAsValidation());
+        metrics.forEach(fields::put);
+        Map<String, Object> shares = fields.build();
+        List<Ran<?>> chosen = new ArrayList<>(keptRan);
+        chosen.replaceAll(r -> !r.step().id().equals(WeightPruningStep.ID) ? r : r.withSection(r.result().section()
                 .withField("globalShares", shares)));
-        return kept;
+        return chosen;
     }
 
     private static ModelProto last(List<Ran<?>> ran) {

@@ -62,12 +62,6 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
         this(method, sparsity, nodeSparsity, scope, overrides, filter, importance, Quantization.NONE);
     }
 
-    /** These settings with {@code replaced} as the scope. */
-    public PruningSettings withScope(Scope replaced) {
-        return new PruningSettings(method, sparsity, nodeSparsity, replaced, overrides, filter, importance,
-                quantization, search);
-    }
-
     /** These settings with {@code quantization} instead. */
     public PruningSettings withQuantization(Quantization quantization) {
         return new PruningSettings(method, sparsity, nodeSparsity, scope, overrides, filter, importance,

@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.step.ModelStep;
@@ -23,6 +24,11 @@ final class StepPlan {
      * quantization when asked for.
      */
     static List<ModelStep<?>> of(ModelTask task) {
+        return of(task, GlobalShares.BLEND);
+    }
+
+    /** The steps for {@code task}, a global scope of weights sharing its total as {@code shares} says. */
+    static List<ModelStep<?>> of(ModelTask task, GlobalShares shares) {
         PruningSettings pruning = task.pruning();
         boolean reconstruct = task.evaluation().calibration().reconstruct();
         List<ModelStep<?>> steps = new ArrayList<>();
@@ -33,7 +39,7 @@ final class StepPlan {
         }
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
-                    pruning.overrides(), pruning.tableSparsity()), pruning.filter(), reconstruct));
+                    pruning.overrides(), pruning.tableSparsity(), shares), pruning.filter(), reconstruct));
         }
         if (pruning.quantization().int8()) {
             steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),

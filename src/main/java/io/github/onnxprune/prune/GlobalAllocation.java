@@ -94,13 +94,6 @@ public final class GlobalAllocation {
      * @param total how many to zero, at most the number of weights
      */
     public static long[] lampCounts(List<float[]> magnitudes, long total) {
-        long size = 0;
-        for (float[] tensor : magnitudes) {
-            size += tensor.length;
-        }
-        if (total < 0 || total > size) {
-            throw new IllegalArgumentException("cannot zero " + total + " of " + size + " weights");
-        }
         // Within a tensor a score only grows with its weight's rank in ascending magnitude (the square grows, the
         // sum of the squares at least as large shrinks), so each tensor's scores, listed by rank, are sorted, and
         // how many of them lie below a threshold is a binary search. Only counts are needed, not which weights.
@@ -108,11 +101,49 @@ public final class GlobalAllocation {
         for (int t = 0; t < sorted.length; t++) {
             sorted[t] = rankedScores(magnitudes.get(t));
         }
+        return smallestCounts(sorted, total);
+    }
+
+    /**
+     * The first global scope's allocation, one raw magnitude threshold over every tensor: the {@code total}
+     * smallest magnitudes of all tensors, ties going to the earlier tensor, then the earlier position. Scale fools
+     * it (a tensor scaled down, as BatchNormalization folding may, loses the most), so the global scope keeps it
+     * only where it measures strictly better on the calibration data than the blend and uniform shares.
+     *
+     * @param magnitudes each tensor's absolute weight values (not modified)
+     * @param total how many to zero, at most the number of weights
+     */
+    public static long[] thresholdCounts(List<float[]> magnitudes, long total) {
+        float[][] sorted = new float[magnitudes.size()][];
+        for (int t = 0; t < sorted.length; t++) {
+            int[] bits = ascendingBits(magnitudes.get(t));
+            sorted[t] = new float[bits.length];
+            for (int i = 0; i < bits.length; i++) {
+                // NaN sorts above infinity; as infinity it still goes last and is still counted.
+                float magnitude = Float.intBitsToFloat(bits[i]);
+                sorted[t][i] = Float.isNaN(magnitude) ? Float.POSITIVE_INFINITY : magnitude;
+            }
+        }
+        return smallestCounts(sorted, total);
+    }
+
+    /**
+     * How many of each tensor's ascending {@code sorted} values are among the {@code total} smallest over all
+     * tensors, values equal to the last one taken going to the earlier tensor first.
+     */
+    private static long[] smallestCounts(float[][] sorted, long total) {
+        long size = 0;
+        for (float[] tensor : sorted) {
+            size += tensor.length;
+        }
+        if (total < 0 || total > size) {
+            throw new IllegalArgumentException("cannot zero " + total + " of " + size + " weights");
+        }
         long[] counts = new long[sorted.length];
         if (total == 0) {
             return counts;
         }
-        // The smallest score with at least total scores at or below it, by bisection over the bits of
+        // The smallest value with at least total values at or below it, by bisection over the bits of
         // non-negative floats, which order as their values (+infinity, a non-finite weight's score, included).
         int low = 0;
         int high = Float.floatToIntBits(Float.POSITIVE_INFINITY);
@@ -130,7 +161,7 @@ public final class GlobalAllocation {
             counts[t] = below(sorted[t], threshold);
             taken += counts[t];
         }
-        // Scores equal to the threshold go to the earlier tensor first, as in one selection over all scores.
+        // Values equal to the threshold go to the earlier tensor first, as in one selection over all values.
         for (int t = 0; t < sorted.length && taken < total; t++) {
             long ties = atMost(sorted[t], threshold) - counts[t];
             long more = Math.min(ties, total - taken);

@@ -64,7 +64,7 @@ public final class MagnitudePruner {
             }
         }
         if (!globalPool.isEmpty()) {
-            selectGlobally(views, globalPool, settings.sparsity(), refitFollows
+            selectGlobally(views, globalPool, settings.sparsity(), settings.shares(), refitFollows
                     ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen);
         }
 
@@ -111,15 +111,17 @@ public final class MagnitudePruner {
         return chosen;
     }
 
-    private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity, double share,
-            int[][] chosen) {
+    private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity,
+            GlobalShares shares, double share, int[][] chosen) {
         List<float[]> magnitudes = new ArrayList<>();
         long total = 0;
         for (int t : pool) {
             magnitudes.add(views.get(t).magnitudes());
             total += views.get(t).size();
         }
-        long[] counts = GlobalAllocation.counts(magnitudes, Sparsity.countToRemove(sparsity, total), share);
+        long count = Sparsity.countToRemove(sparsity, total);
+        long[] counts = shares == GlobalShares.THRESHOLD ? GlobalAllocation.thresholdCounts(magnitudes, count)
+                : GlobalAllocation.counts(magnitudes, count, share);
         for (int p = 0; p < pool.size(); p++) {
             chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
         }

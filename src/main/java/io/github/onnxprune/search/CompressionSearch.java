@@ -10,9 +10,10 @@ import java.util.function.Consumer;
  * pass), then bisection of [0, 1] until the largest fraction's bracket is at most twice {@link #RESOLUTION} wide.
  * The metric is not monotone near the gate's limit on small validation sets (a re-fit can pass at 0.86 and fail at
  * 0.83 and 0.85), so the candidates left then scan the grid of {@link #RESOLUTION} steps just above the best pass
- * ({@link #GRID_STEPS} of them at most) from the top down, each fraction scaled alike, until one passes. Given a
- * {@link SensitivityFallback}, any candidates still left try the totals above the best pass again with the most
- * sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a multiple
+ * ({@link #GRID_STEPS} of them at most) from the top down, each fraction scaled alike, until one passes. The
+ * budget counts every model evaluation: what these candidates leave goes to the sensitivity profile (a
+ * {@link Profiler}), and what the profile leaves to the fallback, which tries the totals above the best pass again
+ * with the most sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a multiple
  * of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
  * measurements give the same candidates, unless a time budget stops the search first.
  */
@@ -46,6 +47,41 @@ public final class CompressionSearch {
     public record Measured<T>(double metric, boolean passes, T payload) {
     }
 
+    /**
+     * Measures the sensitivity profile with the evaluations the search's own candidates left, and ranks the groups
+     * the fallback holds back by it.
+     */
+    @FunctionalInterface
+    public interface Profiler {
+
+        /** No profile and no fallback. */
+        Profiler NONE = measured(SensitivityFallback.NONE);
+
+        /**
+         * The profile measured in at most {@code evaluations} model runs, none started once {@code timeUp} says
+         * so.
+         */
+        Profiled profile(int evaluations, java.util.function.BooleanSupplier timeUp);
+
+        /** A profile measured elsewhere: it costs the search nothing. */
+        static Profiler measured(SensitivityFallback fallback) {
+            return (evaluations, timeUp) -> new Profiled(List.of(), fallback);
+        }
+    }
+
+    /** A measured profile's curves (one model run per point) and the fallback ranked by them. */
+    public record Profiled(List<SensitivityProfile.Curve> curves, SensitivityFallback fallback) {
+
+        public Profiled {
+            curves = List.copyOf(curves);
+        }
+
+        /** How many model runs the profile took: one per point. */
+        public int evaluations() {
+            return curves.stream().mapToInt(curve -> curve.points().size()).sum();
+        }
+    }
+
     /** Measures a candidate; {@code T} carries whatever the caller wants back for the chosen one. */
     @FunctionalInterface
     public interface Evaluator<T> {
@@ -63,12 +99,19 @@ public final class CompressionSearch {
      * @param passed whether any candidate passed
      * @param seconds wall time of the whole search, sensitivity profile included
      * @param timeUp whether a time budget stopped it before its candidates were spent
+     * @param sensitivity the profile's curves, as far as the budget left them room
      */
     public record Outcome<T>(List<Candidate> candidates, Candidate chosen, T payload, boolean passed,
-            double seconds, boolean timeUp) {
+            double seconds, boolean timeUp, List<SensitivityProfile.Curve> sensitivity) {
 
         public Outcome {
             candidates = List.copyOf(candidates);
+            sensitivity = List.copyOf(sensitivity);
+        }
+
+        /** Every model evaluation the search spent: its candidates and the profile's runs. */
+        public int evaluations() {
+            return candidates.size() + sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
         }
     }
 
@@ -85,23 +128,23 @@ public final class CompressionSearch {
     public static <T> Outcome<T> run(double sparsity, double nodeSparsity, int budget, boolean higherIsBetter,
             Evaluator<T> evaluator, Consumer<String> progress) {
         return run(sparsity, nodeSparsity, new SearchSettings(true, budget), System.nanoTime(), higherIsBetter,
-                SensitivityFallback.NONE, evaluator, progress);
+                Profiler.NONE, evaluator, progress);
     }
 
     /**
      * Searches between no pruning and the bounds {@code sparsity} and {@code nodeSparsity}.
      *
-     * @param budget the candidates and minutes it may spend
+     * @param budget the evaluations (candidates and the profile's runs) and minutes it may spend
      * @param startNanos when the search began ({@link System#nanoTime}), for a time budget that includes work
-     *     done before this call (the sensitivity profile)
+     *     done before this call
      * @param higherIsBetter how to pick the best candidate when none passes
-     * @param fallback the tensors to hold back, most sensitive first; {@link SensitivityFallback#NONE} for none
+     * @param profiler measures the sensitivity profile with what the candidates leave of the budget, and gives
+     *     the tensors to hold back, most sensitive first; {@link Profiler#NONE} for none
      * @param progress receives one line per measured candidate
      */
     public static <T> Outcome<T> run(double sparsity, double nodeSparsity, SearchSettings budget, long startNanos,
-            boolean higherIsBetter, SensitivityFallback fallback, Evaluator<T> evaluator,
-            Consumer<String> progress) {
-        return new Search<>(sparsity, nodeSparsity, budget, startNanos, higherIsBetter, fallback, evaluator,
+            boolean higherIsBetter, Profiler profiler, Evaluator<T> evaluator, Consumer<String> progress) {
+        return new Search<>(sparsity, nodeSparsity, budget, startNanos, higherIsBetter, profiler, evaluator,
                 progress).run();
     }
 
@@ -113,7 +156,10 @@ public final class CompressionSearch {
         private final SearchSettings budget;
         private final long start;
         private final boolean higherIsBetter;
-        private final SensitivityFallback fallback;
+        private final Profiler profiler;
+        private SensitivityFallback fallback = SensitivityFallback.NONE;
+        private List<SensitivityProfile.Curve> sensitivity = List.of();
+        private int profiled;
         private final Evaluator<T> evaluator;
         private final Consumer<String> progress;
         private final List<Candidate> candidates = new ArrayList<>();
@@ -126,18 +172,45 @@ public final class CompressionSearch {
         private int planned;
 
         Search(double sparsity, double nodeSparsity, SearchSettings budget, long start, boolean higherIsBetter,
-                SensitivityFallback fallback, Evaluator<T> evaluator, Consumer<String> progress) {
+                Profiler profiler, Evaluator<T> evaluator, Consumer<String> progress) {
             this.sparsity = sparsity;
             this.nodeSparsity = nodeSparsity;
             this.budget = budget;
             this.start = start;
             this.higherIsBetter = higherIsBetter;
-            this.fallback = fallback;
+            this.profiler = profiler;
             this.evaluator = evaluator;
             this.progress = progress;
         }
 
         Outcome<T> run() {
+            boolean fallbackMayFollow = bisectAndScan();
+            if (!timeUp && left() > 0) {
+                Profiled profile = profiler.profile(left(), this::timeSpent);
+                sensitivity = profile.curves();
+                profiled = profile.evaluations();
+                fallback = profile.fallback();
+            }
+            if (fallbackMayFollow && !timeUp) {
+                fallBack(left());
+            }
+            return outcome();
+        }
+
+        /** What the budget still allows: it counts candidates and the profile's runs alike. */
+        private int left() {
+            return budget.budget() - candidates.size() - profiled;
+        }
+
+        private boolean timeSpent() {
+            return budget.minutes() > 0 && System.nanoTime() - start >= budget.minutes() * 60e9;
+        }
+
+        /**
+         * The bounds, bisection and the grid scan above its best pass; whether a fallback may still improve on
+         * the result (something passed below the bound, and no time budget stopped it).
+         */
+        private boolean bisectAndScan() {
             double low = 0;
             double high = 1;
             double scale = 1;
@@ -149,14 +222,14 @@ public final class CompressionSearch {
                 boolean bound = scale == 1;
                 // Nothing follows a bound that passes, nor a bisection in which nothing passed.
                 Measured<T> measured = measure(fractions, BISECTION, () -> bound && chosen != null
-                        || candidates.size() == bisecting && chosen == null ? 0 : budget.budget() - candidates.size());
+                        || candidates.size() == bisecting && chosen == null ? 0 : left());
                 if (measured == null) {
-                    return outcome();
+                    return false;
                 }
                 if (measured.passes()) {
                     low = scale;
                     if (bound) {
-                        return outcome();
+                        return false;
                     }
                 } else {
                     high = scale;
@@ -165,11 +238,10 @@ public final class CompressionSearch {
             }
             if (chosen == null) {
                 // Nothing passed even near zero: above the bracket nothing will.
-                return outcome();
+                return false;
             }
-            scanGrid(Math.min(GRID_STEPS, budget.budget() - candidates.size()));
-            fallBack(budget.budget() - candidates.size());
-            return outcome();
+            scanGrid(Math.min(GRID_STEPS, left()));
+            return true;
         }
 
         /**
@@ -196,9 +268,10 @@ public final class CompressionSearch {
             while (!grid.isEmpty()) {
                 Candidate.Fractions fractions = grid.remove(0);
                 int after = grid.size();
-                // What may follow: the fallback's candidates, or without one the grid points left until a pass.
-                Measured<T> measured = measure(fractions, PROBE, () -> !fallback.groups().isEmpty()
-                        ? budget.budget() - candidates.size() : chosenIsLast() ? 0 : after);
+                // What may follow: the profile's and the fallback's evaluations, or without them the grid points
+                // left until a pass.
+                Measured<T> measured = measure(fractions, PROBE, () -> profiler != Profiler.NONE ? left()
+                        : chosenIsLast() ? 0 : after);
                 if (measured == null || measured.passes()) {
                     return;
                 }
@@ -224,7 +297,7 @@ public final class CompressionSearch {
                 if (fractions == null) {
                     return;
                 }
-                Measured<T> measured = measure(fractions, FALLBACK, () -> budget.budget() - candidates.size());
+                Measured<T> measured = measure(fractions, FALLBACK, this::left);
                 if (measured == null) {
                     return;
                 }
@@ -264,8 +337,8 @@ public final class CompressionSearch {
             double elapsedBefore = (System.nanoTime() - start) / 1e9;
             if (budget.minutes() > 0 && !candidates.isEmpty() && elapsedBefore >= budget.minutes() * 60) {
                 timeUp = true;
-                progress.accept(String.format(Locale.ROOT, "time budget of %s min spent (%.1f s elapsed, the"
-                        + " sensitivity profile included) after %d of at most %d candidates; starting no more",
+                progress.accept(String.format(Locale.ROOT, "time budget of %s min spent (%.1f s elapsed) after %d"
+                        + " of at most %d candidates; starting no more",
                         SearchSettings.minutesText(budget.minutes()), elapsedBefore, candidates.size(),
                         budget.budget()));
                 return null;
@@ -288,7 +361,7 @@ public final class CompressionSearch {
                 best = candidate;
                 bestPayload = measured.payload();
             }
-            planned = Math.min(budget.budget() - candidates.size(), remaining.getAsInt());
+            planned = Math.min(left(), remaining.getAsInt());
             progress.accept(line(candidate));
             return measured;
         }
@@ -316,8 +389,8 @@ public final class CompressionSearch {
 
         private Outcome<T> outcome() {
             double seconds = (System.nanoTime() - start) / 1e9;
-            return chosen != null ? new Outcome<>(candidates, chosen, payload, true, seconds, timeUp)
-                    : new Outcome<>(candidates, best, bestPayload, false, seconds, timeUp);
+            return chosen != null ? new Outcome<>(candidates, chosen, payload, true, seconds, timeUp, sensitivity)
+                    : new Outcome<>(candidates, best, bestPayload, false, seconds, timeUp, sensitivity);
         }
     }
 

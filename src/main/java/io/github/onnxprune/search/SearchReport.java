@@ -52,12 +52,13 @@ public final class SearchReport {
                     SearchSettings.minutesText(budget.minutes()), outcome.candidates().size()));
         }
         if (outcome.passed()) {
-            // The profile's runs are evaluations too (one model run each, without re-fit): counted, not hidden.
-            log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates%s in %.1f s;"
-                    + " pin it in the pom to build without searching:", CompressionSearch.describe(chosen),
-                    metric, chosen.metric(), outcome.candidates().size(), profiled == 0 ? ""
-                            : String.format(Locale.ROOT, " (after %d evaluations of the sensitivity profile)",
-                                    profiled), outcome.seconds()));
+            // The profile's runs are evaluations too (one model run each, without re-fit): counted in the budget.
+            log.add(String.format(Locale.ROOT, "%s passes (%s %.4f), the strongest of %d candidates in %.1f s (%d"
+                    + " of the budget's %d evaluations, %s); pin it in the pom to build without searching:",
+                    CompressionSearch.describe(chosen), metric, chosen.metric(), outcome.candidates().size(),
+                    outcome.seconds(), outcome.candidates().size() + profiled, budget.budget(), profiled == 0
+                            ? "none left for the sensitivity profile" : profiled + " of them the sensitivity"
+                                    + " profile's"));
             log.addAll(pin(entryName, chosen, overrides));
         } else {
             log.add(nonePassed(outcome).substring(2));

@@ -6,12 +6,13 @@ import java.util.regex.Pattern;
 
 /**
  * Whether to search for the strongest compression that passes the gate, and how much it may spend: a number of
- * candidates, or minutes of wall time (then at most {@link #DEFAULT_BUDGET} candidates).
+ * model evaluations (its candidates and the sensitivity profile's runs together), or minutes of wall time (then at
+ * most {@link #DEFAULT_BUDGET} evaluations).
  *
  * @param enabled when true the configured fractions are upper bounds, not targets
- * @param budget the most candidates measured, 1 to {@link #MAX_BUDGET}
- * @param minutes the wall time after which no new candidate is started, counted from the search's start
- *     (sensitivity profile included); 0 for no time limit
+ * @param budget the most model evaluations, candidates and profile runs together, 1 to {@link #MAX_BUDGET}
+ * @param minutes the wall time after which no new evaluation is started, counted from the search's start; 0 for
+ *     no time limit
  */
 public record SearchSettings(boolean enabled, int budget, double minutes) {
 
@@ -40,13 +41,13 @@ public record SearchSettings(boolean enabled, int budget, double minutes) {
         }
     }
 
-    /** A budget of candidates only. */
+    /** A budget of evaluations only. */
     public SearchSettings(boolean enabled, int budget) {
         this(enabled, budget, 0);
     }
 
     /**
-     * Reads {@code <searchBudget>}: a whole number of candidates ({@code 12}) or minutes ({@code 5m},
+     * Reads {@code <searchBudget>}: a whole number of evaluations ({@code 12}) or minutes ({@code 5m},
      * {@code 5min}, {@code 2.5m}).
      *
      * @throws IllegalArgumentException naming the element and what it accepts
@@ -70,9 +71,9 @@ public record SearchSettings(boolean enabled, int budget, double minutes) {
     }
 
     /** What {@link #parse} accepts, for failure messages. */
-    public static final String EXPECTED = "a whole number of candidates from 1 to " + MAX_BUDGET
+    public static final String EXPECTED = "a whole number of evaluations from 1 to " + MAX_BUDGET
             + " (e.g. 12) or of minutes above 0 and at most " + (int) MAX_MINUTES + " followed by m or min (e.g. 5m"
-            + " or 5min, which measures at most " + DEFAULT_BUDGET + " candidates and starts none after that time)";
+            + " or 5min, which measures at most " + DEFAULT_BUDGET + " evaluations and starts none after that time)";
 
     /** What is wrong with {@code value} as a budget. */
     static String problem(String value) {

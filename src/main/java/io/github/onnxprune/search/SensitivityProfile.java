@@ -12,7 +12,8 @@ import java.util.function.Consumer;
  * tensors of one role): the gate's metric when only that group is pruned (plain magnitude, the cheap signal, no
  * re-fit) to 25, 50, 75 and 90%. Measured level by level, every group at 25% before any at 50%, so that a profile
  * cut short by a time budget still covers every group at the low levels. A curve stops at its first level that
- * fails the gate, since higher levels only fall further.
+ * fails the gate, since higher levels only fall further. A search measures it with the evaluations its candidates
+ * leave ({@link CompressionSearch.Profiler}), so it may stop after any evaluation.
  */
 public final class SensitivityProfile {
 
@@ -57,19 +58,20 @@ public final class SensitivityProfile {
 
     /** The curve of every group in {@code groups}, in order. */
     public static List<Curve> measure(List<TensorGroup> groups, Evaluator evaluator, Consumer<String> progress) {
-        return measure(groups, evaluator, progress, () -> false, true);
+        return measure(groups, evaluator, progress, () -> false, true, Integer.MAX_VALUE);
     }
 
     /**
-     * The curves of {@code groups}, measured until {@code timeUp} says to start no more evaluations; a group
-     * measured at no level has no curve. From the second level on, the groups whose metric was worst at the level
-     * before go first (ties in the given order), so that a profile cut short has measured the likeliest sensitive
-     * groups deepest.
+     * The curves of {@code groups}, measured until {@code timeUp} says to start no more evaluations or
+     * {@code limit} evaluations are spent; a group measured at no level has no curve. From the second level on,
+     * the groups whose metric was worst at the level before go first (ties in the given order), so that a profile
+     * cut short has measured the likeliest sensitive groups deepest.
      *
      * @param higherIsBetter whether a higher metric is the better one
+     * @param limit the most evaluations it may take
      */
     public static List<Curve> measure(List<TensorGroup> groups, Evaluator evaluator, Consumer<String> progress,
-            BooleanSupplier timeUp, boolean higherIsBetter) {
+            BooleanSupplier timeUp, boolean higherIsBetter, int limit) {
         long start = System.nanoTime();
         List<List<Point>> points = new ArrayList<>();
         List<Integer> active = new ArrayList<>();
@@ -86,11 +88,12 @@ public final class SensitivityProfile {
             List<Integer> failed = new ArrayList<>();
             int measured = 0;
             for (int t : active) {
-                if (timeUp.getAsBoolean()) {
-                    progress.accept(String.format(Locale.ROOT, "time budget: profile stopped at %.0f%%, %s %d"
-                            + " of %d, after %d evaluations in %.1f s; the search takes the rest of the time",
-                            fraction * 100, unit(groups).replaceAll("s$", ""), measured + 1, active.size(), evaluations,
-                            seconds(start)));
+                boolean outOfTime = timeUp.getAsBoolean();
+                if (outOfTime || evaluations >= limit) {
+                    progress.accept(String.format(Locale.ROOT, "profile stopped at %.0f%%, %s %d of %d, after %d"
+                            + " evaluations in %.1f s: %s", fraction * 100, unit(groups).replaceAll("s$", ""),
+                            measured + 1, active.size(), evaluations, seconds(start), outOfTime
+                                    ? "the time budget is spent" : "the search's budget of evaluations is spent"));
                     return curves(groups, points);
                 }
                 CompressionSearch.Measured<?> result = evaluator.evaluate(groups.get(t), fraction);

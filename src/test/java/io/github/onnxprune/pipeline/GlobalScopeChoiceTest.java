@@ -36,8 +36,9 @@ class GlobalScopeChoiceTest {
             layerwise = pipeline.process(task("digits-cnn-bn", "digits-cnn/validation.npz", Scope.LAYERWISE, true));
         }
         List<String> choices = progress.stream().filter(l -> l.contains("global scope:")).toList();
-        assertEquals(List.of("models/m.onnx weights: global scope: accuracy 0.9806 on the calibration data with the"
-                + " blended shares, 0.9833 with uniform shares; keeping the uniform shares"), choices);
+        assertEquals(List.of("models/m.onnx weights: global scope: accuracy on the validation data (also the"
+                + " calibration data): 0.9833 with uniform shares, 0.9806 with the blend, 0.9778 with one magnitude"
+                + " threshold; keeping uniform shares"), choices);
         assertEquals(layerwise.report().measurement().pruned(), global.report().measurement().pruned());
         assertEquals(0.9833, global.report().measurement().pruned(), 1e-4);
         // report.json's weights section says which shares were kept and what both scored.
@@ -46,11 +47,13 @@ class GlobalScopeChoiceTest {
         assertEquals("uniform", shares.get("kept"));
         assertEquals(0.9806, (Double) shares.get("blendMetric"), 1e-4);
         assertEquals(0.9833, (Double) shares.get("uniformMetric"), 1e-4);
+        assertEquals(0.9778, (Double) shares.get("thresholdMetric"), 1e-4);
+        assertEquals(true, shares.get("onValidationData"));
         assertEquals(null, layerwise.report().step("weights").orElseThrow().fields().get("globalShares"));
     }
 
     @Test
-    void reFittedGlobalKeepsTheBlendWhereItScoresBetterAndPlainGlobalChoosesNothing() throws Exception {
+    void globalKeepsTheThresholdOnlyWhereItScoresBestAndChoosesWithoutARefitToo() throws Exception {
         List<String> progress = new ArrayList<>();
         ModelResult global;
         ModelResult layerwise;
@@ -61,14 +64,19 @@ class GlobalScopeChoiceTest {
             plain = pipeline.process(task("digits-mlp", "digits-mlp/validation.npz", Scope.GLOBAL, false));
         }
         List<String> choices = progress.stream().filter(l -> l.contains("global scope:")).toList();
-        assertEquals(1, choices.size(), progress.toString());
-        assertEquals("models/m.onnx weights: global scope: accuracy 0.9333 on the calibration data with the blended"
-                + " shares, 0.8583 with uniform shares; keeping the blend", choices.get(0));
-        assertEquals(0.9333, global.report().measurement().pruned(), 1e-4);
+        assertEquals(List.of("models/m.onnx weights: global scope: accuracy on the validation data (also the"
+                + " calibration data): 0.8583 with uniform shares, 0.9333 with the blend, 0.9556 with one magnitude"
+                + " threshold; keeping the threshold", "models/m.onnx weights: global scope: accuracy on the"
+                + " validation data (also the calibration data): 0.2806 with uniform shares, 0.4361 with the blend,"
+                + " 0.4056 with one magnitude threshold; keeping the blend"), choices);
+        // Re-fitted, one raw threshold scores best on digits-mlp at 90% (the first global scope's 95.6%).
+        assertEquals(0.9556, global.report().measurement().pruned(), 1e-4);
         assertEquals(0.8583, layerwise.report().measurement().pruned(), 1e-4);
-        assertEquals("blend", ((Map<?, ?>) global.report().step("weights").orElseThrow().fields().get("globalShares"))
-                .get("kept"));
-        // Without a re-fit there is no calibration data to choose on: the blend as always (0.4361).
+        assertEquals("threshold", ((Map<?, ?>) global.report().step("weights").orElseThrow().fields()
+                .get("globalShares")).get("kept"));
+        // Without a re-fit the validation data is the calibration data it chooses on: the blend (0.4361).
         assertEquals(0.4361, plain.report().measurement().pruned(), 1e-4);
+        assertEquals("blend", ((Map<?, ?>) plain.report().step("weights").orElseThrow().fields()
+                .get("globalShares")).get("kept"));
     }
 }

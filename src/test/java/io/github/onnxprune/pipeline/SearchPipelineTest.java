@@ -56,36 +56,17 @@ class SearchPipelineTest {
                 progress.toString());
         assertTrue(chosen > 0.2 && chosen < 0.95, "chosen " + chosen);
         assertTrue(first.report().measurement().baseline() - first.report().measurement().pruned() <= 0.02);
-        // Both runs logged the same lines.
-        long levels = progress.stream().filter(l -> l.startsWith("models/m.onnx sensitivity: level ")).count() / 2;
-        assertTrue(levels >= 1 && levels <= 4, progress.toString());
-        assertEquals(2 * (evaluations + levels), progress.size());
-        assertTrue(progress.get(0).startsWith("models/m.onnx sensitivity: level 25% (1 of 4): 3 tensors measured, "),
+        // Both runs logged the same lines: the budget of 12 evaluations went to the candidates, none to the profile.
+        assertEquals(2 * evaluations, progress.size(), progress.toString());
+        assertTrue(progress.get(0).startsWith("models/m.onnx search: candidate 1 of at most 12: sparsity 0.9500"),
                 progress.get(0));
-        assertTrue(progress.get((int) levels).startsWith("models/m.onnx search: candidate 1 of at most 12:"
-                + " sparsity 0.9500"), progress.get((int) levels));
         assertTrue(search.log().contains(String.format(java.util.Locale.ROOT, "  <sparsity>%.4f</sparsity>",
                 chosen)), search.log().toString());
         assertTrue(search.log().contains("  <search>false</search>"));
-        // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
-        List<Map<String, Object>> curves = search.items("sensitivity");
-        // An MLP has no blocks: one group per tensor, named after it.
-        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
-                curves.stream().map(c -> c.get("name")).toList());
-        assertEquals(List.of(List.of("fc1.weight"), List.of("fc2.weight"), List.of("fc3.weight")),
-                curves.stream().map(c -> c.get("tensors")).toList());
-        for (Map<String, Object> curve : curves) {
-            List<?> points = (List<?>) curve.get("points");
-            assertTrue(points.size() >= 1 && points.size() <= 4);
-            for (int i = 0; i < points.size() - 1; i++) {
-                assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
-            }
-        }
-        // The profile's model runs are counted beside the candidates, in report.json and in the summary line.
-        int profiled = curves.stream().mapToInt(c -> ((List<?>) c.get("points")).size()).sum();
-        assertEquals(profiled, ((Number) fields.get("profileEvaluations")).intValue());
-        assertTrue(search.log().get(0).contains(" candidates (after " + profiled + " evaluations of the sensitivity"
-                + " profile) in "), search.log().get(0));
+        assertEquals(List.of(), search.items("sensitivity"));
+        assertEquals(0, ((Number) fields.get("profileEvaluations")).intValue());
+        assertTrue(search.log().get(0).contains(" (" + evaluations + " of the budget's 12 evaluations, none left for"
+                + " the sensitivity profile); "), search.log().get(0));
     }
 
     @Test
@@ -121,8 +102,9 @@ class SearchPipelineTest {
         ModelResult searched;
         ModelResult pinned;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            // 16 candidates: 7 bisect, 5 scan the grid above the best pass, which leaves 4 to the fallback.
-            searched = pipeline.process(searching(0.95, new GateLimits(null, 0.02), 16));
+            // 24 evaluations: 7 bisect, 5 scan the grid above the best pass, 8 profile the three tensors, which
+            // leaves 4 to the fallback.
+            searched = pipeline.process(searching(0.95, new GateLimits(null, 0.02), 24));
             ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz",
                     0.4709, new GateLimits(null, 0.02));
             PruningSettings p = plain.pruning();
@@ -145,6 +127,27 @@ class SearchPipelineTest {
                 "    <sparsityOverride>fc3.weight=0.1826</sparsityOverride>",
                 "    <sparsityOverride>fc2.weight=0.1826</sparsityOverride>", "  </sparsityOverrides>")),
                 search.log().toString());
+        // Every tensor's sensitivity: the metric with it alone pruned, level by level until the gate fails.
+        List<Map<String, Object>> curves = search.items("sensitivity");
+        // An MLP has no blocks: one group per tensor, named after it.
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
+                curves.stream().map(c -> c.get("name")).toList());
+        assertEquals(List.of(List.of("fc1.weight"), List.of("fc2.weight"), List.of("fc3.weight")),
+                curves.stream().map(c -> c.get("tensors")).toList());
+        for (Map<String, Object> curve : curves) {
+            List<?> points = (List<?>) curve.get("points");
+            assertTrue(points.size() >= 1 && points.size() <= 4);
+            for (int i = 0; i < points.size() - 1; i++) {
+                assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
+            }
+        }
+        // The profile's model runs count in the budget beside the candidates, in report.json and the summary line.
+        int profiled = curves.stream().mapToInt(c -> ((List<?>) c.get("points")).size()).sum();
+        assertEquals(8, profiled);
+        assertEquals(profiled, ((Number) fields.get("profileEvaluations")).intValue());
+        assertEquals(16, ((Number) fields.get("evaluations")).intValue());
+        assertTrue(search.log().get(0).contains(" (24 of the budget's 24 evaluations, 8 of them the sensitivity"
+                + " profile's); "), search.log().get(0));
         assertTrue(pinned.passed());
         assertEquals(ModelProto.parseFrom(searched.prunedBytes()).getGraph(),
                 ModelProto.parseFrom(pinned.prunedBytes()).getGraph());
@@ -157,7 +160,7 @@ class SearchPipelineTest {
         PruningSettings p = plain.pruning();
         ModelTask task = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
                 p.sparsity(), p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(),
-                p.quantization(), new SearchSettings(true, 2)),
+                p.quantization(), new SearchSettings(true, 17)),
                 new EvaluationSettings(Fixtures.fixture("digits-bert/validation.npz"),
                         "labels", Metric.ACCURACY, ScoredOutput.named("logits"), 64, 1, 3, true),
                 plain.limits());
@@ -177,7 +180,7 @@ class SearchPipelineTest {
                                 "onnx::MatMul_369"), List.of("classifier.weight")),
                 curves.stream().map(c -> c.get("tensors")).toList());
         assertEquals(List.of(4096L, 8192L, 4096L, 8192L, 320L), curves.stream().map(c -> c.get("size")).toList());
-        assertTrue(progress.get(0).startsWith("models/m.onnx sensitivity: level 25% (1 of 4): 5 groups measured, "),
-                progress.get(0));
+        assertTrue(progress.stream().anyMatch(l -> l.startsWith("models/m.onnx sensitivity: level 25% (1 of 4): 5"
+                + " groups measured, ")), progress.toString());
     }
 }

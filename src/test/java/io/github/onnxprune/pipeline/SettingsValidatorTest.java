@@ -51,11 +51,11 @@ class SettingsValidatorTest {
         SettingsValidator settings = new SettingsValidator().searchBudget("searchBudget", "5h");
         settings.forModel("models/a.onnx").searchBudget("searchBudget", "0");
         assertEquals("Invalid onnx-prune configuration: <searchBudget> (property onnx-prune.searchBudget) is '5h'"
-                + " but must be a whole number of candidates from 1 to 100 (e.g. 12) or of minutes above 0 and at"
-                + " most 1440 followed by m or min (e.g. 5m or 5min, which measures at most 12 candidates and starts"
+                + " but must be a whole number of evaluations from 1 to 100 (e.g. 12) or of minutes above 0 and at"
+                + " most 1440 followed by m or min (e.g. 5m or 5min, which measures at most 12 evaluations and starts"
                 + " none after that time); <searchBudget> of <model> models/a.onnx is '0' but must be a whole number"
-                + " of candidates from 1 to 100 (e.g. 12) or of minutes above 0 and at most 1440 followed by m or min"
-                + " (e.g. 5m or 5min, which measures at most 12 candidates and starts none after that time). Fix"
+                + " of evaluations from 1 to 100 (e.g. 12) or of minutes above 0 and at most 1440 followed by m or min"
+                + " (e.g. 5m or 5min, which measures at most 12 evaluations and starts none after that time). Fix"
                 + " them in the plugin's <configuration> or on the command line; nothing was pruned.",
                 settings.failure().orElseThrow());
     }

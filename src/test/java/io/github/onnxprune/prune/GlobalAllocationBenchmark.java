@@ -59,12 +59,16 @@ public final class GlobalAllocationBenchmark {
                     double[][] acc = new double[4][plain.length];
                     // Each re-fitted model's accuracy on the data it was calibrated on: all samples, the first half.
                     double[][] onCalibration = new double[2][plain.length];
+                    // Each plain model's accuracy on the data the plugin chooses on without a re-fit.
+                    double[][] plainOnCalibration = new double[2][plain.length];
                     for (int m = 0; m < plain.length; m++) {
                         acc[0][m] = Fixtures.accuracy(runtime, plain[m], all);
                         ModelProto refitAll = WeightReconstruction.reconstruct(fixture.model(), refit[m], names,
                                 onAll, WeightReconstruction.Options.defaults()).model();
                         acc[1][m] = Fixtures.accuracy(runtime, refitAll, all);
                         onCalibration[0][m] = acc[1][m];
+                        plainOnCalibration[0][m] = acc[0][m];
+                        plainOnCalibration[1][m] = Fixtures.accuracy(runtime, plain[m], first);
                         acc[2][m] = Fixtures.accuracy(runtime, plain[m], second);
                         ModelProto refitFirst = WeightReconstruction.reconstruct(fixture.model(), refit[m], names,
                                 onFirst, WeightReconstruction.Options.defaults()).model();
@@ -93,6 +97,27 @@ public final class GlobalAllocationBenchmark {
                                         + (acc[3][onFirstHalf] < Math.max(acc[3][0], acc[3][1]) ? 1 : 0),
                                 Integer::sum);
                     }
+                    // What the plugin ships: {lw, new, old} chosen on the calibration data, plain and re-fitted.
+                    int[] shipped = SELECTIONS[SELECTIONS.length - 1];
+                    int[] picks = {select(plainOnCalibration[0], shipped), select(onCalibration[0], shipped),
+                        select(plainOnCalibration[1], shipped), select(onCalibration[1], shipped)};
+                    StringBuilder plugin = new StringBuilder("    shipped choice {lw,new,old} (plain all / refit all /"
+                            + " plain ho / refit ho):");
+                    for (int column = 0; column < 4; column++) {
+                        double got = acc[column][picks[column]];
+                        double better = Math.max(acc[column][0], acc[column][1]);
+                        plugin.append(String.format(Locale.ROOT, " %s %.1f%%%s%s;", NAMES[picks[column]], got * 100,
+                                got < acc[column][1] ? " <lw" : "", got < better ? " <max(old,lw)" : ""));
+                        shortfalls.merge("shipped " + (column % 2 == 0 ? "plain" : "refit") + " below max(old, lw)",
+                                got < better ? 1 : 0, Integer::sum);
+                        shortfalls.merge("shipped " + (column % 2 == 0 ? "plain" : "refit") + " below lw",
+                                got < acc[column][1] ? 1 : 0, Integer::sum);
+                        if (got < better) {
+                            shortfalls.merge("shipped largest shortfall (tenths of a point)",
+                                    (int) Math.round((better - got) * 1000), Math::max);
+                        }
+                    }
+                    System.out.println(plugin);
                     selected.append(String.format(Locale.ROOT, " on the calibration data itself: all %s, first half %s",
                             java.util.Arrays.toString(onCalibration[0]), java.util.Arrays.toString(onCalibration[1])));
                     System.out.println(selected);
@@ -108,9 +133,10 @@ public final class GlobalAllocationBenchmark {
 
     /**
      * Candidate sets chosen among by calibration accuracy: indices into old, lw, lamp, new; ties to the first
-     * (uniform, as the plugin keeps uniform shares unless the blend scores better). {lw,new} is what it ships.
+     * (uniform, as the plugin keeps uniform shares unless another scores better). {lw,new,old} is what it ships,
+     * in the order its ties go.
      */
-    private static final int[][] SELECTIONS = {{1, 3}, {1, 2, 3}, {0, 1, 2, 3}};
+    private static final int[][] SELECTIONS = {{1, 3}, {1, 2, 3}, {0, 1, 2, 3}, {1, 3, 0}};
 
     private static final String[] NAMES = {"old", "lw", "lamp", "new"};
 

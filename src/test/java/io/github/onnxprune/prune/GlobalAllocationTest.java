@@ -152,6 +152,56 @@ class GlobalAllocationTest {
     }
 
     @Test
+    void thresholdCountsTakeTheSmallestRawMagnitudesAcrossTensorsTiesToTheEarlierTensor() {
+        float[] small = {0.5f, 3, 1, 3};
+        float[] large = {3, 2, 10};
+        assertArrayEquals(new long[] {2, 0}, GlobalAllocation.thresholdCounts(List.of(small, large), 2));
+        assertArrayEquals(new long[] {2, 1}, GlobalAllocation.thresholdCounts(List.of(small, large), 3));
+        // Three 3s tie for the fourth to sixth places: the earlier tensor's two go first.
+        assertArrayEquals(new long[] {3, 1}, GlobalAllocation.thresholdCounts(List.of(small, large), 4));
+        assertArrayEquals(new long[] {4, 1}, GlobalAllocation.thresholdCounts(List.of(small, large), 5));
+        assertArrayEquals(new long[] {4, 2}, GlobalAllocation.thresholdCounts(List.of(small, large), 6));
+        assertArrayEquals(new long[] {4, 3}, GlobalAllocation.thresholdCounts(List.of(small, large), 7));
+        assertThrows(IllegalArgumentException.class,
+                () -> GlobalAllocation.thresholdCounts(List.of(small, large), 8));
+        // The scale that folding BatchNormalization changes is exactly what moves it: the first global scope.
+        float[] scaledDown = {0.005f, 0.03f, 0.01f, 0.03f};
+        assertArrayEquals(new long[] {4, 0}, GlobalAllocation.thresholdCounts(List.of(scaledDown, large), 4));
+    }
+
+    @Test
+    void thresholdCountsMatchOneSelectionOverAllMagnitudes() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(19);
+        for (int trial = 0; trial < 300; trial++) {
+            List<float[]> magnitudes = new java.util.ArrayList<>();
+            int size = 0;
+            for (int t = 1 + random.nextInt(5); t > 0; t--) {
+                float[] values = new float[1 + random.nextInt(30)];
+                for (int i = 0; i < values.length; i++) {
+                    // Few distinct values: many ties across tensors.
+                    values[i] = random.nextInt(6) * 0.25f;
+                }
+                magnitudes.add(values);
+                size += values.length;
+            }
+            int total = random.nextInt(size + 1);
+            float[] pool = new float[size];
+            int[] tensorOf = new int[size];
+            int offset = 0;
+            for (int t = 0; t < magnitudes.size(); t++) {
+                System.arraycopy(magnitudes.get(t), 0, pool, offset, magnitudes.get(t).length);
+                java.util.Arrays.fill(tensorOf, offset, offset + magnitudes.get(t).length, t);
+                offset += magnitudes.get(t).length;
+            }
+            long[] expected = new long[magnitudes.size()];
+            for (int i : SmallestMagnitudes.select(pool, total)) {
+                expected[tensorOf[i]]++;
+            }
+            assertArrayEquals(expected, GlobalAllocation.thresholdCounts(magnitudes, total), "trial " + trial);
+        }
+    }
+
+    @Test
     void aTensorsScaleDoesNotChangeItsShare() {
         float[] a = {0.5f, -0.1f, 2f, 0.25f, 1f, 0.75f};
         float[] b = {3f, 1f, 0.2f, 2f};

@@ -30,7 +30,7 @@ final class SearchedReport {
     static byte[] json() throws Exception {
         ModelTask task = new ModelTask(fixture("digits-mlp/model.onnx"), "models/digits.onnx",
                 new PruningSettings(PruneMethod.WEIGHTS, 0.95, 0.25, Scope.GLOBAL, List.of(), TensorFilter.all(),
-                        UnitImportance.L1, Quantization.NONE, new SearchSettings(true, 6)),
+                        UnitImportance.L1, Quantization.NONE, new SearchSettings(true, 18)),
                 new EvaluationSettings(fixture("digits-mlp/validation.npz"), null, Metric.ACCURACY, null, 64, 0, 3,
                         true, CalibrationSettings.defaults()),
                 new GateLimits(null, 0.02));

@@ -164,7 +164,7 @@ class CompressionSearchTest {
     void theCandidatesTheGridScanLeavesHoldBackTheMostSensitiveTensors() {
         List<String> lines = new ArrayList<>();
         var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
-                threeTensors(), fc3LimitsTheUniformFraction(), lines::add);
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), lines::add);
         assertEquals(List.of("bisection", "bisection", "bisection", "bisection", "bisection", "bisection",
                 "bisection", "probe", "probe", "probe", "probe", "probe", "fallback", "fallback", "fallback",
                 "fallback"), outcome.candidates().stream().map(Candidate::phase).toList());
@@ -190,16 +190,53 @@ class CompressionSearchTest {
                         List.of("fc1.*=0.3")));
         // The default budget of 12 has nothing left for the fallback after the scan, which stops at 0.60.
         var twelve = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
-                threeTensors(), fc3LimitsTheUniformFraction(), line -> { });
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), line -> { });
         assertEquals(0.6, twelve.chosen().total());
         assertEquals(12, twelve.candidates().size());
         // When the scan passes at once (0.64) the fallback takes the rest, from one grid step above it: 0.65 of all
         // weights is the others at (0.65 * 220 - 5) / 200 = 0.69; it passes, so 0.67 (0.712), then 0.71 (0.756).
         var early = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
-                threeTensors(), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
+                CompressionSearch.Profiler.measured(threeTensors()), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
                         ? f.sparsity() <= 0.6 || f.sparsity() == 0.64 : f.sparsity() <= 0.72, ""), line -> { });
         assertEquals(List.of(0.64, 0.69, 0.712, 0.756), early.candidates().subList(7, 11).stream()
                 .map(Candidate::sparsity).toList());
+    }
+
+    @Test
+    void theProfileGetsWhatTheCandidatesLeaveAndTheFallbackWhatTheProfileLeaves() {
+        List<Integer> offered = new ArrayList<>();
+        // A profile that spends 3 runs (fc3 at 25% and 50%, fc2 at 25%) of whatever it is offered.
+        CompressionSearch.Profiler threeRuns = (evaluations, timeUp) -> {
+            offered.add(evaluations);
+            return new CompressionSearch.Profiled(List.of(
+                    new SensitivityProfile.Curve("fc3", 20, List.of(new SensitivityProfile.Point(0.25, 0.99, true),
+                            new SensitivityProfile.Point(0.5, 0.7, false))),
+                    new SensitivityProfile.Curve("fc2", 100, List.of(new SensitivityProfile.Point(0.25, 0.99,
+                            true)))), threeTensors());
+        };
+        var outcome = CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
+                threeRuns, fc3LimitsTheUniformFraction(), line -> { });
+        // 7 bisection and 5 grid candidates leave 4 to the profile, which spends 3, leaving 1 to the fallback.
+        assertEquals(List.of(4), offered);
+        assertEquals(13, outcome.candidates().size());
+        assertEquals("fallback", outcome.candidates().get(12).phase());
+        assertEquals(16, outcome.evaluations());
+        assertEquals(List.of("fc3", "fc2"), outcome.sensitivity().stream().map(SensitivityProfile.Curve::name)
+                .toList());
+        // The default budget leaves the profile nothing: it is not even asked.
+        offered.clear();
+        var twelve = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeRuns, fc3LimitsTheUniformFraction(), line -> { });
+        assertEquals(List.of(), offered);
+        assertEquals(12, twelve.evaluations());
+        assertEquals(List.of(), twelve.sensitivity());
+        // A bound that passes at once leaves the profile all but one evaluation, and nothing follows it.
+        offered.clear();
+        var atOnce = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
+                threeRuns, f -> new CompressionSearch.Measured<>(1.0, true, ""), line -> { });
+        assertEquals(List.of(11), offered);
+        assertEquals(1, atOnce.candidates().size());
+        assertEquals(4, atOnce.evaluations());
     }
 
     @Test
@@ -207,17 +244,17 @@ class CompressionSearchTest {
         List<String> lines = new ArrayList<>();
         long tenMinutesAgo = System.nanoTime() - 600_000_000_000L;
         var outcome = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "5m"), tenMinutesAgo, true,
-                SensitivityFallback.NONE, gateUpTo(0.637), lines::add);
+                CompressionSearch.Profiler.NONE, gateUpTo(0.637), lines::add);
         assertEquals(1, outcome.candidates().size());
         assertTrue(outcome.timeUp());
         assertFalse(outcome.passed());
         assertEquals(2, lines.size());
         assertTrue(lines.get(1).startsWith("time budget of 5 min spent (600."), lines.get(1));
-        assertTrue(lines.get(1).endsWith(" s elapsed, the sensitivity profile included) after 1 of at most 12"
-                + " candidates; starting no more"), lines.get(1));
+        assertTrue(lines.get(1).endsWith(" s elapsed) after 1 of at most 12 candidates; starting no more"),
+                lines.get(1));
         // A budget not yet spent changes nothing: the same candidates as a budget of 12 evaluations.
         var unhurried = CompressionSearch.run(0.9, 0, SearchSettings.parse(true, "60min"), System.nanoTime(), true,
-                SensitivityFallback.NONE, gateUpTo(0.637), line -> { });
+                CompressionSearch.Profiler.NONE, gateUpTo(0.637), line -> { });
         assertEquals(CompressionSearch.run(0.9, 0, 12, true, gateUpTo(0.637), line -> { }).candidates().stream()
                 .map(Candidate::sparsity).toList(), unhurried.candidates().stream().map(Candidate::sparsity).toList());
         assertFalse(unhurried.timeUp());
@@ -226,8 +263,8 @@ class CompressionSearchTest {
     @Test
     void everyLineButTheLastEstimatesWhatRemains() {
         List<String> lines = new ArrayList<>();
-        CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true, threeTensors(),
-                fc3LimitsTheUniformFraction(), lines::add);
+        CompressionSearch.run(0.95, 0, new SearchSettings(true, 16), System.nanoTime(), true,
+                CompressionSearch.Profiler.measured(threeTensors()), fc3LimitsTheUniformFraction(), lines::add);
         for (int i = 0; i < lines.size(); i++) {
             assertTrue(lines.get(i).contains(" s elapsed"), lines.get(i));
             assertEquals(i < lines.size() - 1, lines.get(i).contains(" s left"), lines.get(i));
@@ -250,9 +287,9 @@ class CompressionSearchTest {
         // Three fail alone at 50%: the worst metric there is named, as the fallback ranks them.
         assertEquals("most sensitive: weakest fails the gate alone at 50% (accuracy 0.8000); every tensor's curve is"
                 + " in report.json's sensitivity", section.log().get(section.log().size() - 1));
-        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates (after 7 evaluations"
-                + " of the sensitivity profile) in "
-                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s; pin it in the pom to build"
-                + " without searching:", section.log().get(0));
+        assertEquals("sparsity 0.6328 passes (accuracy 0.3672), the strongest of 8 candidates in "
+                + String.format(java.util.Locale.ROOT, "%.1f", outcome.seconds()) + " s (15 of the budget's 8"
+                + " evaluations, 7 of them the sensitivity profile's); pin it in the pom to build without"
+                + " searching:", section.log().get(0));
     }
 }

@@ -24,8 +24,8 @@ import java.util.Map;
  * does) under a gate of at most 0.01 accuracy drop: the search up to sparsity 0.95 with the default budget,
  * against an exhaustive grid of sparsities 0.01, 0.02, ... 0.95 measured by the same pipeline and gate (its
  * largest passing point, found scanning down from 0.95).
- * Prints the search's choice, its candidates, the sensitivity profile's evaluations and its last bracket, and the
- * grid's largest passing sparsity.
+ * Prints the search's choice, its candidates, the sensitivity profile's evaluations, both together (what the
+ * budget of 12 counts) and its last bracket, and the grid's largest passing sparsity.
  *
  * <p>A command, not a test; see docs/search.md for how to run it. Arguments: grid step (default 0.01), scope
  * (default global).
@@ -39,8 +39,8 @@ public final class SearchBenchmark {
         double step = args.length > 0 ? Double.parseDouble(args[0]) : 0.01;
         Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.GLOBAL;
         GateLimits gate = new GateLimits(null, 0.01);
-        System.out.printf(Locale.ROOT, "%-18s %6s %9s %5s %7s %8s %9s %6s %9s %8s%n", "model", "search", "phase",
-                "evals", "profile", "bracket", "search s", "grid", "grid s", "grid runs");
+        System.out.printf(Locale.ROOT, "%-18s %6s %9s %5s %7s %5s %8s %9s %6s %9s %8s%n", "model", "search",
+                "phase", "cands", "profile", "all", "bracket", "search s", "grid", "grid s", "grid runs");
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("bench", 1)) {
             for (String name : Fixtures.names()) {
                 Fixtures.Loaded fixture = Fixtures.load(name);
@@ -89,9 +89,10 @@ public final class SearchBenchmark {
                 for (Map<String, Object> candidate : candidates) {
                     System.out.println("  " + candidate);
                 }
-                System.out.printf(Locale.ROOT, "%-18s %6.4f %9s %5d %7d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
-                        ((Number) trace.get("total")).doubleValue(), phase, candidates.size(),
-                        ((Number) trace.get("profileEvaluations")).intValue(), high - low,
+                int profiled = ((Number) trace.get("profileEvaluations")).intValue();
+                System.out.printf(Locale.ROOT, "%-18s %6.4f %9s %5d %7d %5d %8.4f %8.1fs %6.2f %8.1fs %5d%n", name,
+                        ((Number) trace.get("total")).doubleValue(), phase, candidates.size(), profiled,
+                        candidates.size() + profiled, high - low,
                         searchSeconds, gridBest, gridSeconds, measured);
             }
         }

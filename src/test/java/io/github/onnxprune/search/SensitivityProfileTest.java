@@ -52,14 +52,14 @@ class SensitivityProfileTest {
         List<String> calls = new ArrayList<>();
         List<String> lines = new ArrayList<>();
         List<SensitivityProfile.Curve> curves = SensitivityProfile.measure(singles(),
-                limits(calls), lines::add, () -> calls.size() >= 4, true);
+                limits(calls), lines::add, () -> calls.size() >= 4, true, Integer.MAX_VALUE);
         assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "a@0.5"), calls);
         assertEquals(List.of("a", "b", "c"), curves.stream().map(SensitivityProfile.Curve::name).toList());
-        assertTrue(lines.get(1).startsWith("time budget: profile stopped at 50%, tensor 2 of 3, after 4"
+        assertTrue(lines.get(1).startsWith("profile stopped at 50%, tensor 2 of 3, after 4"
                 + " evaluations in "), lines.get(1));
         // Stopped before the first evaluation, no tensor has a curve.
         assertEquals(List.of(), SensitivityProfile.measure(List.of(TensorGroup.single("a", 10)), limits(new ArrayList<>()),
-                line -> { }, () -> true, true));
+                line -> { }, () -> true, true, Integer.MAX_VALUE));
     }
 
     @Test
@@ -75,12 +75,13 @@ class SensitivityProfileTest {
             };
             return new CompressionSearch.Measured<>(1 - drop * level * 4, true, null);
         };
+        // Cut short by the search's budget of evaluations, as by time.
         SensitivityProfile.measure(singles(), metrics, line -> { },
-                () -> calls.size() >= 5, true);
+                () -> false, true, 5);
         assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "c@0.5", "a@0.5"), calls);
         calls.clear();
         SensitivityProfile.measure(singles(), metrics, line -> { },
-                () -> calls.size() >= 4, false);
+                () -> false, false, 4);
         assertEquals(List.of("a@0.25", "b@0.25", "c@0.25", "b@0.5"), calls);
         // The fallback ranks alike: with no failure, the worse last metric first.
         SensitivityFallback higher = SensitivityFallback.of(List.of(
