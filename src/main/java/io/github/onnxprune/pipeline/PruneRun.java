@@ -74,9 +74,9 @@ public final class PruneRun {
                     results.add(process(pipeline, task, builtJar));
                 }
             }
-            // Shipped before the report is written: deflating a 90 MB model takes seconds, and the jar rewrite
-            // deflates each pruned model anyway, so the report reads the pruned model's deflated size from the
-            // entry written (ZipOutputStream cannot take bytes deflated beforehand). A run stopped in between
+            // Shipped before the report is written: the jar rewrite deflates each pruned model anyway, so the
+            // report reads the pruned model's deflated size from the entry written instead of deflating the
+            // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
             RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false);
             results = withPrunedDeflatedSizes(results, settings, targets);
@@ -188,7 +188,7 @@ public final class PruneRun {
     /**
      * Fills in each pruned model's deflated size the pipeline left for shipping: the compressed size of the
      * entry that holds exactly those bytes in the jar (or its classified copy), which the jar rewrite deflated
-     * at the default level just as {@link FileSizes#deflatedSize} does; a model that was not shipped (a failed
+     * just as {@link FileSizes#deflatedSize} does; a model that was not shipped (a failed
      * gate) or whose entry is stored is deflated here.
      */
     private static List<ModelResult> withPrunedDeflatedSizes(List<ModelResult> results, RunSettings settings,
