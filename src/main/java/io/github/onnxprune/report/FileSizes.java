@@ -20,7 +20,7 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
 
     /** The sizes of a file that stays as it is (so the jar keeps the entry jar tools wrote), deflating it once. */
     public static FileSizes unchanged(ByteBuffer file) {
-        long deflated = jarToolSize(file);
+        long deflated = jarToolDeflatedSize(file);
         return new FileSizes(file.limit(), file.limit(), deflated, deflated);
     }
 
@@ -45,7 +45,7 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
     }
 
     /** The size of {@code bytes} (from position 0 to the limit) deflated at the default level, as jar tools do. */
-    private static long jarToolSize(ByteBuffer bytes) {
+    public static long jarToolDeflatedSize(ByteBuffer bytes) {
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
         try {
             deflater.setInput(bytes.duplicate().position(0));
