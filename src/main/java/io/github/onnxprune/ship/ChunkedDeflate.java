@@ -1,22 +1,27 @@
 package io.github.onnxprune.ship;
 
 import io.github.onnxprune.onnx.ModelBytes;
-import java.io.ByteArrayInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
+import java.util.Deque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 
 /**
  * Deflates a large entry on several threads with the same bytes for any number of threads, as pigz does: the
@@ -45,25 +50,13 @@ public final class ChunkedDeflate {
     }
 
     /**
-     * The raw deflate stream of some content, as a zip entry stores it, with the figures its headers need.
+     * What a zip entry's headers need of a deflated content.
      *
-     * @param chunks the stream, in order
      * @param size the content's length
      * @param crc the content's CRC-32
-     * @param compressedSize the stream's length
+     * @param compressedSize the deflate stream's length
      */
-    public record Deflated(List<byte[]> chunks, long size, long crc, long compressedSize) {
-
-        /** A copy that keeps the list of chunks unmodifiable. */
-        public Deflated {
-            chunks = List.copyOf(chunks);
-        }
-
-        /** The stream, read from the start. */
-        public InputStream stream() {
-            List<InputStream> parts = chunks.stream().<InputStream>map(ByteArrayInputStream::new).toList();
-            return new SequenceInputStream(Collections.enumeration(parts));
-        }
+    public record Deflated(long size, long crc, long compressedSize) {
     }
 
     /** The threads a deflate uses by default: one per processor. */
@@ -71,33 +64,36 @@ public final class ChunkedDeflate {
         return Runtime.getRuntime().availableProcessors();
     }
 
-    /** {@code content} (from position 0 to its limit) deflated on {@link #defaultThreads()} threads. */
-    public static Deflated deflate(ByteBuffer content) {
-        return deflate(content, defaultThreads());
-    }
-
     /** The length of {@code content} (from position 0 to its limit) once deflated, as shipped in a jar. */
     public static long deflatedSize(ByteBuffer content) {
-        return deflate(content).compressedSize();
+        try {
+            return deflate(content, defaultThreads(), OutputStream.nullOutputStream()).compressedSize();
+        } catch (IOException e) {
+            throw new UncheckedIOException("a stream that discards its bytes cannot fail", e);
+        }
     }
 
     /**
-     * {@code content} (from position 0 to its limit) deflated on {@code threads} threads; the bytes are the same
-     * for any number of threads. A content of one chunk or less is deflated on the calling thread.
+     * Writes {@code content} (from position 0 to its limit) deflated to {@code sink}, on {@code threads} threads;
+     * the bytes are the same for any number of threads. At most twice as many chunks as threads are held at once,
+     * so memory stays a few megabytes for a model of any size. A content of one chunk or less, or one thread,
+     * runs on the calling thread.
      */
-    public static Deflated deflate(ByteBuffer content, int threads) {
+    public static Deflated deflate(ByteBuffer content, int threads, OutputStream sink) throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         }
         ByteBuffer source = content.duplicate().position(0);
         int length = source.limit();
         int count = Math.max(1, (length + CHUNK - 1) / CHUNK);
+        long compressed = 0;
         if (count == 1 || threads == 1) {
-            List<byte[]> chunks = new ArrayList<>(count);
             for (int i = 0; i < count; i++) {
-                chunks.add(chunk(source, i, count));
+                byte[] chunk = chunk(source, i, count);
+                sink.write(chunk);
+                compressed += chunk.length;
             }
-            return assemble(chunks, length, ModelBytes.crc32(source));
+            return new Deflated(length, ModelBytes.crc32(source), compressed);
         }
         AtomicInteger created = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, count), task -> {
@@ -106,21 +102,28 @@ public final class ChunkedDeflate {
             return thread;
         });
         try {
-            List<Future<byte[]>> pending = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                int index = i;
+            int window = 2 * threads;
+            Deque<Future<byte[]>> pending = new ArrayDeque<>(window);
+            int submitted = 0;
+            for (; submitted < Math.min(window, count); submitted++) {
+                int index = submitted;
                 pending.add(pool.submit(() -> chunk(source, index, count)));
             }
             // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
             long crc = ModelBytes.crc32(source);
-            List<byte[]> chunks = new ArrayList<>(count);
-            for (Future<byte[]> chunk : pending) {
-                chunks.add(chunk.get());
+            while (!pending.isEmpty()) {
+                byte[] chunk = pending.removeFirst().get();
+                if (submitted < count) {
+                    int index = submitted++;
+                    pending.add(pool.submit(() -> chunk(source, index, count)));
+                }
+                sink.write(chunk);
+                compressed += chunk.length;
             }
-            return assemble(chunks, length, crc);
+            return new Deflated(length, crc, compressed);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while deflating", e);
+            throw new InterruptedIOException("interrupted while deflating");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
@@ -128,15 +131,34 @@ public final class ChunkedDeflate {
             if (e.getCause() instanceof Error error) {
                 throw error;
             }
-            throw new UncheckedIOException(new IOException(e.getCause()));
+            throw new IOException(e.getCause());
         } finally {
             pool.shutdownNow();
         }
     }
 
-    private static Deflated assemble(List<byte[]> chunks, long size, long crc) {
-        long compressed = chunks.stream().mapToLong(chunk -> chunk.length).sum();
-        return new Deflated(chunks, size, crc, compressed);
+    /**
+     * Adds {@code content} (from position 0 to its limit) to {@code zip} as the deflated entry {@code entry},
+     * deflated on every core. The zip format puts the compressed size before the data, so the stream goes to a
+     * temporary file first (the heap never holds it: 66 MB for a 90 MB float model) and is then copied in.
+     */
+    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content) throws IOException {
+        Path spill = Files.createTempFile("onnx-prune-deflate-", ".tmp");
+        try {
+            Deflated deflated;
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(spill), 1 << 16)) {
+                deflated = deflate(content, defaultThreads(), out);
+            }
+            entry.setMethod(ZipEntry.DEFLATED);
+            entry.setSize(deflated.size());
+            entry.setCompressedSize(deflated.compressedSize());
+            entry.setCrc(deflated.crc());
+            try (InputStream in = Files.newInputStream(spill)) {
+                zip.addRawArchiveEntry(entry, in);
+            }
+        } finally {
+            Files.deleteIfExists(spill);
+        }
     }
 
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */

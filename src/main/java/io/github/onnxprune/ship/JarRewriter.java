@@ -194,13 +194,7 @@ public final class JarRewriter {
         }
         if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED) {
             // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
-            ChunkedDeflate.Deflated deflated = ChunkedDeflate.deflate(replacement);
-            copy.setSize(deflated.size());
-            copy.setCompressedSize(deflated.compressedSize());
-            copy.setCrc(deflated.crc());
-            try (InputStream in = deflated.stream()) {
-                out.addRawArchiveEntry(copy, in);
-            }
+            ChunkedDeflate.addEntry(out, copy, replacement);
             return;
         }
         out.putArchiveEntry(copy);

@@ -1,13 +1,11 @@
 package io.github.onnxprune.ship;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.zip.ZipEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 
@@ -26,16 +24,9 @@ public final class ModelArchive {
             // AtomicFiles closes the file; closing the zip stream must only finish the zip.
             try (ZipArchiveOutputStream out = new ZipArchiveOutputStream(new KeptOpen(file))) {
                 for (Map.Entry<String, ByteBuffer> model : new TreeMap<>(models).entrySet()) {
-                    ChunkedDeflate.Deflated deflated = ChunkedDeflate.deflate(model.getValue());
                     ZipArchiveEntry entry = new ZipArchiveEntry(model.getKey());
                     entry.setLastModifiedTime(time);
-                    entry.setMethod(ZipEntry.DEFLATED);
-                    entry.setSize(deflated.size());
-                    entry.setCompressedSize(deflated.compressedSize());
-                    entry.setCrc(deflated.crc());
-                    try (InputStream in = deflated.stream()) {
-                        out.addRawArchiveEntry(entry, in);
-                    }
+                    ChunkedDeflate.addEntry(out, entry, model.getValue());
                 }
             }
         });

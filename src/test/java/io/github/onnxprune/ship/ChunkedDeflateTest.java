@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -23,12 +22,11 @@ class ChunkedDeflateTest {
     @Test
     void theBytesAreTheSameForAnyNumberOfThreads() throws IOException {
         byte[] content = mixed(3 * ChunkedDeflate.CHUNK + 12_345);
-        byte[] one = stream(ChunkedDeflate.deflate(ByteBuffer.wrap(content), 1));
+        byte[] one = stream(content, 1);
         for (int threads : new int[] {2, 3, 4, 8}) {
-            assertArrayEquals(one, stream(ChunkedDeflate.deflate(ByteBuffer.wrap(content), threads)),
-                    threads + " threads");
+            assertArrayEquals(one, stream(content, threads), threads + " threads");
         }
-        assertEquals(4, ChunkedDeflate.deflate(ByteBuffer.wrap(content), 2).chunks().size());
+        assertEquals(one.length, ChunkedDeflate.deflatedSize(ByteBuffer.wrap(content)));
     }
 
     @Test
@@ -36,8 +34,9 @@ class ChunkedDeflateTest {
         for (int length : new int[] {0, 1, 1000, ChunkedDeflate.CHUNK, ChunkedDeflate.CHUNK + 1,
                 2 * ChunkedDeflate.CHUNK + 777}) {
             byte[] content = mixed(length);
-            ChunkedDeflate.Deflated deflated = ChunkedDeflate.deflate(ByteBuffer.wrap(content), 2);
-            byte[] stream = stream(deflated);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ChunkedDeflate.Deflated deflated = ChunkedDeflate.deflate(ByteBuffer.wrap(content), 2, out);
+            byte[] stream = out.toByteArray();
             assertArrayEquals(content, inflate(stream), length + " bytes");
             CRC32 crc = new CRC32();
             crc.update(content);
@@ -55,7 +54,7 @@ class ChunkedDeflateTest {
         while (sparse.hasRemaining()) {
             sparse.putFloat(random.nextInt(10) == 0 ? (float) random.nextGaussian() : 0f);
         }
-        long chunked = ChunkedDeflate.deflate(sparse.flip(), 2).compressedSize();
+        long chunked = stream(sparse.flip(), 2).length;
         long huffmanOnly = deflated(sparse.array(), Deflater.HUFFMAN_ONLY, Deflater.BEST_SPEED);
         long defaultLevel = deflated(sparse.array(), Deflater.DEFAULT_STRATEGY, Deflater.DEFAULT_COMPRESSION);
         assertTrue(chunked < 0.8 * huffmanOnly, chunked + " against Huffman alone " + huffmanOnly);
@@ -63,14 +62,15 @@ class ChunkedDeflateTest {
         // Random bytes: Huffman coding alone, within a stored block's overhead of the content itself.
         byte[] noise = new byte[ChunkedDeflate.CHUNK];
         random.nextBytes(noise);
-        long noiseSize = ChunkedDeflate.deflate(ByteBuffer.wrap(noise), 2).compressedSize();
-        assertTrue(noiseSize <= noise.length + 1000, noiseSize + " bytes for " + noise.length);
-        assertArrayEquals(noise, inflate(stream(ChunkedDeflate.deflate(ByteBuffer.wrap(noise), 2))));
+        byte[] noiseStream = stream(noise, 2);
+        assertTrue(noiseStream.length <= noise.length + 1000, noiseStream.length + " bytes for " + noise.length);
+        assertArrayEquals(noise, inflate(noiseStream));
     }
 
     @Test
     void aThreadCountBelowOneIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> ChunkedDeflate.deflate(ByteBuffer.wrap(new byte[1]), 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> ChunkedDeflate.deflate(ByteBuffer.wrap(new byte[1]), 0, new ByteArrayOutputStream()));
     }
 
     /** Text, zeros and noise in turn, so that chunks take both strategies. */
@@ -89,10 +89,14 @@ class ChunkedDeflateTest {
         return content;
     }
 
-    static byte[] stream(ChunkedDeflate.Deflated deflated) throws IOException {
-        try (InputStream in = deflated.stream()) {
-            return in.readAllBytes();
-        }
+    static byte[] stream(byte[] content, int threads) throws IOException {
+        return stream(ByteBuffer.wrap(content), threads);
+    }
+
+    static byte[] stream(ByteBuffer content, int threads) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChunkedDeflate.deflate(content, threads, out);
+        return out.toByteArray();
     }
 
     static byte[] inflate(byte[] stream) throws DataFormatException {

@@ -88,13 +88,13 @@ class JarRewriterTest {
         JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)));
         CRC32 crc = new CRC32();
         crc.update(model);
-        ChunkedDeflate.Deflated expected = ChunkedDeflate.deflate(ByteBuffer.wrap(model), 1);
+        byte[] expected = ChunkedDeflateTest.stream(model, 1);
         try (JarFile read = new JarFile(jar.toFile(), true)) {
             JarEntry entry = read.getJarEntry("models/m.onnx");
             assertEquals(ZipEntry.DEFLATED, entry.getMethod());
             assertEquals(model.length, entry.getSize());
             assertEquals(crc.getValue(), entry.getCrc());
-            assertEquals(expected.compressedSize(), entry.getCompressedSize());
+            assertEquals(expected.length, entry.getCompressedSize());
             // JarFile's stream checks the CRC-32 and the size against the entry's at its end.
             assertArrayEquals(model, read.getInputStream(entry).readAllBytes());
             assertEquals("1.0", read.getManifest().getMainAttributes().getValue("Manifest-Version"));
