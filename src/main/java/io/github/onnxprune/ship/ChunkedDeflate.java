@@ -89,9 +89,9 @@ public final class ChunkedDeflate {
         long compressed = 0;
         if (count == 1 || threads == 1) {
             for (int i = 0; i < count; i++) {
-                byte[] chunk = chunk(source, i, count);
-                sink.write(chunk);
-                compressed += chunk.length;
+                Piece chunk = chunk(source, i, count);
+                sink.write(chunk.bytes(), 0, chunk.length());
+                compressed += chunk.length();
             }
             return new Deflated(length, ModelBytes.crc32(source), compressed);
         }
@@ -103,7 +103,7 @@ public final class ChunkedDeflate {
         });
         try {
             int window = 2 * threads;
-            Deque<Future<byte[]>> pending = new ArrayDeque<>(window);
+            Deque<Future<Piece>> pending = new ArrayDeque<>(window);
             int submitted = 0;
             for (; submitted < Math.min(window, count); submitted++) {
                 int index = submitted;
@@ -112,13 +112,13 @@ public final class ChunkedDeflate {
             // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
             long crc = ModelBytes.crc32(source);
             while (!pending.isEmpty()) {
-                byte[] chunk = pending.removeFirst().get();
+                Piece chunk = pending.removeFirst().get();
                 if (submitted < count) {
                     int index = submitted++;
                     pending.add(pool.submit(() -> chunk(source, index, count)));
                 }
-                sink.write(chunk);
-                compressed += chunk.length;
+                sink.write(chunk.bytes(), 0, chunk.length());
+                compressed += chunk.length();
             }
             return new Deflated(length, crc, compressed);
         } catch (InterruptedException e) {
@@ -162,11 +162,11 @@ public final class ChunkedDeflate {
     }
 
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */
-    private static byte[] chunk(ByteBuffer content, int index, int count) {
+    private static Piece chunk(ByteBuffer content, int index, int count) {
         int start = index * CHUNK;
-        int end = Math.min(content.limit(), start + CHUNK);
-        byte[] input = new byte[end - start];
-        content.get(start, input);
+        int length = Math.min(content.limit(), start + CHUNK) - start;
+        // Slices of the model's own buffer: the deflater reads a direct buffer in place, without a heap copy.
+        ByteBuffer input = content.slice(start, length);
         boolean last = index == count - 1;
         boolean lz77 = lz77Pays(input);
         Deflater deflater = new Deflater(lz77 ? Deflater.DEFAULT_COMPRESSION : Deflater.BEST_SPEED, true);
@@ -174,33 +174,32 @@ public final class ChunkedDeflate {
             if (!lz77) {
                 deflater.setStrategy(Deflater.HUFFMAN_ONLY);
             } else if (start > 0) {
-                byte[] dictionary = new byte[Math.min(WINDOW, start)];
-                content.get(start - dictionary.length, dictionary);
-                deflater.setDictionary(dictionary);
+                int window = Math.min(WINDOW, start);
+                deflater.setDictionary(content.slice(start - window, window));
             }
             deflater.setInput(input);
             if (last) {
                 deflater.finish();
             }
-            return drain(deflater, input.length, last);
+            return drain(deflater, length, last);
         } finally {
             deflater.end();
         }
     }
 
     /** Whether LZ77 at the fastest level makes the chunk's first {@link #SAMPLE} bytes clearly smaller. */
-    private static boolean lz77Pays(byte[] input) {
-        int length = Math.min(SAMPLE, input.length);
-        long huffman = sampleSize(input, length, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
-        long lz77 = sampleSize(input, length, Deflater.BEST_SPEED, Deflater.DEFAULT_STRATEGY);
+    private static boolean lz77Pays(ByteBuffer input) {
+        ByteBuffer sample = input.slice(0, Math.min(SAMPLE, input.limit()));
+        long huffman = sampleSize(sample, Deflater.HUFFMAN_ONLY);
+        long lz77 = sampleSize(sample, Deflater.DEFAULT_STRATEGY);
         return lz77 < LZ77_WORTH * huffman;
     }
 
-    private static long sampleSize(byte[] input, int length, int level, int strategy) {
-        Deflater deflater = new Deflater(level, true);
+    private static long sampleSize(ByteBuffer sample, int strategy) {
+        Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
         try {
             deflater.setStrategy(strategy);
-            deflater.setInput(input, 0, length);
+            deflater.setInput(sample.duplicate());
             deflater.finish();
             byte[] buffer = new byte[SAMPLE + SAMPLE / 8 + 64];
             long total = 0;
@@ -213,11 +212,15 @@ public final class ChunkedDeflate {
         }
     }
 
+    /** The first {@code length} bytes of {@code bytes} are one chunk's deflate stream. */
+    private record Piece(byte[] bytes, int length) {
+    }
+
     /**
      * Everything the deflater produces: up to the end of the stream for the last chunk, otherwise through a sync
      * flush (which ends on a byte boundary, so the next chunk's stream can follow it directly).
      */
-    private static byte[] drain(Deflater deflater, int inputLength, boolean last) {
+    private static Piece drain(Deflater deflater, int inputLength, boolean last) {
         byte[] output = new byte[inputLength + inputLength / 8 + 1024];
         int written = 0;
         while (true) {
@@ -229,7 +232,7 @@ public final class ChunkedDeflate {
             written += produced;
             boolean done = last ? deflater.finished() : written < output.length && deflater.needsInput();
             if (done) {
-                return Arrays.copyOf(output, written);
+                return new Piece(output, written);
             }
         }
     }
