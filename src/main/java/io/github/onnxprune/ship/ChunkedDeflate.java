@@ -140,10 +140,12 @@ public final class ChunkedDeflate {
     /**
      * Adds {@code content} (from position 0 to its limit) to {@code zip} as the deflated entry {@code entry},
      * deflated on every core. The zip format puts the compressed size before the data, so the stream goes to a
-     * temporary file first (the heap never holds it: 66 MB for a 90 MB float model) and is then copied in.
+     * temporary file beside {@code archive} first (the heap never holds it: 66 MB for a 90 MB float model; a killed
+     * build's is removed by the next run, as any of {@link AtomicFiles}'s) and is then copied in.
      */
-    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content) throws IOException {
-        Path spill = Files.createTempFile("onnx-prune-deflate-", ".tmp");
+    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive)
+            throws IOException {
+        Path spill = AtomicFiles.temporaryFor(archive.resolveSibling(archive.getFileName() + ".entry"));
         try {
             Deflated deflated;
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(spill), 1 << 16)) {

@@ -141,7 +141,7 @@ public final class JarRewriter {
                     }
                     for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
                         ZipEntry entry = entries.nextElement();
-                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut);
+                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target);
                     }
                 }
             });
@@ -169,7 +169,7 @@ public final class JarRewriter {
     }
 
     private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement,
-            ZipArchiveOutputStream out) throws IOException {
+            ZipArchiveOutputStream out, Path target) throws IOException {
         ZipArchiveEntry copy = new ZipArchiveEntry(original.getName());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
@@ -194,7 +194,7 @@ public final class JarRewriter {
         }
         if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED) {
             // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
-            ChunkedDeflate.addEntry(out, copy, replacement);
+            ChunkedDeflate.addEntry(out, copy, replacement, target);
             return;
         }
         out.putArchiveEntry(copy);
