@@ -28,9 +28,10 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
  * content is cut into fixed {@link #CHUNK}-byte chunks, each deflated on its own with the 32 KiB before it as
  * preset dictionary and ended by a sync flush (the last one finished), so the chunks' streams concatenate into
  * one raw deflate stream that any inflater reads. Each chunk's strategy is chosen from its own bytes: Huffman
- * coding alone (five times faster than the default level, and no larger on weights whose bytes rarely repeat,
- * such as float mantissas or int8 values), unless LZ77 saves more than a tenth on the chunk's first 64 KiB (a
- * sparse tensor's runs of zeros, text), in which case the default level, as jar tools use it.
+ * coding alone (several times faster than the default level, and within a few percent of its size on weights
+ * whose bytes rarely repeat, such as float mantissas or int8 values), unless LZ77 saves more than a tenth on the
+ * chunk's first 64 KiB (a sparse tensor's runs of zeros, text), in which case the default level, as jar tools use
+ * it.
  */
 public final class ChunkedDeflate {
 
