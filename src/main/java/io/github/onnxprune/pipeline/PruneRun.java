@@ -62,7 +62,9 @@ public final class PruneRun {
             FutureTask<String> fingerprinting = new FutureTask<>(() -> fingerprint(tasks, settings));
             List<ModelResult> results = new ArrayList<>();
             try {
-                if (!settings.force()) {
+                // A stored result can only be reused when one exists (never after mvn clean).
+                boolean lookUp = !settings.force() && Files.isRegularFile(output.resolve(RunCache.FILE_NAME));
+                if (lookUp) {
                     fingerprinting.run();
                     Optional<List<ModelResult>> stored = RunCache.load(output, await(fingerprinting), tasks,
                             settings.failOnViolation());
@@ -72,7 +74,7 @@ public final class PruneRun {
                     }
                 } else {
                     // Nothing is looked up by it, so the model's SHA-256 is hashed on a second core while the
-                    // first prunes; it is needed only to store the result.
+                    // first prunes; it is needed only to store the result for the next run.
                     Thread hashing = new Thread(fingerprinting, "onnx-prune-fingerprint");
                     hashing.setDaemon(true);
                     hashing.start();
