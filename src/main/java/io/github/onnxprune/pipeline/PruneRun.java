@@ -32,6 +32,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * A whole run over a project's models: process each, when every gate holds (or violations are only warnings)
@@ -56,29 +59,47 @@ public final class PruneRun {
         try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {
             deleteStaleTemporaries(settings);
             Path report = ConfinedPaths.resolve(output, "report.json");
-            String fingerprint = fingerprint(tasks, settings);
-            if (!settings.force()) {
-                Optional<List<ModelResult>> stored = RunCache.load(output, fingerprint, tasks,
-                        settings.failOnViolation());
-                if (stored.isPresent()) {
-                    return ship(stored.get(), report, settings, targets, fingerprint, true);
-                }
-            }
-            RunCache.invalidate(output);
+            FutureTask<String> fingerprinting = new FutureTask<>(() -> fingerprint(tasks, settings));
             List<ModelResult> results = new ArrayList<>();
-            try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                    settings.intraOpThreads(), settings.progress())) {
-                // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
-                ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
-                for (ModelTask task : tasks) {
-                    results.add(process(pipeline, task, builtJar));
+            try {
+                // A stored result can only be reused when one exists (never after mvn clean).
+                boolean lookUp = !settings.force() && Files.isRegularFile(output.resolve(RunCache.FILE_NAME));
+                if (lookUp) {
+                    fingerprinting.run();
+                    Optional<List<ModelResult>> stored = RunCache.load(output, await(fingerprinting), tasks,
+                            settings.failOnViolation());
+                    if (stored.isPresent()) {
+                        return ship(stored.get(), report, settings, targets, await(fingerprinting), true,
+                                new ModelDigests());
+                    }
+                } else {
+                    // Nothing is looked up by it, so the model's SHA-256 is hashed on a second core while the
+                    // first prunes; it is needed only to store the result for the next run.
+                    Thread hashing = new Thread(fingerprinting, "onnx-prune-fingerprint");
+                    hashing.setDaemon(true);
+                    hashing.start();
                 }
+                RunCache.invalidate(output);
+                try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
+                        settings.intraOpThreads(), settings.progress())) {
+                    // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
+                    ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
+                    for (ModelTask task : tasks) {
+                        results.add(process(pipeline, task, builtJar));
+                    }
+                }
+            } catch (IOException | RuntimeException | Error e) {
+                // A run that failed leaves no thread reading the project's files.
+                fingerprinting.cancel(true);
+                throw e;
             }
-            // Shipped before the report is written: deflating a 90 MB model takes seconds, and the jar rewrite
-            // deflates each pruned model anyway, so the report reads the pruned model's deflated size from the
-            // entry written (ZipOutputStream cannot take bytes deflated beforehand). A run stopped in between
+            String fingerprint = await(fingerprinting);
+            ModelDigests digests = new ModelDigests();
+            // Shipped before the report is written: the jar rewrite deflates each pruned model anyway, so the
+            // report reads the pruned model's deflated size from the entry written instead of deflating the
+            // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
-            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false);
+            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false, digests);
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
@@ -87,7 +108,7 @@ public final class PruneRun {
             AtomicFiles.write(ConfinedPaths.resolve(output, "report.html"),
                     HtmlReport.toBytes(settings.pluginVersion(), ReportJson.read(reportBytes)));
             if (fingerprint != null) {
-                RunCache.store(output, fingerprint, results, reportBytes);
+                RunCache.store(output, fingerprint, results, reportBytes, digests);
             }
             return new RunOutcome(results, shipped.report(), shipped.shipped(), shipped.jarChanged(),
                     shipped.fingerprint(), shipped.reused(), shipped.targets());
@@ -118,7 +139,7 @@ public final class PruneRun {
                     AtomicFiles.deleteStale(folder, false);
                 }
             }
-            return reconcile(outputDirectory, List.of(), Map.of(), Map.of());
+            return reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests());
         }
     }
 
@@ -188,7 +209,7 @@ public final class PruneRun {
     /**
      * Fills in each pruned model's deflated size the pipeline left for shipping: the compressed size of the
      * entry that holds exactly those bytes in the jar (or its classified copy), which the jar rewrite deflated
-     * at the default level just as {@link FileSizes#deflatedSize} does; a model that was not shipped (a failed
+     * just as {@link FileSizes#deflatedSize} does; a model that was not shipped (a failed
      * gate) or whose entry is stored is deflated here.
      */
     private static List<ModelResult> withPrunedDeflatedSizes(List<ModelResult> results, RunSettings settings,
@@ -238,6 +259,20 @@ public final class PruneRun {
         }
     }
 
+    /** The fingerprint hashed by {@code fingerprinting}, which has run or is running; null when it was cancelled. */
+    private static String await(FutureTask<String> fingerprinting) {
+        try {
+            return fingerprinting.get();
+        } catch (CancellationException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        }
+    }
+
     private static String fingerprint(List<ModelTask> tasks, RunSettings settings) {
         try {
             return RunFingerprint.of(tasks, settings);
@@ -252,11 +287,11 @@ public final class PruneRun {
      * the archives end up holding only what this run ships.
      */
     private static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
-            List<ShipTarget> targets, String fingerprint, boolean reused) throws IOException {
+            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests) throws IOException {
         boolean violated = results.stream().anyMatch(r -> !r.passed());
         Path output = settings.outputDirectory();
         if (violated && settings.failOnViolation()) {
-            reconcile(output, targets, Map.of(), Map.of());
+            reconcile(output, targets, Map.of(), Map.of(), digests);
             return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
         }
         Map<String, ByteBuffer> entries = new LinkedHashMap<>();
@@ -272,7 +307,7 @@ public final class PruneRun {
         boolean jarChanged = false;
         List<ShipTarget> inPlace = List.of();
         if (settings.classifiedArtifact() != null) {
-            reconcile(output, targets, Map.of(), Map.of());
+            reconcile(output, targets, Map.of(), Map.of(), digests);
             if (settings.jar() != null) {
                 String root = targets.get(0).root();
                 Map<String, ByteBuffer> rooted = new LinkedHashMap<>();
@@ -284,7 +319,7 @@ public final class PruneRun {
         } else {
             // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
             // pruned models back, and does nothing when the archives already hold them.
-            jarChanged = reconcile(output, targets, entries, originals);
+            jarChanged = reconcile(output, targets, entries, originals, digests);
             inPlace = targets;
         }
         return new RunOutcome(results, report, true, jarChanged, fingerprint, reused, inPlace);
@@ -299,7 +334,7 @@ public final class PruneRun {
      * @return whether any archive changed
      */
     private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
-            Map<String, Path> originals) throws IOException {
+            Map<String, Path> originals, ModelDigests digests) throws IOException {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
         ShippedEntries previous = ShippedEntries.read(recordFile);
         Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
@@ -310,7 +345,7 @@ public final class PruneRun {
             for (Map.Entry<String, ByteBuffer> model : pruned.entrySet()) {
                 String name = target.root() + model.getKey();
                 inArchive.put(name, model.getValue());
-                now.add(new ShippedEntries.Entry(target.archive(), name, RunFingerprint.sha256(model.getValue()),
+                now.add(new ShippedEntries.Entry(target.archive(), name, digests.of(model.getValue()),
                         originals.get(model.getKey())));
             }
         }

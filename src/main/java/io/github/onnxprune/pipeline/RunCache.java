@@ -94,14 +94,14 @@ final class RunCache {
     }
 
     /** Records a finished run; call after report.json and (when shipped) the models are written. */
-    static void store(Path outputDirectory, String fingerprint, List<ModelResult> results, byte[] reportBytes)
-            throws IOException {
+    static void store(Path outputDirectory, String fingerprint, List<ModelResult> results, byte[] reportBytes,
+            ModelDigests digests) throws IOException {
         StringBuilder text = new StringBuilder();
         text.append(HEADER).append('\n');
         text.append("run ").append(fingerprint).append('\n');
         text.append("report ").append(RunFingerprint.sha256(reportBytes)).append('\n');
         for (ModelResult result : results) {
-            text.append("model ").append(RunFingerprint.sha256(result.prunedBytes()))
+            text.append("model ").append(digests.of(result.prunedBytes()))
                     .append(result.alreadyPruned() ? " unchanged " : " pruned ")
                     .append(result.task().entryName()).append('\n');
         }

@@ -1,5 +1,6 @@
 package io.github.onnxprune.report;
 
+import io.github.onnxprune.ship.ChunkedDeflate;
 import java.nio.ByteBuffer;
 import java.util.zip.Deflater;
 
@@ -8,18 +9,18 @@ import java.util.zip.Deflater;
  *
  * @param before the original file's size
  * @param after the pruned file's size
- * @param deflatedBefore the original deflated at the jar's default level
- * @param deflatedAfter the pruned file deflated the same way, or {@link #NOT_YET_DEFLATED} while a run waits to
- *     read it from the jar entry it writes
+ * @param deflatedBefore the original deflated as jar tools store it (the default level)
+ * @param deflatedAfter the pruned file deflated as the plugin ships it ({@link ChunkedDeflate}), or
+ *     {@link #NOT_YET_DEFLATED} while a run waits to read it from the jar entry it writes
  */
 public record FileSizes(long before, long after, long deflatedBefore, long deflatedAfter) {
 
     /** The {@code deflatedAfter} of sizes whose pruned file is deflated later, by the jar rewrite. */
     public static final long NOT_YET_DEFLATED = -1;
 
-    /** The sizes of a file that stays as it is, deflating it once. */
+    /** The sizes of a file that stays as it is (so the jar keeps the entry jar tools wrote), deflating it once. */
     public static FileSizes unchanged(ByteBuffer file) {
-        long deflated = deflatedSize(file);
+        long deflated = jarToolDeflatedSize(file);
         return new FileSizes(file.limit(), file.limit(), deflated, deflated);
     }
 
@@ -38,11 +39,13 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
         return new FileSizes(before, after, deflatedBefore, deflated);
     }
 
-    /**
-     * The size of {@code bytes} (from position 0 to the limit) after deflate at the default level, as jar tools
-     * store entries.
-     */
+    /** The size of {@code bytes} (from position 0 to the limit) deflated as the plugin ships a model in a jar. */
     public static long deflatedSize(ByteBuffer bytes) {
+        return ChunkedDeflate.deflatedSize(bytes);
+    }
+
+    /** The size of {@code bytes} (from position 0 to the limit) deflated at the default level, as jar tools do. */
+    public static long jarToolDeflatedSize(ByteBuffer bytes) {
         Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
         try {
             deflater.setInput(bytes.duplicate().position(0));

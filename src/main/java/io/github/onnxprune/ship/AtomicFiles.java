@@ -87,15 +87,19 @@ public final class AtomicFiles {
         write(target, target, content);
     }
 
+    /** A new name beside {@code target} that {@link #deleteStale} recognises, should a killed build leave it. */
+    static Path temporaryFor(Path target) {
+        return target.toAbsolutePath().getParent().resolve(target.getFileName() + ".onnx-prune-"
+                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
+    }
+
     /**
      * As {@link #write(Path, Content)}, but the result takes the permissions of {@code permissionsFrom} (when it
      * exists; else those of a new file).
      */
     public static void write(Path target, Path permissionsFrom, Content content) throws IOException {
-        Path parent = target.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path temporary = parent.resolve(target.getFileName() + ".onnx-prune-"
-                + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        Path temporary = temporaryFor(target);
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {

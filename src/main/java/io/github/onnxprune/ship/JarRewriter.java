@@ -19,7 +19,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import java.util.zip.ZipOutputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 
 /**
  * Replaces the content of some entries of a jar (or any zip) and keeps everything else: the bytes before the
@@ -133,14 +134,14 @@ public final class JarRewriter {
                 copyPrefix(source, prefix, out);
                 // The zip's own offsets count from its first entry, as after `cat script.sh app.jar`; every zip
                 // reader (java.util.zip, unzip, Spring Boot's loader) accounts for the prefix that way.
-                ZipOutputStream zipOut = new ZipOutputStream(new KeptOpen(out));
+                ZipArchiveOutputStream zipOut = new ZipArchiveOutputStream(new KeptOpen(out));
                 try (zipOut) {
                     if (zip.getComment() != null) {
                         zipOut.setComment(zip.getComment());
                     }
                     for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
                         ZipEntry entry = entries.nextElement();
-                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut);
+                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target);
                     }
                 }
             });
@@ -167,9 +168,9 @@ public final class JarRewriter {
         }
     }
 
-    private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement, ZipOutputStream out)
-            throws IOException {
-        ZipEntry copy = new ZipEntry(original.getName());
+    private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement,
+            ZipArchiveOutputStream out, Path target) throws IOException {
+        ZipArchiveEntry copy = new ZipArchiveEntry(original.getName());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
             copy.setExtra(original.getExtra());
@@ -191,7 +192,12 @@ public final class JarRewriter {
         } else {
             copy.setMethod(ZipEntry.DEFLATED);
         }
-        out.putNextEntry(copy);
+        if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED) {
+            // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
+            ChunkedDeflate.addEntry(out, copy, replacement, target);
+            return;
+        }
+        out.putArchiveEntry(copy);
         if (replacement != null) {
             ModelBytes.writeTo(replacement, out);
         } else {
@@ -199,6 +205,6 @@ public final class JarRewriter {
                 in.transferTo(out);
             }
         }
-        out.closeEntry();
+        out.closeArchiveEntry();
     }
 }

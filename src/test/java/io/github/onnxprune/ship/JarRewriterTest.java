@@ -22,6 +22,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarInputStream;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -76,6 +79,37 @@ class JarRewriterTest {
         assertTrue(JarRewriter.compressedSize(jar, "models/m.onnx", ByteBuffer.wrap(other)).isEmpty());
         assertTrue(JarRewriter.compressedSize(jar, "models/none.onnx", ByteBuffer.wrap(pruned)).isEmpty());
         assertTrue(JarRewriter.compressedSize(jar, "stored.txt", ByteBuffer.wrap(bytes("kept as stored"))).isEmpty());
+    }
+
+    @Test
+    void aLargeModelDeflatedOnSeveralThreadsIsReadByJarFileWithItsCrcAndSizes() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] model = ChunkedDeflateTest.mixed(2 * ChunkedDeflate.CHUNK + 5_000);
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)));
+        CRC32 crc = new CRC32();
+        crc.update(model);
+        byte[] expected = ChunkedDeflateTest.stream(model, 1);
+        try (JarFile read = new JarFile(jar.toFile(), true)) {
+            JarEntry entry = read.getJarEntry("models/m.onnx");
+            assertEquals(ZipEntry.DEFLATED, entry.getMethod());
+            assertEquals(model.length, entry.getSize());
+            assertEquals(crc.getValue(), entry.getCrc());
+            assertEquals(expected.length, entry.getCompressedSize());
+            // JarFile's stream checks the CRC-32 and the size against the entry's at its end.
+            assertArrayEquals(model, read.getInputStream(entry).readAllBytes());
+            assertEquals("1.0", read.getManifest().getMainAttributes().getValue("Manifest-Version"));
+        }
+        // Read as a stream too (the local headers, as java -jar's class loaders and unzip do not need them).
+        try (JarInputStream in = new JarInputStream(Files.newInputStream(jar))) {
+            List<String> names = new ArrayList<>();
+            for (JarEntry entry = in.getNextJarEntry(); entry != null; entry = in.getNextJarEntry()) {
+                names.add(entry.getName());
+                if (entry.getName().equals("models/m.onnx")) {
+                    assertArrayEquals(model, in.readAllBytes());
+                }
+            }
+            assertEquals(List.of("models/m.onnx", "stored.txt"), names, "the manifest is read apart");
+        }
     }
 
     @Test

@@ -1,0 +1,242 @@
+package io.github.onnxprune.ship;
+
+import io.github.onnxprune.onnx.ModelBytes;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
+
+/**
+ * Deflates a large entry on several threads with the same bytes for any number of threads, as pigz does: the
+ * content is cut into fixed {@link #CHUNK}-byte chunks, each deflated on its own with the 32 KiB before it as
+ * preset dictionary and ended by a sync flush (the last one finished), so the chunks' streams concatenate into
+ * one raw deflate stream that any inflater reads. Each chunk's strategy is chosen from its own bytes: Huffman
+ * coding alone (several times faster than the default level, and within a few percent of its size on weights
+ * whose bytes rarely repeat, such as float mantissas or int8 values), unless LZ77 saves more than a tenth on the
+ * chunk's first 64 KiB (a sparse tensor's runs of zeros, text), in which case the default level, as jar tools use
+ * it.
+ */
+public final class ChunkedDeflate {
+
+    /** Bytes per chunk: large enough that the sync flushes and fresh Huffman tables cost under 0.01%. */
+    static final int CHUNK = 1 << 20;
+
+    /** How much of a chunk is tried both ways to choose its strategy. */
+    private static final int SAMPLE = 64 * 1024;
+
+    /** LZ77 must make the sample this much smaller than Huffman coding alone to be worth its time. */
+    private static final double LZ77_WORTH = 0.9;
+
+    /** The window deflate can refer back to, so the most of the previous chunk worth giving as dictionary. */
+    private static final int WINDOW = 32 * 1024;
+
+    private ChunkedDeflate() {
+    }
+
+    /**
+     * What a zip entry's headers need of a deflated content.
+     *
+     * @param size the content's length
+     * @param crc the content's CRC-32
+     * @param compressedSize the deflate stream's length
+     */
+    public record Deflated(long size, long crc, long compressedSize) {
+    }
+
+    /** The threads a deflate uses by default: one per processor. */
+    public static int defaultThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The length of {@code content} (from position 0 to its limit) once deflated, as shipped in a jar. */
+    public static long deflatedSize(ByteBuffer content) {
+        try {
+            return deflate(content, defaultThreads(), OutputStream.nullOutputStream()).compressedSize();
+        } catch (IOException e) {
+            throw new UncheckedIOException("a stream that discards its bytes cannot fail", e);
+        }
+    }
+
+    /**
+     * Writes {@code content} (from position 0 to its limit) deflated to {@code sink}, on {@code threads} threads;
+     * the bytes are the same for any number of threads. At most twice as many chunks as threads are held at once,
+     * so memory stays a few megabytes for a model of any size. A content of one chunk or less, or one thread,
+     * runs on the calling thread.
+     */
+    public static Deflated deflate(ByteBuffer content, int threads, OutputStream sink) throws IOException {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, not " + threads);
+        }
+        ByteBuffer source = content.duplicate().position(0);
+        int length = source.limit();
+        int count = Math.max(1, (length + CHUNK - 1) / CHUNK);
+        long compressed = 0;
+        if (count == 1 || threads == 1) {
+            for (int i = 0; i < count; i++) {
+                Piece chunk = chunk(source, i, count);
+                sink.write(chunk.bytes(), 0, chunk.length());
+                compressed += chunk.length();
+            }
+            return new Deflated(length, ModelBytes.crc32(source), compressed);
+        }
+        AtomicInteger created = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, count), task -> {
+            Thread thread = new Thread(task, "onnx-prune-deflate-" + created.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            int window = 2 * threads;
+            Deque<Future<Piece>> pending = new ArrayDeque<>(window);
+            int submitted = 0;
+            for (; submitted < Math.min(window, count); submitted++) {
+                int index = submitted;
+                pending.add(pool.submit(() -> chunk(source, index, count)));
+            }
+            // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
+            long crc = ModelBytes.crc32(source);
+            while (!pending.isEmpty()) {
+                Piece chunk = pending.removeFirst().get();
+                if (submitted < count) {
+                    int index = submitted++;
+                    pending.add(pool.submit(() -> chunk(source, index, count)));
+                }
+                sink.write(chunk.bytes(), 0, chunk.length());
+                compressed += chunk.length();
+            }
+            return new Deflated(length, crc, compressed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while deflating");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IOException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Adds {@code content} (from position 0 to its limit) to {@code zip} as the deflated entry {@code entry},
+     * deflated on every core. The zip format puts the compressed size before the data, so the stream goes to a
+     * temporary file beside {@code archive} first (the heap never holds it: 66 MB for a 90 MB float model; a killed
+     * build's is removed by the next run, as any of {@link AtomicFiles}'s) and is then copied in.
+     */
+    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive)
+            throws IOException {
+        Path spill = AtomicFiles.temporaryFor(archive.resolveSibling(archive.getFileName() + ".entry"));
+        try {
+            Deflated deflated;
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(spill), 1 << 16)) {
+                deflated = deflate(content, defaultThreads(), out);
+            }
+            entry.setMethod(ZipEntry.DEFLATED);
+            entry.setSize(deflated.size());
+            entry.setCompressedSize(deflated.compressedSize());
+            entry.setCrc(deflated.crc());
+            try (InputStream in = Files.newInputStream(spill)) {
+                zip.addRawArchiveEntry(entry, in);
+            }
+        } finally {
+            Files.deleteIfExists(spill);
+        }
+    }
+
+    /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */
+    private static Piece chunk(ByteBuffer content, int index, int count) {
+        int start = index * CHUNK;
+        int length = Math.min(content.limit(), start + CHUNK) - start;
+        // Slices of the model's own buffer: the deflater reads a direct buffer in place, without a heap copy.
+        ByteBuffer input = content.slice(start, length);
+        boolean last = index == count - 1;
+        boolean lz77 = lz77Pays(input);
+        Deflater deflater = new Deflater(lz77 ? Deflater.DEFAULT_COMPRESSION : Deflater.BEST_SPEED, true);
+        try {
+            if (!lz77) {
+                deflater.setStrategy(Deflater.HUFFMAN_ONLY);
+            } else if (start > 0) {
+                int window = Math.min(WINDOW, start);
+                deflater.setDictionary(content.slice(start - window, window));
+            }
+            deflater.setInput(input);
+            if (last) {
+                deflater.finish();
+            }
+            return drain(deflater, length, last);
+        } finally {
+            deflater.end();
+        }
+    }
+
+    /** Whether LZ77 at the fastest level makes the chunk's first {@link #SAMPLE} bytes clearly smaller. */
+    private static boolean lz77Pays(ByteBuffer input) {
+        ByteBuffer sample = input.slice(0, Math.min(SAMPLE, input.limit()));
+        long huffman = sampleSize(sample, Deflater.HUFFMAN_ONLY);
+        long lz77 = sampleSize(sample, Deflater.DEFAULT_STRATEGY);
+        return lz77 < LZ77_WORTH * huffman;
+    }
+
+    private static long sampleSize(ByteBuffer sample, int strategy) {
+        Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
+        try {
+            deflater.setStrategy(strategy);
+            deflater.setInput(sample.duplicate());
+            deflater.finish();
+            byte[] buffer = new byte[SAMPLE + SAMPLE / 8 + 64];
+            long total = 0;
+            while (!deflater.finished()) {
+                total += deflater.deflate(buffer);
+            }
+            return total;
+        } finally {
+            deflater.end();
+        }
+    }
+
+    /** The first {@code length} bytes of {@code bytes} are one chunk's deflate stream. */
+    private record Piece(byte[] bytes, int length) {
+    }
+
+    /**
+     * Everything the deflater produces: up to the end of the stream for the last chunk, otherwise through a sync
+     * flush (which ends on a byte boundary, so the next chunk's stream can follow it directly).
+     */
+    private static Piece drain(Deflater deflater, int inputLength, boolean last) {
+        byte[] output = new byte[inputLength + inputLength / 8 + 1024];
+        int written = 0;
+        while (true) {
+            if (written == output.length) {
+                output = Arrays.copyOf(output, output.length * 2);
+            }
+            int produced = deflater.deflate(output, written, output.length - written,
+                    last ? Deflater.NO_FLUSH : Deflater.SYNC_FLUSH);
+            written += produced;
+            boolean done = last ? deflater.finished() : written < output.length && deflater.needsInput();
+            if (done) {
+                return new Piece(output, written);
+            }
+        }
+    }
+}
