@@ -1,8 +1,8 @@
 package io.github.onnxprune.pipeline;
 
-import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import java.nio.ByteBuffer;
 
 /**
@@ -29,13 +29,35 @@ final class CalibrationScore {
 
     /** The metric of {@code candidate} on the calibration samples. */
     double of(ByteBuffer candidate) {
+        float[][] outputs = runtime.run(candidate, samples, evaluation.outputName(), evaluation.batchSize()).rows();
+        return evaluation.metric().score(baseline(), outputs, labels());
+    }
+
+    /** The metric of the original itself on the calibration samples, from which a candidate's loss is counted. */
+    double original() {
+        return evaluation.metric().score(baseline(), baseline(), labels());
+    }
+
+    /** The same score on the first {@code count} calibration samples only (all of them when there are fewer). */
+    CalibrationScore firstSamples(int count) {
+        return new CalibrationScore(runtime, ActivationCollector.firstSamples(samples, count), originalBytes,
+                evaluation);
+    }
+
+    /** How many samples it scores on. */
+    int sampleCount() {
+        return samples.sampleCount();
+    }
+
+    private float[][] baseline() {
         if (baseline == null) {
             baseline = runtime.run(originalBytes, samples, evaluation.outputName(), evaluation.batchSize()).rows();
         }
-        float[][] outputs = runtime.run(candidate, samples, evaluation.outputName(), evaluation.batchSize()).rows();
-        long[] labels = samples.hasLabels() ? samples.effectiveLabels() : topOne(baseline);
-        Metric metric = evaluation.metric();
-        return metric.score(baseline, outputs, labels);
+        return baseline;
+    }
+
+    private long[] labels() {
+        return samples.hasLabels() ? samples.effectiveLabels() : topOne(baseline());
     }
 
     private static long[] topOne(float[][] rows) {
