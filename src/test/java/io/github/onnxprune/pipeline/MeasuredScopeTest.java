@@ -64,8 +64,8 @@ class MeasuredScopeTest {
                     ((Number) pruned.get(t).get("zerosAfter")).longValue());
         }
         assertEquals(List.of(0.5, 0.6), shares.get("levels"));
-        assertEquals(64, shares.get("samples"));
-        assertEquals(26, shares.get("evaluations"));
+        assertEquals(64, ((Number) shares.get("samples")).intValue());
+        assertEquals(26, ((Number) shares.get("evaluations")).intValue());
         // Pooled cosine on the validation sentences, which the allocation never saw.
         assertEquals(0.9957, measured.report().measurement().pruned(), 1e-4);
         assertEquals(0.9845, layerwise.report().measurement().pruned(), 1e-4);
