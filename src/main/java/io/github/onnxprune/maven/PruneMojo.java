@@ -117,8 +117,9 @@ public class PruneMojo extends AbstractMojo {
     private double tableSparsity;
 
     /**
-     * layerwise (each tensor or layer to the target) or global (one total across them, shared out by evidence
-     * their scale cannot change; see docs/global-scope.md).
+     * layerwise (each tensor or layer to the target), global (one total across them, shared out by evidence
+     * their scale cannot change; see docs/global-scope.md) or, for weights re-fitted on calibrationData, measured
+     * (one total shared out by each layer's cost measured with the configured metric on the calibration data).
      */
     @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
     private String scope;
