@@ -54,19 +54,22 @@ final class MeasuredShares {
     record Allocated(ModelTask task, Map<String, Object> report, String summary) {
     }
 
-    /** Fails unless {@code scope measured} has what it needs: weight pruning, a re-fit, calibration data. */
-    static void check(String entryName, PruningSettings pruning, EvaluationSettings evaluation) {
+    /**
+     * Fails unless {@code scope measured} has what it needs: weight pruning, a re-fit, calibration data. The
+     * message does not name the model: the build's failure puts it in front, as for every invalid setting.
+     */
+    static void check(PruningSettings pruning, EvaluationSettings evaluation) {
         if (pruning.scope() != Scope.MEASURED) {
             return;
         }
         if (pruning.method() != PruneMethod.WEIGHTS || pruning.nodeSparsity() > 0) {
-            throw new IllegalArgumentException("Model " + entryName + ": <scope>measured</scope> shares out weight"
+            throw new IllegalArgumentException("<scope>measured</scope> shares out weight"
                     + " pruning's zeros, but this model removes units (" + (pruning.method() == PruneMethod.NODES
                             ? "<method>nodes</method>" : "<nodeSparsity>") + "). Use <scope>global</scope> for"
                     + " units, or <method>weights</method> without <nodeSparsity>");
         }
         if (evaluation.calibration().calibrationData() == null || !evaluation.calibration().reconstruct()) {
-            throw new IllegalArgumentException("Model " + entryName + ": <scope>measured</scope> measures what each"
+            throw new IllegalArgumentException("<scope>measured</scope> measures what each"
                     + " layer costs by re-fitting it alone on calibration data, but " + (evaluation.calibration()
                             .reconstruct() ? "no <calibrationData> is set (the validation data is not used for"
                                     + " it, so the gate keeps measuring on samples the allocation did not see)"

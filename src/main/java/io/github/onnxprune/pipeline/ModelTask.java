@@ -23,7 +23,7 @@ public record ModelTask(Path file, String entryName, PruningSettings pruning, Ev
 
     /** Fails when the settings ask for what this model's data cannot give ({@link MeasuredShares#check}). */
     public ModelTask {
-        MeasuredShares.check(entryName, pruning, evaluation);
+        MeasuredShares.check(pruning, evaluation);
     }
 
     /**

@@ -84,7 +84,7 @@ class MeasuredScopeTest {
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> new ModelTask(MODEL,
                 "models/m.onnx", pruning(Scope.MEASURED, PruneMethod.WEIGHTS, 0),
                 pooledCosine(CalibrationSettings.defaults()), new GateLimits(null, 0.5)));
-        assertEquals("Model models/m.onnx: <scope>measured</scope> measures what each layer costs by re-fitting it"
+        assertEquals("<scope>measured</scope> measures what each layer costs by re-fitting it"
                 + " alone on calibration data, but no <calibrationData> is set (the validation data is not used for"
                 + " it, so the gate keeps measuring on samples the allocation did not see). Set <calibrationData> to"
                 + " samples like the ones the model will see, with <reconstruct>true</reconstruct>, or use"
@@ -97,7 +97,7 @@ class MeasuredScopeTest {
         IllegalArgumentException nodes = assertThrows(IllegalArgumentException.class, () -> new ModelTask(MODEL,
                 "models/m.onnx", pruning(Scope.MEASURED, PruneMethod.NODES, 0), pooledCosine(
                         CalibrationSettings.defaults()), new GateLimits(null, 0.5)));
-        assertEquals("Model models/m.onnx: <scope>measured</scope> shares out weight pruning's zeros, but this model"
+        assertEquals("<scope>measured</scope> shares out weight pruning's zeros, but this model"
                 + " removes units (<method>nodes</method>). Use <scope>global</scope> for units, or"
                 + " <method>weights</method> without <nodeSparsity>", nodes.getMessage());
     }
