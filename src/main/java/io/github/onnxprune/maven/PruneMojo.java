@@ -117,9 +117,10 @@ public class PruneMojo extends AbstractMojo {
     private double tableSparsity;
 
     /**
-     * layerwise (each tensor or layer to the target) or global (one total across them; for weights the shares
+     * layerwise (each tensor or layer to the target), global (one total across them; for weights the shares
      * that score best on the calibration data among uniform, a scale-free blend and one raw threshold; see
-     * docs/global-scope.md).
+     * docs/global-scope.md) or, for weights re-fitted on calibrationData, measured (one total shared out by each
+     * layer's cost measured with the configured metric on the calibration data).
      */
     @Parameter(property = "onnx-prune.scope", defaultValue = "layerwise")
     private String scope;

@@ -1,9 +1,9 @@
 package io.github.onnxprune.pipeline;
 
-import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataException;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import java.nio.ByteBuffer;
 
 /**
@@ -28,26 +28,49 @@ final class CalibrationScore {
     CalibrationScore(OnnxRuntimeEvaluator runtime, ValidationData samples, ByteBuffer originalBytes,
             EvaluationSettings evaluation, String described) {
         this.runtime = runtime;
-        this.described = described;
         this.samples = samples;
         this.originalBytes = originalBytes;
         this.evaluation = evaluation;
+        this.described = described;
     }
 
     /** The metric of {@code candidate} on the calibration samples. */
     double of(ByteBuffer candidate) {
-        if (baseline == null) {
-            baseline = runtime.run(originalBytes, samples, evaluation.outputName(), evaluation.batchSize()).rows();
-        }
         float[][] outputs = runtime.run(candidate, samples, evaluation.outputName(), evaluation.batchSize()).rows();
-        long[] labels = samples.hasLabels() ? samples.effectiveLabels() : topOne(baseline);
-        Metric metric = evaluation.metric();
+        return score(outputs);
+    }
+
+    /** The metric of the original itself on the calibration samples, from which a candidate's loss is counted. */
+    double original() {
+        return score(baseline());
+    }
+
+    /** The same score on the first {@code count} calibration samples only (all of them when there are fewer). */
+    CalibrationScore firstSamples(int count) {
+        return new CalibrationScore(runtime, ActivationCollector.firstSamples(samples, count), originalBytes,
+                evaluation, described);
+    }
+
+    /** How many samples it scores on. */
+    int sampleCount() {
+        return samples.sampleCount();
+    }
+
+    private double score(float[][] outputs) {
+        long[] labels = samples.hasLabels() ? samples.effectiveLabels() : topOne(baseline());
         try {
-            return metric.score(baseline, outputs, labels);
+            return evaluation.metric().score(baseline(), outputs, labels);
         } catch (ValidationDataException e) {
             // The metric knows what is wrong with the labels; the user needs to know which file.
             throw new ValidationDataException(described + ": " + e.getMessage(), e);
         }
+    }
+
+    private float[][] baseline() {
+        if (baseline == null) {
+            baseline = runtime.run(originalBytes, samples, evaluation.outputName(), evaluation.batchSize()).rows();
+        }
+        return baseline;
     }
 
     private static long[] topOne(float[][] rows) {

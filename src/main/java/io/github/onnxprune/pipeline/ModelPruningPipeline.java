@@ -262,7 +262,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
     private Attempt attempt(ModelTask task, Context context) {
         List<ModelStep<?>> steps = StepPlan.of(task);
-        List<Ran<?>> ran = sharesChosenOnCalibration(task, context, run(task, context));
+        List<Ran<?>> ran = task.pruning().scope() == Scope.MEASURED && task.pruning().sparsity() > 0
+                && context.calibration() != null ? measured(task, context)
+                : sharesChosenOnCalibration(task, context, run(task, context));
         ModelProto original = context.original();
         Calibration calibration = context.calibration();
         ModelProto model = ran.isEmpty() ? original : ran.get(ran.size() - 1).result().model();
@@ -371,6 +373,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
         chosen.replaceAll(r -> !r.step().id().equals(WeightPruningStep.ID) ? r : r.withSection(r.result().section()
                 .withField("globalShares", shares)));
         return chosen;
+    }
+
+    /** The measured scope: each layer's cost measured on calibration data, then the steps at its shares. */
+    private List<Ran<?>> measured(ModelTask task, Context context) {
+        MeasuredShares.Allocated allocated = MeasuredShares.allocate(task, context.original(), context.calibration(),
+                progress);
+        progress.accept(allocated.summary());
+        List<Ran<?>> ran = run(allocated.task(), context);
+        ran.replaceAll(r -> r.result().refitted() == null ? r : r.withSection(r.result().section()
+                .withField("measuredShares", allocated.report())));
+        return ran;
     }
 
     private static ModelProto last(List<Ran<?>> ran) {

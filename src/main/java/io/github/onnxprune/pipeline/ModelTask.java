@@ -21,6 +21,11 @@ import java.nio.file.Path;
 public record ModelTask(Path file, String entryName, PruningSettings pruning, EvaluationSettings evaluation,
         GateLimits limits) {
 
+    /** Fails when the settings ask for what this model's data cannot give ({@link MeasuredShares#check}). */
+    public ModelTask {
+        MeasuredShares.check(pruning, evaluation);
+    }
+
     /**
      * Reads {@code data} for {@code model} in its {@code role}. The reader's message names the file and what to
      * do; several models may share one file, so a failure also names this one.

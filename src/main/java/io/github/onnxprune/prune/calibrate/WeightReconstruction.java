@@ -5,7 +5,6 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
-import io.github.onnxprune.onnx.NodeInput;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -215,36 +214,12 @@ public final class WeightReconstruction {
         ModelProto current = pruned.getAndSet(null);
         long started = System.nanoTime();
         ModelGraph denseGraph = ModelGraph.of(dense);
-        List<Integer> layers = new ArrayList<>();
         List<LayerReconstruction> reports = new ArrayList<>();
-        for (String name : tensors) {
-            List<NodeInput> readers = denseGraph.consumers(name);
-            if (readers.size() != 1 || readers.get(0).inputIndex() != 1) {
-                continue;
-            }
-            LinearLayer layer = LinearLayer.of(denseGraph, readers.get(0).nodeIndex());
-            if (layer == null) {
-                continue;
-            }
-            if (layer.opType().equals("Conv") && !options.reselect()) {
-                reports.add(LayerReconstruction.skipped(layer, "Conv weights are not re-fitted"));
-                continue;
-            }
-            if (layer.opType().equals("Conv") && layer.conv() == null) {
-                reports.add(LayerReconstruction.skipped(layer, "its padding is not given explicitly"));
-                continue;
-            }
-            layers.add(layer.index());
-        }
-        layers.sort(Integer::compare);
+        List<Integer> layers = RefitLayers.of(denseGraph, tensors, options, reports);
         if (layers.isEmpty()) {
             return new Result(current, reports);
         }
-        int widest = 0;
-        for (int index : layers) {
-            widest = Math.max(widest, LinearLayer.of(denseGraph, index).features());
-        }
-        boolean whole = heapBytes / WHOLE_VALUES_HEAP_FACTOR >= collector.valueBytesAtMost(widest);
+        boolean whole = RefitLayers.wholeValues(denseGraph, layers, collector, heapBytes);
         StagedActivations currentValues = new StagedActivations(collector, whole);
         StagedActivations denseValues = new StagedActivations(collector, whole);
         double[] costs = new double[layers.size()];
@@ -284,7 +259,7 @@ public final class WeightReconstruction {
     }
 
     /** A layer's report and the tensors that replace its weight (and bias), or null when it was skipped. */
-    private record Refitted(LayerReconstruction layer, Map<String, TensorProto> written) {
+    record Refitted(LayerReconstruction layer, Map<String, TensorProto> written) {
     }
 
     /** The progress line's account of one layer. */
@@ -296,7 +271,7 @@ public final class WeightReconstruction {
                 layer.errorBefore(), layer.errorAfter());
     }
 
-    private static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,
+    static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,
             ModelProto current, ModelProto dense, StagedActivations currentValues, StagedActivations denseValues,
             ActivationCollector collector, Options options, InputStatistics[] shared, int sharingOutputs) {
         int width = was.features();
