@@ -17,7 +17,8 @@ import java.util.Map;
  * least-squares reconstruction of the next layer).
  *
  * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original
- * layer's output on the original model's activations, {@code T = X_orig M + b}; the regressors are the
+ * layer's output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a
+ * residual stream, that plus the original residual less the pruned model's: {@link ResidualTarget}); the regressors are the
  * layer's remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not
  * compounded) plus a constant column that becomes the bias. The fit is ridge least squares pulled toward the
  * pruned weights with the removed units' mean contribution folded into the bias ({@code b + sum_u mean(a_u)
@@ -50,9 +51,9 @@ public final class NodeCompensation {
      */
     public record Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual) {
 
-        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back, the layer's own output as target. */
+        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back, the residual stream as target. */
         public static Options defaults() {
-            return new Options(1e-3, 2048, 8192, 5, false);
+            return new Options(1e-3, 2048, 8192, 5, true);
         }
     }
 

@@ -58,9 +58,9 @@ class ResidualTargetTest {
             NodePruningResult pruned = NodePruner.prune(model, new NodePruningSettings(0.5, Scope.LAYERWISE,
                     List.of(), List.of(), UnitImportance.FLUCTUATION), value -> collector.featureVariance(model,
                             value));
-            NodeCompensation.Options own = NodeCompensation.Options.defaults();
-            NodeCompensation.Options residual = new NodeCompensation.Options(own.ridge(), own.maxFeatures(),
-                    own.maxRows(), own.holdBack(), true);
+            NodeCompensation.Options residual = NodeCompensation.Options.defaults();
+            NodeCompensation.Options own = new NodeCompensation.Options(residual.ridge(), residual.maxFeatures(),
+                    residual.maxRows(), residual.holdBack(), false);
             Tensor original = stream(collector, model);
             double ownError = error(original, stream(collector,
                     NodeCompensation.compensate(model, pruned, collector, own).model()));
