@@ -25,7 +25,7 @@ import java.util.Map;
  * heads and feed-forward units alone, at a few fractions, the pooled-cosine loss on calibration sentences the
  * compensation did not see (fitted on the first 192 of the 256, judged on the last 64), then a greedy
  * allocation under an exact multiply-add budget (the step of least loss per multiply-add removed first, losses
- * interpolated between the measured fractions). Prints {@code sensitivity} lines and, per budget, the
+ * interpolated between the measured fractions, never beyond the largest). Prints {@code sensitivity} lines and, per budget, the
  * {@code -Doverrides} / {@code sparsityOverrides} list that {@link TransformerPruningBenchmark} and the
  * plugin take. The validation sentences are never read.
  *
@@ -170,7 +170,10 @@ public final class TransformerAllocationBenchmark {
             double bestRate = Double.MAX_VALUE;
             for (int k = 0; k < kinds.size(); k++) {
                 Kind kind = kinds.get(k);
-                int next = Math.min(counts[k] + kind.step(), kind.chunks() - kind.step());
+                double[][] measured = curves.get(kind.name());
+                // Never beyond the largest fraction measured: extrapolated losses flatter a group's last units.
+                int most = (int) Math.floor(measured[measured.length - 1][0] * kind.chunks());
+                int next = Math.min(Math.min(counts[k] + kind.step(), kind.chunks() - kind.step()), most);
                 if (next <= counts[k]) {
                     continue;
                 }
@@ -187,7 +190,9 @@ public final class TransformerAllocationBenchmark {
                 break;
             }
             Kind kind = kinds.get(best);
-            int next = Math.min(counts[best] + kind.step(), kind.chunks() - kind.step());
+            double[][] measured = curves.get(kind.name());
+            int most = (int) Math.floor(measured[measured.length - 1][0] * kind.chunks());
+            int next = Math.min(Math.min(counts[best] + kind.step(), kind.chunks() - kind.step()), most);
             // The last step is cut to what the budget still needs, so the total lands on it.
             int needed = (int) Math.ceil((target - removed) / macsPerChunk[best]);
             next = Math.min(next, counts[best] + needed);
