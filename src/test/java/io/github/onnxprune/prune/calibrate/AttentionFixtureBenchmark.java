@@ -32,7 +32,7 @@ public final class AttentionFixtureBenchmark {
                 signature, "labels");
         ValidationData calibration = ValidationDataReader.read(Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
                 signature, "labels");
-        // -Dridge=r and -Dresidual=true change the compensation's options (NodeCompensation.Options).
+        // -Dridge=r and -Dresidual=false change the compensation's options (NodeCompensation.Options).
         NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
         NodeCompensation.Options options = new NodeCompensation.Options(
                 Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),

@@ -97,7 +97,7 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        // -Dridge=r and -Dresidual=true change node compensation's options.
+        // -Dridge=r and -Dresidual=false change node compensation's options.
         NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
         NodeCompensation.Options options = new NodeCompensation.Options(
                 Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
