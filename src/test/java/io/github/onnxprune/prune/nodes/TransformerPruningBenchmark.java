@@ -93,8 +93,8 @@ public final class TransformerPruningBenchmark {
                 long start = System.nanoTime();
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
                         List.of(), importance), value -> collector.featureVariance(model, value),
-                        compensatedRanking ? value -> covariances.computeIfAbsent(value,
-                                v -> covariance(collector, model, v)) : null);
+                        compensatedRanking ? CompensatedRanking.of(value -> covariances.computeIfAbsent(value,
+                                v -> covariance(collector, model, v))) : null);
                 System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
