@@ -17,7 +17,8 @@ import java.util.Map;
  * least-squares reconstruction of the next layer).
  *
  * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original
- * layer's output on the original model's activations, {@code T = X_orig M + b}; the regressors are the
+ * layer's output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a
+ * residual stream, that plus the original residual less the pruned model's: {@link ResidualTarget}); the regressors are the
  * layer's remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not
  * compounded) plus a constant column that becomes the bias. The fit is ridge least squares pulled toward the
  * pruned weights with the removed units' mean contribution folded into the bias ({@code b + sum_u mean(a_u)
@@ -44,12 +45,15 @@ public final class NodeCompensation {
      * @param holdBack every {@code holdBack}-th calibration row is held back from a first fit to judge it (0:
      *     none): the layer keeps whichever of the plain pruned weights, the mean-compensated bias and that fit
      *     has the least output error on those rows; a fit that wins is made again on all rows
+     * @param residual a MatMul whose output (after its bias) is added to a residual stream is fitted to the
+     *     original sum less the pruned model's residual, so it also corrects what earlier layers left in that
+     *     stream ({@link ResidualTarget})
      */
-    public record Options(double ridge, int maxFeatures, int maxRows, int holdBack) {
+    public record Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual) {
 
-        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back. */
+        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back, the residual stream as target. */
         public static Options defaults() {
-            return new Options(1e-3, 2048, 8192, 5);
+            return new Options(1e-3, 2048, 8192, 5, true);
         }
     }
 
@@ -75,6 +79,7 @@ public final class NodeCompensation {
         }
         List<Integer> consumers = new ArrayList<>();
         List<String> inputs = new ArrayList<>();
+        Map<Integer, String> residuals = new LinkedHashMap<>();
         for (int n = 0; n < before.nodes().size(); n++) {
             LinearLayer was = LinearLayer.of(before, n);
             LinearLayer is = LinearLayer.of(after, n);
@@ -82,6 +87,13 @@ public final class NodeCompensation {
                 consumers.add(n);
                 if (!inputs.contains(was.input())) {
                     inputs.add(was.input());
+                }
+                String residual = options.residual() ? ResidualTarget.residualOf(before, was) : null;
+                if (residual != null) {
+                    residuals.put(n, residual);
+                    if (!inputs.contains(residual)) {
+                        inputs.add(residual);
+                    }
                 }
             }
         }
@@ -97,8 +109,11 @@ public final class NodeCompensation {
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(before, n);
             LinearLayer is = LinearLayer.of(graph, n);
+            String residual = residuals.get(n);
+            Tensor correction = residual == null ? null : ResidualTarget.correction(originalActivations.get(residual),
+                    collector.maskedRows(collector.collect(current, List.of(residual)).get(residual)));
             Step step = compensateLayer(before, was, graph, is, nodes, originalActivations.get(was.input()),
-                    collector, current, options);
+                    correction, collector, current, options);
             current = step.model();
             reports.add(step.report());
         }
@@ -109,8 +124,8 @@ public final class NodeCompensation {
     }
 
     private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
-            NodePruningResult nodes, Tensor originalInput, ActivationCollector collector, ModelProto current,
-            Options options) {
+            NodePruningResult nodes, Tensor originalInput, Tensor correction, ActivationCollector collector,
+            ModelProto current, Options options) {
         FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
         FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
         double[] m = was.canonical(wOriginal);
@@ -131,6 +146,12 @@ public final class NodeCompensation {
         Features xOriginal = Features.of(was, originalInput, was.units(), options.maxRows());
         if (xOriginal == null) {
             return new Step(current, LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
+        }
+        Features residual = correction == null || keptOutputs.length != was.outputs() ? null
+                : Features.of(was, correction, was.outputs(), options.maxRows());
+        if (residual != null && residual.rows() == xOriginal.rows()) {
+            xOriginal = ResidualTarget.withColumns(xOriginal, residual);
+            m = ResidualTarget.withIdentity(m, was.features(), was.outputs());
         }
         double[] biasOriginal = pick(BiasSlot.of(before, was).values(), keptOutputs);
         BiasSlot slot = BiasSlot.of(graph, is);

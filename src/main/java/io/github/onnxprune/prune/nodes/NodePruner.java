@@ -56,17 +56,6 @@ public final class NodePruner {
         double[] of(String value);
     }
 
-    /**
-     * The covariance of a value's last axis over the calibration rows ({@code features x features}, row-major),
-     * or null when it cannot be measured: what ranking by compensated removal cost needs.
-     */
-    @FunctionalInterface
-    public interface FeatureCovariance {
-
-        /** The covariance of the features of {@code value} (its last axis), or null. */
-        double[] of(String value);
-    }
-
     /** Prunes {@code model}; when no unit is removed the very same model instance is returned. */
     public static NodePruningResult prune(ModelProto model, NodePruningSettings settings) {
         return prune(model, settings, null);
@@ -82,19 +71,18 @@ public final class NodePruner {
 
     /**
      * Prunes {@code model} as {@link #prune(ModelProto, NodePruningSettings, FeatureVariance)}, except that a
-     * group read by a single layer whose input {@code covariance} measures is ranked by the output error its
-     * units' removal leaves after that layer is re-fitted ({@link CompensatedRanking}).
+     * group read by a single layer is ranked by {@code ranking} where it gives scores.
      */
-    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance,
-            FeatureCovariance covariance) {
+    static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance,
+            ReaderRanking ranking) {
         ModelGraph graph = ModelGraph.of(model);
         CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
         List<Group> groups = groups(analysis, settings);
         if (variance != null && settings.importance() == UnitImportance.FLUCTUATION) {
             fluctuation(analysis, groups, variance);
         }
-        if (covariance != null) {
-            compensated(analysis, groups, covariance);
+        if (ranking != null) {
+            byReader(analysis, groups, ranking);
         }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
@@ -115,8 +103,8 @@ public final class NodePruner {
         final List<Space> members = new ArrayList<>();
         double[] importance;
         /**
-         * The reader's output variance per token when {@link #importance} is a compensated removal cost (its
-         * units' cost relative to it is comparable across groups), else 0.
+         * The reader's output variance per token when {@link #importance} comes from a {@link ReaderRanking} that
+         * gives one (its units' costs relative to it compare across groups), else 0.
          */
         double reference;
         Double override;
@@ -228,8 +216,8 @@ public final class NodePruner {
         }
     }
 
-    /** Replaces the importance of every group read by one layer alone by its compensated removal cost. */
-    private static void compensated(CouplingAnalysis analysis, List<Group> groups, FeatureCovariance covariance) {
+    /** Replaces the importance of every group read by one layer alone by the scores {@code ranking} gives. */
+    private static void byReader(CouplingAnalysis analysis, List<Group> groups, ReaderRanking ranking) {
         for (Group group : groups) {
             if (group.root.blockReason() != null || group.chunks() < 2) {
                 continue;
@@ -249,8 +237,7 @@ public final class NodePruner {
                 continue;
             }
             FloatTensor w = FloatTensor.of(analysis.graph.constant(only.weight()).orElseThrow().tensor());
-            double[] c = covariance.of(only.input());
-            if (c == null || c.length != group.size * group.size || w.dims().length != 2) {
+            if (w.dims().length != 2) {
                 continue;
             }
             int outputs = (int) w.dims()[1 - only.axis()];
@@ -264,8 +251,11 @@ public final class NodePruner {
                     }
                 }
             }
-            group.importance = CompensatedRanking.costs(c, group.size, rows, outputs, group.granule, 1e-2);
-            group.reference = CompensatedRanking.outputVariance(c, group.size, rows, outputs);
+            ReaderRanking.Scores scores = ranking.of(only.input(), rows, group.size, outputs, group.granule);
+            if (scores != null) {
+                group.importance = scores.costs();
+                group.reference = scores.reference();
+            }
         }
     }
 
@@ -286,7 +276,7 @@ public final class NodePruner {
         if (global.isEmpty()) {
             return;
         }
-        // Compensated costs relative to each reader's output variance compare across groups as they are: a
+        // Costs relative to each reader's output variance compare across groups as they are: a
         // budget then removes units until every group's reader has about the same relative error.
         boolean relative = global.stream().allMatch(g -> g.reference > 0);
         long total = 0;

@@ -32,6 +32,12 @@ public final class AttentionFixtureBenchmark {
                 signature, "labels");
         ValidationData calibration = ValidationDataReader.read(Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
                 signature, "labels");
+        // -Dridge=r and -Dresidual=false change the compensation's options (NodeCompensation.Options).
+        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
+        NodeCompensation.Options options = new NodeCompensation.Options(
+                Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
+                defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);
             System.out.printf(Locale.ROOT, "digits-bert, original accuracy %.1f%%%n",
@@ -45,8 +51,8 @@ public final class AttentionFixtureBenchmark {
                                 importance);
                         NodePruningResult pruned = NodePruner.prune(model, settings,
                                 value -> collector.featureVariance(model, value));
-                        ModelProto fitted = NodeCompensation.compensate(model, pruned, collector,
-                                NodeCompensation.Options.defaults()).model();
+                        ModelProto fitted = NodeCompensation.compensate(model, pruned, collector, options)
+                                .model();
                         int heads = 0;
                         int units = 0;
                         for (var layer : pruned.layers()) {

@@ -97,7 +97,13 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        return NodeCompensation.compensate(original, pruned, collector, NodeCompensation.Options.defaults()).model();
+        // -Dridge=r and -Dresidual=false change node compensation's options.
+        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
+        NodeCompensation.Options options = new NodeCompensation.Options(
+                Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
+                defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
+        return NodeCompensation.compensate(original, pruned, collector, options).model();
     }
 
     static List<String> tensors(ModelProto model) {

@@ -32,7 +32,8 @@ import java.util.zip.ZipFile;
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2,
  * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
  * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
- * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge; {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
+ * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge; {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
+ * the original sum ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
  * the fraction of the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
@@ -59,7 +60,8 @@ public final class TransformerPruningBenchmark {
         NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
         double ridge = Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge())));
         NodeCompensation.Options options = new NodeCompensation.Options(ridge, defaults.maxFeatures(),
-                Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()));
+                Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()),
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
         // -Doverrides=pattern=fraction,... sets a group's fraction by its layers' names (allocation experiments).
         List<SparsityOverride> overrides = System.getProperty("overrides", "").isBlank() ? List.of()
                 : java.util.Arrays.stream(System.getProperty("overrides").split(",")).map(SparsityOverride::parse)
@@ -71,10 +73,11 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, importance %s, at most %d rows per fit, ridge %s, 1 intra-op thread, batches of 64%n",
+                + " scope %s, importance %s, at most %d rows per fit, ridge %s, residual target %s, 1 intra-op thread,"
+                + " batches of 64%n",
                 source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
                 ranking + (overrides.isEmpty() ? "" : ", overrides " + System.getProperty("overrides")), maxRows,
-                ridge);
+                ridge, options.residual());
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
@@ -90,8 +93,8 @@ public final class TransformerPruningBenchmark {
                 long start = System.nanoTime();
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
                         List.of(), importance), value -> collector.featureVariance(model, value),
-                        compensatedRanking ? value -> covariances.computeIfAbsent(value,
-                                v -> covariance(collector, model, v)) : null);
+                        compensatedRanking ? CompensatedRanking.of(value -> covariances.computeIfAbsent(value,
+                                v -> covariance(collector, model, v))) : null);
                 System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));

@@ -9,8 +9,24 @@ package io.github.onnxprune.prune.nodes;
  * remaining rows and {@code H} are updated as the re-fit would change them, so a unit whose information the
  * others carry (a duplicate, a linear mix of kept ones) costs nothing, which variance times weight norm (FLAP's
  * fluctuation) cannot see. The mean is not part of it: compensation moves it into the bias.
+ *
+ * <p>A benchmark ranking (TransformerPruningBenchmark's {@code compensated}), kept in the tests: on MiniLM it gave a
+ * better plain model but not a better compensated one than fluctuation (docs/transformers.md), at several times
+ * the cost, so it did not earn a place among the plugin's {@code <importance>} values.
  */
 final class CompensatedRanking {
+
+    /** As a {@link NodePruner} hook: costs from the covariance of each reader's input, relative to its output. */
+    static ReaderRanking of(java.util.function.Function<String, double[]> covariance) {
+        return (input, rows, features, outputs, granule) -> {
+            double[] c = covariance.apply(input);
+            if (c == null || c.length != features * features) {
+                return null;
+            }
+            return new ReaderRanking.Scores(costs(c, features, rows, outputs, granule, 1e-2),
+                    outputVariance(c, features, rows, outputs));
+        };
+    }
 
     private CompensatedRanking() {
     }
