@@ -46,18 +46,6 @@ public record FileSizes(long before, long after, long deflatedBefore, long defla
 
     /** The size of {@code bytes} (from position 0 to the limit) deflated at the default level, as jar tools do. */
     public static long jarToolDeflatedSize(ByteBuffer bytes) {
-        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        try {
-            deflater.setInput(bytes.duplicate().position(0));
-            deflater.finish();
-            byte[] buffer = new byte[64 * 1024];
-            long total = 0;
-            while (!deflater.finished()) {
-                total += deflater.deflate(buffer);
-            }
-            return total;
-        } finally {
-            deflater.end();
-        }
+        return ChunkedDeflate.streamLength(bytes, Deflater.DEFAULT_COMPRESSION, Deflater.DEFAULT_STRATEGY);
     }
 }

@@ -199,12 +199,21 @@ public final class ChunkedDeflate {
     }
 
     private static long sampleSize(ByteBuffer sample, int strategy) {
-        Deflater deflater = new Deflater(Deflater.BEST_SPEED, true);
+        return streamLength(sample, Deflater.BEST_SPEED, strategy);
+    }
+
+    /**
+     * The length of {@code content} (position 0 to its limit) deflated as one raw stream on one thread at the given
+     * level and strategy; {@code streamLength(content, Deflater.DEFAULT_COMPRESSION, Deflater.DEFAULT_STRATEGY)}
+     * is what jar tools write.
+     */
+    public static long streamLength(ByteBuffer content, int level, int strategy) {
+        Deflater deflater = new Deflater(level, true);
         try {
             deflater.setStrategy(strategy);
-            deflater.setInput(sample.duplicate());
+            deflater.setInput(content.duplicate().position(0));
             deflater.finish();
-            byte[] buffer = new byte[SAMPLE + SAMPLE / 8 + 64];
+            byte[] buffer = new byte[64 * 1024];
             long total = 0;
             while (!deflater.finished()) {
                 total += deflater.deflate(buffer);

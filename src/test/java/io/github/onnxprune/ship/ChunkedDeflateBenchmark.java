@@ -1,12 +1,12 @@
 package io.github.onnxprune.ship;
 
 import io.github.onnxprune.onnx.ModelBytes;
+import io.github.onnxprune.report.FileSizes;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.zip.Deflater;
 
 /**
  * Deflates each model file given on the command line as jar tools store it (the default level, one stream on one
@@ -22,8 +22,8 @@ public final class ChunkedDeflateBenchmark {
     public static void main(String[] args) throws IOException {
         for (String name : args) {
             ByteBuffer model = ModelBytes.map(Path.of(name));
-            long jarTool = best(() -> defaultLevel(model));
-            long jarToolSize = defaultLevel(model);
+            long jarTool = best(() -> FileSizes.jarToolDeflatedSize(model));
+            long jarToolSize = FileSizes.jarToolDeflatedSize(model);
             System.out.printf(Locale.ROOT, "%s: %,d bytes%n", name, model.limit());
             System.out.printf(Locale.ROOT, "  default level, one stream:  %,d bytes (%.4f)  %.2f s%n", jarToolSize,
                     jarToolSize / (double) model.limit(), jarTool / 1e9);
@@ -51,21 +51,5 @@ public final class ChunkedDeflateBenchmark {
             best = Math.min(best, System.nanoTime() - start);
         }
         return best;
-    }
-
-    private static long defaultLevel(ByteBuffer model) {
-        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        try {
-            deflater.setInput(model.duplicate().position(0));
-            deflater.finish();
-            byte[] buffer = new byte[64 * 1024];
-            long total = 0;
-            while (!deflater.finished()) {
-                total += deflater.deflate(buffer);
-            }
-            return total;
-        } finally {
-            deflater.end();
-        }
     }
 }

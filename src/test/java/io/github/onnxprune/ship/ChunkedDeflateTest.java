@@ -55,8 +55,9 @@ class ChunkedDeflateTest {
             sparse.putFloat(random.nextInt(10) == 0 ? (float) random.nextGaussian() : 0f);
         }
         long chunked = stream(sparse.flip(), 2).length;
-        long huffmanOnly = deflated(sparse.array(), Deflater.HUFFMAN_ONLY, Deflater.BEST_SPEED);
-        long defaultLevel = deflated(sparse.array(), Deflater.DEFAULT_STRATEGY, Deflater.DEFAULT_COMPRESSION);
+        long huffmanOnly = ChunkedDeflate.streamLength(sparse, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
+        long defaultLevel = ChunkedDeflate.streamLength(sparse, Deflater.DEFAULT_COMPRESSION,
+                Deflater.DEFAULT_STRATEGY);
         assertTrue(chunked < 0.8 * huffmanOnly, chunked + " against Huffman alone " + huffmanOnly);
         assertTrue(chunked < 1.01 * defaultLevel, chunked + " against the default level " + defaultLevel);
         // Random bytes: Huffman coding alone, within a stored block's overhead of the content itself.
@@ -116,23 +117,6 @@ class ChunkedDeflateTest {
             return out.toByteArray();
         } finally {
             inflater.end();
-        }
-    }
-
-    private static long deflated(byte[] content, int strategy, int level) {
-        Deflater deflater = new Deflater(level, true);
-        try {
-            deflater.setStrategy(strategy);
-            deflater.setInput(content);
-            deflater.finish();
-            byte[] buffer = new byte[64 * 1024];
-            long total = 0;
-            while (!deflater.finished()) {
-                total += deflater.deflate(buffer);
-            }
-            return total;
-        } finally {
-            deflater.end();
         }
     }
 }
