@@ -9,7 +9,9 @@ import io.github.onnxprune.prune.nodes.NodePruningResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Compensates the layers that read removed units, after node pruning, from calibration activations, so that
@@ -68,6 +70,15 @@ public final class NodeCompensation {
     /** Compensates {@code nodes}' model, a node-pruned copy of {@code original}, on the collector's samples. */
     public static Result compensate(ModelProto original, NodePruningResult nodes, ActivationCollector collector,
             Options options) {
+        return compensate(original, nodes, collector, options, line -> { });
+    }
+
+    /**
+     * As {@link #compensate(ModelProto, NodePruningResult, ActivationCollector, Options)}, with a line to
+     * {@code progress} per compensated layer (k of n, elapsed, an estimate of what is left).
+     */
+    public static Result compensate(ModelProto original, NodePruningResult nodes, ActivationCollector collector,
+            Options options, Consumer<String> progress) {
         ModelProto pruned = nodes.model();
         if (pruned == original) {
             return new Result(pruned, List.of());
@@ -105,6 +116,7 @@ public final class NodeCompensation {
                 collector.maskedRows(value)));
         ModelProto current = pruned;
         List<LayerReconstruction> reports = new ArrayList<>();
+        long started = System.nanoTime();
         for (int n : consumers) {
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(before, n);
@@ -116,6 +128,10 @@ public final class NodeCompensation {
                     correction, collector, current, options);
             current = step.model();
             reports.add(step.report());
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            progress.accept(String.format(Locale.ROOT, "compensation: layer %d of %d, %s: %s; %.1f s elapsed, about"
+                    + " %.0f s left", reports.size(), consumers.size(), step.report().layer(), step.report().summary(),
+                    elapsed, elapsed * (consumers.size() - reports.size()) / reports.size()));
         }
         return new Result(current, reports);
     }

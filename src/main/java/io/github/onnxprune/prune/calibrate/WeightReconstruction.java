@@ -252,7 +252,7 @@ public final class WeightReconstruction {
             doneCost += costs[position];
             double elapsed = (System.nanoTime() - started) / 1e9;
             progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
-                    position + 1, layers.size(), is.name(), describe(report.layer()), elapsed,
+                    position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
                     elapsed * (totalCost - doneCost) / doneCost));
         }
         return new Result(current, reports);
@@ -260,15 +260,6 @@ public final class WeightReconstruction {
 
     /** A layer's report and the tensors that replace its weight (and bias), or null when it was skipped. */
     record Refitted(LayerReconstruction layer, Map<String, TensorProto> written) {
-    }
-
-    /** The progress line's account of one layer. */
-    private static String describe(LayerReconstruction layer) {
-        if (layer.method().equals("skipped")) {
-            return "skipped (" + layer.detail() + ")";
-        }
-        return String.format(Locale.ROOT, "%s on %d rows, output error %.4f -> %.4f", layer.method(), layer.rows(),
-                layer.errorBefore(), layer.errorAfter());
     }
 
     static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,

@@ -65,7 +65,7 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
         if (compensate && input.calibration() != null) {
             // The reference is the model this step received: compensation undoes this step's removals only.
             NodeCompensation.Result compensated = NodeCompensation.compensate(input.model(), nodes,
-                    input.calibration(), NodeCompensation.Options.defaults());
+                    input.calibration(), NodeCompensation.Options.defaults(), input.progress());
             model = compensated.model();
             refitted = compensated.layers();
         }

@@ -16,6 +16,8 @@ import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AutoClose;
@@ -105,10 +107,16 @@ class NodeCompensationTest {
             float[][] plain = outputs(pruned, data);
             assertNotEquals(before[0][0], plain[0][0], 1e-3, "without compensation the constant 2 is lost");
 
+            List<String> progress = new ArrayList<>();
             NodeCompensation.Result result = NodeCompensation.compensate(original, nodes,
-                    new ActivationCollector(runtime, data, 512, 16), NodeCompensation.Options.defaults());
+                    new ActivationCollector(runtime, data, 512, 16), NodeCompensation.Options.defaults(),
+                    progress::add);
 
             float[][] after = outputs(result.model(), data);
+            assertEquals(1, progress.size());
+            assertTrue(progress.get(0).startsWith("compensation: layer 1 of 1, " + result.layers().get(0).layer()
+                    + ": least squares on 50 rows, output error "), progress.get(0));
+            assertTrue(progress.get(0).contains(" s elapsed, about 0 s left"), progress.get(0));
             for (int i = 0; i < before.length; i++) {
                 assertArrayEquals(before[i], after[i], 1e-5f, "sample " + i);
             }
