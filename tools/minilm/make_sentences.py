@@ -2,8 +2,9 @@
 """Tokenises English sentences for the MiniLM benchmark (benchmarks/minilm), stdlib only.
 
 Sentences: short quotations from Debian's `fortunes` package (fortune-mod data files, /usr/share/games/fortunes):
-calibration from `wisdom`, `people` and `literature`, validation from `science` and `education`, so the two
-sets share no sentence and no source. Each kept quotation is one to three lines of plain ASCII prose of 40 to
+calibration from `wisdom`, `people` and `literature` (then, for more than 256, `fortunes`, `platitudes`, `art` and
+`work`), validation from `science` and `education`, so the two sets share no source; validation is chosen first
+and a calibration quotation that is also a validation one is skipped, so they share no sentence either. Each kept quotation is one to three lines of plain ASCII prose of 40 to
 200 characters, attribution lines dropped, whitespace collapsed; the first ones in file order are taken.
 
 Tokeniser: BERT WordPiece as all-minilm-l6-v2-tokenizer.json (Hugging Face tokenizers format) declares it:
@@ -12,10 +13,10 @@ whitespace and around every punctuation character), WordPiece (greedy longest ma
 for a word with an unmatched piece or over 100 characters), template [CLS] A [SEP], truncation to 128. Each set
 is padded to its longest sentence (id 0, mask 0), not to 128: the model's sequence dimension is dynamic.
 
-Writes calibration.npz (256 sentences) and validation.npz (64) with int64 input_ids, attention_mask and
+Writes calibration.npz (256 sentences, or --calibration-count) and validation.npz (64) with int64 input_ids, attention_mask and
 token_type_ids, plus the sentences as text beside them, with fixed zip times so reruns give the same bytes.
 
-    /usr/bin/python3 tools/minilm/make_sentences.py [--jar PATH] [--out benchmarks/minilm/src/data]
+    /usr/bin/python3 tools/minilm/make_sentences.py [--jar PATH] [--out benchmarks/minilm/src/data] [--calibration-count N]
 """
 
 import argparse
@@ -28,7 +29,8 @@ import unicodedata
 import zipfile
 
 FORTUNES = "/usr/share/games/fortunes"
-CALIBRATION_FILES = ["wisdom", "people", "literature"]
+# The first 256 come from the first three; the others only serve larger calibration sets (up to about 2700).
+CALIBRATION_FILES = ["wisdom", "people", "literature", "fortunes", "platitudes", "art", "work"]
 VALIDATION_FILES = ["science", "education"]
 CALIBRATION_COUNT = 256
 VALIDATION_COUNT = 64
@@ -205,6 +207,8 @@ def main():
     parser.add_argument("--jar", default=DEFAULT_JAR, help="the langchain4j jar holding the tokenizer")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                       "..", "..", "benchmarks", "minilm", "src", "data"))
+    parser.add_argument("--calibration-count", type=int, default=CALIBRATION_COUNT,
+                        help="calibration sentences (the benchmark's committed set has 256)")
     parser.add_argument("--show", type=int, default=0, help="print the first N sentences' tokens")
     args = parser.parse_args()
     with zipfile.ZipFile(args.jar) as jar:
@@ -213,8 +217,8 @@ def main():
         if tokenizer.tokens(text) != expected:
             sys.exit("tokeniser check failed for %r: %s, expected %s" % (text, tokenizer.tokens(text), expected))
     taken = set()
-    calibration = choose(CALIBRATION_FILES, CALIBRATION_COUNT, taken)
     validation = choose(VALIDATION_FILES, VALIDATION_COUNT, taken)
+    calibration = choose(CALIBRATION_FILES, args.calibration_count, taken)
     if args.show:
         inverse = {v: k for k, v in tokenizer.vocab.items()}
         for text in calibration[:args.show] + validation[:args.show]:

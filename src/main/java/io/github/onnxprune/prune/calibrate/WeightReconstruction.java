@@ -135,6 +135,12 @@ public final class WeightReconstruction {
                     holdout, denseFor);
         }
 
+        /** These options with another most calibration rows per layer. */
+        public Options withMaxRows(int rows) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
+                    denseFor);
+        }
+
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,

