@@ -42,6 +42,7 @@ public class ModelConfiguration {
     Boolean reconstruct;
     File calibrationData;
     Integer calibrationSamples;
+    Integer calibrationRows;
 
     /** The configured path. */
     public String getPath() {
@@ -55,6 +56,7 @@ public class ModelConfiguration {
                 .overrides("sparsityOverrides", sparsityOverrides)
                 .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
+                .range("calibrationRows", calibrationRows, 1, SettingsValidator.MAX_SAMPLES)
                 .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
                 .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)

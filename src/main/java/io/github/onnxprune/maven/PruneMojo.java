@@ -90,7 +90,7 @@ public class PruneMojo extends AbstractMojo {
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <search>}, {@code <searchBudget>}.
+     * {@code <calibrationRows>}, {@code <search>}, {@code <searchBudget>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
@@ -203,6 +203,13 @@ public class PruneMojo extends AbstractMojo {
     /** The most calibration samples used (the first ones). */
     @Parameter(property = "onnx-prune.calibrationSamples", defaultValue = "512")
     private int calibrationSamples;
+
+    /**
+     * The most calibration rows (samples, or tokens and positions) a re-fitted weight layer is fitted on; more fit
+     * better and cost time in proportion.
+     */
+    @Parameter(property = "onnx-prune.calibrationRows", defaultValue = "8192")
+    private int calibrationRows;
 
     /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
     @Parameter(property = "onnx-prune.labelName")
@@ -349,6 +356,7 @@ public class PruneMojo extends AbstractMojo {
         pluginWide.sparsityOverrides = sparsityOverrides;
         pluginWide.minTensorSize = minTensorSize;
         pluginWide.calibrationSamples = calibrationSamples;
+        pluginWide.calibrationRows = calibrationRows;
         pluginWide.batchSize = batchSize;
         pluginWide.tableBits = tableBits;
         pluginWide.searchBudget = searchBudget;
@@ -466,7 +474,8 @@ public class PruneMojo extends AbstractMojo {
                             or(model.maskInput, maskInput)), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
                     required, new CalibrationSettings(or(model.reconstruct, reconstruct),
                             calibration == null ? null : calibration.toPath(),
-                            or(model.calibrationSamples, calibrationSamples)));
+                            or(model.calibrationSamples, calibrationSamples),
+                            or(model.calibrationRows, calibrationRows)));
             GateLimits limits = new GateLimits(or(model.minAccuracy, minAccuracy),
                     or(model.maxAccuracyDrop, maxAccuracyDrop));
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);

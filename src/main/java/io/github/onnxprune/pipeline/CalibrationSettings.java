@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import java.nio.file.Path;
 
 /**
@@ -9,16 +10,29 @@ import java.nio.file.Path;
  * @param reconstruct whether to compensate; without any data pruning works as without it
  * @param calibrationData the samples to fit on, or null to use the validation data
  * @param samples the most samples used, the first ones of the file
+ * @param rows the most calibration rows (samples, or their tokens or positions for sequences and convolutions) a
+ *     re-fitted weight layer is fitted on, evenly spread over them
  */
-public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples) {
+public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows) {
 
     /** The default number of calibration samples. */
     public static final int DEFAULT_SAMPLES = 512;
+
+    /** The default number of rows a re-fitted weight layer is fitted on. */
+    public static final int DEFAULT_ROWS = WeightReconstruction.Options.defaults().maxRows();
 
     public CalibrationSettings {
         if (samples < 1) {
             throw new IllegalArgumentException("calibrationSamples is " + samples + " but must be at least 1");
         }
+        if (rows < 1) {
+            throw new IllegalArgumentException("calibrationRows is " + rows + " but must be at least 1");
+        }
+    }
+
+    /** Settings fitting each weight layer on at most {@link #DEFAULT_ROWS} rows. */
+    public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples) {
+        this(reconstruct, calibrationData, samples, DEFAULT_ROWS);
     }
 
     /** Reconstruction on, calibrated on the validation data's first 512 samples. */

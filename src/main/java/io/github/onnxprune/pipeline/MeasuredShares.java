@@ -103,7 +103,7 @@ final class MeasuredShares {
         // column sweep without the per-output least squares) inflate the losses of the layers whose real fit is
         // exact and not of the others, and so move zeros to the wrong layers (MiniLM: 0.9380 against 0.9205).
         AloneFits.fit(original, levels, pool.stream().map(PrunableTensor::name).toList(), calibration.collector(),
-                WeightReconstruction.Options.defaults(), fit -> {
+                WeightReconstruction.Options.defaults().withMaxRows(task.evaluation().calibration().rows()), fit -> {
                     if (fit.replacements() != null) {
                         long start = System.nanoTime();
                         double metric = score.of(ModelBytes.serialize(graph.withConstants(fit.replacements())));

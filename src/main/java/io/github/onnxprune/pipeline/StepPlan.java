@@ -39,7 +39,8 @@ final class StepPlan {
         }
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
-                    pruning.overrides(), pruning.tableSparsity(), shares), pruning.filter(), reconstruct));
+                    pruning.overrides(), pruning.tableSparsity(), shares), pruning.filter(), reconstruct,
+                    task.evaluation().calibration().rows()));
         }
         if (pruning.quantization().int8()) {
             steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),

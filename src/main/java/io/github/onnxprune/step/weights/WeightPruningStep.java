@@ -36,12 +36,20 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     private final WeightPruningSettings settings;
     private final TensorFilter filter;
     private final boolean reconstruct;
+    private final int calibrationRows;
 
     /** A step zeroing weights that {@code filter} allows as {@code settings} says, re-fitting when asked to. */
     public WeightPruningStep(WeightPruningSettings settings, TensorFilter filter, boolean reconstruct) {
+        this(settings, filter, reconstruct, WeightReconstruction.Options.defaults().maxRows());
+    }
+
+    /** As the step above, each re-fitted layer fitted on at most {@code calibrationRows} rows. */
+    public WeightPruningStep(WeightPruningSettings settings, TensorFilter filter, boolean reconstruct,
+            int calibrationRows) {
         this.settings = settings;
         this.filter = filter;
         this.reconstruct = reconstruct;
+        this.calibrationRows = calibrationRows;
     }
 
     @Override
@@ -81,7 +89,8 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
             AtomicReference<ModelProto> pruned = new AtomicReference<>(model);
             model = null;
             WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), pruned, refittable,
-                    input.calibration(), WeightReconstruction.Options.defaults(), input.progress());
+                    input.calibration(), WeightReconstruction.Options.defaults().withMaxRows(calibrationRows),
+                    input.progress());
             model = refit.model();
             refitted = refit.layers();
         } else if (input.calibration() != null) {
