@@ -1,7 +1,6 @@
 package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import io.github.onnxprune.eval.DataRole;
 import io.github.onnxprune.eval.LatencyStats;
 import io.github.onnxprune.eval.Metric;
@@ -54,9 +53,6 @@ import java.util.function.Consumer;
  */
 public final class ModelPruningPipeline implements AutoCloseable {
 
-    /** The metadata key whose presence marks a model this plugin already pruned. */
-    public static final String VERSION_KEY = "onnx-prune.version";
-
     private final String pluginVersion;
     private final int intraOpThreads;
     private final Consumer<String> progress;
@@ -101,7 +97,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private ModelResult process(ModelTask task, ByteBuffer originalBytes, OriginalSizes originalSizing,
             boolean deflatedByShipping) throws IOException {
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
-        if (metadata(original).containsKey(VERSION_KEY)) {
+        if (ModelStamp.isStamped(original)) {
             long parameters = ModelGraph.of(original).parameterCount();
             ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(),
                     parameters, parameters, null, null, originalSizing.join(), List.of(), null, List.of(),
@@ -213,7 +209,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        ByteBuffer shipped = changed ? ModelBytes.serialize(stamp(model, draft)) : originalBytes;
+        ByteBuffer shipped = changed ? ModelBytes.serialize(ModelStamp.stamp(model, draft, pluginVersion)) : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -462,40 +458,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
             evaluator = new OnnxRuntimeEvaluator(intraOpThreads);
         }
         return evaluator;
-    }
-
-    /** Records what was done in the model's metadata_props, replacing this plugin's earlier keys. */
-    private ModelProto stamp(ModelProto model, ModelReport report) {
-        Map<String, String> props = new LinkedHashMap<>();
-        props.put("onnx-prune.method", report.method());
-        props.put("onnx-prune.sparsity", String.format(Locale.ROOT, "%.4f", report.sparsity()));
-        for (StepSection step : report.steps()) {
-            props.putAll(step.metadata());
-        }
-        if (report.measurement() != null) {
-            props.put("onnx-prune.metric", report.measurement().metric());
-            props.put("onnx-prune.baseline", AccuracyGate.format(report.measurement().baseline()));
-            props.put("onnx-prune.pruned", AccuracyGate.format(report.measurement().pruned()));
-        }
-        props.put(VERSION_KEY, pluginVersion);
-        ModelProto.Builder builder = model.toBuilder();
-        builder.clearMetadataProps();
-        for (StringStringEntryProto entry : model.getMetadataPropsList()) {
-            if (!entry.getKey().startsWith("onnx-prune.")) {
-                builder.addMetadataProps(entry);
-            }
-        }
-        props.forEach((key, value) -> builder.addMetadataProps(
-                StringStringEntryProto.newBuilder().setKey(key).setValue(value)));
-        return builder.build();
-    }
-
-    private static Map<String, String> metadata(ModelProto model) {
-        Map<String, String> props = new LinkedHashMap<>();
-        for (StringStringEntryProto entry : model.getMetadataPropsList()) {
-            props.put(entry.getKey(), entry.getValue());
-        }
-        return props;
     }
 
     @Override
