@@ -69,6 +69,23 @@ class ChunkedDeflateTest {
     }
 
     @Test
+    void aHalfPrunedFloatTensorShipsAsSmallAsTheDefaultLevelMakesIt() throws Exception {
+        // Half the floats zero, as 50% weight pruning leaves them: the fastest level's LZ77 gains next to nothing
+        // over Huffman coding alone here, the default level's lazy matches a few percent, which the entry keeps.
+        ByteBuffer half = ByteBuffer.allocate(2 * ChunkedDeflate.CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        Random random = new Random(5);
+        while (half.hasRemaining()) {
+            half.putFloat(random.nextBoolean() ? (float) (0.05 * random.nextGaussian()) : 0f);
+        }
+        long chunked = stream(half.flip(), 2).length;
+        long huffmanOnly = ChunkedDeflate.streamLength(half, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
+        long defaultLevel = ChunkedDeflate.streamLength(half, Deflater.DEFAULT_COMPRESSION,
+                Deflater.DEFAULT_STRATEGY);
+        assertTrue(defaultLevel < 0.99 * huffmanOnly, defaultLevel + " against Huffman alone " + huffmanOnly);
+        assertTrue(chunked < 1.002 * defaultLevel, chunked + " against the default level " + defaultLevel);
+    }
+
+    @Test
     void aThreadCountBelowOneIsRefused() {
         assertThrows(IllegalArgumentException.class,
                 () -> ChunkedDeflate.deflate(ByteBuffer.wrap(new byte[1]), 0, new ByteArrayOutputStream()));
