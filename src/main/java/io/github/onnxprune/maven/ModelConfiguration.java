@@ -29,6 +29,7 @@ public class ModelConfiguration {
     Integer tableBits;
     Boolean search;
     String searchBudget;
+    Boolean sensitivity;
     File validationData;
     String labelName;
     String metric;

@@ -90,7 +90,7 @@ public class PruneMojo extends AbstractMojo {
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <calibrationRows>}, {@code <search>}, {@code <searchBudget>}.
+     * {@code <calibrationRows>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
@@ -180,6 +180,13 @@ public class PruneMojo extends AbstractMojo {
      */
     @Parameter(property = "onnx-prune.searchBudget", defaultValue = "12")
     private String searchBudget;
+
+    /**
+     * Measure the sensitivity profile without searching: the metric with each layer (or transformer group) alone
+     * pruned to 25, 50, 75 and 90% of its weights, in report.json and report.html.
+     */
+    @Parameter(property = "onnx-prune.sensitivity", defaultValue = "false")
+    private boolean sensitivity;
 
     /** How node pruning ranks units: l1 or l2 norm of their weights, or fluctuation on the calibration data. */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
@@ -447,7 +454,8 @@ public class PruneMojo extends AbstractMojo {
                     new Quantization(or(model.quantize, quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
                             or(model.quantizeFallback, quantizeFallback), or(model.tableBits, tableBits)),
-                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget)),
+                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget))
+                            .withProfile(or(model.sensitivity, sensitivity)),
                     or(model.tableSparsity, tableSparsity));
             File data = or(model.validationData, validationData);
             boolean required = or(model.requireValidation, requireValidation);

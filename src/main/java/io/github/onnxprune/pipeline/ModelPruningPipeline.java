@@ -152,6 +152,10 @@ public final class ModelPruningPipeline implements AutoCloseable {
             }
         } else {
             attempt = attempt(task, context);
+            if (search.profile() && data != null && task.pruning().method() == PruneMethod.WEIGHTS) {
+                searchSection = SearchReport.profileSection(evaluation.metric().id(),
+                        sensitivity(task, context, () -> false, Integer.MAX_VALUE));
+            }
         }
         List<Ran<?>> ran = attempt.ran();
         ModelProto model = attempt.model();
@@ -205,6 +209,12 @@ public final class ModelPruningPipeline implements AutoCloseable {
         if (search.enabled() && data == null) {
             warnings.add("Model " + task.entryName() + ": <search> needs <validationData> to measure candidates;"
                     + " it was pruned to the configured fractions instead.");
+        } else if (!search.enabled() && search.profile() && data == null) {
+            warnings.add("Model " + task.entryName() + ": <sensitivity> needs <validationData> to measure each"
+                    + " group alone; no profile was measured.");
+        } else if (!search.enabled() && search.profile() && task.pruning().method() != PruneMethod.WEIGHTS) {
+            warnings.add("Model " + task.entryName() + ": <sensitivity> profiles weight pruning only; no profile"
+                    + " was measured for method " + task.pruning().method().name().toLowerCase(Locale.ROOT) + ".");
         }
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,

@@ -7,12 +7,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /** A search's part of the report: its trace for report.json, and the pom snippet that pins its result. */
 public final class SearchReport {
 
     /** The step id the section carries. */
     public static final String ID = "search";
+
+    /** The section id of a profile measured without a search. */
+    public static final String PROFILE_ID = "sensitivity";
 
     private SearchReport() {
     }
@@ -63,9 +67,33 @@ public final class SearchReport {
         } else {
             log.add(nonePassed(outcome).substring(2));
         }
+        mostSensitive(sensitivity, metric).ifPresent(log::add);
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("search", search.build());
+        fields.put("sensitivity", curves(sensitivity));
+        return new StepSection(ID, fields, 0, null, false, "search:", log,
+                Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s%s", outcome.candidates()
+                        .size(), outcome.passed() ? "passed" : "none passed", chosen.restored().isEmpty() ? ""
+                                : ", " + chosen.restored().size() + " sensitive tensors held back")));
+    }
+
+    /**
+     * The section for a sensitivity profile measured without a search ({@code <sensitivity>}): its curves in
+     * report.json and report.html, and the most sensitive group in the log.
+     */
+    public static StepSection profileSection(String metric, List<SensitivityProfile.Curve> sensitivity) {
+        int evaluations = sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
+        List<String> log = new ArrayList<>();
+        log.add(String.format(Locale.ROOT, "%d %s profiled in %d evaluations, each alone pruned plain",
+                sensitivity.size(), sensitivity.stream().allMatch(c -> c.group().tensors().size() == 1)
+                        ? "tensors" : "groups", evaluations));
+        mostSensitive(sensitivity, metric).ifPresent(log::add);
+        return new StepSection(PROFILE_ID, Map.of("sensitivity", curves(sensitivity)), 0, null, false,
+                "sensitivity:", log, Map.of());
+    }
+
+    private static List<Map<String, Object>> curves(List<SensitivityProfile.Curve> sensitivity) {
         List<JsonFields> curves = new ArrayList<>();
-        boolean higherIsBetter = Metric.parse(metric).higherIsBetter();
-        SensitivityProfile.Curve weakest = null;
         for (SensitivityProfile.Curve curve : sensitivity) {
             List<JsonFields> points = new ArrayList<>();
             for (SensitivityProfile.Point point : curve.points()) {
@@ -75,6 +103,15 @@ public final class SearchReport {
             curves.add(JsonFields.object().put("name", curve.name()).put("tensors", curve.group().tensors())
                     .put("size", curve.group().size())
                     .put("points", JsonFields.list(points)));
+        }
+        return JsonFields.list(curves);
+    }
+
+    /** The line naming the group that fails the gate alone at the lowest level, if any does. */
+    private static Optional<String> mostSensitive(List<SensitivityProfile.Curve> sensitivity, String metric) {
+        boolean higherIsBetter = Metric.parse(metric).higherIsBetter();
+        SensitivityProfile.Curve weakest = null;
+        for (SensitivityProfile.Curve curve : sensitivity) {
             // Only a curve that failed names a level; one cut short by a time budget ends passing. Among those
             // failing at the same level, the worse metric, as the fallback ranks them.
             boolean failed = !curve.points().get(curve.points().size() - 1).passes();
@@ -85,20 +122,14 @@ public final class SearchReport {
                 weakest = curve;
             }
         }
-        if (weakest != null) {
-            SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
-            log.add(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s %.4f);"
-                    + " every %s curve is in report.json's sensitivity", weakest.name(),
-                    first.sparsity() * 100, metric, first.metric(), sensitivity.stream().allMatch(
-                            c -> c.group().tensors().size() == 1) ? "tensor's" : "group's"));
+        if (weakest == null) {
+            return Optional.empty();
         }
-        Map<String, Object> fields = new java.util.LinkedHashMap<>();
-        fields.put("search", search.build());
-        fields.put("sensitivity", JsonFields.list(curves));
-        return new StepSection(ID, fields, 0, null, false, "search:", log,
-                Map.of("onnx-prune.search", String.format(Locale.ROOT, "%d candidates, %s%s", outcome.candidates()
-                        .size(), outcome.passed() ? "passed" : "none passed", chosen.restored().isEmpty() ? ""
-                                : ", " + chosen.restored().size() + " sensitive tensors held back")));
+        SensitivityProfile.Point first = weakest.points().get(weakest.points().size() - 1);
+        return Optional.of(String.format(Locale.ROOT, "most sensitive: %s fails the gate alone at %.0f%% (%s"
+                + " %.4f); every %s curve is in report.json's sensitivity", weakest.name(), first.sparsity() * 100,
+                metric, first.metric(), sensitivity.stream().allMatch(c -> c.group().tensors().size() == 1)
+                        ? "tensor's" : "group's"));
     }
 
     /**

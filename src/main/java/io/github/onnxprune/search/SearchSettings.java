@@ -13,8 +13,10 @@ import java.util.regex.Pattern;
  * @param budget the most model evaluations, candidates and profile runs together, 1 to {@link #MAX_BUDGET}
  * @param minutes the wall time after which no new evaluation is started, counted from the search's start; 0 for
  *     no time limit
+ * @param profile whether a run that does not search measures the sensitivity profile all the same
+ *     ({@code <sensitivity>}); a search profiles with what its budget leaves either way
  */
-public record SearchSettings(boolean enabled, int budget, double minutes) {
+public record SearchSettings(boolean enabled, int budget, double minutes, boolean profile) {
 
     /** The default budget. */
     public static final int DEFAULT_BUDGET = 12;
@@ -41,9 +43,19 @@ public record SearchSettings(boolean enabled, int budget, double minutes) {
         }
     }
 
+    /** No profile outside a search. */
+    public SearchSettings(boolean enabled, int budget, double minutes) {
+        this(enabled, budget, minutes, false);
+    }
+
     /** A budget of evaluations only. */
     public SearchSettings(boolean enabled, int budget) {
         this(enabled, budget, 0);
+    }
+
+    /** These settings with the profile measured, or not, in a run that does not search. */
+    public SearchSettings withProfile(boolean measure) {
+        return new SearchSettings(enabled, budget, minutes, measure);
     }
 
     /**

@@ -13,6 +13,7 @@ import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.report.StepSection;
+import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,6 +152,40 @@ class SearchPipelineTest {
         assertTrue(pinned.passed());
         assertEquals(ModelProto.parseFrom(searched.prunedBytes()).getGraph(),
                 ModelProto.parseFrom(pinned.prunedBytes()).getGraph());
+    }
+
+    @Test
+    void sensitivityWithoutSearchProfilesEveryTensorAndShipsTheSameModel() throws Exception {
+        ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5,
+                new GateLimits(null, 0.05));
+        PruningSettings p = plain.pruning();
+        ModelTask profiled = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
+                p.sparsity(), p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
+                SearchSettings.OFF.withProfile(true)), plain.evaluation(), plain.limits());
+        ModelResult without;
+        ModelResult with;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            without = pipeline.process(plain);
+            with = pipeline.process(profiled);
+        }
+        assertTrue(without.report().step(SearchReport.PROFILE_ID).isEmpty());
+        StepSection profile = with.report().step(SearchReport.PROFILE_ID).orElseThrow();
+        List<Map<String, Object>> curves = profile.items("sensitivity");
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"),
+                curves.stream().map(c -> c.get("name")).toList());
+        // Each level up to the first that fails the gate (at most 25, 50, 75 and 90%).
+        for (Map<String, Object> curve : curves) {
+            List<?> points = (List<?>) curve.get("points");
+            assertEquals(0.25, ((Map<?, ?>) points.get(0)).get("sparsity"));
+            for (int i = 0; i < points.size() - 1; i++) {
+                assertEquals(Boolean.TRUE, ((Map<?, ?>) points.get(i)).get("passes"));
+            }
+        }
+        int evaluations = curves.stream().mapToInt(c -> ((List<?>) c.get("points")).size()).sum();
+        assertEquals("3 tensors profiled in " + evaluations + " evaluations, each alone pruned plain",
+                profile.log().get(0));
+        // The profile is reported, never applied: the shipped model is the plain run's, byte for byte.
+        assertArrayEquals(ModelBytes.toArray(without.prunedBytes()), ModelBytes.toArray(with.prunedBytes()));
     }
 
     @Test
