@@ -30,6 +30,14 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
         }
     }
 
+    /**
+     * The options a weight re-fit runs with under these settings: the measured scope's fits of one layer alone take
+     * the same, so each layer's cost is measured with the fit it will get.
+     */
+    public WeightReconstruction.Options refitOptions() {
+        return WeightReconstruction.Options.defaults().withMaxRows(rows);
+    }
+
     /** Settings fitting each weight layer on at most {@link #DEFAULT_ROWS} rows. */
     public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples) {
         this(reconstruct, calibrationData, samples, DEFAULT_ROWS);

@@ -13,7 +13,6 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.prune.calibrate.AloneFits;
-import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import io.github.onnxprune.report.JsonFields;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -103,7 +102,7 @@ final class MeasuredShares {
         // column sweep without the per-output least squares) inflate the losses of the layers whose real fit is
         // exact and not of the others, and so move zeros to the wrong layers (MiniLM: 0.9380 against 0.9205).
         AloneFits.fit(original, levels, pool.stream().map(PrunableTensor::name).toList(), calibration.collector(),
-                WeightReconstruction.Options.defaults().withMaxRows(task.evaluation().calibration().rows()), fit -> {
+                task.evaluation().calibration().refitOptions(), fit -> {
                     if (fit.replacements() != null) {
                         long start = System.nanoTime();
                         double metric = score.of(ModelBytes.serialize(graph.withConstants(fit.replacements())));

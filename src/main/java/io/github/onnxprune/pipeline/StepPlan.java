@@ -40,7 +40,7 @@ final class StepPlan {
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),
                     pruning.overrides(), pruning.tableSparsity(), shares), pruning.filter(), reconstruct,
-                    task.evaluation().calibration().rows()));
+                    task.evaluation().calibration().refitOptions()));
         }
         if (pruning.quantization().int8()) {
             steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),

@@ -36,20 +36,20 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     private final WeightPruningSettings settings;
     private final TensorFilter filter;
     private final boolean reconstruct;
-    private final int calibrationRows;
+    private final WeightReconstruction.Options refitOptions;
 
     /** A step zeroing weights that {@code filter} allows as {@code settings} says, re-fitting when asked to. */
     public WeightPruningStep(WeightPruningSettings settings, TensorFilter filter, boolean reconstruct) {
-        this(settings, filter, reconstruct, WeightReconstruction.Options.defaults().maxRows());
+        this(settings, filter, reconstruct, WeightReconstruction.Options.defaults());
     }
 
-    /** As the step above, each re-fitted layer fitted on at most {@code calibrationRows} rows. */
+    /** As the step above, the re-fit run with {@code refit} (the task's, from its calibration settings). */
     public WeightPruningStep(WeightPruningSettings settings, TensorFilter filter, boolean reconstruct,
-            int calibrationRows) {
+            WeightReconstruction.Options refit) {
         this.settings = settings;
         this.filter = filter;
         this.reconstruct = reconstruct;
-        this.calibrationRows = calibrationRows;
+        this.refitOptions = refit;
     }
 
     @Override
@@ -89,8 +89,7 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
             AtomicReference<ModelProto> pruned = new AtomicReference<>(model);
             model = null;
             WeightReconstruction.Result refit = WeightReconstruction.reconstruct(input.model(), pruned, refittable,
-                    input.calibration(), WeightReconstruction.Options.defaults().withMaxRows(calibrationRows),
-                    input.progress());
+                    input.calibration(), refitOptions, input.progress());
             model = refit.model();
             refitted = refit.layers();
         } else if (input.calibration() != null) {

@@ -16,6 +16,7 @@ import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import io.github.onnxprune.step.StepInput;
 import java.util.List;
 import org.junit.jupiter.api.AutoClose;
@@ -38,7 +39,8 @@ class CalibrationRowsTest {
 
         List<LayerReconstruction> all = new WeightPruningStep(half, TensorFilter.all(), true)
                 .apply(new StepInput(BERT, BERT, collector)).refitted();
-        List<LayerReconstruction> capped = new WeightPruningStep(half, TensorFilter.all(), true, 300)
+        List<LayerReconstruction> capped = new WeightPruningStep(half, TensorFilter.all(), true,
+                WeightReconstruction.Options.defaults().withMaxRows(300))
                 .apply(new StepInput(BERT, BERT, collector)).refitted();
 
         assertEquals(all.size(), capped.size());
