@@ -119,7 +119,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 evaluation.outputName(), evaluation.batchSize()).rows();
         Context context = new Context(original, originalBytes, data, calibration, baselineOutputs);
         SearchSettings search = task.pruning().search();
-        StepSection searchSection = null;
+        // The search's section, or without a search the sensitivity profile's when <sensitivity> asks for one.
+        StepSection searchOrProfile = null;
         Attempt attempt;
         if (search.enabled() && data != null) {
             ModelTask bounds = task;
@@ -142,7 +143,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     }, line -> progress.accept(bounds.entryName() + " search: " + line));
             attempt = outcome.payload();
             task = attempt.task();
-            searchSection = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
+            searchOrProfile = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
                     bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
                             .toList(), outcome, outcome.sensitivity());
@@ -153,7 +154,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         } else {
             attempt = attempt(task, context);
             if (search.profile() && data != null && task.pruning().method() == PruneMethod.WEIGHTS) {
-                searchSection = SearchReport.profileSection(evaluation.metric().id(),
+                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(),
                         sensitivity(task, context, () -> false, Integer.MAX_VALUE));
             }
         }
@@ -195,8 +196,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 unchanged.add(done.step().id() + ": " + done.result().unchangedReason());
             }
         }
-        if (searchSection != null) {
-            sections.add(searchSection);
+        if (searchOrProfile != null) {
+            sections.add(searchOrProfile);
         }
         // A model no step changed is shipped as it came: stamping it would claim a pruning that did not happen.
         boolean changed = isChanged(model, original);
