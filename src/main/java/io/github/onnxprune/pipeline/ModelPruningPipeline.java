@@ -24,6 +24,7 @@ import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
+import io.github.onnxprune.search.TensorGroup;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.MagnitudePruner;
@@ -146,7 +147,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
             searchOrProfile = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
                     bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
-                            .toList(), outcome, outcome.sensitivity());
+                            .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
+                                    : withOutputErrors(bounds, context, outcome.sensitivity()));
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -154,8 +156,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         } else {
             attempt = attempt(task, context);
             if (search.profile() && data != null && task.pruning().method() == PruneMethod.WEIGHTS) {
-                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(),
-                        sensitivity(task, context, () -> false, Integer.MAX_VALUE));
+                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(), withOutputErrors(task,
+                        context, sensitivity(task, context, () -> false, Integer.MAX_VALUE)));
             }
         }
         List<Ran<?>> ran = attempt.ran();
@@ -250,6 +252,28 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             gate(task, measured, "", List.of()).isEmpty(), null);
                 }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
                 task.evaluation().metric().higherIsBetter(), evaluations);
+    }
+
+    /**
+     * Every profiled group with its measured curve (if the budget left it one) and its layers' output error at
+     * each level ({@link OutputErrors}: one run of the original on the first samples, no evaluation), so that a
+     * search whose candidates spent the budget still reports a profile.
+     */
+    private List<SensitivityProfile.Curve> withOutputErrors(ModelTask task, Context context,
+            List<SensitivityProfile.Curve> measured) {
+        long start = System.nanoTime();
+        ModelGraph graph = ModelGraph.of(context.original());
+        List<TensorGroup> groups = ProfileGroups.of(graph, WeightSelector.select(graph, task.pruning().filter())
+                .tensors());
+        EvaluationSettings evaluation = task.evaluation();
+        double[][] errors = OutputErrors.of(graph, groups, evaluator(), context.data(), evaluation.batchSize(),
+                evaluation.outputName().maskInput());
+        List<SensitivityProfile.Curve> curves = SensitivityProfile.withOutputErrors(groups, measured, errors);
+        progress.accept(String.format(Locale.ROOT, "%s sensitivity: output error of each group's layers pruned"
+                + " alone, for %d of %d groups, in %.1f s (no evaluation)", task.entryName(), curves.stream()
+                        .filter(c -> !c.outputErrors().isEmpty()).count(), groups.size(),
+                (System.nanoTime() - start) / 1e9));
+        return curves;
     }
 
     /** What a run of the steps needs that does not change between runs. */

@@ -189,7 +189,10 @@ public final class HtmlReport {
     }
 
     /** The metric with only one group pruned, per group and level; failing levels red, unmeasured blank. */
-    private static void sensitivity(StringBuilder html, List<Map<String, Object>> curves) {
+    private static void sensitivity(StringBuilder html, List<Map<String, Object>> all) {
+        outputErrors(html, all);
+        List<Map<String, Object>> curves = all.stream().filter(c -> !((List<?>) c.get("points")).isEmpty())
+                .toList();
         if (curves.isEmpty()) {
             return;
         }
@@ -230,6 +233,40 @@ public final class HtmlReport {
         }
         html.append("</table>\n");
         sensitivityCurves(html, curves);
+    }
+
+    /**
+     * The cheap signal: each group's layers' relative output error, pruned alone, per level; computed without a
+     * model run, so a profile the search's budget left no evaluation for still has it.
+     */
+    private static void outputErrors(StringBuilder html, List<Map<String, Object>> curves) {
+        List<Map<String, Object>> signalled = curves.stream().filter(c -> c.get("outputErrors") instanceof List<?>)
+                .toList();
+        if (signalled.isEmpty()) {
+            return;
+        }
+        html.append("<h3>Output error of each group's layers pruned alone (relative squared error, no model run)"
+                + "</h3>\n<table class=\"output-errors\">\n<tr><th>tensor or group</th><th>weights</th>");
+        for (Object item : (List<?>) signalled.get(0).get("outputErrors")) {
+            html.append("<th>").append(String.format(Locale.ROOT, "%.0f%%",
+                    ((Number) ((Map<?, ?>) item).get("sparsity")).doubleValue() * 100)).append("</th>");
+        }
+        html.append("</tr>\n");
+        for (Map<String, Object> curve : signalled) {
+            String name = escape(String.valueOf(curve.get("name")));
+            html.append("<tr><td").append(members(curve)).append(">").append(name).append("</td><td>")
+                    .append(curve.get("size")).append("</td>");
+            for (Object item : (List<?>) curve.get("outputErrors")) {
+                Map<?, ?> error = (Map<?, ?>) item;
+                double value = ((Number) error.get("outputError")).doubleValue();
+                html.append("<td class=\"output-error\" data-name=\"").append(name).append("\" data-sparsity=\"")
+                        .append(number(((Number) error.get("sparsity")).doubleValue())).append("\" data-value=\"")
+                        .append(number(value)).append("\">").append(String.format(Locale.ROOT, "%.4f", value))
+                        .append("</td>");
+            }
+            html.append("</tr>\n");
+        }
+        html.append("</table>\n");
     }
 
     /** A group's tensors as the cell's tooltip; nothing for a group of one tensor, which its name says. */

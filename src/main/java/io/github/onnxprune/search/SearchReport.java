@@ -85,8 +85,8 @@ public final class SearchReport {
         int evaluations = sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
         List<String> log = new ArrayList<>();
         log.add(String.format(Locale.ROOT, "%d %s profiled in %d evaluations, each alone pruned plain",
-                sensitivity.size(), sensitivity.stream().allMatch(c -> c.group().tensors().size() == 1)
-                        ? "tensors" : "groups", evaluations));
+                sensitivity.stream().filter(c -> !c.points().isEmpty()).count(), sensitivity.stream()
+                        .allMatch(c -> c.group().tensors().size() == 1) ? "tensors" : "groups", evaluations));
         mostSensitive(sensitivity, metric).ifPresent(log::add);
         return new StepSection(PROFILE_ID, Map.of("sensitivity", curves(sensitivity)), 0, null, false,
                 "sensitivity:", log, Map.of());
@@ -100,9 +100,18 @@ public final class SearchReport {
                 points.add(JsonFields.object().put("sparsity", point.sparsity()).put("metric", point.metric())
                         .put("passes", point.passes()));
             }
-            curves.add(JsonFields.object().put("name", curve.name()).put("tensors", curve.group().tensors())
+            JsonFields fields = JsonFields.object().put("name", curve.name()).put("tensors", curve.group().tensors())
                     .put("size", curve.group().size())
-                    .put("points", JsonFields.list(points)));
+                    .put("points", JsonFields.list(points));
+            if (!curve.outputErrors().isEmpty()) {
+                List<JsonFields> errors = new ArrayList<>();
+                for (int level = 0; level < curve.outputErrors().size(); level++) {
+                    errors.add(JsonFields.object().put("sparsity", SensitivityProfile.LEVELS.get(level))
+                            .put("outputError", curve.outputErrors().get(level)));
+                }
+                fields.put("outputErrors", JsonFields.list(errors));
+            }
+            curves.add(fields);
         }
         return JsonFields.list(curves);
     }
@@ -114,7 +123,7 @@ public final class SearchReport {
         for (SensitivityProfile.Curve curve : sensitivity) {
             // Only a curve that failed names a level; one cut short by a time budget ends passing. Among those
             // failing at the same level, the worse metric, as the fallback ranks them.
-            boolean failed = !curve.points().get(curve.points().size() - 1).passes();
+            boolean failed = !curve.points().isEmpty() && !curve.points().get(curve.points().size() - 1).passes();
             if (failed && (weakest == null || curve.points().size() < weakest.points().size()
                     || curve.points().size() == weakest.points().size() && SensitivityProfile.worseFirst(
                             curve.points(), higherIsBetter) < SensitivityProfile.worseFirst(weakest.points(),

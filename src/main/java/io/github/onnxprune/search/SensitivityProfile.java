@@ -30,11 +30,24 @@ public final class SensitivityProfile {
     public record Point(double sparsity, double metric, boolean passes) {
     }
 
-    /** One group's curve, possibly cut short at its first failing level. */
-    public record Curve(TensorGroup group, List<Point> points) {
+    /**
+     * One group's curve, possibly cut short at its first failing level, or not measured at all.
+     *
+     * @param points the measured levels, one model run each
+     * @param outputErrors the cheap signal at every level of {@link #LEVELS}, in order: the relative output
+     *     error of the group's layers pruned alone, summed over its tensors, which costs no model run; empty when
+     *     the group has none (a Conv kernel, an embedding table)
+     */
+    public record Curve(TensorGroup group, List<Point> points, List<Double> outputErrors) {
 
         public Curve {
             points = List.copyOf(points);
+            outputErrors = List.copyOf(outputErrors);
+        }
+
+        /** A measured curve without the cheap signal. */
+        public Curve(TensorGroup group, List<Point> points) {
+            this(group, points, List.of());
         }
 
         /** The curve of a group of one tensor. */
@@ -114,6 +127,31 @@ public final class SensitivityProfile {
                                     elapsed / evaluations * left)));
         }
         return curves(groups, points);
+    }
+
+    /**
+     * Every group of {@code groups}, in order, with its measured points from {@code measured} (none when the
+     * budget left it no evaluation) and its cheap signal from {@code outputErrors} (indexed by group, then level;
+     * null or NaN where a group has none): a profile that reports every group even when no model run was left
+     * for it.
+     */
+    public static List<Curve> withOutputErrors(List<TensorGroup> groups, List<Curve> measured,
+            double[][] outputErrors) {
+        List<Curve> curves = new ArrayList<>();
+        for (int g = 0; g < groups.size(); g++) {
+            TensorGroup group = groups.get(g);
+            List<Point> points = measured.stream().filter(c -> c.group().equals(group)).findFirst()
+                    .map(Curve::points).orElse(List.of());
+            List<Double> errors = new ArrayList<>();
+            double[] row = outputErrors == null ? null : outputErrors[g];
+            if (row != null && java.util.Arrays.stream(row).noneMatch(Double::isNaN)) {
+                java.util.Arrays.stream(row).forEach(errors::add);
+            }
+            if (!points.isEmpty() || !errors.isEmpty()) {
+                curves.add(new Curve(group, points, errors));
+            }
+        }
+        return curves;
     }
 
     /** A sort key putting the worse last metric first. */

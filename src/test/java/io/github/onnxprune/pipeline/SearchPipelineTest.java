@@ -57,14 +57,30 @@ class SearchPipelineTest {
                 progress.toString());
         assertTrue(chosen > 0.2 && chosen < 0.95, "chosen " + chosen);
         assertTrue(first.report().measurement().baseline() - first.report().measurement().pruned() <= 0.02);
-        // Both runs logged the same lines: the budget of 12 evaluations went to the candidates, none to the profile.
-        assertEquals(2 * evaluations, progress.size(), progress.toString());
+        // Both runs logged the same lines: the budget of 12 evaluations went to the candidates, none to the profile,
+        // which still has its cheap signal (one line each).
+        assertEquals(2 * (evaluations + 1), progress.size(), progress.toString());
+        assertEquals("models/m.onnx sensitivity: output error of each group's layers pruned alone, for 3 of 3"
+                + " groups, in ", progress.get(evaluations).replaceAll("[0-9.]+ s \\(no evaluation\\)$", ""));
         assertTrue(progress.get(0).startsWith("models/m.onnx search: candidate 1 of at most 12: sparsity 0.9500"),
                 progress.get(0));
         assertTrue(search.log().contains(String.format(java.util.Locale.ROOT, "  <sparsity>%.4f</sparsity>",
                 chosen)), search.log().toString());
         assertTrue(search.log().contains("  <search>false</search>"));
-        assertEquals(List.of(), search.items("sensitivity"));
+        // No model run was left for the profile, yet every tensor has its output error at every level, rising.
+        List<Map<String, Object>> curves = search.items("sensitivity");
+        assertEquals(List.of("fc1.weight", "fc2.weight", "fc3.weight"), curves.stream().map(c -> c.get("name"))
+                .toList());
+        for (Map<String, Object> curve : curves) {
+            assertEquals(List.of(), curve.get("points"));
+            List<?> errors = (List<?>) curve.get("outputErrors");
+            assertEquals(List.of(0.25, 0.5, 0.75, 0.9), errors.stream().map(e -> ((Map<?, ?>) e).get("sparsity"))
+                    .toList());
+            for (int i = 1; i < errors.size(); i++) {
+                assertTrue(((Number) ((Map<?, ?>) errors.get(i - 1)).get("outputError")).doubleValue()
+                        < ((Number) ((Map<?, ?>) errors.get(i)).get("outputError")).doubleValue(), curve.toString());
+            }
+        }
         assertEquals(0, ((Number) fields.get("profileEvaluations")).intValue());
         assertTrue(search.log().get(0).contains(" (" + evaluations + " of the budget's 12 evaluations, none left for"
                 + " the sensitivity profile); "), search.log().get(0));

@@ -142,6 +142,17 @@ class HtmlReportInChromiumTest {
         assertTrue(stored.size() >= 3, stored.toString());
         assertEquals(stored, namedValues(withClass(elements, "td", "sensitivity-point")));
         assertEquals(stored, namedValues(withClass(elements, "circle", "sensitivity-mark")));
+        // The cheap signal: every group's output error at every level, without a model run.
+        List<String> errors = new ArrayList<>();
+        for (Map<String, Object> curve : search.items("sensitivity")) {
+            for (Object item : (List<?>) curve.get("outputErrors")) {
+                Map<?, ?> error = (Map<?, ?>) item;
+                errors.add(curve.get("name") + "@" + ((Number) error.get("sparsity")).doubleValue() + "="
+                        + ((Number) error.get("outputError")).doubleValue());
+            }
+        }
+        assertEquals(4 * search.items("sensitivity").size(), errors.size(), errors.toString());
+        assertEquals(errors, namedValues(withClass(elements, "td", "output-error")));
 
         // Per-layer bars: 360 px stand for 100%.
         int bars = 0;

@@ -84,7 +84,25 @@ class HtmlReportTest {
             curvePoints.add(marks.group(1) + "@" + marks.group(2) + "=" + marks.group(3));
         }
         assertEquals(stored, curvePoints);
-        assertEquals(searchSection.items("sensitivity").size(), html.split("<polyline ", -1).length - 1);
+        assertEquals(searchSection.items("sensitivity").stream().filter(c -> !((List<?>) c.get("points")).isEmpty())
+                .count(), html.split("<polyline ", -1).length - 1);
+        // The cheap signal's table: every group's output error at every level, as report.json holds it.
+        List<String> storedErrors = new ArrayList<>();
+        for (Map<String, Object> curve : searchSection.items("sensitivity")) {
+            for (Object item : (List<?>) curve.get("outputErrors")) {
+                Map<?, ?> error = (Map<?, ?>) item;
+                storedErrors.add(curve.get("name") + "@" + ((Number) error.get("sparsity")).doubleValue() + "="
+                        + ((Number) error.get("outputError")).doubleValue());
+            }
+        }
+        Matcher errorCells = Pattern.compile("<td class=\"output-error\" data-name=\"([^\"]+)\""
+                + " data-sparsity=\"([^\"]+)\" data-value=\"([^\"]+)\"").matcher(html);
+        List<String> drawnErrors = new ArrayList<>();
+        while (errorCells.find()) {
+            drawnErrors.add(errorCells.group(1) + "@" + errorCells.group(2) + "=" + errorCells.group(3));
+        }
+        assertEquals(storedErrors, drawnErrors);
+        assertEquals(4 * searchSection.items("sensitivity").size(), drawnErrors.size());
 
         Map<String, Double> tensorBars = values(html,
                 "<rect class=\"tensor-bar\" data-name=\"([^\"]+)\" data-value=\"([^\"]+)\"");
