@@ -11,11 +11,20 @@ package io.github.onnxprune.prune.nodes;
  * @param paramsBefore elements of the weight and its bias (Gemm C, Conv B, or the constant of an Add right
  *     after a MatMul) before
  * @param paramsAfter the same after
- * @param macsBefore multiply-accumulates per sample before, or -1 when the shapes needed are unknown
+ * @param macsBefore multiply-accumulates per sample before (per token when {@code macsPerToken}), or -1 when the
+ *     shapes needed are unknown
  * @param macsAfter the same after
+ * @param macsPerToken whether the input has an axis of run-time length (a transformer's sequence) that the MACs
+ *     count once, so they are per token rather than per sample
  */
 public record LayerChange(String layer, String opType, String weight, int unitsBefore, int unitsAfter,
-        long paramsBefore, long paramsAfter, long macsBefore, long macsAfter) {
+        long paramsBefore, long paramsAfter, long macsBefore, long macsAfter, boolean macsPerToken) {
+
+    /** A layer whose MACs are per sample. */
+    public LayerChange(String layer, String opType, String weight, int unitsBefore, int unitsAfter,
+            long paramsBefore, long paramsAfter, long macsBefore, long macsAfter) {
+        this(layer, opType, weight, unitsBefore, unitsAfter, paramsBefore, paramsAfter, macsBefore, macsAfter, false);
+    }
 
     /** Whether the layer lost output units or input features. */
     public boolean changed() {

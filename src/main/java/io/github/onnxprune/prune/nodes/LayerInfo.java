@@ -12,6 +12,8 @@ final class LayerInfo {
     /** Output positions per sample that each weight element is used at (MACs = weights * positions), -1 unknown. */
     final long positions;
     String bias;
+    /** Whether {@link #positions} counts an axis of run-time length (a sequence) once: MACs per token. */
+    boolean perToken;
     /** Set when the layer cannot own a prunable group. */
     String skipReason;
     Space space;

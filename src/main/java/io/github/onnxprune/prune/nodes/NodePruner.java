@@ -460,11 +460,12 @@ public final class NodePruner {
             long paramsAfter = TensorOps.elements(weightAfter) + elements(after, layer.bias);
             long before = layer.positions < 0 ? -1 : TensorOps.elements(weightBefore) * layer.positions;
             long afterMacs = layer.positions < 0 ? -1 : TensorOps.elements(weightAfter) * layer.positions;
-            macsBefore = before < 0 || macsBefore < 0 ? -1 : macsBefore + before;
-            macsAfter = afterMacs < 0 || macsAfter < 0 ? -1 : macsAfter + afterMacs;
+            // The totals are per sample: a layer counted per token leaves them unknown.
+            macsBefore = before < 0 || layer.perToken || macsBefore < 0 ? -1 : macsBefore + before;
+            macsAfter = afterMacs < 0 || layer.perToken || macsAfter < 0 ? -1 : macsAfter + afterMacs;
             changes.add(new LayerChange(layer.name, layer.opType, layer.weight,
                     (int) weightBefore.getDims(layer.unitAxis), (int) weightAfter.getDims(layer.unitAxis),
-                    paramsBefore, paramsAfter, before, afterMacs));
+                    paramsBefore, paramsAfter, before, afterMacs, layer.perToken));
         }
         return new NodePruningResult(pruned, changes, skipped, analysis.graph.parameterCount(),
                 ModelGraph.of(pruned).parameterCount(), macsBefore, macsAfter, slices);

@@ -77,16 +77,23 @@ final class WeightedLayers {
             return;
         }
         long[] inputShape = analysis.shapes.get(a);
+        int inputRank = inputShape != null ? inputShape.length : la != null && la.rank >= 0 ? la.rank
+                : analysis.ranks.rank(a);
         long positions = -1;
+        // An axis between the batch and the features whose length is known only at run time (a sequence) is
+        // counted once: the MACs are then per position of it, per token for a transformer.
+        boolean perToken = inputRank >= 3 && (inputShape == null || java.util.Arrays.stream(inputShape, 1,
+                inputShape.length - 1).anyMatch(dim -> dim < 0));
         if (inputShape != null && inputShape.length >= 2) {
             positions = 1;
             for (int i = 1; i < inputShape.length - 1; i++) {
-                positions = inputShape[i] < 0 || positions < 0 ? -1 : positions * inputShape[i];
+                positions *= Math.max(1, inputShape[i]);
             }
-        } else if (la != null && la.rank == 2) {
+        } else if (inputRank == 2 || perToken) {
             positions = 1;
         }
         LayerInfo layer = layer(n, node, b, 1, positions);
+        layer.perToken = perToken;
         if (la != null) {
             if (la.axis != -1) {
                 la.block("read by " + describe(node) + " along an axis other than its units");

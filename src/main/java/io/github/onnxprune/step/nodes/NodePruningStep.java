@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Node pruning as a step: removes whole units ({@link NodePruner}, ranked by calibration statistics with
@@ -91,11 +92,14 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
             layers.add(JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
                     .put("unitsBefore", layer.unitsBefore()).put("unitsAfter", layer.unitsAfter())
                     .put("parametersBefore", layer.paramsBefore()).put("parametersAfter", layer.paramsAfter())
-                    .put("macsBefore", layer.macsBefore()).put("macsAfter", layer.macsAfter()));
-            log.add(String.format(Locale.ROOT, "%s (%s): units %d -> %d, params %d -> %d, MACs %s -> %s",
+                    .put("macsBefore", layer.macsBefore()).put("macsAfter", layer.macsAfter())
+                    .put("macsPer", layer.macsPerToken() ? "token" : "sample"));
+            log.add(String.format(Locale.ROOT, "%s (%s): units %d -> %d, params %d -> %d, MACs%s %s -> %s",
                     layer.layer(), layer.opType(), layer.unitsBefore(), layer.unitsAfter(), layer.paramsBefore(),
-                    layer.paramsAfter(), macs(layer.macsBefore()), macs(layer.macsAfter())));
+                    layer.paramsAfter(), layer.macsPerToken() ? " per token" : "", macs(layer.macsBefore()),
+                    macs(layer.macsAfter())));
         }
+        perToken(nodes).ifPresent(log::add);
         List<JsonFields> skipped = new ArrayList<>();
         for (SkippedLayer layer : nodes.skipped()) {
             skipped.add(JsonFields.object().put("name", layer.layer()).put("reason", layer.reason()));
@@ -109,6 +113,26 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
         return new StepSection(ID, JsonFields.object().put("layers", JsonFields.list(layers))
                 .put("skippedLayers", JsonFields.list(skipped)).build(), 0, removed, !nodes.layers().isEmpty(),
                 "layers:", log, metadata);
+    }
+
+    /**
+     * The line summing the layers counted per token (a transformer's projections, whose sequence length is known
+     * only at run time), so that a user sees what share of the multiply-adds per token went; empty without any.
+     */
+    static Optional<String> perToken(NodePruningResult nodes) {
+        long before = 0;
+        long after = 0;
+        int layers = 0;
+        for (LayerChange layer : nodes.layers()) {
+            if (layer.macsPerToken() && layer.macsBefore() >= 0 && layer.macsAfter() >= 0) {
+                before += layer.macsBefore();
+                after += layer.macsAfter();
+                layers++;
+            }
+        }
+        return layers == 0 || before == 0 ? Optional.empty() : Optional.of(String.format(
+                Locale.ROOT, "MACs per token of the %d layers that read a sequence: %d -> %d (%.1f%% fewer)", layers,
+                before, after, 100.0 * (before - after) / before));
     }
 
     private static String macs(long value) {
