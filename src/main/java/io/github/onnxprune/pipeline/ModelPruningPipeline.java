@@ -155,9 +155,12 @@ public final class ModelPruningPipeline implements AutoCloseable {
             }
         } else {
             attempt = attempt(task, context);
-            if (search.profile() && data != null && task.pruning().method() == PruneMethod.WEIGHTS) {
-                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(), withOutputErrors(task,
-                        context, sensitivity(task, context, () -> false, Integer.MAX_VALUE)));
+            boolean nodes = task.pruning().method() == PruneMethod.NODES || task.pruning().nodeSparsity() > 0;
+            if (search.profile() && data != null) {
+                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(),
+                        task.pruning().method() != PruneMethod.WEIGHTS ? List.of() : withOutputErrors(task, context,
+                                sensitivity(task, context, () -> false, Integer.MAX_VALUE)),
+                        nodes ? nodeSensitivity(task, context) : List.of());
             }
         }
         List<Ran<?>> ran = attempt.ran();
@@ -215,9 +218,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
         } else if (!search.enabled() && search.profile() && data == null) {
             warnings.add("Model " + task.entryName() + ": <sensitivity> needs <validationData> to measure each"
                     + " group alone; no profile was measured.");
-        } else if (!search.enabled() && search.profile() && task.pruning().method() != PruneMethod.WEIGHTS) {
-            warnings.add("Model " + task.entryName() + ": <sensitivity> profiles weight pruning only; no profile"
-                    + " was measured for method " + task.pruning().method().name().toLowerCase(Locale.ROOT) + ".");
         }
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
@@ -252,6 +252,23 @@ public final class ModelPruningPipeline implements AutoCloseable {
                             gate(task, measured, "", List.of()).isEmpty(), null);
                 }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
                 task.evaluation().metric().higherIsBetter(), evaluations);
+    }
+
+    /**
+     * Each group of units' metric (a transformer block's heads or feed-forward units, a layer's neurons or
+     * channels) when only its units are removed, plain (no compensation), at 25/50/75/90% of them.
+     */
+    private List<SensitivityProfile.Curve> nodeSensitivity(ModelTask task, Context context) {
+        PruningSettings pruning = task.pruning();
+        List<TensorGroup> groups = NodeProfile.groups(context.original(), pruning.excludes(), pruning.importance());
+        return SensitivityProfile.measure(groups, (group, level) -> {
+            Measurement measured = measure(task, context.data(), context.baselineOutputs(), bytes(NodeProfile.pruned(
+                    context.original(), group, level, pruning.excludes(), pruning.importance()), context.original(),
+                    context.originalBytes()));
+            return new CompressionSearch.Measured<>(measured.pruned(), gate(task, measured, "", List.of()).isEmpty(),
+                    null);
+        }, line -> progress.accept(task.entryName() + " sensitivity of units: " + line), () -> false,
+                task.evaluation().metric().higherIsBetter(), Integer.MAX_VALUE);
     }
 
     /**

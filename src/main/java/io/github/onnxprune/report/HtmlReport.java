@@ -74,6 +74,7 @@ public final class HtmlReport {
                 searchTrace(html, search);
             }
             sensitivity(html, step.items("sensitivity"));
+            unitSensitivity(html, step.items("unitSensitivity"));
         }
         layerBars(html, report);
         sizeAndLatency(html, report);
@@ -196,8 +197,28 @@ public final class HtmlReport {
         if (curves.isEmpty()) {
             return;
         }
-        html.append("<h3>Sensitivity: the metric with only that tensor or group pruned (no re-fit)</h3>\n")
-                .append("<table class=\"sensitivity\">\n<tr><th>tensor or group</th><th>weights</th>");
+        html.append("<h3>Sensitivity: the metric with only that tensor or group pruned (no re-fit)</h3>\n");
+        curveTable(html, curves, "sensitivity", "tensor or group", "sparsity of that tensor alone");
+    }
+
+    /** The node-pruning profile: the metric with only one group of units removed, as table and lines. */
+    private static void unitSensitivity(StringBuilder html, List<Map<String, Object>> curves) {
+        if (curves.isEmpty()) {
+            return;
+        }
+        html.append("<h3>Sensitivity of units: the metric with only that group's units removed (heads, neurons or"
+                + " channels; no compensation)</h3>\n");
+        curveTable(html, curves, "unit-sensitivity", "group of units", "fraction of that group's units removed");
+    }
+
+    /**
+     * A profile's table (one row per group, one column per level, failing levels red) followed by its lines;
+     * {@code kind} prefixes every class so that two profiles on one page stay apart.
+     */
+    private static void curveTable(StringBuilder html, List<Map<String, Object>> curves, String kind,
+            String groupHeader, String axis) {
+        html.append("<table class=\"").append(kind).append("\">\n<tr><th>").append(groupHeader)
+                .append("</th><th>weights</th>");
         List<String> levels = new ArrayList<>();
         for (Map<String, Object> curve : curves) {
             for (Object item : (List<?>) curve.get("points")) {
@@ -223,7 +244,7 @@ public final class HtmlReport {
                 Map<?, ?> point = (Map<?, ?>) points.get(i);
                 double metric = ((Number) point.get("metric")).doubleValue();
                 boolean passes = Boolean.TRUE.equals(point.get("passes"));
-                html.append("<td class=\"sensitivity-point").append(passes ? "" : " fail")
+                html.append("<td class=\"").append(kind).append("-point").append(passes ? "" : " fail")
                         .append("\" data-name=\"").append(escape(String.valueOf(curve.get("name"))))
                         .append("\" data-sparsity=\"").append(number(((Number) point.get("sparsity")).doubleValue()))
                         .append("\" data-value=\"").append(number(metric)).append("\">")
@@ -232,7 +253,7 @@ public final class HtmlReport {
             html.append("</tr>\n");
         }
         html.append("</table>\n");
-        sensitivityCurves(html, curves);
+        sensitivityCurves(html, curves, kind, axis);
     }
 
     /**
@@ -280,7 +301,8 @@ public final class HtmlReport {
      * The same points as lines of metric against sparsity, one colour per tensor or group, so the one that falls
      * first stands out; a failing point is drawn hollow.
      */
-    private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves) {
+    private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves, String kind,
+            String axis) {
         List<Object> points = new ArrayList<>();
         curves.forEach(curve -> points.addAll((List<?>) curve.get("points")));
         double[] range = metricRange(points);
@@ -289,9 +311,9 @@ public final class HtmlReport {
         int plotWidth = WIDTH - LABEL_WIDTH - 60;
         int plotHeight = 160;
         int legendHeight = curves.size() * 14;
-        html.append("<svg class=\"sensitivity-curves\" width=\"").append(WIDTH).append("\" height=\"")
+        html.append("<svg class=\"").append(kind).append("-curves\" width=\"").append(WIDTH).append("\" height=\"")
                 .append(Math.max(plotHeight, legendHeight) + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n");
-        plotFrame(html, plotWidth, plotHeight, low, high, "sparsity of that tensor alone");
+        plotFrame(html, plotWidth, plotHeight, low, high, axis);
         for (int c = 0; c < curves.size(); c++) {
             Map<String, Object> curve = curves.get(c);
             String name = escape(String.valueOf(curve.get("name")));
@@ -306,7 +328,7 @@ public final class HtmlReport {
                 String x = coordinate(60 + sparsity * plotWidth);
                 String y = coordinate(10 + (high - metric) / (high - low) * plotHeight);
                 line.append(line.length() == 0 ? "" : " ").append(x).append(',').append(y);
-                marks.append("<circle class=\"sensitivity-mark\" data-name=\"").append(name)
+                marks.append("<circle class=\"").append(kind).append("-mark\" data-name=\"").append(name)
                         .append("\" data-sparsity=\"").append(number(sparsity)).append("\" data-value=\"")
                         .append(number(metric)).append("\" data-passes=\"").append(passes).append("\" cx=\"")
                         .append(x).append("\" cy=\"").append(y).append("\" r=\"4\" stroke=\"").append(colour)

@@ -82,14 +82,38 @@ public final class SearchReport {
      * report.json and report.html, and the most sensitive group in the log.
      */
     public static StepSection profileSection(String metric, List<SensitivityProfile.Curve> sensitivity) {
-        int evaluations = sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
+        return profileSection(metric, sensitivity, List.of());
+    }
+
+    /**
+     * The section for the profiles of weight pruning ({@code sensitivity}) and of node pruning ({@code units}:
+     * each group of units alone removed), either possibly empty, measured without a search.
+     */
+    public static StepSection profileSection(String metric, List<SensitivityProfile.Curve> sensitivity,
+            List<SensitivityProfile.Curve> units) {
         List<String> log = new ArrayList<>();
-        log.add(String.format(Locale.ROOT, "%d %s profiled in %d evaluations, each alone pruned plain",
-                sensitivity.stream().filter(c -> !c.points().isEmpty()).count(), sensitivity.stream()
-                        .allMatch(c -> c.group().tensors().size() == 1) ? "tensors" : "groups", evaluations));
-        mostSensitive(sensitivity, metric).ifPresent(log::add);
-        return new StepSection(PROFILE_ID, Map.of("sensitivity", curves(sensitivity)), 0, null, false,
-                "sensitivity:", log, Map.of());
+        if (!sensitivity.isEmpty()) {
+            int evaluations = sensitivity.stream().mapToInt(curve -> curve.points().size()).sum();
+            log.add(String.format(Locale.ROOT, "%d %s profiled in %d evaluations, each alone pruned plain",
+                    sensitivity.stream().filter(c -> !c.points().isEmpty()).count(), sensitivity.stream()
+                            .allMatch(c -> c.group().tensors().size() == 1) ? "tensors" : "groups", evaluations));
+            mostSensitive(sensitivity, metric).ifPresent(log::add);
+        }
+        if (!units.isEmpty()) {
+            log.add(String.format(Locale.ROOT, "%d groups of units profiled in %d evaluations, each alone thinned"
+                    + " plain", units.size(), units.stream().mapToInt(curve -> curve.points().size()).sum()));
+            mostSensitive(units, metric).map(line -> line.replace("report.json's sensitivity",
+                    "report.json's unitSensitivity")).ifPresent(log::add);
+        }
+        if (sensitivity.isEmpty() && units.isEmpty()) {
+            log.add("nothing to profile: no prunable weight or unit");
+        }
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        fields.put("sensitivity", curves(sensitivity));
+        if (!units.isEmpty()) {
+            fields.put("unitSensitivity", curves(units));
+        }
+        return new StepSection(PROFILE_ID, fields, 0, null, false, "sensitivity:", log, Map.of());
     }
 
     private static List<Map<String, Object>> curves(List<SensitivityProfile.Curve> sensitivity) {
