@@ -24,14 +24,9 @@ import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
-import io.github.onnxprune.search.TensorGroup;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.prune.GlobalShares;
-import io.github.onnxprune.prune.MagnitudePruner;
-import io.github.onnxprune.prune.PrunableTensor;
 import io.github.onnxprune.prune.Scope;
-import io.github.onnxprune.prune.WeightPruningSettings;
-import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
@@ -45,7 +40,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -129,7 +123,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
             // The profile gets what the candidates leave of the budget; the fallback, what the profile leaves.
             CompressionSearch.Profiler profiler = bounds.pruning().method() != PruneMethod.WEIGHTS
                     ? CompressionSearch.Profiler.NONE : (evaluations, timeUp) -> {
-                        List<SensitivityProfile.Curve> curves = sensitivity(bounds, context, timeUp, evaluations);
+                        List<SensitivityProfile.Curve> curves = profiles(bounds, context).weights(timeUp,
+                                evaluations);
                         return new CompressionSearch.Profiled(curves, FallbackTensors.of(bounds, context.original(),
                                 curves));
                     };
@@ -148,7 +143,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
                             .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
-                                    : withOutputErrors(bounds, context, outcome.sensitivity()));
+                                    : profiles(bounds, context).withOutputErrors(outcome.sensitivity()));
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -157,10 +152,15 @@ public final class ModelPruningPipeline implements AutoCloseable {
             attempt = attempt(task, context);
             boolean nodes = task.pruning().method() == PruneMethod.NODES || task.pruning().nodeSparsity() > 0;
             if (search.profile() && data != null) {
+                Profiles profiles = profiles(task, context);
                 searchOrProfile = SearchReport.profileSection(evaluation.metric().id(),
-                        task.pruning().method() != PruneMethod.WEIGHTS ? List.of() : withOutputErrors(task, context,
-                                sensitivity(task, context, () -> false, Integer.MAX_VALUE)),
-                        nodes ? nodeSensitivity(task, context) : List.of());
+                        task.pruning().method() != PruneMethod.WEIGHTS ? List.of() : profiles.withOutputErrors(
+                                profiles.weights(() -> false, Integer.MAX_VALUE)),
+                        nodes ? profiles.units() : List.of());
+                if (task.pruning().quantization().int8()) {
+                    searchOrProfile = profiles.int8(context.calibration() == null ? null
+                            : context.calibration().collector(), searchOrProfile);
+                }
             }
         }
         List<Ran<?>> ran = attempt.ran();
@@ -233,64 +233,13 @@ public final class ModelPruningPipeline implements AutoCloseable {
         return new ModelResult(task, shipped, report, false);
     }
 
-    /**
-     * Each prunable group's metric (a transformer block's tensors of one role, or one tensor) when it alone is
-     * pruned, plain, for the search's report and fallback.
-     */
-    private List<SensitivityProfile.Curve> sensitivity(ModelTask task, Context context, BooleanSupplier timeUp,
-            int evaluations) {
-        ModelGraph graph = ModelGraph.of(context.original());
-        List<PrunableTensor> tensors = WeightSelector.select(graph, task.pruning().filter()).tensors();
-        return SensitivityProfile.measure(ProfileGroups.of(graph, tensors),
-                (group, level) -> {
-                    ModelProto pruned = MagnitudePruner.prune(graph, tensors.stream()
-                            .filter(t -> group.tensors().contains(t.name())).toList(),
-                            new WeightPruningSettings(level, Scope.LAYERWISE, List.of())).model();
-                    Measurement measured = measure(task, context.data(), context.baselineOutputs(),
-                            bytes(pruned, context.original(), context.originalBytes()));
-                    return new CompressionSearch.Measured<>(measured.pruned(),
-                            gate(task, measured, "", List.of()).isEmpty(), null);
-                }, line -> progress.accept(task.entryName() + " sensitivity: " + line), timeUp,
-                task.evaluation().metric().higherIsBetter(), evaluations);
-    }
-
-    /**
-     * Each group of units' metric (a transformer block's heads or feed-forward units, a layer's neurons or
-     * channels) when only its units are removed, plain (no compensation), at 25/50/75/90% of them.
-     */
-    private List<SensitivityProfile.Curve> nodeSensitivity(ModelTask task, Context context) {
-        PruningSettings pruning = task.pruning();
-        List<TensorGroup> groups = NodeProfile.groups(context.original(), pruning.excludes(), pruning.importance());
-        return SensitivityProfile.measure(groups, (group, level) -> {
-            Measurement measured = measure(task, context.data(), context.baselineOutputs(), bytes(NodeProfile.pruned(
-                    context.original(), group, level, pruning.excludes(), pruning.importance()), context.original(),
-                    context.originalBytes()));
-            return new CompressionSearch.Measured<>(measured.pruned(), gate(task, measured, "", List.of()).isEmpty(),
-                    null);
-        }, line -> progress.accept(task.entryName() + " sensitivity of units: " + line), () -> false,
-                task.evaluation().metric().higherIsBetter(), Integer.MAX_VALUE);
-    }
-
-    /**
-     * Every profiled group with its measured curve (if the budget left it one) and its layers' output error at
-     * each level ({@link OutputErrors}: one run of the original on the first samples, no evaluation), so that a
-     * search whose candidates spent the budget still reports a profile.
-     */
-    private List<SensitivityProfile.Curve> withOutputErrors(ModelTask task, Context context,
-            List<SensitivityProfile.Curve> measured) {
-        long start = System.nanoTime();
-        ModelGraph graph = ModelGraph.of(context.original());
-        List<TensorGroup> groups = ProfileGroups.of(graph, WeightSelector.select(graph, task.pruning().filter())
-                .tensors());
-        EvaluationSettings evaluation = task.evaluation();
-        double[][] errors = OutputErrors.of(graph, groups, evaluator(), context.data(), evaluation.batchSize(),
-                evaluation.outputName().maskInput());
-        List<SensitivityProfile.Curve> curves = SensitivityProfile.withOutputErrors(groups, measured, errors);
-        progress.accept(String.format(Locale.ROOT, "%s sensitivity: output error of each group's layers pruned"
-                + " alone, for %d of %d groups, in %.1f s (no evaluation)", task.entryName(), curves.stream()
-                        .filter(c -> !c.outputErrors().isEmpty()).count(), groups.size(),
-                (System.nanoTime() - start) / 1e9));
-        return curves;
+    /** The profiles of {@code task} on {@code context}'s model, scored by the task's metric and gate. */
+    private Profiles profiles(ModelTask task, Context context) {
+        return new Profiles(task, context.original(), context.data(), progress, this::evaluator, model -> {
+            Measurement measured = measure(task, context.data(), context.baselineOutputs(),
+                    bytes(model, context.original(), context.originalBytes()));
+            return new Profiles.Scored(measured.pruned(), gate(task, measured, "", List.of()).isEmpty());
+        });
     }
 
     /** What a run of the steps needs that does not change between runs. */

@@ -75,6 +75,7 @@ public final class HtmlReport {
             }
             sensitivity(html, step.items("sensitivity"));
             unitSensitivity(html, step.items("unitSensitivity"));
+            int8Sensitivity(html, step.items("int8Sensitivity"));
         }
         layerBars(html, report);
         sizeAndLatency(html, report);
@@ -209,6 +210,32 @@ public final class HtmlReport {
         html.append("<h3>Sensitivity of units: the metric with only that group's units removed (heads, neurons or"
                 + " channels; no compensation)</h3>\n");
         curveTable(html, curves, "unit-sensitivity", "group of units", "fraction of that group's units removed");
+    }
+
+    /** The int8 profile: the metric with only one group of layers in int8, and its largest output error. */
+    private static void int8Sensitivity(StringBuilder html, List<Map<String, Object>> groups) {
+        if (groups.isEmpty()) {
+            return;
+        }
+        html.append("<h3>Sensitivity to int8: the metric with only that group of layers quantized</h3>\n")
+                .append("<table class=\"int8-sensitivity\">\n<tr><th>group of layers</th><th>metric</th>")
+                .append("<th>largest output error</th></tr>\n");
+        for (Map<String, Object> group : groups) {
+            String name = escape(String.valueOf(group.get("name")));
+            double metric = ((Number) group.get("metric")).doubleValue();
+            boolean passes = Boolean.TRUE.equals(group.get("passes"));
+            List<?> layers = group.get("layers") instanceof List<?> list ? list : List.of();
+            html.append("<tr><td title=\"").append(escape(String.join(", ", layers.stream().map(String::valueOf)
+                    .toList()))).append("\">").append(name).append("</td><td class=\"int8-sensitivity-point")
+                    .append(passes ? "" : " fail").append("\" data-name=\"").append(name).append("\" data-value=\"")
+                    .append(number(metric)).append("\">").append(String.format(Locale.ROOT, "%.4f", metric))
+                    .append("</td><td>");
+            if (group.get("outputError") instanceof Number error) {
+                html.append(String.format(Locale.ROOT, "%.4f", error.doubleValue()));
+            }
+            html.append("</td></tr>\n");
+        }
+        html.append("</table>\n");
     }
 
     /**
