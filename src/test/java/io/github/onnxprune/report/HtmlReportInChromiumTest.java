@@ -178,6 +178,37 @@ class HtmlReportInChromiumTest {
                 .filter(bar -> "size.after".equals(bar.get("data-field"))).findFirst().orElseThrow().get("data-value"));
     }
 
+    @Test
+    void theUnitsAndInt8ProfilesShowTheValuesReportJsonHolds() throws Exception {
+        byte[] profiledJson = SearchedReport.profiledJson();
+        Files.write(OUT.resolve("profiled.json"), profiledJson);
+        List<ModelReport> reports = ReportJson.read(profiledJson);
+        Files.write(OUT.resolve("profiled.html"), HtmlReport.toBytes("1.2.3", reports));
+        Browsed profiled = browse(OUT.resolve("profiled.html"), "profiled");
+        assertEquals(List.of(), profiled.problems(), profiled.log());
+        List<Map<String, String>> elements = elements(profiled.dom());
+        StepSection profile = reports.get(0).steps().stream().filter(step -> step.step().equals("sensitivity"))
+                .findFirst().orElseThrow();
+        List<String> units = new ArrayList<>();
+        for (Map<String, Object> curve : profile.items("unitSensitivity")) {
+            for (Object item : (List<?>) curve.get("points")) {
+                Map<?, ?> point = (Map<?, ?>) item;
+                units.add(curve.get("name") + "@" + ((Number) point.get("sparsity")).doubleValue() + "="
+                        + ((Number) point.get("metric")).doubleValue());
+            }
+        }
+        assertTrue(units.size() >= 3, units.toString());
+        assertEquals(units, namedValues(withClass(elements, "td", "unit-sensitivity-point")));
+        assertEquals(units, namedValues(withClass(elements, "circle", "unit-sensitivity-mark")));
+        List<String> int8 = new ArrayList<>();
+        for (Map<String, Object> group : profile.items("int8Sensitivity")) {
+            int8.add(group.get("name") + "=" + ((Number) group.get("metric")).doubleValue());
+        }
+        assertEquals(3, int8.size(), int8.toString());
+        assertEquals(int8, withClass(elements, "td", "int8-sensitivity-point").stream()
+                .map(e -> e.get("data-name") + "=" + e.get("data-value")).toList());
+    }
+
     /** What chromium made of one page. */
     private record Browsed(Path screenshot, String dom, String log, List<String> problems) {
     }

@@ -40,4 +40,23 @@ final class SearchedReport {
         }
         return ReportJson.toBytes("1.2.3", List.of(produced));
     }
+
+    /**
+     * report.json of a run with {@code <sensitivity>} and no search: the digits fixture with a quarter of its units
+     * removed and int8, so that the units' and int8 profiles are drawn.
+     */
+    static byte[] profiledJson() throws Exception {
+        ModelTask task = new ModelTask(fixture("digits-mlp/model.onnx"), "models/digits.onnx",
+                new PruningSettings(PruneMethod.NODES, 0.25, 0, Scope.LAYERWISE, List.of(), TensorFilter.all(),
+                        UnitImportance.L1, new Quantization("int8", List.of(), true),
+                        SearchSettings.OFF.withProfile(true)),
+                new EvaluationSettings(fixture("digits-mlp/validation.npz"), null, Metric.ACCURACY, null, 64, 0, 3,
+                        true, CalibrationSettings.defaults()),
+                new GateLimits(null, 0.10));
+        ModelReport produced;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            produced = pipeline.process(task).report();
+        }
+        return ReportJson.toBytes("1.2.3", List.of(produced));
+    }
 }
