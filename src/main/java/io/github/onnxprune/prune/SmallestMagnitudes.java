@@ -61,9 +61,9 @@ public final class SmallestMagnitudes {
     }
 
     /**
-     * Most significant digit first: the first pass counts every value's top bits of key and finds the
-     * digit that holds the rank; the values with that digit (a small share of them: at full width a digit covers a quarter of
-     * a binary exponent) are gathered, and the remaining digits are counted among those alone.
+     * Most significant digit first: the first pass counts every value's top bits of key and finds the digit that
+     * holds the rank; the values with that digit (a small share of them: at full width a digit covers a quarter
+     * of a binary exponent) are gathered, and the remaining digits are counted among those alone.
      */
     private static Rank rank(float[] values, int rank) {
         if (rank < 0 || rank >= values.length) {
