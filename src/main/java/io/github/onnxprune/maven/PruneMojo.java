@@ -2,44 +2,22 @@ package io.github.onnxprune.maven;
 
 import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.EvaluationSetupException;
-import io.github.onnxprune.eval.Metric;
-import io.github.onnxprune.eval.Pooling;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
-import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.ValidationDataException;
-import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.InvalidModelException;
-import io.github.onnxprune.pipeline.CalibrationSettings;
-import io.github.onnxprune.pipeline.EvaluationSettings;
-import io.github.onnxprune.pipeline.ModelFinder;
 import io.github.onnxprune.pipeline.ModelResult;
 import io.github.onnxprune.pipeline.ModelTask;
-import io.github.onnxprune.pipeline.PruneMethod;
 import io.github.onnxprune.pipeline.PruneRun;
-import io.github.onnxprune.pipeline.PruningSettings;
-import io.github.onnxprune.pipeline.Quantization;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
-import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.pipeline.HeapExhaustedException;
 import io.github.onnxprune.pipeline.UnexpectedModelException;
-import io.github.onnxprune.prune.NamePattern;
-import io.github.onnxprune.prune.Scope;
-import io.github.onnxprune.prune.SparsityOverride;
-import io.github.onnxprune.prune.TensorFilter;
-import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.ReportTable;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecution;
 import org.apache.maven.plugin.MojoExecutionException;
@@ -356,24 +334,12 @@ public class PruneMojo extends AbstractMojo {
      * plugin-wide values through the same checks as a {@code <model>} element's, then the plugin-wide-only ones.
      */
     private void validateParameters() throws MojoFailureException {
-        ModelConfiguration pluginWide = new ModelConfiguration();
-        pluginWide.sparsity = sparsity;
-        pluginWide.nodeSparsity = nodeSparsity;
-        pluginWide.tableSparsity = tableSparsity;
-        pluginWide.sparsityOverrides = sparsityOverrides;
-        pluginWide.minTensorSize = minTensorSize;
-        pluginWide.calibrationSamples = calibrationSamples;
-        pluginWide.calibrationRows = calibrationRows;
-        pluginWide.batchSize = batchSize;
-        pluginWide.tableBits = tableBits;
-        pluginWide.searchBudget = searchBudget;
-        pluginWide.minAccuracy = minAccuracy;
-        pluginWide.maxAccuracyDrop = maxAccuracyDrop;
+        ModelConfiguration pluginWide = pluginWide();
         SettingsValidator settings = pluginWide.check(new SettingsValidator())
                 .range("warmupRuns", warmupRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("latencyRuns", latencyRuns, 0, SettingsValidator.MAX_RUNS)
                 .range("intraOpThreads", intraOpThreads, 1, SettingsValidator.MAX_THREADS);
-        for (ModelConfiguration model : listOrEmpty(models)) {
+        for (ModelConfiguration model : ModelTasks.listOrEmpty(models)) {
             model.check(settings.forModel(model.path));
         }
         if (settings.failure().isPresent()) {
@@ -403,94 +369,46 @@ public class PruneMojo extends AbstractMojo {
     }
 
     private List<ModelTask> tasks() throws MojoExecutionException, MojoFailureException {
-        Path root = modelDirectory.toPath();
-        Map<String, ModelConfiguration> byPath = new LinkedHashMap<>();
-        List<String> found;
-        try {
-            found = ModelFinder.find(root, includePatterns(), excludes == null ? List.of() : excludes);
-        } catch (IOException e) {
-            throw new MojoExecutionException("Cannot list models in " + root + ": " + e.getMessage(), e);
-        }
-        for (String path : found) {
-            byPath.put(path, null);
-        }
-        for (ModelConfiguration model : listOrEmpty(models)) {
-            if (model.path == null || model.path.isBlank()) {
-                throw new MojoFailureException("A <model> element has no <path>. Give the model's path relative"
-                        + " to " + root + ", e.g. <path>models/classifier.onnx</path>.");
-            }
-            String path = ModelPaths.inJar(model.path, root, project);
-            if (!Files.isRegularFile(root.resolve(path))) {
-                throw new MojoFailureException("The configured model " + path + " does not exist in " + root
-                        + ". Check <models><model><path>: it is relative to the build output, where"
-                        + " src/main/resources is copied.");
-            }
-            byPath.put(path, model);
-        }
-        List<ModelTask> tasks = new ArrayList<>();
-        for (Map.Entry<String, ModelConfiguration> entry : byPath.entrySet()) {
-            tasks.add(task(root, entry.getKey(), entry.getValue() == null ? new ModelConfiguration()
-                    : entry.getValue()));
-        }
-        return tasks;
+        return new ModelTasks(pluginWide(), warmupRuns, latencyRuns, project)
+                .of(modelDirectory.toPath(), includePatterns(), excludes, models);
     }
 
-    private ModelTask task(Path root, String path, ModelConfiguration model) throws MojoFailureException {
-        try {
-            PruningSettings pruning = new PruningSettings(
-                    PruneMethod.parse(or(model.method, method)),
-                    or(model.sparsity, sparsity),
-                    or(model.nodeSparsity, nodeSparsity),
-                    Scope.parse(or(model.scope, scope)),
-                    or(model.sparsityOverrides, listOrEmpty(sparsityOverrides)).stream()
-                            .map(SparsityOverride::parse).toList(),
-                    new TensorFilter(
-                            new LinkedHashSet<>(or(model.opTypes, opTypes == null || opTypes.isEmpty()
-                                    ? List.copyOf(TensorFilter.DEFAULT_OP_TYPES) : opTypes)),
-                            patterns(or(model.tensorIncludes, listOrEmpty(tensorIncludes))),
-                            patterns(or(model.tensorExcludes, listOrEmpty(tensorExcludes))),
-                            or(model.minTensorSize, minTensorSize)),
-                    UnitImportance.parse(or(model.importance, importance)),
-                    new Quantization(or(model.quantize, quantize),
-                            patterns(or(model.quantizeExcludes, listOrEmpty(quantizeExcludes))),
-                            or(model.quantizeFallback, quantizeFallback), or(model.tableBits, tableBits)),
-                    SearchSettings.parse(or(model.search, search), or(model.searchBudget, searchBudget))
-                            .withProfile(or(model.sensitivity, sensitivity)),
-                    or(model.tableSparsity, tableSparsity));
-            File data = or(model.validationData, validationData);
-            boolean required = or(model.requireValidation, requireValidation);
-            if (data == null && required) {
-                throw new MojoFailureException("Model " + path + " has no validation data, so its accuracy after"
-                        + " pruning cannot be checked. Set <validationData> (a .npz, a folder of .npy files,"
-                        + " ONNX test_data_set folders or a .csv), or set <requireValidation>false"
-                        + "</requireValidation> to ship it unmeasured.");
-            }
-            if (data != null && !data.exists()) {
-                throw new MojoFailureException("Validation data " + data + " for model " + path
-                        + " does not exist. Check <validationData>; relative paths start at " + project.getBasedir()
-                        + ".");
-            }
-            File calibration = or(model.calibrationData, calibrationData);
-            if (calibration != null && !calibration.exists()) {
-                throw new MojoFailureException("Calibration data " + calibration + " for model " + path
-                        + " does not exist. Check <calibrationData>; relative paths start at "
-                        + project.getBasedir() + ". Leave it out to calibrate on <validationData>.");
-            }
-            EvaluationSettings evaluation = new EvaluationSettings(data == null ? null : data.toPath(),
-                    or(model.labelName, labelName), Metric.parse(or(model.metric, metric)),
-                    new ScoredOutput(or(model.outputName, outputName), Pooling.parse(or(model.pooling, pooling)),
-                            or(model.maskInput, maskInput)), or(model.batchSize, batchSize), warmupRuns, latencyRuns,
-                    required, new CalibrationSettings(or(model.reconstruct, reconstruct),
-                            calibration == null ? null : calibration.toPath(),
-                            or(model.calibrationSamples, calibrationSamples),
-                            or(model.calibrationRows, calibrationRows)));
-            GateLimits limits = new GateLimits(or(model.minAccuracy, minAccuracy),
-                    or(model.maxAccuracyDrop, maxAccuracyDrop));
-            return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);
-        } catch (IllegalArgumentException e) {
-            throw new MojoFailureException("Invalid onnx-prune configuration for model " + path + ": "
-                    + sentence(e.getMessage()), e);
-        }
+    /** Every plugin-wide value a {@code <model>} element can override, as the element's defaults. */
+    private ModelConfiguration pluginWide() {
+        ModelConfiguration pluginWide = new ModelConfiguration();
+        pluginWide.method = method;
+        pluginWide.sparsity = sparsity;
+        pluginWide.nodeSparsity = nodeSparsity;
+        pluginWide.tableSparsity = tableSparsity;
+        pluginWide.scope = scope;
+        pluginWide.sparsityOverrides = sparsityOverrides;
+        pluginWide.opTypes = opTypes;
+        pluginWide.tensorIncludes = tensorIncludes;
+        pluginWide.tensorExcludes = tensorExcludes;
+        pluginWide.minTensorSize = minTensorSize;
+        pluginWide.importance = importance;
+        pluginWide.quantize = quantize;
+        pluginWide.quantizeExcludes = quantizeExcludes;
+        pluginWide.quantizeFallback = quantizeFallback;
+        pluginWide.tableBits = tableBits;
+        pluginWide.search = search;
+        pluginWide.searchBudget = searchBudget;
+        pluginWide.sensitivity = sensitivity;
+        pluginWide.validationData = validationData;
+        pluginWide.labelName = labelName;
+        pluginWide.metric = metric;
+        pluginWide.outputName = outputName;
+        pluginWide.pooling = pooling;
+        pluginWide.maskInput = maskInput;
+        pluginWide.batchSize = batchSize;
+        pluginWide.minAccuracy = minAccuracy;
+        pluginWide.maxAccuracyDrop = maxAccuracyDrop;
+        pluginWide.requireValidation = requireValidation;
+        pluginWide.reconstruct = reconstruct;
+        pluginWide.calibrationData = calibrationData;
+        pluginWide.calibrationSamples = calibrationSamples;
+        pluginWide.calibrationRows = calibrationRows;
+        return pluginWide;
     }
 
     private ProjectOutput out() {
@@ -500,21 +418,5 @@ public class PruneMojo extends AbstractMojo {
 
     private List<String> includePatterns() {
         return includes == null || includes.isEmpty() ? List.of("**/*.onnx") : includes;
-    }
-
-    private static String sentence(String text) {
-        return text.endsWith(".") ? text : text + ".";
-    }
-
-    private static List<NamePattern> patterns(List<String> globs) {
-        return globs.stream().map(NamePattern::new).toList();
-    }
-
-    private static <T> List<T> listOrEmpty(List<T> list) {
-        return list == null ? List.of() : list;
-    }
-
-    private static <T> T or(T specific, T general) {
-        return specific != null ? specific : general;
     }
 }

@@ -3,8 +3,10 @@ package io.github.onnxprune.onnx;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -114,6 +116,15 @@ public final class FloatTensor {
         // Read element by element rather than through values(): a double copy of a large tensor would double
         // the memory pruning needs.
         float[] out = new float[size];
+        if (raw != null && type == DataType.FLOAT) {
+            // The common case in one bulk copy, not an element at a time through the type switch.
+            raw.asFloatBuffer().get(0, out);
+            for (int i = 0; i < size; i++) {
+                float magnitude = Math.abs(out[i]);
+                out[i] = Float.isNaN(magnitude) ? Float.POSITIVE_INFINITY : magnitude;
+            }
+            return out;
+        }
         for (int i = 0; i < size; i++) {
             float magnitude = (float) Math.abs(element(i));
             out[i] = Float.isNaN(magnitude) ? Float.POSITIVE_INFINITY : magnitude;
@@ -126,6 +137,16 @@ public final class FloatTensor {
      * none.
      */
     public int firstNonFinite(boolean infinityToo) {
+        if (raw != null && type == DataType.FLOAT) {
+            FloatBuffer floats = raw.asFloatBuffer();
+            for (int i = 0; i < size; i++) {
+                float value = floats.get(i);
+                if (Float.isNaN(value) || (infinityToo && Float.isInfinite(value))) {
+                    return i;
+                }
+            }
+            return -1;
+        }
         for (int i = 0; i < size; i++) {
             double value = element(i);
             if (Double.isNaN(value) || (infinityToo && Double.isInfinite(value))) {
@@ -138,6 +159,15 @@ public final class FloatTensor {
     /** The number of elements equal to zero (either sign). */
     public int zeroCount() {
         int zeros = 0;
+        if (raw != null && type == DataType.FLOAT) {
+            FloatBuffer floats = raw.asFloatBuffer();
+            for (int i = 0; i < size; i++) {
+                if (floats.get(i) == 0f) {
+                    zeros++;
+                }
+            }
+            return zeros;
+        }
         for (int i = 0; i < size; i++) {
             if (element(i) == 0.0) {
                 zeros++;
@@ -184,7 +214,8 @@ public final class FloatTensor {
             for (int index : indices) {
                 Arrays.fill(raw, index * width, index * width + width, (byte) 0);
             }
-            return builder.setRawData(ByteString.copyFrom(raw)).build();
+            // The array is this method's own and never written again: wrapped, not copied a second time.
+            return builder.setRawData(UnsafeByteOperations.unsafeWrap(raw)).build();
         }
         for (int index : indices) {
             switch (type) {

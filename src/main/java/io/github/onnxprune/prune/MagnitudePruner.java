@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Unstructured pruning: zeroes the weights of smallest magnitude, exactly floor(s * n) of them, per tensor or
@@ -55,37 +56,47 @@ public final class MagnitudePruner {
             }
         }
         int[][] chosen = new int[tensors.size()][];
-        for (int t = 0; t < tensors.size(); t++) {
-            if (!globalPool.contains(t)) {
-                FloatTensor view = views.get(t);
-                chosen[t] = tensors.get(t).table() ? perRow(view, targets.get(t))
-                        : SmallestMagnitudes.select(view.magnitudes(),
-                                toInt(Sparsity.countToRemove(targets.get(t), view.size())));
-            }
-        }
+        // Each tensor's choice depends on its own values only, so the tensors share the cores with the same result
+        // as one after the other.
+        IntStream.range(0, tensors.size()).parallel().filter(t -> !globalPool.contains(t)).forEach(t -> {
+            FloatTensor view = views.get(t);
+            chosen[t] = tensors.get(t).table() ? perRow(view, targets.get(t))
+                    : SmallestMagnitudes.select(view.magnitudes(),
+                            toInt(Sparsity.countToRemove(targets.get(t), view.size())));
+        });
         if (!globalPool.isEmpty()) {
             selectGlobally(views, globalPool, settings.sparsity(), settings.shares(), refitFollows
                     ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen);
         }
 
+        Zeroed[] zeroed = new Zeroed[tensors.size()];
+        IntStream.range(0, tensors.size()).parallel().forEach(t -> zeroed[t] = zero(views.get(t), chosen[t]));
         Map<String, TensorProto> replacements = new LinkedHashMap<>();
         List<TensorChange> changes = new ArrayList<>();
         for (int t = 0; t < tensors.size(); t++) {
             PrunableTensor tensor = tensors.get(t);
-            FloatTensor before = views.get(t);
-            TensorProto pruned = before.withZeros(chosen[t]);
-            int zerosBefore = before.zeroCount();
-            int zerosAfter = zerosBefore;
-            if (pruned != before.proto()) {
-                zerosAfter = FloatTensor.of(pruned).zeroCount();
-                if (zerosAfter != zerosBefore || !pruned.equals(before.proto())) {
-                    replacements.put(tensor.name(), pruned);
-                }
+            if (zeroed[t].replaces()) {
+                replacements.put(tensor.name(), zeroed[t].proto());
             }
-            changes.add(new TensorChange(tensor.name(), tensor.opTypes(), before.dims(), targets.get(t),
-                    chosen[t].length, zerosBefore, zerosAfter));
+            changes.add(new TensorChange(tensor.name(), tensor.opTypes(), views.get(t).dims(), targets.get(t),
+                    chosen[t].length, zeroed[t].zerosBefore(), zeroed[t].zerosAfter()));
         }
         return new Result(graph.withConstants(replacements), changes);
+    }
+
+    /** A tensor with its chosen elements zeroed, its zeros before and after, and whether it replaces the original. */
+    private record Zeroed(TensorProto proto, int zerosBefore, int zerosAfter, boolean replaces) {
+    }
+
+    private static Zeroed zero(FloatTensor before, int[] chosen) {
+        TensorProto pruned = before.withZeros(chosen);
+        int zerosBefore = before.zeroCount();
+        if (pruned == before.proto()) {
+            return new Zeroed(pruned, zerosBefore, zerosBefore, false);
+        }
+        int zerosAfter = FloatTensor.of(pruned).zeroCount();
+        return new Zeroed(pruned, zerosBefore, zerosAfter,
+                zerosAfter != zerosBefore || !pruned.equals(before.proto()));
     }
 
     /**
@@ -122,9 +133,8 @@ public final class MagnitudePruner {
         long count = Sparsity.countToRemove(sparsity, total);
         long[] counts = shares == GlobalShares.THRESHOLD ? GlobalAllocation.thresholdCounts(magnitudes, count)
                 : GlobalAllocation.counts(magnitudes, count, share);
-        for (int p = 0; p < pool.size(); p++) {
-            chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
-        }
+        IntStream.range(0, pool.size()).parallel().forEach(
+                p -> chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p])));
     }
 
     private static int toInt(long count) {

@@ -1,17 +1,27 @@
 package io.github.onnxprune.prune;
 
-import java.util.SplittableRandom;
+import java.util.Arrays;
 
 /**
- * Picks the k smallest of an array of magnitudes in linear expected time (quickselect, not a sort), breaking
- * ties by position so that the same input always gives the same choice.
+ * Picks the k smallest of an array of magnitudes in linear time without reordering it (a radix selection over
+ * the values' bits, not a sort), breaking ties by position so that the same input always gives
+ * the same choice.
  */
 public final class SmallestMagnitudes {
+
+    /**
+     * The most bits of a value's key counted per pass: 2048 counters. Fewer for short arrays (about log2 of the
+     * length), so that selecting in each row of an embedding table does not clear more counters than it counts.
+     */
+    private static final int MAX_DIGIT = 11;
 
     private SmallestMagnitudes() {
     }
 
-    /** Indices of the {@code k} smallest values, ascending; among equal values the lower index wins. */
+    /**
+     * Indices of the {@code k} smallest values, ascending; among equal values the lower index wins. The values
+     * are magnitudes: not NaN (-0 counts as +0).
+     */
     public static int[] select(float[] magnitudes, int k) {
         int n = magnitudes.length;
         if (k < 0 || k > n) {
@@ -21,15 +31,11 @@ public final class SmallestMagnitudes {
         if (k == 0) {
             return chosen;
         }
-        float threshold = kthSmallest(magnitudes.clone(), k - 1);
+        Rank rank = rank(magnitudes, k - 1);
+        float threshold = rank.value();
+        // Of the values equal to the threshold, as many as the rank reaches into them, first by position.
+        int tiesToTake = rank.equalBefore() + 1;
         int count = 0;
-        int below = 0;
-        for (float magnitude : magnitudes) {
-            if (magnitude < threshold) {
-                below++;
-            }
-        }
-        int tiesToTake = k - below;
         for (int i = 0; i < n && count < k; i++) {
             float magnitude = magnitudes[i];
             if (magnitude < threshold) {
@@ -42,42 +48,77 @@ public final class SmallestMagnitudes {
         return chosen;
     }
 
-    /** The value of rank {@code rank} (0-based) in ascending order; reorders {@code values}. */
+    /** The value of rank {@code rank} (0-based) in ascending order; {@code values} is left as it is. */
     static float kthSmallest(float[] values, int rank) {
-        // The seed only steers pivot choice; the value found is the same for any pivots.
-        SplittableRandom random = new SplittableRandom(0x5eed);
-        int low = 0;
-        int high = values.length - 1;
-        while (low < high) {
-            float pivot = values[low + random.nextInt(high - low + 1)];
-            // Three-way partition keeps runs of equal magnitudes (zeros, ties) from degrading to quadratic time.
-            int lessEnd = low;
-            int greaterStart = high;
-            int i = low;
-            while (i <= greaterStart) {
-                float value = values[i];
-                if (value < pivot) {
-                    swap(values, i++, lessEnd++);
-                } else if (value > pivot) {
-                    swap(values, i, greaterStart--);
-                } else {
-                    i++;
-                }
-            }
-            if (rank < lessEnd) {
-                high = lessEnd - 1;
-            } else if (rank > greaterStart) {
-                low = greaterStart + 1;
-            } else {
-                return pivot;
-            }
-        }
-        return values[rank];
+        return rank(values, rank).value();
     }
 
-    private static void swap(float[] values, int a, int b) {
-        float t = values[a];
-        values[a] = values[b];
-        values[b] = t;
+    /**
+     * A value and how many values equal to it come before the rank asked for (so the rank minus that is how many
+     * are strictly smaller).
+     */
+    private record Rank(float value, int equalBefore) {
+    }
+
+    /**
+     * Most significant digit first: the first pass counts every value's top bits of key and finds the digit that
+     * holds the rank; the values with that digit (a small share of them: at full width a digit covers a quarter
+     * of a binary exponent) are gathered, and the remaining digits are counted among those alone.
+     */
+    private static Rank rank(float[] values, int rank) {
+        if (rank < 0 || rank >= values.length) {
+            throw new IllegalArgumentException("no rank " + rank + " among " + values.length + " values");
+        }
+        int width = Math.max(4, Math.min(MAX_DIGIT, 31 - Integer.numberOfLeadingZeros(values.length)));
+        int shift = Integer.SIZE - width;
+        int[] counts = new int[1 << width];
+        for (float value : values) {
+            counts[key(value) >>> shift]++;
+        }
+        int remaining = rank;
+        int digit = 0;
+        while (remaining >= counts[digit]) {
+            remaining -= counts[digit++];
+        }
+        int[] candidates = new int[counts[digit]];
+        int gathered = 0;
+        for (float value : values) {
+            int key = key(value);
+            if (key >>> shift == digit) {
+                candidates[gathered++] = key;
+            }
+        }
+        int prefix = digit << shift;
+        while (shift > 0) {
+            int bits = Math.min(width, shift);
+            int above = shift;
+            shift -= bits;
+            Arrays.fill(counts, 0);
+            for (int key : candidates) {
+                if (key >>> above == prefix >>> above) {
+                    counts[(key >>> shift) & ((1 << bits) - 1)]++;
+                }
+            }
+            digit = 0;
+            while (remaining >= counts[digit]) {
+                remaining -= counts[digit++];
+            }
+            prefix |= digit << shift;
+        }
+        return new Rank(fromKey(prefix), remaining);
+    }
+
+    /**
+     * An int whose unsigned order is the values' order: the float's bits with the sign bit set for non-negative
+     * values and every bit flipped for negative ones. Adding +0 turns -0 into +0 (and changes nothing else), so
+     * the two zeros, which compare equal, share a key.
+     */
+    private static int key(float value) {
+        int bits = Float.floatToRawIntBits(value + 0f);
+        return bits ^ ((bits >> 31) | Integer.MIN_VALUE);
+    }
+
+    private static float fromKey(int key) {
+        return Float.intBitsToFloat(key < 0 ? key & Integer.MAX_VALUE : ~key);
     }
 }

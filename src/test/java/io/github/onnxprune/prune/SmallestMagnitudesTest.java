@@ -41,6 +41,29 @@ class SmallestMagnitudesTest {
     }
 
     @Test
+    void agreesWithAFullSortAcrossSignsZerosAndInfinities() {
+        Random random = new Random(7);
+        float[] specials = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE,
+            -Float.MIN_VALUE, Float.MAX_VALUE, 1e-30f, 3.5f};
+        for (int trial = 0; trial < 30; trial++) {
+            int n = 1 + random.nextInt(5000);
+            float[] values = new float[n];
+            for (int i = 0; i < n; i++) {
+                values[i] = random.nextInt(4) == 0 ? specials[random.nextInt(specials.length)]
+                        : (float) random.nextGaussian() * (random.nextBoolean() ? 1e-3f : 10f);
+            }
+            float[] untouched = values.clone();
+            float[] sorted = values.clone();
+            Arrays.sort(sorted);
+            int rank = random.nextInt(n);
+            // Arrays.sort orders -0 before +0; selection, like <, takes them as equal.
+            assertEquals(sorted[rank] == 0f ? 0f : sorted[rank], SmallestMagnitudes.kthSmallest(values, rank),
+                    "trial " + trial);
+            assertArrayEquals(untouched, values, "selection must not reorder its input");
+        }
+    }
+
+    @Test
     void kthSmallestOfAllEqualValues() {
         float[] values = new float[1000];
         Arrays.fill(values, 2f);

@@ -57,7 +57,7 @@ public final class WeightPruningBenchmark {
             float[] sorted = magnitudes.clone();
             Arrays.sort(sorted);
             long sort = System.nanoTime() - start;
-            System.out.printf(Locale.ROOT, "one tensor of %d: quickselect %.1f ms, full sort %.1f ms%n",
+            System.out.printf(Locale.ROOT, "one tensor of %d: selection %.1f ms, full sort %.1f ms%n",
                     magnitudes.length, select / 1e6, sort / 1e6);
         }
         Runtime runtime = Runtime.getRuntime();

@@ -1,0 +1,96 @@
+package io.github.onnxprune.pipeline;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.sun.management.OperatingSystemMXBean;
+import io.github.onnxprune.onnx.ModelBytes;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.prune.MagnitudePruner;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.WeightSelector;
+import io.github.onnxprune.ship.AtomicFiles;
+import io.github.onnxprune.ship.ChunkedDeflate;
+import io.github.onnxprune.ship.JarRewriter;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The parts of a plain prune (50% of the weights, nothing measured) timed one by one in one JVM, each the best of
+ * several rounds after a warm-up: wall time and the process's CPU time (both cores). Arguments: the model, a jar
+ * holding it, the entry's name in the jar, a scratch folder, and the rounds. Not a test
+ * (docs/minilm-benchmark.md has the command and the figures).
+ */
+public final class PlainPruneBenchmark {
+
+    private final Map<String, long[]> best = new LinkedHashMap<>();
+
+    private PlainPruneBenchmark() {
+    }
+
+    /** Runs the parts and prints each one's best wall and CPU time. */
+    public static void main(String[] args) throws Exception {
+        Path model = Path.of(args[0]);
+        Path jar = Path.of(args[1]);
+        String entry = args[2];
+        Path scratch = Files.createDirectories(Path.of(args[3]));
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 4;
+        PlainPruneBenchmark benchmark = new PlainPruneBenchmark();
+        for (int round = 0; round <= rounds; round++) {
+            if (round == 1) {
+                benchmark.best.clear();
+            }
+            ModelProto parsed = benchmark.time("map, parse and validate the model",
+                    () -> OnnxModelReader.parse(model, OnnxModelReader.map(model)));
+            MagnitudePruner.Result pruned = benchmark.time("select the weights and prune 50%", () -> {
+                ModelGraph graph = ModelGraph.of(parsed);
+                return MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                        new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of()));
+            });
+            ByteBuffer bytes = benchmark.time("serialize the pruned model", () -> ModelBytes.serialize(pruned.model()));
+            benchmark.time("write the model file (with fsync)", () -> {
+                AtomicFiles.write(scratch.resolve("model.onnx"), bytes);
+                return null;
+            });
+            benchmark.time("SHA-256 of the pruned model", () -> RunFingerprint.sha256(bytes));
+            benchmark.time("deflate the entry, 1 thread", () -> ChunkedDeflate.deflate(bytes, 1,
+                    OutputStream.nullOutputStream()));
+            benchmark.time("deflate the entry, 2 threads", () -> ChunkedDeflate.deflate(bytes, 2,
+                    OutputStream.nullOutputStream()));
+            Path copy = scratch.resolve("project.jar");
+            Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
+            benchmark.time("rewrite the jar (deflate on every core, fsync)",
+                    () -> JarRewriter.rewrite(copy, copy, Map.of(entry, bytes)));
+        }
+        benchmark.best.forEach((part, times) -> System.out.printf(Locale.ROOT, "%-48s wall %6.0f ms  cpu %6.0f ms%n",
+                part, times[0] / 1e6, times[1] / 1e6));
+    }
+
+    /** A part of the run, returning what the next part needs. */
+    private interface Part<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T time(String name, Part<T> part) throws Exception {
+        long cpu = cpu();
+        long wall = System.nanoTime();
+        T result = part.run();
+        long[] times = best.computeIfAbsent(name, n -> new long[] {Long.MAX_VALUE, Long.MAX_VALUE});
+        times[0] = Math.min(times[0], System.nanoTime() - wall);
+        times[1] = Math.min(times[1], cpu() - cpu);
+        return result;
+    }
+
+    private static long cpu() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+}
