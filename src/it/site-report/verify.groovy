@@ -60,4 +60,21 @@ curves.each { curve ->
         assert sections[0].contains("data-name=\"${curve.name}\" data-sparsity=\"${d(p.sparsity)}\" data-value=\"${d(p.metric)}\"")
     }
 }
+// Each tensor's weights (without bias) and its output error pruned alone at every level, computed without a model
+// run, so present whatever the budget left the profile: every cell as report.json has it, none for the other model.
+assert curves*.size == [4096, 2048, 320]
+def errorCells = 0
+curves.each { curve ->
+    assert curve.outputErrors*.sparsity.collect { it as double } == [0.25d, 0.5d, 0.75d, 0.9d]
+    assert sections[0].contains("<tr><td>${curve.name}</td><td>${curve.size}</td><td class=\"output-error\"")
+    curve.outputErrors.each { e ->
+        assert (e.outputError as double) > 0
+        assert sections[0].contains("<td class=\"output-error\" data-name=\"${curve.name}\" data-sparsity=\"${d(e.sparsity)}\"" +
+                " data-value=\"${d(e.outputError)}\">" + fmt('%.4f', e.outputError) + '</td>')
+        errorCells++
+    }
+}
+assert errorCells == 12
+assert sections[0].count('<td class="output-error"') == 12
+assert sections[1].count('<td class="output-error"') == 0
 true

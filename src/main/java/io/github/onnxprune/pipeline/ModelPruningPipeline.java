@@ -40,6 +40,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -47,6 +48,10 @@ import java.util.function.Consumer;
  * model is first evaluated.
  */
 public final class ModelPruningPipeline implements AutoCloseable {
+
+    /** The share vectors the global scope prunes, scores on the calibration data and chooses among. */
+    private static final List<GlobalShares> SHARE_CHOICES = List.of(GlobalShares.UNIFORM, GlobalShares.BLEND,
+            GlobalShares.THRESHOLD);
 
     private final String pluginVersion;
     private final int intraOpThreads;
@@ -128,12 +133,14 @@ public final class ModelPruningPipeline implements AutoCloseable {
                         return new CompressionSearch.Profiled(curves, FallbackTensors.of(bounds, context.original(),
                                 curves));
                     };
+            AtomicInteger shareRuns = new AtomicInteger();
             CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
                     bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
                     profiler, fractions -> {
                         Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
                                 bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
                                 context);
+                        shareRuns.addAndGet(tried.shareRuns());
                         return new CompressionSearch.Measured<>(tried.measurement().pruned(),
                                 tried.violations().isEmpty(), tried);
                     }, line -> progress.accept(bounds.entryName() + " search: " + line));
@@ -144,6 +151,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
                             .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
                                     : profiles(bounds, context).withOutputErrors(outcome.sensitivity()));
+            if (shareRuns.get() > 0) {
+                progress.accept(bounds.entryName() + " search: " + SearchReport.shareChoice(
+                        outcome.candidates().size(), shareRuns.get(), context.calibration().sameAsValidation()));
+                searchOrProfile = SearchReport.withShareRuns(searchOrProfile, shareRuns.get());
+            }
             if (!outcome.passed()) {
                 attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
                         + SearchReport.nonePassed(outcome), attempt.remedies()));
@@ -249,19 +261,23 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     /** One run of the steps for one set of settings, measured and gated (null measurement without data). */
     private record Attempt(ModelTask task, List<Ran<?>> ran, ModelProto model, Measurement measurement,
-            List<String> violations, String described, List<String> remedies) {
+            List<String> violations, String described, List<String> remedies, int shareRuns) {
 
         Attempt withViolations(List<String> replaced) {
-            return new Attempt(task, ran, model, measurement, replaced, described, remedies);
+            return new Attempt(task, ran, model, measurement, replaced, described, remedies, shareRuns);
         }
     }
 
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
     private Attempt attempt(ModelTask task, Context context) {
         List<ModelStep<?>> steps = StepPlan.of(task);
-        List<Ran<?>> ran = task.pruning().scope() == Scope.MEASURED && task.pruning().sparsity() > 0
-                && context.calibration() != null ? measured(task, context)
+        boolean measuredScope = task.pruning().scope() == Scope.MEASURED && task.pruning().sparsity() > 0
+                && context.calibration() != null;
+        List<Ran<?>> ran = measuredScope ? measured(task, context)
                 : sharesChosenOnCalibration(task, context, run(task, context));
+        // The share choice's model runs on the calibration data, which a search reports beside its evaluations.
+        int shareRuns = !measuredScope && choosesShares(task.pruning()) && context.calibration() != null
+                ? SHARE_CHOICES.size() : 0;
         ModelProto original = context.original();
         Calibration calibration = context.calibration();
         ModelProto model = ran.isEmpty() ? original : ran.get(ran.size() - 1).result().model();
@@ -269,7 +285,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         String described = describeForGate(task.pruning(), anyRefit ? calibration : null);
         List<String> remedies = steps.stream().flatMap(step -> step.remedies().stream()).distinct().toList();
         if (context.data() == null) {
-            return new Attempt(task, ran, model, null, List.of(), described, remedies);
+            return new Attempt(task, ran, model, null, List.of(), described, remedies, shareRuns);
         }
         ValidationData data = context.data();
         ByteBuffer originalBytes = context.originalBytes();
@@ -296,7 +312,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     described, last.step().id(), rounds, rounds == 1 ? "" : "s");
             violations = gate(task, measurement, finalDescription, remedies);
         }
-        return new Attempt(task, ran, model, measurement, violations, finalDescription, remedies);
+        return new Attempt(task, ran, model, measurement, violations, finalDescription, remedies, shareRuns);
     }
 
     /** Runs the steps of {@code task} one after the other on the original. */
@@ -341,7 +357,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         GlobalShares kept = null;
         List<Ran<?>> keptRan = null;
         double keptScore = 0;
-        for (GlobalShares shares : List.of(GlobalShares.UNIFORM, GlobalShares.BLEND, GlobalShares.THRESHOLD)) {
+        for (GlobalShares shares : SHARE_CHOICES) {
             List<Ran<?>> ran = shares == GlobalShares.BLEND ? blend : run(task, context, shares);
             double measured = score.of(bytes(last(ran), context.original(), context.originalBytes()));
             metrics.put(shares.id() + "Metric", measured);

@@ -38,7 +38,9 @@ final class NodeProfile {
 
     /**
      * Every group of units of {@code model} that node pruning can thin, in graph order; its tensors are the
-     * weights of the layers that lose units with it (the first one names the group to {@link #pruned}).
+     * weights of the layers that lose units with it (the first one names the group to {@link #pruned}), each
+     * sized by its weight tensor's elements alone, as a weight profile's groups are (a layer's bias is not a
+     * weight, though removing a unit removes its bias entry too).
      */
     static List<TensorGroup> groups(ModelProto model, List<NamePattern> excludes,
             UnitImportance importance) {
@@ -51,6 +53,7 @@ final class NodeProfile {
         }
         List<LayerChange> thinned = NodePruner.prune(model, new NodePruningSettings(PROBE, Scope.LAYERWISE,
                 List.of(), excludes, importance)).layers().stream().filter(NodeProfile::lostUnits).toList();
+        ModelGraph graph = ModelGraph.of(model);
         Set<String> assigned = new HashSet<>();
         List<TensorGroup> groups = new ArrayList<>();
         for (LayerChange layer : thinned) {
@@ -63,11 +66,11 @@ final class NodeProfile {
                 continue;
             }
             List<String> weights = new ArrayList<>(List.of(layer.weight()));
-            List<Long> sizes = new ArrayList<>(List.of(layer.paramsBefore()));
+            List<Long> sizes = new ArrayList<>(List.of(weights(graph, layer.weight())));
             for (LayerChange member : members) {
                 if (!member.weight().equals(layer.weight())) {
                     weights.add(member.weight());
-                    sizes.add(member.paramsBefore());
+                    sizes.add(weights(graph, member.weight()));
                 }
                 assigned.add(member.weight());
             }
@@ -89,6 +92,12 @@ final class NodeProfile {
         // Nothing goes elsewhere: the fraction is 0 but for the group the override names by its weight.
         return NodePruner.prune(model, new NodePruningSettings(0, Scope.LAYERWISE,
                 List.of(new SparsityOverride(new NamePattern(weight), fraction)), excludes, importance));
+    }
+
+    /** The elements of weight tensor {@code name} of the original. */
+    private static long weights(ModelGraph graph, String name) {
+        return graph.constant(name).orElseThrow().tensor().getDimsList().stream().mapToLong(Long::longValue)
+                .reduce(1, Math::multiplyExact);
     }
 
     /** Whether a layer lost output units (not only input features). */

@@ -8,18 +8,16 @@ import java.util.Map;
 
 /**
  * report.html: one self-contained page (inline CSS and SVG drawn here, nothing fetched at view time) with, per
- * model, the before/after table, the search trace, the per-layer sparsity and units, and size and latency bars.
+ * model, the before/after table, the search trace, the sensitivity profiles ({@link ProfileCharts}), the per-layer
+ * sparsity and units, and size and latency bars.
  * Rendered from the reports as report.json reads back, so both always show the same figures; every plotted mark
  * carries its value in a {@code data-value} attribute so that a test can check the picture against the JSON.
  */
 public final class HtmlReport {
 
-    private static final int WIDTH = 640;
+    static final int WIDTH = 640;
     private static final int BAR_HEIGHT = 16;
-    private static final int LABEL_WIDTH = 220;
-    /** Line colours of the sensitivity curves, one per tensor or group in the legend's order. */
-    private static final String[] PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
-        "#7f7f7f", "#bcbd22", "#17becf", "#d62728"};
+    static final int LABEL_WIDTH = 220;
 
     private HtmlReport() {
     }
@@ -73,9 +71,7 @@ public final class HtmlReport {
             if (step.fields().get("search") instanceof Map<?, ?> search) {
                 searchTrace(html, search);
             }
-            sensitivity(html, step.items("sensitivity"));
-            unitSensitivity(html, step.items("unitSensitivity"));
-            int8Sensitivity(html, step.items("int8Sensitivity"));
+            ProfileCharts.profiles(html, step);
         }
         layerBars(html, report);
         sizeAndLatency(html, report);
@@ -128,7 +124,7 @@ public final class HtmlReport {
      * The lowest and highest {@code metric} of the items, widened when they are equal so a flat series still gets
      * a vertical axis.
      */
-    private static double[] metricRange(List<?> items) {
+    static double[] metricRange(List<?> items) {
         double low = Double.MAX_VALUE;
         double high = -Double.MAX_VALUE;
         for (Object item : items) {
@@ -147,7 +143,7 @@ public final class HtmlReport {
      * A plot's frame at x 60, y 10: sparsity 0 to 1 across, the metric from {@code low} to {@code high} up, and
      * the horizontal axis's label.
      */
-    private static void plotFrame(StringBuilder html, int plotWidth, int plotHeight, double low, double high,
+    static void plotFrame(StringBuilder html, int plotWidth, int plotHeight, double low, double high,
             String xLabel) {
         html.append("<rect x=\"60\" y=\"10\" width=\"").append(plotWidth).append("\" height=\"")
                 .append(plotHeight).append("\" fill=\"none\" stroke=\"#999\"/>\n");
@@ -186,191 +182,6 @@ public final class HtmlReport {
                     .append(passes ? "#2a2" : "#c33").append("\"><title>").append(String.format(Locale.ROOT,
                             "candidate %s: sparsity %.4f, metric %.4f, %s", candidate.get("index"), sparsity,
                             metric, passes ? "passes" : "fails")).append("</title></circle>\n");
-        }
-        html.append("</svg>\n");
-    }
-
-    /** The metric with only one group pruned, per group and level; failing levels red, unmeasured blank. */
-    private static void sensitivity(StringBuilder html, List<Map<String, Object>> all) {
-        outputErrors(html, all);
-        List<Map<String, Object>> curves = all.stream().filter(c -> !((List<?>) c.get("points")).isEmpty())
-                .toList();
-        if (curves.isEmpty()) {
-            return;
-        }
-        html.append("<h3>Sensitivity: the metric with only that tensor or group pruned (no re-fit)</h3>\n");
-        curveTable(html, curves, "sensitivity", "tensor or group", "sparsity of that tensor alone");
-    }
-
-    /** The node-pruning profile: the metric with only one group of units removed, as table and lines. */
-    private static void unitSensitivity(StringBuilder html, List<Map<String, Object>> curves) {
-        if (curves.isEmpty()) {
-            return;
-        }
-        html.append("<h3>Sensitivity of units: the metric with only that group's units removed (heads, neurons or"
-                + " channels; no compensation)</h3>\n");
-        curveTable(html, curves, "unit-sensitivity", "group of units", "fraction of that group's units removed");
-    }
-
-    /** The int8 profile: the metric with only one group of layers in int8, and its largest output error. */
-    private static void int8Sensitivity(StringBuilder html, List<Map<String, Object>> groups) {
-        if (groups.isEmpty()) {
-            return;
-        }
-        html.append("<h3>Sensitivity to int8: the metric with only that group of layers quantized</h3>\n")
-                .append("<table class=\"int8-sensitivity\">\n<tr><th>group of layers</th><th>metric</th>")
-                .append("<th>largest output error</th></tr>\n");
-        for (Map<String, Object> group : groups) {
-            String name = escape(String.valueOf(group.get("name")));
-            double metric = ((Number) group.get("metric")).doubleValue();
-            boolean passes = Boolean.TRUE.equals(group.get("passes"));
-            List<?> layers = group.get("layers") instanceof List<?> list ? list : List.of();
-            html.append("<tr><td title=\"").append(escape(String.join(", ", layers.stream().map(String::valueOf)
-                    .toList()))).append("\">").append(name).append("</td><td class=\"int8-sensitivity-point")
-                    .append(passes ? "" : " fail").append("\" data-name=\"").append(name).append("\" data-value=\"")
-                    .append(number(metric)).append("\">").append(String.format(Locale.ROOT, "%.4f", metric))
-                    .append("</td><td>");
-            if (group.get("outputError") instanceof Number error) {
-                html.append(String.format(Locale.ROOT, "%.4f", error.doubleValue()));
-            }
-            html.append("</td></tr>\n");
-        }
-        html.append("</table>\n");
-    }
-
-    /**
-     * A profile's table (one row per group, one column per level, failing levels red) followed by its lines;
-     * {@code kind} prefixes every class so that two profiles on one page stay apart.
-     */
-    private static void curveTable(StringBuilder html, List<Map<String, Object>> curves, String kind,
-            String groupHeader, String axis) {
-        html.append("<table class=\"").append(kind).append("\">\n<tr><th>").append(groupHeader)
-                .append("</th><th>weights</th>");
-        List<String> levels = new ArrayList<>();
-        for (Map<String, Object> curve : curves) {
-            for (Object item : (List<?>) curve.get("points")) {
-                String level = String.format(Locale.ROOT, "%.0f%%",
-                        ((Number) ((Map<?, ?>) item).get("sparsity")).doubleValue() * 100);
-                if (!levels.contains(level)) {
-                    levels.add(level);
-                }
-            }
-        }
-        levels.forEach(level -> html.append("<th>").append(level).append("</th>"));
-        html.append("</tr>\n");
-        for (Map<String, Object> curve : curves) {
-            html.append("<tr><td").append(members(curve)).append(">")
-                    .append(escape(String.valueOf(curve.get("name")))).append("</td><td>")
-                    .append(curve.get("size")).append("</td>");
-            List<?> points = (List<?>) curve.get("points");
-            for (int i = 0; i < levels.size(); i++) {
-                if (i >= points.size()) {
-                    html.append("<td></td>");
-                    continue;
-                }
-                Map<?, ?> point = (Map<?, ?>) points.get(i);
-                double metric = ((Number) point.get("metric")).doubleValue();
-                boolean passes = Boolean.TRUE.equals(point.get("passes"));
-                html.append("<td class=\"").append(kind).append("-point").append(passes ? "" : " fail")
-                        .append("\" data-name=\"").append(escape(String.valueOf(curve.get("name"))))
-                        .append("\" data-sparsity=\"").append(number(((Number) point.get("sparsity")).doubleValue()))
-                        .append("\" data-value=\"").append(number(metric)).append("\">")
-                        .append(String.format(Locale.ROOT, "%.4f", metric)).append("</td>");
-            }
-            html.append("</tr>\n");
-        }
-        html.append("</table>\n");
-        sensitivityCurves(html, curves, kind, axis);
-    }
-
-    /**
-     * The cheap signal: each group's layers' relative output error, pruned alone, per level; computed without a
-     * model run, so a profile the search's budget left no evaluation for still has it.
-     */
-    private static void outputErrors(StringBuilder html, List<Map<String, Object>> curves) {
-        List<Map<String, Object>> signalled = curves.stream().filter(c -> c.get("outputErrors") instanceof List<?>)
-                .toList();
-        if (signalled.isEmpty()) {
-            return;
-        }
-        html.append("<h3>Output error of each group's layers pruned alone (relative squared error, no model run)"
-                + "</h3>\n<table class=\"output-errors\">\n<tr><th>tensor or group</th><th>weights</th>");
-        for (Object item : (List<?>) signalled.get(0).get("outputErrors")) {
-            html.append("<th>").append(String.format(Locale.ROOT, "%.0f%%",
-                    ((Number) ((Map<?, ?>) item).get("sparsity")).doubleValue() * 100)).append("</th>");
-        }
-        html.append("</tr>\n");
-        for (Map<String, Object> curve : signalled) {
-            String name = escape(String.valueOf(curve.get("name")));
-            html.append("<tr><td").append(members(curve)).append(">").append(name).append("</td><td>")
-                    .append(curve.get("size")).append("</td>");
-            for (Object item : (List<?>) curve.get("outputErrors")) {
-                Map<?, ?> error = (Map<?, ?>) item;
-                double value = ((Number) error.get("outputError")).doubleValue();
-                html.append("<td class=\"output-error\" data-name=\"").append(name).append("\" data-sparsity=\"")
-                        .append(number(((Number) error.get("sparsity")).doubleValue())).append("\" data-value=\"")
-                        .append(number(value)).append("\">").append(String.format(Locale.ROOT, "%.4f", value))
-                        .append("</td>");
-            }
-            html.append("</tr>\n");
-        }
-        html.append("</table>\n");
-    }
-
-    /** A group's tensors as the cell's tooltip; nothing for a group of one tensor, which its name says. */
-    private static String members(Map<String, Object> curve) {
-        List<?> tensors = curve.get("tensors") instanceof List<?> list ? list : List.of();
-        return tensors.size() < 2 ? "" : " title=\"" + escape(String.join(", ", tensors.stream()
-                .map(String::valueOf).toList())) + "\"";
-    }
-
-    /**
-     * The same points as lines of metric against sparsity, one colour per tensor or group, so the one that falls
-     * first stands out; a failing point is drawn hollow.
-     */
-    private static void sensitivityCurves(StringBuilder html, List<Map<String, Object>> curves, String kind,
-            String axis) {
-        List<Object> points = new ArrayList<>();
-        curves.forEach(curve -> points.addAll((List<?>) curve.get("points")));
-        double[] range = metricRange(points);
-        double low = range[0];
-        double high = range[1];
-        int plotWidth = WIDTH - LABEL_WIDTH - 60;
-        int plotHeight = 160;
-        int legendHeight = curves.size() * 14;
-        html.append("<svg class=\"").append(kind).append("-curves\" width=\"").append(WIDTH).append("\" height=\"")
-                .append(Math.max(plotHeight, legendHeight) + 50).append("\" xmlns=\"http://www.w3.org/2000/svg\">\n");
-        plotFrame(html, plotWidth, plotHeight, low, high, axis);
-        for (int c = 0; c < curves.size(); c++) {
-            Map<String, Object> curve = curves.get(c);
-            String name = escape(String.valueOf(curve.get("name")));
-            String colour = PALETTE[c % PALETTE.length];
-            StringBuilder line = new StringBuilder();
-            StringBuilder marks = new StringBuilder();
-            for (Object item : (List<?>) curve.get("points")) {
-                Map<?, ?> point = (Map<?, ?>) item;
-                double sparsity = ((Number) point.get("sparsity")).doubleValue();
-                double metric = ((Number) point.get("metric")).doubleValue();
-                boolean passes = Boolean.TRUE.equals(point.get("passes"));
-                String x = coordinate(60 + sparsity * plotWidth);
-                String y = coordinate(10 + (high - metric) / (high - low) * plotHeight);
-                line.append(line.length() == 0 ? "" : " ").append(x).append(',').append(y);
-                marks.append("<circle class=\"").append(kind).append("-mark\" data-name=\"").append(name)
-                        .append("\" data-sparsity=\"").append(number(sparsity)).append("\" data-value=\"")
-                        .append(number(metric)).append("\" data-passes=\"").append(passes).append("\" cx=\"")
-                        .append(x).append("\" cy=\"").append(y).append("\" r=\"4\" stroke=\"").append(colour)
-                        .append("\" stroke-width=\"2\" fill=\"").append(passes ? colour : "#fff")
-                        .append("\"><title>").append(name).append(String.format(Locale.ROOT,
-                                " at %.0f%%: %.4f, %s", sparsity * 100, metric, passes ? "passes" : "fails"))
-                        .append("</title></circle>\n");
-            }
-            html.append("<polyline points=\"").append(line).append("\" fill=\"none\" stroke=\"").append(colour)
-                    .append("\" stroke-width=\"1.5\"/>\n").append(marks);
-            int legendY = 20 + c * 14;
-            html.append("<rect x=\"").append(60 + plotWidth + 15).append("\" y=\"").append(legendY - 9)
-                    .append("\" width=\"10\" height=\"10\" fill=\"").append(colour).append("\"/>\n<text x=\"")
-                    .append(60 + plotWidth + 30).append("\" y=\"").append(legendY).append("\">")
-                    .append(escape(shorten(String.valueOf(curve.get("name"))))).append("</text>\n");
         }
         html.append("</svg>\n");
     }
@@ -458,16 +269,16 @@ public final class HtmlReport {
                 .append(escape(text)).append("</text>\n");
     }
 
-    private static String shorten(String name) {
+    static String shorten(String name) {
         return name.length() <= 32 ? name : "…" + name.substring(name.length() - 31);
     }
 
     /** A value as data attributes carry it: Java's shortest round-trip form, so a test can compare exactly. */
-    private static String number(double value) {
+    static String number(double value) {
         return Double.toString(value);
     }
 
-    private static String coordinate(double value) {
+    static String coordinate(double value) {
         return String.format(Locale.ROOT, "%.1f", value);
     }
 

@@ -4,6 +4,7 @@ import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.report.JsonFields;
 import io.github.onnxprune.report.StepSection;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -138,6 +139,25 @@ public final class SearchReport {
             curves.add(fields);
         }
         return JsonFields.list(curves);
+    }
+
+    /**
+     * The line saying what the global scope's share choice cost a search: {@code runs} model runs on the calibration
+     * samples over {@code candidates} candidates, which the budget does not count (docs/search.md says why).
+     */
+    public static String shareChoice(int candidates, int runs, boolean onValidationData) {
+        return String.format(Locale.ROOT, "the global scope chose its shares in each of the %d candidates: %d model"
+                + " runs on the %s (uniform shares, the blend and one threshold, each pruned and, with reconstruction,"
+                + " re-fitted), not among the budget's evaluations", candidates, runs, onValidationData
+                        ? "validation data (also the calibration data)" : "calibration data");
+    }
+
+    /** {@code section} with the share choice's {@code runs} in its trace, as {@code "shareChoiceRuns"}. */
+    public static StepSection withShareRuns(StepSection section, int runs) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> search = new LinkedHashMap<>((Map<String, Object>) section.fields().get(ID));
+        search.put("shareChoiceRuns", runs);
+        return section.withField(ID, search);
     }
 
     /** The line naming the group that fails the gate alone at the lowest level, if any does. */

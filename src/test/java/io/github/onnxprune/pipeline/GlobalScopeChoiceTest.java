@@ -8,6 +8,7 @@ import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
+import io.github.onnxprune.search.SearchSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,5 +79,32 @@ class GlobalScopeChoiceTest {
         assertEquals(0.4361, plain.report().measurement().pruned(), 1e-4);
         assertEquals("blend", ((Map<?, ?>) plain.report().step("weights").orElseThrow().fields()
                 .get("globalShares")).get("kept"));
+    }
+
+    @Test
+    void aGlobalSearchCountsTheShareChoicesRunsApartFromItsBudgetOfEvaluations() throws Exception {
+        ModelTask bound = task("digits-mlp", "digits-mlp/validation.npz", Scope.GLOBAL, true);
+        PruningSettings p = bound.pruning();
+        ModelTask searching = new ModelTask(bound.file(), bound.entryName(), new PruningSettings(p.method(), 0.95, 0,
+                p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(), new SearchSettings(true, 6)),
+                bound.evaluation(), new GateLimits(null, 0.05));
+        List<String> progress = new ArrayList<>();
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
+            result = pipeline.process(searching);
+        }
+        Map<?, ?> trace = (Map<?, ?>) result.report().step("search").orElseThrow().fields().get("search");
+        int candidates = ((Number) trace.get("evaluations")).intValue();
+        int profile = ((Number) trace.get("profileEvaluations")).intValue();
+        // The budget of 6 counts the candidates' and the profile's evaluations on the validation data only.
+        assertEquals(List.of(6, 0), List.of(candidates, profile), progress.toString());
+        // Each candidate chose among three share vectors, one model run on the calibration samples each (one
+        // line per candidate); the profile's runs prune one group alone and choose nothing.
+        assertEquals(candidates, progress.stream().filter(l -> l.contains("weights: global scope:")).count());
+        assertEquals(18, trace.get("shareChoiceRuns"));
+        assertEquals(List.of("models/m.onnx search: the global scope chose its shares in each of the 6 candidates:"
+                + " 18 model runs on the validation data (also the calibration data) (uniform shares, the blend and"
+                + " one threshold, each pruned and, with reconstruction, re-fitted), not among the budget's"
+                + " evaluations"), progress.stream().filter(l -> l.contains("chose its shares")).toList());
     }
 }

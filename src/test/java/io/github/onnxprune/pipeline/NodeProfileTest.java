@@ -30,6 +30,10 @@ class NodeProfileTest {
         // A head leaves Q, K and V together; the output projection only loses input rows, so it is not a member.
         assertEquals(List.of("onnx::MatMul_344", "onnx::MatMul_347", "onnx::MatMul_350"), groups.get(0).tensors());
         assertEquals(List.of("onnx::MatMul_355"), groups.get(1).tensors());
+        // Sized by their weights alone: Q, K and V are 32x32 each, the feed-forward's first layer 32x128; their
+        // biases (32 and 128 more) are not counted.
+        assertEquals(List.of(1024L, 1024L, 1024L), groups.get(0).sizes());
+        assertEquals(List.of(4096L), groups.get(1).sizes());
         // Block 0's heads alone at half: its Q has 16 of 32 outputs left, block 1's Q and every FFN keep theirs.
         ModelProto half = NodeProfile.pruned(bert, groups.get(0), 0.5, List.of(), UnitImportance.L1);
         io.github.onnxprune.onnx.ModelGraph graph = io.github.onnxprune.onnx.ModelGraph.of(half);
@@ -66,6 +70,8 @@ class NodeProfileTest {
         assertEquals(List.of(), profile.items("sensitivity"));
         List<Map<String, Object>> curves = profile.items("unitSensitivity");
         assertEquals(List.of("/fc1/Gemm units", "/fc2/Gemm units"), curves.stream().map(c -> c.get("name")).toList());
+        // Each group's weights alone (64x64 and 64x32), not the 4160 and 2080 with their biases.
+        assertEquals(List.of(4096L, 2048L), curves.stream().map(c -> c.get("size")).toList());
         ModelProto model = OnnxModelReader.read(Fixtures.fixture("digits-mlp/model.onnx"));
         List<TensorGroup> groups = NodeProfile.groups(model, List.of(), p.importance());
         int evaluations = 0;
@@ -110,6 +116,8 @@ class NodeProfileTest {
         }
         assertEquals(expected.length(), html.split("class=\"unit-sensitivity-point", -1).length - 1);
         assertTrue(html.contains("Sensitivity of units: the metric with only that group's units removed"));
+        assertTrue(html.contains(">/fc1/Gemm units</td><td>4096</td>"), html);
+        assertTrue(html.contains(">/fc2/Gemm units</td><td>2048</td>"), html);
         assertEquals(1, html.split("<polyline ", -1).length - curves.size());
     }
 }
