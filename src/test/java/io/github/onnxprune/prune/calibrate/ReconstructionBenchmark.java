@@ -97,12 +97,13 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        // -Dridge=r and -Dresidual=false change node compensation's options.
+        // -Dridge=r, -Dresidual=false and -Devery=true change node compensation's options.
         NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
         NodeCompensation.Options options = new NodeCompensation.Options(
                 Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
                 defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
+                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))));
         return NodeCompensation.compensate(original, pruned, collector, options).model();
     }
 
