@@ -54,23 +54,39 @@ public final class NodeCompensation {
      *     units: the layers whose outputs were cut (a kept head's Q, K and V, the first feed-forward layer) and
      *     those left whole are fitted on the compensated model's input to the original's output, so later
      *     blocks also correct what earlier ones left
+     * @param sequenceRidge the ridge strength of a layer reading token sequences ({@code [samples, tokens,
+     *     features]}, as a transformer's layers do), in place of {@code ridge}
      */
     public record Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual,
-            boolean every) {
+            boolean every, double sequenceRidge) {
 
-        /** The options with only the layers that read removed units re-fitted. */
+        /** The ridge the default options give a layer reading token sequences. */
+        public static final double SEQUENCE_RIDGE = 0.05;
+
+        /**
+         * The options with only the layers that read removed units re-fitted, {@code ridge} for all of them
+         * (token sequences included).
+         */
         public Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual) {
-            this(ridge, maxFeatures, maxRows, holdBack, residual, false);
+            this(ridge, maxFeatures, maxRows, holdBack, residual, false, ridge);
         }
 
-        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back, the residual stream as target. */
+        /**
+         * Ridge 1e-3 (0.05 for token sequences), 2048 features, 8192 rows, every 5th row held back, the residual
+         * stream as target.
+         */
         public static Options defaults() {
-            return new Options(1e-3, 2048, 8192, 5, true, false);
+            return new Options(1e-3, 2048, 8192, 5, true, false, SEQUENCE_RIDGE);
         }
 
         /** These options with every linear layer re-fitted, or only those that read removed units. */
         public Options withEvery(boolean all) {
-            return new Options(ridge, maxFeatures, maxRows, holdBack, residual, all);
+            return new Options(ridge, maxFeatures, maxRows, holdBack, residual, all, sequenceRidge);
+        }
+
+        /** These options with another ridge for layers reading token sequences. */
+        public Options withSequenceRidge(double strength) {
+            return new Options(ridge, maxFeatures, maxRows, holdBack, residual, every, strength);
         }
     }
 
@@ -127,8 +143,13 @@ public final class NodeCompensation {
             return new Result(pruned, List.of());
         }
         Map<String, Tensor> originalActivations = new LinkedHashMap<>();
-        collector.collect(original, inputs).forEach((name, value) -> originalActivations.put(name,
-                collector.maskedRows(value)));
+        java.util.Set<String> sequences = new java.util.HashSet<>();
+        collector.collect(original, inputs).forEach((name, value) -> {
+            if (value.shape().length == 3) {
+                sequences.add(name);
+            }
+            originalActivations.put(name, collector.maskedRows(value));
+        });
         ModelProto current = pruned;
         List<LayerReconstruction> reports = new ArrayList<>();
         long started = System.nanoTime();
@@ -141,8 +162,9 @@ public final class NodeCompensation {
             String residual = residuals.get(n);
             Tensor correction = residual == null ? null : ResidualTarget.correction(originalActivations.get(residual),
                     collector.maskedRows(collector.collect(current, List.of(residual)).get(residual)));
+            double ridge = sequences.contains(was.input()) ? options.sequenceRidge() : options.ridge();
             Step step = compensateLayer(before, was, graph, is, nodes, originalActivations.get(was.input()),
-                    correction, shared, current, options);
+                    correction, shared, current, options, ridge);
             current = step.model();
             reports.add(step.report());
             double elapsed = (System.nanoTime() - started) / 1e9;
@@ -158,7 +180,7 @@ public final class NodeCompensation {
 
     private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
             NodePruningResult nodes, Tensor originalInput, Tensor correction, CurrentInput currentInputs,
-            ModelProto current, Options options) {
+            ModelProto current, Options options, double ridge) {
         FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
         FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
         double[] m = was.canonical(wOriginal);
@@ -211,7 +233,7 @@ public final class NodeCompensation {
         HeldBack held = HeldBack.split(xOriginal, xCurrent, options.holdBack());
         Fit.Problem fitted = held == null ? problem : new Fit.Problem(held.fitOriginal(), m, was.outputs(),
                 keptFeatures, keptOutputs, biasOriginal, slot.writable());
-        Fit.Solution solution = fitted.leastSquares(held == null ? xCurrent : held.fitCurrent(), options.ridge());
+        Fit.Solution solution = fitted.leastSquares(held == null ? xCurrent : held.fitCurrent(), ridge);
         String method = slot.writable() ? "least squares" : "least squares without bias";
         String detail = slot.writable() ? "" : slot.reason();
         double[] weights = solution.weights();
@@ -238,7 +260,7 @@ public final class NodeCompensation {
             } else {
                 // Judged, the fit is made again on every row: on a small calibration set the held-back fifth
                 // is worth keeping (a classifier's last layer fitted on 144 rows instead of 180 lost 8 points).
-                Fit.Solution full = problem.leastSquares(xCurrent, options.ridge());
+                Fit.Solution full = problem.leastSquares(xCurrent, ridge);
                 weights = full.weights();
                 bias = full.bias();
             }

@@ -45,7 +45,7 @@ class EveryLayerCompensationTest {
             Tensor original = stream(collector, model);
             double readersError = error(original, stream(collector, some.model()));
             double everyError = error(original, stream(collector, all.model()));
-            // Measured: 0.2151 re-fitting the readers of removed units, 0.2088 re-fitting every layer (on the
+            // Measured: 0.2371 re-fitting the readers of removed units, 0.2288 re-fitting every layer (on the
             // calibration rows themselves; on MiniLM's held-out sentences it lost, see docs/transformers.md).
             assertTrue(everyError < 0.99 * readersError, "readers " + readersError + ", every " + everyError);
         }
