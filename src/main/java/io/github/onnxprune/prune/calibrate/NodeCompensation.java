@@ -18,8 +18,8 @@ import java.util.function.Consumer;
  * each such layer's output matches the original model's as closely as its remaining inputs allow (ThiNet-style
  * least-squares reconstruction of the next layer).
  *
- * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original
- * layer's output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a
+ * <p>For each Gemm, MatMul or 2-D Conv whose input lost units (with {@link Options#every}, each one), in graph
+ * order: the target is the original layer's output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a
  * residual stream, that plus the original residual less the pruned model's: {@link ResidualTarget}); the regressors are the
  * layer's remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not
  * compounded) plus a constant column that becomes the bias. The fit is ridge least squares pulled toward the
@@ -50,12 +50,43 @@ public final class NodeCompensation {
      * @param residual a MatMul whose output (after its bias) is added to a residual stream is fitted to the
      *     original sum less the pruned model's residual, so it also corrects what earlier layers left in that
      *     stream ({@link ResidualTarget})
+     * @param every whether every linear layer is re-fitted in graph order, not only those that read removed
+     *     units: the layers whose outputs were cut (a kept head's Q, K and V, the first feed-forward layer) and
+     *     those left whole are fitted on the compensated model's input to the original's output, so later
+     *     blocks also correct what earlier ones left
+     * @param sequenceRidge the ridge strength of a layer reading token sequences ({@code [samples, tokens,
+     *     features]}, as a transformer's layers do), in place of {@code ridge}
      */
-    public record Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual) {
+    public record Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual,
+            boolean every, double sequenceRidge) {
 
-        /** Ridge 1e-3, 2048 features, 8192 rows, every 5th row held back, the residual stream as target. */
+        /** The ridge the default options give a layer reading token sequences. */
+        public static final double SEQUENCE_RIDGE = 0.05;
+
+        /**
+         * The options with only the layers that read removed units re-fitted, {@code ridge} for all of them
+         * (token sequences included).
+         */
+        public Options(double ridge, int maxFeatures, int maxRows, int holdBack, boolean residual) {
+            this(ridge, maxFeatures, maxRows, holdBack, residual, false, ridge);
+        }
+
+        /**
+         * Ridge 1e-3 (0.05 for token sequences), 2048 features, 8192 rows, every 5th row held back, the residual
+         * stream as target.
+         */
         public static Options defaults() {
-            return new Options(1e-3, 2048, 8192, 5, true);
+            return new Options(1e-3, 2048, 8192, 5, true, false, SEQUENCE_RIDGE);
+        }
+
+        /** These options with every linear layer re-fitted, or only those that read removed units. */
+        public Options withEvery(boolean all) {
+            return new Options(ridge, maxFeatures, maxRows, holdBack, residual, all, sequenceRidge);
+        }
+
+        /** These options with another ridge for layers reading token sequences. */
+        public Options withSequenceRidge(double strength) {
+            return new Options(ridge, maxFeatures, maxRows, holdBack, residual, every, strength);
         }
     }
 
@@ -94,7 +125,7 @@ public final class NodeCompensation {
         for (int n = 0; n < before.nodes().size(); n++) {
             LinearLayer was = LinearLayer.of(before, n);
             LinearLayer is = LinearLayer.of(after, n);
-            if (was != null && is != null && is.units() < was.units()) {
+            if (was != null && is != null && (is.units() < was.units() || options.every())) {
                 consumers.add(n);
                 if (!inputs.contains(was.input())) {
                     inputs.add(was.input());
@@ -112,11 +143,18 @@ public final class NodeCompensation {
             return new Result(pruned, List.of());
         }
         Map<String, Tensor> originalActivations = new LinkedHashMap<>();
-        collector.collect(original, inputs).forEach((name, value) -> originalActivations.put(name,
-                collector.maskedRows(value)));
+        java.util.Set<String> sequences = new java.util.HashSet<>();
+        collector.collect(original, inputs).forEach((name, value) -> {
+            if (value.shape().length == 3) {
+                sequences.add(name);
+            }
+            originalActivations.put(name, collector.maskedRows(value));
+        });
         ModelProto current = pruned;
         List<LayerReconstruction> reports = new ArrayList<>();
         long started = System.nanoTime();
+        // Layers reading one value (Q, K and V) leave it unchanged for each other: it is collected once for them.
+        CurrentInput shared = new CurrentInput(collector);
         for (int n : consumers) {
             ModelGraph graph = ModelGraph.of(current);
             LinearLayer was = LinearLayer.of(before, n);
@@ -124,8 +162,9 @@ public final class NodeCompensation {
             String residual = residuals.get(n);
             Tensor correction = residual == null ? null : ResidualTarget.correction(originalActivations.get(residual),
                     collector.maskedRows(collector.collect(current, List.of(residual)).get(residual)));
+            double ridge = sequences.contains(was.input()) ? options.sequenceRidge() : options.ridge();
             Step step = compensateLayer(before, was, graph, is, nodes, originalActivations.get(was.input()),
-                    correction, collector, current, options);
+                    correction, shared, current, options, ridge);
             current = step.model();
             reports.add(step.report());
             double elapsed = (System.nanoTime() - started) / 1e9;
@@ -140,8 +179,8 @@ public final class NodeCompensation {
     }
 
     private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
-            NodePruningResult nodes, Tensor originalInput, Tensor correction, ActivationCollector collector,
-            ModelProto current, Options options) {
+            NodePruningResult nodes, Tensor originalInput, Tensor correction, CurrentInput currentInputs,
+            ModelProto current, Options options, double ridge) {
         FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
         FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
         double[] m = was.canonical(wOriginal);
@@ -186,7 +225,7 @@ public final class NodeCompensation {
                     + " input features exceed the least-squares limit of " + options.maxFeatures(),
                     xOriginal.rows(), Double.NaN, Double.NaN));
         }
-        Tensor currentInput = collector.maskedRows(collector.collect(current, List.of(is.input())).get(is.input()));
+        Tensor currentInput = currentInputs.of(current, is.input());
         Features xCurrent = Features.of(is, currentInput, is.units(), options.maxRows());
         if (xCurrent == null || xCurrent.rows() != xOriginal.rows()) {
             return new Step(current, LayerReconstruction.skipped(is, "its pruned input's shape does not match"));
@@ -194,7 +233,7 @@ public final class NodeCompensation {
         HeldBack held = HeldBack.split(xOriginal, xCurrent, options.holdBack());
         Fit.Problem fitted = held == null ? problem : new Fit.Problem(held.fitOriginal(), m, was.outputs(),
                 keptFeatures, keptOutputs, biasOriginal, slot.writable());
-        Fit.Solution solution = fitted.leastSquares(held == null ? xCurrent : held.fitCurrent(), options.ridge());
+        Fit.Solution solution = fitted.leastSquares(held == null ? xCurrent : held.fitCurrent(), ridge);
         String method = slot.writable() ? "least squares" : "least squares without bias";
         String detail = slot.writable() ? "" : slot.reason();
         double[] weights = solution.weights();
@@ -221,7 +260,7 @@ public final class NodeCompensation {
             } else {
                 // Judged, the fit is made again on every row: on a small calibration set the held-back fifth
                 // is worth keeping (a classifier's last layer fitted on 144 rows instead of 180 lost 8 points).
-                Fit.Solution full = problem.leastSquares(xCurrent, options.ridge());
+                Fit.Solution full = problem.leastSquares(xCurrent, ridge);
                 weights = full.weights();
                 bias = full.bias();
             }
@@ -231,6 +270,30 @@ public final class NodeCompensation {
         int rows = method.startsWith("least squares") ? xCurrent.rows() : held.fitCurrent().rows();
         return new Step(model, new LayerReconstruction(is.name(), is.opType(), method, detail, rows, errorBefore,
                 errorAfter));
+    }
+
+    /**
+     * The compensated model's masked input of the layer being fitted, kept for the next layer when it reads the
+     * same value: fitting a layer changes only what is computed after it, never its own input.
+     */
+    private static final class CurrentInput {
+
+        private final ActivationCollector collector;
+        private String name;
+        private Tensor rows;
+
+        CurrentInput(ActivationCollector collector) {
+            this.collector = collector;
+        }
+
+        Tensor of(ModelProto model, String value) {
+            if (!value.equals(name)) {
+                rows = null;
+                rows = collector.maskedRows(collector.collect(model, List.of(value)).get(value));
+                name = value;
+            }
+            return rows;
+        }
     }
 
     private static boolean isEditable(ModelGraph graph, String name) {

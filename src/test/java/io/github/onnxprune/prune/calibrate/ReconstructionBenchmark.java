@@ -97,12 +97,15 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        // -Dridge=r and -Dresidual=false change node compensation's options.
+        // -Dridge=r (both ridges), -DsequenceRidge=r, -Dresidual=false and -Devery=true change node compensation's options.
         NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
         NodeCompensation.Options options = new NodeCompensation.Options(
                 Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
                 defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
+                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
+                .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
+                        System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
         return NodeCompensation.compensate(original, pruned, collector, options).model();
     }
 

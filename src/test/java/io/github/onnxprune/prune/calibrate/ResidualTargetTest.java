@@ -60,13 +60,15 @@ class ResidualTargetTest {
                             value));
             NodeCompensation.Options residual = NodeCompensation.Options.defaults();
             NodeCompensation.Options own = new NodeCompensation.Options(residual.ridge(), residual.maxFeatures(),
-                    residual.maxRows(), residual.holdBack(), false);
+                    residual.maxRows(), residual.holdBack(), false).withSequenceRidge(residual.sequenceRidge());
             Tensor original = stream(collector, model);
             double ownError = error(original, stream(collector,
                     NodeCompensation.compensate(model, pruned, collector, own).model()));
             double residualError = error(original, stream(collector,
                     NodeCompensation.compensate(model, pruned, collector, residual).model()));
-            // Measured: 0.2277 with each layer's own output as target, 0.2151 with the residual target.
+            // Measured with the token sequences' ridge 0.05: 0.2507 with each layer's own output as target, 0.2371
+            // with the residual target (0.2277 and 0.2151 with ridge 0.001: closer on these calibration rows; on
+            // MiniLM's held-out sentences 0.05 keeps more, see docs/transformers.md).
             assertTrue(residualError < 0.97 * ownError, "own output " + ownError + ", residual " + residualError);
         }
     }

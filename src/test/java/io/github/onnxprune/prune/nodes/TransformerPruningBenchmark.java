@@ -32,7 +32,7 @@ import java.util.zip.ZipFile;
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2,
  * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
  * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
- * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge; {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
+ * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs); {@code -Devery=true} re-fits every linear layer ({@link NodeCompensation.Options#every}); {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
  * the original sum ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
  * the fraction of the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
@@ -61,7 +61,10 @@ public final class TransformerPruningBenchmark {
         double ridge = Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge())));
         NodeCompensation.Options options = new NodeCompensation.Options(ridge, defaults.maxFeatures(),
                 Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
+                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
+                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
+                .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
+                        System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
         // -Doverrides=pattern=fraction,... sets a group's fraction by its layers' names (allocation experiments).
         List<SparsityOverride> overrides = System.getProperty("overrides", "").isBlank() ? List.of()
                 : java.util.Arrays.stream(System.getProperty("overrides").split(",")).map(SparsityOverride::parse)
@@ -73,11 +76,11 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, importance %s, at most %d rows per fit, ridge %s, residual target %s, 1 intra-op thread,"
-                + " batches of 64%n",
+                + " scope %s, importance %s, at most %d rows per fit, ridge %s, residual target %s, every layer %s,"
+                + " 1 intra-op thread, batches of 64%n",
                 source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
                 ranking + (overrides.isEmpty() ? "" : ", overrides " + System.getProperty("overrides")), maxRows,
-                ridge, options.residual());
+                ridge + " (token sequences " + options.sequenceRidge() + ")", options.residual(), options.every());
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
@@ -101,7 +104,7 @@ public final class TransformerPruningBenchmark {
                 ModelProto fitted = result.model();
                 if (maxRows > 0) {
                     NodeCompensation.Result compensated = NodeCompensation.compensate(model, result, collector,
-                            options);
+                            options, line -> System.out.println("    " + line));
                     fitted = compensated.model();
                     for (var layer : compensated.layers()) {
                         System.out.printf(Locale.ROOT, "    %-45s %-14s %5d rows, error %.4f -> %.4f %s%n",
