@@ -85,7 +85,7 @@ public final class WeightReconstruction {
      *     (an experiment; null for none)
      * @param int8Grid whether the kept weights of MatMul and Gemm layers are rounded to the int8 grid the
      *     quantizer will use, each rounding error spread over the weights not yet rounded ({@link GridSweep}; an
-     *     experiment: on MiniLM the quantizer's own rounding of the weights costs no measurable cosine)
+     *     experiment: on MiniLM it gains nothing measurable, int8's loss there is the activations')
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
             boolean reselect, Target target, boolean centred, int holdout, String denseFor, boolean int8Grid) {
