@@ -28,7 +28,9 @@ import java.util.Set;
  * graph float: the weights' share of int8's loss), and int8 as the step quantizes it (the rest: activations
  * quantized per call to uint8, and tables); then, with {@code -DperLayer=true}, each MatMul left float alone
  * (what quantizing that layer's activation and weight costs), and the layer sets of {@code -Dsets=<glob>,...;...}
- * left float, each with its deflated size. Pooled cosine of the 64 held-out sentences to the original's.
+ * left float, each with its deflated size; {@code -Dsmooth=0.5,0.7}: SmoothQuant at each alpha before int8 (the
+ * channel maxima from {@code -DsmoothSamples}, default 64, calibration sentences; MatMuls matching
+ * {@code -DsmoothLayers}, default all). Pooled cosine of the 64 held-out sentences to the original's.
  *
  * <p>Arguments: the original model, the re-fitted model, the folder with validation.npz (default
  * benchmarks/minilm/src/data). {@code -DtableBits=4,5} (default 4): the int8 step's, each tried after 8 bits;
