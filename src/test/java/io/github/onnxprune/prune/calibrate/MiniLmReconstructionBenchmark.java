@@ -95,6 +95,9 @@ public final class MiniLmReconstructionBenchmark {
             if (System.getProperty("holdout") != null) {
                 options = options.withHoldout(Integer.getInteger("holdout"));
             }
+            if (System.getProperty("grid") != null) {
+                options = options.withInt8Grid(Boolean.getBoolean("grid"));
+            }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
                     .map(io.github.onnxprune.prune.TensorChange::name).toList();
@@ -112,6 +115,9 @@ public final class MiniLmReconstructionBenchmark {
                     result.layers().size(), Math.min(samples, calibration.sampleCount()), seconds,
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20, plainCosine,
                     cosine);
+            if (Boolean.getBoolean("int8")) {
+                int8(runtime, model, result.model(), zeroed, validation, calibration, samples, reference);
+            }
             if (System.getProperty("save") != null) {
                 Files.write(Path.of(System.getProperty("save")), result.model().toByteArray());
             }
@@ -133,6 +139,61 @@ public final class MiniLmReconstructionBenchmark {
                                 Integer.getInteger("sensitivityFrom", 0) + 64));
             }
         }
+    }
+
+    /**
+     * {@code -Dint8=true}: the re-fitted model quantized as the int8 step does (every layer, tables at
+     * {@code -DtableBits}, default 4, layers matching {@code -Dexcludes=<glob>,...} float), its pooled cosine and
+     * deflated size against the original's, and how many of the re-fitted weights are off the grid the quantizer
+     * takes (level times scale, the scale from each column's largest magnitude).
+     */
+    private static void int8(OnnxRuntimeEvaluator runtime, ModelProto dense, ModelProto refitted, List<String> zeroed,
+            ValidationData validation, ValidationData calibration, int samples, float[][] reference) {
+        io.github.onnxprune.onnx.ModelGraph graph = io.github.onnxprune.onnx.ModelGraph.of(refitted);
+        long offGrid = 0;
+        long weights = 0;
+        for (String name : zeroed) {
+            io.github.onnxprune.onnx.FloatTensor w = io.github.onnxprune.onnx.FloatTensor.of(
+                    graph.constant(name).orElseThrow().tensor());
+            long[] dims = w.dims();
+            if (dims.length != 2) {
+                continue;
+            }
+            int rows = (int) dims[0];
+            int columns = (int) dims[1];
+            for (int c = 0; c < columns; c++) {
+                double max = 0;
+                for (int r = 0; r < rows; r++) {
+                    max = Math.max(max, Math.abs(w.get(r * columns + c)));
+                }
+                float scale = (float) (max / 127);
+                for (int r = 0; r < rows; r++) {
+                    double level = w.get(r * columns + c) / scale;
+                    offGrid += Math.abs(level - Math.rint(level)) > 1e-3 ? 1 : 0;
+                    weights++;
+                }
+            }
+        }
+        List<io.github.onnxprune.prune.NamePattern> excludes = excludes();
+        io.github.onnxprune.quantize.QuantizationSettings settings = new io.github.onnxprune.quantize
+                .QuantizationSettings(excludes, java.util.Set.of(), Integer.getInteger("tableBits", 4));
+        ModelProto quantized = io.github.onnxprune.quantize.Int8Quantizer.quantize(refitted, settings, null).model();
+        double cosine = MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, quantized, validation));
+        long original = io.github.onnxprune.report.FileSizes.deflatedSize(
+                java.nio.ByteBuffer.wrap(dense.toByteArray()));
+        long deflated = io.github.onnxprune.report.FileSizes.deflatedSize(
+                java.nio.ByteBuffer.wrap(quantized.toByteArray()));
+        System.out.printf(Locale.ROOT, "int8 (tables %d bits, excludes %s): pooled cosine %.4f, deflated %,d B"
+                + " (%.4fx of %,d); re-fitted weights off the int8 grid: %d of %d%n",
+                settings.tableBits(), excludes, cosine, deflated, (double) deflated / original, original, offGrid,
+                weights);
+    }
+
+    /** The layers {@code -Dexcludes=<glob>,...} leaves float in int8 (none by default). */
+    private static List<io.github.onnxprune.prune.NamePattern> excludes() {
+        return System.getProperty("excludes") == null ? List.of()
+                : java.util.Arrays.stream(System.getProperty("excludes").split(","))
+                        .map(io.github.onnxprune.prune.NamePattern::new).toList();
     }
 
     /**
