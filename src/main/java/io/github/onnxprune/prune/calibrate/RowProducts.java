@@ -179,34 +179,24 @@ final class RowProducts {
         return result;
     }
 
-    /** Rows of M a strip of {@code G M} takes at a time: 64 rows of 384 doubles, 196 KB, stay in L2. */
-    private static final int PRODUCT_TILE = 64;
-
     /**
      * {@code G M}: {@code n x outputs}, for a square {@code n x n} G and canonical M. Each result row is a sum of
-     * M's rows scaled by G's row, added whole (long contiguous loops the JIT vectorizes); strips of result rows are
-     * shared by both cores, and each strip goes through M a tile of {@link #PRODUCT_TILE} rows at a time, so a tile
-     * serves the strip's rows from cache instead of all of M (4.7 MB, 1536 x 384) streaming past every row. Each
-     * element still sums its terms in order of k, the same bits as row by row.
+     * M's rows scaled by G's row, added whole (long contiguous loops the JIT vectorizes); rows are independent and
+     * shared by both cores, each summed in a fixed order.
      */
     static double[] gramProduct(double[] g, int n, double[] m, int outputs) {
         double[] result = new double[n * outputs];
-        SparseSweep.inChunks(n, (from, to) -> {
-            for (int k0 = 0; k0 < n; k0 += PRODUCT_TILE) {
-                int k1 = Math.min(n, k0 + PRODUCT_TILE);
-                for (int i = from; i < to; i++) {
-                    int out = i * outputs;
-                    int row = i * n;
-                    for (int k = k0; k < k1; k++) {
-                        double factor = g[row + k];
-                        if (factor == 0) {
-                            continue;
-                        }
-                        int in = k * outputs;
-                        for (int o = 0; o < outputs; o++) {
-                            result[out + o] += factor * m[in + o];
-                        }
-                    }
+        java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+            int out = i * outputs;
+            int row = i * n;
+            for (int k = 0; k < n; k++) {
+                double factor = g[row + k];
+                if (factor == 0) {
+                    continue;
+                }
+                int in = k * outputs;
+                for (int o = 0; o < outputs; o++) {
+                    result[out + o] += factor * m[in + o];
                 }
             }
         });

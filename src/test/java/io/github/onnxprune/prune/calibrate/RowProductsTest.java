@@ -98,27 +98,4 @@ class RowProductsTest {
 
         assertArrayEquals(gram, RowProducts.gram(new Features(data, rows, width)));
     }
-
-    @Test
-    void aProductWithTheGramMatrixOverSeveralTilesIsBitIdenticalToRowByRowSums() {
-        // 150 rows of G: tiles of 64 rows of M, the last one partial; a tenth of G zero.
-        SplittableRandom random = new SplittableRandom(13);
-        int n = 150;
-        int outputs = 37;
-        double[] g = matrix(n, n, 4);
-        for (int i = 0; i < g.length; i++) {
-            g[i] = random.nextInt(10) == 0 ? 0 : g[i];
-        }
-        double[] m = matrix(n, outputs, 5);
-        double[] expected = new double[n * outputs];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < n; k++) {
-                for (int o = 0; o < outputs; o++) {
-                    expected[i * outputs + o] += g[i * n + k] * m[k * outputs + o];
-                }
-            }
-        }
-
-        assertArrayEquals(expected, RowProducts.gramProduct(g, n, m, outputs));
-    }
 }
