@@ -14,60 +14,49 @@ final class RowProducts {
     private RowProducts() {
     }
 
-    /** Columns of {@code X^T X} a strip of rows updates at a time: 32 x 128 doubles, 32 KB, stay in L1. */
-    private static final int GRAM_TILE = 128;
-
     /**
-     * {@code X^T X} of the current input, upper triangle by strips of rows on both cores, then mirrored. Each strip
-     * is made tile by tile of {@link #GRAM_TILE} columns, every row passing through a tile while it is in cache:
-     * a strip's whole rows (1536 wide: 393 KB a strip, 9.4 MB the triangle) went out to memory and back for every
-     * four rows. Each element still takes its rows in the same order, so the result is the same, bit for bit.
+     * {@code X^T X} of the current input, upper triangle by strips of rows on both cores, then mirrored.
      */
     static double[] gram(Features xc) {
         int width = xc.cols();
         int rows = xc.rows();
         double[] gram = new double[width * width];
         float[] c = xc.data();
-        int quads = rows - rows % 4;
         SparseSweep.inChunks(width, (from, to) -> {
-            for (int j0 = from; j0 < width; j0 += GRAM_TILE) {
-                int j1 = Math.min(width, j0 + GRAM_TILE);
-                int last = Math.min(to, j1);
-                for (int r = 0; r < quads; r += 4) {
-                    int b0 = r * width;
-                    int b1 = b0 + width;
-                    int b2 = b1 + width;
-                    int b3 = b2 + width;
-                    for (int i = from; i < last; i++) {
-                        double x0 = c[b0 + i];
-                        double x1 = c[b1 + i];
-                        double x2 = c[b2 + i];
-                        double x3 = c[b3 + i];
-                        if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) {
-                            continue;
-                        }
-                        int g = i * width;
-                        for (int j = Math.max(i, j0); j < j1; j++) {
-                            double sum = gram[g + j];
-                            sum += x0 * c[b0 + j];
-                            sum += x1 * c[b1 + j];
-                            sum += x2 * c[b2 + j];
-                            sum += x3 * c[b3 + j];
-                            gram[g + j] = sum;
-                        }
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                int b0 = r * width;
+                int b1 = b0 + width;
+                int b2 = b1 + width;
+                int b3 = b2 + width;
+                for (int i = from; i < to; i++) {
+                    double x0 = c[b0 + i];
+                    double x1 = c[b1 + i];
+                    double x2 = c[b2 + i];
+                    double x3 = c[b3 + i];
+                    if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) {
+                        continue;
+                    }
+                    int g = i * width;
+                    for (int j = i; j < width; j++) {
+                        double sum = gram[g + j];
+                        sum += x0 * c[b0 + j];
+                        sum += x1 * c[b1 + j];
+                        sum += x2 * c[b2 + j];
+                        sum += x3 * c[b3 + j];
+                        gram[g + j] = sum;
                     }
                 }
-                for (int r = quads; r < rows; r++) {
-                    int base = r * width;
-                    for (int i = from; i < last; i++) {
-                        double xi = c[base + i];
-                        if (xi == 0) {
-                            continue;
-                        }
-                        int g = i * width;
-                        for (int j = Math.max(i, j0); j < j1; j++) {
-                            gram[g + j] += xi * c[base + j];
-                        }
+            }
+            for (; r < rows; r++) {
+                int base = r * width;
+                for (int i = from; i < to; i++) {
+                    double xi = c[base + i];
+                    if (xi == 0) {
+                        continue;
+                    }
+                    for (int j = i; j < width; j++) {
+                        gram[i * width + j] += xi * c[base + j];
                     }
                 }
             }

@@ -75,27 +75,4 @@ class RowProductsTest {
         assertArrayEquals(cross, RowProducts.cross(x, other));
         assertArrayEquals(squareTimesM, RowProducts.gramProduct(square, 70, m, 45));
     }
-
-    @Test
-    void theGramMatrixOfRowsWiderThanItsTilesIsBitIdenticalToRowByRowSums() {
-        // 301 features: tiles of 128 columns, the last one partial, strips of 32 rows; 203 rows, three left over.
-        SplittableRandom random = new SplittableRandom(11);
-        int rows = 203;
-        int width = 301;
-        float[] data = new float[rows * width];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = random.nextInt(4) == 0 ? 0 : (float) (random.nextGaussian() * Math.exp(random.nextGaussian()));
-        }
-        double[] gram = new double[width * width];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < width; i++) {
-                double xi = data[r * width + i];
-                for (int j = 0; j < width; j++) {
-                    gram[i * width + j] += xi * data[r * width + j];
-                }
-            }
-        }
-
-        assertArrayEquals(gram, RowProducts.gram(new Features(data, rows, width)));
-    }
 }
