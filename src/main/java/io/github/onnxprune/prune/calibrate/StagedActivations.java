@@ -25,7 +25,7 @@ import java.util.Set;
  * graph from the model's inputs: all stages together cost about one pass of the model, however deep it is. A
  * kept value is dropped when every node reading it has run, or when a weight it is computed from changes; what
  * is no longer kept is computed again from the values that are, so the results never depend on what is kept.
- * When the heap has room ({@code whole}) each value is one array from one run, held on the heap; otherwise it is
+ * When the heap has room ({@code whole}) each value is held on the heap, one array per core; otherwise it is
  * collected in parts of whole batches ({@link ActivationCollector#partStarts}), each part written to a scratch
  * file as it comes ({@link ScratchFiles}) and read back when a stage or a fit needs it, so the heap holds a part
  * or two at a time whatever the model's depth and the calibration set's size. Both give the same values, bit for
@@ -55,7 +55,7 @@ final class StagedActivations implements AutoCloseable {
     }
 
     /**
-     * Values in one part each held on the heap when {@code whole} (the results are the same, with fewer ONNX
+     * Values held on the heap, one part per core, when {@code whole} (the results are the same, with fewer ONNX
      * Runtime sessions and no file written), else as {@link #StagedActivations(ActivationCollector)}.
      */
     StagedActivations(ActivationCollector collector, boolean whole) {
