@@ -39,12 +39,8 @@ public final class ActivationCollector {
         this(runtime, data, maxSamples, batchSize, ScoredOutput.DEFAULT_MASK_INPUT);
     }
 
-    /**
-     * Most parts a staged value is collected in on a small heap ({@link #partStarts}): two are computed at once on
-     * two cores, each ONNX Runtime session holding its part's intermediate values natively (2800 sentences of 60
-     * tokens in four parts took the build's peak resident size to 3.0 GB at {@code -Xmx2g}).
-     */
-    static final int PARTS = 8;
+    /** Most parts a staged value is collected in on a small heap ({@link #partStarts}). */
+    static final int PARTS = 4;
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} whose zeros in the input

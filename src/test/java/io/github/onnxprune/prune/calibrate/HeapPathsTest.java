@@ -39,7 +39,7 @@ class HeapPathsTest {
         List<PrunableTensor> tensors = WeightSelector.select(graph, TensorFilter.all()).tensors();
         List<String> names = tensors.stream().map(PrunableTensor::name).toList();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
-            // 96 samples in batches of 16: six batches, so a value in parts is six of them (at most eight).
+            // 96 samples in batches of 16: six batches, so a value in parts is four of them.
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16, null, scratch);
             List<String> wholeLines = new java.util.ArrayList<>();
             List<String> partLines = new java.util.ArrayList<>();
