@@ -22,9 +22,10 @@ record Calibration(ActivationCollector collector, String source, boolean sameAsV
     /**
      * The calibration data, when some exists (the configured calibration set, else the validation set); null
      * otherwise, and then nothing asks {@code evaluator} for ONNX Runtime. Called only when a step asks for it.
+     * Values a re-fit keeps off the heap go to scratch files in {@code scratchFolder} (null: the temporary folder).
      */
     static Calibration load(ModelTask task, ModelProto original, ByteBuffer originalBytes, ValidationData validation,
-            Supplier<OnnxRuntimeEvaluator> evaluator) {
+            Supplier<OnnxRuntimeEvaluator> evaluator, Path scratchFolder) {
         EvaluationSettings evaluation = task.evaluation();
         CalibrationSettings settings = evaluation.calibration();
         Path file = settings.calibrationData() != null ? settings.calibrationData() : evaluation.validationData();
@@ -38,7 +39,7 @@ record Calibration(ActivationCollector collector, String source, boolean sameAsV
                 : task.readData(file, original, DataRole.CALIBRATION);
         // Padding is what the pooled metric skips: the same <maskInput> marks it for the fits.
         return new Calibration(new ActivationCollector(evaluator.get(), samples, settings.samples(),
-                evaluation.batchSize(), evaluation.outputName().maskInput()), file.toString(), same,
+                evaluation.batchSize(), evaluation.outputName().maskInput(), scratchFolder), file.toString(), same,
                 new CalibrationScore(evaluator.get(), samples, originalBytes, evaluation, (same ? "validation data "
                         : "calibration data ") + file + " for model " + task.entryName()));
     }

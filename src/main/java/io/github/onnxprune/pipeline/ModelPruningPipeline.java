@@ -33,6 +33,7 @@ import io.github.onnxprune.step.StepResult;
 import io.github.onnxprune.step.weights.WeightPruningStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,6 +57,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private final String pluginVersion;
     private final int intraOpThreads;
     private final Consumer<String> progress;
+    private final Path scratchFolder;
     private OnnxRuntimeEvaluator evaluator;
 
     /** A pipeline stamping {@code pluginVersion} into shipped models and running ONNX Runtime on that many threads. */
@@ -65,9 +67,19 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     /** A pipeline that also reports progress on long work (a search's candidates) to {@code progress}. */
     public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress) {
+        this(pluginVersion, intraOpThreads, progress, null);
+    }
+
+    /**
+     * As {@link #ModelPruningPipeline(String, int, Consumer)}, writing the calibration values a re-fit keeps off the
+     * heap to scratch files in {@code scratchFolder} (the system's temporary folder when null), deleted as it goes.
+     */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
+            Path scratchFolder) {
         this.pluginVersion = pluginVersion;
         this.intraOpThreads = intraOpThreads;
         this.progress = progress;
+        this.scratchFolder = scratchFolder;
     }
 
     /** Runs every step for one model; nothing is written to disk. */
@@ -113,7 +125,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<ModelStep<?>> steps = StepPlan.of(task);
         // Global scope chooses its shares on the calibration data even when nothing is re-fitted on it.
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                || choosesShares(task.pruning()) ? Calibration.load(task, original, originalBytes, data, this::evaluator) : null;
+                || choosesShares(task.pruning()) ? Calibration.load(task, original, originalBytes, data, this::evaluator,
+                        scratchFolder) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();

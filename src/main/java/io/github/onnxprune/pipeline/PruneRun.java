@@ -49,7 +49,28 @@ public final class PruneRun {
     /** How long a run waits for another build of the same module to release the output folder. */
     static final Duration LOCK_WAIT = Duration.ofMinutes(2);
 
+    /** The output folder's subfolder where a re-fit keeps calibration values its heap has no room for. */
+    static final String SCRATCH_FOLDER = "calibration-scratch";
+
     private PruneRun() {
+    }
+
+    /**
+     * Deletes the scratch folder and what a killed run left in it (its files are written by one run only, under
+     * the output lock). A file that cannot be deleted now stays for the next run to try: it fails no build.
+     */
+    private static void deleteScratch(Path folder) {
+        if (!Files.isDirectory(folder)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(folder);
+        } catch (IOException e) {
+            // Left for the next run.
+        }
     }
 
     /** Runs every task, or reuses the last run's result; the caller decides how to report violations. */
@@ -80,13 +101,17 @@ public final class PruneRun {
                     hashing.start();
                 }
                 RunCache.invalidate(output);
+                deleteScratch(output.resolve(SCRATCH_FOLDER));
+                // Calibration values without room on the heap wait in the execution's own folder, not in /tmp.
                 try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                        settings.intraOpThreads(), settings.progress())) {
+                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER))) {
                     // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
                     ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                     for (ModelTask task : tasks) {
                         results.add(process(pipeline, task, builtJar));
                     }
+                } finally {
+                    deleteScratch(output.resolve(SCRATCH_FOLDER));
                 }
             } catch (IOException | RuntimeException | Error e) {
                 // A run that failed leaves no thread reading the project's files.

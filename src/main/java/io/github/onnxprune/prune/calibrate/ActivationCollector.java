@@ -29,6 +29,7 @@ public final class ActivationCollector {
     private final ValidationData samples;
     private final int batchSize;
     private final String maskInput;
+    private final java.nio.file.Path scratchFolder;
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} (the first ones, so the choice is
@@ -47,6 +48,16 @@ public final class ActivationCollector {
      */
     public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize,
             String maskInput) {
+        this(runtime, data, maxSamples, batchSize, maskInput, null);
+    }
+
+    /**
+     * As {@link #ActivationCollector(OnnxRuntimeEvaluator, ValidationData, int, int, String)}, writing the values
+     * that a heap without room for them keeps into scratch files in {@code scratchFolder} (the system's temporary
+     * folder when null), deleted once read for the last time.
+     */
+    public ActivationCollector(OnnxRuntimeEvaluator runtime, ValidationData data, int maxSamples, int batchSize,
+            String maskInput, java.nio.file.Path scratchFolder) {
         if (maxSamples < 1) {
             throw new IllegalArgumentException("calibrationSamples must be at least 1, got " + maxSamples);
         }
@@ -54,6 +65,12 @@ public final class ActivationCollector {
         this.samples = firstSamples(data, maxSamples);
         this.batchSize = batchSize;
         this.maskInput = maskInput == null ? ScoredOutput.DEFAULT_MASK_INPUT : maskInput;
+        this.scratchFolder = scratchFolder;
+    }
+
+    /** Where values kept off the heap are written ({@link StagedActivations}); null: the temporary folder. */
+    java.nio.file.Path scratchFolder() {
+        return scratchFolder;
     }
 
     /** The samples calibrated on. */

@@ -47,8 +47,15 @@ public final class AloneFits {
         if (layers.isEmpty()) {
             return;
         }
-        StagedActivations values = new StagedActivations(collector,
-                RefitLayers.wholeValues(denseGraph, layers, collector, Runtime.getRuntime().maxMemory()));
+        try (StagedActivations values = new StagedActivations(collector,
+                RefitLayers.wholeValues(denseGraph, layers, collector, Runtime.getRuntime().maxMemory()))) {
+            fit(dense, levels, layers, denseGraph, values, collector, options, each);
+        }
+    }
+
+    private static void fit(ModelProto dense, List<ModelProto> levels, List<Integer> layers, ModelGraph denseGraph,
+            StagedActivations values, ActivationCollector collector, WeightReconstruction.Options options,
+            Consumer<Fit> each) {
         List<ModelGraph> levelGraphs = levels.stream().map(ModelGraph::of).toList();
         InputStatistics[] shared = new InputStatistics[1];
         for (int position = 0; position < layers.size(); position++) {

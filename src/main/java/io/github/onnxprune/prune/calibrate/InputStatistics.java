@@ -42,8 +42,8 @@ final class InputStatistics {
 
     /**
      * @param requestedRows the most rows asked for
-     * @param current the input's value in the model re-fitted so far, as collected; null when no later layer
-     *     reads it (these statistics then match no value)
+     * @param current the input's value in the model re-fitted so far, as collected (null: these statistics match
+     *     no value)
      * @param dense its value in the dense model, or null when the layers fit the pruned inputs only
      * @param denseRows whether {@code xd} holds rows of the dense model's value
      * @param xc rows of {@code current}

@@ -22,53 +22,50 @@ import java.util.Set;
  * already collected stages change (the re-fitted layers, in graph order). Each value collected is kept and fed
  * back to ONNX Runtime as an input of later runs, so a run computes only the nodes between the values already
  * known and the one asked for (a transformer block's attention, or its feed-forward layer) instead of the whole
- * graph from the model's inputs: all stages together cost about one pass of the model. A kept value is dropped
- * when every node reading it has run, or when a weight it is computed from changes; whatever is not kept is
- * computed again from the model's inputs, so the results never depend on what is kept. On a small heap values
- * are collected in parts of whole batches ({@link ActivationCollector#partStarts}), so no array holds all
- * samples' values at once, and a value read once is computed as it is read instead of kept; when the heap has
- * room ({@code whole}) each value is one array from one run, and kept until its readers have run.
+ * graph from the model's inputs: all stages together cost about one pass of the model, however deep it is. A
+ * kept value is dropped when every node reading it has run, or when a weight it is computed from changes; what
+ * is no longer kept is computed again from the values that are, so the results never depend on what is kept.
+ * When the heap has room ({@code whole}) each value is held on the heap, one array per core; otherwise it is
+ * collected in parts of whole batches ({@link ActivationCollector#partStarts}), each part written to a scratch
+ * file as it comes ({@link ScratchFiles}) and read back when a stage or a fit needs it, so the heap holds a part
+ * or two at a time whatever the model's depth and the calibration set's size. Both give the same values, bit for
+ * bit: ONNX Runtime sees the same batches either way.
  *
  * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
  * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
  * time, as their bodies may read any outer value.
  */
-final class StagedActivations {
+final class StagedActivations implements AutoCloseable {
+
+    /** Parts a value held on the heap is computed in, side by side: one per core, at most four. */
+    static final int CONCURRENT_PARTS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private final ActivationCollector collector;
     private final boolean whole;
+    private final ScratchFiles scratch;
     private final Map<String, StagedValue> kept = new HashMap<>();
+    private final Map<String, List<java.nio.file.Path>> spilled = new HashMap<>();
     private final Map<String, Set<String>> keptDependencies = new HashMap<>();
     private final Set<Integer> ran = new HashSet<>();
     private int lastRunNodes;
 
-    /** Values in parts, and values read once computed again when needed again: the smallest heap. */
+    /** Values in parts kept in scratch files ({@link ActivationCollector#scratchFolder}): the smallest heap. */
     StagedActivations(ActivationCollector collector) {
         this(collector, false);
     }
 
     /**
-     * Values in one part each and always kept when {@code whole} (the results are the same, with fewer ONNX
-     * Runtime sessions and no value computed twice), else as {@link #StagedActivations(ActivationCollector)}.
+     * Values held on the heap, one part per core, when {@code whole} (the results are the same, with fewer ONNX
+     * Runtime sessions and no file written), else as {@link #StagedActivations(ActivationCollector)}.
      */
     StagedActivations(ActivationCollector collector, boolean whole) {
         this.collector = collector;
         this.whole = whole;
+        this.scratch = whole ? null : new ScratchFiles(collector.scratchFolder());
     }
 
     /** The value {@code name} of {@code model} on every calibration sample, first dimension the samples. */
     StagedValue value(ModelProto model, String name) {
-        return value(model, name, true);
-    }
-
-    /**
-     * As {@link #value(ModelProto, String)}; unless {@code keep}, a value not already kept is not collected
-     * here but computed part by part as it is read, once ({@link StagedValue.Elements}), and not kept: for a
-     * value no later layer reads, whose parts need never be held all at once. With room for whole values, every
-     * value is kept, {@code keep} or not.
-     */
-    StagedValue value(ModelProto model, String name, boolean keep) {
-        keep |= whole;
         StagedValue known = kept.get(name);
         lastRunNodes = 0;
         if (known != null) {
@@ -100,33 +97,30 @@ final class StagedActivations {
             }
         }
         java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
-        // One part with room for whole values; else parts (the kept values share them), so no array holds all
-        // samples' values at once.
-        int[] starts = collector.partStarts(model, whole ? 1 : ActivationCollector.PARTS);
+        // In parts of whole batches computed side by side, one ONNX Runtime session per core (each one thread, as
+        // every session of the plugin), so a part's values do not depend on how many run at once.
+        int[] starts = collector.partStarts(model, whole ? CONCURRENT_PARTS : ActivationCollector.PARTS);
+        int count = starts.length - 1;
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
-        java.util.function.IntFunction<Tensor> compute = part -> {
-            Map<String, Tensor> extra = new LinkedHashMap<>();
-            fedValues.forEach((value, parts) -> extra.put(value, parts.parts().get(part)));
-            return collector.run(stage, extra, List.of(name), starts[part], starts[part + 1]).get(name);
-        };
         StagedValue value;
-        if (keep) {
-            List<Tensor> parts = new ArrayList<>();
-            for (int part = 0; part + 1 < starts.length; part++) {
-                parts.add(compute.apply(part));
-            }
-            value = new StagedValue(parts);
+        if (whole) {
+            Tensor[] parts = new Tensor[count];
+            sideBySide(count, part -> parts[part] = compute(stage, fedValues, name, starts, part));
+            value = new StagedValue(List.of(parts));
         } else {
-            // The first part gives the shape, and is handed over when read.
-            Tensor[] first = {compute.apply(0)};
-            long[] shape = first[0].shape();
-            shape[0] = starts[starts.length - 1];
-            value = new StagedValue(shape, starts, part -> {
-                Tensor ready = part == 0 ? first[0] : null;
-                first[0] = part == 0 ? null : first[0];
-                return ready != null ? ready : compute.apply(part);
+            // Each part goes to its file as soon as it is computed: at most one part per core on the heap.
+            java.nio.file.Path[] files = new java.nio.file.Path[count];
+            long[][] shapes = new long[count][];
+            sideBySide(count, part -> {
+                Tensor computed = compute(stage, fedValues, name, starts, part);
+                shapes[part] = computed.shape();
+                files[part] = scratch.write(computed);
             });
+            long[] shape = shapes[0].clone();
+            shape[0] = starts[count];
+            value = new StagedValue(shape, starts, part -> scratch.read(files[part], shapes[part]));
+            spilled.put(name, List.of(files));
         }
         for (int i = 0; i < include.length; i++) {
             if (include[i]) {
@@ -134,15 +128,37 @@ final class StagedActivations {
                 lastRunNodes++;
             }
         }
-        if (keep) {
-            keep(graph, name, value);
-        }
+        keep(graph, name, value);
         return value;
     }
 
-    /** Whether values are collected whole and kept ({@link #StagedActivations(ActivationCollector, boolean)}). */
-    boolean keepsWhole() {
-        return whole;
+    /** Runs {@code task} on parts 0 to {@code count - 1}, as many at once as there are cores. */
+    private static void sideBySide(int count, java.util.function.IntConsumer task) {
+        java.util.stream.IntStream.range(0, count).parallel().forEach(task);
+    }
+
+    /** Part {@code part} of {@code name} from {@code stage}, fed the same part of the kept values it reads. */
+    private Tensor compute(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name, int[] starts,
+            int part) {
+        Map<String, Tensor> extra = new LinkedHashMap<>();
+        fedValues.forEach((value, parts) -> extra.put(value, parts.part(part)));
+        return collector.run(stage, extra, List.of(name), starts[part], starts[part + 1]).get(name);
+    }
+
+    /** How many scratch files hold kept values now (none when values are whole), for tests. */
+    int scratchFiles() {
+        return scratch == null ? 0 : scratch.count();
+    }
+
+    /** Deletes the scratch files of the values still kept. */
+    @Override
+    public void close() {
+        kept.clear();
+        keptDependencies.clear();
+        spilled.clear();
+        if (scratch != null) {
+            scratch.close();
+        }
     }
 
     /** Nodes the last {@link #value} call ran (0 when it returned a kept value), for tests. */
@@ -152,14 +168,21 @@ final class StagedActivations {
 
     /** Records that {@code weight} changed: kept values computed from it are dropped. */
     void changed(String weight) {
-        kept.keySet().removeIf(value -> keptDependencies.get(value).contains(weight));
-        keptDependencies.keySet().retainAll(kept.keySet());
+        dropIf(value -> keptDependencies.get(value).contains(weight));
     }
 
-    /** Drops the kept value {@code name}, if any: a later stage that needs it computes it again. */
-    void release(String name) {
-        kept.remove(name);
-        keptDependencies.remove(name);
+    /** Drops the kept values {@code drop} accepts, and their scratch files. */
+    private void dropIf(java.util.function.Predicate<String> drop) {
+        for (String value : new ArrayList<>(kept.keySet())) {
+            if (drop.test(value)) {
+                kept.remove(value);
+                keptDependencies.remove(value);
+                List<java.nio.file.Path> files = spilled.remove(value);
+                if (files != null) {
+                    files.forEach(scratch::delete);
+                }
+            }
+        }
     }
 
     /** Keeps {@code value} and drops kept values that every reader has now consumed. */
@@ -177,9 +200,8 @@ final class StagedActivations {
         }
         Set<String> outputs = new HashSet<>();
         graph.getOutputList().forEach(v -> outputs.add(v.getName()));
-        kept.keySet().removeIf(k -> !k.equals(name) && !outputs.contains(k)
+        dropIf(k -> !k.equals(name) && !outputs.contains(k)
                 && readers.getOrDefault(k, List.of()).stream().allMatch(ran::contains));
-        keptDependencies.keySet().retainAll(kept.keySet());
     }
 
     /**

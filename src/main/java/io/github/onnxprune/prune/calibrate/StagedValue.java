@@ -10,7 +10,8 @@ import java.util.function.IntFunction;
 /**
  * A value on every calibration sample, in parts of consecutive samples ({@link StagedActivations}): no array of
  * all samples' values at once, which a heap of a few times the model may have no room for in one piece. The
- * parts are held, or, for a value read once, computed when read and let go after ({@link Elements#release}).
+ * parts are held, or read from where they are kept (a scratch file) each time they are asked for and let go
+ * after ({@link Elements#release}).
  */
 final class StagedValue {
 
@@ -38,7 +39,7 @@ final class StagedValue {
 
     /**
      * A float32 value of this shape whose part {@code k}, samples {@code sampleStarts[k]} to
-     * {@code sampleStarts[k + 1]}, {@code source} computes each time it is asked for.
+     * {@code sampleStarts[k + 1]}, {@code source} gives each time it is asked for.
      */
     StagedValue(long[] shape, int[] sampleStarts, IntFunction<Tensor> source) {
         this.shape = shape.clone();
@@ -47,7 +48,12 @@ final class StagedValue {
         this.source = source;
     }
 
-    /** The parts in order (computed when not held). */
+    /** Part {@code k} (read from its source when not held). */
+    Tensor part(int k) {
+        return held != null ? held.get(k) : source.apply(k);
+    }
+
+    /** The parts in order (read from their source when not held). */
     List<Tensor> parts() {
         if (held != null) {
             return held;

@@ -237,40 +237,41 @@ public final class WeightReconstruction {
             return new Result(current, reports);
         }
         boolean whole = RefitLayers.wholeValues(denseGraph, layers, collector, heapBytes);
-        StagedActivations currentValues = new StagedActivations(collector, whole);
-        StagedActivations denseValues = new StagedActivations(collector, whole);
-        double[] costs = new double[layers.size()];
-        double totalCost = 0;
-        for (int position = 0; position < layers.size(); position++) {
-            LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
-            costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows());
-            totalCost += costs[position];
-        }
-        double doneCost = 0;
-        // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
-        InputStatistics[] shared = new InputStatistics[1];
-        for (int position = 0; position < layers.size(); position++) {
-            int index = layers.get(position);
-            ModelGraph graph = ModelGraph.of(current);
-            LinearLayer was = LinearLayer.of(denseGraph, index);
-            LinearLayer is = LinearLayer.of(graph, index);
-            int sharing = 0;
-            for (int other = position; other < layers.size(); other++) {
-                LinearLayer reader = LinearLayer.of(denseGraph, layers.get(other));
-                sharing += reader.input().equals(was.input()) ? reader.outputs() : 0;
+        try (StagedActivations currentValues = new StagedActivations(collector, whole);
+                StagedActivations denseValues = new StagedActivations(collector, whole)) {
+            double[] costs = new double[layers.size()];
+            double totalCost = 0;
+            for (int position = 0; position < layers.size(); position++) {
+                LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
+                costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows());
+                totalCost += costs[position];
             }
-            Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
-                    denseValues, collector, options, shared, sharing);
-            if (report.written() != null) {
-                current = graph.withConstants(report.written());
-                report.written().keySet().forEach(currentValues::changed);
+            double doneCost = 0;
+            // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
+            InputStatistics[] shared = new InputStatistics[1];
+            for (int position = 0; position < layers.size(); position++) {
+                int index = layers.get(position);
+                ModelGraph graph = ModelGraph.of(current);
+                LinearLayer was = LinearLayer.of(denseGraph, index);
+                LinearLayer is = LinearLayer.of(graph, index);
+                int sharing = 0;
+                for (int other = position; other < layers.size(); other++) {
+                    LinearLayer reader = LinearLayer.of(denseGraph, layers.get(other));
+                    sharing += reader.input().equals(was.input()) ? reader.outputs() : 0;
+                }
+                Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
+                        denseValues, collector, options, shared, sharing);
+                if (report.written() != null) {
+                    current = graph.withConstants(report.written());
+                    report.written().keySet().forEach(currentValues::changed);
+                }
+                reports.add(report.layer());
+                doneCost += costs[position];
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
+                        position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
+                        elapsed * (totalCost - doneCost) / doneCost));
             }
-            reports.add(report.layer());
-            doneCost += costs[position];
-            double elapsed = (System.nanoTime() - started) / 1e9;
-            progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
-                    position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
-                    elapsed * (totalCost - doneCost) / doneCost));
         }
         return new Result(current, reports);
     }
@@ -307,52 +308,27 @@ public final class WeightReconstruction {
                     width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
                     options.maxFlops() / 1e9)), null);
         }
-        // When no later layer reads this input and the heap is small, it is computed part by part as its rows are
-        // taken and not kept (a stage that needs it computes it again): a transformer's feed-forward value is 80 MB,
-        // too much to hold beside the rows and the fit in a heap of three times the model.
-        boolean lastReader = sharingOutputs == was.outputs() && !currentValues.keepsWhole();
-        StagedValue currentInput = currentValues.value(current, is.input(), !lastReader);
+        StagedValue currentInput = currentValues.value(current, is.input());
         Target target = options.denseFor() != null
                 && new NamePattern(options.denseFor()).matches(is.name())
                 ? Target.DENSE_INPUTS : options.target().forLayer(is, currentInput.shape().length);
-        StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input(), !lastReader)
-                : null;
+        StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
         InputStatistics statistics = shared[0];
         if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
             // The previous input's rows and products are garbage from here on, before this input's are made.
             shared[0] = null;
             statistics = null;
-            long[] currentShape = currentInput.shape();
-            int[] currentRows = masked(collector, currentInput);
-            StagedValue.Elements currentElements = currentInput.elements();
-            long[] denseShape = denseInput == null ? null : denseInput.shape();
-            int[] denseRows = denseInput == null ? null : masked(collector, denseInput);
-            StagedValue.Elements denseElements = denseInput == null ? null : denseInput.elements();
-            StagedValue currentKey = lastReader ? null : currentInput;
-            StagedValue denseKey = lastReader ? null : denseInput;
-            boolean withDense = denseInput != null;
-            if (lastReader) {
-                currentValues.release(is.input());
-                denseValues.release(was.input());
-            }
-            currentInput = null;
-            denseInput = null;
-            Features xc = Features.of(is, currentShape, currentElements, currentRows, is.units(), rows);
-            currentElements = null;
-            Features xd = !withDense ? null
-                    : Features.of(was, denseShape, denseElements, denseRows, was.units(), rows);
-            denseElements = null;
-            if (xc == null || withDense && (xd == null || xd.rows() != xc.rows())) {
+            Features xc = Features.of(is, currentInput.shape(), currentInput.elements(),
+                    masked(collector, currentInput), is.units(), rows);
+            Features xd = denseInput == null ? null : Features.of(was, denseInput.shape(), denseInput.elements(),
+                    masked(collector, denseInput), was.units(), rows);
+            if (xc == null || denseInput != null && (xd == null || xd.rows() != xc.rows())) {
                 return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
                         null);
             }
-            statistics = new InputStatistics(rows, currentKey, denseKey, withDense, xc, xd, sharingOutputs,
-                    options.holdout());
+            statistics = new InputStatistics(rows, currentInput, denseInput, denseInput != null, xc, xd,
+                    sharingOutputs, options.holdout());
             shared[0] = statistics;
-        }
-        if (lastReader) {
-            currentValues.release(is.input());
-            denseValues.release(was.input());
         }
         currentInput = null;
         denseInput = null;

@@ -18,18 +18,20 @@ import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Calibration holds its values whole and keeps them when the heap has room, and in parts, computing a value read
- * once again when needed again, when it has not: the re-fitted model is the same, byte for byte.
+ * Calibration holds its values whole on the heap when it has room, and in parts written to scratch files when it
+ * has not: the re-fitted model is the same, byte for byte, and no scratch file is left behind.
  */
 class HeapPathsTest {
 
     @Test
-    void wholeValuesAndValuesInPartsGiveTheSameModelByteForByte() throws Exception {
+    void wholeValuesAndValuesInPartsGiveTheSameModelByteForByte(@TempDir Path scratch) throws Exception {
         ModelProto dense = OnnxModelReader.read(Fixtures.ROOT.resolve("digits-bert/model.onnx"));
         ValidationData calibration = ValidationDataReader.read(
                 Fixtures.ROOT.resolve("digits-bert/calibration.npz"), ModelSignature.of(dense), "labels");
@@ -38,7 +40,7 @@ class HeapPathsTest {
         List<String> names = tensors.stream().map(PrunableTensor::name).toList();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             // 96 samples in batches of 16: six batches, so a value in parts is four of them.
-            ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
+            ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16, null, scratch);
             List<String> wholeLines = new java.util.ArrayList<>();
             List<String> partLines = new java.util.ArrayList<>();
 
@@ -54,6 +56,9 @@ class HeapPathsTest {
             assertArrayEquals(whole.model().toByteArray(), parts.model().toByteArray());
             assertEquals(whole.layers(), parts.layers());
             assertEquals(wholeLines.size(), partLines.size());
+            try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(scratch)) {
+                assertEquals(0, left.count());
+            }
         }
     }
 

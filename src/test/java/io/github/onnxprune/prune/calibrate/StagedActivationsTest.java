@@ -18,11 +18,16 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StagedActivationsTest {
 
     @AutoClose
     private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
+
+    /** Where the values in parts go; JUnit deletes whatever a failed test leaves there. */
+    @TempDir
+    Path scratch;
 
     /** X [n, 4] -> MatMul W1 -> Relu (h1) -> MatMul W2 -> Relu (h2) -> MatMul W3 -> Y. */
     private static ModelProto chain(float scale) {
@@ -64,69 +69,87 @@ class StagedActivationsTest {
     @Test
     void eachStageRunsOnlyTheNodesAfterTheValuesAlreadyCollectedAndGivesTheSameValues() {
         ModelProto model = chain(1);
-        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16, null, scratch);
         StagedActivations staged = new StagedActivations(collector);
 
         StagedValue h1 = staged.value(model, "h1");
         assertEquals(2, staged.lastRunNodes());
+        // Read before h2 is asked for: once fc2, h1's only reader, has run, h1 is let go.
+        assertArrayEquals((float[]) collector.collect(model, List.of("h1")).get("h1").data(), floats(h1));
         StagedValue h2 = staged.value(model, "h2");
         // Only fc2 and relu2: h1 is fed from the first run.
         assertEquals(2, staged.lastRunNodes());
-        assertArrayEquals((float[]) collector.collect(model, List.of("h1")).get("h1").data(), floats(h1));
         assertArrayEquals((float[]) collector.collect(model, List.of("h2")).get("h2").data(), floats(h2));
         assertEquals(h2, staged.value(model, "h2"));
         assertEquals(0, staged.lastRunNodes());
     }
 
     @Test
-    void aValueNotKeptIsComputedPartByPartAsItIsReadAndComputedAgainWhenAskedAgain() {
+    void inPartsEachValueIsWrittenToScratchFilesReadBackAsComputedAndDeletedOnceItsReadersHaveRun()
+            throws java.io.IOException {
         ModelProto model = chain(1);
-        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
-        StagedActivations staged = new StagedActivations(collector);
-        staged.value(model, "h1");
-
-        StagedValue once = staged.value(model, "h2", false);
-        assertArrayEquals(new long[] {40, 4}, once.shape());
-        StagedValue.Elements elements = once.elements();
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16, null, scratch);
         float[] expected = (float[]) collector.collect(model, List.of("h2")).get("h2").data();
-        float[] read = new float[expected.length];
-        for (int sample = 0; sample < 40; sample++) {
-            elements.release(sample * 4L);
-            elements.get(sample * 4L, read, sample * 4, 4);
+        try (StagedActivations staged = new StagedActivations(collector)) {
+            staged.value(model, "h1");
+            // 40 samples in batches of 16: three parts, one file each, none on the heap.
+            assertEquals(3, staged.scratchFiles());
+            assertEquals(3, fileCount(scratch));
+
+            StagedValue h2 = staged.value(model, "h2");
+            assertArrayEquals(new long[] {40, 4}, h2.shape());
+            StagedValue.Elements elements = h2.elements();
+            float[] read = new float[expected.length];
+            for (int sample = 0; sample < 40; sample++) {
+                elements.release(sample * 4L);
+                elements.get(sample * 4L, read, sample * 4, 4);
+            }
+            assertArrayEquals(expected, read);
+            // Parts wholly before a released index are let go: reading one again is an error, not a silent re-read.
+            assertThrows(IllegalStateException.class, () -> elements.get(0));
+            // h1's only reader (fc2) has run, so its files are gone; h2's stay, and asked again it runs nothing.
+            assertEquals(3, staged.scratchFiles());
+            assertEquals(h2, staged.value(model, "h2"));
+            assertEquals(0, staged.lastRunNodes());
+            assertArrayEquals(expected, floats(h2));
         }
-        assertArrayEquals(expected, read);
-        // Parts wholly before a released index are let go: reading one again is an error, not a silent re-run.
-        assertThrows(IllegalStateException.class, () -> elements.get(0));
-        // Not kept: asked again, h2 is computed again (from the kept h1: fc2 and relu2).
-        staged.value(model, "h2");
-        assertEquals(2, staged.lastRunNodes());
+        assertEquals(0, fileCount(scratch));
+    }
+
+    private static long fileCount(Path folder) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(folder)) {
+            return files.count();
+        }
     }
 
     @Test
-    void withRoomForWholeValuesEachIsOnePartAndKeptEvenWhenAskedNotTo() {
+    void withRoomForWholeValuesTheyAreHeldOnTheHeapInAPartPerCoreWithTheSameValues() {
         ModelProto model = chain(1);
-        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16, null, scratch);
         StagedActivations inParts = new StagedActivations(collector);
         StagedActivations whole = new StagedActivations(collector, true);
 
-        // 40 samples in batches of 16: three batches, so three parts on a small heap and one with room.
+        // 40 samples in batches of 16: three batches, so three parts on a small heap, and with room one per core
+        // (computed side by side).
+        int perCore = Math.min(3, StagedActivations.CONCURRENT_PARTS);
         assertEquals(3, inParts.value(model, "h1").parts().size());
         StagedValue h1 = whole.value(model, "h1");
-        assertEquals(1, h1.parts().size());
-        StagedValue h2 = whole.value(model, "h2", false);
-        assertEquals(1, h2.parts().size());
+        assertEquals(perCore, h1.parts().size());
+        StagedValue h2 = whole.value(model, "h2");
+        assertEquals(perCore, h2.parts().size());
         assertArrayEquals(floats(inParts.value(model, "h2")), floats(h2));
-        // Kept although asked not to: asked again, nothing runs.
-        assertEquals(h2, whole.value(model, "h2", false));
+        assertEquals(0, whole.scratchFiles());
+        assertEquals(h2, whole.value(model, "h2"));
         assertEquals(0, whole.lastRunNodes());
+        inParts.close();
     }
 
     @Test
     void aChangedWeightDropsTheValuesComputedFromItAndOnlyThose() {
         ModelProto model = chain(1);
-        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16);
+        ActivationCollector collector = new ActivationCollector(runtime, inputs(), 40, 16, null, scratch);
         StagedActivations staged = new StagedActivations(collector);
-        StagedValue h1 = staged.value(model, "h1");
+        float[] h1 = floats(staged.value(model, "h1"));
         Tensor before = collector.collect(model, List.of("h2")).get("h2");
 
         // As reconstruction does: layer 2's input collected, then its weight re-fitted.
@@ -149,7 +172,7 @@ class StagedActivationsTest {
         assertEquals(4, staged.lastRunNodes());
         assertArrayEquals((float[]) collector.collect(again, List.of("h2")).get("h2").data(),
                 floats(recomputed));
-        assertFalse(Arrays.equals(floats(h1), floats(staged.value(again, "h1"))));
+        assertFalse(Arrays.equals(h1, floats(staged.value(again, "h1"))));
     }
 
     /** All parts' elements in order. */
