@@ -205,7 +205,7 @@ final class SparseSweep {
     }
 
     /** {@code y[yAt..] += a * x[xAt..]} over m elements; skipped for a zero factor. */
-    static void axpy(double a, double[] x, int xAt, double[] y, int yAt, int m) {
+    private static void axpy(double a, double[] x, int xAt, double[] y, int yAt, int m) {
         if (a == 0) {
             return;
         }

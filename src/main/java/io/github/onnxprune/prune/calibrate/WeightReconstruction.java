@@ -83,56 +83,46 @@ public final class WeightReconstruction {
      *     is kept out of the fit and its output error reported beside the fitted rows' (0: all rows are fitted)
      * @param denseFor a glob over layer names whose layers fit the dense model's output whatever the target
      *     (an experiment; null for none)
-     * @param int8Grid whether the kept weights of MatMul and Gemm layers are rounded to the int8 grid the
-     *     quantizer will use, each rounding error spread over the weights not yet rounded ({@link GridSweep}; an
-     *     experiment: on MiniLM it gains nothing measurable, int8's loss there is the activations')
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, int holdout, String denseFor, boolean int8Grid) {
-
-        /** These options with the kept weights rounded to the int8 grid in the fit, or not. */
-        public Options withInt8Grid(boolean grid) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, grid);
-        }
+            boolean reselect, Target target, boolean centred, int holdout, String denseFor) {
 
         /**
          * Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input,
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null,
-                    false);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    holdout, denseFor, int8Grid);
+                    holdout, denseFor);
         }
 
         /** These options with the layers matching {@code glob} fitted to the dense model's output. */
         public Options withDenseFor(String glob) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, glob, int8Grid);
+                    holdout, glob);
         }
 
         /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
         public Options withHoldout(int k) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
-                    denseFor, int8Grid);
+                    denseFor);
         }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
-                    denseFor, int8Grid);
+                    denseFor);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, int8Grid);
+                    holdout, denseFor);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -143,19 +133,19 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, int8Grid);
+                    holdout, denseFor);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
-                    denseFor, int8Grid);
+                    denseFor);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
-                    denseFor, int8Grid);
+                    denseFor);
         }
     }
 
@@ -344,7 +334,6 @@ public final class WeightReconstruction {
         double[] sums = statistics.sums();
         int zeros = mp.length - FitAlgebra.count(keep);
         double[] refit;
-        double[] factor = null;
         String method;
         if (exact) {
             method = "least squares";
@@ -368,7 +357,7 @@ public final class WeightReconstruction {
                 }
             }
             // The damped copy is not held here: the factor's work arrays need its room (18 MB each, 1536 wide).
-            factor = SparseSweep.inverseFactor(FitAlgebra.damped(gram, width, options.ridge()), width);
+            double[] factor = SparseSweep.inverseFactor(FitAlgebra.damped(gram, width, options.ridge()), width);
             refit = SparseSweep.solve(factor, width, b, outputs);
             boolean[] zero = SparseSweep.sweep(factor, refit, width, outputs,
                     options.reselect() ? null : FitAlgebra.invert(keep), zeros);
@@ -382,14 +371,6 @@ public final class WeightReconstruction {
                 refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
                 method += ", least squares";
             }
-        }
-        if (options.int8Grid() && is.conv() == null && prunedWeight.type() == TensorProto.DataType.FLOAT) {
-            // The quantizer would round the fit's weights without regard to one another; rounded here, each
-            // rounding error is compensated by the weights after it, on the same objective as the fit.
-            GridSweep.round(factor != null ? factor
-                    : SparseSweep.inverseFactor(FitAlgebra.damped(gram, width, options.ridge()), width),
-                    refit, width, outputs, FitAlgebra.invert(keep));
-            method += ", int8 grid";
         }
         if (centred) {
             method += ", bias";

@@ -95,9 +95,6 @@ public final class MiniLmReconstructionBenchmark {
             if (System.getProperty("holdout") != null) {
                 options = options.withHoldout(Integer.getInteger("holdout"));
             }
-            if (System.getProperty("grid") != null) {
-                options = options.withInt8Grid(Boolean.getBoolean("grid"));
-            }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
                     .map(io.github.onnxprune.prune.TensorChange::name).toList();
