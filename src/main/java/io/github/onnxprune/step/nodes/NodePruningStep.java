@@ -88,16 +88,26 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
     private static StepSection section(NodePruningResult nodes) {
         List<JsonFields> layers = new ArrayList<>();
         List<String> log = new ArrayList<>();
+        int unchanged = 0;
         for (LayerChange layer : nodes.layers()) {
             layers.add(JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
                     .put("unitsBefore", layer.unitsBefore()).put("unitsAfter", layer.unitsAfter())
                     .put("parametersBefore", layer.paramsBefore()).put("parametersAfter", layer.paramsAfter())
                     .put("macsBefore", layer.macsBefore()).put("macsAfter", layer.macsAfter())
                     .put("macsPer", layer.macsPerToken() ? "token" : "sample"));
+            // A transformer with per-block amounts leaves many layers whole: the log names what changed only.
+            if (layer.unitsAfter() == layer.unitsBefore() && layer.paramsAfter() == layer.paramsBefore()) {
+                unchanged++;
+                continue;
+            }
             log.add(String.format(Locale.ROOT, "%s (%s): units %d -> %d, params %d -> %d, MACs%s %s -> %s",
                     layer.layer(), layer.opType(), layer.unitsBefore(), layer.unitsAfter(), layer.paramsBefore(),
                     layer.paramsAfter(), layer.macsPerToken() ? " per token" : "", macs(layer.macsBefore()),
                     macs(layer.macsAfter())));
+        }
+        if (unchanged > 0) {
+            log.add(unchanged + (unchanged == 1 ? " other layer" : " other layers")
+                    + " unchanged (report.json lists every layer)");
         }
         perToken(nodes).ifPresent(log::add);
         List<JsonFields> skipped = new ArrayList<>();

@@ -61,4 +61,26 @@ class MacsPerTokenTest {
                 + " that read a sequence: %d -> %d (%.1f%% fewer)", before, after, 100.0 * (before - after) / before)),
                 section.log().toString());
     }
+
+    @Test
+    void theLogNamesTheLayersThatChangedAndCountsTheOthers() {
+        ModelProto model = OnnxModelReader.read(Fixtures.fixture("digits-bert/model.onnx"));
+        // The second block left whole: its six projections keep their units and weights, and so does the
+        // classifier, which reads the second block's output.
+        NodePruningSettings settings = new NodePruningSettings(0.5, Scope.LAYERWISE,
+                List.of(io.github.onnxprune.prune.SparsityOverride.parse("*layers.1*=0")), List.of(),
+                NodePruningSettings.of(0.5, Scope.LAYERWISE).importance());
+        StepResult<NodePruningResult> result = new NodePruningStep(settings, false)
+                .apply(new StepInput(model, model, null, null));
+        List<LayerChange> layers = result.edits().layers();
+        long whole = layers.stream().filter(l -> l.unitsAfter() == l.unitsBefore()
+                && l.paramsAfter() == l.paramsBefore()).count();
+        assertEquals(7, whole, layers.toString());
+        List<String> log = result.section().log();
+        assertEquals(layers.size() - 7, log.stream().filter(line -> line.contains(": units ")).count(), log.toString());
+        assertTrue(log.stream().noneMatch(line -> line.startsWith("/layers.1/") && line.contains(": units ")),
+                log.toString());
+        assertTrue(log.contains("7 other layers unchanged (report.json lists every layer)"), log.toString());
+        assertEquals(layers.size(), result.section().items("layers").size());
+    }
 }
