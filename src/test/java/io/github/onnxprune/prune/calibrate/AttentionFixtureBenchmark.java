@@ -32,15 +32,8 @@ public final class AttentionFixtureBenchmark {
                 signature, "labels");
         ValidationData calibration = ValidationDataReader.read(Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
                 signature, "labels");
-        // -Dridge=r (both ridges), -DsequenceRidge=r, -Dresidual=false and -Devery=true change the compensation's options (NodeCompensation.Options).
-        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
-        NodeCompensation.Options options = new NodeCompensation.Options(
-                Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
-                defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
-                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
-                .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
-                        System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
+        // -Dridge, -DsequenceRidge, -DholdBack, -Dresidual and -Devery change the options (CompensationProperties).
+        NodeCompensation.Options options = CompensationProperties.options();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);
             System.out.printf(Locale.ROOT, "digits-bert, original accuracy %.1f%%%n",

@@ -97,16 +97,8 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        // -Dridge=r (both ridges), -DsequenceRidge=r, -Dresidual=false and -Devery=true change node compensation's options.
-        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
-        NodeCompensation.Options options = new NodeCompensation.Options(
-                Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
-                defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
-                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
-                .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
-                        System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
-        return NodeCompensation.compensate(original, pruned, collector, options).model();
+        // -Dridge, -DsequenceRidge, -DholdBack, -Dresidual and -Devery change the options (CompensationProperties).
+        return NodeCompensation.compensate(original, pruned, collector, CompensationProperties.options()).model();
     }
 
     static List<String> tensors(ModelProto model) {

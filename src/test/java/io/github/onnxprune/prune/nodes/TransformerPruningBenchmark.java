@@ -14,6 +14,7 @@ import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensationProperties;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -57,14 +58,7 @@ public final class TransformerPruningBenchmark {
         Path source = args.length > 4 ? Path.of(args[4])
                 : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
         Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
-        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
-        double ridge = Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge())));
-        NodeCompensation.Options options = new NodeCompensation.Options(ridge, defaults.maxFeatures(),
-                Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
-                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
-                .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
-                        System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
+        NodeCompensation.Options options = CompensationProperties.options(maxRows);
         // -Doverrides=pattern=fraction,... sets a group's fraction by its layers' names (allocation experiments).
         List<SparsityOverride> overrides = System.getProperty("overrides", "").isBlank() ? List.of()
                 : java.util.Arrays.stream(System.getProperty("overrides").split(",")).map(SparsityOverride::parse)
@@ -80,7 +74,7 @@ public final class TransformerPruningBenchmark {
                 + " 1 intra-op thread, batches of 64%n",
                 source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
                 ranking + (overrides.isEmpty() ? "" : ", overrides " + System.getProperty("overrides")), maxRows,
-                ridge + " (token sequences " + options.sequenceRidge() + ")", options.residual(), options.every());
+                options.ridge() + " (token sequences " + options.sequenceRidge() + ")", options.residual(), options.every());
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
