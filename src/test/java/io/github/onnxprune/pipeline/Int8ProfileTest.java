@@ -34,9 +34,7 @@ class Int8ProfileTest {
         ModelTask plain = new ModelTask(weights.file(), weights.entryName(), new PruningSettings(p.method(),
                 p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), int8, SearchSettings.OFF),
                 weights.evaluation(), weights.limits());
-        ModelTask profiled = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
-                p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), int8,
-                SearchSettings.OFF.withProfile(true)), plain.evaluation(), plain.limits());
+        ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
         ModelResult without;
         ModelResult with;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {

@@ -14,6 +14,7 @@ import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
+import io.github.onnxprune.search.SearchSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -36,6 +37,14 @@ class ModelPruningPipelineTest {
                 new EvaluationSettings(data == null ? null : fixture(data), null, Metric.ACCURACY, null, 64, 1, 3,
                         data != null),
                 limits);
+    }
+
+    /** {@code task} with the sensitivity profile asked for and no search, as {@code <sensitivity>true</sensitivity>}. */
+    static ModelTask profiled(ModelTask task) {
+        PruningSettings p = task.pruning();
+        return new ModelTask(task.file(), task.entryName(), new PruningSettings(p.method(), p.sparsity(),
+                p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
+                SearchSettings.OFF.withProfile(true), p.tableSparsity()), task.evaluation(), task.limits());
     }
 
     @Test

@@ -57,9 +57,7 @@ class NodeProfileTest {
         ModelTask plain = new ModelTask(weights.file(), weights.entryName(), new PruningSettings(PruneMethod.NODES,
                 p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
                 SearchSettings.OFF), weights.evaluation(), weights.limits());
-        ModelTask profiled = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(PruneMethod.NODES,
-                p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
-                SearchSettings.OFF.withProfile(true)), plain.evaluation(), plain.limits());
+        ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
         ModelResult without;
         ModelResult with;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {

@@ -174,10 +174,7 @@ class SearchPipelineTest {
     void sensitivityWithoutSearchProfilesEveryTensorAndShipsTheSameModel() throws Exception {
         ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5,
                 new GateLimits(null, 0.05));
-        PruningSettings p = plain.pruning();
-        ModelTask profiled = new ModelTask(plain.file(), plain.entryName(), new PruningSettings(p.method(),
-                p.sparsity(), p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
-                SearchSettings.OFF.withProfile(true)), plain.evaluation(), plain.limits());
+        ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
         ModelResult without;
         ModelResult with;
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
