@@ -16,7 +16,6 @@ import io.github.onnxprune.quantize.QuantizationSettings;
 import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.SearchReport;
-import io.github.onnxprune.search.SearchSettings;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -29,18 +28,13 @@ class Int8ProfileTest {
     void sensitivityWithInt8QuantizesEachLayerAloneAndShipsTheSameModel() throws Exception {
         ModelTask weights = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5,
                 new GateLimits(null, 0.02));
-        PruningSettings p = weights.pruning();
         Quantization int8 = new Quantization("int8", List.of(), true);
-        ModelTask plain = new ModelTask(weights.file(), weights.entryName(), new PruningSettings(p.method(),
-                p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), int8, SearchSettings.OFF),
+        ModelTask plain = new ModelTask(weights.file(), weights.entryName(), weights.pruning().withQuantization(int8),
                 weights.evaluation(), weights.limits());
         ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
-        ModelResult without;
-        ModelResult with;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            without = pipeline.process(plain);
-            with = pipeline.process(profiled);
-        }
+        List<ModelResult> results = ModelPruningPipelineTest.processed(plain, profiled);
+        ModelResult without = results.get(0);
+        ModelResult with = results.get(1);
         StepSection profile = with.report().step(SearchReport.PROFILE_ID).orElseThrow();
         List<Map<String, Object>> groups = profile.items("int8Sensitivity");
         // One group per layer: an MLP has no transformer blocks.

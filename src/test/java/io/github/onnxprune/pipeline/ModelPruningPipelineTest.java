@@ -16,6 +16,7 @@ import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.search.SearchSettings;
 import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
@@ -45,6 +46,17 @@ class ModelPruningPipelineTest {
         return new ModelTask(task.file(), task.entryName(), new PruningSettings(p.method(), p.sparsity(),
                 p.nodeSparsity(), p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
                 SearchSettings.OFF.withProfile(true), p.tableSparsity()), task.evaluation(), task.limits());
+    }
+
+    /** Each task processed in turn by one pipeline (one ONNX Runtime environment), results in the same order. */
+    static List<ModelResult> processed(ModelTask... tasks) throws IOException {
+        List<ModelResult> results = new java.util.ArrayList<>();
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
+            for (ModelTask task : tasks) {
+                results.add(pipeline.process(task));
+            }
+        }
+        return results;
     }
 
     @Test

@@ -58,12 +58,9 @@ class NodeProfileTest {
                 p.sparsity(), 0, p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(),
                 SearchSettings.OFF), weights.evaluation(), weights.limits());
         ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
-        ModelResult without;
-        ModelResult with;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            without = pipeline.process(plain);
-            with = pipeline.process(profiled);
-        }
+        List<ModelResult> results = ModelPruningPipelineTest.processed(plain, profiled);
+        ModelResult without = results.get(0);
+        ModelResult with = results.get(1);
         StepSection profile = with.report().step(SearchReport.PROFILE_ID).orElseThrow();
         assertEquals(List.of(), profile.items("sensitivity"));
         List<Map<String, Object>> curves = profile.items("unitSensitivity");

@@ -175,12 +175,9 @@ class SearchPipelineTest {
         ModelTask plain = ModelPruningPipelineTest.task("digits-mlp/model.onnx", "digits-mlp/validation.npz", 0.5,
                 new GateLimits(null, 0.05));
         ModelTask profiled = ModelPruningPipelineTest.profiled(plain);
-        ModelResult without;
-        ModelResult with;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            without = pipeline.process(plain);
-            with = pipeline.process(profiled);
-        }
+        List<ModelResult> results = ModelPruningPipelineTest.processed(plain, profiled);
+        ModelResult without = results.get(0);
+        ModelResult with = results.get(1);
         assertTrue(without.report().step(SearchReport.PROFILE_ID).isEmpty());
         StepSection profile = with.report().step(SearchReport.PROFILE_ID).orElseThrow();
         List<Map<String, Object>> curves = profile.items("sensitivity");
