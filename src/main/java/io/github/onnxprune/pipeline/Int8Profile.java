@@ -92,9 +92,8 @@ final class Int8Profile {
         }
         Map<String, String> weightOf = new HashMap<>();
         for (NodeProto node : graph.nodes()) {
-            String name = node.getName().isEmpty() && node.getOutputCount() > 0 ? node.getOutput(0) : node.getName();
             if (node.getInputCount() > 1) {
-                weightOf.put(name, node.getInput(1));
+                weightOf.put(QuantizedLayer.nameOf(node), node.getInput(1));
             }
         }
         Map<String, List<String>> groups = new LinkedHashMap<>();

@@ -139,7 +139,7 @@ public final class Int8Quantizer {
                 String table = gather.node().getInput(0);
                 Optional<String> floatReader = graph.consumers(table).stream()
                         .filter(c -> c.inputIndex() < 0 || !quantizedNodes.contains(c.nodeIndex()))
-                        .map(c -> LayerPlanner.layerName(c.node())).findFirst();
+                        .map(c -> QuantizedLayer.nameOf(c.node())).findFirst();
                 if (floatReader.isPresent() || graph.graphOutputs().contains(table)) {
                     checked.add(candidate.keptFloat("its table is also read in float by "
                             + floatReader.map(n -> "'" + n + "'").orElse("the graph's outputs")

@@ -53,7 +53,7 @@ final class LayerPlanner {
                     || op.equals("Conv") || isTableLookup(graph, node))) {
                 continue;
             }
-            String layer = layerName(node);
+            String layer = QuantizedLayer.nameOf(node);
             int weightInput = op.equals("Gather") ? 0 : 1;
             Optional<ConstantTensor> weight = node.getInputCount() > 1 ? graph.constant(node.getInput(weightInput))
                     : Optional.empty();
@@ -83,11 +83,6 @@ final class LayerPlanner {
             candidates.add(new Candidate(i, layer, op, floatBytes, plan, null));
         }
         return candidates;
-    }
-
-    /** The node's name, or its first output's when it has none (nodes need not be named). */
-    static String layerName(NodeProto node) {
-        return node.getName().isEmpty() ? node.getOutput(0) : node.getName();
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.github.onnxprune.quantize;
 
+import ai.onnx.proto.OnnxMl.NodeProto;
+
 /**
  * One quantizable layer (node name, op type) and what happened to it.
  *
@@ -26,6 +28,11 @@ public record QuantizedLayer(String layer, String opType, boolean quantized, Str
 
     /** Gather from an int8 table, Cast, Mul by the rows' scales: a quarter of the table's bytes, same speed. */
     public static final String INT8_GATHER = "Int8Gather";
+
+    /** A layer's name: its node's, or its first output's when it has none (nodes need not be named). */
+    public static String nameOf(NodeProto node) {
+        return node.getName().isEmpty() ? node.getOutput(0) : node.getName();
+    }
 
     /** This layer with its output error measured. */
     QuantizedLayer withOutputError(double error) {
