@@ -84,12 +84,7 @@ final class Int8Profile {
     /** The quantized layers by transformer block and role (their weight's role), each other layer alone. */
     private static Map<String, List<String>> groups(ModelProto model, List<String> layers) {
         ModelGraph graph = ModelGraph.of(model);
-        Map<String, String> roleOf = new HashMap<>();
-        for (BlockRoles.Group role : BlockRoles.of(graph)) {
-            for (String tensor : role.tensors()) {
-                roleOf.putIfAbsent(tensor, String.format(Locale.ROOT, "block %d %s", role.block(), role.role()));
-            }
-        }
+        Map<String, BlockRoles.Group> roleOf = BlockRoles.byTensor(graph);
         Map<String, String> weightOf = new HashMap<>();
         for (NodeProto node : graph.nodes()) {
             if (node.getInputCount() > 1) {
@@ -98,8 +93,9 @@ final class Int8Profile {
         }
         Map<String, List<String>> groups = new LinkedHashMap<>();
         for (String layer : layers) {
-            String role = roleOf.get(weightOf.getOrDefault(layer, ""));
-            groups.computeIfAbsent(role != null ? role : layer, k -> new ArrayList<>()).add(layer);
+            BlockRoles.Group role = roleOf.get(weightOf.getOrDefault(layer, ""));
+            String name = role != null ? String.format(Locale.ROOT, "block %d %s", role.block(), role.role()) : layer;
+            groups.computeIfAbsent(name, k -> new ArrayList<>()).add(layer);
         }
         return groups;
     }

@@ -13,7 +13,6 @@ import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.search.TensorGroup;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -44,13 +43,7 @@ final class NodeProfile {
      */
     static List<TensorGroup> groups(ModelProto model, List<NamePattern> excludes,
             UnitImportance importance) {
-        Map<String, String> roles = new HashMap<>();
-        for (BlockRoles.Group role : BlockRoles.of(ModelGraph.of(model))) {
-            for (String tensor : role.tensors()) {
-                roles.putIfAbsent(tensor, String.format(Locale.ROOT, "block %d %s", role.block(),
-                        role.role().equals("attention") ? "attention heads" : role.role() + " units"));
-            }
-        }
+        Map<String, BlockRoles.Group> roles = BlockRoles.byTensor(ModelGraph.of(model));
         List<LayerChange> thinned = NodePruner.prune(model, new NodePruningSettings(PROBE, Scope.LAYERWISE,
                 List.of(), excludes, importance)).layers().stream().filter(NodeProfile::lostUnits).toList();
         ModelGraph graph = ModelGraph.of(model);
@@ -74,9 +67,11 @@ final class NodeProfile {
                 }
                 assigned.add(member.weight());
             }
-            String role = roles.get(layer.weight());
-            groups.add(new TensorGroup(role != null ? role : layer.layer() + (layer.opType().equals("Conv")
-                    ? " channels" : " units"), weights, sizes));
+            BlockRoles.Group role = roles.get(layer.weight());
+            String name = role != null ? String.format(Locale.ROOT, "block %d %s", role.block(),
+                    role.role().equals(BlockRoles.ATTENTION) ? "attention heads" : role.role() + " units")
+                    : layer.layer() + (layer.opType().equals("Conv") ? " channels" : " units");
+            groups.add(new TensorGroup(name, weights, sizes));
         }
         return groups;
     }

@@ -3,6 +3,7 @@ package io.github.onnxprune.prune.nodes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.Scope;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,17 @@ public final class BlockRoles {
         public Group {
             tensors = List.copyOf(tensors);
         }
+    }
+
+    /** Each weight tensor of {@link #of}'s groups with its group (the first one that holds it). */
+    public static Map<String, Group> byTensor(ModelGraph graph) {
+        Map<String, Group> groups = new HashMap<>();
+        for (Group group : of(graph)) {
+            for (String tensor : group.tensors()) {
+                groups.putIfAbsent(tensor, group);
+            }
+        }
+        return groups;
     }
 
     /** The groups of {@code graph}, attention before feed-forward within a block; empty without attention. */
