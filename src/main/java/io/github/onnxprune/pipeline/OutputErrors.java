@@ -9,6 +9,7 @@ import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.NodeAttributes;
 import io.github.onnxprune.onnx.NodeInput;
+import io.github.onnxprune.prune.SmallestMagnitudes;
 import io.github.onnxprune.prune.Sparsity;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.search.SensitivityProfile;
@@ -115,11 +116,13 @@ final class OutputErrors {
      *
      * @param input the value it multiplies
      * @param weights its values in C order
+     * @param magnitudes their magnitudes as plain pruning ranks them ({@link FloatTensor#magnitudes})
      * @param inputs K, the features it reads
      * @param outputs N, the units it writes
      * @param transposed whether the weight is stored {@code [N, K]} (Gemm with transB)
      */
-    private record Layer(String input, double[] weights, int inputs, int outputs, boolean transposed) {
+    private record Layer(String input, double[] weights, float[] magnitudes, int inputs, int outputs,
+            boolean transposed) {
 
         static Layer of(ModelGraph graph, String tensor) {
             List<NodeInput> consumers = graph.consumers(tensor);
@@ -139,14 +142,14 @@ final class OutputErrors {
             }
             boolean transposed = gemm && NodeAttributes.intValue(node, "transB", 0) != 0;
             long[] dims = weight.dims();
-            return new Layer(node.getInput(0), weight.values(), (int) dims[transposed ? 1 : 0],
+            return new Layer(node.getInput(0), weight.values(), weight.magnitudes(), (int) dims[transposed ? 1 : 0],
                     (int) dims[transposed ? 0 : 1], transposed);
         }
 
         /**
-         * The relative output error at each level on the rows {@code x} (one array per input feature): the
-         * weights are removed smallest magnitude first (ties by position, as plain pruning picks them), so each
-         * level's error adds the newly removed weights' products to the last level's.
+         * The relative output error at each level on the rows {@code x} (one array per input feature): each
+         * level's weights are those plain pruning removes ({@link SmallestMagnitudes}, ties by position), a superset
+         * of the last level's, so its error adds the newly removed weights' products to the last level's.
          */
         double[] errors(double[][] x) {
             int rows = x.length == 0 ? 0 : x[0].length;
@@ -157,22 +160,18 @@ final class OutputErrors {
                 }
             }
             double energy = squares(out);
-            long[] order = new long[weights.length];
-            for (int i = 0; i < weights.length; i++) {
-                // Non-negative floats order as their bits do: magnitude first, then position.
-                order[i] = ((long) Float.floatToIntBits(Math.abs((float) weights[i])) << 32) | i;
-            }
-            Arrays.sort(order);
+            boolean[] gone = new boolean[weights.length];
             double[][] removed = new double[outputs][rows];
             double[] errors = new double[SensitivityProfile.LEVELS.size()];
-            int done = 0;
             for (int l = 0; l < errors.length; l++) {
                 long count = Sparsity.countToRemove(SensitivityProfile.LEVELS.get(l), weights.length);
-                for (; done < count; done++) {
-                    int i = (int) order[done];
-                    int k = transposed ? i % inputs : i / outputs;
-                    int n = transposed ? i / inputs : i % outputs;
-                    add(removed[n], x[k], weights[i]);
+                for (int i : SmallestMagnitudes.select(magnitudes, (int) count)) {
+                    if (!gone[i]) {
+                        gone[i] = true;
+                        int k = transposed ? i % inputs : i / outputs;
+                        int n = transposed ? i / inputs : i % outputs;
+                        add(removed[n], x[k], weights[i]);
+                    }
                 }
                 errors[l] = energy == 0 ? Double.NaN : squares(removed) / energy;
             }
