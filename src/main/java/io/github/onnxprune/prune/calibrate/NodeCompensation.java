@@ -7,10 +7,12 @@ import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -143,7 +145,7 @@ public final class NodeCompensation {
             return new Result(pruned, List.of());
         }
         Map<String, Tensor> originalActivations = new LinkedHashMap<>();
-        java.util.Set<String> sequences = new java.util.HashSet<>();
+        Set<String> sequences = new HashSet<>();
         collector.collect(original, inputs).forEach((name, value) -> {
             if (value.shape().length == 3) {
                 sequences.add(name);
@@ -251,7 +253,7 @@ public final class NodeCompensation {
             // A tie (an exact fit, rounding apart) keeps the fit.
             if (Math.min(errorBefore, mean) + 1e-12 < errorAfter) {
                 method = mean <= errorBefore ? "mean" : "plain";
-                detail = String.format(java.util.Locale.ROOT, "the fit's error on %d held-back rows, %.4g, was"
+                detail = String.format(Locale.ROOT, "the fit's error on %d held-back rows, %.4g, was"
                         + " not below the %s layer's", held.rows(), errorAfter, method.equals("mean")
                         ? "mean-compensated" : "plain pruned");
                 weights = prunedWeights;
@@ -288,6 +290,7 @@ public final class NodeCompensation {
 
         Tensor of(ModelProto model, String value) {
             if (!value.equals(name)) {
+                // The last layer's input is let go before the next is collected: both need not fit at once.
                 rows = null;
                 rows = collector.maskedRows(collector.collect(model, List.of(value)).get(value));
                 name = value;

@@ -5,10 +5,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -26,7 +29,7 @@ final class ScratchFiles implements AutoCloseable {
 
     private final Path folder;
     // Parts are written and read from several threads at once (StagedActivations computes them side by side).
-    private final Set<Path> files = java.util.Collections.synchronizedSet(new LinkedHashSet<>());
+    private final Set<Path> files = Collections.synchronizedSet(new LinkedHashSet<>());
 
     /** Files in {@code folder} (created when missing), or in the system's temporary folder when null. */
     ScratchFiles(Path folder) {
@@ -35,7 +38,7 @@ final class ScratchFiles implements AutoCloseable {
 
     /** Writes {@code tensor}'s float32 elements to a new file; read them back with {@link #read}. */
     Path write(Tensor tensor) {
-        java.nio.FloatBuffer values = tensor.floatView();
+        FloatBuffer values = tensor.floatView();
         try {
             Path file;
             if (folder == null) {
@@ -51,7 +54,7 @@ final class ScratchFiles implements AutoCloseable {
                 while (values.hasRemaining()) {
                     int count = Math.min(CHUNK_FLOATS, values.remaining());
                     buffer.clear();
-                    java.nio.FloatBuffer floats = buffer.asFloatBuffer();
+                    FloatBuffer floats = buffer.asFloatBuffer();
                     floats.put(values.slice().limit(count));
                     values.position(values.position() + count);
                     buffer.limit(count * Float.BYTES);
@@ -118,7 +121,7 @@ final class ScratchFiles implements AutoCloseable {
     public void close() {
         List<Path> left;
         synchronized (files) {
-            left = new java.util.ArrayList<>(files);
+            left = new ArrayList<>(files);
         }
         for (Path file : left) {
             delete(file);

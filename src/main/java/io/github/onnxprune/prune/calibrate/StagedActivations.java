@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,7 +81,7 @@ final class StagedActivations implements AutoCloseable {
         }
         List<NodeProto> nodes = graph.getNodeList();
         Set<String> needed = new HashSet<>(List.of(name));
-        Set<String> fed = new java.util.LinkedHashSet<>();
+        Set<String> fed = new LinkedHashSet<>();
         boolean[] include = new boolean[nodes.size()];
         for (int i = nodes.size() - 1; i >= 0; i--) {
             NodeProto node = nodes.get(i);
