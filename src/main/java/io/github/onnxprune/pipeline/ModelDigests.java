@@ -16,4 +16,9 @@ final class ModelDigests {
     String of(ByteBuffer bytes) {
         return digests.computeIfAbsent(bytes, RunFingerprint::sha256);
     }
+
+    /** Records the SHA-256 of {@code bytes} known otherwise (a stored model whose file is unchanged). */
+    void remember(ByteBuffer bytes, String sha256) {
+        digests.put(bytes, sha256);
+    }
 }

@@ -12,6 +12,7 @@ import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.ArchiveLayout;
 import io.github.onnxprune.ship.AtomicFiles;
+import io.github.onnxprune.ship.KeptArchives;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.ModelArchive;
@@ -80,18 +81,22 @@ public final class PruneRun {
         try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {
             deleteStaleTemporaries(settings);
             Path report = ConfinedPaths.resolve(output, "report.json");
-            FutureTask<String> fingerprinting = new FutureTask<>(() -> fingerprint(tasks, settings));
+            KnownDigests known = KnownDigests.read(output);
+            FutureTask<String> fingerprinting = new FutureTask<>(() -> fingerprint(tasks, settings, known));
             List<ModelResult> results = new ArrayList<>();
             try {
                 // A stored result can only be reused when one exists (never after mvn clean).
                 boolean lookUp = !settings.force() && Files.isRegularFile(output.resolve(RunCache.FILE_NAME));
                 if (lookUp) {
                     fingerprinting.run();
+                    ModelDigests digests = new ModelDigests();
                     Optional<List<ModelResult>> stored = RunCache.load(output, await(fingerprinting), tasks,
-                            settings.failOnViolation());
+                            settings.failOnViolation(), known, digests);
                     if (stored.isPresent()) {
-                        return ship(stored.get(), report, settings, targets, await(fingerprinting), true,
-                                new ModelDigests());
+                        RunOutcome reused = ship(stored.get(), report, settings, targets, await(fingerprinting),
+                                true, digests, known);
+                        known.write(output);
+                        return reused;
                     }
                 } else {
                     // Nothing is looked up by it, so the model's SHA-256 is hashed on a second core while the
@@ -124,7 +129,7 @@ public final class PruneRun {
             // report reads the pruned model's deflated size from the entry written instead of deflating the
             // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
-            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false, digests);
+            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false, digests, known);
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
@@ -135,6 +140,7 @@ public final class PruneRun {
             if (fingerprint != null) {
                 RunCache.store(output, fingerprint, results, reportBytes, digests);
             }
+            known.write(output);
             return new RunOutcome(results, shipped.report(), shipped.shipped(), shipped.jarChanged(),
                     shipped.fingerprint(), shipped.reused(), shipped.targets());
         }
@@ -164,7 +170,10 @@ public final class PruneRun {
                     AtomicFiles.deleteStale(folder, false);
                 }
             }
-            return reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests());
+            KnownDigests known = KnownDigests.read(outputDirectory);
+            boolean changed = reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests(), known);
+            known.write(outputDirectory);
+            return changed;
         }
     }
 
@@ -298,9 +307,9 @@ public final class PruneRun {
         }
     }
 
-    private static String fingerprint(List<ModelTask> tasks, RunSettings settings) {
+    private static String fingerprint(List<ModelTask> tasks, RunSettings settings, KnownDigests known) {
         try {
-            return RunFingerprint.of(tasks, settings);
+            return RunFingerprint.of(tasks, settings, known);
         } catch (IOException e) {
             // The run itself will report the unreadable file with a clear message; it just cannot be reused.
             return null;
@@ -312,19 +321,25 @@ public final class PruneRun {
      * the archives end up holding only what this run ships.
      */
     private static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
-            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests) throws IOException {
+            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known)
+            throws IOException {
         boolean violated = results.stream().anyMatch(r -> !r.passed());
         Path output = settings.outputDirectory();
         if (violated && settings.failOnViolation()) {
-            reconcile(output, targets, Map.of(), Map.of(), digests);
+            reconcile(output, targets, Map.of(), Map.of(), digests, known);
             return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
         }
         Map<String, ByteBuffer> entries = new LinkedHashMap<>();
         Map<String, Path> originals = new LinkedHashMap<>();
         for (ModelResult result : results) {
             Path target = RunCache.modelFile(output, result.task());
-            if (!AtomicFiles.holds(target, result.prunedBytes())) {
-                AtomicFiles.write(target, result.prunedBytes());
+            String sha256 = digests.of(result.prunedBytes());
+            // A file whose stamp is unchanged since this plugin wrote these bytes into it is not read again.
+            if (known.ifUnchanged(target).filter(sha256::equals).isEmpty()) {
+                if (!AtomicFiles.holds(target, result.prunedBytes())) {
+                    AtomicFiles.write(target, result.prunedBytes());
+                }
+                known.written(target, sha256);
             }
             entries.put(result.task().entryName(), result.prunedBytes());
             originals.put(result.task().entryName(), result.task().file());
@@ -332,7 +347,7 @@ public final class PruneRun {
         boolean jarChanged = false;
         List<ShipTarget> inPlace = List.of();
         if (settings.classifiedArtifact() != null) {
-            reconcile(output, targets, Map.of(), Map.of(), digests);
+            reconcile(output, targets, Map.of(), Map.of(), digests, known);
             if (settings.jar() != null) {
                 String root = targets.get(0).root();
                 Map<String, ByteBuffer> rooted = new LinkedHashMap<>();
@@ -344,10 +359,31 @@ public final class PruneRun {
         } else {
             // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
             // pruned models back, and does nothing when the archives already hold them.
-            jarChanged = reconcile(output, targets, entries, originals, digests);
+            jarChanged = reconcile(output, targets, entries, originals, digests, known);
             inPlace = targets;
         }
         return new RunOutcome(results, report, true, jarChanged, fingerprint, reused, inPlace);
+    }
+
+    /**
+     * Keeps the archive as the jar tool built it ({@link KeptArchives}) when each entry about to be pruned in it
+     * still holds its original's bytes (length and CRC-32), so that a later run can put those originals back by
+     * copying.
+     */
+    private static void keepIfAsBuilt(Path output, Path archive, Map<String, Path> originals) throws IOException {
+        if (originals.isEmpty() || originals.containsValue(null)) {
+            return;
+        }
+        Map<String, ByteBuffer> contents = new LinkedHashMap<>();
+        for (Map.Entry<String, Path> original : originals.entrySet()) {
+            if (!Files.isRegularFile(original.getValue())) {
+                return;
+            }
+            contents.put(original.getKey(), ModelBytes.map(original.getValue()));
+        }
+        if (JarRewriter.holdsLengthsAndCrcs(archive, contents)) {
+            KeptArchives.keep(output, archive, KeptArchives.Role.BUILT);
+        }
     }
 
     /**
@@ -359,10 +395,13 @@ public final class PruneRun {
      * @return whether any archive changed
      */
     private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
-            Map<String, Path> originals, ModelDigests digests) throws IOException {
+            Map<String, Path> originals, ModelDigests digests, KnownDigests known) throws IOException {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
         ShippedEntries previous = ShippedEntries.read(recordFile);
         Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
+        // Per archive, the SHA-256 of each pruned entry it gets (restored originals are not hashed).
+        Map<Path, Map<String, String>> prunedDigests = new LinkedHashMap<>();
+        Map<Path, Map<String, Path>> originalFiles = new LinkedHashMap<>();
         List<ShippedEntries.Entry> now = new ArrayList<>();
         for (ShipTarget target : targets) {
             Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(target.archive(),
@@ -370,8 +409,11 @@ public final class PruneRun {
             for (Map.Entry<String, ByteBuffer> model : pruned.entrySet()) {
                 String name = target.root() + model.getKey();
                 inArchive.put(name, model.getValue());
-                now.add(new ShippedEntries.Entry(target.archive(), name, digests.of(model.getValue()),
-                        originals.get(model.getKey())));
+                String sha256 = digests.of(model.getValue());
+                prunedDigests.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>()).put(name, sha256);
+                originalFiles.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>())
+                        .put(name, originals.get(model.getKey()));
+                now.add(new ShippedEntries.Entry(target.archive(), name, sha256, originals.get(model.getKey())));
             }
         }
         for (ShippedEntries.Entry entry : previous.entries()) {
@@ -380,7 +422,10 @@ public final class PruneRun {
             if (inArchive.containsKey(entry.name()) || !Files.isRegularFile(entry.archive())) {
                 continue;
             }
-            String current = JarRewriter.sha256(entry.archive(), entry.name());
+            String current = known.entryIfUnchanged(entry.archive(), entry.name()).orElse(null);
+            if (current == null) {
+                current = JarRewriter.sha256(entry.archive(), entry.name());
+            }
             if (current == null || !current.equals(entry.sha256())) {
                 continue;
             }
@@ -392,6 +437,12 @@ public final class PruneRun {
             inArchive.put(entry.name(), ModelBytes.map(entry.original()));
         }
         replacements.values().removeIf(Map::isEmpty);
+        // An archive whose stamp shows it unchanged since this plugin wrote the same pruned entries is not read.
+        replacements.entrySet().removeIf(archive -> archive.getValue().keySet().stream().allMatch(name -> {
+            String expected = prunedDigests.getOrDefault(archive.getKey(), Map.of()).get(name);
+            return expected != null && known.entryIfUnchanged(archive.getKey(), name).filter(expected::equals)
+                    .isPresent();
+        }));
         if (replacements.isEmpty()) {
             new ShippedEntries(now).write(recordFile);
             return false;
@@ -401,7 +452,18 @@ public final class PruneRun {
         new ShippedEntries(during).write(recordFile);
         boolean changed = false;
         for (Map.Entry<Path, Map<String, ByteBuffer>> archive : replacements.entrySet()) {
-            changed |= JarRewriter.rewrite(archive.getKey(), archive.getKey(), archive.getValue());
+            Path file = archive.getKey();
+            Map<String, String> written = prunedDigests.getOrDefault(file, Map.of());
+            keepIfAsBuilt(output, file, originalFiles.getOrDefault(file, Map.of()));
+            boolean rewritten = JarRewriter.rewrite(file, file, archive.getValue(), KeptArchives.keptFor(output, file));
+            if (rewritten) {
+                known.forgetEntries(file);
+                if (!written.isEmpty()) {
+                    KeptArchives.keep(output, file, KeptArchives.Role.SHIPPED);
+                }
+            }
+            written.forEach((name, sha256) -> known.entryWritten(file, name, sha256));
+            changed |= rewritten;
         }
         new ShippedEntries(now).write(recordFile);
         return changed;

@@ -37,7 +37,7 @@ final class RunCache {
      * them is shipped.
      */
     static Optional<List<ModelResult>> load(Path outputDirectory, String fingerprint, List<ModelTask> tasks,
-            boolean failOnViolation) {
+            boolean failOnViolation, KnownDigests known, ModelDigests digests) {
         try {
             Path file = outputDirectory.resolve(FILE_NAME);
             if (fingerprint == null || !Files.isRegularFile(file)) {
@@ -74,10 +74,15 @@ final class RunCache {
                 }
                 ByteBuffer bytes = ByteBuffer.allocate(0).asReadOnlyBuffer();
                 if (ships) {
-                    bytes = ModelBytes.map(modelFile(outputDirectory, task));
-                    if (!RunFingerprint.sha256(bytes).equals(model.sha256())) {
+                    Path storedFile = modelFile(outputDirectory, task);
+                    ByteBuffer mapped = ModelBytes.map(storedFile);
+                    // A stored model whose stamp is unchanged since it was written is not read again.
+                    String sha256 = known.ifUnchanged(storedFile).orElseGet(() -> digests.of(mapped));
+                    if (!sha256.equals(model.sha256())) {
                         return Optional.empty();
                     }
+                    digests.remember(mapped, sha256);
+                    bytes = mapped;
                 }
                 results.add(new ModelResult(task, bytes, reports.get(i), model.unchanged()));
             }

@@ -1,7 +1,6 @@
 package io.github.onnxprune.pipeline;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.net.URISyntaxException;
@@ -40,13 +39,21 @@ public final class RunFingerprint {
      * @throws IOException when a model or data file cannot be read
      */
     public static String of(List<ModelTask> tasks, RunSettings settings) throws IOException {
+        return of(tasks, settings, KnownDigests.none());
+    }
+
+    /**
+     * As {@link #of(List, RunSettings)}, with each file's SHA-256 from {@code known} when its stamp shows it
+     * unchanged since it was last hashed: an unchanged 90 MB model is not read again.
+     */
+    static String of(List<ModelTask> tasks, RunSettings settings, KnownDigests known) throws IOException {
         MessageDigest digest = sha256();
-        text(digest, "onnx-prune run fingerprint 1");
+        text(digest, "onnx-prune run fingerprint 2");
         text(digest, "plugin " + settings.pluginVersion());
         Path pluginJar = pluginJar();
         if (pluginJar != null) {
             text(digest, "plugin jar");
-            file(digest, pluginJar);
+            file(digest, pluginJar, known);
         }
         // Only what changes the stored result: where it is shipped to is decided anew on every run.
         text(digest, "failOnViolation " + settings.failOnViolation());
@@ -56,7 +63,7 @@ public final class RunFingerprint {
             List<Path> files = new ArrayList<>();
             collectPaths(task, files);
             for (Path path : files) {
-                content(digest, path);
+                content(digest, path, known);
             }
         }
         return HexFormat.of().formatHex(digest.digest());
@@ -129,10 +136,10 @@ public final class RunFingerprint {
     }
 
     /** A file's bytes, or a folder's regular files sorted by relative path, or a marker for a missing path. */
-    private static void content(MessageDigest digest, Path path) throws IOException {
+    private static void content(MessageDigest digest, Path path, KnownDigests known) throws IOException {
         if (Files.isRegularFile(path)) {
             text(digest, "file " + path);
-            file(digest, path);
+            file(digest, path, known);
         } else if (Files.isDirectory(path)) {
             text(digest, "folder " + path);
             List<Path> files;
@@ -143,21 +150,17 @@ public final class RunFingerprint {
                     .sorted().toList();
             for (String name : relative) {
                 text(digest, "entry " + name);
-                file(digest, path.resolve(name));
+                file(digest, path.resolve(name), known);
             }
         } else {
             text(digest, "missing " + path);
         }
     }
 
-    private static void file(MessageDigest digest, Path file) throws IOException {
+    /** A file by its size and the SHA-256 of its bytes (which only an unchanged stamp spares reading). */
+    private static void file(MessageDigest digest, Path file, KnownDigests known) throws IOException {
         text(digest, "size " + Files.size(file));
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-                digest.update(buffer, 0, read);
-            }
-        }
+        text(digest, "sha256 " + known.sha256(file));
     }
 
     private static void text(MessageDigest digest, String text) {

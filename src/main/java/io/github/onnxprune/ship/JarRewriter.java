@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -94,6 +95,22 @@ public final class JarRewriter {
         }
     }
 
+    /**
+     * Whether every entry named in {@code contents} is in {@code jar} with the length and CRC-32 of its content (from
+     * position 0 to its limit), as the jar tool left it; read from the central directory, nothing inflated.
+     */
+    public static boolean holdsLengthsAndCrcs(Path jar, Map<String, ByteBuffer> contents) throws IOException {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            for (Map.Entry<String, ByteBuffer> content : contents.entrySet()) {
+                ZipEntry entry = zip.getEntry(content.getKey());
+                if (entry == null || !holdsLengthAndCrc(entry, content.getValue())) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
     /** Whether the central directory gives {@code entry} the length and CRC-32 of {@code content}. */
     private static boolean holdsLengthAndCrc(ZipEntry entry, ByteBuffer content) {
         return entry.getSize() == content.limit() && entry.getCrc() == ModelBytes.crc32(content);
@@ -108,7 +125,18 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements)
             throws IOException {
-        try (ZipFile zip = new ZipFile(source.toFile())) {
+        return rewrite(source, target, replacements, List.of());
+    }
+
+    /**
+     * As {@link #rewrite(Path, Path, Map)}, but a replacement that one of {@code donors} (zips; missing ones are
+     * passed over) holds deflated under the same name, with the replacement's length and CRC-32, is copied from
+     * the first such as it is stored there instead of being deflated again: shipping bytes deflated before costs a
+     * copy, and an original put back gets the jar tool's own bytes.
+     */
+    public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors)
+            throws IOException {
+        try (ZipFile zip = new ZipFile(source.toFile()); Donors donorZips = Donors.open(donors)) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
             if (!missing.isEmpty()) {
@@ -141,7 +169,7 @@ public final class JarRewriter {
                     }
                     for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
                         ZipEntry entry = entries.nextElement();
-                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target);
+                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target, donorZips);
                     }
                 }
             });
@@ -169,7 +197,7 @@ public final class JarRewriter {
     }
 
     private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement,
-            ZipArchiveOutputStream out, Path target) throws IOException {
+            ZipArchiveOutputStream out, Path target, Donors donors) throws IOException {
         ZipArchiveEntry copy = new ZipArchiveEntry(original.getName());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
@@ -191,6 +219,10 @@ public final class JarRewriter {
             }
         } else {
             copy.setMethod(ZipEntry.DEFLATED);
+        }
+        if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED
+                && donors.copy(original.getName(), replacement, copy, out)) {
+            return;
         }
         if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED) {
             // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.

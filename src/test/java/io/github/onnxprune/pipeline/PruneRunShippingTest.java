@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.onnxprune.gate.GateLimits;
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.report.FileSizes;
+import io.github.onnxprune.ship.ChunkedDeflate;
 import io.github.onnxprune.ship.JarRewriter;
+import io.github.onnxprune.ship.KeptArchives;
 import io.github.onnxprune.ship.ShippingException;
 import java.nio.ByteBuffer;
 import java.io.IOException;
@@ -52,10 +54,17 @@ class PruneRunShippingTest {
 
     /** What jar:jar builds from target/classes. */
     private void buildJar() throws IOException {
+        buildJar(java.util.zip.Deflater.DEFAULT_COMPRESSION);
+    }
+
+    /** What a jar tool deflating at {@code level} builds from target/classes, as a new file. */
+    private void buildJar(int level) throws IOException {
+        Files.deleteIfExists(jar);
         try (OutputStream file = Files.newOutputStream(jar); ZipOutputStream out = new ZipOutputStream(file)) {
+            out.setLevel(level);
             for (String name : List.of("models/a.onnx", "models/b.onnx")) {
                 out.putNextEntry(new ZipEntry(name));
-                out.write(original);
+                out.write(Files.readAllBytes(classes.resolve(name.substring("models/".length()))));
                 out.closeEntry();
             }
         }
@@ -167,6 +176,47 @@ class PruneRunShippingTest {
         assertTrue(PruneRun.restoreOriginals(output, jar));
         assertArrayEquals(original, entry(jar, "models/a.onnx"));
         assertFalse(PruneRun.restoreOriginals(output, jar));
+    }
+
+    @Test
+    void aSkipPutsTheJarToolsOwnBytesBackAndARebuiltJarGetsThePrunedBytesShippedBefore() throws IOException {
+        buildJar(1);
+        byte[] jarTools = rawEntry(jar, "models/a.onnx");
+        run(null, "models/a.onnx");
+        byte[] shipped = rawEntry(jar, "models/a.onnx");
+        assertTrue(Files.isRegularFile(KeptArchives.keptFor(output, jar, KeptArchives.Role.BUILT)));
+        assertTrue(Files.isRegularFile(KeptArchives.keptFor(output, jar, KeptArchives.Role.SHIPPED)));
+
+        // skip: the original comes back as the jar tool stored it (level 1 here), copied, not deflated again.
+        assertTrue(PruneRun.restoreOriginals(output, jar));
+        assertArrayEquals(jarTools, rawEntry(jar, "models/a.onnx"));
+        assertArrayEquals(original, entry(jar, "models/a.onnx"));
+
+        // jar:jar rebuilt the jar (a class changed); the model did not: the stored result ships the same bytes.
+        buildJar(1);
+        RunOutcome rebuilt = run(null, "models/a.onnx");
+        assertTrue(rebuilt.reused());
+        assertTrue(rebuilt.jarChanged());
+        assertArrayEquals(shipped, rawEntry(jar, "models/a.onnx"));
+
+        // The model changed in target/classes, the jar was not rebuilt: the kept jars hold other bytes under that
+        // name, so the original put back is deflated, not copied.
+        byte[] changed = original.clone();
+        changed[changed.length - 1] ^= 1;
+        Files.write(classes.resolve("a.onnx"), changed);
+        assertTrue(PruneRun.restoreOriginals(output, jar));
+        assertArrayEquals(changed, entry(jar, "models/a.onnx"));
+        java.io.ByteArrayOutputStream deflated = new java.io.ByteArrayOutputStream();
+        ChunkedDeflate.deflate(ByteBuffer.wrap(changed), 1, deflated);
+        assertArrayEquals(deflated.toByteArray(), rawEntry(jar, "models/a.onnx"));
+    }
+
+    private static byte[] rawEntry(Path zip, String name) throws IOException {
+        try (org.apache.commons.compress.archivers.zip.ZipFile file =
+                org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(zip).get();
+                java.io.InputStream in = file.getRawInputStream(file.getEntry(name))) {
+            return in.readAllBytes();
+        }
     }
 
     @Test

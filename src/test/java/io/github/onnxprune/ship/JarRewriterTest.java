@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.onnxprune.report.FileSizes;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -38,6 +39,46 @@ class JarRewriterTest {
 
     @TempDir
     Path folder;
+
+    @Test
+    void anEntryADonorHoldsIsCopiedAsStoredThereAndOneWithOtherBytesIsDeflatedAgain() throws IOException {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] pruned = new byte[200_000];
+        for (int i = 0; i < pruned.length; i++) {
+            pruned[i] = (byte) (i % 7 == 0 ? i * 31 : 0);
+        }
+        // Level 1: a stream neither the default level nor Huffman coding alone would write.
+        Path donor = folder.resolve("donor.jar");
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(donor))) {
+            out.setLevel(1);
+            out.putNextEntry(new ZipEntry("models/m.onnx"));
+            out.write(pruned);
+            out.closeEntry();
+        }
+
+        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(pruned)),
+                List.of(folder.resolve("missing.jar"), donor)));
+
+        assertArrayEquals(rawEntry(donor, "models/m.onnx"), rawEntry(jar, "models/m.onnx"));
+        assertArrayEquals(pruned, JarRewriter.read(jar, "models/m.onnx"));
+        assertArrayEquals(bytes("kept as stored"), JarRewriter.read(jar, "stored.txt"));
+
+        byte[] other = pruned.clone();
+        other[100] ^= 1;
+        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(other)), List.of(donor)));
+        ByteArrayOutputStream deflated = new ByteArrayOutputStream();
+        ChunkedDeflate.deflate(ByteBuffer.wrap(other), 1, deflated);
+        assertArrayEquals(deflated.toByteArray(), rawEntry(jar, "models/m.onnx"));
+        assertArrayEquals(other, JarRewriter.read(jar, "models/m.onnx"));
+    }
+
+    private static byte[] rawEntry(Path zip, String name) throws IOException {
+        try (org.apache.commons.compress.archivers.zip.ZipFile file =
+                org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(zip).get();
+                java.io.InputStream in = file.getRawInputStream(file.getEntry(name))) {
+            return in.readAllBytes();
+        }
+    }
 
     @Test
     void replacesOneEntryAndKeepsOrderTimesAndMethodsOfAll() throws IOException {
