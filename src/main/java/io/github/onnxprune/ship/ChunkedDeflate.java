@@ -30,7 +30,7 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
  * one raw deflate stream that any inflater reads. Each chunk's strategy is chosen from its own bytes: Huffman
  * coding alone (several times faster than the default level, and as small or smaller on bytes that rarely repeat:
  * a dense float table's mantissas, int8 values), unless the default level, as jar tools use it, makes the chunk's
- * first 64 KiB at least 1% smaller (a pruned tensor's zeros, text): the shipped entry is never traded for speed.
+ * first 64 KiB at least 1% smaller (a pruned tensor's zeros, text); such a chunk is deflated at {@link #LZ77_LEVEL}.
  */
 public final class ChunkedDeflate {
 
@@ -42,6 +42,12 @@ public final class ChunkedDeflate {
 
     /** The default level must make the sample this much smaller than Huffman coding alone to be used. */
     private static final double LZ77_WORTH = 0.99;
+
+    /**
+     * The level of chunks LZ77 pays in: zlib's level 5 makes all-MiniLM-L6-v2's entry at 50% of weights 0.29% larger
+     * than the default level 6 and takes 42% less time on those chunks (docs/minilm-benchmark.md, "Session 16").
+     */
+    static final int LZ77_LEVEL = 5;
 
     /** The window deflate can refer back to, so the most of the previous chunk worth giving as dictionary. */
     private static final int WINDOW = 32 * 1024;
@@ -165,17 +171,31 @@ public final class ChunkedDeflate {
 
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */
     private static Piece chunk(ByteBuffer content, int index, int count) {
+        boolean lz77 = lz77Pays(chunkOf(content, index));
+        return chunk(content, index, count, lz77 ? LZ77_LEVEL : Deflater.BEST_SPEED,
+                lz77 ? Deflater.DEFAULT_STRATEGY : Deflater.HUFFMAN_ONLY);
+    }
+
+    /** The bytes of chunk {@code index}, a slice of the content's own buffer. */
+    static ByteBuffer chunkOf(ByteBuffer content, int index) {
         int start = index * CHUNK;
-        int length = Math.min(content.limit(), start + CHUNK) - start;
+        return content.slice(start, Math.min(content.limit(), start + CHUNK) - start);
+    }
+
+    /**
+     * Chunk {@code index} of {@code count} deflated at {@code level} with {@code strategy}, with the 32 KiB before
+     * it as dictionary unless Huffman coding alone (which never refers back) is asked for.
+     */
+    static Piece chunk(ByteBuffer content, int index, int count, int level, int strategy) {
+        int start = index * CHUNK;
         // Slices of the model's own buffer: the deflater reads a direct buffer in place, without a heap copy.
-        ByteBuffer input = content.slice(start, length);
+        ByteBuffer input = chunkOf(content, index);
+        int length = input.limit();
         boolean last = index == count - 1;
-        boolean lz77 = lz77Pays(input);
-        Deflater deflater = new Deflater(lz77 ? Deflater.DEFAULT_COMPRESSION : Deflater.BEST_SPEED, true);
+        Deflater deflater = new Deflater(level, true);
         try {
-            if (!lz77) {
-                deflater.setStrategy(Deflater.HUFFMAN_ONLY);
-            } else if (start > 0) {
+            deflater.setStrategy(strategy);
+            if (strategy != Deflater.HUFFMAN_ONLY && start > 0) {
                 int window = Math.min(WINDOW, start);
                 deflater.setDictionary(content.slice(start - window, window));
             }
@@ -191,10 +211,10 @@ public final class ChunkedDeflate {
 
     /**
      * Whether the default level makes the chunk's first {@link #SAMPLE} bytes smaller than Huffman coding alone by
-     * {@link #LZ77_WORTH}: the level the chunk would get, so the choice sees what the fastest level misses (lazy
-     * matches make a 50%-pruned float tensor 2.5% smaller at the default level, 0.3% at the fastest).
+     * {@link #LZ77_WORTH}: the level jar tools use, so the choice sees what the fastest level misses (lazy matches
+     * make a 50%-pruned float tensor 2.5% smaller at the default level, 0.3% at the fastest).
      */
-    private static boolean lz77Pays(ByteBuffer input) {
+    static boolean lz77Pays(ByteBuffer input) {
         ByteBuffer sample = input.slice(0, Math.min(SAMPLE, input.limit()));
         long huffman = streamLength(sample, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
         long lz77 = streamLength(sample, Deflater.DEFAULT_COMPRESSION, Deflater.DEFAULT_STRATEGY);
@@ -224,7 +244,7 @@ public final class ChunkedDeflate {
     }
 
     /** The first {@code length} bytes of {@code bytes} are one chunk's deflate stream. */
-    private record Piece(byte[] bytes, int length) {
+    record Piece(byte[] bytes, int length) {
     }
 
     /**

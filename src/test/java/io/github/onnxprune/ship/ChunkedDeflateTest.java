@@ -59,7 +59,8 @@ class ChunkedDeflateTest {
         long defaultLevel = ChunkedDeflate.streamLength(sparse, Deflater.DEFAULT_COMPRESSION,
                 Deflater.DEFAULT_STRATEGY);
         assertTrue(chunked < 0.8 * huffmanOnly, chunked + " against Huffman alone " + huffmanOnly);
-        assertTrue(chunked < 1.01 * defaultLevel, chunked + " against the default level " + defaultLevel);
+        // Level 5 against 6: 1.9% on zeros at random positions (0.21% on all-minilm-l6-v2 at 90% of weights).
+        assertTrue(chunked < 1.03 * defaultLevel, chunked + " against the default level " + defaultLevel);
         // Random bytes: Huffman coding alone, within a stored block's overhead of the content itself.
         byte[] noise = new byte[ChunkedDeflate.CHUNK];
         random.nextBytes(noise);
@@ -69,9 +70,9 @@ class ChunkedDeflateTest {
     }
 
     @Test
-    void aHalfPrunedFloatTensorShipsAsSmallAsTheDefaultLevelMakesIt() throws Exception {
+    void aHalfPrunedFloatTensorShipsWithinAPercentOfTheDefaultLevel() throws Exception {
         // Half the floats zero, as 50% weight pruning leaves them: the fastest level's LZ77 gains next to nothing
-        // over Huffman coding alone here, the default level's lazy matches a few percent, which the entry keeps.
+        // over Huffman coding alone here, the lazy matches of levels 5 and 6 a few percent, which the entry keeps.
         ByteBuffer half = ByteBuffer.allocate(2 * ChunkedDeflate.CHUNK).order(ByteOrder.LITTLE_ENDIAN);
         Random random = new Random(5);
         while (half.hasRemaining()) {
@@ -82,7 +83,8 @@ class ChunkedDeflateTest {
         long defaultLevel = ChunkedDeflate.streamLength(half, Deflater.DEFAULT_COMPRESSION,
                 Deflater.DEFAULT_STRATEGY);
         assertTrue(defaultLevel < 0.99 * huffmanOnly, defaultLevel + " against Huffman alone " + huffmanOnly);
-        assertTrue(chunked < 1.002 * defaultLevel, chunked + " against the default level " + defaultLevel);
+        // Level 5 against 6: 0.5% here (0.29% on all-minilm-l6-v2 at 50% of weights).
+        assertTrue(chunked < 1.01 * defaultLevel, chunked + " against the default level " + defaultLevel);
     }
 
     @Test
