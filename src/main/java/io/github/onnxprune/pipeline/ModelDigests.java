@@ -1,24 +1,61 @@
 package io.github.onnxprune.pipeline;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The SHA-256 of each model a run ships, computed once: the record of replaced jar entries and the stored result
- * both name a pruned model by it, and hashing 90 MB costs about a quarter of a second each time.
+ * both name a pruned model by it, and hashing 90 MB costs about a quarter of a second each time. Thread-safe: the
+ * digests can be computed on a second thread while the jar entries are deflated ({@link #computeBeside}).
  */
 final class ModelDigests {
 
-    private final Map<ByteBuffer, String> digests = new IdentityHashMap<>();
+    private final Map<ByteBuffer, FutureTask<String>> digests = new IdentityHashMap<>();
 
     /** The SHA-256 (lowercase hex) of {@code bytes} from position 0 to its limit; the same buffer is hashed once. */
     String of(ByteBuffer bytes) {
-        return digests.computeIfAbsent(bytes, RunFingerprint::sha256);
+        FutureTask<String> task = task(bytes);
+        // Runs it here unless another thread already does (then waits for that one) or did.
+        task.run();
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while hashing a model", e);
+        } catch (ExecutionException | CancellationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+        }
     }
 
     /** Records the SHA-256 of {@code bytes} known otherwise (a stored model whose file is unchanged). */
     void remember(ByteBuffer bytes, String sha256) {
-        digests.put(bytes, sha256);
+        FutureTask<String> known = new FutureTask<>(() -> sha256);
+        known.run();
+        synchronized (digests) {
+            digests.put(bytes, known);
+        }
+    }
+
+    /** Starts hashing each of {@code models} on a daemon thread; {@link #of} then waits for it rather than hashing. */
+    void computeBeside(Collection<ByteBuffer> models) {
+        List<FutureTask<String>> tasks = new ArrayList<>();
+        models.forEach(bytes -> tasks.add(task(bytes)));
+        Thread hashing = new Thread(() -> tasks.forEach(FutureTask::run), "onnx-prune-digest");
+        hashing.setDaemon(true);
+        hashing.start();
+    }
+
+    private FutureTask<String> task(ByteBuffer bytes) {
+        synchronized (digests) {
+            return digests.computeIfAbsent(bytes, b -> new FutureTask<>(() -> RunFingerprint.sha256(b)));
+        }
     }
 }

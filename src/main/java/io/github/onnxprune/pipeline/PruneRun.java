@@ -332,6 +332,34 @@ public final class PruneRun {
         Map<String, ByteBuffer> entries = new LinkedHashMap<>();
         Map<String, Path> originals = new LinkedHashMap<>();
         for (ModelResult result : results) {
+            entries.put(result.task().entryName(), result.prunedBytes());
+            originals.put(result.task().entryName(), result.task().file());
+        }
+        // The models' SHA-256 and their files are done on other threads while the jar entries are deflated: the
+        // jar rewrite needs the digests only for the record it writes just before it replaces the jar.
+        digests.computeBeside(entries.values());
+        FutureTask<Void> writing = new FutureTask<>(() -> {
+            writeModelFiles(results, output, digests, known);
+            return null;
+        });
+        Thread writer = new Thread(writing, "onnx-prune-model-files");
+        writer.setDaemon(true);
+        writer.start();
+        try {
+            RunOutcome outcome = shipEntries(results, report, settings, targets, fingerprint, reused, digests, known,
+                    entries, originals);
+            awaitWriting(writing);
+            return outcome;
+        } finally {
+            // Nothing may write into the output folder once the run lets its lock go.
+            awaitQuietly(writing);
+        }
+    }
+
+    /** Writes each shipped model to the output folder, unless its file holds those bytes already. */
+    private static void writeModelFiles(List<ModelResult> results, Path output, ModelDigests digests,
+            KnownDigests known) throws IOException {
+        for (ModelResult result : results) {
             Path target = RunCache.modelFile(output, result.task());
             String sha256 = digests.of(result.prunedBytes());
             // A file whose stamp is unchanged since this plugin wrote these bytes into it is not read again.
@@ -341,9 +369,49 @@ public final class PruneRun {
                 }
                 known.written(target, sha256);
             }
-            entries.put(result.task().entryName(), result.prunedBytes());
-            originals.put(result.task().entryName(), result.task().file());
         }
+    }
+
+    private static void awaitWriting(FutureTask<Void> writing) throws IOException {
+        try {
+            writing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while writing the models");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static void awaitQuietly(FutureTask<Void> writing) {
+        boolean interrupted = false;
+        while (!writing.isDone()) {
+            try {
+                writing.get();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | CancellationException e) {
+                // Reported by awaitWriting, or a failure of the shipping itself is already on its way.
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static RunOutcome shipEntries(List<ModelResult> results, Path report, RunSettings settings,
+            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known,
+            Map<String, ByteBuffer> entries, Map<String, Path> originals) throws IOException {
+        Path output = settings.outputDirectory();
         boolean jarChanged = false;
         List<ShipTarget> inPlace = List.of();
         if (settings.classifiedArtifact() != null) {
@@ -399,21 +467,19 @@ public final class PruneRun {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
         ShippedEntries previous = ShippedEntries.read(recordFile);
         Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
-        // Per archive, the SHA-256 of each pruned entry it gets (restored originals are not hashed).
-        Map<Path, Map<String, String>> prunedDigests = new LinkedHashMap<>();
+        // Per archive, the pruned entries it gets (restored originals are not hashed) and their originals' files.
+        Map<Path, Map<String, ByteBuffer>> prunedEntries = new LinkedHashMap<>();
         Map<Path, Map<String, Path>> originalFiles = new LinkedHashMap<>();
-        List<ShippedEntries.Entry> now = new ArrayList<>();
         for (ShipTarget target : targets) {
             Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(target.archive(),
                     a -> new LinkedHashMap<>());
             for (Map.Entry<String, ByteBuffer> model : pruned.entrySet()) {
                 String name = target.root() + model.getKey();
                 inArchive.put(name, model.getValue());
-                String sha256 = digests.of(model.getValue());
-                prunedDigests.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>()).put(name, sha256);
+                prunedEntries.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>())
+                        .put(name, model.getValue());
                 originalFiles.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>())
                         .put(name, originals.get(model.getKey()));
-                now.add(new ShippedEntries.Entry(target.archive(), name, sha256, originals.get(model.getKey())));
             }
         }
         for (ShippedEntries.Entry entry : previous.entries()) {
@@ -439,33 +505,52 @@ public final class PruneRun {
         replacements.values().removeIf(Map::isEmpty);
         // An archive whose stamp shows it unchanged since this plugin wrote the same pruned entries is not read.
         replacements.entrySet().removeIf(archive -> archive.getValue().keySet().stream().allMatch(name -> {
-            String expected = prunedDigests.getOrDefault(archive.getKey(), Map.of()).get(name);
-            return expected != null && known.entryIfUnchanged(archive.getKey(), name).filter(expected::equals)
-                    .isPresent();
+            ByteBuffer expected = prunedEntries.getOrDefault(archive.getKey(), Map.of()).get(name);
+            // Hashed only when the stamp shows the archive unchanged since an entry of that name was written.
+            return expected != null && known.entryIfUnchanged(archive.getKey(), name)
+                    .filter(sha256 -> sha256.equals(digests.of(expected))).isPresent();
         }));
         if (replacements.isEmpty()) {
-            new ShippedEntries(now).write(recordFile);
+            new ShippedEntries(shippedNow(prunedEntries, originalFiles, digests)).write(recordFile);
             return false;
         }
-        List<ShippedEntries.Entry> during = new ArrayList<>(previous.entries());
-        during.addAll(now);
-        new ShippedEntries(during).write(recordFile);
+        // Written once the first new archive is on the disk and before it replaces the old one, so the record
+        // covers both the old and the new bytes whenever either can be found in an archive.
+        boolean[] recorded = {false};
+        AtomicFiles.BeforeMove recordDuring = () -> {
+            if (!recorded[0]) {
+                List<ShippedEntries.Entry> during = new ArrayList<>(previous.entries());
+                during.addAll(shippedNow(prunedEntries, originalFiles, digests));
+                new ShippedEntries(during).write(recordFile);
+                recorded[0] = true;
+            }
+        };
         boolean changed = false;
         for (Map.Entry<Path, Map<String, ByteBuffer>> archive : replacements.entrySet()) {
             Path file = archive.getKey();
-            Map<String, String> written = prunedDigests.getOrDefault(file, Map.of());
+            Map<String, ByteBuffer> written = prunedEntries.getOrDefault(file, Map.of());
             keepIfAsBuilt(output, file, originalFiles.getOrDefault(file, Map.of()));
-            boolean rewritten = JarRewriter.rewrite(file, file, archive.getValue(), KeptArchives.keptFor(output, file));
+            boolean rewritten = JarRewriter.rewrite(file, file, archive.getValue(), KeptArchives.keptFor(output, file),
+                    recordDuring);
             if (rewritten) {
                 known.forgetEntries(file);
                 if (!written.isEmpty()) {
                     KeptArchives.keep(output, file, KeptArchives.Role.SHIPPED);
                 }
             }
-            written.forEach((name, sha256) -> known.entryWritten(file, name, sha256));
+            written.forEach((name, bytes) -> known.entryWritten(file, name, digests.of(bytes)));
             changed |= rewritten;
         }
-        new ShippedEntries(now).write(recordFile);
+        new ShippedEntries(shippedNow(prunedEntries, originalFiles, digests)).write(recordFile);
         return changed;
+    }
+
+    /** The record of what this run ships where: each pruned entry by its SHA-256 and its original's file. */
+    private static List<ShippedEntries.Entry> shippedNow(Map<Path, Map<String, ByteBuffer>> prunedEntries,
+            Map<Path, Map<String, Path>> originalFiles, ModelDigests digests) {
+        List<ShippedEntries.Entry> now = new ArrayList<>();
+        prunedEntries.forEach((archive, entries) -> entries.forEach((name, bytes) -> now.add(
+                new ShippedEntries.Entry(archive, name, digests.of(bytes), originalFiles.get(archive).get(name)))));
+        return now;
     }
 }

@@ -98,6 +98,24 @@ public final class AtomicFiles {
      * exists; else those of a new file).
      */
     public static void write(Path target, Path permissionsFrom, Content content) throws IOException {
+        write(target, permissionsFrom, content, () -> { });
+    }
+
+    /** Something done after a file's new content is on the disk and before it replaces the file. */
+    @FunctionalInterface
+    public interface BeforeMove {
+
+        /** Runs before the move; a failure leaves the file as it was. */
+        void run() throws IOException;
+    }
+
+    /**
+     * As {@link #write(Path, Path, Content)}, running {@code beforeMove} once the content is on the disk and before
+     * it replaces {@code target}: a record that must exist whenever the new content does is written there, while
+     * the content's own writing has already run.
+     */
+    public static void write(Path target, Path permissionsFrom, Content content, BeforeMove beforeMove)
+            throws IOException {
         Files.createDirectories(target.toAbsolutePath().getParent());
         Path temporary = temporaryFor(target);
         try {
@@ -113,6 +131,7 @@ public final class AtomicFiles {
                         + describe(e), e);
             }
             copyPermissions(permissionsFrom, temporary);
+            beforeMove.run();
             Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temporary);

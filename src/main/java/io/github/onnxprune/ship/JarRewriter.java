@@ -136,6 +136,15 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors)
             throws IOException {
+        return rewrite(source, target, replacements, donors, () -> { });
+    }
+
+    /**
+     * As {@link #rewrite(Path, Path, Map, List)}, running {@code beforeMove} once the new archive is on the disk and
+     * before it replaces {@code target} (not at all when nothing is written).
+     */
+    public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
+            AtomicFiles.BeforeMove beforeMove) throws IOException {
         try (ZipFile zip = new ZipFile(source.toFile()); Donors donorZips = Donors.open(donors)) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
@@ -172,7 +181,7 @@ public final class JarRewriter {
                         copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target, donorZips);
                     }
                 }
-            });
+            }, beforeMove);
             return changed;
         }
     }
