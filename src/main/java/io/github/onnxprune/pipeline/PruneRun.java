@@ -4,7 +4,6 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
-import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.ModelReport;
@@ -12,21 +11,17 @@ import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.ArchiveLayout;
 import io.github.onnxprune.ship.AtomicFiles;
-import io.github.onnxprune.ship.KeptArchives;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
-import io.github.onnxprune.ship.ModelArchive;
 import io.github.onnxprune.ship.OutputLock;
 import io.github.onnxprune.ship.ShippingException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +38,7 @@ import java.util.concurrent.FutureTask;
  * depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead of
  * pruning and measuring again, and only the shipping is redone. A run holds the output folder's
  * {@link OutputLock} throughout, and leaves the jar holding exactly what this run ships: entries an earlier run
- * pruned that this one does not are given their original bytes back ({@link ShippedEntries}).
+ * pruned that this one does not are given their original bytes back ({@link ShippedEntries}, {@link Shipping}).
  */
 public final class PruneRun {
 
@@ -93,8 +88,8 @@ public final class PruneRun {
                     Optional<List<ModelResult>> stored = RunCache.load(output, await(fingerprinting), tasks,
                             settings.failOnViolation(), known, digests);
                     if (stored.isPresent()) {
-                        RunOutcome reused = ship(stored.get(), report, settings, targets, await(fingerprinting),
-                                true, digests, known);
+                        RunOutcome reused = Shipping.ship(stored.get(), report, settings, targets,
+                                await(fingerprinting), true, digests, known);
                         known.write(output);
                         return reused;
                     }
@@ -129,7 +124,7 @@ public final class PruneRun {
             // report reads the pruned model's deflated size from the entry written instead of deflating the
             // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
-            RunOutcome shipped = ship(results, report, settings, targets, fingerprint, false, digests, known);
+            RunOutcome shipped = Shipping.ship(results, report, settings, targets, fingerprint, false, digests, known);
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
@@ -171,7 +166,8 @@ public final class PruneRun {
                 }
             }
             KnownDigests known = KnownDigests.read(outputDirectory);
-            boolean changed = reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests(), known);
+            boolean changed = Shipping.reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests(),
+                    known);
             known.write(outputDirectory);
             return changed;
         }
@@ -314,243 +310,5 @@ public final class PruneRun {
             // The run itself will report the unreadable file with a clear message; it just cannot be reused.
             return null;
         }
-    }
-
-    /**
-     * Writes the models and puts them into the archives, unless a gate failed and that fails the build; either way
-     * the archives end up holding only what this run ships.
-     */
-    private static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
-            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known)
-            throws IOException {
-        boolean violated = results.stream().anyMatch(r -> !r.passed());
-        Path output = settings.outputDirectory();
-        if (violated && settings.failOnViolation()) {
-            reconcile(output, targets, Map.of(), Map.of(), digests, known);
-            return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
-        }
-        Map<String, ByteBuffer> entries = new LinkedHashMap<>();
-        Map<String, Path> originals = new LinkedHashMap<>();
-        for (ModelResult result : results) {
-            entries.put(result.task().entryName(), result.prunedBytes());
-            originals.put(result.task().entryName(), result.task().file());
-        }
-        // The models' SHA-256 and their files are done on other threads while the jar entries are deflated: the
-        // jar rewrite needs the digests only for the record it writes just before it replaces the jar.
-        digests.computeBeside(entries.values());
-        FutureTask<Void> writing = new FutureTask<>(() -> {
-            writeModelFiles(results, output, digests, known);
-            return null;
-        });
-        Thread writer = new Thread(writing, "onnx-prune-model-files");
-        writer.setDaemon(true);
-        writer.start();
-        try {
-            RunOutcome outcome = shipEntries(results, report, settings, targets, fingerprint, reused, digests, known,
-                    entries, originals);
-            awaitWriting(writing);
-            return outcome;
-        } finally {
-            // Nothing may write into the output folder once the run lets its lock go.
-            awaitQuietly(writing);
-        }
-    }
-
-    /** Writes each shipped model to the output folder, unless its file holds those bytes already. */
-    private static void writeModelFiles(List<ModelResult> results, Path output, ModelDigests digests,
-            KnownDigests known) throws IOException {
-        for (ModelResult result : results) {
-            Path target = RunCache.modelFile(output, result.task());
-            String sha256 = digests.of(result.prunedBytes());
-            // A file whose stamp is unchanged since this plugin wrote these bytes into it is not read again.
-            if (known.ifUnchanged(target).filter(sha256::equals).isEmpty()) {
-                if (!AtomicFiles.holds(target, result.prunedBytes())) {
-                    AtomicFiles.write(target, result.prunedBytes());
-                }
-                known.written(target, sha256);
-            }
-        }
-    }
-
-    private static void awaitWriting(FutureTask<Void> writing) throws IOException {
-        try {
-            writing.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while writing the models");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
-    }
-
-    private static void awaitQuietly(FutureTask<Void> writing) {
-        boolean interrupted = false;
-        while (!writing.isDone()) {
-            try {
-                writing.get();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (ExecutionException | CancellationException e) {
-                // Reported by awaitWriting, or a failure of the shipping itself is already on its way.
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static RunOutcome shipEntries(List<ModelResult> results, Path report, RunSettings settings,
-            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known,
-            Map<String, ByteBuffer> entries, Map<String, Path> originals) throws IOException {
-        Path output = settings.outputDirectory();
-        boolean jarChanged = false;
-        List<ShipTarget> inPlace = List.of();
-        if (settings.classifiedArtifact() != null) {
-            reconcile(output, targets, Map.of(), Map.of(), digests, known);
-            if (settings.jar() != null) {
-                String root = targets.get(0).root();
-                Map<String, ByteBuffer> rooted = new LinkedHashMap<>();
-                entries.forEach((name, bytes) -> rooted.put(root + name, bytes));
-                jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), rooted);
-            } else {
-                ModelArchive.write(settings.classifiedArtifact(), entries, settings.entryTime());
-            }
-        } else {
-            // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
-            // pruned models back, and does nothing when the archives already hold them.
-            jarChanged = reconcile(output, targets, entries, originals, digests, known);
-            inPlace = targets;
-        }
-        return new RunOutcome(results, report, true, jarChanged, fingerprint, reused, inPlace);
-    }
-
-    /**
-     * Keeps the archive as the jar tool built it ({@link KeptArchives}) when each entry about to be pruned in it
-     * still holds its original's bytes (length and CRC-32), so that a later run can put those originals back by
-     * copying.
-     */
-    private static void keepIfAsBuilt(Path output, Path archive, Map<String, Path> originals) throws IOException {
-        if (originals.isEmpty() || originals.containsValue(null)) {
-            return;
-        }
-        Map<String, ByteBuffer> contents = new LinkedHashMap<>();
-        for (Map.Entry<String, Path> original : originals.entrySet()) {
-            if (!Files.isRegularFile(original.getValue())) {
-                return;
-            }
-            contents.put(original.getKey(), ModelBytes.map(original.getValue()));
-        }
-        if (JarRewriter.holdsLengthsAndCrcs(archive, contents)) {
-            KeptArchives.keep(output, archive, KeptArchives.Role.BUILT);
-        }
-    }
-
-    /**
-     * Rewrites each archive once so that it holds {@code pruned} under its root and, for every entry an earlier
-     * run replaced in it (or in an archive it no longer ships into) and this one does not, the original bytes
-     * again. The record of replaced entries covers both the old and the new bytes while the rewrites are under
-     * way, so a run killed at any point leaves a record the next run can act on.
-     *
-     * @return whether any archive changed
-     */
-    private static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
-            Map<String, Path> originals, ModelDigests digests, KnownDigests known) throws IOException {
-        Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
-        ShippedEntries previous = ShippedEntries.read(recordFile);
-        Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
-        // Per archive, the pruned entries it gets (restored originals are not hashed) and their originals' files.
-        Map<Path, Map<String, ByteBuffer>> prunedEntries = new LinkedHashMap<>();
-        Map<Path, Map<String, Path>> originalFiles = new LinkedHashMap<>();
-        for (ShipTarget target : targets) {
-            Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(target.archive(),
-                    a -> new LinkedHashMap<>());
-            for (Map.Entry<String, ByteBuffer> model : pruned.entrySet()) {
-                String name = target.root() + model.getKey();
-                inArchive.put(name, model.getValue());
-                prunedEntries.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>())
-                        .put(name, model.getValue());
-                originalFiles.computeIfAbsent(target.archive(), a -> new LinkedHashMap<>())
-                        .put(name, originals.get(model.getKey()));
-            }
-        }
-        for (ShippedEntries.Entry entry : previous.entries()) {
-            Map<String, ByteBuffer> inArchive = replacements.computeIfAbsent(entry.archive(),
-                    a -> new LinkedHashMap<>());
-            if (inArchive.containsKey(entry.name()) || !Files.isRegularFile(entry.archive())) {
-                continue;
-            }
-            String current = known.entryIfUnchanged(entry.archive(), entry.name()).orElse(null);
-            if (current == null) {
-                current = JarRewriter.sha256(entry.archive(), entry.name());
-            }
-            if (current == null || !current.equals(entry.sha256())) {
-                continue;
-            }
-            if (!Files.isRegularFile(entry.original())) {
-                throw new ShippingException("The jar " + entry.archive() + " still holds the model " + entry.name()
-                        + " as an earlier onnx-prune run pruned it, and its original " + entry.original()
-                        + " no longer exists to put back. Run mvn clean package to rebuild the jar.");
-            }
-            inArchive.put(entry.name(), ModelBytes.map(entry.original()));
-        }
-        replacements.values().removeIf(Map::isEmpty);
-        // An archive whose stamp shows it unchanged since this plugin wrote the same pruned entries is not read.
-        replacements.entrySet().removeIf(archive -> archive.getValue().keySet().stream().allMatch(name -> {
-            ByteBuffer expected = prunedEntries.getOrDefault(archive.getKey(), Map.of()).get(name);
-            // Hashed only when the stamp shows the archive unchanged since an entry of that name was written.
-            return expected != null && known.entryIfUnchanged(archive.getKey(), name)
-                    .filter(sha256 -> sha256.equals(digests.of(expected))).isPresent();
-        }));
-        if (replacements.isEmpty()) {
-            new ShippedEntries(shippedNow(prunedEntries, originalFiles, digests)).write(recordFile);
-            return false;
-        }
-        // Written once the first new archive is on the disk and before it replaces the old one, so the record
-        // covers both the old and the new bytes whenever either can be found in an archive.
-        boolean[] recorded = {false};
-        AtomicFiles.BeforeMove recordDuring = () -> {
-            if (!recorded[0]) {
-                List<ShippedEntries.Entry> during = new ArrayList<>(previous.entries());
-                during.addAll(shippedNow(prunedEntries, originalFiles, digests));
-                new ShippedEntries(during).write(recordFile);
-                recorded[0] = true;
-            }
-        };
-        boolean changed = false;
-        for (Map.Entry<Path, Map<String, ByteBuffer>> archive : replacements.entrySet()) {
-            Path file = archive.getKey();
-            Map<String, ByteBuffer> written = prunedEntries.getOrDefault(file, Map.of());
-            keepIfAsBuilt(output, file, originalFiles.getOrDefault(file, Map.of()));
-            boolean rewritten = JarRewriter.rewrite(file, file, archive.getValue(), KeptArchives.keptFor(output, file),
-                    recordDuring);
-            if (rewritten) {
-                known.forgetEntries(file);
-                if (!written.isEmpty()) {
-                    KeptArchives.keep(output, file, KeptArchives.Role.SHIPPED);
-                }
-            }
-            written.forEach((name, bytes) -> known.entryWritten(file, name, digests.of(bytes)));
-            changed |= rewritten;
-        }
-        new ShippedEntries(shippedNow(prunedEntries, originalFiles, digests)).write(recordFile);
-        return changed;
-    }
-
-    /** The record of what this run ships where: each pruned entry by its SHA-256 and its original's file. */
-    private static List<ShippedEntries.Entry> shippedNow(Map<Path, Map<String, ByteBuffer>> prunedEntries,
-            Map<Path, Map<String, Path>> originalFiles, ModelDigests digests) {
-        List<ShippedEntries.Entry> now = new ArrayList<>();
-        prunedEntries.forEach((archive, entries) -> entries.forEach((name, bytes) -> now.add(
-                new ShippedEntries.Entry(archive, name, digests.of(bytes), originalFiles.get(archive).get(name)))));
-        return now;
     }
 }
