@@ -83,46 +83,55 @@ public final class WeightReconstruction {
      *     is kept out of the fit and its output error reported beside the fitted rows' (0: all rows are fitted)
      * @param denseFor a glob over layer names whose layers fit the dense model's output whatever the target
      *     (an experiment; null for none)
+     * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
+     *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
+     *     SparseGPT's objective and 1 the dense model's output
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, int holdout, String denseFor) {
+            boolean reselect, Target target, boolean centred, int holdout, String denseFor, double correction) {
+
+        public Options {
+            if (!(correction >= 0 && correction <= 1)) {
+                throw new IllegalArgumentException("correction must be from 0 to 1, not " + correction);
+            }
+        }
 
         /**
          * Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input,
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null, 0);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    holdout, denseFor);
+                    holdout, denseFor, correction);
         }
 
         /** These options with the layers matching {@code glob} fitted to the dense model's output. */
         public Options withDenseFor(String glob) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, glob);
+                    holdout, glob, correction);
         }
 
         /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
         public Options withHoldout(int k) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
-                    denseFor);
+                    denseFor, correction);
         }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
-                    denseFor);
+                    denseFor, correction);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor);
+                    holdout, denseFor, correction);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -133,19 +142,25 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor);
+                    holdout, denseFor, correction);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
-                    denseFor);
+                    denseFor, correction);
+        }
+
+        /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
+        public Options withCorrection(double c) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
+                    denseFor, c);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
-                    denseFor);
+                    denseFor, correction);
         }
     }
 
@@ -302,7 +317,9 @@ public final class WeightReconstruction {
         Target target = options.denseFor() != null
                 && new NamePattern(options.denseFor()).matches(is.name())
                 ? Target.DENSE_INPUTS : options.target().forLayer(is, currentInput.shape().length);
-        StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
+        boolean corrected = target == Target.PRUNED_INPUTS && options.correction() > 0;
+        StagedValue denseInput = target == Target.DENSE_INPUTS || corrected ? denseValues.value(dense, was.input())
+                : null;
         InputStatistics statistics = shared[0];
         if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
             // The previous input's rows and products are garbage from here on, before this input's are made.
@@ -325,12 +342,16 @@ public final class WeightReconstruction {
         // With the output's mean change taken by the bias, the weights fit the inputs' covariance.
         BiasSlot slot = options.centred() && target == Target.PRUNED_INPUTS ? BiasSlot.of(graph, is) : null;
         boolean centred = slot != null && slot.writable() && slot.constant() != null;
-        InputStatistics.Equations equations = centred ? statistics.centredEquations(md, outputs)
-                : statistics.equations(md, outputs);
+        InputStatistics.Equations equations = corrected
+                ? statistics.correctedEquations(md, outputs, options.correction(), centred)
+                : centred ? statistics.centredEquations(md, outputs) : statistics.equations(md, outputs);
         double[] gram = equations.gram();
         double[] rhs = equations.rhs();
+        // What the corrected target's mean adds per output (sums over the rows), which a centred bias takes.
+        double[] offset = corrected ? statistics.correctionOffset(md, outputs, options.correction())
+                : new double[outputs];
         // Errors are reported against the whole output, its mean included, centred or not.
-        double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs) : 0);
+        double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs, offset) : 0);
         double[] sums = statistics.sums();
         int zeros = mp.length - FitAlgebra.count(keep);
         double[] refit;
@@ -375,6 +396,9 @@ public final class WeightReconstruction {
         if (centred) {
             method += ", bias";
         }
+        if (corrected) {
+            method += String.format(Locale.ROOT, ", %.2f of the input's error corrected", options.correction());
+        }
         TensorProto written = is.write(prunedWeight, refit);
         double[] stored = is.canonical(FloatTensor.of(written));
         boolean fixed = false;
@@ -390,7 +414,7 @@ public final class WeightReconstruction {
             written = is.write(prunedWeight, refit);
         }
         double before = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), mp, width, outputs)
-                + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs) : 0), reference);
+                + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs, offset) : 0), reference);
         // Centred, the bias takes the mean term of the re-fitted weights' change.
         double after = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
         Map<String, TensorProto> replacements = new java.util.HashMap<>();
@@ -406,6 +430,7 @@ public final class WeightReconstruction {
                 }
             }
             for (int o = 0; o < outputs; o++) {
+                shift[o] += offset[o] / statistics.rows();
                 bias[o] += shift[o];
             }
             replacements.put(slot.constant(), FloatTensor.of(graph.constant(slot.constant()).orElseThrow().tensor())
