@@ -86,9 +86,12 @@ public final class WeightReconstruction {
      * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
      *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
      *     SparseGPT's objective and 1 the dense model's output
+     * @param layerNorms whether each LayerNorm after a re-fitted layer gets its scale and shift re-fitted before
+     *     the layers after it are ({@link LayerNormRefit})
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, int holdout, String denseFor, double correction) {
+            boolean reselect, Target target, boolean centred, int holdout, String denseFor, double correction,
+            boolean layerNorms) {
 
         public Options {
             if (!(correction >= 0 && correction <= 1)) {
@@ -101,37 +104,38 @@ public final class WeightReconstruction {
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null, 0);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null, 0,
+                    false);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    holdout, denseFor, correction);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** These options with the layers matching {@code glob} fitted to the dense model's output. */
         public Options withDenseFor(String glob) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, glob, correction);
+                    holdout, glob, correction, layerNorms);
         }
 
         /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
         public Options withHoldout(int k) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
-                    denseFor, correction);
+                    denseFor, correction, layerNorms);
         }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
-                    denseFor, correction);
+                    denseFor, correction, layerNorms);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, correction);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -142,25 +146,31 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, correction);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
-                    denseFor, correction);
+                    denseFor, correction, layerNorms);
         }
 
         /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
         public Options withCorrection(double c) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
-                    denseFor, c);
+                    denseFor, c, layerNorms);
+        }
+
+        /** These options with LayerNorms re-fitted after the layers before them, or not. */
+        public Options withLayerNorms(boolean refit) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
+                    denseFor, correction, refit);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
-                    denseFor, correction);
+                    denseFor, correction, layerNorms);
         }
     }
 
@@ -254,8 +264,17 @@ public final class WeightReconstruction {
             double doneCost = 0;
             // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
             InputStatistics[] shared = new InputStatistics[1];
+            // LayerNorms after the first re-fitted layer, each re-fitted before the layers after it.
+            List<LayerNormRefit.Norm> norms = new ArrayList<>();
+            if (options.layerNorms()) {
+                LayerNormRefit.of(denseGraph).stream().filter(n -> n.node() > layers.get(0)).forEach(norms::add);
+            }
             for (int position = 0; position < layers.size(); position++) {
                 int index = layers.get(position);
+                while (!norms.isEmpty() && norms.get(0).node() < index) {
+                    current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector,
+                            reports, progress, started);
+                }
                 ModelGraph graph = ModelGraph.of(current);
                 LinearLayer was = LinearLayer.of(denseGraph, index);
                 LinearLayer is = LinearLayer.of(graph, index);
@@ -276,6 +295,10 @@ public final class WeightReconstruction {
                 progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
                         position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
                         elapsed * (totalCost - doneCost) / doneCost));
+            }
+            while (!norms.isEmpty()) {
+                current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector, reports,
+                        progress, started);
             }
         }
         return new Result(current, reports);
