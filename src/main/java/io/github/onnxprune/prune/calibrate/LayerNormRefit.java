@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * channel: nothing for a few thousand rows to over-fit. A general step after any pruning that changes what a
  * LayerNorm reads (weights re-fitted, or units removed).
  */
-final class LayerNormRefit {
+public final class LayerNormRefit {
 
     /**
      * One LayerNorm with constant scale and shift of one value per channel.
@@ -96,6 +96,25 @@ final class LayerNormRefit {
     private static boolean vector(ModelGraph graph, String name) {
         return graph.constant(name).filter(c -> c.tensor().getDataType() == TensorProto.DataType.FLOAT_VALUE
                 && c.tensor().getDimsCount() == 1).isPresent();
+    }
+
+    /**
+     * The post-step on its own: every LayerNorm of {@code pruned} (a pruned copy of {@code dense} with the same
+     * LayerNorms) re-fitted in graph order, each on the model with the ones before it re-fitted; the fits are
+     * added to {@code reports} and logged.
+     */
+    public static ModelProto refitAll(ModelProto dense, ModelProto pruned, ActivationCollector collector,
+            List<LayerReconstruction> reports, Consumer<String> progress) {
+        long started = System.nanoTime();
+        ModelProto current = pruned;
+        try (StagedActivations currentValues = new StagedActivations(collector);
+                StagedActivations denseValues = new StagedActivations(collector)) {
+            for (Norm norm : of(ModelGraph.of(dense))) {
+                current = refit(norm, current, dense, currentValues, denseValues, collector, reports, progress,
+                        started);
+            }
+        }
+        return current;
     }
 
     /**
