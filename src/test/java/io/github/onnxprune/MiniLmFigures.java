@@ -21,7 +21,13 @@ public final class MiniLmFigures {
 
     /** Mean of the token vectors over the attention mask, one row per sentence. */
     public static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data) {
-        return runtime.run(model.toByteArray(), data, POOLED, 64).rows();
+        return pooled(runtime, model, data, 64);
+    }
+
+    /** As {@link #pooled(OnnxRuntimeEvaluator, ModelProto, ValidationData)}, {@code batchSize} sentences a call. */
+    public static float[][] pooled(OnnxRuntimeEvaluator runtime, ModelProto model, ValidationData data,
+            int batchSize) {
+        return runtime.run(model.toByteArray(), data, POOLED, batchSize).rows();
     }
 
     /** Mean cosine between the rows of the original's and the pruned model's pooled embeddings. */

@@ -44,6 +44,7 @@ public class ModelConfiguration {
     File calibrationData;
     Integer calibrationSamples;
     Integer calibrationRows;
+    Double inputErrorCorrection;
 
     /** The configured path. */
     public String getPath() {
@@ -58,6 +59,7 @@ public class ModelConfiguration {
                 .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                 .range("calibrationRows", calibrationRows, 1, SettingsValidator.MAX_SAMPLES)
+                .share("inputErrorCorrection", inputErrorCorrection)
                 .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
                 .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)

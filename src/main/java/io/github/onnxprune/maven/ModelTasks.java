@@ -138,7 +138,8 @@ final class ModelTasks {
                     new CalibrationSettings(or(model.reconstruct, pluginWide.reconstruct),
                             calibration == null ? null : calibration.toPath(),
                             or(model.calibrationSamples, pluginWide.calibrationSamples),
-                            or(model.calibrationRows, pluginWide.calibrationRows)));
+                            or(model.calibrationRows, pluginWide.calibrationRows),
+                            or(model.inputErrorCorrection, pluginWide.inputErrorCorrection)));
             GateLimits limits = new GateLimits(or(model.minAccuracy, pluginWide.minAccuracy),
                     or(model.maxAccuracyDrop, pluginWide.maxAccuracyDrop));
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);

@@ -68,7 +68,7 @@ public class PruneMojo extends AbstractMojo {
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <calibrationRows>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
+     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
@@ -195,6 +195,13 @@ public class PruneMojo extends AbstractMojo {
      */
     @Parameter(property = "onnx-prune.calibrationRows", defaultValue = "8192")
     private int calibrationRows;
+
+    /**
+     * The share, 0 to 1, of the error a re-fitted weight layer reading token sequences inherits from the layers
+     * before it that its fit corrects (0: the dense weights on the pruned inputs are the target).
+     */
+    @Parameter(property = "onnx-prune.inputErrorCorrection", defaultValue = "0")
+    private double inputErrorCorrection;
 
     /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
     @Parameter(property = "onnx-prune.labelName")
@@ -408,6 +415,7 @@ public class PruneMojo extends AbstractMojo {
         pluginWide.calibrationData = calibrationData;
         pluginWide.calibrationSamples = calibrationSamples;
         pluginWide.calibrationRows = calibrationRows;
+        pluginWide.inputErrorCorrection = inputErrorCorrection;
         return pluginWide;
     }
 

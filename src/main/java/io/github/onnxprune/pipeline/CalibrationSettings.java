@@ -12,8 +12,12 @@ import java.nio.file.Path;
  * @param samples the most samples used, the first ones of the file
  * @param rows the most calibration rows (samples, or their tokens or positions for sequences and convolutions) a
  *     re-fitted weight layer is fitted on, evenly spread over them
+ * @param inputErrorCorrection the share, 0 to 1, of the error a re-fitted weight layer's input carries from the
+ *     layers before it that its fit corrects, for layers fitted to their pruned inputs (token sequences); 0
+ *     fits the dense weights on the pruned inputs ({@link WeightReconstruction.Options#correction})
  */
-public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows) {
+public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
+        double inputErrorCorrection) {
 
     /** The default number of calibration samples. */
     public static final int DEFAULT_SAMPLES = 512;
@@ -28,6 +32,15 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
         if (rows < 1) {
             throw new IllegalArgumentException("calibrationRows is " + rows + " but must be at least 1");
         }
+        if (!(inputErrorCorrection >= 0 && inputErrorCorrection <= 1)) {
+            throw new IllegalArgumentException("inputErrorCorrection is " + inputErrorCorrection
+                    + " but must be from 0 to 1");
+        }
+    }
+
+    /** Settings whose weight re-fit corrects none of its inputs' error. */
+    public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows) {
+        this(reconstruct, calibrationData, samples, rows, 0);
     }
 
     /**
@@ -35,7 +48,7 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
      * the same, so each layer's cost is measured with the fit it will get.
      */
     public WeightReconstruction.Options refitOptions() {
-        return WeightReconstruction.Options.defaults().withMaxRows(rows);
+        return WeightReconstruction.Options.defaults().withMaxRows(rows).withCorrection(inputErrorCorrection);
     }
 
     /** Settings fitting each weight layer on at most {@link #DEFAULT_ROWS} rows. */

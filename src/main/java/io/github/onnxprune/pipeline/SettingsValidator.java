@@ -50,6 +50,14 @@ public final class SettingsValidator {
         return this;
     }
 
+    /** A share in [0, 1], both ends included; null means unset. */
+    public SettingsValidator share(String name, Double value) {
+        if (value != null && !(value >= 0.0 && value <= 1.0)) {
+            add(name, format(value), "a share from 0 to 1");
+        }
+        return this;
+    }
+
     /** Every {@code pattern=fraction} entry of a sparsityOverrides list; null means unset. */
     public SettingsValidator overrides(String name, List<String> overrides) {
         if (overrides == null) {

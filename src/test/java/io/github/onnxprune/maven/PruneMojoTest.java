@@ -46,10 +46,12 @@ class PruneMojoTest {
     @MojoParameter(name = "batchSize", value = "0")
     @MojoParameter(name = "latencyRuns", value = "-1")
     @MojoParameter(name = "calibrationRows", value = "0")
+    @MojoParameter(name = "inputErrorCorrection", value = "1.5")
     void numericParametersOutOfRangeFailInOneParagraphBeforeAnyWork(PruneMojo mojo) {
         MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
         assertEquals("Invalid onnx-prune configuration: <calibrationRows> (property onnx-prune.calibrationRows) is 0"
-                + " but must be a whole number from 1 to 10000000; <batchSize> (property onnx-prune.batchSize) is 0"
+                + " but must be a whole number from 1 to 10000000; <inputErrorCorrection> (property"
+                + " onnx-prune.inputErrorCorrection) is 1.5 but must be a share from 0 to 1; <batchSize> (property onnx-prune.batchSize) is 0"
                 + " but must be a whole number from 1 to 1048576; <latencyRuns> (property onnx-prune.latencyRuns) is -1 but must"
                 + " be a whole number from 0 to 1000000; <intraOpThreads> (property onnx-prune.intraOpThreads) is -1"
                 + " but must be a whole number from 1 to 1024. Fix them in the plugin's <configuration> or on the"

@@ -30,7 +30,8 @@ import java.util.Set;
  * (what quantizing that layer's activation and weight costs), and the layer sets of {@code -Dsets=<glob>,...;...}
  * left float, each with its deflated size; {@code -Dsmooth=0.5,0.7}: SmoothQuant at each alpha before int8 (the
  * channel maxima from {@code -DsmoothSamples}, default 64, calibration sentences; MatMuls matching
- * {@code -DsmoothLayers}, default all). Pooled cosine of the 64 held-out sentences to the original's.
+ * {@code -DsmoothLayers}, default all); {@code -Dpadding=true}: batched, single and unpadded runs (see
+ * {@link #padding}). Pooled cosine of the 64 held-out sentences to the original's.
  *
  * <p>Arguments: the original model, the re-fitted model, the folder with validation.npz (default
  * benchmarks/minilm/src/data). {@code -DtableBits=4,5} (default 4): the int8 step's, each tried after 8 bits;
@@ -91,6 +92,9 @@ public final class MiniLmInt8Benchmark {
                     }
                 }
             }
+            if (Boolean.getBoolean("padding")) {
+                padding(runtime, original, refitted, validation, reference, tableBits);
+            }
             if (Boolean.getBoolean("perLayer")) {
                 for (NodeProto node : refitted.getGraph().getNodeList()) {
                     if (!node.getOpType().equals("MatMul") || !node.getInput(1).startsWith("onnx::")) {
@@ -114,6 +118,79 @@ public final class MiniLmInt8Benchmark {
                 }
             }
         }
+    }
+
+    /**
+     * {@code -Dpadding=true}: whether the activations' per-call range, which {@code DynamicQuantizeLinear} takes
+     * over the whole input tensor, padded positions included, moves the pooled cosine. The re-fitted model float
+     * and int8 in batches of 64 sentences padded to the set's length (as the gate runs them), one at a time still
+     * padded, and one at a time cut to its own tokens (as a service embedding one sentence runs it); the
+     * reference is always the original's batched embeddings.
+     */
+    private static void padding(OnnxRuntimeEvaluator runtime, ModelProto original, ModelProto refitted,
+            ValidationData validation, float[][] reference, int tableBits) throws Exception {
+        ModelProto int8 = Int8Quantizer.quantize(refitted, new QuantizationSettings(List.of(), Set.of(), tableBits),
+                null).model();
+        Map<String, ModelProto> models = new java.util.LinkedHashMap<>();
+        models.put("original, float", original);
+        models.put("re-fitted, float", refitted);
+        models.put("re-fitted, int8 (tables " + tableBits + " bits)", int8);
+        for (Map.Entry<String, ModelProto> model : models.entrySet()) {
+            double batched = MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, model.getValue(),
+                    validation));
+            double single = MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, model.getValue(),
+                    validation, 1));
+            double trimmed = MiniLmFigures.cosine(reference, trimmedPooled(model.getValue(), validation));
+            System.out.printf(Locale.ROOT, "%-36s pooled cosine: batches of 64 padded %.4f, one padded %.4f, one"
+                    + " unpadded %.4f%n", model.getKey(), batched, single, trimmed);
+        }
+    }
+
+    /** Each sentence run alone with only its own tokens (attention mask all ones), mean-pooled. */
+    private static float[][] trimmedPooled(ModelProto model, ValidationData data) throws Exception {
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        long[][] ids = tokens(data, "input_ids");
+        long[][] mask = tokens(data, "attention_mask");
+        long[][] types = tokens(data, "token_type_ids");
+        float[][] pooled = new float[ids.length][];
+        try (ai.onnxruntime.OrtSession.SessionOptions options = new ai.onnxruntime.OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            try (ai.onnxruntime.OrtSession session = env.createSession(model.toByteArray(), options)) {
+                for (int s = 0; s < ids.length; s++) {
+                    int length = (int) Arrays.stream(mask[s]).sum();
+                    Map<String, ai.onnxruntime.OnnxTensor> inputs = new java.util.HashMap<>();
+                    inputs.put("input_ids", ai.onnxruntime.OnnxTensor.createTensor(env,
+                            new long[][] {Arrays.copyOf(ids[s], length)}));
+                    inputs.put("attention_mask", ai.onnxruntime.OnnxTensor.createTensor(env,
+                            new long[][] {Arrays.copyOf(mask[s], length)}));
+                    inputs.put("token_type_ids", ai.onnxruntime.OnnxTensor.createTensor(env,
+                            new long[][] {Arrays.copyOf(types[s], length)}));
+                    try (ai.onnxruntime.OrtSession.Result result = session.run(inputs)) {
+                        float[][] hidden = ((float[][][]) result.get("last_hidden_state").orElseThrow().getValue())[0];
+                        pooled[s] = new float[hidden[0].length];
+                        for (float[] token : hidden) {
+                            for (int c = 0; c < token.length; c++) {
+                                pooled[s][c] += token[c] / length;
+                            }
+                        }
+                    } finally {
+                        inputs.values().forEach(ai.onnxruntime.OnnxTensor::close);
+                    }
+                }
+            }
+        }
+        return pooled;
+    }
+
+    private static long[][] tokens(ValidationData data, String input) {
+        io.github.onnxprune.eval.Tensor tensor = data.inputs().get(input);
+        long[] values = (long[]) tensor.data();
+        int columns = tensor.rowLength();
+        long[][] rows = new long[tensor.sampleCount()][];
+        for (int r = 0; r < rows.length; r++) {
+            rows[r] = Arrays.copyOfRange(values, r * columns, (r + 1) * columns);
+        }
+        return rows;
     }
 
     /**

@@ -39,6 +39,7 @@ final class InputStatistics {
     private final boolean crossed;
     private double[] cross;
     private double[] denseGram;
+    private double[] denseSums;
 
     /**
      * @param requestedRows the most rows asked for
@@ -150,15 +151,7 @@ final class InputStatistics {
         if (xd != null) {
             throw new IllegalStateException("centred equations are for layers fitted to their pruned inputs");
         }
-        if (!centred) {
-            for (int i = 0; i < width; i++) {
-                for (int j = 0; j < width; j++) {
-                    gram[i * width + j] -= sums[i] * sums[j] / rows;
-                }
-            }
-            centred = true;
-        }
-        double[] rhs = RowProducts.gramProduct(gram, width, md, outputs);
+        double[] rhs = RowProducts.gramProduct(centredInPlace(), width, md, outputs);
         return new Equations(gram, rhs, dot(md, rhs));
     }
 
@@ -167,15 +160,90 @@ final class InputStatistics {
      * {@code sum over outputs of (s^T d_o)^2 / n}.
      */
     double meanTerm(double[] d, int outputs) {
+        return meanTerm(d, outputs, new double[outputs]);
+    }
+
+    /** As {@link #meanTerm(double[], int)} with {@code offset[o]} added to each output's {@code s^T d_o}. */
+    double meanTerm(double[] d, int outputs, double[] offset) {
         double total = 0;
         for (int o = 0; o < outputs; o++) {
-            double moved = 0;
+            double moved = offset[o];
             for (int f = 0; f < width; f++) {
                 moved += sums[f] * d[f * outputs + o];
             }
             total += moved * moved / rows;
         }
         return total;
+    }
+
+    /**
+     * The normal equations of a layer fitted to its pruned inputs X with a share {@code c} of their error
+     * corrected: the target {@code T = (1 - c) X md + c X_dense md}, so {@code X^T T = (1 - c) X^T X md + c X^T
+     * X_dense md}; with {@code centre}, every product over the rows with their means taken out (the bias then takes
+     * the mean, {@link #correctionOffset}). Needs the dense rows.
+     */
+    Equations correctedEquations(double[] md, int outputs, double c, boolean centre) {
+        if (xd == null) {
+            throw new IllegalStateException("a corrected target needs the dense model's rows");
+        }
+        if (cross == null) {
+            cross = RowProducts.cross(xc, xd);
+            denseGram = RowProducts.gram(xd);
+        }
+        if (denseSums == null) {
+            denseSums = columnSums(xd);
+        }
+        double[] g = centre ? centredInPlace() : centred ? uncentred() : gram;
+        double[] k = centre ? centredProduct(cross, sums, denseSums) : cross;
+        double[] d = centre ? centredProduct(denseGram, denseSums, denseSums) : denseGram;
+        double[] own = RowProducts.gramProduct(g, width, md, outputs);
+        double[] carried = RowProducts.gramProduct(k, width, md, outputs);
+        double[] rhs = new double[own.length];
+        for (int i = 0; i < rhs.length; i++) {
+            rhs[i] = (1 - c) * own[i] + c * carried[i];
+        }
+        double reference = (1 - c) * (1 - c) * dot(md, own) + 2 * c * (1 - c) * dot(md, carried)
+                + c * c * dot(md, RowProducts.gramProduct(d, width, md, outputs));
+        return new Equations(g, rhs, reference);
+    }
+
+    /**
+     * Per output, what the corrected target adds to the sum over the rows of the pruned inputs' {@code X md}:
+     * {@code c (s_dense - s)^T md_o}; the bias of a centred fit takes it divided by the rows.
+     */
+    double[] correctionOffset(double[] md, int outputs, double c) {
+        double[] offset = new double[outputs];
+        for (int f = 0; f < width; f++) {
+            double moved = c * (denseSums[f] - sums[f]);
+            for (int o = 0; o < outputs; o++) {
+                offset[o] += moved * md[f * outputs + o];
+            }
+        }
+        return offset;
+    }
+
+    /** {@code X^T X} centred in place (as {@link #centredEquations} leaves it). */
+    private double[] centredInPlace() {
+        if (!centred) {
+            for (int i = 0; i < width; i++) {
+                for (int j = 0; j < width; j++) {
+                    gram[i * width + j] -= sums[i] * sums[j] / rows;
+                }
+            }
+            centred = true;
+        }
+        return gram;
+    }
+
+    /** {@code A^T B - a b^T / n} for the product {@code A^T B} of rows with column sums a and b. */
+    private double[] centredProduct(double[] product, double[] a, double[] b) {
+        double[] result = product.clone();
+        for (int i = 0; i < width; i++) {
+            for (int j = 0; j < width; j++) {
+                result[i * width + j] -= a[i] * b[j] / rows;
+            }
+        }
+        return result;
     }
 
     /** {@code X^T X} again from the centred matrix, for a layer reading the same input that is not centred. */

@@ -83,46 +83,59 @@ public final class WeightReconstruction {
      *     is kept out of the fit and its output error reported beside the fitted rows' (0: all rows are fitted)
      * @param denseFor a glob over layer names whose layers fit the dense model's output whatever the target
      *     (an experiment; null for none)
+     * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
+     *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
+     *     SparseGPT's objective and 1 the dense model's output
+     * @param layerNorms whether each LayerNorm after a re-fitted layer gets its scale and shift re-fitted before
+     *     the layers after it are ({@link LayerNormRefit})
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, int holdout, String denseFor) {
+            boolean reselect, Target target, boolean centred, int holdout, String denseFor, double correction,
+            boolean layerNorms) {
+
+        public Options {
+            if (!(correction >= 0 && correction <= 1)) {
+                throw new IllegalArgumentException("correction must be from 0 to 1, not " + correction);
+            }
+        }
 
         /**
          * Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input,
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null, 0,
+                    false);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    holdout, denseFor);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** These options with the layers matching {@code glob} fitted to the dense model's output. */
         public Options withDenseFor(String glob) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, glob);
+                    holdout, glob, correction, layerNorms);
         }
 
         /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
         public Options withHoldout(int k) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
-                    denseFor);
+                    denseFor, correction, layerNorms);
         }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
-                    denseFor);
+                    denseFor, correction, layerNorms);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -133,19 +146,31 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor);
+                    holdout, denseFor, correction, layerNorms);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
-                    denseFor);
+                    denseFor, correction, layerNorms);
+        }
+
+        /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
+        public Options withCorrection(double c) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
+                    denseFor, c, layerNorms);
+        }
+
+        /** These options with LayerNorms re-fitted after the layers before them, or not. */
+        public Options withLayerNorms(boolean refit) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
+                    denseFor, correction, refit);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
-                    denseFor);
+                    denseFor, correction, layerNorms);
         }
     }
 
@@ -239,8 +264,17 @@ public final class WeightReconstruction {
             double doneCost = 0;
             // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
             InputStatistics[] shared = new InputStatistics[1];
+            // LayerNorms after the first re-fitted layer, each re-fitted before the layers after it.
+            List<LayerNormRefit.Norm> norms = new ArrayList<>();
+            if (options.layerNorms()) {
+                LayerNormRefit.of(denseGraph).stream().filter(n -> n.node() > layers.get(0)).forEach(norms::add);
+            }
             for (int position = 0; position < layers.size(); position++) {
                 int index = layers.get(position);
+                while (!norms.isEmpty() && norms.get(0).node() < index) {
+                    current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector,
+                            reports, progress, started);
+                }
                 ModelGraph graph = ModelGraph.of(current);
                 LinearLayer was = LinearLayer.of(denseGraph, index);
                 LinearLayer is = LinearLayer.of(graph, index);
@@ -261,6 +295,10 @@ public final class WeightReconstruction {
                 progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
                         position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
                         elapsed * (totalCost - doneCost) / doneCost));
+            }
+            while (!norms.isEmpty()) {
+                current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector, reports,
+                        progress, started);
             }
         }
         return new Result(current, reports);
@@ -302,7 +340,9 @@ public final class WeightReconstruction {
         Target target = options.denseFor() != null
                 && new NamePattern(options.denseFor()).matches(is.name())
                 ? Target.DENSE_INPUTS : options.target().forLayer(is, currentInput.shape().length);
-        StagedValue denseInput = target == Target.DENSE_INPUTS ? denseValues.value(dense, was.input()) : null;
+        boolean corrected = target == Target.PRUNED_INPUTS && options.correction() > 0;
+        StagedValue denseInput = target == Target.DENSE_INPUTS || corrected ? denseValues.value(dense, was.input())
+                : null;
         InputStatistics statistics = shared[0];
         if (statistics == null || !statistics.matches(currentInput, denseInput, rows)) {
             // The previous input's rows and products are garbage from here on, before this input's are made.
@@ -325,12 +365,16 @@ public final class WeightReconstruction {
         // With the output's mean change taken by the bias, the weights fit the inputs' covariance.
         BiasSlot slot = options.centred() && target == Target.PRUNED_INPUTS ? BiasSlot.of(graph, is) : null;
         boolean centred = slot != null && slot.writable() && slot.constant() != null;
-        InputStatistics.Equations equations = centred ? statistics.centredEquations(md, outputs)
-                : statistics.equations(md, outputs);
+        InputStatistics.Equations equations = corrected
+                ? statistics.correctedEquations(md, outputs, options.correction(), centred)
+                : centred ? statistics.centredEquations(md, outputs) : statistics.equations(md, outputs);
         double[] gram = equations.gram();
         double[] rhs = equations.rhs();
+        // What the corrected target's mean adds per output (sums over the rows), which a centred bias takes.
+        double[] offset = corrected ? statistics.correctionOffset(md, outputs, options.correction())
+                : new double[outputs];
         // Errors are reported against the whole output, its mean included, centred or not.
-        double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs) : 0);
+        double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs, offset) : 0);
         double[] sums = statistics.sums();
         int zeros = mp.length - FitAlgebra.count(keep);
         double[] refit;
@@ -375,6 +419,9 @@ public final class WeightReconstruction {
         if (centred) {
             method += ", bias";
         }
+        if (corrected) {
+            method += String.format(Locale.ROOT, ", %.2f of the input's error corrected", options.correction());
+        }
         TensorProto written = is.write(prunedWeight, refit);
         double[] stored = is.canonical(FloatTensor.of(written));
         boolean fixed = false;
@@ -390,7 +437,7 @@ public final class WeightReconstruction {
             written = is.write(prunedWeight, refit);
         }
         double before = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), mp, width, outputs)
-                + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs) : 0), reference);
+                + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs, offset) : 0), reference);
         // Centred, the bias takes the mean term of the re-fitted weights' change.
         double after = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
         Map<String, TensorProto> replacements = new java.util.HashMap<>();
@@ -406,6 +453,7 @@ public final class WeightReconstruction {
                 }
             }
             for (int o = 0; o < outputs; o++) {
+                shift[o] += offset[o] / statistics.rows();
                 bias[o] += shift[o];
             }
             replacements.put(slot.constant(), FloatTensor.of(graph.constant(slot.constant()).orElseThrow().tensor())

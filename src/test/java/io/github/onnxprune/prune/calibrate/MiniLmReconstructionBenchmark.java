@@ -27,7 +27,9 @@ import java.util.Locale;
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
  * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
- * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, dense targets for some layers:
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code
+ * -Dcorrection=0.5}, LayerNorms re-fitted between the layers ({@link LayerNormRefit}): {@code
+ * -DrefitLayerNorms=true}, dense targets for some layers:
  * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
@@ -91,6 +93,12 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("maxRows") != null) {
                 options = options.withMaxRows(Integer.getInteger("maxRows"));
+            }
+            if (System.getProperty("correction") != null) {
+                options = options.withCorrection(Double.parseDouble(System.getProperty("correction")));
+            }
+            if (System.getProperty("refitLayerNorms") != null) {
+                options = options.withLayerNorms(Boolean.getBoolean("refitLayerNorms"));
             }
             if (System.getProperty("holdout") != null) {
                 options = options.withHoldout(Integer.getInteger("holdout"));

@@ -346,4 +346,114 @@ class WeightReconstructionTest {
         assertArrayEquals(new double[] {0.5, -1, 0.25, 2},
                 FloatTensor.of(ModelGraph.of(plainFit).constant("B").orElseThrow().tensor()).values());
     }
+
+    /** Y = Relu(X W1 + B1) W2 + B2 on token sequences X [n, 5, 8], W1 [8, 8], W2 [8, 4], with a mask. */
+    private static ModelProto twoLayerTokens(SplittableRandom random) {
+        OnnxMl.TypeProto.Tensor.Builder x = OnnxMl.TypeProto.Tensor.newBuilder()
+                .setElemType(OnnxMl.TensorProto.DataType.FLOAT.getNumber());
+        OnnxMl.TypeProto.Tensor.Builder mask = OnnxMl.TypeProto.Tensor.newBuilder()
+                .setElemType(OnnxMl.TensorProto.DataType.INT64.getNumber());
+        float[] w1 = new float[64];
+        float[] w2 = new float[32];
+        for (int i = 0; i < w1.length; i++) {
+            w1[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < w2.length; i++) {
+            w2[i] = (float) random.nextGaussian();
+        }
+        OnnxMl.GraphProto graph = OnnxMl.GraphProto.newBuilder().setName("two")
+                .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("X").setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(x)))
+                .addInput(OnnxMl.ValueInfoProto.newBuilder().setName("attention_mask").setType(
+                        OnnxMl.TypeProto.newBuilder().setTensorType(mask)))
+                .addInitializer(NodeCompensationTest.floats("W1", new long[] {8, 8}, w1))
+                .addInitializer(NodeCompensationTest.floats("B1", new long[] {8}, new float[] {0.5f, -0.5f, 0.2f,
+                    -0.2f, 0.1f, 0, 0.3f, -0.1f}))
+                .addInitializer(NodeCompensationTest.floats("W2", new long[] {8, 4}, w2))
+                .addInitializer(NodeCompensationTest.floats("B2", new long[] {4}, new float[] {1, -1, 0.5f, 0}))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("MatMul").setName("fc1").addInput("X")
+                        .addInput("W1").addOutput("XW1"))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("Add").setName("fc1_bias").addInput("XW1")
+                        .addInput("B1").addOutput("H"))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("Relu").setName("relu").addInput("H")
+                        .addOutput("R"))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("MatMul").setName("fc2").addInput("R")
+                        .addInput("W2").addOutput("RW2"))
+                .addNode(OnnxMl.NodeProto.newBuilder().setOpType("Add").setName("fc2_bias").addInput("RW2")
+                        .addInput("B2").addOutput("Y"))
+                .addOutput(OnnxMl.ValueInfoProto.newBuilder().setName("Y").setType(OnnxMl.TypeProto.newBuilder()
+                        .setTensorType(x))).build();
+        return ModelProto.newBuilder().setIrVersion(8)
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
+    }
+
+    /** Per output of Y, the sum over real tokens of the change from {@code dense} to {@code model}, and of its size. */
+    private static double[][] meanChange(ModelProto dense, ModelProto model, ValidationData data, long[] mask) {
+        ScoredOutput flat = new ScoredOutput("Y", io.github.onnxprune.eval.Pooling.FLATTEN, null);
+        float[][] before = runtime.run(dense.toByteArray(), data, flat, 64).rows();
+        float[][] after = runtime.run(model.toByteArray(), data, flat, 64).rows();
+        double[][] result = new double[2][4];
+        for (int s = 0; s < before.length; s++) {
+            for (int t = 0; t < 5; t++) {
+                for (int o = 0; o < 4 && mask[s * 5 + t] == 1; o++) {
+                    double change = after[s][t * 4 + o] - before[s][t * 4 + o];
+                    result[0][o] += change;
+                    result[1][o] += Math.abs(change);
+                }
+            }
+        }
+        return result;
+    }
+
+    @Test
+    void correctingAllOfThePrunedInputsErrorFitsTheDenseOutputAndCentredMatchesItsMean() {
+        SplittableRandom random = new SplittableRandom(11);
+        ModelProto dense = twoLayerTokens(random);
+        ModelGraph graph = ModelGraph.of(dense);
+        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        int samples = 60;
+        float[] x = new float[samples * 5 * 8];
+        long[] mask = new long[samples * 5];
+        for (int s = 0; s < samples; s++) {
+            for (int t = 0; t < 5; t++) {
+                mask[s * 5 + t] = t < 1 + s % 5 ? 1 : 0;
+                for (int j = 0; j < 8; j++) {
+                    x[(s * 5 + t) * 8 + j] = mask[s * 5 + t] == 1 ? (float) (random.nextGaussian() + 0.3 * j) : 40;
+                }
+            }
+        }
+        ValidationData data = new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
+                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
+        WeightReconstruction.Options plain = WeightReconstruction.Options.defaults().withCentred(false);
+
+        WeightReconstruction.Result corrected = WeightReconstruction.reconstruct(dense, pruned, List.of("W1", "W2"),
+                new ActivationCollector(runtime, data, samples, 8), plain.withCorrection(1));
+        WeightReconstruction.Result denseTarget = WeightReconstruction.reconstruct(dense, pruned,
+                List.of("W1", "W2"), new ActivationCollector(runtime, data, samples, 8),
+                plain.withTarget(WeightReconstruction.Target.DENSE_INPUTS));
+
+        assertEquals("OBS mask, least squares, 1.00 of the input's error corrected",
+                corrected.layers().get(1).method());
+        // All of the error corrected is the dense model's output as target: the same weights, to rounding.
+        double[] a = FloatTensor.of(ModelGraph.of(corrected.model()).constant("W2").orElseThrow().tensor()).values();
+        double[] b = FloatTensor.of(ModelGraph.of(denseTarget.model()).constant("W2").orElseThrow().tensor())
+                .values();
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(b[i], a[i], 1e-4 * (1 + Math.abs(b[i])), "weight " + i);
+        }
+        assertEquals(denseTarget.layers().get(1).errorAfter(), corrected.layers().get(1).errorAfter(), 1e-6);
+        // Centred, the bias takes the target's mean: with all of the error corrected, the dense output's mean over
+        // the real tokens; with none, the dense weights' on the pruned inputs, which differs after the Relu.
+        double[][] full = meanChange(dense, WeightReconstruction.reconstruct(dense, pruned, List.of("W1", "W2"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults()
+                        .withCorrection(1)).model(), data, mask);
+        double[][] none = meanChange(dense, WeightReconstruction.reconstruct(dense, pruned, List.of("W1", "W2"),
+                new ActivationCollector(runtime, data, samples, 8), WeightReconstruction.Options.defaults())
+                .model(), data, mask);
+        for (int o = 0; o < 4; o++) {
+            assertTrue(Math.abs(full[0][o]) < 1e-4 * full[1][o], "output " + o + ": " + full[0][o]);
+        }
+        assertTrue(java.util.stream.IntStream.range(0, 4).anyMatch(o -> Math.abs(none[0][o]) > 0.01 * none[1][o]));
+    }
 }

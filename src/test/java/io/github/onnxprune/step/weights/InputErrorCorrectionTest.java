@@ -1,0 +1,62 @@
+package io.github.onnxprune.step.weights;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.Fixtures;
+import io.github.onnxprune.eval.ModelSignature;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.eval.ValidationDataReader;
+import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.pipeline.CalibrationSettings;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.TensorFilter;
+import io.github.onnxprune.prune.WeightPruningSettings;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.step.StepInput;
+import java.util.List;
+import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
+
+/** {@code <inputErrorCorrection>} on the BERT-shaped fixture: which layers it changes, and its range. */
+class InputErrorCorrectionTest {
+
+    private static final ModelProto BERT = OnnxModelReader.read(Fixtures.fixture("digits-bert/model.onnx"));
+
+    @AutoClose
+    private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
+
+    @Test
+    void tokenLayersAfterTheFirstFitPartOfTheirInputsErrorAndTheSettingReachesTheRefit() {
+        ValidationData calibration = ValidationDataReader.read(Fixtures.fixture("digits-bert/calibration.npz"),
+                ModelSignature.of(BERT), "labels");
+        ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
+        WeightPruningSettings half = new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of());
+        CalibrationSettings settings = new CalibrationSettings(true, null, 96, 8192, 0.2);
+
+        List<LayerReconstruction> plain = new WeightPruningStep(half, TensorFilter.all(), true)
+                .apply(new StepInput(BERT, BERT, collector)).refitted();
+        List<LayerReconstruction> corrected = new WeightPruningStep(half, TensorFilter.all(), true,
+                settings.refitOptions()).apply(new StepInput(BERT, BERT, collector)).refitted();
+
+        assertEquals(0.2, settings.refitOptions().correction());
+        assertEquals(0.0, new CalibrationSettings(true, null, 96, 8192).refitOptions().correction());
+        assertEquals(plain.size(), corrected.size());
+        long marked = corrected.stream().filter(l -> l.method().endsWith(", 0.20 of the input's error corrected"))
+                .count();
+        // Every layer reading token sequences; not the classifier, which fits the dense output on one row per sample.
+        assertEquals(plain.stream().filter(l -> l.rows() > 96).count(), marked, corrected.toString());
+        assertTrue(marked >= 12, corrected.toString());
+        // The first layers read the unpruned embeddings: nothing to correct, the same fit.
+        assertEquals(plain.get(0).errorAfter(), corrected.get(0).errorAfter(), 1e-9);
+        assertNotEquals(plain.get(plain.size() - 2).errorAfter(), corrected.get(corrected.size() - 2).errorAfter());
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new CalibrationSettings(true, null, 96, 8192, 1.5));
+        assertEquals("inputErrorCorrection is 1.5 but must be from 0 to 1", error.getMessage());
+    }
+}
