@@ -31,8 +31,8 @@ import java.util.function.Supplier;
  * node pruning's record of the slices it took ({@link NodePruningResult#kept}). Token activations
  * {@code [samples, tokens, features]} of models with an {@code attention_mask} input contribute only the
  * positions the mask keeps ({@link ActivationCollector#maskedRows}). Inputs are collected stage by stage
- * ({@link StagedActivations}) and only the rows a fit reads are kept, so the heap holds one layer's rows (and,
- * when it has room, one value) at a time whatever the number of layers and calibration samples.
+ * ({@link StagedActivations}) and only the rows a fit reads are kept from them: the heap holds one layer's rows
+ * and, when it has room, the values a later stage still reads, never every layer's input at once.
  */
 public final class NodeCompensation {
 
@@ -157,8 +157,8 @@ public final class NodeCompensation {
         long started = System.nanoTime();
         // Each layer's inputs are collected stage by stage, in graph order, from the values already known: the
         // original model's never change, the compensated model's only after the layer just fitted. Only the
-        // rows a fit reads are kept from them, so at most one value is held whole (or, on a small heap, none:
-        // they wait in scratch files), however many layers and samples there are.
+        // rows a fit reads are kept from them; a value is kept (on a small heap, in scratch files) only until
+        // the stages reading it have run.
         boolean whole = RefitLayers.wholeValues(before, consumers, collector, heapBytes);
         try (StagedActivations originalValues = new StagedActivations(collector, whole);
                 StagedActivations currentValues = new StagedActivations(collector, whole)) {
