@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import java.nio.file.Path;
 
@@ -11,7 +12,7 @@ import java.nio.file.Path;
  * @param calibrationData the samples to fit on, or null to use the validation data
  * @param samples the most samples used, the first ones of the file
  * @param rows the most calibration rows (samples, or their tokens or positions for sequences and convolutions) a
- *     re-fitted weight layer is fitted on, evenly spread over them
+ *     re-fitted weight layer, or a layer compensating node pruning, is fitted on, evenly spread over them
  * @param inputErrorCorrection the share, 0 to 1, of the error a re-fitted weight layer's input carries from the
  *     layers before it that its fit corrects, for layers fitted to their pruned inputs (token sequences); 0
  *     fits the dense weights on the pruned inputs ({@link WeightReconstruction.Options#correction})
@@ -49,6 +50,11 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
      */
     public WeightReconstruction.Options refitOptions() {
         return WeightReconstruction.Options.defaults().withMaxRows(rows).withCorrection(inputErrorCorrection);
+    }
+
+    /** The options node pruning's compensation runs with under these settings: at most {@link #rows} per layer. */
+    public NodeCompensation.Options compensationOptions() {
+        return NodeCompensation.Options.defaults().withMaxRows(rows);
     }
 
     /** Settings fitting each weight layer on at most {@link #DEFAULT_ROWS} rows. */

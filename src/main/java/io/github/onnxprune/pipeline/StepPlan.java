@@ -35,7 +35,8 @@ final class StepPlan {
         double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
         if (pruning.method() == PruneMethod.NODES || nodeFraction > 0) {
             steps.add(new NodePruningStep(new NodePruningSettings(nodeFraction, pruning.scope(), pruning.overrides(),
-                    pruning.excludes(), pruning.importance()), reconstruct));
+                    pruning.excludes(), pruning.importance()), reconstruct,
+                    task.evaluation().calibration().compensationOptions()));
         }
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),

@@ -143,29 +143,9 @@ public final class ActivationCollector {
      * padding excluded ({@link #maskedRows}); null when the value is not a float tensor of rank 2 or more.
      */
     public double[] featureVariance(ModelProto model, String value) {
-        Tensor activation = maskedRows(collect(model, List.of(value)).get(value));
-        long[] shape = activation.shape();
-        if (shape.length < 2 || activation.elementType() != TensorKind.FLOAT) {
-            return null;
+        try (FeatureVariances variances = new FeatureVariances(this, model)) {
+            return variances.of(value);
         }
-        int features = (int) shape[shape.length - 1];
-        float[] values = (float[]) activation.data();
-        int rows = values.length / features;
-        double[] mean = new double[features];
-        double[] square = new double[features];
-        for (int r = 0; r < rows; r++) {
-            for (int f = 0; f < features; f++) {
-                double x = values[r * features + f];
-                mean[f] += x;
-                square[f] += x * x;
-            }
-        }
-        double[] variance = new double[features];
-        for (int f = 0; f < features; f++) {
-            double m = mean[f] / rows;
-            variance[f] = Math.max(0.0, square[f] / rows - m * m);
-        }
-        return variance;
     }
 
     /** Element {@code index} of a mask's elements ({@code mask.data()}, read once by the caller). */

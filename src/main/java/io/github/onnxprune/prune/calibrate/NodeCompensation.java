@@ -2,18 +2,16 @@ package io.github.onnxprune.prune.calibrate;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Compensates the layers that read removed units, after node pruning, from calibration activations, so that
@@ -32,7 +30,9 @@ import java.util.function.Consumer;
  * without a following Add of a constant) is fitted without one. Which units each layer kept is read from
  * node pruning's record of the slices it took ({@link NodePruningResult#kept}). Token activations
  * {@code [samples, tokens, features]} of models with an {@code attention_mask} input contribute only the
- * positions the mask keeps ({@link ActivationCollector#maskedRows}).
+ * positions the mask keeps ({@link ActivationCollector#maskedRows}). Inputs are collected stage by stage
+ * ({@link StagedActivations}) and only the rows a fit reads are kept from them: the heap holds one layer's rows
+ * and, when it has room, the values a later stage still reads, never every layer's input at once.
  */
 public final class NodeCompensation {
 
@@ -86,6 +86,11 @@ public final class NodeCompensation {
             return new Options(ridge, maxFeatures, maxRows, holdBack, residual, all, sequenceRidge);
         }
 
+        /** These options with at most {@code rows} calibration rows per layer. */
+        public Options withMaxRows(int rows) {
+            return new Options(ridge, maxFeatures, rows, holdBack, residual, every, sequenceRidge);
+        }
+
         /** These options with another ridge for layers reading token sequences. */
         public Options withSequenceRidge(double strength) {
             return new Options(ridge, maxFeatures, maxRows, holdBack, residual, every, strength);
@@ -112,6 +117,16 @@ public final class NodeCompensation {
      */
     public static Result compensate(ModelProto original, NodePruningResult nodes, ActivationCollector collector,
             Options options, Consumer<String> progress) {
+        return compensate(original, nodes, collector, options, progress, Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * As {@link #compensate(ModelProto, NodePruningResult, ActivationCollector, Options, Consumer)} with a heap of
+     * {@code heapBytes}, which decides how calibration values are held ({@link RefitLayers#wholeValues}): whole on
+     * the heap, or in parts in scratch files. Both give the same model, byte for byte.
+     */
+    static Result compensate(ModelProto original, NodePruningResult nodes, ActivationCollector collector,
+            Options options, Consumer<String> progress, long heapBytes) {
         ModelProto pruned = nodes.model();
         if (pruned == original) {
             return new Result(pruned, List.of());
@@ -122,66 +137,86 @@ public final class NodeCompensation {
             throw new IllegalArgumentException("the pruned model has a different number of nodes");
         }
         List<Integer> consumers = new ArrayList<>();
-        List<String> inputs = new ArrayList<>();
         Map<Integer, String> residuals = new LinkedHashMap<>();
         for (int n = 0; n < before.nodes().size(); n++) {
             LinearLayer was = LinearLayer.of(before, n);
             LinearLayer is = LinearLayer.of(after, n);
             if (was != null && is != null && (is.units() < was.units() || options.every())) {
                 consumers.add(n);
-                if (!inputs.contains(was.input())) {
-                    inputs.add(was.input());
-                }
                 String residual = options.residual() ? ResidualTarget.residualOf(before, was) : null;
                 if (residual != null) {
                     residuals.put(n, residual);
-                    if (!inputs.contains(residual)) {
-                        inputs.add(residual);
-                    }
                 }
             }
         }
         if (consumers.isEmpty()) {
             return new Result(pruned, List.of());
         }
-        Map<String, Tensor> originalActivations = new LinkedHashMap<>();
-        Set<String> sequences = new HashSet<>();
-        collector.collect(original, inputs).forEach((name, value) -> {
-            if (value.shape().length == 3) {
-                sequences.add(name);
-            }
-            originalActivations.put(name, collector.maskedRows(value));
-        });
         ModelProto current = pruned;
         List<LayerReconstruction> reports = new ArrayList<>();
         long started = System.nanoTime();
-        // Layers reading one value (Q, K and V) leave it unchanged for each other: it is collected once for them.
-        CurrentInput shared = new CurrentInput(collector);
-        for (int n : consumers) {
-            ModelGraph graph = ModelGraph.of(current);
-            LinearLayer was = LinearLayer.of(before, n);
-            LinearLayer is = LinearLayer.of(graph, n);
-            String residual = residuals.get(n);
-            Tensor correction = residual == null ? null : ResidualTarget.correction(originalActivations.get(residual),
-                    collector.maskedRows(collector.collect(current, List.of(residual)).get(residual)));
-            double ridge = sequences.contains(was.input()) ? options.sequenceRidge() : options.ridge();
-            Step step = compensateLayer(before, was, graph, is, nodes, originalActivations.get(was.input()),
-                    correction, shared, current, options, ridge);
-            current = step.model();
-            reports.add(step.report());
-            double elapsed = (System.nanoTime() - started) / 1e9;
-            progress.accept(String.format(Locale.ROOT, "compensation: layer %d of %d, %s: %s; %.1f s elapsed, about"
-                    + " %.0f s left", reports.size(), consumers.size(), step.report().layer(), step.report().summary(),
-                    elapsed, elapsed * (consumers.size() - reports.size()) / reports.size()));
+        // Each layer's inputs are collected stage by stage, in graph order, from the values already known: the
+        // original model's never change, the compensated model's only after the layer just fitted. Only the
+        // rows a fit reads are kept from them; a value is kept (on a small heap, in scratch files) only until
+        // the stages reading it have run.
+        boolean whole = RefitLayers.wholeValues(before, consumers, collector, heapBytes);
+        try (StagedActivations originalValues = new StagedActivations(collector, whole);
+                StagedActivations currentValues = new StagedActivations(collector, whole)) {
+            for (int n : consumers) {
+                ModelGraph graph = ModelGraph.of(current);
+                LinearLayer was = LinearLayer.of(before, n);
+                LinearLayer is = LinearLayer.of(graph, n);
+                String residual = residuals.get(n);
+                Features correction = null;
+                if (residual != null) {
+                    Features then = rows(originalValues, original, residual, was, was.outputs(), collector,
+                            options.maxRows());
+                    Features now = rows(currentValues, current, residual, is, was.outputs(), collector,
+                            options.maxRows());
+                    correction = ResidualTarget.correction(then, now);
+                }
+                StagedValue input = originalValues.value(original, was.input());
+                double ridge = input.shape().length == 3 ? options.sequenceRidge() : options.ridge();
+                Features xOriginal = Features.of(was, input.shape(), input.elements(),
+                        WeightReconstruction.masked(collector, input), was.units(), options.maxRows());
+                input = null;
+                ModelProto model = current;
+                Supplier<Features> xCurrent = () -> rows(currentValues, model, is.input(), is, is.units(), collector,
+                        options.maxRows());
+                Step step = compensateLayer(before, was, graph, is, nodes, xOriginal, correction, xCurrent, current,
+                        options, ridge);
+                if (step.model() != current) {
+                    // Fitting a layer changes what is computed after it, never its own input (Q, K and V share it).
+                    currentValues.changed(is.weight());
+                }
+                current = step.model();
+                reports.add(step.report());
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                progress.accept(String.format(Locale.ROOT, "compensation: layer %d of %d, %s: %s; %.1f s elapsed,"
+                        + " about %.0f s left", reports.size(), consumers.size(), step.report().layer(),
+                        step.report().summary(), elapsed, elapsed * (consumers.size() - reports.size())
+                        / reports.size()));
+            }
         }
         return new Result(current, reports);
+    }
+
+    /**
+     * The rows a fit reads of {@code value} of {@code model} ({@link Features}, masked positions only), taken at
+     * once: the staged value may be let go by the next one collected.
+     */
+    private static Features rows(StagedActivations values, ModelProto model, String value, LinearLayer layer,
+            int units, ActivationCollector collector, int maxRows) {
+        StagedValue staged = values.value(model, value);
+        return Features.of(layer, staged.shape(), staged.elements(), WeightReconstruction.masked(collector, staged),
+                units, maxRows);
     }
 
     private record Step(ModelProto model, LayerReconstruction report) {
     }
 
     private static Step compensateLayer(ModelGraph before, LinearLayer was, ModelGraph graph, LinearLayer is,
-            NodePruningResult nodes, Tensor originalInput, Tensor correction, CurrentInput currentInputs,
+            NodePruningResult nodes, Features originalRows, Features correction, Supplier<Features> currentRows,
             ModelProto current, Options options, double ridge) {
         FloatTensor wOriginal = FloatTensor.of(before.constant(was.weight()).orElseThrow().tensor());
         FloatTensor wPruned = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
@@ -200,12 +235,11 @@ public final class NodeCompensation {
                     "convolution padding or rank other than explicit 2-D pads"));
         }
         int[] keptFeatures = features(keptUnits, was.block());
-        Features xOriginal = Features.of(was, originalInput, was.units(), options.maxRows());
+        Features xOriginal = originalRows;
         if (xOriginal == null) {
             return new Step(current, LayerReconstruction.skipped(is, "its input's shape does not match its weight"));
         }
-        Features residual = correction == null || keptOutputs.length != was.outputs() ? null
-                : Features.of(was, correction, was.outputs(), options.maxRows());
+        Features residual = keptOutputs.length != was.outputs() ? null : correction;
         if (residual != null && residual.rows() == xOriginal.rows()) {
             xOriginal = ResidualTarget.withColumns(xOriginal, residual);
             m = ResidualTarget.withIdentity(m, was.features(), was.outputs());
@@ -227,8 +261,7 @@ public final class NodeCompensation {
                     + " input features exceed the least-squares limit of " + options.maxFeatures(),
                     xOriginal.rows(), Double.NaN, Double.NaN));
         }
-        Tensor currentInput = currentInputs.of(current, is.input());
-        Features xCurrent = Features.of(is, currentInput, is.units(), options.maxRows());
+        Features xCurrent = currentRows.get();
         if (xCurrent == null || xCurrent.rows() != xOriginal.rows()) {
             return new Step(current, LayerReconstruction.skipped(is, "its pruned input's shape does not match"));
         }
@@ -272,31 +305,6 @@ public final class NodeCompensation {
         int rows = method.startsWith("least squares") ? xCurrent.rows() : held.fitCurrent().rows();
         return new Step(model, new LayerReconstruction(is.name(), is.opType(), method, detail, rows, errorBefore,
                 errorAfter));
-    }
-
-    /**
-     * The compensated model's masked input of the layer being fitted, kept for the next layer when it reads the
-     * same value: fitting a layer changes only what is computed after it, never its own input.
-     */
-    private static final class CurrentInput {
-
-        private final ActivationCollector collector;
-        private String name;
-        private Tensor rows;
-
-        CurrentInput(ActivationCollector collector) {
-            this.collector = collector;
-        }
-
-        Tensor of(ModelProto model, String value) {
-            if (!value.equals(name)) {
-                // The last layer's input is let go before the next is collected: both need not fit at once.
-                rows = null;
-                rows = collector.maskedRows(collector.collect(model, List.of(value)).get(value));
-                name = value;
-            }
-            return rows;
-        }
     }
 
     private static boolean isEditable(ModelGraph graph, String name) {

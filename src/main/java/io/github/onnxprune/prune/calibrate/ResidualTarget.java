@@ -1,7 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
 import ai.onnx.proto.OnnxMl.NodeProto;
-import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.NodeInput;
 
@@ -45,18 +44,21 @@ final class ResidualTarget {
         return graph.constant(other).isPresent() ? null : other;
     }
 
-    /** {@code original - now}, element by element (masked rows of the same shape), or null when they differ. */
-    static Tensor correction(Tensor original, Tensor now) {
-        if (!java.util.Arrays.equals(original.shape(), now.shape())) {
+    /**
+     * {@code original - now}, element by element (the same rows of the original and the pruned model's residual),
+     * or null when either is missing or their sizes differ.
+     */
+    static Features correction(Features original, Features now) {
+        if (original == null || now == null || original.rows() != now.rows() || original.cols() != now.cols()) {
             return null;
         }
-        java.nio.FloatBuffer a = original.floatView();
-        java.nio.FloatBuffer b = now.floatView();
-        float[] d = new float[original.elementCount()];
+        float[] a = original.data();
+        float[] b = now.data();
+        float[] d = new float[a.length];
         for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i) - b.get(i);
+            d[i] = a[i] - b[i];
         }
-        return Tensor.ofFloats(original.shape(), d);
+        return new Features(d, original.rows(), original.cols());
     }
 
     /** The layer's input rows followed by the correction's, row by row. */

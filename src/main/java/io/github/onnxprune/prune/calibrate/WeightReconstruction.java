@@ -470,7 +470,7 @@ public final class WeightReconstruction {
     }
 
     /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */
-    private static int[] masked(ActivationCollector collector, StagedValue value) {
+    static int[] masked(ActivationCollector collector, StagedValue value) {
         return value.isFloat() ? collector.keptPositions(value.shape()) : null;
     }
 

@@ -2,6 +2,7 @@ package io.github.onnxprune.step.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.gate.AccuracyGate;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import io.github.onnxprune.prune.nodes.LayerChange;
@@ -34,11 +35,18 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
     private final NodePruningSettings settings;
     private final boolean compensate;
+    private final NodeCompensation.Options compensation;
 
-    /** A step removing units as {@code settings} says, compensating from calibration data when asked to. */
+    /** A step removing units as {@code settings} says, compensating with the default options when asked to. */
     public NodePruningStep(NodePruningSettings settings, boolean compensate) {
+        this(settings, compensate, NodeCompensation.Options.defaults());
+    }
+
+    /** A step removing units as {@code settings} says, compensating with {@code compensation} when asked to. */
+    public NodePruningStep(NodePruningSettings settings, boolean compensate, NodeCompensation.Options compensation) {
         this.settings = settings;
         this.compensate = compensate;
+        this.compensation = compensation;
     }
 
     @Override
@@ -58,15 +66,27 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
     @Override
     public StepResult<NodePruningResult> apply(StepInput input) {
-        NodePruner.FeatureVariance variance = input.calibration() == null ? null
-                : value -> input.calibration().featureVariance(input.model(), value);
-        NodePruningResult nodes = NodePruner.prune(input.model(), settings, variance);
+        NodePruningResult nodes;
+        // The ranked values are collected stage by stage and let go as their statistics are taken.
+        try (FeatureVariances variances = input.calibration() == null ? null
+                : new FeatureVariances(input.calibration(), input.model())) {
+            long started = System.nanoTime();
+            int[] measured = {0};
+            // On thousands of calibration sentences ranking takes minutes: a line per value measured.
+            NodePruner.FeatureVariance variance = variances == null ? null : value -> {
+                double[] result = variances.of(value);
+                input.progress().accept(String.format(Locale.ROOT, "ranking: value %d measured, %s; %.1f s elapsed",
+                        ++measured[0], value, (System.nanoTime() - started) / 1e9));
+                return result;
+            };
+            nodes = NodePruner.prune(input.model(), settings, variance);
+        }
         ModelProto model = nodes.model();
         List<LayerReconstruction> refitted = null;
         if (compensate && input.calibration() != null) {
             // The reference is the model this step received: compensation undoes this step's removals only.
             NodeCompensation.Result compensated = NodeCompensation.compensate(input.model(), nodes,
-                    input.calibration(), NodeCompensation.Options.defaults(), input.progress());
+                    input.calibration(), compensation, input.progress());
             model = compensated.model();
             refitted = compensated.layers();
         }

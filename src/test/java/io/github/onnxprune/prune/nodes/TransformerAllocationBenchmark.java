@@ -10,6 +10,7 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensationProperties;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import java.util.Map;
 /**
  * Per-block, per-kind amounts of node pruning for all-MiniLM-L6-v2 from measured sensitivity: for each block's
  * heads and feed-forward units alone, at a few fractions, the pooled-cosine loss on calibration sentences the
- * compensation did not see (fitted on the first 192 of the 256, judged on the last 64), then a greedy
+ * compensation did not see (fitted on all but the last 64, judged on those: 192 and 64 of the 256), then a greedy
  * allocation under an exact multiply-add budget (the step of least loss per multiply-add removed first, losses
  * interpolated between the measured fractions, never beyond the largest). Prints {@code sensitivity} lines and, per budget, the
  * {@code -Doverrides} / {@code sparsityOverrides} list that {@link TransformerPruningBenchmark} and the
@@ -31,8 +32,12 @@ import java.util.Map;
  *
  * <p>Arguments: budgets (fractions of the encoder's multiply-adds to remove, default 0.25,0.4), FFN fractions
  * measured (default 0.3,0.6,0.85), head fractions (default 0.25,0.5), and optionally a file of earlier
- * {@code sensitivity} lines to allocate from without measuring. {@code -Dridge} and {@code -Dresidual} as in
- * {@link TransformerPruningBenchmark}; {@code -Dheads=false} allocates feed-forward units only.
+ * {@code sensitivity} lines to allocate from without measuring. Compensation's options as in
+ * {@link TransformerPruningBenchmark} ({@link CompensationProperties}: the plugin's defaults unless
+ * {@code -Dridge}, {@code -Dresidual}, ... say otherwise), at most {@code -DmaxRows} rows per fit (default 8192);
+ * {@code -Dheads=false} allocates feed-forward units only. {@code -Dcalibration=file.npz} measures on another
+ * calibration set (e.g. {@code benchmarks/minilm/src/data/calibration-2800.npz}): fitted on all its sentences but
+ * the last 64, judged on those.
  */
 public final class TransformerAllocationBenchmark {
 
@@ -83,23 +88,22 @@ public final class TransformerAllocationBenchmark {
                 var in = zip.getInputStream(zip.getEntry("all-minilm-l6-v2.onnx"))) {
             model = ModelProto.parseFrom(in.readAllBytes());
         }
-        ValidationData all = ValidationDataReader.read(Path.of("benchmarks/minilm/src/data/calibration.npz"),
-                ModelSignature.of(model), "labels");
-        ValidationData fit = ActivationCollector.firstSamples(all, 192);
-        ValidationData judge = lastSamples(all, 192);
+        ValidationData all = ValidationDataReader.read(Path.of(System.getProperty("calibration",
+                "benchmarks/minilm/src/data/calibration.npz")), ModelSignature.of(model), "labels");
+        int fitCount = all.sampleCount() - 64;
+        ValidationData fit = ActivationCollector.firstSamples(all, fitCount);
+        ValidationData judge = lastSamples(all, fitCount);
         double tokens = meanTokens(judge);
-        NodeCompensation.Options defaults = NodeCompensation.Options.defaults();
-        NodeCompensation.Options options = new NodeCompensation.Options(
-                Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
-                defaults.maxFeatures(), defaults.maxRows(), defaults.holdBack(),
-                Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))));
+        NodeCompensation.Options options = CompensationProperties.options(Integer.getInteger("maxRows",
+                NodeCompensation.Options.defaults().maxRows()));
         long baseMacs = TransformerPruningBenchmark.encoderMacs(model, tokens);
         System.out.printf(Locale.ROOT, "base %d MACs/token at %.1f tokens; fitted on %d calibration sentences,"
-                + " judged on %d others; ridge %s, residual target %s%n", baseMacs, tokens, fit.sampleCount(),
-                judge.sampleCount(), options.ridge(), options.residual());
+                + " judged on %d others; ridge %s (token sequences %s), residual target %s, %d rows per fit%n",
+                baseMacs, tokens, fit.sampleCount(), judge.sampleCount(), options.ridge(), options.sequenceRidge(),
+                options.residual(), options.maxRows());
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             float[][] reference = MiniLmFigures.pooled(runtime, model, judge);
-            ActivationCollector collector = new ActivationCollector(runtime, fit, 192, 64);
+            ActivationCollector collector = new ActivationCollector(runtime, fit, fitCount, 64);
             Map<String, double[]> variances = new HashMap<>();
             for (Kind kind : kinds) {
                 double[] fractions = kind.name().startsWith("ffn") ? ffnFractions : headFractions;

@@ -1,0 +1,85 @@
+package io.github.onnxprune.prune.calibrate;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.prune.nodes.NodePruner;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The variance of each feature of one model's values over the calibration rows, padding excluded (what
+ * fluctuation ranking reads): the values are collected stage by stage ({@link StagedActivations}) and read in
+ * place, so neither a whole value nor a copy of its masked rows is held at once (a transformer's feed-forward
+ * value over 2800 sentences is 1 GB). Close it to delete what waits in scratch files.
+ */
+public final class FeatureVariances implements NodePruner.FeatureVariance, AutoCloseable {
+
+    private final ActivationCollector collector;
+    private final ModelProto model;
+    private final StagedActivations values;
+
+    /** The variances of {@code model}'s values on {@code collector}'s samples, values held as the heap allows. */
+    public FeatureVariances(ActivationCollector collector, ModelProto model) {
+        this(collector, model, Runtime.getRuntime().maxMemory());
+    }
+
+    /** As {@link #FeatureVariances(ActivationCollector, ModelProto)} with a heap of {@code heapBytes}. */
+    FeatureVariances(ActivationCollector collector, ModelProto model, long heapBytes) {
+        this.collector = collector;
+        this.model = model;
+        ModelGraph graph = ModelGraph.of(model);
+        List<Integer> layers = new ArrayList<>();
+        for (int n = 0; n < graph.nodes().size(); n++) {
+            if (LinearLayer.of(graph, n) != null) {
+                layers.add(n);
+            }
+        }
+        this.values = new StagedActivations(collector, RefitLayers.wholeValues(graph, layers, collector, heapBytes));
+    }
+
+    /**
+     * The variance of each feature (last axis) of {@code value} over the calibration rows whose mask is not 0
+     * ({@link ActivationCollector#maskedRows}); null when the value is not a float tensor of rank 2 or more.
+     */
+    @Override
+    public double[] of(String value) {
+        StagedValue staged = values.value(model, value);
+        long[] shape = staged.shape();
+        if (shape.length < 2 || !staged.isFloat()) {
+            return null;
+        }
+        int features = (int) shape[shape.length - 1];
+        int[] positions = collector.keptPositions(shape);
+        long elements = 1;
+        for (long dimension : shape) {
+            elements *= dimension;
+        }
+        int rows = positions != null ? positions.length : (int) (elements / features);
+        StagedValue.Elements read = staged.elements();
+        float[] row = new float[features];
+        double[] mean = new double[features];
+        double[] square = new double[features];
+        for (int r = 0; r < rows; r++) {
+            long start = (long) (positions != null ? positions[r] : r) * features;
+            read.release(start);
+            read.get(start, row, 0, features);
+            for (int f = 0; f < features; f++) {
+                double x = row[f];
+                mean[f] += x;
+                square[f] += x * x;
+            }
+        }
+        double[] variance = new double[features];
+        for (int f = 0; f < features; f++) {
+            double m = mean[f] / rows;
+            variance[f] = Math.max(0.0, square[f] / rows - m * m);
+        }
+        return variance;
+    }
+
+    /** Deletes the scratch files of the values still kept. */
+    @Override
+    public void close() {
+        values.close();
+    }
+}
