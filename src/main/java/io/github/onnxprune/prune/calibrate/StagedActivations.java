@@ -30,7 +30,9 @@ import java.util.Set;
  * collected in parts of whole batches ({@link ActivationCollector#partStarts}), each part written to a scratch
  * file as it comes ({@link ScratchFiles}) and read back when a stage or a fit needs it, so the heap holds a part
  * or two at a time whatever the model's depth and the calibration set's size. Both give the same values, bit for
- * bit: ONNX Runtime sees the same batches either way.
+ * bit: ONNX Runtime sees the same batches either way. Token sequences of padded sentences are computed in batches
+ * of similar length cut to their longest and kept as their real tokens' rows only ({@link TokenRows}), in the same
+ * {@link ActivationCollector#PARTS} parts on any heap, as the batches are formed within each part.
  *
  * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
  * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
