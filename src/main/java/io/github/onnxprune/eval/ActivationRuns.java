@@ -86,6 +86,50 @@ final class ActivationRuns {
         }
     }
 
+    /** {@link OnnxRuntimeEvaluator#runBatches}. */
+    static void runBatches(OrtSessions sessions, ByteBuffer model, int count,
+            java.util.function.IntFunction<ValidationData> batches, List<String> outputNames,
+            java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
+        try (OrtSession.SessionOptions options = sessions.options();
+                OrtSession session = sessions.open(model, options)) {
+            for (String name : outputNames) {
+                OrtSessions.resolveOutput(session, name);
+            }
+            for (int index = 0; index < count; index++) {
+                ValidationData data = batches.apply(index);
+                int samples = data.sampleCount();
+                Map<String, Tensor> outputs = new LinkedHashMap<>();
+                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, 0, samples);
+                        OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
+                                outputNames))) {
+                    for (String name : outputNames) {
+                        OnnxValue value = result.get(name).orElseThrow();
+                        if (!(value instanceof OnnxTensor tensor)) {
+                            throw new EvaluationException("The model's output '" + name + "' is a "
+                                    + value.getType() + ", not a tensor.");
+                        }
+                        long[] shape = tensor.getInfo().getShape();
+                        if (shape.length == 0 || shape[0] != samples) {
+                            throw new EvaluationException("The model's output '" + name + "' has shape "
+                                    + Shapes.format(shape) + " for a batch of " + samples + " samples; its "
+                                    + "first dimension must be the batch.");
+                        }
+                        float[] values = new float[Math.toIntExact(tensor.getInfo().getNumElements())];
+                        int copied = copyFloats(tensor, name, values, 0);
+                        requireFinite(values, 0, copied, shape, 0, name, data);
+                        outputs.put(name, Tensor.adopt(TensorKind.FLOAT, shape, values));
+                    }
+                } catch (OrtException e) {
+                    throw new EvaluationException("ONNX Runtime failed while running the model on a batch of "
+                            + samples + " samples of " + data.source() + ": " + e.getMessage(), e);
+                }
+                each.accept(index, outputs);
+            }
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime cannot load the calibration stage: " + e.getMessage(), e);
+        }
+    }
+
     /** Copies a batch's output as floats into {@code into} from {@code offset}; returns how many. */
     private static int copyFloats(OnnxTensor tensor, String name, float[] into, int offset) {
         if (tensor.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) {

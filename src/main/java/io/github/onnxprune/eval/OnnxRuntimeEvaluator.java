@@ -156,6 +156,18 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     }
 
     /**
+     * Runs {@code model} on {@code count} batches on one session, the {@code index}-th given by
+     * {@code batches.apply(index)} when its turn comes, and hands each batch's float32 outputs to {@code each}
+     * before the next runs: batches of different shapes (sentences cut to their longest) without one session
+     * per batch, and without holding every batch's outputs at once.
+     */
+    public void runBatches(ByteBuffer model, int count, java.util.function.IntFunction<ValidationData> batches,
+            List<String> outputNames, java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
+        requireOpen();
+        ActivationRuns.runBatches(sessions, model, count, batches, outputNames, each);
+    }
+
+    /**
      * Measures single-sample latency: warm-up runs first (not measured), then {@code measuredRuns} timed
      * runs on one session, cycling through the validation samples.
      *

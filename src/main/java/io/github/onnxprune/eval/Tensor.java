@@ -201,6 +201,38 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
     }
 
     /**
+     * Copies the samples {@code samples}, in that order, into a new tensor, keeping only the first {@code keep}
+     * entries of the second dimension (all of them when {@code keep} is negative): a batch of sentences of
+     * similar length cut to its longest.
+     */
+    public Tensor gather(int[] samples, int keep) {
+        long[] sliceShape = shape.clone();
+        sliceShape[0] = samples.length;
+        int rowLength = rowLength();
+        int inner = 1;
+        int outer = 1;
+        if (keep >= 0) {
+            if (shape.length < 2 || keep > shape[1]) {
+                throw new IllegalArgumentException("cannot keep " + keep + " of the second dimension of shape "
+                        + Shapes.format(shape));
+            }
+            inner = rowLength / (int) Math.max(1, shape[1]);
+            sliceShape[1] = keep;
+            outer = keep;
+        } else {
+            inner = rowLength;
+        }
+        int sliceRow = outer * inner;
+        Object slice = java.lang.reflect.Array.newInstance(data.getClass().getComponentType(),
+                samples.length * sliceRow);
+        for (int s = 0; s < samples.length; s++) {
+            checkRows(samples[s], samples[s] + 1);
+            System.arraycopy(data, samples[s] * rowLength, slice, s * sliceRow, sliceRow);
+        }
+        return adopt(elementType, sliceShape, slice);
+    }
+
+    /**
      * Joins tensors of one type along the sample dimension; all other dimensions must agree.
      */
     static Tensor concat(List<Tensor> parts) {

@@ -4,6 +4,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
@@ -30,6 +31,8 @@ public final class ActivationCollector {
     private final int batchSize;
     private final String maskInput;
     private final java.nio.file.Path scratchFolder;
+    // Null when the samples have no mask input whose ones start every sentence.
+    private final TokenRows tokenRows;
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} (the first ones, so the choice is
@@ -66,6 +69,122 @@ public final class ActivationCollector {
         this.batchSize = batchSize;
         this.maskInput = maskInput == null ? ScoredOutput.DEFAULT_MASK_INPUT : maskInput;
         this.scratchFolder = scratchFolder;
+        this.tokenRows = tokenRows(samples, this.maskInput);
+    }
+
+    /** The real tokens' layout of the samples' mask, or null when there is none or it is not a prefix of ones. */
+    private static TokenRows tokenRows(ValidationData samples, String maskInput) {
+        Tensor mask = samples.inputs().get(maskInput);
+        if (mask == null || mask.shape().length != 2 || mask.elementType() == TensorKind.FLOAT
+                || mask.elementType() == TensorKind.DOUBLE) {
+            return null;
+        }
+        Object data = mask.data();
+        return TokenRows.of((int) mask.shape()[0], (int) mask.shape()[1], index -> maskValue(data, index));
+    }
+
+    /**
+     * The layout of the samples' real tokens when {@code model} can run them cut to each batch's longest: the
+     * mask is a prefix of ones with some padding, and the model declares neither the batch nor the token
+     * dimension of the inputs the samples feed. Null otherwise.
+     */
+    TokenRows trimmedRows(ModelProto model) {
+        if (tokenRows == null || tokenRows.rowStarts()[tokenRows.lengths().length]
+                == (long) tokenRows.lengths().length * tokenRows.tokens()) {
+            return null;
+        }
+        for (ValueInfoProto input : model.getGraph().getInputList()) {
+            Tensor data = samples.inputs().get(input.getName());
+            if (data == null) {
+                continue;
+            }
+            TensorShapeProto declared = input.getType().getTensorType().getShape();
+            boolean tokenAxis = data.shape().length >= 2 && data.shape()[1] == tokenRows.tokens();
+            for (int d = 0; d < Math.min(tokenAxis ? 2 : 1, declared.getDimCount()); d++) {
+                if (declared.getDim(d).hasDimValue()) {
+                    return null;
+                }
+            }
+        }
+        return tokenRows;
+    }
+
+    /**
+     * {@code name} of {@code model} (serialized) on samples {@code from} to {@code to} as its real tokens' rows
+     * only ({@code [rows, ...]}, in sample and token order), computed in batches of similar length each cut to
+     * its longest ({@link TokenRows#batches}); {@code fed} are values kept as real tokens' rows, of which part
+     * {@code part} holds these samples. Null when the value is not a token sequence ({@code [batch, tokens,
+     * features]} with the batch's tokens).
+     */
+    Tensor runTrimmed(java.nio.ByteBuffer model, Map<String, StagedValue> fed, String name, int part, int from,
+            int to) {
+        TokenRows layout = tokenRows;
+        List<int[]> batches = layout.batches(from, to, batchSize);
+        Map<String, Tensor> fedParts = new LinkedHashMap<>();
+        fed.forEach((value, staged) -> fedParts.put(value, staged.part(part)));
+        long firstRow = layout.rowStarts()[from];
+        int rows = layout.rows(from, to);
+        float[][] joined = new float[1][];
+        long[][] shape = new long[1][];
+        try {
+            runtime.runBatches(model, batches.size(), index -> batch(batches.get(index), fedParts, firstRow),
+                    List.of(name), (index, outputs) -> {
+                        int[] batch = batches.get(index);
+                        int longest = layout.longest(batch);
+                        Tensor output = outputs.get(name);
+                        long[] dims = output.shape();
+                        if (dims.length != 3 || dims[1] != longest
+                                || shape[0] != null && dims[2] != shape[0][1]) {
+                            throw new NotTokens();
+                        }
+                        int width = (int) dims[2];
+                        if (joined[0] == null) {
+                            joined[0] = new float[Math.multiplyExact(rows, width)];
+                            shape[0] = new long[] {rows, width};
+                        }
+                        java.nio.FloatBuffer values = output.floatView();
+                        for (int i = 0; i < batch.length; i++) {
+                            int row = (int) (layout.rowStarts()[batch[i]] - firstRow);
+                            values.get(i * longest * width, joined[0], row * width,
+                                    layout.lengths()[batch[i]] * width);
+                        }
+                    });
+        } catch (NotTokens e) {
+            return null;
+        }
+        return Tensor.ofFloats(shape[0], joined[0]);
+    }
+
+    /** A value that {@link #runTrimmed} found not to be a token sequence. */
+    private static final class NotTokens extends RuntimeException {
+        NotTokens() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * The samples {@code batch} cut to their longest: inputs with the samples' token axis cut, the others' rows
+     * picked, and the fed real tokens' rows ({@code firstRow} the first of their part) laid out padded with zeros.
+     */
+    private ValidationData batch(int[] batch, Map<String, Tensor> fedParts, long firstRow) {
+        int longest = tokenRows.longest(batch);
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        samples.inputs().forEach((name, tensor) -> {
+            long[] shape = tensor.shape();
+            inputs.put(name, tensor.gather(batch, shape.length >= 2 && shape[1] == tokenRows.tokens() ? longest
+                    : -1));
+        });
+        fedParts.forEach((name, rows) -> {
+            int width = (int) rows.shape()[1];
+            float[] padded = new float[batch.length * longest * width];
+            java.nio.FloatBuffer values = rows.floatView();
+            for (int i = 0; i < batch.length; i++) {
+                int row = (int) (tokenRows.rowStarts()[batch[i]] - firstRow);
+                values.get(row * width, padded, i * longest * width, tokenRows.lengths()[batch[i]] * width);
+            }
+            inputs.put(name, Tensor.ofFloats(new long[] {batch.length, longest, width}, padded));
+        });
+        return new ValidationData(inputs, null, null, samples.source());
     }
 
     /** Where values kept off the heap are written ({@link StagedActivations}); null: the temporary folder. */

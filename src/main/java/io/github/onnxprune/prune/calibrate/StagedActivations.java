@@ -30,7 +30,9 @@ import java.util.Set;
  * collected in parts of whole batches ({@link ActivationCollector#partStarts}), each part written to a scratch
  * file as it comes ({@link ScratchFiles}) and read back when a stage or a fit needs it, so the heap holds a part
  * or two at a time whatever the model's depth and the calibration set's size. Both give the same values, bit for
- * bit: ONNX Runtime sees the same batches either way.
+ * bit: ONNX Runtime sees the same batches either way. Token sequences of padded sentences are computed in batches
+ * of similar length cut to their longest and kept as their real tokens' rows only ({@link TokenRows}), in the same
+ * {@link ActivationCollector#PARTS} parts on any heap, as the batches are formed within each part.
  *
  * <p>Only float values of the model's batch size are kept (the layers' inputs): shape arithmetic and masks are
  * computed again in each run, which costs little. A graph with subgraphs (If, Loop, Scan) runs whole every
@@ -98,30 +100,20 @@ final class StagedActivations implements AutoCloseable {
             }
         }
         java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
-        // In parts of whole batches computed side by side, one ONNX Runtime session per core (each one thread, as
-        // every session of the plugin), so a part's values do not depend on how many run at once.
-        int[] starts = collector.partStarts(model, whole ? CONCURRENT_PARTS : ActivationCollector.PARTS);
-        int count = starts.length - 1;
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
-        StagedValue value;
-        if (whole) {
-            Tensor[] parts = new Tensor[count];
-            sideBySide(count, part -> parts[part] = compute(stage, fedValues, name, starts, part));
-            value = new StagedValue(List.of(parts));
-        } else {
-            // Each part goes to its file as soon as it is computed: at most one part per core on the heap.
-            java.nio.file.Path[] files = new java.nio.file.Path[count];
-            long[][] shapes = new long[count][];
-            sideBySide(count, part -> {
-                Tensor computed = compute(stage, fedValues, name, starts, part);
-                shapes[part] = computed.shape();
-                files[part] = scratch.write(computed);
-            });
-            long[] shape = shapes[0].clone();
-            shape[0] = starts[count];
-            value = new StagedValue(shape, starts, part -> scratch.read(files[part], shapes[part]));
-            spilled.put(name, List.of(files));
+        // Sentences cut to their batch's longest when every value fed is kept as real tokens' rows.
+        TokenRows layout = collector.trimmedRows(model);
+        TokenRows rows = layout != null && fedValues.values().stream().allMatch(v -> v.layout() != null) ? layout
+                : null;
+        // In parts of whole batches computed side by side, one ONNX Runtime session per core (each one thread, as
+        // every session of the plugin), so a part's values do not depend on how many run at once. Cut sentences
+        // are batched by length within each part, so then the parts are the same on any heap.
+        int[] starts = collector.partStarts(model, whole && layout == null ? CONCURRENT_PARTS
+                : ActivationCollector.PARTS);
+        StagedValue value = rows == null ? null : trimmed(stage, fedValues, name, starts, rows);
+        if (value == null) {
+            value = padded(stage, fedValues, name, starts);
         }
         for (int i = 0; i < include.length; i++) {
             if (include[i]) {
@@ -133,6 +125,67 @@ final class StagedActivations implements AutoCloseable {
         return value;
     }
 
+    /** {@code name} computed on whole, padded sentences (every sample's every position), part by part. */
+    private StagedValue padded(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+            int[] starts) {
+        int count = starts.length - 1;
+        if (whole) {
+            Tensor[] parts = new Tensor[count];
+            sideBySide(count, part -> parts[part] = compute(stage, fedValues, name, starts, part));
+            return new StagedValue(List.of(parts));
+        }
+        // Each part goes to its file as soon as it is computed: at most one part per core on the heap.
+        java.nio.file.Path[] files = new java.nio.file.Path[count];
+        long[][] shapes = new long[count][];
+        sideBySide(count, part -> {
+            Tensor computed = compute(stage, fedValues, name, starts, part);
+            shapes[part] = computed.shape();
+            files[part] = scratch.write(computed);
+        });
+        long[] shape = shapes[0].clone();
+        shape[0] = starts[count];
+        spilled.put(name, List.of(files));
+        return new StagedValue(shape, starts, part -> scratch.read(files[part], shapes[part]));
+    }
+
+    /**
+     * {@code name} computed on sentences cut to their batch's longest and kept as real tokens' rows, part by part;
+     * null when it is not a token sequence (then nothing is kept of it).
+     */
+    private StagedValue trimmed(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+            int[] starts, TokenRows rows) {
+        int count = starts.length - 1;
+        Tensor[] parts = whole ? new Tensor[count] : null;
+        java.nio.file.Path[] files = new java.nio.file.Path[count];
+        long[][] shapes = new long[count][];
+        sideBySide(count, part -> {
+            Tensor computed = collector.runTrimmed(stage, fedValues, name, part, starts[part], starts[part + 1]);
+            if (computed == null) {
+                return;
+            }
+            shapes[part] = computed.shape();
+            if (whole) {
+                parts[part] = computed;
+            } else {
+                files[part] = scratch.write(computed);
+            }
+        });
+        boolean tokens = java.util.Arrays.stream(shapes).allMatch(java.util.Objects::nonNull)
+                && java.util.Arrays.stream(shapes).allMatch(s -> s[1] == shapes[0][1]);
+        if (!tokens) {
+            if (scratch != null) {
+                java.util.Arrays.stream(files).filter(java.util.Objects::nonNull).forEach(scratch::delete);
+            }
+            return null;
+        }
+        long[] shape = {starts[count], rows.tokens(), shapes[0][1]};
+        if (whole) {
+            return new StagedValue(shape, starts, rows, List.of(parts), null);
+        }
+        spilled.put(name, List.of(files));
+        return new StagedValue(shape, starts, rows, null, part -> scratch.read(files[part], shapes[part]));
+    }
+
     /** Runs {@code task} on parts 0 to {@code count - 1}, as many at once as there are cores. */
     private static void sideBySide(int count, java.util.function.IntConsumer task) {
         java.util.stream.IntStream.range(0, count).parallel().forEach(task);
@@ -142,7 +195,7 @@ final class StagedActivations implements AutoCloseable {
     private Tensor compute(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name, int[] starts,
             int part) {
         Map<String, Tensor> extra = new LinkedHashMap<>();
-        fedValues.forEach((value, parts) -> extra.put(value, parts.part(part)));
+        fedValues.forEach((value, parts) -> extra.put(value, parts.paddedPart(part)));
         return collector.run(stage, extra, List.of(name), starts[part], starts[part + 1]).get(name);
     }
 
@@ -233,8 +286,11 @@ final class StagedActivations implements AutoCloseable {
             long[] shape = kept.get(value).shape();
             TensorShapeProto.Builder dims = TensorShapeProto.newBuilder()
                     .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("calibration_batch"));
+            boolean cut = kept.get(value).layout() != null;
             for (int d = 1; d < shape.length; d++) {
-                dims.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(shape[d]));
+                // Real tokens' rows are fed cut to each batch's longest sentence.
+                dims.addDim(cut && d == 1 ? TensorShapeProto.Dimension.newBuilder().setDimParam("calibration_tokens")
+                        : TensorShapeProto.Dimension.newBuilder().setDimValue(shape[d]));
             }
             stage.addInput(ValueInfoProto.newBuilder().setName(value).setType(TypeProto.newBuilder()
                     .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)

@@ -11,7 +11,8 @@ import java.util.function.IntFunction;
  * A value on every calibration sample, in parts of consecutive samples ({@link StagedActivations}): no array of
  * all samples' values at once, which a heap of a few times the model may have no room for in one piece. The
  * parts are held, or read from where they are kept (a scratch file) each time they are asked for and let go
- * after ({@link Elements#release}).
+ * after ({@link Elements#release}). A token sequence value of padded sentences may be kept as its real tokens' rows
+ * only ({@link TokenRows}): its shape and elements are still those of the padded value, padding reading zero.
  */
 final class StagedValue {
 
@@ -19,6 +20,8 @@ final class StagedValue {
     private final int[] sampleStarts;
     private final List<Tensor> held;
     private final IntFunction<Tensor> source;
+    // Null: each part holds its samples whole; else only their real tokens' rows.
+    private final TokenRows layout;
 
     /** A value held in these parts, each with the samples as its first dimension. */
     StagedValue(List<Tensor> parts) {
@@ -27,6 +30,7 @@ final class StagedValue {
         }
         held = List.copyOf(parts);
         source = null;
+        layout = null;
         sampleStarts = new int[parts.size() + 1];
         for (int i = 0; i < parts.size(); i++) {
             sampleStarts[i + 1] = sampleStarts[i] + (int) parts.get(i).shape()[0];
@@ -42,15 +46,54 @@ final class StagedValue {
      * {@code sampleStarts[k + 1]}, {@code source} gives each time it is asked for.
      */
     StagedValue(long[] shape, int[] sampleStarts, IntFunction<Tensor> source) {
+        this(shape, sampleStarts, null, null, source);
+    }
+
+    /**
+     * A float32 value of this padded shape ({@code [samples, tokens, ...]}) whose parts hold only the real tokens'
+     * rows of their samples ({@code [rows, ...]}), held or given by {@code source}.
+     */
+    StagedValue(long[] shape, int[] sampleStarts, TokenRows layout, List<Tensor> held, IntFunction<Tensor> source) {
         this.shape = shape.clone();
         this.sampleStarts = sampleStarts.clone();
-        this.held = null;
+        this.layout = layout;
+        this.held = held == null ? null : List.copyOf(held);
         this.source = source;
+    }
+
+    /** Where the real tokens are when the parts hold only their rows, else null. */
+    TokenRows layout() {
+        return layout;
+    }
+
+    /** The first sample of each part, and the sample count last. */
+    int[] sampleStarts() {
+        return sampleStarts.clone();
     }
 
     /** Part {@code k} (read from its source when not held). */
     Tensor part(int k) {
         return held != null ? held.get(k) : source.apply(k);
+    }
+
+    /** Part {@code k} with every sample whole: real tokens' rows laid out padded, padding zero. */
+    Tensor paddedPart(int k) {
+        Tensor part = part(k);
+        if (layout == null) {
+            return part;
+        }
+        int samples = sampleStarts[k + 1] - sampleStarts[k];
+        int width = (int) part.shape()[1];
+        int tokens = layout.tokens();
+        float[] padded = new float[samples * tokens * width];
+        java.nio.FloatBuffer values = part.floatView();
+        long first = layout.rowStarts()[sampleStarts[k]];
+        for (int s = 0; s < samples; s++) {
+            int sample = sampleStarts[k] + s;
+            values.get((int) (layout.rowStarts()[sample] - first) * width, padded, s * tokens * width,
+                    layout.lengths()[sample] * width);
+        }
+        return Tensor.ofFloats(new long[] {samples, tokens, width}, padded);
     }
 
     /** The parts in order (read from their source when not held). */
@@ -87,9 +130,12 @@ final class StagedValue {
         private final FloatBuffer[] views;
         private final long[] starts;
         private final boolean[] released;
+        private final TokenRows layout;
+        private final long rowLength;
 
         private Elements(StagedValue value) {
             this.value = value.held == null ? value : null;
+            layout = value.layout;
             views = new FloatBuffer[value.sampleStarts.length - 1];
             starts = new long[views.length + 1];
             released = new boolean[views.length];
@@ -97,24 +143,47 @@ final class StagedValue {
             for (int d = 1; d < value.shape.length; d++) {
                 perSample *= value.shape[d];
             }
+            long perRow = layout == null ? 1 : perSample / layout.tokens();
+            rowLength = perRow;
             for (int i = 0; i < views.length; i++) {
                 if (value.held != null) {
                     views[i] = value.held.get(i).floatView();
                 }
-                starts[i + 1] = value.sampleStarts[i + 1] * perSample;
+                starts[i + 1] = layout == null ? value.sampleStarts[i + 1] * perSample
+                        : layout.rowStarts()[value.sampleStarts[i + 1]] * perRow;
             }
         }
 
         /** Element {@code index}. */
         float get(long index) {
-            int part = part(index);
-            return view(part).get((int) (index - starts[part]));
+            long stored = stored(index);
+            if (stored < 0) {
+                return 0;
+            }
+            int part = part(stored);
+            return view(part).get((int) (stored - starts[part]));
         }
 
         /** {@code length} elements from {@code index} into {@code into} from {@code offset}; within one sample. */
         void get(long index, float[] into, int offset, int length) {
-            int part = part(index);
-            view(part).get((int) (index - starts[part]), into, offset, length);
+            if (layout == null) {
+                int part = part(index);
+                view(part).get((int) (index - starts[part]), into, offset, length);
+                return;
+            }
+            while (length > 0) {
+                int count = (int) Math.min(length, rowLength - index % rowLength);
+                long stored = stored(index);
+                if (stored < 0) {
+                    java.util.Arrays.fill(into, offset, offset + count, 0f);
+                } else {
+                    int part = part(stored);
+                    view(part).get((int) (stored - starts[part]), into, offset, count);
+                }
+                index += count;
+                offset += count;
+                length -= count;
+            }
         }
 
         /**
@@ -122,10 +191,20 @@ final class StagedValue {
          * nothing else holds them, their memory can be reclaimed while the rest is read.
          */
         void release(long index) {
-            for (int part = 0; part < views.length && starts[part + 1] <= index; part++) {
+            long stored = layout == null ? index : layout.rowAtOrAfter(index / rowLength) * rowLength;
+            for (int part = 0; part < views.length && starts[part + 1] <= stored; part++) {
                 views[part] = null;
                 released[part] = true;
             }
+        }
+
+        /** Where element {@code index} of the padded value is stored in the parts, or -1 for padding. */
+        private long stored(long index) {
+            if (layout == null) {
+                return index;
+            }
+            long row = layout.rowOf(index / rowLength);
+            return row < 0 ? -1 : row * rowLength + index % rowLength;
         }
 
         private FloatBuffer view(int part) {

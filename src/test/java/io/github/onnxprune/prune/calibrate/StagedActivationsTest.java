@@ -175,6 +175,50 @@ class StagedActivationsTest {
         assertFalse(Arrays.equals(h1, floats(staged.value(again, "h1"))));
     }
 
+    @Test
+    void paddedSentencesRunCutToTheirBatchsLongestAndKeepOnlyTheirRealTokensWithTheSameValues() {
+        ModelProto model = io.github.onnxprune.onnx.OnnxModelReader.read(
+                io.github.onnxprune.Fixtures.ROOT.resolve("digits-bert/model.onnx"));
+        ValidationData calibration = io.github.onnxprune.eval.ValidationDataReader.read(
+                io.github.onnxprune.Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
+                io.github.onnxprune.eval.ModelSignature.of(model), "labels");
+        ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16, null, scratch);
+        ModelGraph graph = ModelGraph.of(model);
+        List<String> inputs = graph.nodes().stream().filter(n -> n.getOpType().equals("MatMul")
+                && graph.constant(n.getInput(1)).isPresent())
+                .map(n -> n.getInput(0)).distinct().toList();
+        // 96 sentences of 25 to 41 real tokens padded to 48.
+        TokenRows rows = collector.trimmedRows(model);
+        assertEquals(48, rows.tokens());
+        int real = (int) rows.rowStarts()[96];
+        try (StagedActivations staged = new StagedActivations(collector)) {
+            int compared = 0;
+            for (String name : inputs) {
+                StagedValue value = staged.value(model, name);
+                Tensor padded = collector.collect(model, List.of(name)).get(name);
+                assertEquals(rows, value.layout(), name);
+                long[] shape = padded.shape();
+                assertArrayEquals(shape, value.shape());
+                // Each part holds only its sentences' real tokens: a third fewer rows than positions here.
+                assertEquals(real, value.parts().stream().mapToLong(p -> p.shape()[0]).sum());
+                int[] positions = collector.keptPositions(shape);
+                int width = (int) shape[2];
+                float[] expected = (float[]) padded.data();
+                float[] read = new float[width];
+                StagedValue.Elements elements = value.elements();
+                for (int position : positions) {
+                    elements.get((long) position * width, read, 0, width);
+                    assertArrayEquals(Arrays.copyOfRange(expected, position * width, (position + 1) * width), read,
+                            name + " at position " + position);
+                }
+                // Padding reads zero.
+                assertEquals(0f, elements.get(((long) 47) * width));
+                compared++;
+            }
+            assertEquals(8, compared);
+        }
+    }
+
     /** All parts' elements in order. */
     private static float[] floats(StagedValue value) {
         int count = value.parts().stream().mapToInt(Tensor::elementCount).sum();
