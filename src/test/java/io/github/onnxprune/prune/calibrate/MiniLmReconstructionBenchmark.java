@@ -27,8 +27,7 @@ import java.util.Locale;
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
  * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
- * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, dense targets for some layers:
- * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
  * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
@@ -86,14 +85,8 @@ public final class MiniLmReconstructionBenchmark {
             if (System.getProperty("centred") != null) {
                 options = options.withCentred(Boolean.getBoolean("centred"));
             }
-            if (System.getProperty("denseFor") != null) {
-                options = options.withDenseFor(System.getProperty("denseFor"));
-            }
             if (System.getProperty("maxRows") != null) {
                 options = options.withMaxRows(Integer.getInteger("maxRows"));
-            }
-            if (System.getProperty("holdout") != null) {
-                options = options.withHoldout(Integer.getInteger("holdout"));
             }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)
