@@ -200,7 +200,8 @@ final class OrtSessions {
          * {@code reused} (by input name; made, or made larger, as needed) when it is not null. For calls one
          * after the other that close each batch before the next: a direct buffer's memory is returned only when
          * the collector finds the buffer unreachable, so one new buffer per input and call (a transformer's
-         * hidden state fed back in calibration, 24 MB a batch) piles up in native memory between collections.
+         * feed-forward value fed back in calibration, 24 MB a batch) piled up to 1.28 GB between collections
+         * in MiniLM's 2800-sentence re-fit at the default heap (docs/minilm-benchmark.md, "Peak memory").
          */
         static Batch of(OrtEnvironment env, ValidationData data, int from, int to, Map<String, ByteBuffer> reused)
                 throws OrtException {
