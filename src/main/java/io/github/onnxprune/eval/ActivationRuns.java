@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +36,12 @@ final class ActivationRuns {
             // feed-forward value over 256 sentences).
             Map<String, float[]> joined = new LinkedHashMap<>();
             Map<String, long[]> shapes = new LinkedHashMap<>();
+            // One buffer per input for all of this session's calls, each batch closed before the next.
+            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
-                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to);
+                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to,
+                        inputBuffers);
                         OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
                                 outputNames))) {
                     for (String name : outputNames) {

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -189,11 +190,35 @@ final class OrtSessions {
     /** The input tensors of one call; closing it frees them all. */
     record Batch(Map<String, OnnxTensor> tensors) implements AutoCloseable {
 
+        /** The samples {@code [from, to)} of {@code data}'s inputs, each in a direct buffer of its own. */
         static Batch of(OrtEnvironment env, ValidationData data, int from, int to) throws OrtException {
+            return of(env, data, from, to, null);
+        }
+
+        /**
+         * As {@link #of(OrtEnvironment, ValidationData, int, int)}, copying each input into its buffer in
+         * {@code reused} (by input name; made, or made larger, as needed) when it is not null. For calls one
+         * after the other that close each batch before the next: a direct buffer's memory is returned only when
+         * the collector finds the buffer unreachable, so one new buffer per input and call (a transformer's
+         * feed-forward value fed back in calibration, 24 MB a batch) piled up to 1.28 GB between collections
+         * in MiniLM's 2800-sentence re-fit at the default heap (docs/minilm-benchmark.md, "Peak memory").
+         */
+        static Batch of(OrtEnvironment env, ValidationData data, int from, int to, Map<String, ByteBuffer> reused)
+                throws OrtException {
             Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, Tensor> entry : data.inputs().entrySet()) {
-                    tensors.put(entry.getKey(), entry.getValue().toOnnxTensor(env, from, to));
+                    Tensor input = entry.getValue();
+                    if (reused == null) {
+                        tensors.put(entry.getKey(), input.toOnnxTensor(env, from, to));
+                        continue;
+                    }
+                    ByteBuffer buffer = reused.get(entry.getKey());
+                    if (buffer == null || buffer.capacity() < input.sliceBytes(from, to)) {
+                        buffer = ByteBuffer.allocateDirect(input.sliceBytes(from, to)).order(ByteOrder.nativeOrder());
+                        reused.put(entry.getKey(), buffer);
+                    }
+                    tensors.put(entry.getKey(), input.toOnnxTensor(env, from, to, buffer));
                 }
                 return new Batch(tensors);
             } catch (OrtException | RuntimeException e) {

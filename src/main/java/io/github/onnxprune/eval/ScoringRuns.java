@@ -5,6 +5,8 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 
 /** Runs a model over validation data and turns the scored output of each sample into its row. */
@@ -26,9 +28,12 @@ final class ScoringRuns {
             int step = OrtSessions.samplesPerCall(session, data, batchSize);
             int samples = data.sampleCount();
             float[][] rows = new float[samples][];
+            // One buffer per input for all of this session's calls, each batch closed before the next.
+            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
-                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to);
+                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to,
+                        inputBuffers);
                         OrtSession.Result result = session.run(batch.tensors(), Set.of(name))) {
                     OnnxValue value = result.get(name).orElseThrow();
                     Tensor mask = maskName == null ? null : data.inputs().get(maskName).rows(from, to);

@@ -149,13 +149,34 @@ public record Tensor(TensorKind elementType, long[] shape, Object data) {
      */
     public OnnxTensor toOnnxTensor(OrtEnvironment env, int fromRow, int toRow) throws OrtException {
         checkRows(fromRow, toRow);
+        return toOnnxTensor(env, fromRow, toRow, ByteBuffer.allocateDirect(sliceBytes(fromRow, toRow))
+                .order(ByteOrder.nativeOrder()));
+    }
+
+    /** Bytes the samples {@code [fromRow, toRow)} take in a tensor. */
+    public int sliceBytes(int fromRow, int toRow) {
+        return Math.multiplyExact((toRow - fromRow) * rowLength(), elementType.byteSize());
+    }
+
+    /**
+     * As {@link #toOnnxTensor(OrtEnvironment, int, int)}, copying into {@code buffer} (direct, native order, at
+     * least {@link #sliceBytes} long, read from position 0), which the tensor then reads in place: the buffer
+     * must not be written again before the tensor is closed.
+     */
+    public OnnxTensor toOnnxTensor(OrtEnvironment env, int fromRow, int toRow, ByteBuffer buffer)
+            throws OrtException {
+        checkRows(fromRow, toRow);
         int rowLength = rowLength();
         int offset = fromRow * rowLength;
         int length = (toRow - fromRow) * rowLength;
         long[] sliceShape = shape.clone();
         sliceShape[0] = toRow - fromRow;
-        ByteBuffer buffer = ByteBuffer.allocateDirect(Math.multiplyExact(length, elementType.byteSize()))
-                .order(ByteOrder.nativeOrder());
+        if (!buffer.isDirect() || buffer.order() != ByteOrder.nativeOrder()
+                || buffer.capacity() < sliceBytes(fromRow, toRow)) {
+            throw new IllegalArgumentException("a tensor's buffer must be direct, in native order and at least "
+                    + sliceBytes(fromRow, toRow) + " bytes long");
+        }
+        buffer.clear().limit(sliceBytes(fromRow, toRow));
         return switch (elementType) {
             case FLOAT -> {
                 var view = buffer.asFloatBuffer().put((float[]) data, offset, length);

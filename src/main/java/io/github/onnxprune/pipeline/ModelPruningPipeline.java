@@ -20,16 +20,12 @@ import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.Reconstruction;
 import io.github.onnxprune.report.StepSection;
-import io.github.onnxprune.search.CompressionSearch;
-import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
-import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
-import io.github.onnxprune.step.StepResult;
 import io.github.onnxprune.step.weights.WeightPruningStep;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,7 +37,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -136,56 +131,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
         StepSection searchOrProfile = null;
         Attempt attempt;
         if (search.enabled() && data != null) {
-            ModelTask bounds = task;
-            long searchStart = System.nanoTime();
-            // The profile gets what the candidates leave of the budget; the fallback, what the profile leaves.
-            CompressionSearch.Profiler profiler = bounds.pruning().method() != PruneMethod.WEIGHTS
-                    ? CompressionSearch.Profiler.NONE : (evaluations, timeUp) -> {
-                        List<SensitivityProfile.Curve> curves = profiles(bounds, context).weights(timeUp,
-                                evaluations);
-                        return new CompressionSearch.Profiled(curves, FallbackTensors.of(bounds, context.original(),
-                                curves));
-                    };
-            AtomicInteger shareRuns = new AtomicInteger();
-            CompressionSearch.Outcome<Attempt> outcome = CompressionSearch.run(bounds.pruning().sparsity(),
-                    bounds.pruning().nodeSparsity(), search, searchStart, evaluation.metric().higherIsBetter(),
-                    profiler, fractions -> {
-                        Attempt tried = attempt(new ModelTask(bounds.file(), bounds.entryName(),
-                                bounds.pruning().atFractions(fractions), bounds.evaluation(), bounds.limits()),
-                                context);
-                        shareRuns.addAndGet(tried.shareRuns());
-                        return new CompressionSearch.Measured<>(tried.measurement().pruned(),
-                                tried.violations().isEmpty(), tried);
-                    }, line -> progress.accept(bounds.entryName() + " search: " + line));
-            attempt = outcome.payload();
+            SearchStage.Outcome searched = SearchStage.run(task, original, searchRuns(context), calibration,
+                    progress);
+            attempt = searched.attempt();
             task = attempt.task();
-            searchOrProfile = SearchReport.section(bounds.entryName(), evaluation.metric().id(),
-                    bounds.pruning().sparsity(), bounds.pruning().nodeSparsity(), search,
-                    bounds.pruning().overrides().stream().map(o -> o.pattern().glob() + "=" + o.sparsity())
-                            .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
-                                    : profiles(bounds, context).withOutputErrors(outcome.sensitivity()));
-            if (shareRuns.get() > 0) {
-                progress.accept(bounds.entryName() + " search: " + SearchReport.shareChoice(
-                        outcome.candidates().size(), shareRuns.get(), context.calibration().sameAsValidation()));
-                searchOrProfile = SearchReport.withShareRuns(searchOrProfile, shareRuns.get());
-            }
-            if (!outcome.passed()) {
-                attempt = attempt.withViolations(gate(task, attempt.measurement(), attempt.described()
-                        + SearchReport.nonePassed(outcome), attempt.remedies()));
-            }
+            searchOrProfile = searched.section();
         } else {
             attempt = attempt(task, context);
-            boolean nodes = task.pruning().method() == PruneMethod.NODES || task.pruning().nodeSparsity() > 0;
             if (search.profile() && data != null) {
-                Profiles profiles = profiles(task, context);
-                searchOrProfile = SearchReport.profileSection(evaluation.metric().id(),
-                        task.pruning().method() != PruneMethod.WEIGHTS ? List.of() : profiles.withOutputErrors(
-                                profiles.weights(() -> false, Integer.MAX_VALUE)),
-                        nodes ? profiles.units() : List.of());
-                if (task.pruning().quantization().int8()) {
-                    searchOrProfile = profiles.int8(context.calibration() == null ? null
-                            : context.calibration().collector(), searchOrProfile);
-                }
+                searchOrProfile = profiles(task, context).section(calibration == null ? null
+                        : calibration.collector());
             }
         }
         List<Ran<?>> ran = attempt.ran();
@@ -267,18 +222,30 @@ public final class ModelPruningPipeline implements AutoCloseable {
         });
     }
 
+    /** The attempts, profiles and gate a search of {@code context}'s model runs. */
+    private SearchStage.Runs searchRuns(Context context) {
+        return new SearchStage.Runs() {
+            @Override
+            public Attempt attempt(ModelTask task) {
+                return ModelPruningPipeline.this.attempt(task, context);
+            }
+
+            @Override
+            public Profiles profiles(ModelTask task) {
+                return ModelPruningPipeline.this.profiles(task, context);
+            }
+
+            @Override
+            public List<String> gate(ModelTask task, Measurement measurement, String described,
+                    List<String> remedies) {
+                return ModelPruningPipeline.gate(task, measurement, described, remedies);
+            }
+        };
+    }
+
     /** What a run of the steps needs that does not change between runs. */
     private record Context(ModelProto original, ByteBuffer originalBytes, ValidationData data,
             Calibration calibration, float[][] baselineOutputs) {
-    }
-
-    /** One run of the steps for one set of settings, measured and gated (null measurement without data). */
-    private record Attempt(ModelTask task, List<Ran<?>> ran, ModelProto model, Measurement measurement,
-            List<String> violations, String described, List<String> remedies, int shareRuns) {
-
-        Attempt withViolations(List<String> replaced) {
-            return new Attempt(task, ran, model, measurement, replaced, described, remedies, shareRuns);
-        }
     }
 
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
@@ -414,23 +381,6 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     private static ModelProto last(List<Ran<?>> ran) {
         return ran.get(ran.size() - 1).result().model();
-    }
-
-    /** A step with the input it ran on and its result, so the fallback can ask it again. */
-    private record Ran<E>(ModelStep<E> step, StepInput input, StepResult<E> result) {
-
-        static <E> Ran<E> run(ModelStep<E> step, StepInput input) {
-            return new Ran<>(step, input, step.apply(input));
-        }
-
-        Ran<E> withSection(StepSection section) {
-            return new Ran<>(step, input, new StepResult<>(result.model(), result.edits(), section,
-                    result.refitted(), result.unchangedReason()));
-        }
-
-        Optional<Ran<E>> relax(String cause) {
-            return step.relax(input, result, cause).map(relaxed -> new Ran<>(step, input, relaxed));
-        }
     }
 
     private static boolean isChanged(ModelProto model, ModelProto original) {

@@ -13,6 +13,7 @@ import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.quantize.QuantizationSettings;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
+import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SensitivityProfile;
 import io.github.onnxprune.search.TensorGroup;
 import java.util.ArrayList;
@@ -122,6 +123,20 @@ final class Profiles {
         return new StepSection(section.step(), section.fields(), section.tensors(), section.sparsity(),
                 section.reshapes(), section.logHeading(), log, section.metadata())
                 .withField("int8Sensitivity", entries.stream().map(Int8Profile.Entry::json).toList());
+    }
+
+    /**
+     * The report section of {@code <sensitivity>} without a search: weights pruned (with their output errors)
+     * when the method prunes weights, units removed when it removes units, layers in int8 when it quantizes
+     * ({@code calibration}: the int8 profile's activations, null without calibration data).
+     */
+    StepSection section(ActivationCollector calibration) {
+        PruningSettings pruning = task.pruning();
+        boolean nodes = pruning.method() == PruneMethod.NODES || pruning.nodeSparsity() > 0;
+        StepSection section = SearchReport.profileSection(task.evaluation().metric().id(),
+                pruning.method() != PruneMethod.WEIGHTS ? List.of() : withOutputErrors(weights(() -> false,
+                        Integer.MAX_VALUE)), nodes ? units() : List.of());
+        return pruning.quantization().int8() ? int8(calibration, section) : section;
     }
 
     private CompressionSearch.Measured<Void> verdict(ModelProto model) {

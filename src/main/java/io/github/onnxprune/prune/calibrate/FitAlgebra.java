@@ -21,27 +21,6 @@ final class FitAlgebra {
         return reference == 0 ? squared : squared / reference;
     }
 
-    /**
-     * Relative output error on held-out rows of weights {@code w} whose bias moved by {@code shift}, against the
-     * dense weights {@code md} on the same rows: {@code ||X (md - w) - 1 shift||^2 / ||X md||^2}.
-     */
-    static double heldError(InputStatistics.HeldOut held, double[] md, double[] w, double[] shift,
-            int width, int outputs) {
-        double[] delta = new double[md.length];
-        for (int i = 0; i < md.length; i++) {
-            delta[i] = md[i] - w[i];
-        }
-        double squared = dot(delta, RowProducts.gramProduct(held.gram(), width, delta, outputs));
-        for (int o = 0; o < outputs; o++) {
-            double moved = 0;
-            for (int f = 0; f < width; f++) {
-                moved += held.sums()[f] * delta[f * outputs + o];
-            }
-            squared += -2 * shift[o] * moved + held.rows() * shift[o] * shift[o];
-        }
-        return squared / dot(md, RowProducts.gramProduct(held.gram(), width, md, outputs));
-    }
-
     /** Operations of the per-output least squares for mask {@code keep}: {@code sum over outputs of kept^3 / 3}. */
     static double refitCost(boolean[] keep, int width, int outputs) {
         double cost = 0;

@@ -14,13 +14,6 @@ final class InputStatistics {
     record Equations(double[] gram, double[] rhs, double reference) {
     }
 
-    /**
-     * The products of rows kept out of the fit, to measure how a fit generalises (a diagnosis, see
-     * {@link WeightReconstruction.Options#holdout}): {@code X_h^T X_h}, the column sums and the row count.
-     */
-    record HeldOut(double[] gram, double[] sums, int rows) {
-    }
-
     // Weak: the values are the stages' to drop, and only compared by identity here.
     private final java.lang.ref.WeakReference<StagedValue> current;
     private final java.lang.ref.WeakReference<StagedValue> dense;
@@ -35,7 +28,6 @@ final class InputStatistics {
     private double[] gram;
     private boolean centred;
     private final double[] sums;
-    private final HeldOut heldOut;
     private final boolean crossed;
     private double[] cross;
     private double[] denseGram;
@@ -53,22 +45,6 @@ final class InputStatistics {
      */
     InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
             Features xd, int outputs) {
-        this(requestedRows, current, dense, denseRows, xc, xd, outputs, 0);
-    }
-
-    /**
-     * As {@link #InputStatistics(int, StagedValue, StagedValue, boolean, Features, Features, int)}, keeping every
-     * {@code holdout}-th row (0: none) out of the fitted products when the layers fit the pruned inputs only.
-     */
-    InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
-            Features xd, int outputs, int holdout) {
-        if (holdout > 1 && xd == null) {
-            Features[] split = xc.splitEvery(holdout);
-            xc = split[0];
-            this.heldOut = new HeldOut(RowProducts.gram(split[1]), columnSums(split[1]), split[1].rows());
-        } else {
-            this.heldOut = null;
-        }
         this.sums = columnSums(xc);
         this.requestedRows = requestedRows;
         this.current = new java.lang.ref.WeakReference<>(current);
@@ -100,11 +76,6 @@ final class InputStatistics {
     /** Sum of each feature over the fitted rows. */
     double[] sums() {
         return sums;
-    }
-
-    /** The held-out rows' products, or null when none were held out. */
-    HeldOut heldOut() {
-        return heldOut;
     }
 
     private static double[] columnSums(Features x) {

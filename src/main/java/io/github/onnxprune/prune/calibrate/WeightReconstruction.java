@@ -5,7 +5,6 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
-import io.github.onnxprune.prune.NamePattern;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -79,10 +78,6 @@ public final class WeightReconstruction {
      * @param target what each layer's output is fitted to
      * @param centred whether a layer fitted to its pruned inputs whose bias is a constant it alone reads takes
      *     the mean of its output's change into that bias (the fit then runs on the inputs' covariance)
-     * @param holdout a diagnosis: every {@code holdout}-th calibration row of a layer fitted to its pruned inputs
-     *     is kept out of the fit and its output error reported beside the fitted rows' (0: all rows are fitted)
-     * @param denseFor a glob over layer names whose layers fit the dense model's output whatever the target
-     *     (an experiment; null for none)
      * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
      *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
      *     SparseGPT's objective and 1 the dense model's output
@@ -90,7 +85,7 @@ public final class WeightReconstruction {
      *     the layers after it are ({@link LayerNormRefit})
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, int holdout, String denseFor, double correction,
+            boolean reselect, Target target, boolean centred, double correction,
             boolean layerNorms) {
 
         public Options {
@@ -104,38 +99,27 @@ public final class WeightReconstruction {
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, null, 0,
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0,
                     false);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    holdout, denseFor, correction, layerNorms);
+                    correction, layerNorms);
         }
 
-        /** These options with the layers matching {@code glob} fitted to the dense model's output. */
-        public Options withDenseFor(String glob) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, glob, correction, layerNorms);
-        }
 
-        /** These options with every {@code k}-th row held out of the fit to measure it (0: none). */
-        public Options withHoldout(int k) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, k,
-                    denseFor, correction, layerNorms);
-        }
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, holdout,
-                    denseFor, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction, layerNorms);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, correction, layerNorms);
+                    correction, layerNorms);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -146,31 +130,27 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    holdout, denseFor, correction, layerNorms);
+                    correction, layerNorms);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, holdout,
-                    denseFor, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction, layerNorms);
         }
 
         /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
         public Options withCorrection(double c) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
-                    denseFor, c, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c, layerNorms);
         }
 
         /** These options with LayerNorms re-fitted after the layers before them, or not. */
         public Options withLayerNorms(boolean refit) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, holdout,
-                    denseFor, correction, refit);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, correction, refit);
         }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, holdout,
-                    denseFor, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, correction, layerNorms);
         }
     }
 
@@ -337,9 +317,7 @@ public final class WeightReconstruction {
                     options.maxFlops() / 1e9)), null);
         }
         StagedValue currentInput = currentValues.value(current, is.input());
-        Target target = options.denseFor() != null
-                && new NamePattern(options.denseFor()).matches(is.name())
-                ? Target.DENSE_INPUTS : options.target().forLayer(is, currentInput.shape().length);
+        Target target = options.target().forLayer(is, currentInput.shape().length);
         boolean corrected = target == Target.PRUNED_INPUTS && options.correction() > 0;
         StagedValue denseInput = target == Target.DENSE_INPUTS || corrected ? denseValues.value(dense, was.input())
                 : null;
@@ -357,7 +335,7 @@ public final class WeightReconstruction {
                         null);
             }
             statistics = new InputStatistics(rows, currentInput, denseInput, denseInput != null, xc, xd,
-                    sharingOutputs, options.holdout());
+                    sharingOutputs);
             shared[0] = statistics;
         }
         currentInput = null;
@@ -458,12 +436,6 @@ public final class WeightReconstruction {
             }
             replacements.put(slot.constant(), FloatTensor.of(graph.constant(slot.constant()).orElseThrow().tensor())
                     .withValues(bias));
-        }
-        InputStatistics.HeldOut held = statistics.heldOut();
-        if (held != null) {
-            method += String.format(Locale.ROOT, "; held-out rows %d: error %.4f -> %.4f", held.rows(),
-                    FitAlgebra.heldError(held, md, mp, new double[outputs], width, outputs),
-                    FitAlgebra.heldError(held, md, refit, shift, width, outputs));
         }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);

@@ -32,7 +32,7 @@ public final class AttentionFixtureBenchmark {
                 signature, "labels");
         ValidationData calibration = ValidationDataReader.read(Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
                 signature, "labels");
-        // -Dridge, -DsequenceRidge, -DholdBack, -Dresidual and -Devery change the options (CompensationProperties).
+        // -Dridge, -DsequenceRidge, -DholdBack and -Dresidual change the options (CompensationProperties).
         NodeCompensation.Options options = CompensationProperties.options();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);

@@ -2,8 +2,8 @@ package io.github.onnxprune.prune.calibrate;
 
 /**
  * Node compensation's options as the benchmarks take them from system properties: {@code -Dridge=r} (both ridges
- * unless {@code -DsequenceRidge=r} sets the token sequences'), {@code -DholdBack=k}, {@code -Dresidual=false} and
- * {@code -Devery=true}; each absent property keeps the plugin's default.
+ * unless {@code -DsequenceRidge=r} sets the token sequences'), {@code -DholdBack=k} and {@code -Dresidual=false};
+ * each absent property keeps the plugin's default.
  */
 public final class CompensationProperties {
 
@@ -22,7 +22,6 @@ public final class CompensationProperties {
                 Double.parseDouble(System.getProperty("ridge", Double.toString(defaults.ridge()))),
                 defaults.maxFeatures(), Math.max(1, maxRows), Integer.getInteger("holdBack", defaults.holdBack()),
                 Boolean.parseBoolean(System.getProperty("residual", Boolean.toString(defaults.residual()))))
-                .withEvery(Boolean.parseBoolean(System.getProperty("every", Boolean.toString(defaults.every()))))
                 .withSequenceRidge(Double.parseDouble(System.getProperty("sequenceRidge",
                         System.getProperty("ridge", Double.toString(defaults.sequenceRidge())))));
     }

@@ -29,8 +29,7 @@ import java.util.Locale;
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
  * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code
  * -Dcorrection=0.5}, LayerNorms re-fitted between the layers ({@link LayerNormRefit}): {@code
- * -DrefitLayerNorms=true}, dense targets for some layers:
- * {@code -DdenseFor=*output/dense*}, every k-th calibration row held out of each fit: {@code -Dholdout=8}, and
+ * -DrefitLayerNorms=true}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
  * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
@@ -88,9 +87,6 @@ public final class MiniLmReconstructionBenchmark {
             if (System.getProperty("centred") != null) {
                 options = options.withCentred(Boolean.getBoolean("centred"));
             }
-            if (System.getProperty("denseFor") != null) {
-                options = options.withDenseFor(System.getProperty("denseFor"));
-            }
             if (System.getProperty("maxRows") != null) {
                 options = options.withMaxRows(Integer.getInteger("maxRows"));
             }
@@ -99,9 +95,6 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("refitLayerNorms") != null) {
                 options = options.withLayerNorms(Boolean.getBoolean("refitLayerNorms"));
-            }
-            if (System.getProperty("holdout") != null) {
-                options = options.withHoldout(Integer.getInteger("holdout"));
             }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)

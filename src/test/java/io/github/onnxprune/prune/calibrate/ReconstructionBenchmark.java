@@ -97,7 +97,7 @@ public final class ReconstructionBenchmark {
     }
 
     static ModelProto nodes(ModelProto original, NodePruningResult pruned, ActivationCollector collector) {
-        // -Dridge, -DsequenceRidge, -DholdBack, -Dresidual and -Devery change the options (CompensationProperties).
+        // -Dridge, -DsequenceRidge, -DholdBack and -Dresidual change the options (CompensationProperties).
         return NodeCompensation.compensate(original, pruned, collector, CompensationProperties.options()).model();
     }
 

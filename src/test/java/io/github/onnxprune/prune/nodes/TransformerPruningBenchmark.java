@@ -33,7 +33,7 @@ import java.util.zip.ZipFile;
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2,
  * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
  * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
- * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs); {@code -Devery=true} re-fits every linear layer ({@link NodeCompensation.Options#every}); {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
+ * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs); {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
  * the original sum ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
  * the fraction of the groups whose layers match; {@code -DlayerNorms=true}: after compensation every LayerNorm's scale
  * and shift re-fitted, {@link io.github.onnxprune.prune.calibrate.LayerNormRefit#refitAll}), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
@@ -71,11 +71,11 @@ public final class TransformerPruningBenchmark {
                 "labels");
         double tokens = meanTokens(validation);
         System.out.printf(Locale.ROOT, "%s: %d validation sentences (%.1f tokens on average), %d calibration,"
-                + " scope %s, importance %s, at most %d rows per fit, ridge %s, residual target %s, every layer %s,"
+                + " scope %s, importance %s, at most %d rows per fit, ridge %s, residual target %s,"
                 + " 1 intra-op thread, batches of 64%n",
                 source.getFileName(), validation.sampleCount(), tokens, calibration.sampleCount(), scope.id(),
                 ranking + (overrides.isEmpty() ? "" : ", overrides " + System.getProperty("overrides")), maxRows,
-                options.ridge() + " (token sequences " + options.sequenceRidge() + ")", options.residual(), options.every());
+                options.ridge() + " (token sequences " + options.sequenceRidge() + ")", options.residual());
         System.out.printf(Locale.ROOT, "%-9s %7s %12s %9s %10s %12s %10s %8s%n", "fraction", "heads", "FFN units",
                 "MACs/tok", "MACs", "cosine plain", "cosine fit", "latency");
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
