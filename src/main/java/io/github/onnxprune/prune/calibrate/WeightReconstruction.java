@@ -81,12 +81,9 @@ public final class WeightReconstruction {
      * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
      *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
      *     SparseGPT's objective and 1 the dense model's output
-     * @param layerNorms whether each LayerNorm after a re-fitted layer gets its scale and shift re-fitted before
-     *     the layers after it are ({@link LayerNormRefit})
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, double correction,
-            boolean layerNorms) {
+            boolean reselect, Target target, boolean centred, double correction) {
 
         public Options {
             if (!(correction >= 0 && correction <= 1)) {
@@ -99,27 +96,26 @@ public final class WeightReconstruction {
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0,
-                    false);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    correction, layerNorms);
+                    correction);
         }
 
 
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    correction, layerNorms);
+                    correction);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -130,27 +126,23 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    correction, layerNorms);
+                    correction);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction);
         }
 
         /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
         public Options withCorrection(double c) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c);
         }
 
-        /** These options with LayerNorms re-fitted after the layers before them, or not. */
-        public Options withLayerNorms(boolean refit) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, correction, refit);
-        }
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, correction, layerNorms);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, correction);
         }
     }
 
@@ -244,17 +236,8 @@ public final class WeightReconstruction {
             double doneCost = 0;
             // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
             InputStatistics[] shared = new InputStatistics[1];
-            // LayerNorms after the first re-fitted layer, each re-fitted before the layers after it.
-            List<LayerNormRefit.Norm> norms = new ArrayList<>();
-            if (options.layerNorms()) {
-                LayerNormRefit.of(denseGraph).stream().filter(n -> n.node() > layers.get(0)).forEach(norms::add);
-            }
             for (int position = 0; position < layers.size(); position++) {
                 int index = layers.get(position);
-                while (!norms.isEmpty() && norms.get(0).node() < index) {
-                    current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector,
-                            reports, progress, started);
-                }
                 ModelGraph graph = ModelGraph.of(current);
                 LinearLayer was = LinearLayer.of(denseGraph, index);
                 LinearLayer is = LinearLayer.of(graph, index);
@@ -275,10 +258,6 @@ public final class WeightReconstruction {
                 progress.accept(String.format(Locale.ROOT, "layer %d of %d, %s: %s; %.1f s elapsed, about %.0f s left",
                         position + 1, layers.size(), is.name(), report.layer().summary(), elapsed,
                         elapsed * (totalCost - doneCost) / doneCost));
-            }
-            while (!norms.isEmpty()) {
-                current = LayerNormRefit.refit(norms.remove(0), current, dense, currentValues, denseValues, collector, reports,
-                        progress, started);
             }
         }
         return new Result(current, reports);

@@ -35,8 +35,7 @@ import java.util.zip.ZipFile;
  * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
  * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs); {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
  * the original sum ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
- * the fraction of the groups whose layers match; {@code -DlayerNorms=true}: after compensation every LayerNorm's scale
- * and shift re-fitted, {@link io.github.onnxprune.prune.calibrate.LayerNormRefit#refitAll}), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * the fraction of the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {
@@ -106,14 +105,6 @@ public final class TransformerPruningBenchmark {
                                 layer.layer(), layer.method(), layer.rows(), layer.errorBefore(),
                                 layer.errorAfter(), layer.detail());
                     }
-                }
-                if (Boolean.getBoolean("layerNorms")) {
-                    double before = MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, fitted, validation));
-                    fitted = io.github.onnxprune.prune.calibrate.LayerNormRefit.refitAll(model, fitted, collector,
-                            new java.util.ArrayList<>(), line -> System.out.println("    " + line));
-                    System.out.printf(Locale.ROOT, "  LayerNorms re-fitted after compensation: pooled cosine %.4f ->"
-                            + " %.4f%n", before, MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, fitted,
-                                    validation)));
                 }
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf(Locale.ROOT, "  (pruned and compensated in %.0f s)%n", seconds);
