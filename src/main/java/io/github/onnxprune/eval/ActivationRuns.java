@@ -45,17 +45,8 @@ final class ActivationRuns {
                         OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
                                 outputNames))) {
                     for (String name : outputNames) {
-                        OnnxValue value = result.get(name).orElseThrow();
-                        if (!(value instanceof OnnxTensor tensor)) {
-                            throw new EvaluationException("The model's output '" + name + "' is a "
-                                    + value.getType() + ", not a tensor.");
-                        }
+                        OnnxTensor tensor = batchOutput(result, name, to - from);
                         long[] shape = tensor.getInfo().getShape();
-                        if (shape.length == 0 || shape[0] != to - from) {
-                            throw new EvaluationException("The model's output '" + name + "' has shape "
-                                    + Shapes.format(shape) + " for a batch of " + (to - from) + " samples; its "
-                                    + "first dimension must be the batch.");
-                        }
                         long[] whole = shapes.get(name);
                         if (whole == null) {
                             whole = shape.clone();
@@ -107,17 +98,8 @@ final class ActivationRuns {
                         OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
                                 outputNames))) {
                     for (String name : outputNames) {
-                        OnnxValue value = result.get(name).orElseThrow();
-                        if (!(value instanceof OnnxTensor tensor)) {
-                            throw new EvaluationException("The model's output '" + name + "' is a "
-                                    + value.getType() + ", not a tensor.");
-                        }
+                        OnnxTensor tensor = batchOutput(result, name, samples);
                         long[] shape = tensor.getInfo().getShape();
-                        if (shape.length == 0 || shape[0] != samples) {
-                            throw new EvaluationException("The model's output '" + name + "' has shape "
-                                    + Shapes.format(shape) + " for a batch of " + samples + " samples; its "
-                                    + "first dimension must be the batch.");
-                        }
                         float[] values = new float[Math.toIntExact(tensor.getInfo().getNumElements())];
                         int copied = copyFloats(tensor, name, values, 0);
                         requireFinite(values, 0, copied, shape, 0, name, data);
@@ -132,6 +114,21 @@ final class ActivationRuns {
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime cannot load the calibration stage: " + e.getMessage(), e);
         }
+    }
+
+    /** Output {@code name} of a batch of {@code samples}: a tensor whose first dimension is that batch. */
+    private static OnnxTensor batchOutput(OrtSession.Result result, String name, int samples) {
+        OnnxValue value = result.get(name).orElseThrow();
+        if (!(value instanceof OnnxTensor tensor)) {
+            throw new EvaluationException("The model's output '" + name + "' is a " + value.getType()
+                    + ", not a tensor.");
+        }
+        long[] shape = tensor.getInfo().getShape();
+        if (shape.length == 0 || shape[0] != samples) {
+            throw new EvaluationException("The model's output '" + name + "' has shape " + Shapes.format(shape)
+                    + " for a batch of " + samples + " samples; its first dimension must be the batch.");
+        }
+        return tensor;
     }
 
     /** Copies a batch's output as floats into {@code into} from {@code offset}; returns how many. */
