@@ -2,7 +2,6 @@ package io.github.onnxprune.prune.calibrate;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import java.util.ArrayList;

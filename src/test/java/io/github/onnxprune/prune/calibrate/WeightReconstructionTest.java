@@ -79,9 +79,7 @@ class WeightReconstructionTest {
             w[i] = (float) (random.nextDouble() * 2 - 1);
         }
         ModelProto dense = linear(w);
-        ModelGraph graph = ModelGraph.of(dense);
-        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
-                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ModelProto pruned = halfPruned(dense);
         ValidationData calibration = correlatedInputs(200, 1);
         ValidationData test = correlatedInputs(200, 2);
 
@@ -111,9 +109,7 @@ class WeightReconstructionTest {
             w[i] = (float) (random.nextDouble() * 2 - 1);
         }
         ModelProto dense = linear(w);
-        ModelGraph graph = ModelGraph.of(dense);
-        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
-                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ModelProto pruned = halfPruned(dense);
         ValidationData calibration = correlatedInputs(200, 1);
         ValidationData test = correlatedInputs(200, 2);
 
@@ -245,9 +241,7 @@ class WeightReconstructionTest {
             w[i] = (float) (random.nextDouble() * 2 - 1);
         }
         ModelProto dense = tokens(w);
-        ModelGraph graph = ModelGraph.of(dense);
-        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
-                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ModelProto pruned = halfPruned(dense);
         int samples = 30;
         float[] x = new float[samples * 5 * 8];
         long[] mask = new long[samples * 5];
@@ -292,24 +286,12 @@ class WeightReconstructionTest {
         }
         float[] bias = {0.5f, -1f, 0.25f, 2f};
         ModelProto dense = tokens(w, bias);
-        ModelGraph graph = ModelGraph.of(dense);
-        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
-                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ModelProto pruned = halfPruned(dense);
         int samples = 40;
-        float[] x = new float[samples * 5 * 8];
-        long[] mask = new long[samples * 5];
-        for (int s = 0; s < samples; s++) {
-            for (int t = 0; t < 5; t++) {
-                mask[s * 5 + t] = t < 1 + s % 5 ? 1 : 0;
-                for (int j = 0; j < 8; j++) {
-                    // Features with means far from zero: what the pruned weights drop shifts the outputs' means.
-                    x[(s * 5 + t) * 8 + j] = (float) (random.nextGaussian() + (j + 1)) * (mask[s * 5 + t] == 1 ? 1 : 0)
-                            + (mask[s * 5 + t] == 1 ? 0 : 50);
-                }
-            }
-        }
-        ValidationData data = new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
-                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
+        // Features with means far from zero: what the pruned weights drop shifts the outputs' means.
+        long[] mask = tokenMask(samples);
+        ValidationData data = maskedTokens(samples, (j, real) -> (float) (random.nextGaussian() + (j + 1))
+                * (real ? 1 : 0) + (real ? 0 : 50));
         WeightReconstruction.Options centred = WeightReconstruction.Options.defaults().withCentred(true);
 
         WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
@@ -409,22 +391,10 @@ class WeightReconstructionTest {
     void correctingAllOfThePrunedInputsErrorFitsTheDenseOutputAndCentredMatchesItsMean() {
         SplittableRandom random = new SplittableRandom(11);
         ModelProto dense = twoLayerTokens(random);
-        ModelGraph graph = ModelGraph.of(dense);
-        ModelProto pruned = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
-                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+        ModelProto pruned = halfPruned(dense);
         int samples = 60;
-        float[] x = new float[samples * 5 * 8];
-        long[] mask = new long[samples * 5];
-        for (int s = 0; s < samples; s++) {
-            for (int t = 0; t < 5; t++) {
-                mask[s * 5 + t] = t < 1 + s % 5 ? 1 : 0;
-                for (int j = 0; j < 8; j++) {
-                    x[(s * 5 + t) * 8 + j] = mask[s * 5 + t] == 1 ? (float) (random.nextGaussian() + 0.3 * j) : 40;
-                }
-            }
-        }
-        ValidationData data = new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
-                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
+        long[] mask = tokenMask(samples);
+        ValidationData data = maskedTokens(samples, (j, real) -> real ? (float) (random.nextGaussian() + 0.3 * j) : 40);
         WeightReconstruction.Options plain = WeightReconstruction.Options.defaults().withCentred(false);
 
         WeightReconstruction.Result corrected = WeightReconstruction.reconstruct(dense, pruned, List.of("W1", "W2"),
@@ -455,5 +425,46 @@ class WeightReconstructionTest {
             assertTrue(Math.abs(full[0][o]) < 1e-4 * full[1][o], "output " + o + ": " + full[0][o]);
         }
         assertTrue(java.util.stream.IntStream.range(0, 4).anyMatch(o -> Math.abs(none[0][o]) > 0.01 * none[1][o]));
+    }
+
+    /** {@code dense} with half of each weight's values zeroed by magnitude, layer by layer. */
+    private static ModelProto halfPruned(ModelProto dense) {
+        ModelGraph graph = ModelGraph.of(dense);
+        return MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
+    }
+
+    /** The attention mask of {@code samples} sentences of 5 token places, sample {@code s} with {@code 1 + s % 5} real. */
+    private static long[] tokenMask(int samples) {
+        long[] mask = new long[samples * 5];
+        for (int s = 0; s < samples; s++) {
+            for (int t = 0; t < 5; t++) {
+                mask[s * 5 + t] = t < 1 + s % 5 ? 1 : 0;
+            }
+        }
+        return mask;
+    }
+
+    /** A token feature's value: feature {@code j} of a real token or of padding. */
+    private interface TokenFeature {
+        float value(int j, boolean real);
+    }
+
+    /**
+     * Inputs {@code X} ({@code samples x 5 tokens x 8 features}) and {@code attention_mask}, sample {@code s} with
+     * {@code 1 + s % 5} real tokens, the features drawn in sample, token, feature order.
+     */
+    private static ValidationData maskedTokens(int samples, TokenFeature feature) {
+        float[] x = new float[samples * 5 * 8];
+        long[] mask = tokenMask(samples);
+        for (int s = 0; s < samples; s++) {
+            for (int t = 0; t < 5; t++) {
+                for (int j = 0; j < 8; j++) {
+                    x[(s * 5 + t) * 8 + j] = feature.value(j, mask[s * 5 + t] == 1);
+                }
+            }
+        }
+        return new ValidationData(Map.of("X", Tensor.ofFloats(new long[] {samples, 5, 8}, x),
+                "attention_mask", Tensor.ofLongs(new long[] {samples, 5}, mask)), null, null, Path.of("tokens"));
     }
 }
