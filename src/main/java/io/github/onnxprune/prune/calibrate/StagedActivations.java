@@ -77,8 +77,8 @@ final class StagedActivations implements AutoCloseable {
         GraphProto graph = model.getGraph();
         Set<String> graphInputs = new HashSet<>();
         graph.getInputList().forEach(v -> graphInputs.add(v.getName()));
-        if (graphInputs.contains(name) || ActivationCollector.dependencies(graph, name) == null
-                || ActivationCollector.floatType(model) != TensorProto.DataType.FLOAT_VALUE) {
+        if (graphInputs.contains(name) || ModelCut.dependencies(graph, name) == null
+                || ModelCut.floatType(model) != TensorProto.DataType.FLOAT_VALUE) {
             return new StagedValue(List.of(collector.collect(model, List.of(name)).get(name)));
         }
         List<NodeProto> nodes = graph.getNodeList();
@@ -242,7 +242,7 @@ final class StagedActivations implements AutoCloseable {
     /** Keeps {@code value} and drops kept values that every reader has now consumed. */
     private void keep(GraphProto graph, String name, StagedValue value) {
         kept.put(name, value);
-        keptDependencies.put(name, ActivationCollector.dependencies(graph, name));
+        keptDependencies.put(name, ModelCut.dependencies(graph, name));
         List<NodeProto> nodes = graph.getNodeList();
         Map<String, List<Integer>> readers = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {

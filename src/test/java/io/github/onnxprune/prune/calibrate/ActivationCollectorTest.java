@@ -25,7 +25,7 @@ class ActivationCollectorTest {
     void aValueEarlyInTheGraphRunsOnlyTheNodesItDependsOn() {
         ModelProto model = TestModels.tokens(PROJECTION);
 
-        ModelProto truncated = ActivationCollector.withOutputs(model, List.of("embedded"));
+        ModelProto truncated = ModelCut.withOutputs(model, List.of("embedded"));
 
         assertEquals(List.of("lookup"), truncated.getGraph().getNodeList().stream().map(NodeProto::getName).toList());
         assertEquals(List.of("embeddings"),
@@ -105,9 +105,9 @@ class ActivationCollectorTest {
         ModelProto model = TestModels.tokens(PROJECTION);
 
         assertEquals(java.util.Set.of("embedded", "embeddings", "input_ids"),
-                ActivationCollector.dependencies(model.getGraph(), "embedded"));
+                ModelCut.dependencies(model.getGraph(), "embedded"));
         assertEquals(java.util.Set.of("last_hidden_state", "projection", "embedded", "embeddings", "input_ids"),
-                ActivationCollector.dependencies(model.getGraph(), "last_hidden_state"));
+                ModelCut.dependencies(model.getGraph(), "last_hidden_state"));
     }
 
     /** Two sentences of two tokens, the second one's last token padding. */
