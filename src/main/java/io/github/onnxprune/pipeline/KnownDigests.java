@@ -2,15 +2,13 @@ package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.FileStamp;
+import io.github.onnxprune.ship.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -152,19 +150,9 @@ final class KnownDigests {
     }
 
     private static String hash(Path file) throws IOException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime provides SHA-256", e);
-        }
         try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-                digest.update(buffer, 0, read);
-            }
+            return Sha256.of(in);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     private record Known(String sha256, FileStamp stamp) {

@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.ship.Sha256;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.security.CodeSource;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -47,7 +47,7 @@ public final class RunFingerprint {
      * unchanged since it was last hashed: an unchanged 90 MB model is not read again.
      */
     static String of(List<ModelTask> tasks, RunSettings settings, KnownDigests known) throws IOException {
-        MessageDigest digest = sha256();
+        MessageDigest digest = Sha256.digest();
         text(digest, "onnx-prune run fingerprint 2");
         text(digest, "plugin " + settings.pluginVersion());
         Path pluginJar = pluginJar();
@@ -186,21 +186,13 @@ public final class RunFingerprint {
 
     /** SHA-256 of some bytes, as lowercase hex. */
     static String sha256(byte[] bytes) {
-        return HexFormat.of().formatHex(sha256().digest(bytes));
+        return HexFormat.of().formatHex(Sha256.digest().digest(bytes));
     }
 
     /** SHA-256 of a buffer's bytes from position 0 to its limit, as lowercase hex. */
     static String sha256(ByteBuffer bytes) {
-        MessageDigest digest = sha256();
+        MessageDigest digest = Sha256.digest();
         digest.update(bytes.duplicate().position(0));
         return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime provides SHA-256", e);
-        }
     }
 }

@@ -10,11 +10,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collection;
 import java.util.Enumeration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -62,19 +59,9 @@ public final class JarRewriter {
             if (entry == null) {
                 return null;
             }
-            MessageDigest digest;
-            try {
-                digest = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("every Java runtime provides SHA-256", e);
-            }
             try (InputStream in = zip.getInputStream(entry)) {
-                byte[] buffer = new byte[64 * 1024];
-                for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-                    digest.update(buffer, 0, read);
-                }
+                return Sha256.of(in);
             }
-            return HexFormat.of().formatHex(digest.digest());
         }
     }
 

@@ -5,8 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -39,12 +37,7 @@ public final class KeptArchives {
     /** Where {@code archive} is kept in {@code role} under {@code outputDirectory}, whether or not it is. */
     public static Path keptFor(Path outputDirectory, Path archive, Role role) {
         String path = archive.toAbsolutePath().normalize().toString();
-        byte[] digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256").digest(path.getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java runtime provides SHA-256", e);
-        }
+        byte[] digest = Sha256.digest().digest(path.getBytes(StandardCharsets.UTF_8));
         return outputDirectory.resolve(FOLDER).resolve(HexFormat.of().formatHex(digest, 0, 8) + "-"
                 + role.name().toLowerCase(java.util.Locale.ROOT) + "-" + archive.getFileName());
     }
