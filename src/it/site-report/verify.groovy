@@ -5,12 +5,14 @@ assert log.contains('BUILD SUCCESS')
 assert log.contains('onnx-prune-maven-plugin') && log.contains(':report (default-cli)')
 assert !(log =~ /\[WARNING\].*onnx-prune/).find()
 
-// The site page, rendered through the site tooling (skin, navigation) from both executions' report.json; run as a
-// goal rather than from mvn site, reporting-impl 4 writes it to target/reports.
+// The site page from both executions' report.json; run as a goal rather than from mvn site, it is a page of its
+// own in target/reports (no site skin to render it in).
 def page = new File(basedir, 'target/reports/onnx-prune.html')
 assert page.isFile()
 def html = page.getText('UTF-8')
-assert html.contains('<title>') && html.contains('ONNX Prune')
+assert html.startsWith('<!DOCTYPE html>\n<html lang="en">') && html.contains('<title>ONNX Prune</title>')
+assert html.contains('<h1>ONNX Prune</h1>') && html.endsWith('</body>\n</html>\n')
+assert log.contains('[INFO] ONNX prune report: ' + page.path)
 assert html.contains('From <code>target/onnx-prune/report.json</code>: 1 model.')
 assert html.contains('From <code>target/onnx-prune-sparse/report.json</code>: 1 model.')
 assert html.indexOf('target/onnx-prune/report.json') < html.indexOf('target/onnx-prune-sparse/report.json')

@@ -1,6 +1,7 @@
 package io.github.onnxprune.report;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -9,7 +10,8 @@ import java.util.List;
 /**
  * The body of the onnx-prune page in a Maven site: for each prune execution's output folder, its models drawn as
  * report.html draws them (read from its report.json, so the page shows the figures the JSON holds), or, when no
- * execution has written a report yet, what to run to get one.
+ * execution has written a report yet, what to run to get one. Run as a goal, without a site, the same body stands
+ * alone in a page of its own ({@link #page}).
  */
 public final class SiteReport {
 
@@ -55,6 +57,20 @@ public final class SiteReport {
         }
         html.append("</div>\n");
         return html.toString();
+    }
+
+    /**
+     * The page the goal writes when run alone (no site to embed it): {@link #body} under {@code title}, in a
+     * self-contained UTF-8 document styled as report.html.
+     *
+     * @param title the page's title and heading
+     */
+    public static byte[] page(String title, List<Path> folders, Path baseDirectory) {
+        String escaped = HtmlReport.escape(title);
+        String html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escaped
+                + "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}</style>\n</head>\n<body>\n<h1>"
+                + escaped + "</h1>\n" + body(folders, baseDirectory) + "</body>\n</html>\n";
+        return html.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Whether {@link #body} finds a report in any of {@code folders}. */

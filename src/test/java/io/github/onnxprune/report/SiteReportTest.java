@@ -59,6 +59,17 @@ class SiteReportTest {
         assertFalse(body.contains("No model has been pruned"));
     }
 
+    @Test
+    void runAloneTheBodyStandsInAPageOfItsOwnUnderTheTitle() throws Exception {
+        Path folder = write("target/onnx-prune", report("models/a.onnx", 0.9, 0.85));
+        String page = new String(SiteReport.page("ONNX <Prune>", List.of(folder), project), StandardCharsets.UTF_8);
+        String body = SiteReport.body(List.of(folder), project);
+        assertEquals("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                + "<title>ONNX &lt;Prune&gt;</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}</style>\n"
+                + "</head>\n<body>\n<h1>ONNX &lt;Prune&gt;</h1>\n" + body + "</body>\n</html>\n", page);
+        assertTrue(page.contains("<td data-field=\"metric.after\" data-value=\"0.85\">0.8500</td>"), page);
+    }
+
     private Path write(String folder, byte[] json) throws Exception {
         Path dir = Files.createDirectories(project.resolve(folder));
         Files.write(dir.resolve("report.json"), json);
