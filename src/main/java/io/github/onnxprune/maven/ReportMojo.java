@@ -27,7 +27,7 @@ import org.apache.maven.reporting.MavenReportException;
  *
  * <p>Built on maven-reporting-api alone, not maven-reporting-impl: in a site, maven-site-plugin hands it the Doxia
  * sink of its skinned page; run alone, it writes a page of its own. maven-reporting-impl would put the site
- * renderer, Doxia, Velocity and their Plexus components (30 jars) into the plugin's class realm, which Maven sets up
+ * renderer, Doxia, Velocity and their Plexus components (27 jars) into the plugin's class realm, which Maven sets up
  * before every {@code prune} too.
  *
  * @since 0.1.0
