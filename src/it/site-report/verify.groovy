@@ -13,6 +13,18 @@ def html = page.getText('UTF-8')
 assert html.startsWith('<!DOCTYPE html>\n<html lang="en">') && html.contains('<title>ONNX Prune</title>')
 assert html.contains('<h1>ONNX Prune</h1>') && html.endsWith('</body>\n</html>\n')
 assert log.contains('[INFO] ONNX prune report: ' + page.path)
+
+// The same build's mvn site: the report written into the page maven-site-plugin 3.21.0 renders in its skin (the goal
+// hands its Doxia sink the same fragment), listed under Project Reports.
+def body = html.substring(html.indexOf('<h1>ONNX Prune</h1>\n') + '<h1>ONNX Prune</h1>\n'.length(),
+        html.lastIndexOf('</body>'))
+assert body.startsWith('<style>') && body.endsWith('</div>\n')
+def sitePage = new File(basedir, 'target/site/onnx-prune.html').getText('UTF-8')
+assert sitePage.contains('Rendered using Apache Maven Fluido Skin')
+assert sitePage.contains('<title>ONNX Prune \u2013 site-report</title>')
+assert sitePage.contains(body)
+assert new File(basedir, 'target/site/project-reports.html').getText('UTF-8').contains('<a href="onnx-prune.html">ONNX Prune')
+assert log.contains('Generating "ONNX Prune" report')
 assert html.contains('From <code>target/onnx-prune/report.json</code>: 1 model.')
 assert html.contains('From <code>target/onnx-prune-sparse/report.json</code>: 1 model.')
 assert html.indexOf('target/onnx-prune/report.json') < html.indexOf('target/onnx-prune-sparse/report.json')
