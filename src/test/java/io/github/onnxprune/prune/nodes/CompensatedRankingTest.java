@@ -4,6 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.TestGraphs;
+import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
+import io.github.onnxprune.eval.ValidationData;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CompensatedRankingTest {
@@ -65,5 +76,70 @@ class CompensatedRankingTest {
         assertEquals(cost[2], cost[3]);
         assertTrue(cost[0] + cost[1] < 1e-6, "the first head goes for nothing: " + cost[0]);
         assertTrue(cost[2] > cost[0], "the second stays");
+    }
+
+    /**
+     * x[n, 3] -> MatMul (identity) -> Add 0 -> h -> MatMul (ones) -> Add 0 -> y: the hidden units are the input's
+     * features and y their sum.
+     */
+    private static ModelProto sumOfThree() {
+        return new TestGraphs().input("x", -1, 3).output("y", -1, 1)
+                .initializer("w1", new float[] {1, 0, 0, 0, 1, 0, 0, 0, 1}, 3, 3)
+                .initializer("b1", new float[3], 3)
+                .initializer("w2", new float[] {1, 1, 1}, 3, 1)
+                .initializer("b2", new float[1], 1)
+                .node("MatMul", TestGraphs.in("x", "w1"), "m1")
+                .node("Add", TestGraphs.in("m1", "b1"), "h")
+                .node("MatMul", TestGraphs.in("h", "w2"), "m2")
+                .node("Add", TestGraphs.in("m2", "b2"), "y")
+                .model();
+    }
+
+    @Test
+    void throughTheHookItRemovesTheUnitTheRefitRecoversWhereFluctuationRemovesTheOneItCannot() throws Exception {
+        ModelProto model = sumOfThree();
+        int n = 40;
+        float[] x = new float[n * 3];
+        for (int r = 0; r < n; r++) {
+            x[3 * r] = A[r % A.length];
+            x[3 * r + 1] = B[r % B.length];
+            x[3 * r + 2] = A[r % A.length];
+        }
+        ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {n, 3}, x)), null, null,
+                Path.of("rows"));
+        NodePruningSettings third = new NodePruningSettings(0.34, Scope.LAYERWISE, List.of(), List.of(),
+                UnitImportance.FLUCTUATION);
+        try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            ActivationCollector collector = new ActivationCollector(runtime, data, n, 8);
+            NodePruningResult byFluctuation = NodePruner.prune(model, third,
+                    value -> collector.featureVariance(model, value));
+            NodePruningResult byCost = NodePruner.prune(model, third, value -> collector.featureVariance(model, value),
+                    CompensatedRanking.of(value -> {
+                        Tensor rows = collector.collect(model, List.of(value)).get(value);
+                        return CompensatedRanking.covariance((float[]) rows.data(), n, 3);
+                    }));
+
+            // Variance times weight norm: a 2.5, b 0.25, a 2.5, so b goes; re-fitted, the first copy of a is free.
+            Checks.keptRows(model, byFluctuation.model(), "w2", 0, 2);
+            Checks.keptRows(model, byCost.model(), "w2", 1, 2);
+            float[] plainFluctuation = Ort.run(byFluctuation.model(), x, n, 3).values();
+            float[] plainCost = Ort.run(byCost.model(), x, n, 3).values();
+            float[] original = Ort.run(model, x, n, 3).values();
+            NodeCompensation.Options options = NodeCompensation.Options.defaults();
+            float[] fittedFluctuation = Ort.run(NodeCompensation.compensate(model, byFluctuation, collector, options)
+                    .model(), x, n, 3).values();
+            float[] fittedCost = Ort.run(NodeCompensation.compensate(model, byCost, collector, options).model(), x, n,
+                    3).values();
+            for (int r = 0; r < n; r++) {
+                float a = A[r % A.length];
+                float b = B[r % B.length];
+                assertEquals(2 * a + b, original[r], 1e-6);
+                assertEquals(2 * a, plainFluctuation[r], 1e-6, "a + a without b");
+                assertEquals(a + b, plainCost[r], 1e-6, "b + a without the first a");
+                // The fit gives the remaining a both weights; nothing carries b once it is gone.
+                assertEquals(2 * a + b, fittedCost[r], 0.01, "row " + r);
+                assertEquals(2 * a, fittedFluctuation[r], 0.01, "row " + r);
+            }
+        }
     }
 }
