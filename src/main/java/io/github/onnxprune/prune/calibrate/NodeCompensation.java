@@ -262,8 +262,9 @@ public final class NodeCompensation {
         // held-back ones, the fit on every row all of it.
         double[] target = problem.target();
         double[][] targets = held == null ? null : held.split(target, keptOutputs.length);
+        Fit.Equations first = held == null ? null : fitted.equations(held.fitCurrent(), targets[0]);
         Fit.Solution solution = held == null ? problem.leastSquares(xCurrent, target, ridge)
-                : fitted.fit(held.fitCurrent(), targets[0], ridge);
+                : fitted.solve(first, ridge);
         String method = slot.writable() ? "least squares" : "least squares without bias";
         String detail = slot.writable() ? "" : slot.reason();
         double[] weights = solution.weights();
@@ -291,7 +292,9 @@ public final class NodeCompensation {
             } else {
                 // Judged, the fit is made again on every row: on a small calibration set the held-back fifth
                 // is worth keeping (a classifier's last layer fitted on 144 rows instead of 180 lost 8 points).
-                Fit.Solution full = problem.fit(xCurrent, target, ridge);
+                // Every row's equations are the first fit's plus the held-back rows'.
+                Fit.Solution full = problem.solve(first.plus(fitted.equations(held.heldCurrent(), targets[1])),
+                        ridge);
                 weights = full.weights();
                 bias = full.bias();
             }

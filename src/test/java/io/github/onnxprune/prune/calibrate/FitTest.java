@@ -169,4 +169,28 @@ class FitTest {
         assertEquals(held.error(fitted, own.weights(), own.bias()),
                 held.error(fitted, targets[1], once.weights(), once.bias()));
     }
+
+    @Test
+    void everyRowsEquationsAreTheFittedRowsPlusTheHeldBackRowsWithinRounding() {
+        Features original = original();
+        Fit.Problem problem = problem(original, true);
+        Features current = current(original, problem);
+        HeldBack held = HeldBack.split(original, current, 5);
+        double[] target = problem.target();
+        double[][] targets = held.split(target, problem.keptOutputs().length);
+
+        Fit.Equations all = problem.equations(current, target);
+        Fit.Equations parts = problem.equations(held.fitCurrent(), targets[0])
+                .plus(problem.equations(held.heldCurrent(), targets[1]));
+
+        for (int i = 0; i < all.gram().length; i++) {
+            assertEquals(all.gram()[i], parts.gram()[i], 1e-12 * Math.max(1, Math.abs(all.gram()[i])), "gram " + i);
+        }
+        for (int i = 0; i < all.rhs().length; i++) {
+            assertEquals(all.rhs()[i], parts.rhs()[i], 1e-12 * Math.max(1, Math.abs(all.rhs()[i])), "rhs " + i);
+        }
+        // The count of rows, the constant column's square, is exact.
+        int d = problem.keptFeatures().length + 1;
+        assertEquals(ROWS, parts.gram()[d * d - 1]);
+    }
 }
