@@ -14,6 +14,32 @@ final class Fit {
     }
 
     /**
+     * The normal equations {@code Z^T Z} ({@code d x d}) and {@code Z^T T} ({@code d x outputs}) of a fit, {@code Z}
+     * the current rows with a column of ones when the bias is fitted.
+     */
+    record Equations(double[] gram, double[] rhs) {
+
+        /**
+         * The equations of both sets of rows together: the fit on every row from the first fit's equations and
+         * the held-back rows' instead of every row's products again (a quarter of the work).
+         */
+        Equations plus(Equations other) {
+            if (other.gram.length != gram.length || other.rhs.length != rhs.length) {
+                throw new IllegalArgumentException("the equations' sizes do not match");
+            }
+            double[] g = gram.clone();
+            for (int i = 0; i < g.length; i++) {
+                g[i] += other.gram[i];
+            }
+            double[] r = rhs.clone();
+            for (int i = 0; i < r.length; i++) {
+                r[i] += other.rhs[i];
+            }
+            return new Equations(g, r);
+        }
+    }
+
+    /**
      * The original layer and what it keeps.
      *
      * @param original the original layer's input features
@@ -60,72 +86,119 @@ final class Fit {
             return new Solution(prunedWeights(), meanCompensatedBias(), Double.NaN, Double.NaN);
         }
 
+        /** {@code M} restricted to the kept outputs: {@code original.cols() x keptOutputs}, row-major. */
+        double[] keptColumns() {
+            int cols = original.cols();
+            int n = keptOutputs.length;
+            double[] kept = new double[cols * n];
+            for (int f = 0; f < cols; f++) {
+                for (int j = 0; j < n; j++) {
+                    kept[f * n + j] = m[f * outputs + keptOutputs[j]];
+                }
+            }
+            return kept;
+        }
+
+        /**
+         * The original layer's kept outputs without their bias on the original's rows, {@code X_orig M[:, kept]}
+         * ({@code rows x keptOutputs}): computed once, it serves the fit on some rows, the judgement on the
+         * others and the final fit on all, instead of a {@code Z^T X_orig} product per fit.
+         */
+        double[] target() {
+            return targetOf(original);
+        }
+
+        /** As {@link #target()} on other rows of the original layer's input. */
+        double[] targetOf(Features rows) {
+            return RowProducts.product(rows, keptColumns(), keptOutputs.length);
+        }
+
         /** Ridge least squares on the current inputs {@code current} (rows aligned with the original's). */
         Solution leastSquares(Features current, double ridge) {
+            return leastSquares(current, target(), ridge);
+        }
+
+        /** As {@link #leastSquares(Features, double)} with the original's output already known ({@link #target}). */
+        Solution leastSquares(Features current, double[] target, double ridge) {
+            Solution fit = fit(current, target, ridge);
+            double[] errors = errors(current, target, fit.weights(), fit.bias());
+            return new Solution(fit.weights(), fit.bias(), errors[0], errors[1]);
+        }
+
+        /**
+         * The ridge least-squares weights and bias for {@code target} ({@link #targetOf} of the original rows that
+         * line up with {@code current}'s), without their output errors (NaN): a fit judged on held-back rows
+         * needs no error on its own.
+         */
+        Solution fit(Features current, double[] target, double ridge) {
+            return solve(equations(current, target), ridge);
+        }
+
+        /**
+         * The normal equations of the fit on {@code current}'s rows with {@code target} ({@link #targetOf} of the
+         * original rows that line up with them): {@code Z^T Z} and {@code Z^T T} ({@link RowProducts}, on both
+         * cores, each element summed in row order whatever the number of threads), with {@code T} the target's
+         * {@code rows x keptOutputs} instead of the original's {@code rows x cols}: for a feed-forward output
+         * projection on 16,384 rows, 7 G multiply-adds instead of 36 G.
+         */
+        Equations equations(Features current, double[] target) {
             int k = keptFeatures.length;
             int d = k + (intercept ? 1 : 0);
             int n = keptOutputs.length;
-            int cols = original.cols();
             int rows = current.rows();
+            if (target.length != rows * n || current.cols() != k) {
+                throw new IllegalArgumentException("the target's or the current rows' size does not match");
+            }
+            double[] products = RowProducts.gram(current);
             double[] gram = new double[d * d];
-            double[] cross = new double[d * cols];
-            double[] z = new double[d];
-            float[] xc = current.data();
-            float[] xo = original.data();
-            for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < k; i++) {
+                System.arraycopy(products, i * k, gram, i * d, k);
+            }
+            products = null;
+            double[] sums = intercept ? columnSums(current) : null;
+            if (intercept) {
                 for (int i = 0; i < k; i++) {
-                    z[i] = xc[r * k + i];
+                    gram[i * d + k] = sums[i];
+                    gram[k * d + i] = sums[i];
                 }
-                if (intercept) {
-                    z[k] = 1.0;
-                }
-                int base = r * cols;
-                for (int i = 0; i < d; i++) {
-                    double zi = z[i];
-                    if (zi == 0) {
-                        continue;
-                    }
-                    for (int j = i; j < d; j++) {
-                        gram[i * d + j] += zi * z[j];
-                    }
-                    int row = i * cols;
-                    for (int f = 0; f < cols; f++) {
-                        cross[row + f] += zi * xo[base + f];
-                    }
-                }
+                gram[k * d + k] = rows;
             }
-            for (int i = 0; i < d; i++) {
-                for (int j = 0; j < i; j++) {
-                    gram[i * d + j] = gram[j * d + i];
-                }
-            }
-            // Z^T T = (Z^T X_orig) M[:, kept] + (Z^T 1) b when the bias is fitted; without it the target is
-            // the output less the fixed bias, so the bias term drops out.
+            // Z^T (T + 1 b^T) = Z^T T + (Z^T 1) b^T when the bias is fitted; without it the target is the output
+            // less the fixed bias, so the bias term drops out.
+            double[] zt = RowProducts.transposedProduct(current, target, n);
             double[] rhs = new double[d * n];
-            for (int i = 0; i < d; i++) {
-                for (int f = 0; f < cols; f++) {
-                    double c = cross[i * cols + f];
-                    if (c == 0) {
-                        continue;
-                    }
+            System.arraycopy(zt, 0, rhs, 0, k * n);
+            if (intercept) {
+                for (int i = 0; i < k; i++) {
                     for (int j = 0; j < n; j++) {
-                        rhs[i * n + j] += c * m[f * outputs + keptOutputs[j]];
+                        rhs[i * n + j] += sums[i] * bias[j];
                     }
                 }
-                if (intercept) {
-                    double sum = gram[i * d + k];
+                double[] targetSums = new double[n];
+                for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < n; j++) {
-                        rhs[i * n + j] += sum * bias[j];
+                        targetSums[j] += target[r * n + j];
                     }
+                }
+                for (int j = 0; j < n; j++) {
+                    rhs[k * n + j] = targetSums[j] + rows * bias[j];
                 }
             }
+            return new Equations(gram, rhs);
+        }
+
+        /** The ridge least-squares weights and bias from normal equations of this problem's shape. */
+        Solution solve(Equations equations, double ridge) {
+            int k = keptFeatures.length;
+            int d = k + (intercept ? 1 : 0);
+            int n = keptOutputs.length;
             double[] pruned = prunedWeights();
             double[] prior = new double[d * n];
             System.arraycopy(pruned, 0, prior, 0, pruned.length);
             if (intercept) {
                 System.arraycopy(meanCompensatedBias(), 0, prior, k * n, n);
             }
-            double[] theta = RidgeLeastSquares.solve(gram, d, rhs, prior, n, ridge);
+            double[] theta = RidgeLeastSquares.solve(equations.gram(), d, equations.rhs(), prior, n, ridge);
             double[] weights = new double[k * n];
             System.arraycopy(theta, 0, weights, 0, weights.length);
             double[] newBias = null;
@@ -133,41 +206,42 @@ final class Fit {
                 newBias = new double[n];
                 System.arraycopy(theta, k * n, newBias, 0, n);
             }
-            double[] errors = errors(current, pruned, weights, newBias);
-            return new Solution(weights, newBias, errors[0], errors[1]);
+            return new Solution(weights, newBias, Double.NaN, Double.NaN);
         }
 
-        /** Relative squared output error of the plain pruned layer and of the fitted one. */
-        private double[] errors(Features current, double[] pruned, double[] weights, double[] newBias) {
-            int k = keptFeatures.length;
+        private static double[] columnSums(Features x) {
+            int k = x.cols();
+            float[] data = x.data();
+            double[] sums = new double[k];
+            for (int r = 0; r < x.rows(); r++) {
+                for (int i = 0; i < k; i++) {
+                    sums[i] += data[r * k + i];
+                }
+            }
+            return sums;
+        }
+
+        /**
+         * Relative squared output error of the plain pruned layer and of the fitted one (bias {@code newBias}, or
+         * the original's when null) on the rows of {@code current}, whose original output is {@code target}
+         * plus the bias.
+         */
+        private double[] errors(Features current, double[] target, double[] weights, double[] newBias) {
             int n = keptOutputs.length;
-            int cols = original.cols();
-            double[] target = new double[n];
+            double[] plain = RowProducts.product(current, prunedWeights(), n);
+            double[] fitted = RowProducts.product(current, weights, n);
             double reference = 0;
             double before = 0;
             double after = 0;
             for (int r = 0; r < current.rows(); r++) {
-                java.util.Arrays.fill(target, 0);
-                for (int f = 0; f < cols; f++) {
-                    double x = original.data()[r * cols + f];
-                    if (x != 0) {
-                        for (int j = 0; j < n; j++) {
-                            target[j] += x * m[f * outputs + keptOutputs[j]];
-                        }
-                    }
-                }
                 for (int j = 0; j < n; j++) {
-                    double t = target[j] + bias[j];
-                    double plain = bias[j];
-                    double fitted = newBias != null ? newBias[j] : bias[j];
-                    for (int i = 0; i < k; i++) {
-                        double x = current.data()[r * k + i];
-                        plain += x * pruned[i * n + j];
-                        fitted += x * weights[i * n + j];
-                    }
+                    int at = r * n + j;
+                    double t = target[at] + bias[j];
+                    double p = plain[at] + bias[j];
+                    double f = fitted[at] + (newBias != null ? newBias[j] : bias[j]);
                     reference += t * t;
-                    before += (t - plain) * (t - plain);
-                    after += (t - fitted) * (t - fitted);
+                    before += (t - p) * (t - p);
+                    after += (t - f) * (t - f);
                 }
             }
             return reference == 0 ? new double[] {before, after} : new double[] {before / reference,

@@ -9,8 +9,9 @@ package io.github.onnxprune.prune.calibrate;
  * @param fitCurrent the pruned layer's input on the same rows
  * @param heldOriginal the original layer's input on the held-back rows
  * @param heldCurrent the pruned layer's input on the held-back rows
+ * @param every the period of the held-back rows
  */
-record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal, Features heldCurrent) {
+record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal, Features heldCurrent, int every) {
 
     /** Splits aligned rows; null when {@code every} is below 2 or too few rows would be left on either side. */
     static HeldBack split(Features original, Features current, int every) {
@@ -20,7 +21,7 @@ record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal
         }
         Features[] o = original.splitEvery(every);
         Features[] c = current.splitEvery(every);
-        return new HeldBack(o[0], c[0], o[1], c[1]);
+        return new HeldBack(o[0], c[0], o[1], c[1], every);
     }
 
     /** The number of held-back rows. */
@@ -29,47 +30,53 @@ record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal
     }
 
     /**
+     * Rows of {@code width} values, aligned with the original rows, split as the features are: {fitted, held back}
+     * (a target computed once on all rows serves both sides).
+     */
+    double[][] split(double[] values, int width) {
+        int all = fitOriginal.rows() + rows();
+        if (values.length != all * width) {
+            throw new IllegalArgumentException("the values' size does not match " + all + " rows");
+        }
+        double[] fitted = new double[fitOriginal.rows() * width];
+        double[] back = new double[rows() * width];
+        int f = 0;
+        int h = 0;
+        for (int r = 0; r < all; r++) {
+            if (r % every == every - 1 && h < rows()) {
+                System.arraycopy(values, r * width, back, h++ * width, width);
+            } else {
+                System.arraycopy(values, r * width, fitted, f++ * width, width);
+            }
+        }
+        return new double[][] {fitted, back};
+    }
+
+    /**
      * Relative squared output error {@code sum (y - t)^2 / sum t^2} on the held-back rows of the layer with
      * {@code weights} (kept features x kept outputs, row-major) and effective {@code bias}, against the original
      * layer's output {@code t}.
      */
     double error(Fit.Problem problem, double[] weights, double[] bias) {
-        int[] keptOutputs = problem.keptOutputs();
-        int n = keptOutputs.length;
-        int cols = heldOriginal.cols();
-        int k = heldCurrent.cols();
-        int outputs = problem.outputs();
-        double[] m = problem.m();
-        double[] target = new double[n];
-        double[] output = new double[n];
+        return error(problem, problem.targetOf(heldOriginal), weights, bias);
+    }
+
+    /**
+     * As {@link #error(Fit.Problem, double[], double[])} with the original layer's output on the held-back rows
+     * less its bias already known ({@link Fit.Problem#targetOf} of {@link #heldOriginal}), so that judging
+     * several candidates computes it once.
+     */
+    double error(Fit.Problem problem, double[] heldTarget, double[] weights, double[] bias) {
+        int n = problem.keptOutputs().length;
+        double[] original = problem.bias();
+        double[] output = RowProducts.product(heldCurrent, weights, n);
         double reference = 0;
         double error = 0;
         for (int r = 0; r < rows(); r++) {
             for (int j = 0; j < n; j++) {
-                target[j] = problem.bias()[j];
-                output[j] = bias[j];
-            }
-            for (int f = 0; f < cols; f++) {
-                double x = heldOriginal.data()[r * cols + f];
-                if (x != 0) {
-                    int row = f * outputs;
-                    for (int j = 0; j < n; j++) {
-                        target[j] += x * m[row + keptOutputs[j]];
-                    }
-                }
-            }
-            for (int i = 0; i < k; i++) {
-                double x = heldCurrent.data()[r * k + i];
-                if (x != 0) {
-                    int row = i * n;
-                    for (int j = 0; j < n; j++) {
-                        output[j] += x * weights[row + j];
-                    }
-                }
-            }
-            for (int j = 0; j < n; j++) {
-                double d = output[j] - target[j];
-                reference += target[j] * target[j];
+                double t = heldTarget[r * n + j] + original[j];
+                double d = output[r * n + j] + bias[j] - t;
+                reference += t * t;
                 error += d * d;
             }
         }

@@ -258,7 +258,13 @@ public final class NodeCompensation {
         HeldBack held = HeldBack.split(xOriginal, xCurrent, options.holdBack());
         Fit.Problem fitted = held == null ? problem : new Fit.Problem(held.fitOriginal(), m, was.outputs(),
                 keptFeatures, keptOutputs, biasOriginal, slot.writable());
-        Fit.Solution solution = fitted.leastSquares(held == null ? xCurrent : held.fitCurrent(), ridge);
+        // The original's output on all rows, computed once: the first fit reads its fitted rows, the judgement its
+        // held-back ones, the fit on every row all of it.
+        double[] target = problem.target();
+        double[][] targets = held == null ? null : held.split(target, keptOutputs.length);
+        Fit.Equations first = held == null ? null : fitted.equations(held.fitCurrent(), targets[0]);
+        Fit.Solution solution = held == null ? problem.leastSquares(xCurrent, target, ridge)
+                : fitted.solve(first, ridge);
         String method = slot.writable() ? "least squares" : "least squares without bias";
         String detail = slot.writable() ? "" : slot.reason();
         double[] weights = solution.weights();
@@ -269,10 +275,11 @@ public final class NodeCompensation {
             // Judged on rows the fit did not see: a fit that only learned its own rows (more features than the
             // rows can pin down) must not replace weights that generalise better.
             double[] prunedWeights = fitted.prunedWeights();
-            errorBefore = held.error(fitted, prunedWeights, biasOriginal);
-            errorAfter = held.error(fitted, weights, bias != null ? bias : biasOriginal);
+            errorBefore = held.error(fitted, targets[1], prunedWeights, biasOriginal);
+            errorAfter = held.error(fitted, targets[1], weights, bias != null ? bias : biasOriginal);
             double[] meanBias = fitted.meanCompensatedBias();
-            double mean = slot.writable() ? held.error(fitted, prunedWeights, meanBias) : Double.POSITIVE_INFINITY;
+            double mean = slot.writable() ? held.error(fitted, targets[1], prunedWeights, meanBias)
+                    : Double.POSITIVE_INFINITY;
             // A tie (an exact fit, rounding apart) keeps the fit.
             if (Math.min(errorBefore, mean) + 1e-12 < errorAfter) {
                 method = mean <= errorBefore ? "mean" : "plain";
@@ -285,7 +292,9 @@ public final class NodeCompensation {
             } else {
                 // Judged, the fit is made again on every row: on a small calibration set the held-back fifth
                 // is worth keeping (a classifier's last layer fitted on 144 rows instead of 180 lost 8 points).
-                Fit.Solution full = problem.leastSquares(xCurrent, ridge);
+                // Every row's equations are the first fit's plus the held-back rows'.
+                Fit.Solution full = problem.solve(first.plus(fitted.equations(held.heldCurrent(), targets[1])),
+                        ridge);
                 weights = full.weights();
                 bias = full.bias();
             }

@@ -79,4 +79,35 @@ class RidgeLeastSquaresTest {
         assertEquals(1.5, shrunk[0], 1e-6);
         assertEquals(1.5, shrunk[1], 1e-6);
     }
+
+    @Test
+    void manyRightHandSidesSolvedByStripsAreEachColumnSolvedAloneBitForBit() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        int n = 40;
+        int m = 150;
+        double[][] z = new double[120][n];
+        double[][] t = new double[120][m];
+        for (int r = 0; r < 120; r++) {
+            for (int i = 0; i < n; i++) {
+                z[r][i] = random.nextGaussian();
+            }
+            for (int j = 0; j < m; j++) {
+                t[r][j] = random.nextGaussian();
+            }
+        }
+        double[][] normal = normalEquations(z, t);
+
+        double[] together = RidgeLeastSquares.solve(normal[0], n, normal[1], null, m, 1e-3);
+
+        for (int j = 0; j < m; j++) {
+            double[] column = new double[n];
+            for (int i = 0; i < n; i++) {
+                column[i] = normal[1][i * m + j];
+            }
+            double[] alone = RidgeLeastSquares.solve(normal[0], n, column, null, 1, 1e-3);
+            for (int i = 0; i < n; i++) {
+                assertEquals(alone[i], together[i * m + j], 0.0, "row " + i + ", column " + j);
+            }
+        }
+    }
 }
