@@ -154,6 +154,57 @@ class JarRewriterTest {
     }
 
     @Test
+    void entriesNotReplacedAreCopiedWithTheirCompressedBytes() throws IOException {
+        // Level 1 and a stored entry: streams a re-deflate at the default level would not give back.
+        Path jar = folder.resolve("level1.jar");
+        byte[] classes = ChunkedDeflateTest.mixed(300_000);
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(jar))) {
+            out.setLevel(1);
+            put(out, "com/example/App.class", classes, false);
+            put(out, "models/m.onnx", bytes("original model"), false);
+            put(out, "stored.txt", bytes("kept as stored"), true);
+        }
+        byte[] before = rawEntry(jar, "com/example/App.class");
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
+
+        assertArrayEquals(before, rawEntry(jar, "com/example/App.class"));
+        assertArrayEquals(bytes("kept as stored"), rawEntry(jar, "stored.txt"));
+        try (JarFile read = new JarFile(jar.toFile(), true)) {
+            assertArrayEquals(classes, read.getInputStream(read.getEntry("com/example/App.class")).readAllBytes());
+            assertEquals(ZipEntry.STORED, read.getEntry("stored.txt").getMethod());
+        }
+    }
+
+    @Test
+    void aPrunedModelDeflatedInRunsIsReadByJarFileAndUnzip() throws Exception {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] model = Arrays.copyOf(ChunkedDeflateTest.mixed(ChunkedDeflate.CHUNK), 4 * ChunkedDeflate.CHUNK + 999);
+        byte[] pruned = RunLengthDeflateTest.halfPruned(3 * ChunkedDeflate.CHUNK, new java.util.Random(21));
+        System.arraycopy(pruned, 0, model, ChunkedDeflate.CHUNK, pruned.length);
+        List<ChunkedDeflate.Method> methods = new ArrayList<>();
+        for (int index = 0; index < 4; index++) {
+            methods.add(ChunkedDeflate.method(ChunkedDeflate.chunkOf(ByteBuffer.wrap(model), index)));
+        }
+        assertEquals(List.of(ChunkedDeflate.Method.LZ77, ChunkedDeflate.Method.RUNS, ChunkedDeflate.Method.RUNS,
+                ChunkedDeflate.Method.RUNS), methods, "the last chunk's 999 zeros take whichever");
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)));
+
+        try (JarFile read = new JarFile(jar.toFile(), true)) {
+            assertArrayEquals(model, read.getInputStream(read.getEntry("models/m.onnx")).readAllBytes());
+        }
+        Path unzip = Path.of("/usr/bin/unzip");
+        if (Files.isExecutable(unzip)) {
+            Process test = new ProcessBuilder(unzip.toString(), "-t", jar.toString()).redirectErrorStream(true)
+                    .start();
+            String output = new String(test.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, test.waitFor(), output);
+            assertTrue(output.contains("testing: models/m.onnx") && output.contains("No errors detected"), output);
+        }
+    }
+
+    @Test
     void aSecondRewriteWithTheSameBytesChangesNothing() throws IOException {
         Path jar = jar(folder.resolve("app.jar"));
         JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
