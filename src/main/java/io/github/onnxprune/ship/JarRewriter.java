@@ -171,7 +171,7 @@ public final class JarRewriter {
                         if (replacement == null) {
                             copyRaw(raw, entry, zipOut);
                         } else {
-                            replaceEntry(entry, replacement, zipOut, target, donorZips);
+                            replaceEntry(raw, entry, replacement, zipOut, target, donorZips);
                         }
                     }
                 }
@@ -199,9 +199,17 @@ public final class JarRewriter {
         }
     }
 
-    /** A new entry with {@code original}'s name, time, extra field and comment, and nothing else yet. */
-    private static ZipArchiveEntry headerOf(ZipEntry original) {
+    /**
+     * A new entry with {@code original}'s name, time, extra field and comment, and {@code stored}'s file attributes
+     * (the Unix mode jar tools record), and nothing else yet.
+     */
+    private static ZipArchiveEntry headerOf(ZipEntry original, ZipArchiveEntry stored) {
         ZipArchiveEntry copy = new ZipArchiveEntry(original.getName());
+        if (stored.getPlatform() == ZipArchiveEntry.PLATFORM_UNIX) {
+            copy.setUnixMode(stored.getUnixMode());
+        }
+        copy.setExternalAttributes(stored.getExternalAttributes());
+        copy.setInternalAttributes(stored.getInternalAttributes());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
             copy.setExtra(original.getExtra());
@@ -218,11 +226,8 @@ public final class JarRewriter {
      */
     private static void copyRaw(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
             ZipArchiveOutputStream out) throws IOException {
-        ZipArchiveEntry stored = raw.getEntry(original.getName());
-        if (stored == null) {
-            throw new IOException("entry " + original.getName() + " of the central directory has no local entry");
-        }
-        ZipArchiveEntry copy = headerOf(original);
+        ZipArchiveEntry stored = stored(raw, original);
+        ZipArchiveEntry copy = headerOf(original, stored);
         copy.setMethod(stored.getMethod());
         copy.setSize(stored.getSize());
         copy.setCompressedSize(stored.getCompressedSize());
@@ -232,9 +237,18 @@ public final class JarRewriter {
         }
     }
 
-    private static void replaceEntry(ZipEntry original, ByteBuffer replacement, ZipArchiveOutputStream out,
-            Path target, Donors donors) throws IOException {
-        ZipArchiveEntry copy = headerOf(original);
+    private static ZipArchiveEntry stored(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original)
+            throws IOException {
+        ZipArchiveEntry stored = raw.getEntry(original.getName());
+        if (stored == null) {
+            throw new IOException("entry " + original.getName() + " of the central directory has no local entry");
+        }
+        return stored;
+    }
+
+    private static void replaceEntry(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
+            ByteBuffer replacement, ZipArchiveOutputStream out, Path target, Donors donors) throws IOException {
+        ZipArchiveEntry copy = headerOf(original, stored(raw, original));
         if (original.getMethod() == ZipEntry.STORED) {
             copy.setMethod(ZipEntry.STORED);
             copy.setSize(replacement.limit());

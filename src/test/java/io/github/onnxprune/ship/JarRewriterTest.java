@@ -177,6 +177,55 @@ class JarRewriterTest {
     }
 
     @Test
+    void theOriginalPutBackFromADonorGivesTheJarToolsFileByteForByte() throws IOException {
+        // As jar:jar writes through commons-compress (plexus-archiver adds entries deflated beforehand as raw
+        // entries): Unix modes, a directory entry, deflated and stored entries, sizes in the local headers.
+        Path built = folder.resolve("built.jar");
+        byte[] model = ChunkedDeflateTest.mixed(400_000);
+        try (org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream out =
+                new org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream(built)) {
+            for (String name : List.of("models/", "models/m.onnx", "stored.txt")) {
+                org.apache.commons.compress.archivers.zip.ZipArchiveEntry entry =
+                        new org.apache.commons.compress.archivers.zip.ZipArchiveEntry(name);
+                entry.setTime(TIME);
+                entry.setUnixMode(name.endsWith("/") ? 040755 : 0100644);
+                byte[] content = name.equals("models/m.onnx") ? model : name.endsWith("/") ? new byte[0]
+                        : bytes("kept as stored");
+                CRC32 crc = new CRC32();
+                crc.update(content);
+                entry.setSize(content.length);
+                entry.setCrc(crc.getValue());
+                if (name.equals("models/m.onnx")) {
+                    java.util.zip.Deflater deflater = new java.util.zip.Deflater(6, true);
+                    deflater.setInput(content);
+                    deflater.finish();
+                    byte[] deflated = new byte[content.length + 1024];
+                    int length = 0;
+                    while (!deflater.finished()) {
+                        length += deflater.deflate(deflated, length, deflated.length - length);
+                    }
+                    deflater.end();
+                    entry.setMethod(ZipEntry.DEFLATED);
+                    entry.setCompressedSize(length);
+                    out.addRawArchiveEntry(entry, new java.io.ByteArrayInputStream(deflated, 0, length));
+                    continue;
+                }
+                entry.setMethod(ZipEntry.STORED);
+                out.putArchiveEntry(entry);
+                out.write(content);
+                out.closeArchiveEntry();
+            }
+        }
+        Path jar = folder.resolve("app.jar");
+        Files.copy(built, jar);
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(new byte[1000])));
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)), List.of(built));
+
+        assertArrayEquals(Files.readAllBytes(built), Files.readAllBytes(jar));
+    }
+
+    @Test
     void aPrunedModelDeflatedInRunsIsReadByJarFileAndUnzip() throws Exception {
         Path jar = jar(folder.resolve("app.jar"));
         byte[] model = Arrays.copyOf(ChunkedDeflateTest.mixed(ChunkedDeflate.CHUNK), 4 * ChunkedDeflate.CHUNK + 999);
