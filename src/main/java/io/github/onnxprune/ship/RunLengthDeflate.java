@@ -68,16 +68,20 @@ final class RunLengthDeflate {
         int history = start > 0 ? 1 : 0;
         byte[] bytes = new byte[history + length];
         content.get(start - history, bytes);
-        int[] tokens = new int[Math.max(1, length)];
-        int count = tokenize(bytes, history, tokens);
+        // One block's tokens at a time (256 KiB, not 4 bytes for every byte of the chunk).
+        int[] tokens = new int[BLOCK_TOKENS];
+        int[] lastPair = new int[1 << 16];
         BitWriter out = new BitWriter(length + length / 8 + 1024);
         int position = history;
-        for (int first = 0; first < count; first += BLOCK_TOKENS) {
-            int end = Math.min(count, first + BLOCK_TOKENS);
-            boolean finalBlock = last && end == count;
-            position = writeBlock(bytes, position, tokens, first, end, finalBlock, out);
+        while (position < bytes.length) {
+            int count = tokenize(bytes, position, tokens, lastPair);
+            int end = position;
+            for (int t = 0; t < count; t++) {
+                end += tokens[t] < 256 ? 1 : tokens[t] & 511;
+            }
+            position = writeBlock(bytes, position, tokens, 0, count, last && end == bytes.length, out);
         }
-        if (last && count == 0) {
+        if (last && length == 0) {
             // An empty stream: one final fixed-code block holding the end-of-block code (seven zero bits).
             out.write(1, 1);
             out.write(1, 2);
@@ -95,15 +99,15 @@ final class RunLengthDeflate {
 
     /**
      * Cuts {@code bytes} from {@code from} into literals (0-255) and matches ({@code distance << 9 | length}),
-     * greedily, as the class describes; returns how many tokens it wrote.
+     * greedily, as the class describes, until the end or until {@code tokens} is full; returns how many tokens it
+     * wrote. {@code lastPair} holds where each pair of bytes last stood before four zeros, plus one (0: not seen in
+     * this chunk), and is updated.
      */
-    static int tokenize(byte[] bytes, int from, int[] tokens) {
+    static int tokenize(byte[] bytes, int from, int[] tokens, int[] lastPair) {
         int count = 0;
         int i = from;
         int end = bytes.length;
-        // Where each pair of bytes last stood before four zeros, plus one (0: not seen in this chunk).
-        int[] lastPair = new int[1 << 16];
-        while (i < end) {
+        while (i < end && count < tokens.length) {
             byte value = bytes[i];
             if (i > 0 && bytes[i - 1] == value) {
                 int run = 1;
