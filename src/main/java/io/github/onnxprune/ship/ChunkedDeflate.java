@@ -27,27 +27,41 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
  * Deflates a large entry on several threads with the same bytes for any number of threads, as pigz does: the
  * content is cut into fixed {@link #CHUNK}-byte chunks, each deflated on its own with the 32 KiB before it as
  * preset dictionary and ended by a sync flush (the last one finished), so the chunks' streams concatenate into
- * one raw deflate stream that any inflater reads. Each chunk's strategy is chosen from its own bytes: Huffman
- * coding alone (several times faster than the default level, and as small or smaller on bytes that rarely repeat:
- * a dense float table's mantissas, int8 values), unless the default level, as jar tools use it, makes the chunk's
- * first 64 KiB at least 1% smaller (a pruned tensor's zeros, text); such a chunk is deflated at {@link #LZ77_LEVEL}.
+ * one raw deflate stream that any inflater reads. Each chunk's {@link Method} is chosen from its first 64 KiB:
+ * zlib's LZ77 at {@link #LZ77_LEVEL} where even its fastest level beats runs by 2% (text, a model's graph),
+ * {@link RunLengthDeflate} where its runs make the sample at least 1% smaller than Huffman coding alone (a pruned
+ * tensor's zeros), and Huffman coding alone otherwise (bytes that rarely repeat: a dense float table's
+ * mantissas, int8 values).
  */
 public final class ChunkedDeflate {
 
     /** Bytes per chunk: large enough that the sync flushes and fresh Huffman tables cost under 0.01%. */
     static final int CHUNK = 1 << 20;
 
-    /** How much of a chunk is tried both ways to choose its strategy. */
+    /** How much of a chunk is tried each way to choose its method. */
     private static final int SAMPLE = 64 * 1024;
 
-    /** The default level must make the sample this much smaller than Huffman coding alone to be used. */
-    private static final double LZ77_WORTH = 0.99;
+    /** zlib's fastest level must make the sample this much smaller than runs for a chunk to take LZ77. */
+    private static final double LZ77_WORTH = 0.98;
+
+    /** Runs must make the sample this much smaller than Huffman coding alone to be used. */
+    private static final double RUNS_WORTH = 0.99;
 
     /**
      * The level of chunks LZ77 pays in: zlib's level 5 makes all-MiniLM-L6-v2's entry at 50% of weights 0.29% larger
      * than the default level 6 and takes 42% less time on those chunks (docs/minilm-benchmark.md, "Session 16").
      */
     static final int LZ77_LEVEL = 5;
+
+    /** How a chunk is deflated. */
+    enum Method {
+        /** zlib's Huffman coding alone: no matches. */
+        HUFFMAN,
+        /** {@link RunLengthDeflate}: runs and a pruned tensor's zeros. */
+        RUNS,
+        /** zlib's LZ77 at {@link #LZ77_LEVEL}. */
+        LZ77
+    }
 
     /** The window deflate can refer back to, so the most of the previous chunk worth giving as dictionary. */
     private static final int WINDOW = 32 * 1024;
@@ -171,9 +185,19 @@ public final class ChunkedDeflate {
 
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */
     private static Piece chunk(ByteBuffer content, int index, int count) {
-        boolean lz77 = lz77Pays(chunkOf(content, index));
-        return chunk(content, index, count, lz77 ? LZ77_LEVEL : Deflater.BEST_SPEED,
-                lz77 ? Deflater.DEFAULT_STRATEGY : Deflater.HUFFMAN_ONLY);
+        return chunk(content, index, count, method(chunkOf(content, index)));
+    }
+
+    /** Chunk {@code index} of {@code count} deflated by {@code method}. */
+    static Piece chunk(ByteBuffer content, int index, int count, Method method) {
+        return switch (method) {
+            case HUFFMAN -> chunk(content, index, count, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
+            case LZ77 -> chunk(content, index, count, LZ77_LEVEL, Deflater.DEFAULT_STRATEGY);
+            case RUNS -> {
+                ByteBuffer input = chunkOf(content, index);
+                yield RunLengthDeflate.deflate(content, index * CHUNK, input.limit(), index == count - 1);
+            }
+        };
     }
 
     /** The bytes of chunk {@code index}, a slice of the content's own buffer. */
@@ -210,15 +234,18 @@ public final class ChunkedDeflate {
     }
 
     /**
-     * Whether the default level makes the chunk's first {@link #SAMPLE} bytes smaller than Huffman coding alone by
-     * {@link #LZ77_WORTH}: the level jar tools use, so the choice sees what the fastest level misses (lazy matches
-     * make a 50%-pruned float tensor 2.5% smaller at the default level, 0.3% at the fastest).
+     * How a chunk is deflated, from its first {@link #SAMPLE} bytes: LZ77 when zlib's fastest level makes them
+     * {@link #LZ77_WORTH} of what runs do (repeated strings, which runs miss and every level finds), else runs when
+     * they make them {@link #RUNS_WORTH} of Huffman coding alone, else Huffman coding alone.
      */
-    static boolean lz77Pays(ByteBuffer input) {
+    static Method method(ByteBuffer input) {
         ByteBuffer sample = input.slice(0, Math.min(SAMPLE, input.limit()));
+        long runs = RunLengthDeflate.deflate(sample, 0, sample.limit(), true).length();
+        if (streamLength(sample, Deflater.BEST_SPEED, Deflater.DEFAULT_STRATEGY) < LZ77_WORTH * runs) {
+            return Method.LZ77;
+        }
         long huffman = streamLength(sample, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
-        long lz77 = streamLength(sample, Deflater.DEFAULT_COMPRESSION, Deflater.DEFAULT_STRATEGY);
-        return lz77 < LZ77_WORTH * huffman;
+        return runs < RUNS_WORTH * huffman ? Method.RUNS : Method.HUFFMAN;
     }
 
     /**

@@ -132,7 +132,9 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
             AtomicFiles.BeforeMove beforeMove) throws IOException {
-        try (ZipFile zip = new ZipFile(source.toFile()); Donors donorZips = Donors.open(donors)) {
+        try (ZipFile zip = new ZipFile(source.toFile()); Donors donorZips = Donors.open(donors);
+                org.apache.commons.compress.archivers.zip.ZipFile raw =
+                        org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(source).get()) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
             if (!missing.isEmpty()) {
@@ -165,7 +167,12 @@ public final class JarRewriter {
                     }
                     for (Enumeration<? extends ZipEntry> entries = zip.entries(); entries.hasMoreElements(); ) {
                         ZipEntry entry = entries.nextElement();
-                        copyEntry(zip, entry, replacements.get(entry.getName()), zipOut, target, donorZips);
+                        ByteBuffer replacement = replacements.get(entry.getName());
+                        if (replacement == null) {
+                            copyRaw(raw, entry, zipOut);
+                        } else {
+                            replaceEntry(raw, entry, replacement, zipOut, target, donorZips);
+                        }
                     }
                 }
             }, beforeMove);
@@ -192,9 +199,17 @@ public final class JarRewriter {
         }
     }
 
-    private static void copyEntry(ZipFile zip, ZipEntry original, ByteBuffer replacement,
-            ZipArchiveOutputStream out, Path target, Donors donors) throws IOException {
+    /**
+     * A new entry with {@code original}'s name, time, extra field and comment, and {@code stored}'s file attributes
+     * (the Unix mode jar tools record), and nothing else yet.
+     */
+    private static ZipArchiveEntry headerOf(ZipEntry original, ZipArchiveEntry stored) {
         ZipArchiveEntry copy = new ZipArchiveEntry(original.getName());
+        if (stored.getPlatform() == ZipArchiveEntry.PLATFORM_UNIX) {
+            copy.setUnixMode(stored.getUnixMode());
+        }
+        copy.setExternalAttributes(stored.getExternalAttributes());
+        copy.setInternalAttributes(stored.getInternalAttributes());
         copy.setTime(original.getTime());
         if (original.getExtra() != null) {
             copy.setExtra(original.getExtra());
@@ -202,37 +217,53 @@ public final class JarRewriter {
         if (original.getComment() != null) {
             copy.setComment(original.getComment());
         }
+        return copy;
+    }
+
+    /**
+     * Copies an entry that is not replaced as it is stored, compressed bytes and all: nothing is inflated or
+     * deflated, so a rewrite costs the replaced entries only, and a copied entry keeps the jar tool's bytes.
+     */
+    private static void copyRaw(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
+            ZipArchiveOutputStream out) throws IOException {
+        ZipArchiveEntry stored = stored(raw, original);
+        ZipArchiveEntry copy = headerOf(original, stored);
+        copy.setMethod(stored.getMethod());
+        copy.setSize(stored.getSize());
+        copy.setCompressedSize(stored.getCompressedSize());
+        copy.setCrc(stored.getCrc());
+        try (InputStream in = raw.getRawInputStream(stored)) {
+            out.addRawArchiveEntry(copy, in);
+        }
+    }
+
+    private static ZipArchiveEntry stored(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original)
+            throws IOException {
+        ZipArchiveEntry stored = raw.getEntry(original.getName());
+        if (stored == null) {
+            throw new IOException("entry " + original.getName() + " of the central directory has no local entry");
+        }
+        return stored;
+    }
+
+    private static void replaceEntry(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
+            ByteBuffer replacement, ZipArchiveOutputStream out, Path target, Donors donors) throws IOException {
+        ZipArchiveEntry copy = headerOf(original, stored(raw, original));
         if (original.getMethod() == ZipEntry.STORED) {
             copy.setMethod(ZipEntry.STORED);
-            if (replacement != null) {
-                copy.setSize(replacement.limit());
-                copy.setCompressedSize(replacement.limit());
-                copy.setCrc(ModelBytes.crc32(replacement));
-            } else {
-                copy.setSize(original.getSize());
-                copy.setCompressedSize(original.getSize());
-                copy.setCrc(original.getCrc());
-            }
-        } else {
-            copy.setMethod(ZipEntry.DEFLATED);
-        }
-        if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED
-                && donors.copy(original.getName(), replacement, copy, out)) {
-            return;
-        }
-        if (replacement != null && copy.getMethod() == ZipEntry.DEFLATED) {
-            // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
-            ChunkedDeflate.addEntry(out, copy, replacement, target);
-            return;
-        }
-        out.putArchiveEntry(copy);
-        if (replacement != null) {
+            copy.setSize(replacement.limit());
+            copy.setCompressedSize(replacement.limit());
+            copy.setCrc(ModelBytes.crc32(replacement));
+            out.putArchiveEntry(copy);
             ModelBytes.writeTo(replacement, out);
-        } else {
-            try (InputStream in = zip.getInputStream(original)) {
-                in.transferTo(out);
-            }
+            out.closeArchiveEntry();
+            return;
         }
-        out.closeArchiveEntry();
+        copy.setMethod(ZipEntry.DEFLATED);
+        if (donors.copy(original.getName(), replacement, copy, out)) {
+            return;
+        }
+        // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
+        ChunkedDeflate.addEntry(out, copy, replacement, target);
     }
 }

@@ -154,6 +154,106 @@ class JarRewriterTest {
     }
 
     @Test
+    void entriesNotReplacedAreCopiedWithTheirCompressedBytes() throws IOException {
+        // Level 1 and a stored entry: streams a re-deflate at the default level would not give back.
+        Path jar = folder.resolve("level1.jar");
+        byte[] classes = ChunkedDeflateTest.mixed(300_000);
+        try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(jar))) {
+            out.setLevel(1);
+            put(out, "com/example/App.class", classes, false);
+            put(out, "models/m.onnx", bytes("original model"), false);
+            put(out, "stored.txt", bytes("kept as stored"), true);
+        }
+        byte[] before = rawEntry(jar, "com/example/App.class");
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
+
+        assertArrayEquals(before, rawEntry(jar, "com/example/App.class"));
+        assertArrayEquals(bytes("kept as stored"), rawEntry(jar, "stored.txt"));
+        try (JarFile read = new JarFile(jar.toFile(), true)) {
+            assertArrayEquals(classes, read.getInputStream(read.getEntry("com/example/App.class")).readAllBytes());
+            assertEquals(ZipEntry.STORED, read.getEntry("stored.txt").getMethod());
+        }
+    }
+
+    @Test
+    void theOriginalPutBackFromADonorGivesTheJarToolsFileByteForByte() throws IOException {
+        // As jar:jar writes through commons-compress (plexus-archiver adds entries deflated beforehand as raw
+        // entries): Unix modes, a directory entry, deflated and stored entries, sizes in the local headers.
+        Path built = folder.resolve("built.jar");
+        byte[] model = ChunkedDeflateTest.mixed(400_000);
+        try (org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream out =
+                new org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream(built)) {
+            for (String name : List.of("models/", "models/m.onnx", "stored.txt")) {
+                org.apache.commons.compress.archivers.zip.ZipArchiveEntry entry =
+                        new org.apache.commons.compress.archivers.zip.ZipArchiveEntry(name);
+                entry.setTime(TIME);
+                entry.setUnixMode(name.endsWith("/") ? 040755 : 0100644);
+                byte[] content = name.equals("models/m.onnx") ? model : name.endsWith("/") ? new byte[0]
+                        : bytes("kept as stored");
+                CRC32 crc = new CRC32();
+                crc.update(content);
+                entry.setSize(content.length);
+                entry.setCrc(crc.getValue());
+                if (name.equals("models/m.onnx")) {
+                    java.util.zip.Deflater deflater = new java.util.zip.Deflater(6, true);
+                    deflater.setInput(content);
+                    deflater.finish();
+                    byte[] deflated = new byte[content.length + 1024];
+                    int length = 0;
+                    while (!deflater.finished()) {
+                        length += deflater.deflate(deflated, length, deflated.length - length);
+                    }
+                    deflater.end();
+                    entry.setMethod(ZipEntry.DEFLATED);
+                    entry.setCompressedSize(length);
+                    out.addRawArchiveEntry(entry, new java.io.ByteArrayInputStream(deflated, 0, length));
+                    continue;
+                }
+                entry.setMethod(ZipEntry.STORED);
+                out.putArchiveEntry(entry);
+                out.write(content);
+                out.closeArchiveEntry();
+            }
+        }
+        Path jar = folder.resolve("app.jar");
+        Files.copy(built, jar);
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(new byte[1000])));
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)), List.of(built));
+
+        assertArrayEquals(Files.readAllBytes(built), Files.readAllBytes(jar));
+    }
+
+    @Test
+    void aPrunedModelDeflatedInRunsIsReadByJarFileAndUnzip() throws Exception {
+        Path jar = jar(folder.resolve("app.jar"));
+        byte[] model = Arrays.copyOf(ChunkedDeflateTest.mixed(ChunkedDeflate.CHUNK), 4 * ChunkedDeflate.CHUNK + 999);
+        byte[] pruned = RunLengthDeflateTest.halfPruned(3 * ChunkedDeflate.CHUNK, new java.util.Random(21));
+        System.arraycopy(pruned, 0, model, ChunkedDeflate.CHUNK, pruned.length);
+        List<ChunkedDeflate.Method> methods = new ArrayList<>();
+        for (int index = 0; index < 4; index++) {
+            methods.add(ChunkedDeflate.method(ChunkedDeflate.chunkOf(ByteBuffer.wrap(model), index)));
+        }
+        assertEquals(List.of(ChunkedDeflate.Method.LZ77, ChunkedDeflate.Method.RUNS, ChunkedDeflate.Method.RUNS,
+                ChunkedDeflate.Method.RUNS), methods, "the last chunk's 999 zeros take whichever");
+
+        JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(model)));
+
+        try (JarFile read = new JarFile(jar.toFile(), true)) {
+            assertArrayEquals(model, read.getInputStream(read.getEntry("models/m.onnx")).readAllBytes());
+        }
+        Path unzip = Path.of("/usr/bin/unzip");
+        if (Files.isExecutable(unzip)) {
+            Process test = new ProcessBuilder(unzip.toString(), "-t", jar.toString()).redirectErrorStream(true)
+                    .start();
+            String output = new String(test.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, test.waitFor(), output);
+            assertTrue(output.contains("testing: models/m.onnx") && output.contains("No errors detected"), output);
+        }
+    }
+
+    @Test
     void aSecondRewriteWithTheSameBytesChangesNothing() throws IOException {
         Path jar = jar(folder.resolve("app.jar"));
         JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
