@@ -45,6 +45,7 @@ public class ModelConfiguration {
     Integer calibrationSamples;
     Integer calibrationRows;
     Double inputErrorCorrection;
+    Double residualErrorCorrection;
 
     /** The configured path. */
     public String getPath() {
@@ -60,6 +61,7 @@ public class ModelConfiguration {
                 .range("calibrationSamples", calibrationSamples, 1, SettingsValidator.MAX_SAMPLES)
                 .range("calibrationRows", calibrationRows, 1, SettingsValidator.MAX_SAMPLES)
                 .share("inputErrorCorrection", inputErrorCorrection)
+                .share("residualErrorCorrection", residualErrorCorrection)
                 .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
                 .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)

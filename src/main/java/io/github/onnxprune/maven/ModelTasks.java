@@ -139,7 +139,8 @@ final class ModelTasks {
                             calibration == null ? null : calibration.toPath(),
                             or(model.calibrationSamples, pluginWide.calibrationSamples),
                             or(model.calibrationRows, pluginWide.calibrationRows),
-                            or(model.inputErrorCorrection, pluginWide.inputErrorCorrection)));
+                            or(model.inputErrorCorrection, pluginWide.inputErrorCorrection),
+                            or(model.residualErrorCorrection, pluginWide.residualErrorCorrection)));
             GateLimits limits = new GateLimits(or(model.minAccuracy, pluginWide.minAccuracy),
                     or(model.maxAccuracyDrop, pluginWide.maxAccuracyDrop));
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);

@@ -68,7 +68,7 @@ public class PruneMojo extends AbstractMojo {
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
+     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <residualErrorCorrection>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
@@ -202,6 +202,13 @@ public class PruneMojo extends AbstractMojo {
      */
     @Parameter(property = "onnx-prune.inputErrorCorrection", defaultValue = "0")
     private double inputErrorCorrection;
+
+    /**
+     * The share, 0 to 1, of the residual stream's error at its Add that a re-fitted weight layer writing into it
+     * (a transformer block's attention output and feed-forward output projections) also corrects.
+     */
+    @Parameter(property = "onnx-prune.residualErrorCorrection", defaultValue = "0")
+    private double residualErrorCorrection;
 
     /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
     @Parameter(property = "onnx-prune.labelName")
@@ -416,6 +423,7 @@ public class PruneMojo extends AbstractMojo {
         pluginWide.calibrationSamples = calibrationSamples;
         pluginWide.calibrationRows = calibrationRows;
         pluginWide.inputErrorCorrection = inputErrorCorrection;
+        pluginWide.residualErrorCorrection = residualErrorCorrection;
         return pluginWide;
     }
 

@@ -16,9 +16,12 @@ import java.nio.file.Path;
  * @param inputErrorCorrection the share, 0 to 1, of the error a re-fitted weight layer's input carries from the
  *     layers before it that its fit corrects, for layers fitted to their pruned inputs (token sequences); 0
  *     fits the dense weights on the pruned inputs ({@link WeightReconstruction.Options#correction})
+ * @param residualErrorCorrection the share, 0 to 1, of the residual stream's error at its Add that a re-fitted
+ *     weight layer writing into it (a transformer block's output projections) also corrects
+ *     ({@link WeightReconstruction.Options#residual})
  */
 public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
-        double inputErrorCorrection) {
+        double inputErrorCorrection, double residualErrorCorrection) {
 
     /** The default number of calibration samples. */
     public static final int DEFAULT_SAMPLES = 512;
@@ -37,11 +40,21 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
             throw new IllegalArgumentException("inputErrorCorrection is " + inputErrorCorrection
                     + " but must be from 0 to 1");
         }
+        if (!(residualErrorCorrection >= 0 && residualErrorCorrection <= 1)) {
+            throw new IllegalArgumentException("residualErrorCorrection is " + residualErrorCorrection
+                    + " but must be from 0 to 1");
+        }
+    }
+
+    /** Settings whose weight re-fit corrects none of the residual stream's error. */
+    public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
+            double inputErrorCorrection) {
+        this(reconstruct, calibrationData, samples, rows, inputErrorCorrection, 0);
     }
 
     /** Settings whose weight re-fit corrects none of its inputs' error. */
     public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows) {
-        this(reconstruct, calibrationData, samples, rows, 0);
+        this(reconstruct, calibrationData, samples, rows, 0, 0);
     }
 
     /**
@@ -49,7 +62,8 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
      * the same, so each layer's cost is measured with the fit it will get.
      */
     public WeightReconstruction.Options refitOptions() {
-        return WeightReconstruction.Options.defaults().withMaxRows(rows).withCorrection(inputErrorCorrection);
+        return WeightReconstruction.Options.defaults().withMaxRows(rows).withCorrection(inputErrorCorrection)
+                .withResidual(residualErrorCorrection);
     }
 
     /** The options node pruning's compensation runs with under these settings: at most {@link #rows} per layer. */

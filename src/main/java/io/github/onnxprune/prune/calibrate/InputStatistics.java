@@ -193,6 +193,48 @@ final class InputStatistics {
         return offset;
     }
 
+    /**
+     * {@code equations} (of {@link #correctedEquations} with the same {@code c} and {@code centre}) with {@code r D}
+     * added to the target, D the residual stream's error ({@code rows x outputs}, the same rows): {@code X^T T}
+     * gains {@code r X^T D}, {@code ||T||^2} gains {@code 2 r <T, D> + r^2 ||D||^2} (every product with the rows'
+     * means taken out when centred), and {@code offset} gains {@code r} times D's column sums.
+     */
+    Equations withResidual(Equations equations, Features difference, double[] md, int outputs, double c, double r,
+            boolean centre, double[] offset) {
+        float[] data = difference.data();
+        double[] d = new double[data.length];
+        double[] dSums = new double[outputs];
+        double dSquares = 0;
+        for (int i = 0; i < d.length; i++) {
+            d[i] = data[i];
+            dSums[i % outputs] += data[i];
+            dSquares += d[i] * d[i];
+        }
+        double[] own = RowProducts.transposedProduct(xc, d, outputs);
+        double[] carried = RowProducts.transposedProduct(xd, d, outputs);
+        if (centre) {
+            for (int f = 0; f < width; f++) {
+                for (int o = 0; o < outputs; o++) {
+                    own[f * outputs + o] -= sums[f] * dSums[o] / rows;
+                    carried[f * outputs + o] -= denseSums[f] * dSums[o] / rows;
+                }
+            }
+            for (int o = 0; o < outputs; o++) {
+                dSquares -= dSums[o] * dSums[o] / rows;
+            }
+        }
+        double[] rhs = equations.rhs().clone();
+        double cross = 0;
+        for (int i = 0; i < rhs.length; i++) {
+            rhs[i] += r * own[i];
+            cross += md[i] * ((1 - c) * own[i] + c * carried[i]);
+        }
+        for (int o = 0; o < outputs; o++) {
+            offset[o] += r * dSums[o];
+        }
+        return new Equations(equations.gram(), rhs, equations.reference() + 2 * r * cross + r * r * dSquares);
+    }
+
     /** {@code X^T X} centred in place (as {@link #centredEquations} leaves it). */
     private double[] centredInPlace() {
         if (!centred) {

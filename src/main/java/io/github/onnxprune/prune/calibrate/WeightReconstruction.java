@@ -80,14 +80,26 @@ public final class WeightReconstruction {
      * @param correction for layers fitted to their pruned inputs, the share (0 to 1) of the error their input
      *     already carries that the fit corrects: the target is {@code (1 - c) X m + c X_dense m}, so 0 is
      *     SparseGPT's objective and 1 the dense model's output
+     * @param residual for layers fitted to their pruned inputs that write into a residual stream ({@code MatMul ->
+     *     Add bias -> Add residual}, {@link ResidualTarget}), the share (0 to 1) of the stream's own error at that
+     *     Add that the fit also corrects: {@code r (r_dense - r_now)} is added to the target
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, double correction) {
+            boolean reselect, Target target, boolean centred, double correction, double residual) {
 
         public Options {
             if (!(correction >= 0 && correction <= 1)) {
                 throw new IllegalArgumentException("correction must be from 0 to 1, not " + correction);
             }
+            if (!(residual >= 0 && residual <= 1)) {
+                throw new IllegalArgumentException("residual must be from 0 to 1, not " + residual);
+            }
+        }
+
+        /** These options with a share {@code r} of the residual stream's error corrected (see {@link #residual}). */
+        public Options withResidual(double r) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
+                    correction, r);
         }
 
         /**
@@ -95,26 +107,27 @@ public final class WeightReconstruction {
          * centred where the bias allows.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, 0);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    correction);
+                    correction, residual);
         }
 
 
 
         /** These options with another target. */
         public Options withTarget(Target aim) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction,
+                    residual);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    correction);
+                    correction, residual);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -125,23 +138,26 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    correction);
+                    correction, residual);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction,
+                    residual);
         }
 
         /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
         public Options withCorrection(double c) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c,
+                    residual);
         }
 
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
-            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred, correction);
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred,
+                    correction, residual);
         }
     }
 
@@ -297,6 +313,9 @@ public final class WeightReconstruction {
         StagedValue currentInput = currentValues.value(current, is.input());
         Target target = options.target().forLayer(is, currentInput.shape().length);
         boolean corrected = target == Target.PRUNED_INPUTS && options.correction() > 0;
+        String residual = target == Target.PRUNED_INPUTS && options.residual() > 0
+                ? ResidualTarget.residualOf(denseGraph, was) : null;
+        corrected |= residual != null;
         StagedValue denseInput = target == Target.DENSE_INPUTS || corrected ? denseValues.value(dense, was.input())
                 : null;
         InputStatistics statistics = shared[0];
@@ -324,11 +343,20 @@ public final class WeightReconstruction {
         InputStatistics.Equations equations = corrected
                 ? statistics.correctedEquations(md, outputs, options.correction(), centred)
                 : centred ? statistics.centredEquations(md, outputs) : statistics.equations(md, outputs);
-        double[] gram = equations.gram();
-        double[] rhs = equations.rhs();
         // What the corrected target's mean adds per output (sums over the rows), which a centred bias takes.
         double[] offset = corrected ? statistics.correctionOffset(md, outputs, options.correction())
                 : new double[outputs];
+        if (residual != null) {
+            Features difference = ResidualTarget.correction(
+                    rows(denseValues, dense, residual, was, collector, rows),
+                    rows(currentValues, current, residual, is, collector, rows));
+            if (difference != null && difference.rows() == statistics.rows()) {
+                equations = statistics.withResidual(equations, difference, md, outputs, options.correction(),
+                        options.residual(), centred, offset);
+            }
+        }
+        double[] gram = equations.gram();
+        double[] rhs = equations.rhs();
         // Errors are reported against the whole output, its mean included, centred or not.
         double reference = equations.reference() + (centred ? statistics.meanTerm(md, outputs, offset) : 0);
         double[] sums = statistics.sums();
@@ -375,8 +403,12 @@ public final class WeightReconstruction {
         if (centred) {
             method += ", bias";
         }
-        if (corrected) {
+        if (corrected && options.correction() > 0) {
             method += String.format(Locale.ROOT, ", %.2f of the input's error corrected", options.correction());
+        }
+        if (residual != null) {
+            method += String.format(Locale.ROOT, ", %.2f of the residual stream's error corrected",
+                    options.residual());
         }
         TensorProto written = is.write(prunedWeight, refit);
         double[] stored = is.canonical(FloatTensor.of(written));
@@ -417,6 +449,13 @@ public final class WeightReconstruction {
         }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);
+    }
+
+    /** The rows a fit reads of the value {@code name} of {@code model}: its masked positions, evenly spread. */
+    private static Features rows(StagedActivations values, ModelProto model, String name, LinearLayer layer,
+            ActivationCollector collector, int rows) {
+        StagedValue value = values.value(model, name);
+        return Features.of(layer, value.shape(), value.elements(), masked(collector, value), layer.outputs(), rows);
     }
 
     /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */

@@ -28,7 +28,8 @@ import java.util.Locale;
  * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
  * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code
- * -Dcorrection=0.5}, and
+ * -Dcorrection=0.5}, a share of the residual stream's error corrected by the layers writing into it: {@code
+ * -Dresidual=0.3}, and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
  * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
@@ -91,6 +92,9 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("correction") != null) {
                 options = options.withCorrection(Double.parseDouble(System.getProperty("correction")));
+            }
+            if (System.getProperty("residual") != null) {
+                options = options.withResidual(Double.parseDouble(System.getProperty("residual")));
             }
             System.out.println(options);
             List<String> zeroed = plain.edits().tensors().stream().filter(t -> t.zeroed() > 0)

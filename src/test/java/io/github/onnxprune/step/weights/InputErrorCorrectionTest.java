@@ -23,7 +23,10 @@ import java.util.List;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
-/** {@code <inputErrorCorrection>} on the BERT-shaped fixture: which layers it changes, and its range. */
+/**
+ * {@code <inputErrorCorrection>} and {@code <residualErrorCorrection>} on the BERT-shaped fixture: which layers
+ * they change, and their range.
+ */
 class InputErrorCorrectionTest {
 
     private static final ModelProto BERT = OnnxModelReader.read(Fixtures.fixture("digits-bert/model.onnx"));
@@ -58,5 +61,44 @@ class InputErrorCorrectionTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> new CalibrationSettings(true, null, 96, 8192, 1.5));
         assertEquals("inputErrorCorrection is 1.5 but must be from 0 to 1", error.getMessage());
+    }
+
+    @Test
+    void onlyTheLayersWritingIntoTheResidualStreamCorrectItsErrorAndTheSettingReachesTheRefit() {
+        ValidationData calibration = ValidationDataReader.read(Fixtures.fixture("digits-bert/calibration.npz"),
+                ModelSignature.of(BERT), "labels");
+        ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
+        WeightPruningSettings half = new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of());
+        CalibrationSettings settings = new CalibrationSettings(true, null, 96, 8192, 0, 0.5);
+
+        List<LayerReconstruction> plain = new WeightPruningStep(half, TensorFilter.all(), true)
+                .apply(new StepInput(BERT, BERT, collector)).refitted();
+        List<LayerReconstruction> corrected = new WeightPruningStep(half, TensorFilter.all(), true,
+                settings.refitOptions()).apply(new StepInput(BERT, BERT, collector)).refitted();
+
+        assertEquals(0.5, settings.refitOptions().residual());
+        assertEquals(0.0, settings.refitOptions().correction());
+        assertEquals(plain.size(), corrected.size());
+        List<String> marked = corrected.stream()
+                .filter(l -> l.method().endsWith(", 0.50 of the residual stream's error corrected"))
+                .map(LayerReconstruction::layer).toList();
+        // Per block, the attention output and the feed-forward output projections: each adds into the stream.
+        assertTrue(marked.size() >= 2 && marked.size() % 2 == 0, corrected.toString());
+        assertTrue(marked.stream().allMatch(name -> name.contains("output")), marked.toString());
+        for (int i = 0; i < plain.size(); i++) {
+            if (!marked.contains(corrected.get(i).layer())) {
+                // Until the first marked layer nothing differs; after it, what the others read has changed.
+                assertEquals(plain.get(i).method(), corrected.get(i).method());
+            }
+        }
+        // The first block's attention output adds into the unpruned embeddings' stream: no error to correct, the
+        // same fit. Its feed-forward output adds into a stream the pruned attention has changed.
+        int first = corrected.stream().map(LayerReconstruction::layer).toList().indexOf(marked.get(0));
+        int second = corrected.stream().map(LayerReconstruction::layer).toList().indexOf(marked.get(1));
+        assertEquals(plain.get(first).errorAfter(), corrected.get(first).errorAfter(), 1e-9);
+        assertNotEquals(plain.get(second).errorAfter(), corrected.get(second).errorAfter());
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                () -> new CalibrationSettings(true, null, 96, 8192, 0, -0.1));
+        assertEquals("residualErrorCorrection is -0.1 but must be from 0 to 1", error.getMessage());
     }
 }
