@@ -90,11 +90,14 @@ final class ActivationRuns {
             for (String name : outputNames) {
                 OrtSessions.resolveOutput(session, name);
             }
+            // One buffer per input for all of this session's calls, as in runOutputs: each batch is closed before
+            // the next, and a new direct buffer per batch would wait for the collector to be freed.
+            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
             for (int index = 0; index < count; index++) {
                 ValidationData data = batches.apply(index);
                 int samples = data.sampleCount();
                 Map<String, Tensor> outputs = new LinkedHashMap<>();
-                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, 0, samples);
+                try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, 0, samples, inputBuffers);
                         OrtSession.Result result = session.run(batch.tensors(), new java.util.LinkedHashSet<>(
                                 outputNames))) {
                     for (String name : outputNames) {
