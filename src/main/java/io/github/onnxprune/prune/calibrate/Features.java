@@ -94,14 +94,20 @@ record Features(float[] data, int rows, int cols) {
         return rows == total ? r : (int) ((long) r * total / rows);
     }
 
-    /** Mean of every column. */
-    double[] columnMeans() {
-        double[] means = new double[cols];
+    /** Sum of every column, each added in row order. */
+    double[] columnSums() {
+        double[] sums = new double[cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
-                means[c] += data[r * cols + c];
+                sums[c] += data[r * cols + c];
             }
         }
+        return sums;
+    }
+
+    /** Mean of every column. */
+    double[] columnMeans() {
+        double[] means = columnSums();
         for (int c = 0; c < cols; c++) {
             means[c] /= Math.max(1, rows);
         }

@@ -155,7 +155,7 @@ final class Fit {
                 System.arraycopy(products, i * k, gram, i * d, k);
             }
             products = null;
-            double[] sums = intercept ? columnSums(current) : null;
+            double[] sums = intercept ? current.columnSums() : null;
             if (intercept) {
                 for (int i = 0; i < k; i++) {
                     gram[i * d + k] = sums[i];
@@ -207,18 +207,6 @@ final class Fit {
                 System.arraycopy(theta, k * n, newBias, 0, n);
             }
             return new Solution(weights, newBias, Double.NaN, Double.NaN);
-        }
-
-        private static double[] columnSums(Features x) {
-            int k = x.cols();
-            float[] data = x.data();
-            double[] sums = new double[k];
-            for (int r = 0; r < x.rows(); r++) {
-                for (int i = 0; i < k; i++) {
-                    sums[i] += data[r * k + i];
-                }
-            }
-            return sums;
         }
 
         /**

@@ -45,7 +45,7 @@ final class InputStatistics {
      */
     InputStatistics(int requestedRows, StagedValue current, StagedValue dense, boolean denseRows, Features xc,
             Features xd, int outputs) {
-        this.sums = columnSums(xc);
+        this.sums = xc.columnSums();
         this.requestedRows = requestedRows;
         this.current = new java.lang.ref.WeakReference<>(current);
         this.dense = new java.lang.ref.WeakReference<>(dense);
@@ -75,17 +75,6 @@ final class InputStatistics {
 
     /** Sum of each feature over the fitted rows. */
     double[] sums() {
-        return sums;
-    }
-
-    private static double[] columnSums(Features x) {
-        double[] sums = new double[x.cols()];
-        float[] data = x.data();
-        for (int r = 0; r < x.rows(); r++) {
-            for (int c = 0; c < x.cols(); c++) {
-                sums[c] += data[r * x.cols() + c];
-            }
-        }
         return sums;
     }
 
@@ -162,7 +151,7 @@ final class InputStatistics {
             denseGram = RowProducts.gram(xd);
         }
         if (denseSums == null) {
-            denseSums = columnSums(xd);
+            denseSums = xd.columnSums();
         }
         double[] g = centre ? centredInPlace() : centred ? uncentred() : gram;
         double[] k = centre ? centredProduct(cross, sums, denseSums) : cross;
