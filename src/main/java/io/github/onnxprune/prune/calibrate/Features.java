@@ -20,6 +20,16 @@ record Features(float[] data, int rows, int cols) {
     }
 
     /**
+     * The rows a fit of {@code layer} reads of a staged value, at most {@code maxRows}, evenly spread over the
+     * positions the samples' mask keeps ({@link ActivationCollector#keptPositions}; all of them for a value that is
+     * not a float tensor); null if it does not fit.
+     */
+    static Features of(LinearLayer layer, StagedValue value, ActivationCollector collector, int units, int maxRows) {
+        int[] positions = value.isFloat() ? collector.keptPositions(value.shape()) : null;
+        return of(layer, value.shape(), value.elements(), positions, units, maxRows);
+    }
+
+    /**
      * As {@link #of(LinearLayer, Tensor, int, int)} for an activation of this shape read from its elements, on
      * the rows {@code positions} of its last axis ({@link ActivationCollector#keptPositions}: the masked rows);
      * all rows when null.

@@ -159,20 +159,19 @@ public final class NodeCompensation {
                 String residual = residuals.get(n);
                 Features correction = null;
                 if (residual != null) {
-                    Features then = rows(originalValues, original, residual, was, was.outputs(), collector,
-                            options.maxRows());
-                    Features now = rows(currentValues, current, residual, is, was.outputs(), collector,
-                            options.maxRows());
+                    Features then = Features.of(was, originalValues.value(original, residual), collector,
+                            was.outputs(), options.maxRows());
+                    Features now = Features.of(is, currentValues.value(current, residual), collector,
+                            was.outputs(), options.maxRows());
                     correction = ResidualTarget.correction(then, now);
                 }
                 StagedValue input = originalValues.value(original, was.input());
                 double ridge = input.shape().length == 3 ? options.sequenceRidge() : options.ridge();
-                Features xOriginal = Features.of(was, input.shape(), input.elements(),
-                        WeightReconstruction.masked(collector, input), was.units(), options.maxRows());
+                Features xOriginal = Features.of(was, input, collector, was.units(), options.maxRows());
                 input = null;
                 ModelProto model = current;
-                Supplier<Features> xCurrent = () -> rows(currentValues, model, is.input(), is, is.units(), collector,
-                        options.maxRows());
+                Supplier<Features> xCurrent = () -> Features.of(is, currentValues.value(model, is.input()),
+                        collector, is.units(), options.maxRows());
                 Step step = compensateLayer(before, was, graph, is, nodes, xOriginal, correction, xCurrent, current,
                         options, ridge);
                 if (step.model() != current) {
@@ -189,17 +188,6 @@ public final class NodeCompensation {
             }
         }
         return new Result(current, reports);
-    }
-
-    /**
-     * The rows a fit reads of {@code value} of {@code model} ({@link Features}, masked positions only), taken at
-     * once: the staged value may be let go by the next one collected.
-     */
-    private static Features rows(StagedActivations values, ModelProto model, String value, LinearLayer layer,
-            int units, ActivationCollector collector, int maxRows) {
-        StagedValue staged = values.value(model, value);
-        return Features.of(layer, staged.shape(), staged.elements(), WeightReconstruction.masked(collector, staged),
-                units, maxRows);
     }
 
     private record Step(ModelProto model, LayerReconstruction report) {

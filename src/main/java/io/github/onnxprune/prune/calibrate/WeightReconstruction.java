@@ -323,10 +323,8 @@ public final class WeightReconstruction {
             // The previous input's rows and products are garbage from here on, before this input's are made.
             shared[0] = null;
             statistics = null;
-            Features xc = Features.of(is, currentInput.shape(), currentInput.elements(),
-                    masked(collector, currentInput), is.units(), rows);
-            Features xd = denseInput == null ? null : Features.of(was, denseInput.shape(), denseInput.elements(),
-                    masked(collector, denseInput), was.units(), rows);
+            Features xc = Features.of(is, currentInput, collector, is.units(), rows);
+            Features xd = denseInput == null ? null : Features.of(was, denseInput, collector, was.units(), rows);
             if (xc == null || denseInput != null && (xd == null || xd.rows() != xc.rows())) {
                 return new Refitted(LayerReconstruction.skipped(is, "its input's shape does not match its weight"),
                         null);
@@ -348,8 +346,8 @@ public final class WeightReconstruction {
                 : new double[outputs];
         if (residual != null) {
             Features difference = ResidualTarget.correction(
-                    rows(denseValues, dense, residual, was, collector, rows),
-                    rows(currentValues, current, residual, is, collector, rows));
+                    Features.of(was, denseValues.value(dense, residual), collector, was.outputs(), rows),
+                    Features.of(is, currentValues.value(current, residual), collector, is.outputs(), rows));
             if (difference != null && difference.rows() == statistics.rows()) {
                 equations = statistics.withResidual(equations, difference, md, outputs, options.correction(),
                         options.residual(), centred, offset);
@@ -449,18 +447,6 @@ public final class WeightReconstruction {
         }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);
-    }
-
-    /** The rows a fit reads of the value {@code name} of {@code model}: its masked positions, evenly spread. */
-    private static Features rows(StagedActivations values, ModelProto model, String name, LinearLayer layer,
-            ActivationCollector collector, int rows) {
-        StagedValue value = values.value(model, name);
-        return Features.of(layer, value.shape(), value.elements(), masked(collector, value), layer.outputs(), rows);
-    }
-
-    /** The positions of {@code value} that {@link ActivationCollector#maskedRows} would keep, or null for all. */
-    static int[] masked(ActivationCollector collector, StagedValue value) {
-        return value.isFloat() ? collector.keptPositions(value.shape()) : null;
     }
 
     /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link #MIN_ROWS}: skipped. */
