@@ -218,22 +218,27 @@ final class Fit {
             int n = keptOutputs.length;
             double[] plain = RowProducts.product(current, prunedWeights(), n);
             double[] fitted = RowProducts.product(current, weights, n);
-            double reference = 0;
-            double before = 0;
-            double after = 0;
-            for (int r = 0; r < current.rows(); r++) {
-                for (int j = 0; j < n; j++) {
-                    int at = r * n + j;
-                    double t = target[at] + bias[j];
-                    double p = plain[at] + bias[j];
-                    double f = fitted[at] + (newBias != null ? newBias[j] : bias[j]);
-                    reference += t * t;
-                    before += (t - p) * (t - p);
-                    after += (t - f) * (t - f);
-                }
-            }
-            return reference == 0 ? new double[] {before, after} : new double[] {before / reference,
-                after / reference};
+            return new double[] {relativeError(target, bias, plain, bias, n),
+                relativeError(target, bias, fitted, newBias != null ? newBias : bias, n)};
         }
+    }
+
+    /**
+     * Relative squared error {@code sum (y - t)^2 / sum t^2} of outputs {@code y = output + outputBias} against
+     * {@code t = target + targetBias} (rows of {@code n}, biases per column); the plain sum when every {@code t} is
+     * zero.
+     */
+    static double relativeError(double[] target, double[] targetBias, double[] output, double[] outputBias, int n) {
+        double reference = 0;
+        double error = 0;
+        for (int r = 0; r < target.length / n; r++) {
+            for (int j = 0; j < n; j++) {
+                double t = target[r * n + j] + targetBias[j];
+                double d = output[r * n + j] + outputBias[j] - t;
+                reference += t * t;
+                error += d * d;
+            }
+        }
+        return reference == 0 ? error : error / reference;
     }
 }

@@ -67,19 +67,21 @@ record HeldBack(Features fitOriginal, Features fitCurrent, Features heldOriginal
      * several candidates computes it once.
      */
     double error(Fit.Problem problem, double[] heldTarget, double[] weights, double[] bias) {
+        return errors(problem, heldTarget, weights, bias)[0];
+    }
+
+    /**
+     * As {@link #error(Fit.Problem, double[], double[], double[])} for the same weights under each of
+     * {@code biases}: the layer's output on the held-back rows is computed once for all of them (the plain and the
+     * mean-compensated candidates differ only in their bias).
+     */
+    double[] errors(Fit.Problem problem, double[] heldTarget, double[] weights, double[]... biases) {
         int n = problem.keptOutputs().length;
-        double[] original = problem.bias();
         double[] output = RowProducts.product(heldCurrent, weights, n);
-        double reference = 0;
-        double error = 0;
-        for (int r = 0; r < rows(); r++) {
-            for (int j = 0; j < n; j++) {
-                double t = heldTarget[r * n + j] + original[j];
-                double d = output[r * n + j] + bias[j] - t;
-                reference += t * t;
-                error += d * d;
-            }
+        double[] errors = new double[biases.length];
+        for (int i = 0; i < biases.length; i++) {
+            errors[i] = Fit.relativeError(heldTarget, problem.bias(), output, biases[i], n);
         }
-        return reference == 0 ? error : error / reference;
+        return errors;
     }
 }

@@ -263,11 +263,12 @@ public final class NodeCompensation {
             // Judged on rows the fit did not see: a fit that only learned its own rows (more features than the
             // rows can pin down) must not replace weights that generalise better.
             double[] prunedWeights = fitted.prunedWeights();
-            errorBefore = held.error(fitted, targets[1], prunedWeights, biasOriginal);
-            errorAfter = held.error(fitted, targets[1], weights, bias != null ? bias : biasOriginal);
             double[] meanBias = fitted.meanCompensatedBias();
-            double mean = slot.writable() ? held.error(fitted, targets[1], prunedWeights, meanBias)
-                    : Double.POSITIVE_INFINITY;
+            // The plain and the mean-compensated layer share their weights: their output is computed once.
+            double[] plainAndMean = held.errors(fitted, targets[1], prunedWeights, biasOriginal, meanBias);
+            errorBefore = plainAndMean[0];
+            errorAfter = held.error(fitted, targets[1], weights, bias != null ? bias : biasOriginal);
+            double mean = slot.writable() ? plainAndMean[1] : Double.POSITIVE_INFINITY;
             // A tie (an exact fit, rounding apart) keeps the fit.
             if (Math.min(errorBefore, mean) + 1e-12 < errorAfter) {
                 method = mean <= errorBefore ? "mean" : "plain";
