@@ -170,16 +170,8 @@ public final class ActivationCollector {
             inputs.put(name, tensor.gather(batch, shape.length >= 2 && shape[1] == tokenRows.tokens() ? longest
                     : -1));
         });
-        fedParts.forEach((name, rows) -> {
-            int width = (int) rows.shape()[1];
-            float[] padded = new float[batch.length * longest * width];
-            java.nio.FloatBuffer values = rows.floatView();
-            for (int i = 0; i < batch.length; i++) {
-                int row = (int) (tokenRows.rowStarts()[batch[i]] - firstRow);
-                values.get(row * width, padded, i * longest * width, tokenRows.lengths()[batch[i]] * width);
-            }
-            inputs.put(name, Tensor.ofFloats(new long[] {batch.length, longest, width}, padded));
-        });
+        fedParts.forEach((name, rows) -> inputs.put(name,
+                tokenRows.padded(rows.floatView(), firstRow, batch, longest, (int) rows.shape()[1])));
         return new ValidationData(inputs, null, null, samples.source());
     }
 

@@ -82,18 +82,9 @@ final class StagedValue {
         if (layout == null) {
             return part;
         }
-        int samples = sampleStarts[k + 1] - sampleStarts[k];
-        int width = (int) part.shape()[1];
-        int tokens = layout.tokens();
-        float[] padded = new float[samples * tokens * width];
-        java.nio.FloatBuffer values = part.floatView();
-        long first = layout.rowStarts()[sampleStarts[k]];
-        for (int s = 0; s < samples; s++) {
-            int sample = sampleStarts[k] + s;
-            values.get((int) (layout.rowStarts()[sample] - first) * width, padded, s * tokens * width,
-                    layout.lengths()[sample] * width);
-        }
-        return Tensor.ofFloats(new long[] {samples, tokens, width}, padded);
+        int[] samples = java.util.stream.IntStream.range(sampleStarts[k], sampleStarts[k + 1]).toArray();
+        return layout.padded(part.floatView(), layout.rowStarts()[sampleStarts[k]], samples, layout.tokens(),
+                (int) part.shape()[1]);
     }
 
     /** The parts in order (read from their source when not held). */

@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
+import io.github.onnxprune.eval.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -71,6 +72,19 @@ record TokenRows(int tokens, int[] lengths, long[] rowStarts) {
             longest = Math.max(longest, lengths[s]);
         }
         return longest;
+    }
+
+    /**
+     * The real tokens' rows of {@code samples} laid out padded, {@code [samples.length, length, width]} with
+     * padding zero: {@code rows} holds {@code width} floats per row from row {@code firstRow} of all samples'.
+     */
+    Tensor padded(java.nio.FloatBuffer rows, long firstRow, int[] samples, int length, int width) {
+        float[] padded = new float[samples.length * length * width];
+        for (int i = 0; i < samples.length; i++) {
+            int row = (int) (rowStarts[samples[i]] - firstRow);
+            rows.get(row * width, padded, i * length * width, lengths[samples[i]] * width);
+        }
+        return Tensor.ofFloats(new long[] {samples.length, length, width}, padded);
     }
 
     /**
