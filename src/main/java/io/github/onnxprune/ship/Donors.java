@@ -3,7 +3,6 @@ package io.github.onnxprune.ship;
 import io.github.onnxprune.onnx.ModelBytes;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,13 +58,7 @@ final class Donors implements Closeable {
             if (donated.getCrc() != crc) {
                 continue;
             }
-            entry.setMethod(ZipEntry.DEFLATED);
-            entry.setSize(donated.getSize());
-            entry.setCompressedSize(donated.getCompressedSize());
-            entry.setCrc(donated.getCrc());
-            try (InputStream in = zip.getRawInputStream(donated)) {
-                out.addRawArchiveEntry(entry, in);
-            }
+            JarRewriter.addStored(zip, donated, entry, out);
             return true;
         }
         return false;

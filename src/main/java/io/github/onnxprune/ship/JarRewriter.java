@@ -132,9 +132,7 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
             AtomicFiles.BeforeMove beforeMove) throws IOException {
-        try (ZipFile zip = new ZipFile(source.toFile()); Donors donorZips = Donors.open(donors);
-                org.apache.commons.compress.archivers.zip.ZipFile raw =
-                        org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(source).get()) {
+        try (ZipFile zip = new ZipFile(source.toFile())) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
             if (!missing.isEmpty()) {
@@ -156,12 +154,15 @@ public final class JarRewriter {
                 return false;
             }
             long prefix = ZipPrefix.length(source);
+            // The donors and the source's stored entries are opened only when a new archive is written.
             AtomicFiles.write(target, source, out -> {
                 copyPrefix(source, prefix, out);
                 // The zip's own offsets count from its first entry, as after `cat script.sh app.jar`; every zip
                 // reader (java.util.zip, unzip, Spring Boot's loader) accounts for the prefix that way.
                 ZipArchiveOutputStream zipOut = new ZipArchiveOutputStream(new KeptOpen(out));
-                try (zipOut) {
+                try (zipOut; Donors donorZips = Donors.open(donors);
+                        org.apache.commons.compress.archivers.zip.ZipFile raw =
+                                org.apache.commons.compress.archivers.zip.ZipFile.builder().setPath(source).get()) {
                     if (zip.getComment() != null) {
                         zipOut.setComment(zip.getComment());
                     }
@@ -227,13 +228,21 @@ public final class JarRewriter {
     private static void copyRaw(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
             ZipArchiveOutputStream out) throws IOException {
         ZipArchiveEntry stored = stored(raw, original);
-        ZipArchiveEntry copy = headerOf(original, stored);
-        copy.setMethod(stored.getMethod());
-        copy.setSize(stored.getSize());
-        copy.setCompressedSize(stored.getCompressedSize());
-        copy.setCrc(stored.getCrc());
-        try (InputStream in = raw.getRawInputStream(stored)) {
-            out.addRawArchiveEntry(copy, in);
+        addStored(raw, stored, headerOf(original, stored), out);
+    }
+
+    /**
+     * Adds {@code entry} to {@code out} with {@code stored}'s compressed bytes as they are in {@code zip}, and its
+     * method, sizes and CRC-32: nothing inflated or deflated.
+     */
+    static void addStored(org.apache.commons.compress.archivers.zip.ZipFile zip, ZipArchiveEntry stored,
+            ZipArchiveEntry entry, ZipArchiveOutputStream out) throws IOException {
+        entry.setMethod(stored.getMethod());
+        entry.setSize(stored.getSize());
+        entry.setCompressedSize(stored.getCompressedSize());
+        entry.setCrc(stored.getCrc());
+        try (InputStream in = zip.getRawInputStream(stored)) {
+            out.addRawArchiveEntry(entry, in);
         }
     }
 
