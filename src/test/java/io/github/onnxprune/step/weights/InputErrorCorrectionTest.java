@@ -18,6 +18,7 @@ import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
+import io.github.onnxprune.prune.calibrate.WeightReconstruction;
 import io.github.onnxprune.step.StepInput;
 import java.util.List;
 import org.junit.jupiter.api.AutoClose;
@@ -34,18 +35,22 @@ class InputErrorCorrectionTest {
     @AutoClose
     private static final OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1);
 
-    @Test
-    void tokenLayersAfterTheFirstFitPartOfTheirInputsErrorAndTheSettingReachesTheRefit() {
+    /** The layers re-fitted with {@code options} after half of each of BERT's weights was pruned. */
+    private static List<LayerReconstruction> refitted(WeightReconstruction.Options options) {
         ValidationData calibration = ValidationDataReader.read(Fixtures.fixture("digits-bert/calibration.npz"),
                 ModelSignature.of(BERT), "labels");
         ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
         WeightPruningSettings half = new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of());
+        return new WeightPruningStep(half, TensorFilter.all(), true, options)
+                .apply(new StepInput(BERT, BERT, collector)).refitted();
+    }
+
+    @Test
+    void tokenLayersAfterTheFirstFitPartOfTheirInputsErrorAndTheSettingReachesTheRefit() {
         CalibrationSettings settings = new CalibrationSettings(true, null, 96, 8192, 0.2);
 
-        List<LayerReconstruction> plain = new WeightPruningStep(half, TensorFilter.all(), true)
-                .apply(new StepInput(BERT, BERT, collector)).refitted();
-        List<LayerReconstruction> corrected = new WeightPruningStep(half, TensorFilter.all(), true,
-                settings.refitOptions()).apply(new StepInput(BERT, BERT, collector)).refitted();
+        List<LayerReconstruction> plain = refitted(WeightReconstruction.Options.defaults());
+        List<LayerReconstruction> corrected = refitted(settings.refitOptions());
 
         assertEquals(0.2, settings.refitOptions().correction());
         assertEquals(0.0, new CalibrationSettings(true, null, 96, 8192).refitOptions().correction());
@@ -65,16 +70,10 @@ class InputErrorCorrectionTest {
 
     @Test
     void onlyTheLayersWritingIntoTheResidualStreamCorrectItsErrorAndTheSettingReachesTheRefit() {
-        ValidationData calibration = ValidationDataReader.read(Fixtures.fixture("digits-bert/calibration.npz"),
-                ModelSignature.of(BERT), "labels");
-        ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
-        WeightPruningSettings half = new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of());
         CalibrationSettings settings = new CalibrationSettings(true, null, 96, 8192, 0, 0.5);
 
-        List<LayerReconstruction> plain = new WeightPruningStep(half, TensorFilter.all(), true)
-                .apply(new StepInput(BERT, BERT, collector)).refitted();
-        List<LayerReconstruction> corrected = new WeightPruningStep(half, TensorFilter.all(), true,
-                settings.refitOptions()).apply(new StepInput(BERT, BERT, collector)).refitted();
+        List<LayerReconstruction> plain = refitted(WeightReconstruction.Options.defaults());
+        List<LayerReconstruction> corrected = refitted(settings.refitOptions());
 
         assertEquals(0.5, settings.refitOptions().residual());
         assertEquals(0.0, settings.refitOptions().correction());
