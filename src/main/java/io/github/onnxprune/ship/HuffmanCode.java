@@ -106,4 +106,20 @@ final class HuffmanCode {
         }
         return codes;
     }
+
+    /** Gives two symbols at least a frequency, so that the code is complete, which every inflater accepts. */
+    static void ensureTwoSymbols(int[] frequencies) {
+        int used = 0;
+        for (int frequency : frequencies) {
+            if (frequency > 0) {
+                used++;
+            }
+        }
+        for (int symbol = 0; used < 2; symbol++) {
+            if (frequencies[symbol] == 0) {
+                frequencies[symbol] = 1;
+                used++;
+            }
+        }
+    }
 }

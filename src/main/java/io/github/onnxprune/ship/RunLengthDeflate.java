@@ -1,7 +1,6 @@
 package io.github.onnxprune.ship;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * A deflate encoder (RFC 1951) for the chunks of a pruned float tensor, several times faster than zlib's lazy
@@ -22,18 +21,11 @@ final class RunLengthDeflate {
     private static final int MIN_MATCH = 3;
     private static final int MAX_MATCH = 258;
     private static final int END_OF_BLOCK = 256;
-    private static final int LITERAL_LENGTH_SYMBOLS = 286;
-    private static final int DISTANCE_SYMBOLS = 30;
     private static final int MAX_CODE_BITS = 15;
-    private static final int MAX_CODE_LENGTH_BITS = 7;
-    private static final int MAX_STORED = 65_535;
     private static final int WINDOW = 32_768;
 
     /** A pair match's shortest length: the two bytes and four zeros. */
     private static final int PAIR_MATCH = 6;
-
-    /** The order RFC 1951 (3.2.7) sends the code-length code's lengths in. */
-    private static final int[] CODE_LENGTH_ORDER = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
     /** For each match length 3-258, its length symbol (257-285), its extra bits' count and their value. */
     private static final int[] LENGTH_SYMBOL = new int[MAX_MATCH + 1];
@@ -81,20 +73,7 @@ final class RunLengthDeflate {
             }
             position = writeBlock(bytes, position, tokens, 0, count, last && end == bytes.length, out);
         }
-        if (last && length == 0) {
-            // An empty stream: one final fixed-code block holding the end-of-block code (seven zero bits).
-            out.write(1, 1);
-            out.write(1, 2);
-            out.write(0, 7);
-        }
-        if (!last) {
-            out.write(0, 3);
-            out.alignToByte();
-            out.write(0, 16);
-            out.write(0xFFFF, 16);
-        }
-        out.alignToByte();
-        return new ChunkedDeflate.Piece(out.bytes(), out.length());
+        return out.endChunk(last, length == 0);
     }
 
     /**
@@ -165,8 +144,8 @@ final class RunLengthDeflate {
     /** Writes tokens {@code first} to {@code end} as one block (or stored blocks); returns the next byte's index. */
     private static int writeBlock(byte[] bytes, int position, int[] tokens, int first, int end, boolean finalBlock,
             BitWriter out) {
-        int[] literalFrequencies = new int[LITERAL_LENGTH_SYMBOLS];
-        int[] distanceFrequencies = new int[DISTANCE_SYMBOLS];
+        int[] literalFrequencies = new int[BlockHeader.LITERAL_LENGTH_SYMBOLS];
+        int[] distanceFrequencies = new int[BlockHeader.DISTANCE_SYMBOLS];
         int covered = 0;
         long extraBits = 0;
         for (int t = first; t < end; t++) {
@@ -185,22 +164,22 @@ final class RunLengthDeflate {
         }
         literalFrequencies[END_OF_BLOCK] = 1;
         // Two used symbols at least in each code keep every code complete, which every inflater accepts.
-        ensureTwoSymbols(literalFrequencies);
-        ensureTwoSymbols(distanceFrequencies);
+        HuffmanCode.ensureTwoSymbols(literalFrequencies);
+        HuffmanCode.ensureTwoSymbols(distanceFrequencies);
         int[] literalLengths = HuffmanCode.lengths(literalFrequencies, MAX_CODE_BITS);
         int[] distanceLengths = HuffmanCode.lengths(distanceFrequencies, MAX_CODE_BITS);
-        Header header = Header.of(literalLengths, distanceLengths);
+        BlockHeader header = BlockHeader.of(literalLengths, distanceLengths);
         long dataBits = extraBits;
-        for (int symbol = 0; symbol < LITERAL_LENGTH_SYMBOLS; symbol++) {
+        for (int symbol = 0; symbol < BlockHeader.LITERAL_LENGTH_SYMBOLS; symbol++) {
             dataBits += (long) literalFrequencies[symbol] * literalLengths[symbol];
         }
-        for (int symbol = 0; symbol < DISTANCE_SYMBOLS; symbol++) {
+        for (int symbol = 0; symbol < BlockHeader.DISTANCE_SYMBOLS; symbol++) {
             dataBits += (long) distanceFrequencies[symbol] * distanceLengths[symbol];
         }
         long dynamicBits = 3 + header.bits() + dataBits;
-        long storedBits = 3 + 7 + 32 + 8L * covered + 40L * ((covered - 1) / MAX_STORED);
+        long storedBits = BitWriter.storedBits(covered);
         if (storedBits < dynamicBits) {
-            writeStored(bytes, position, covered, finalBlock, out);
+            out.stored(bytes, position, covered, finalBlock);
             return position + covered;
         }
         out.ensure(dynamicBits / 8 + 16);
@@ -228,205 +207,5 @@ final class RunLengthDeflate {
         }
         out.write(literalCodes[END_OF_BLOCK], literalLengths[END_OF_BLOCK]);
         return position + covered;
-    }
-
-    private static void ensureTwoSymbols(int[] frequencies) {
-        int used = 0;
-        for (int frequency : frequencies) {
-            if (frequency > 0) {
-                used++;
-            }
-        }
-        for (int symbol = 0; used < 2; symbol++) {
-            if (frequencies[symbol] == 0) {
-                frequencies[symbol] = 1;
-                used++;
-            }
-        }
-    }
-
-    /** Stored blocks of at most 65,535 bytes each, the last of them final when {@code finalBlock}. */
-    private static void writeStored(byte[] bytes, int position, int length, boolean finalBlock, BitWriter out) {
-        int left = length;
-        int at = position;
-        do {
-            int size = Math.min(left, MAX_STORED);
-            left -= size;
-            out.ensure(size + 16);
-            out.write(finalBlock && left == 0 ? 1 : 0, 1);
-            out.write(0, 2);
-            out.alignToByte();
-            out.write(size, 16);
-            out.write(~size & 0xFFFF, 16);
-            out.copy(bytes, at, size);
-            at += size;
-        } while (left > 0);
-    }
-
-    /** The lengths of a dynamic block's two codes, and how RFC 1951 (3.2.7) sends them. */
-    private record Header(int literalCount, int distanceCount, int[] symbols, int[] lengthCodeLengths,
-            int codeLengthCount, long bits) {
-
-        static Header of(int[] literalLengths, int[] distanceLengths) {
-            int literalCount = 257;
-            for (int symbol = LITERAL_LENGTH_SYMBOLS - 1; symbol >= 257; symbol--) {
-                if (literalLengths[symbol] != 0) {
-                    literalCount = symbol + 1;
-                    break;
-                }
-            }
-            int distanceCount = 1;
-            for (int symbol = DISTANCE_SYMBOLS - 1; symbol >= 1; symbol--) {
-                if (distanceLengths[symbol] != 0) {
-                    distanceCount = symbol + 1;
-                    break;
-                }
-            }
-            int[] all = new int[literalCount + distanceCount];
-            System.arraycopy(literalLengths, 0, all, 0, literalCount);
-            System.arraycopy(distanceLengths, 0, all, literalCount, distanceCount);
-            // Each entry: the code-length symbol (0-18) in the low 5 bits, its repeat count's extra value above.
-            int[] symbols = new int[all.length];
-            int count = 0;
-            int[] frequencies = new int[19];
-            for (int i = 0; i < all.length; ) {
-                int length = all[i];
-                int run = 1;
-                while (i + run < all.length && all[i + run] == length) {
-                    run++;
-                }
-                int left = run;
-                if (length == 0) {
-                    while (left >= 11) {
-                        int n = Math.min(left, 138);
-                        symbols[count++] = 18 | (n - 11) << 5;
-                        frequencies[18]++;
-                        left -= n;
-                    }
-                    if (left >= 3) {
-                        symbols[count++] = 17 | (left - 3) << 5;
-                        frequencies[17]++;
-                        left = 0;
-                    }
-                } else {
-                    symbols[count++] = length;
-                    frequencies[length]++;
-                    left--;
-                    while (left >= 3) {
-                        int n = Math.min(left, 6);
-                        symbols[count++] = 16 | (n - 3) << 5;
-                        frequencies[16]++;
-                        left -= n;
-                    }
-                }
-                for (; left > 0; left--) {
-                    symbols[count++] = length;
-                    frequencies[length]++;
-                }
-                i += run;
-            }
-            ensureTwoSymbols(frequencies);
-            int[] lengthCodeLengths = HuffmanCode.lengths(frequencies, MAX_CODE_LENGTH_BITS);
-            int codeLengthCount = 4;
-            for (int k = 18; k >= 4; k--) {
-                if (lengthCodeLengths[CODE_LENGTH_ORDER[k]] != 0) {
-                    codeLengthCount = k + 1;
-                    break;
-                }
-            }
-            long bits = 5 + 5 + 4 + 3L * codeLengthCount;
-            for (int k = 0; k < count; k++) {
-                int symbol = symbols[k] & 31;
-                bits += lengthCodeLengths[symbol] + (symbol == 16 ? 2 : symbol == 17 ? 3 : symbol == 18 ? 7 : 0);
-            }
-            return new Header(literalCount, distanceCount, Arrays.copyOf(symbols, count), lengthCodeLengths,
-                    codeLengthCount, bits);
-        }
-
-        void write(BitWriter out) {
-            out.write(literalCount - 257, 5);
-            out.write(distanceCount - 1, 5);
-            out.write(codeLengthCount - 4, 4);
-            for (int k = 0; k < codeLengthCount; k++) {
-                out.write(lengthCodeLengths[CODE_LENGTH_ORDER[k]], 3);
-            }
-            int[] codes = HuffmanCode.reversedCodes(lengthCodeLengths);
-            for (int entry : symbols) {
-                int symbol = entry & 31;
-                out.write(codes[symbol], lengthCodeLengths[symbol]);
-                if (symbol >= 16) {
-                    out.write(entry >>> 5, symbol == 16 ? 2 : symbol == 17 ? 3 : 7);
-                }
-            }
-        }
-    }
-
-    /** Bits packed least significant first into a growing byte array, as deflate sends them. */
-    private static final class BitWriter {
-        private byte[] bytes;
-        private int length;
-        private long buffer;
-        private int count;
-
-        BitWriter(int capacity) {
-            bytes = new byte[capacity];
-        }
-
-        /** Makes room for {@code more} bytes beyond those written and those waiting in the bit buffer. */
-        void ensure(long more) {
-            long needed = length + 8 + more;
-            if (needed > bytes.length) {
-                bytes = Arrays.copyOf(bytes, (int) Math.max(needed, 2L * bytes.length));
-            }
-        }
-
-        /** Appends the low {@code bits} bits of {@code value} (at most 32). */
-        void write(int value, int bits) {
-            buffer |= (value & 0xFFFFFFFFL) << count;
-            count += bits;
-            if (count >= 32) {
-                if (length + 4 > bytes.length) {
-                    ensure(4);
-                }
-                bytes[length] = (byte) buffer;
-                bytes[length + 1] = (byte) (buffer >>> 8);
-                bytes[length + 2] = (byte) (buffer >>> 16);
-                bytes[length + 3] = (byte) (buffer >>> 24);
-                length += 4;
-                buffer >>>= 32;
-                count -= 32;
-            }
-        }
-
-        /** Pads with zero bits to the next byte boundary and moves the whole bytes out of the bit buffer. */
-        void alignToByte() {
-            count = (count + 7) & ~7;
-            while (count > 0) {
-                if (length == bytes.length) {
-                    ensure(1);
-                }
-                bytes[length++] = (byte) buffer;
-                buffer >>>= 8;
-                count -= 8;
-            }
-            buffer = 0;
-            count = 0;
-        }
-
-        /** Appends bytes; the writer must be at a byte boundary. */
-        void copy(byte[] source, int from, int size) {
-            alignToByte();
-            ensure(size);
-            System.arraycopy(source, from, bytes, length, size);
-            length += size;
-        }
-
-        byte[] bytes() {
-            return bytes;
-        }
-
-        int length() {
-            return length;
-        }
     }
 }

@@ -1,0 +1,120 @@
+package io.github.onnxprune.ship;
+
+import java.util.Arrays;
+
+/** Bits packed least significant first into a growing byte array, as deflate sends them. */
+final class BitWriter {
+
+    private static final int MAX_STORED = 65_535;
+
+    private byte[] bytes;
+    private int length;
+    private long buffer;
+    private int count;
+
+    BitWriter(int capacity) {
+        bytes = new byte[capacity];
+    }
+
+    /** Makes room for {@code more} bytes beyond those written and those waiting in the bit buffer. */
+    void ensure(long more) {
+        long needed = length + 8 + more;
+        if (needed > bytes.length) {
+            bytes = Arrays.copyOf(bytes, (int) Math.max(needed, 2L * bytes.length));
+        }
+    }
+
+    /** Appends the low {@code bits} bits of {@code value} (at most 32). */
+    void write(int value, int bits) {
+        buffer |= (value & 0xFFFFFFFFL) << count;
+        count += bits;
+        if (count >= 32) {
+            if (length + 4 > bytes.length) {
+                ensure(4);
+            }
+            bytes[length] = (byte) buffer;
+            bytes[length + 1] = (byte) (buffer >>> 8);
+            bytes[length + 2] = (byte) (buffer >>> 16);
+            bytes[length + 3] = (byte) (buffer >>> 24);
+            length += 4;
+            buffer >>>= 32;
+            count -= 32;
+        }
+    }
+
+    /** Pads with zero bits to the next byte boundary and moves the whole bytes out of the bit buffer. */
+    void alignToByte() {
+        count = (count + 7) & ~7;
+        while (count > 0) {
+            if (length == bytes.length) {
+                ensure(1);
+            }
+            bytes[length++] = (byte) buffer;
+            buffer >>>= 8;
+            count -= 8;
+        }
+        buffer = 0;
+        count = 0;
+    }
+
+    /** Appends bytes; the writer must be at a byte boundary. */
+    void copy(byte[] source, int from, int size) {
+        alignToByte();
+        ensure(size);
+        System.arraycopy(source, from, bytes, length, size);
+        length += size;
+    }
+
+    byte[] bytes() {
+        return bytes;
+    }
+
+    int length() {
+        return length;
+    }
+
+    /** The most bits {@link #stored} takes for {@code length} bytes, the padding to a byte boundary included. */
+    static long storedBits(int length) {
+        return 3 + 7 + 32 + 8L * length + 40L * ((length - 1) / MAX_STORED);
+    }
+
+    /** Stored blocks of at most 65,535 bytes each, the last of them final when {@code finalBlock}. */
+    void stored(byte[] source, int from, int size, boolean finalBlock) {
+        int left = size;
+        int at = from;
+        do {
+            int block = Math.min(left, MAX_STORED);
+            left -= block;
+            ensure(block + 16);
+            write(finalBlock && left == 0 ? 1 : 0, 1);
+            write(0, 2);
+            alignToByte();
+            write(block, 16);
+            write(~block & 0xFFFF, 16);
+            copy(source, at, block);
+            at += block;
+        } while (left > 0);
+    }
+
+    /**
+     * Ends a chunk's stream and returns it: after the last chunk's final block nothing (but a final empty block
+     * when the whole content is empty), otherwise an empty stored block, as zlib's sync flush, which leaves the
+     * stream on a byte boundary for the next chunk's stream to follow.
+     */
+    ChunkedDeflate.Piece endChunk(boolean last, boolean emptyContent) {
+        if (last && emptyContent) {
+            // One final fixed-code block holding the end-of-block code (seven zero bits).
+            write(1, 1);
+            write(1, 2);
+            write(0, 7);
+        }
+        if (!last) {
+            write(0, 3);
+            alignToByte();
+            write(0, 16);
+            write(0xFFFF, 16);
+        }
+        alignToByte();
+        return new ChunkedDeflate.Piece(bytes, length);
+    }
+}
