@@ -1,11 +1,17 @@
 package io.github.onnxprune.ship;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /** Bits packed least significant first into a growing byte array, as deflate sends them. */
 final class BitWriter {
 
     private static final int MAX_STORED = 65_535;
+
+    private static final VarHandle LITTLE_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private byte[] bytes;
     private int length;
@@ -71,6 +77,56 @@ final class BitWriter {
 
     int length() {
         return length;
+    }
+
+    /**
+     * Appends the codes of bytes {@code from} to {@code to} of {@code source}, each from {@code codes} (the code's
+     * bits, least significant first, below bit 16 and its length, at most 15, above); the caller has
+     * {@link #ensure ensured} room for them. The hot path of Huffman coding alone: the bit buffer stays in locals,
+     * and three codes (at most 45 bits beside the 7 left over) go out as one 8-byte store without a branch.
+     */
+    void literals(byte[] source, int from, int to, int[] codes) {
+        alignBufferToWholeBytes();
+        long bits = buffer;
+        int pending = count;
+        byte[] out = bytes;
+        int at = length;
+        int i = from;
+        for (; i + 2 < to; i += 3) {
+            int first = codes[source[i] & 0xFF];
+            int second = codes[source[i + 1] & 0xFF];
+            int third = codes[source[i + 2] & 0xFF];
+            bits |= (long) (first & 0xFFFF) << pending;
+            pending += first >>> 16;
+            bits |= (long) (second & 0xFFFF) << pending;
+            pending += second >>> 16;
+            bits |= (long) (third & 0xFFFF) << pending;
+            pending += third >>> 16;
+            LITTLE_ENDIAN_LONG.set(out, at, bits);
+            int whole = pending >>> 3;
+            at += whole;
+            bits >>>= whole << 3;
+            pending &= 7;
+        }
+        buffer = bits;
+        count = pending;
+        length = at;
+        for (; i < to; i++) {
+            int code = codes[source[i] & 0xFF];
+            write(code & 0xFFFF, code >>> 16);
+        }
+    }
+
+    /** Moves the whole bytes out of the bit buffer, leaving fewer than 8 bits in it. */
+    private void alignBufferToWholeBytes() {
+        while (count >= 8) {
+            if (length == bytes.length) {
+                ensure(1);
+            }
+            bytes[length++] = (byte) buffer;
+            buffer >>>= 8;
+            count -= 8;
+        }
     }
 
     /** The most bits {@link #stored} takes for {@code length} bytes, the padding to a byte boundary included. */

@@ -30,8 +30,8 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
  * one raw deflate stream that any inflater reads. Each chunk's {@link Method} is chosen from its first 64 KiB:
  * zlib's LZ77 at {@link #LZ77_LEVEL} where even its fastest level beats runs by 2% (text, a model's graph),
  * {@link RunLengthDeflate} where its runs make the sample at least 1% smaller than Huffman coding alone (a pruned
- * tensor's zeros), and Huffman coding alone otherwise (bytes that rarely repeat: a dense float table's
- * mantissas, int8 values).
+ * tensor's zeros), and Huffman coding alone ({@link HuffmanDeflate}) otherwise (bytes that rarely repeat: a dense
+ * float table's mantissas, int8 values).
  */
 public final class ChunkedDeflate {
 
@@ -55,7 +55,7 @@ public final class ChunkedDeflate {
 
     /** How a chunk is deflated. */
     enum Method {
-        /** zlib's Huffman coding alone: no matches. */
+        /** Huffman coding alone, no matches: {@link HuffmanDeflate}. */
         HUFFMAN,
         /** {@link RunLengthDeflate}: runs and a pruned tensor's zeros. */
         RUNS,
@@ -191,7 +191,10 @@ public final class ChunkedDeflate {
     /** Chunk {@code index} of {@code count} deflated by {@code method}. */
     static Piece chunk(ByteBuffer content, int index, int count, Method method) {
         return switch (method) {
-            case HUFFMAN -> chunk(content, index, count, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
+            case HUFFMAN -> {
+                ByteBuffer input = chunkOf(content, index);
+                yield HuffmanDeflate.deflate(content, index * CHUNK, input.limit(), index == count - 1);
+            }
             case LZ77 -> chunk(content, index, count, LZ77_LEVEL, Deflater.DEFAULT_STRATEGY);
             case RUNS -> {
                 ByteBuffer input = chunkOf(content, index);
@@ -244,7 +247,7 @@ public final class ChunkedDeflate {
         if (streamLength(sample, Deflater.BEST_SPEED, Deflater.DEFAULT_STRATEGY) < LZ77_WORTH * runs) {
             return Method.LZ77;
         }
-        long huffman = streamLength(sample, Deflater.BEST_SPEED, Deflater.HUFFMAN_ONLY);
+        long huffman = HuffmanDeflate.length(sample);
         return runs < RUNS_WORTH * huffman ? Method.RUNS : Method.HUFFMAN;
     }
 
