@@ -117,6 +117,48 @@ final class BitWriter {
         }
     }
 
+    /**
+     * Appends {@link RunLengthDeflate}'s tokens {@code first} to {@code end} (literals 0-255, matches
+     * {@code distance << 9 | length}), each literal's code from {@code literals}, each match length's code and
+     * extra bits from {@code lengths}, each distance symbol's code from {@code distances} (the bits below bit 24,
+     * their count above); the caller has {@link #ensure ensured} room for them. As {@link #literals}: locals, and
+     * one 8-byte store per token (a match's at most 48 bits beside the 7 left over).
+     */
+    void tokens(int[] tokens, int first, int end, int[] literals, int[] lengths, int[] distances) {
+        alignBufferToWholeBytes();
+        long bits = buffer;
+        int pending = count;
+        byte[] out = bytes;
+        int at = length;
+        for (int t = first; t < end; t++) {
+            int token = tokens[t];
+            if (token < 256) {
+                int code = literals[token];
+                bits |= (long) (code & 0xFFFFFF) << pending;
+                pending += code >>> 24;
+            } else {
+                int code = lengths[token & 511];
+                bits |= (long) (code & 0xFFFFFF) << pending;
+                pending += code >>> 24;
+                int distance = token >>> 9;
+                int distanceCode = distances[RunLengthDeflate.distanceSymbol(distance)];
+                int codeBits = distanceCode >>> 24;
+                int extra = RunLengthDeflate.distanceExtraBits(distance);
+                long value = distanceCode & 0xFFFFFF | (long) ((distance - 1) & ((1 << extra) - 1)) << codeBits;
+                bits |= value << pending;
+                pending += codeBits + extra;
+            }
+            LITTLE_ENDIAN_LONG.set(out, at, bits);
+            int whole = pending >>> 3;
+            at += whole;
+            bits >>>= whole << 3;
+            pending &= 7;
+        }
+        buffer = bits;
+        count = pending;
+        length = at;
+    }
+
     /** Moves the whole bytes out of the bit buffer, leaving fewer than 8 bits in it. */
     private void alignBufferToWholeBytes() {
         while (count >= 8) {

@@ -188,23 +188,22 @@ final class RunLengthDeflate {
         header.write(out);
         int[] literalCodes = HuffmanCode.reversedCodes(literalLengths);
         int[] distanceCodes = HuffmanCode.reversedCodes(distanceLengths);
-        for (int t = first; t < end; t++) {
-            int token = tokens[t];
-            if (token < 256) {
-                out.write(literalCodes[token], literalLengths[token]);
-            } else {
-                int length = token & 511;
-                int symbol = LENGTH_SYMBOL[length];
-                out.write(literalCodes[symbol] | LENGTH_EXTRA_VALUE[length] << literalLengths[symbol],
-                        literalLengths[symbol] + LENGTH_EXTRA_BITS[length]);
-                int distance = token >>> 9;
-                int distanceSymbol = distanceSymbol(distance);
-                int extra = distanceExtraBits(distance);
-                int extraValue = (distance - 1) & ((1 << extra) - 1);
-                out.write(distanceCodes[distanceSymbol] | extraValue << distanceLengths[distanceSymbol],
-                        distanceLengths[distanceSymbol] + extra);
-            }
+        // Codes with their bit counts above bit 24, a match length's extra bits already after its code.
+        int[] literals = new int[256];
+        for (int symbol = 0; symbol < 256; symbol++) {
+            literals[symbol] = literalCodes[symbol] | literalLengths[symbol] << 24;
         }
+        int[] lengths = new int[MAX_MATCH + 1];
+        for (int length = MIN_MATCH; length <= MAX_MATCH; length++) {
+            int symbol = LENGTH_SYMBOL[length];
+            lengths[length] = (literalCodes[symbol] | LENGTH_EXTRA_VALUE[length] << literalLengths[symbol])
+                    | (literalLengths[symbol] + LENGTH_EXTRA_BITS[length]) << 24;
+        }
+        int[] distances = new int[BlockHeader.DISTANCE_SYMBOLS];
+        for (int symbol = 0; symbol < distances.length; symbol++) {
+            distances[symbol] = distanceCodes[symbol] | distanceLengths[symbol] << 24;
+        }
+        out.tokens(tokens, first, end, literals, lengths, distances);
         out.write(literalCodes[END_OF_BLOCK], literalLengths[END_OF_BLOCK]);
         return position + covered;
     }
