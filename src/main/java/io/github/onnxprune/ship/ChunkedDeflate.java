@@ -27,7 +27,7 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
  * Deflates a large entry on several threads with the same bytes for any number of threads, as pigz does: the
  * content is cut into fixed {@link #CHUNK}-byte chunks, each deflated on its own with the 32 KiB before it as
  * preset dictionary and ended by a sync flush (the last one finished), so the chunks' streams concatenate into
- * one raw deflate stream that any inflater reads. Each chunk's {@link Method} is chosen from its first 64 KiB:
+ * one raw deflate stream that any inflater reads. Each chunk's {@link Method} is chosen from its first 16 KiB:
  * zlib's LZ77 at {@link #LZ77_LEVEL} where even its fastest level beats runs by 2% (text, a model's graph),
  * {@link RunLengthDeflate} where its runs make the sample at least 1% smaller than Huffman coding alone (a pruned
  * tensor's zeros), and Huffman coding alone ({@link HuffmanDeflate}) otherwise (bytes that rarely repeat: a dense
@@ -38,8 +38,12 @@ public final class ChunkedDeflate {
     /** Bytes per chunk: large enough that the sync flushes and fresh Huffman tables cost under 0.01%. */
     static final int CHUNK = 1 << 20;
 
-    /** How much of a chunk is tried each way to choose its method. */
-    private static final int SAMPLE = 64 * 1024;
+    /**
+     * How much of a chunk is tried each way to choose its method: a 16 KiB sample costs a quarter of a 64 KiB one
+     * (0.05 s of CPU for MiniLM's 87 chunks) and made its pruned entry 0.07% larger (one mixed chunk less takes
+     * LZ77), the fixtures' the same (docs/minilm-benchmark.md, "Session 18").
+     */
+    private static final int SAMPLE = 16 * 1024;
 
     /** zlib's fastest level must make the sample this much smaller than runs for a chunk to take LZ77. */
     private static final double LZ77_WORTH = 0.98;
