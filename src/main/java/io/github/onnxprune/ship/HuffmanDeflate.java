@@ -47,30 +47,28 @@ final class HuffmanDeflate {
         long bits = 0;
         for (int from = 0; from < bytes.length; from += BLOCK) {
             int to = Math.min(bytes.length, from + BLOCK);
-            bits += Math.min(dynamicBits(histogram(bytes, from, to)), BitWriter.storedBits(to - from));
+            bits += Math.min(Code.of(histogram(bytes, from, to)).bits(), BitWriter.storedBits(to - from));
         }
         return (bits + 7) / 8;
     }
 
     private static void writeBlock(byte[] bytes, int from, int to, boolean finalBlock, BitWriter out) {
-        int[] frequencies = histogram(bytes, from, to);
-        long dynamicBits = dynamicBits(frequencies);
-        if (BitWriter.storedBits(to - from) < dynamicBits) {
+        Code code = Code.of(histogram(bytes, from, to));
+        if (BitWriter.storedBits(to - from) < code.bits()) {
             out.stored(bytes, from, to - from, finalBlock);
             return;
         }
-        int[] literalLengths = HuffmanCode.lengths(frequencies, MAX_CODE_BITS);
-        int[] distanceLengths = noDistances();
-        out.ensure(dynamicBits / 8 + 16);
+        out.ensure(code.bits() / 8 + 16);
         out.write(finalBlock ? 1 : 0, 1);
         out.write(2, 2);
-        BlockHeader.of(literalLengths, distanceLengths).write(out);
-        int[] codes = HuffmanCode.reversedCodes(literalLengths);
+        code.header().write(out);
+        int[] lengths = code.lengths();
+        int[] codes = HuffmanCode.reversedCodes(lengths);
         for (int symbol = 0; symbol < codes.length; symbol++) {
-            codes[symbol] |= literalLengths[symbol] << 16;
+            codes[symbol] |= lengths[symbol] << 16;
         }
         out.literals(bytes, from, to, codes);
-        out.write(codes[END_OF_BLOCK] & 0xFFFF, literalLengths[END_OF_BLOCK]);
+        out.write(codes[END_OF_BLOCK] & 0xFFFF, lengths[END_OF_BLOCK]);
     }
 
     /** The literal/length symbols' frequencies of a block of these bytes: each byte's count, one end of block. */
@@ -99,14 +97,21 @@ final class HuffmanDeflate {
         return frequencies;
     }
 
-    /** A dynamic block's bits for these frequencies: its three first bits, the header and the literals' codes. */
-    private static long dynamicBits(int[] frequencies) {
-        int[] lengths = HuffmanCode.lengths(frequencies, MAX_CODE_BITS);
-        long bits = 3 + BlockHeader.of(lengths, noDistances()).bits();
-        for (int symbol = 0; symbol < lengths.length; symbol++) {
-            bits += (long) frequencies[symbol] * lengths[symbol];
+    /**
+     * A block's literal code for its frequencies, the header that sends it, and the block's bits: its three first
+     * bits, the header and the literals' codes.
+     */
+    private record Code(int[] lengths, BlockHeader header, long bits) {
+
+        static Code of(int[] frequencies) {
+            int[] lengths = HuffmanCode.lengths(frequencies, MAX_CODE_BITS);
+            BlockHeader header = BlockHeader.of(lengths, noDistances());
+            long bits = 3 + header.bits();
+            for (int symbol = 0; symbol < lengths.length; symbol++) {
+                bits += (long) frequencies[symbol] * lengths[symbol];
+            }
+            return new Code(lengths, header, bits);
         }
-        return bits;
     }
 
     /** A block of literals alone still sends a distance code: two one-bit codes keep it complete. */
