@@ -67,11 +67,7 @@ final class RunLengthDeflate {
         int position = history;
         while (position < bytes.length) {
             int count = tokenize(bytes, position, tokens, lastPair);
-            int end = position;
-            for (int t = 0; t < count; t++) {
-                end += tokens[t] < 256 ? 1 : tokens[t] & 511;
-            }
-            position = writeBlock(bytes, position, tokens, 0, count, last && end == bytes.length, out);
+            position = writeBlock(bytes, position, tokens, 0, count, last, out);
         }
         return out.endChunk(last, length == 0);
     }
@@ -141,8 +137,11 @@ final class RunLengthDeflate {
         return distance <= 4 ? 0 : 30 - Integer.numberOfLeadingZeros(distance - 1);
     }
 
-    /** Writes tokens {@code first} to {@code end} as one block (or stored blocks); returns the next byte's index. */
-    private static int writeBlock(byte[] bytes, int position, int[] tokens, int first, int end, boolean finalBlock,
+    /**
+     * Writes tokens {@code first} to {@code end} as one block (or stored blocks), final when {@code lastChunk} and
+     * they reach the end of {@code bytes}; returns the next byte's index.
+     */
+    private static int writeBlock(byte[] bytes, int position, int[] tokens, int first, int end, boolean lastChunk,
             BitWriter out) {
         int[] literalFrequencies = new int[BlockHeader.LITERAL_LENGTH_SYMBOLS];
         int[] distanceFrequencies = new int[BlockHeader.DISTANCE_SYMBOLS];
@@ -162,6 +161,7 @@ final class RunLengthDeflate {
                 covered += length;
             }
         }
+        boolean finalBlock = lastChunk && position + covered == bytes.length;
         literalFrequencies[END_OF_BLOCK] = 1;
         // Two used symbols at least in each code keep every code complete, which every inflater accepts.
         HuffmanCode.ensureTwoSymbols(literalFrequencies);
