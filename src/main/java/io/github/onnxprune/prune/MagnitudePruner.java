@@ -56,21 +56,21 @@ public final class MagnitudePruner {
             }
         }
         int[][] chosen = new int[tensors.size()][];
+        Zeroed[] zeroed = new Zeroed[tensors.size()];
         // Each tensor's choice depends on its own values only, so the tensors share the cores with the same result
-        // as one after the other.
+        // as one after the other; its magnitudes serve the choice and the zero counts, then go.
         IntStream.range(0, tensors.size()).parallel().filter(t -> !globalPool.contains(t)).forEach(t -> {
             FloatTensor view = views.get(t);
-            chosen[t] = tensors.get(t).table() ? perRow(view, targets.get(t))
-                    : SmallestMagnitudes.select(view.magnitudes(),
-                            toInt(Sparsity.countToRemove(targets.get(t), view.size())));
+            float[] magnitudes = view.magnitudes();
+            chosen[t] = tensors.get(t).table() ? perRow(view, magnitudes, targets.get(t))
+                    : SmallestMagnitudes.select(magnitudes, toInt(Sparsity.countToRemove(targets.get(t), view.size())));
+            zeroed[t] = zero(view, magnitudes, chosen[t]);
         });
         if (!globalPool.isEmpty()) {
             selectGlobally(views, globalPool, settings.sparsity(), settings.shares(), refitFollows
-                    ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen);
+                    ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen, zeroed);
         }
 
-        Zeroed[] zeroed = new Zeroed[tensors.size()];
-        IntStream.range(0, tensors.size()).parallel().forEach(t -> zeroed[t] = zero(views.get(t), chosen[t]));
         Map<String, TensorProto> replacements = new LinkedHashMap<>();
         List<TensorChange> changes = new ArrayList<>();
         for (int t = 0; t < tensors.size(); t++) {
@@ -88,13 +88,39 @@ public final class MagnitudePruner {
     private record Zeroed(TensorProto proto, int zerosBefore, int zerosAfter, boolean replaces) {
     }
 
-    private static Zeroed zero(FloatTensor before, int[] chosen) {
+    /**
+     * Zeroes {@code chosen} of {@code before}, whose {@link FloatTensor#magnitudes} are {@code magnitudes}. The zeros
+     * are counted on the magnitudes, not on the tensor again: after zeroing there are as many more as chosen elements
+     * that were not zero. A float64's magnitude rounded to float may be 0 where the value is not, so those tensors
+     * are counted on their values.
+     */
+    private static Zeroed zero(FloatTensor before, float[] magnitudes, int[] chosen) {
         TensorProto pruned = before.withZeros(chosen);
-        int zerosBefore = before.zeroCount();
+        if (before.type() == TensorProto.DataType.DOUBLE) {
+            int zerosBefore = before.zeroCount();
+            if (pruned == before.proto()) {
+                return new Zeroed(pruned, zerosBefore, zerosBefore, false);
+            }
+            int zerosAfter = FloatTensor.of(pruned).zeroCount();
+            return new Zeroed(pruned, zerosBefore, zerosAfter,
+                    zerosAfter != zerosBefore || !pruned.equals(before.proto()));
+        }
+        int zerosBefore = 0;
+        for (float magnitude : magnitudes) {
+            if (magnitude == 0f) {
+                zerosBefore++;
+            }
+        }
         if (pruned == before.proto()) {
             return new Zeroed(pruned, zerosBefore, zerosBefore, false);
         }
-        int zerosAfter = FloatTensor.of(pruned).zeroCount();
+        int zerosAfter = zerosBefore;
+        for (int index : chosen) {
+            if (magnitudes[index] != 0f) {
+                zerosAfter++;
+            }
+        }
+        // Only when every chosen element was a zero already can the copy equal the original (-0 becomes +0).
         return new Zeroed(pruned, zerosBefore, zerosAfter,
                 zerosAfter != zerosBefore || !pruned.equals(before.proto()));
     }
@@ -104,12 +130,11 @@ public final class MagnitudePruner {
      * values, so no token's embedding is emptied while another keeps all of its own (a threshold over the whole
      * table would mostly empty the rows of small norm).
      */
-    private static int[] perRow(FloatTensor table, double sparsity) {
+    private static int[] perRow(FloatTensor table, float[] magnitudes, double sparsity) {
         long[] dims = table.dims();
         int rows = dims.length == 0 ? 1 : toInt(dims[0]);
         int columns = rows == 0 ? 0 : toInt(table.size() / rows);
         int perRow = toInt(Sparsity.countToRemove(sparsity, columns));
-        float[] magnitudes = table.magnitudes();
         int[] chosen = new int[toInt((long) rows * perRow)];
         float[] row = new float[columns];
         for (int r = 0; r < rows; r++) {
@@ -123,7 +148,7 @@ public final class MagnitudePruner {
     }
 
     private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity,
-            GlobalShares shares, double share, int[][] chosen) {
+            GlobalShares shares, double share, int[][] chosen, Zeroed[] zeroed) {
         List<float[]> magnitudes = new ArrayList<>();
         long total = 0;
         for (int t : pool) {
@@ -133,8 +158,11 @@ public final class MagnitudePruner {
         long count = Sparsity.countToRemove(sparsity, total);
         long[] counts = shares == GlobalShares.THRESHOLD ? GlobalAllocation.thresholdCounts(magnitudes, count)
                 : GlobalAllocation.counts(magnitudes, count, share);
-        IntStream.range(0, pool.size()).parallel().forEach(
-                p -> chosen[pool.get(p)] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p])));
+        IntStream.range(0, pool.size()).parallel().forEach(p -> {
+            int t = pool.get(p);
+            chosen[t] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
+            zeroed[t] = zero(views.get(t), magnitudes.get(p), chosen[t]);
+        });
     }
 
     private static int toInt(long count) {
