@@ -246,6 +246,53 @@ public final class FloatTensor {
     }
 
     /**
+     * A copy in which every element whose magnitude ({@link #magnitudes}) is below {@code threshold}, and the first
+     * {@code ties} elements whose magnitude equals it (by position), are +0, and every other element is unchanged:
+     * what {@link #withZeros} gives for the indices of that cut, without listing them. This proto itself when no
+     * element is zeroed.
+     */
+    public TensorProto withZerosBelow(float threshold, int ties) {
+        if (raw == null || type != DataType.FLOAT) {
+            return withZeros(indicesBelow(threshold, ties));
+        }
+        // Magnitudes compare as their bits do; NaN's bits lie above +infinity's, and magnitudes() makes NaN +infinity.
+        int limit = Float.floatToRawIntBits(threshold);
+        byte[] out = new byte[size * 4];
+        IntBuffer source = raw.asIntBuffer();
+        IntBuffer target = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        int[] chunk = new int[Math.min(size, SCAN_CHUNK)];
+        int tiesLeft = ties;
+        int zeroed = 0;
+        for (int start = 0; start < size; start += chunk.length) {
+            int length = Math.min(chunk.length, size - start);
+            source.get(start, chunk, 0, length);
+            for (int i = 0; i < length; i++) {
+                int magnitude = Math.min(chunk[i] & Integer.MAX_VALUE, EXPONENT_BITS);
+                if (magnitude < limit || (magnitude == limit && tiesLeft-- > 0)) {
+                    chunk[i] = 0;
+                    zeroed++;
+                }
+            }
+            target.put(start, chunk, 0, length);
+        }
+        // The array is this method's own and never written again: wrapped, not copied.
+        return zeroed == 0 ? proto : proto.toBuilder().setRawData(UnsafeByteOperations.unsafeWrap(out)).build();
+    }
+
+    private int[] indicesBelow(float threshold, int ties) {
+        float[] magnitudes = magnitudes();
+        int count = 0;
+        int tiesLeft = ties;
+        int[] indices = new int[size];
+        for (int i = 0; i < size; i++) {
+            if (magnitudes[i] < threshold || (magnitudes[i] == threshold && tiesLeft-- > 0)) {
+                indices[count++] = i;
+            }
+        }
+        return Arrays.copyOf(indices, count);
+    }
+
+    /**
      * A copy holding {@code newValues} (one per element, same shape) in this tensor's own type and storage:
      * raw_data stays raw_data, a typed field stays that field. float32 and the half types round to nearest,
      * ties to even (the IEEE default, as numpy does); float64 is exact. Elements whose value does not change

@@ -55,20 +55,18 @@ public final class MagnitudePruner {
                 globalPool.add(t);
             }
         }
-        int[][] chosen = new int[tensors.size()][];
         Zeroed[] zeroed = new Zeroed[tensors.size()];
         // Each tensor's choice depends on its own values only, so the tensors share the cores with the same result
         // as one after the other; its magnitudes serve the choice and the zero counts, then go.
         IntStream.range(0, tensors.size()).parallel().filter(t -> !globalPool.contains(t)).forEach(t -> {
             FloatTensor view = views.get(t);
             float[] magnitudes = view.magnitudes();
-            chosen[t] = tensors.get(t).table() ? perRow(view, magnitudes, targets.get(t))
-                    : SmallestMagnitudes.select(magnitudes, toInt(Sparsity.countToRemove(targets.get(t), view.size())));
-            zeroed[t] = zero(view, magnitudes, chosen[t]);
+            zeroed[t] = tensors.get(t).table() ? zeroRows(view, magnitudes, targets.get(t))
+                    : zeroSmallest(view, magnitudes, toInt(Sparsity.countToRemove(targets.get(t), view.size())));
         });
         if (!globalPool.isEmpty()) {
             selectGlobally(views, globalPool, settings.sparsity(), settings.shares(), refitFollows
-                    ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, chosen, zeroed);
+                    ? GlobalAllocation.SALIENCY_SHARE_BEFORE_REFIT : GlobalAllocation.SALIENCY_SHARE, zeroed);
         }
 
         Map<String, TensorProto> replacements = new LinkedHashMap<>();
@@ -79,50 +77,74 @@ public final class MagnitudePruner {
                 replacements.put(tensor.name(), zeroed[t].proto());
             }
             changes.add(new TensorChange(tensor.name(), tensor.opTypes(), views.get(t).dims(), targets.get(t),
-                    chosen[t].length, zeroed[t].zerosBefore(), zeroed[t].zerosAfter()));
+                    zeroed[t].count(), zeroed[t].zerosBefore(), zeroed[t].zerosAfter()));
         }
         return new Result(graph.withConstants(replacements), changes);
     }
 
-    /** A tensor with its chosen elements zeroed, its zeros before and after, and whether it replaces the original. */
-    private record Zeroed(TensorProto proto, int zerosBefore, int zerosAfter, boolean replaces) {
+    /**
+     * A tensor with {@code count} elements zeroed, its zeros before and after, and whether it replaces the
+     * original.
+     */
+    private record Zeroed(TensorProto proto, int count, int zerosBefore, int zerosAfter, boolean replaces) {
+
+        Zeroed(FloatTensor before, TensorProto proto, int count, int zerosBefore, int zerosAfter) {
+            // Only when every chosen element was a zero already can the copy equal the original (-0 becomes +0).
+            this(proto, count, zerosBefore, zerosAfter, proto != before.proto()
+                    && (zerosAfter != zerosBefore || !proto.equals(before.proto())));
+        }
     }
 
     /**
-     * Zeroes {@code chosen} of {@code before}, whose {@link FloatTensor#magnitudes} are {@code magnitudes}. The zeros
-     * are counted on the magnitudes, not on the tensor again: after zeroing there are as many more as chosen elements
-     * that were not zero. A float64's magnitude rounded to float may be 0 where the value is not, so those tensors
-     * are counted on their values.
+     * The {@code k} smallest magnitudes zeroed in one pass over the tensor ({@link SmallestMagnitudes#cut}). Zero is
+     * the smallest magnitude, so the k smallest take min(k, zeros) of the zeros and leave max(k, zeros) in all.
      */
-    private static Zeroed zero(FloatTensor before, float[] magnitudes, int[] chosen) {
-        TensorProto pruned = before.withZeros(chosen);
+    private static Zeroed zeroSmallest(FloatTensor before, float[] magnitudes, int k) {
+        SmallestMagnitudes.Cut cut = SmallestMagnitudes.cut(magnitudes, k);
+        TensorProto pruned = before.withZerosBelow(cut.threshold(), cut.ties());
         if (before.type() == TensorProto.DataType.DOUBLE) {
-            int zerosBefore = before.zeroCount();
-            if (pruned == before.proto()) {
-                return new Zeroed(pruned, zerosBefore, zerosBefore, false);
-            }
-            int zerosAfter = FloatTensor.of(pruned).zeroCount();
-            return new Zeroed(pruned, zerosBefore, zerosAfter,
-                    zerosAfter != zerosBefore || !pruned.equals(before.proto()));
+            return counted(before, pruned, k);
         }
-        int zerosBefore = 0;
-        for (float magnitude : magnitudes) {
-            if (magnitude == 0f) {
-                zerosBefore++;
-            }
+        int zerosBefore = zeros(magnitudes);
+        return new Zeroed(before, pruned, k, zerosBefore, Math.max(k, zerosBefore));
+    }
+
+    /** A table's rows zeroed as {@link #perRow} chooses: its zeros after are counted over the chosen. */
+    private static Zeroed zeroRows(FloatTensor table, float[] magnitudes, double sparsity) {
+        int[] chosen = perRow(table, magnitudes, sparsity);
+        TensorProto pruned = table.withZeros(chosen);
+        if (table.type() == TensorProto.DataType.DOUBLE) {
+            return counted(table, pruned, chosen.length);
         }
-        if (pruned == before.proto()) {
-            return new Zeroed(pruned, zerosBefore, zerosBefore, false);
-        }
+        int zerosBefore = zeros(magnitudes);
         int zerosAfter = zerosBefore;
         for (int index : chosen) {
             if (magnitudes[index] != 0f) {
                 zerosAfter++;
             }
         }
-        // Only when every chosen element was a zero already can the copy equal the original (-0 becomes +0).
-        return new Zeroed(pruned, zerosBefore, zerosAfter,
-                zerosAfter != zerosBefore || !pruned.equals(before.proto()));
+        return new Zeroed(table, pruned, chosen.length, zerosBefore, zerosAfter);
+    }
+
+    /**
+     * The zeros counted on the values: a float64's magnitude rounded to float may be 0 where the value is not, so
+     * the magnitudes cannot count its zeros.
+     */
+    private static Zeroed counted(FloatTensor before, TensorProto pruned, int count) {
+        int zerosBefore = before.zeroCount();
+        int zerosAfter = pruned == before.proto() ? zerosBefore : FloatTensor.of(pruned).zeroCount();
+        return new Zeroed(before, pruned, count, zerosBefore, zerosAfter);
+    }
+
+    /** The magnitudes equal to 0: the elements equal to zero of a float32, float16 or bfloat16 tensor. */
+    private static int zeros(float[] magnitudes) {
+        int zeros = 0;
+        for (float magnitude : magnitudes) {
+            if (magnitude == 0f) {
+                zeros++;
+            }
+        }
+        return zeros;
     }
 
     /**
@@ -148,7 +170,7 @@ public final class MagnitudePruner {
     }
 
     private static void selectGlobally(List<FloatTensor> views, List<Integer> pool, double sparsity,
-            GlobalShares shares, double share, int[][] chosen, Zeroed[] zeroed) {
+            GlobalShares shares, double share, Zeroed[] zeroed) {
         List<float[]> magnitudes = new ArrayList<>();
         long total = 0;
         for (int t : pool) {
@@ -158,11 +180,8 @@ public final class MagnitudePruner {
         long count = Sparsity.countToRemove(sparsity, total);
         long[] counts = shares == GlobalShares.THRESHOLD ? GlobalAllocation.thresholdCounts(magnitudes, count)
                 : GlobalAllocation.counts(magnitudes, count, share);
-        IntStream.range(0, pool.size()).parallel().forEach(p -> {
-            int t = pool.get(p);
-            chosen[t] = SmallestMagnitudes.select(magnitudes.get(p), toInt(counts[p]));
-            zeroed[t] = zero(views.get(t), magnitudes.get(p), chosen[t]);
-        });
+        IntStream.range(0, pool.size()).parallel().forEach(p -> zeroed[pool.get(p)] = zeroSmallest(
+                views.get(pool.get(p)), magnitudes.get(p), toInt(counts[p])));
     }
 
     private static int toInt(long count) {
