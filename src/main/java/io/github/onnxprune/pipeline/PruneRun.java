@@ -4,6 +4,7 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.ModelReport;
@@ -71,6 +72,10 @@ public final class PruneRun {
 
     /** Runs every task, or reuses the last run's result; the caller decides how to report violations. */
     public static RunOutcome execute(List<ModelTask> tasks, RunSettings settings) throws IOException {
+        if (settings.force() || !Files.isRegularFile(settings.outputDirectory().resolve(RunCache.FILE_NAME))) {
+            // No stored result to reuse, so the run reads each model soon: their classes load meanwhile.
+            OnnxModelReader.preload();
+        }
         List<ShipTarget> targets = checkBeforeWriting(tasks, settings);
         Path output = settings.outputDirectory();
         try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {
