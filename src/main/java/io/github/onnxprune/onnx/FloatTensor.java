@@ -6,7 +6,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Arrays;
 
 /**
@@ -17,6 +17,12 @@ import java.util.Arrays;
  * is bit-identical afterwards.
  */
 public final class FloatTensor {
+
+    /** Elements copied out of raw_data per step of a scan: small enough to stay in the cache. */
+    private static final int SCAN_CHUNK = 16 * 1024;
+
+    /** A float32's bits without the sign for +infinity; above it are the NaNs. */
+    private static final int EXPONENT_BITS = 0x7f800000;
 
     private final TensorProto proto;
     private final DataType type;
@@ -138,11 +144,18 @@ public final class FloatTensor {
      */
     public int firstNonFinite(boolean infinityToo) {
         if (raw != null && type == DataType.FLOAT) {
-            FloatBuffer floats = raw.asFloatBuffer();
-            for (int i = 0; i < size; i++) {
-                float value = floats.get(i);
-                if (Float.isNaN(value) || (infinityToo && Float.isInfinite(value))) {
-                    return i;
+            // On the bits, a chunk at a time: a build's new JVM runs this once over every weight of the model,
+            // before the JIT has compiled the buffer's per-element accessors.
+            int limit = infinityToo ? EXPONENT_BITS - 1 : EXPONENT_BITS;
+            IntBuffer bits = raw.asIntBuffer();
+            int[] chunk = new int[Math.min(size, SCAN_CHUNK)];
+            for (int start = 0; start < size; start += chunk.length) {
+                int length = Math.min(chunk.length, size - start);
+                bits.get(start, chunk, 0, length);
+                for (int i = 0; i < length; i++) {
+                    if ((chunk[i] & Integer.MAX_VALUE) > limit) {
+                        return start + i;
+                    }
                 }
             }
             return -1;
@@ -160,10 +173,15 @@ public final class FloatTensor {
     public int zeroCount() {
         int zeros = 0;
         if (raw != null && type == DataType.FLOAT) {
-            FloatBuffer floats = raw.asFloatBuffer();
-            for (int i = 0; i < size; i++) {
-                if (floats.get(i) == 0f) {
-                    zeros++;
+            IntBuffer bits = raw.asIntBuffer();
+            int[] chunk = new int[Math.min(size, SCAN_CHUNK)];
+            for (int start = 0; start < size; start += chunk.length) {
+                int length = Math.min(chunk.length, size - start);
+                bits.get(start, chunk, 0, length);
+                for (int i = 0; i < length; i++) {
+                    if ((chunk[i] & Integer.MAX_VALUE) == 0) {
+                        zeros++;
+                    }
                 }
             }
             return zeros;
@@ -225,6 +243,53 @@ public final class FloatTensor {
             }
         }
         return builder.build();
+    }
+
+    /**
+     * A copy in which every element whose magnitude ({@link #magnitudes}) is below {@code threshold}, and the first
+     * {@code ties} elements whose magnitude equals it (by position), are +0, and every other element is unchanged:
+     * what {@link #withZeros} gives for the indices of that cut, without listing them. This proto itself when no
+     * element is zeroed.
+     */
+    public TensorProto withZerosBelow(float threshold, int ties) {
+        if (raw == null || type != DataType.FLOAT) {
+            return withZeros(indicesBelow(threshold, ties));
+        }
+        // Magnitudes compare as their bits do; NaN's bits lie above +infinity's, and magnitudes() makes NaN +infinity.
+        int limit = Float.floatToRawIntBits(threshold);
+        byte[] out = new byte[size * 4];
+        IntBuffer source = raw.asIntBuffer();
+        IntBuffer target = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+        int[] chunk = new int[Math.min(size, SCAN_CHUNK)];
+        int tiesLeft = ties;
+        int zeroed = 0;
+        for (int start = 0; start < size; start += chunk.length) {
+            int length = Math.min(chunk.length, size - start);
+            source.get(start, chunk, 0, length);
+            for (int i = 0; i < length; i++) {
+                int magnitude = Math.min(chunk[i] & Integer.MAX_VALUE, EXPONENT_BITS);
+                if (magnitude < limit || (magnitude == limit && tiesLeft-- > 0)) {
+                    chunk[i] = 0;
+                    zeroed++;
+                }
+            }
+            target.put(start, chunk, 0, length);
+        }
+        // The array is this method's own and never written again: wrapped, not copied.
+        return zeroed == 0 ? proto : proto.toBuilder().setRawData(UnsafeByteOperations.unsafeWrap(out)).build();
+    }
+
+    private int[] indicesBelow(float threshold, int ties) {
+        float[] magnitudes = magnitudes();
+        int count = 0;
+        int tiesLeft = ties;
+        int[] indices = new int[size];
+        for (int i = 0; i < size; i++) {
+            if (magnitudes[i] < threshold || (magnitudes[i] == threshold && tiesLeft-- > 0)) {
+                indices[count++] = i;
+            }
+        }
+        return Arrays.copyOf(indices, count);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.ModelReport;
@@ -71,6 +72,30 @@ public final class PruneRun {
 
     /** Runs every task, or reuses the last run's result; the caller decides how to report violations. */
     public static RunOutcome execute(List<ModelTask> tasks, RunSettings settings) throws IOException {
+        // No stored result to reuse, so the run reads each model soon: their classes load meanwhile.
+        Thread preload = settings.force() || !Files.isRegularFile(settings.outputDirectory()
+                .resolve(RunCache.FILE_NAME)) ? OnnxModelReader.preload() : null;
+        try {
+            return run(tasks, settings);
+        } finally {
+            // Maven closes the plugin's class realm when the goal ends, even when it fails at once: a thread still
+            // loading classes from it then would fail with NoClassDefFoundError.
+            awaitEnd(preload);
+        }
+    }
+
+    private static void awaitEnd(Thread thread) {
+        if (thread == null) {
+            return;
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static RunOutcome run(List<ModelTask> tasks, RunSettings settings) throws IOException {
         List<ShipTarget> targets = checkBeforeWriting(tasks, settings);
         Path output = settings.outputDirectory();
         try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {

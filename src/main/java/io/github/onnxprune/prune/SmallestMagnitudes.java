@@ -19,24 +19,41 @@ public final class SmallestMagnitudes {
     }
 
     /**
-     * Indices of the {@code k} smallest values, ascending; among equal values the lower index wins. The values
-     * are magnitudes: not NaN (-0 counts as +0).
+     * Where the {@code k} smallest values end: every value below {@code threshold} and the first {@code ties} values
+     * equal to it, by position (lower index first). No value is below a threshold of 0 with no ties: k = 0.
      */
-    public static int[] select(float[] magnitudes, int k) {
+    public record Cut(float threshold, int ties) {
+    }
+
+    /**
+     * The cut of the {@code k} smallest values; among equal values the lower index wins. The values are
+     * magnitudes: not NaN (-0 counts as +0). Callers that zero weights apply it in one pass over the tensor
+     * ({@code FloatTensor.withZerosBelow}) instead of listing the k indices.
+     */
+    public static Cut cut(float[] magnitudes, int k) {
         int n = magnitudes.length;
         if (k < 0 || k > n) {
             throw new IllegalArgumentException("cannot pick " + k + " of " + n);
         }
-        int[] chosen = new int[k];
         if (k == 0) {
-            return chosen;
+            return new Cut(0f, 0);
         }
         Rank rank = rank(magnitudes, k - 1);
-        float threshold = rank.value();
-        // Of the values equal to the threshold, as many as the rank reaches into them, first by position.
-        int tiesToTake = rank.equalBefore() + 1;
+        // Of the values equal to the threshold, as many as the rank reaches into them.
+        return new Cut(rank.value(), rank.equalBefore() + 1);
+    }
+
+    /**
+     * Indices of the {@code k} smallest values, ascending; among equal values the lower index wins. The values
+     * are magnitudes: not NaN (-0 counts as +0).
+     */
+    public static int[] select(float[] magnitudes, int k) {
+        Cut cut = cut(magnitudes, k);
+        int[] chosen = new int[k];
+        float threshold = cut.threshold();
+        int tiesToTake = cut.ties();
         int count = 0;
-        for (int i = 0; i < n && count < k; i++) {
+        for (int i = 0; i < magnitudes.length && count < k; i++) {
             float magnitude = magnitudes[i];
             if (magnitude < threshold) {
                 chosen[count++] = i;

@@ -140,4 +140,18 @@ class OnnxModelReaderTest {
         }
         throw new AssertionError("not found");
     }
+
+    @Test
+    void thePreloadedModelPassesEveryCheckAndItsThreadEndsOnItsOwn() throws Exception {
+        // A model the checks refused would leave the validator's classes unloaded: the head start would be lost.
+        ModelProto small = OnnxModelReader.readSmallModel();
+        assertEquals("MatMul", small.getGraph().getNode(0).getOpType());
+        assertEquals(4, small.getGraph().getInitializer(0).getRawData().size());
+        assertEquals("batch", small.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0)
+                .getDimParam());
+        Thread preload = OnnxModelReader.preload();
+        assertTrue(preload.isDaemon(), "a build that ends meanwhile must not wait for it");
+        preload.join(60_000);
+        assertEquals(Thread.State.TERMINATED, preload.getState());
+    }
 }

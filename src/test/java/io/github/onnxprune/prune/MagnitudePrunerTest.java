@@ -206,6 +206,49 @@ class MagnitudePrunerTest {
     }
 
     @Test
+    void zerosBeforeAndAfterAreThoseOfTheTensorsThemselvesForEveryTypeAndStorage() {
+        // Two zeros already (one of them -0), so half of 8 zeroes two more; then a quarter in two cases whose chosen
+        // elements are all zeros already: +0 and +0 change nothing, +0 and -0 change the -0's sign bit only.
+        float[] someZeros = {0.5f, -0f, 2f, 0f, 1f, 0.75f, -3f, 0.0625f};
+        float[] zerosOnly = {0f, 0f, 2f, 3f, 1f, 0.75f, -3f, 0.5f};
+        float[] signedZeros = {0f, -0f, 2f, 3f, 1f, 0.75f, -3f, 0.5f};
+        for (DataType type : List.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE)) {
+            for (boolean raw : List.of(true, false)) {
+                for (float[] values : List.of(someZeros, zerosOnly, signedZeros)) {
+                    TensorProto weight = tensor("w", type, raw, values, 2, 4);
+                    ModelGraph graph = ModelGraph.of(gemmModel(weight, constantNode(false)));
+                    var result = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all())
+                            .tensors(), new WeightPruningSettings(values == someZeros ? 0.5 : 0.25, Scope.LAYERWISE,
+                                    List.of()));
+                    String what = type + " raw=" + raw + " " + java.util.Arrays.toString(values);
+                    TensorChange change = byName(result.tensors()).get("w");
+                    TensorProto pruned = ModelGraph.of(result.model()).constant("w").orElseThrow().tensor();
+                    assertEquals(values == someZeros ? 4 : 2, change.zeroed(), what);
+                    assertEquals(FloatTensor.of(weight).zeroCount(), change.zerosBefore(), what);
+                    assertEquals(FloatTensor.of(pruned).zeroCount(), change.zerosAfter(), what);
+                    assertEquals(values == someZeros ? 4 : 2, change.zerosAfter(), what);
+                    // A model with nothing changed is the original itself.
+                    assertEquals(values == zerosOnly, result.model() == graph.model(), what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFloat64TooSmallForAFloatIsNotCountedAsAZero() {
+        // 1e-50 has a float magnitude of 0, but the weight is not zero before it is pruned.
+        TensorProto weight = TensorProto.newBuilder().setName("w").setDataType(DataType.DOUBLE.getNumber())
+                .addDims(2).addDims(4).addDoubleData(1e-50).addDoubleData(0).addDoubleData(2).addDoubleData(3)
+                .addDoubleData(1).addDoubleData(4).addDoubleData(5).addDoubleData(6).build();
+        ModelGraph graph = ModelGraph.of(gemmModel(weight, constantNode(false)));
+        var result = MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
+                new WeightPruningSettings(0.25, Scope.LAYERWISE, List.of()));
+        TensorChange change = byName(result.tensors()).get("w");
+        assertEquals(1, change.zerosBefore());
+        assertEquals(2, change.zerosAfter());
+    }
+
+    @Test
     void weightsInConstantNodesArePrunedAndGatherTablesAreNot() {
         float[] values = {0.1f, -0.2f, 0.3f, -0.4f, 0.5f, -0.6f, 0.7f, -0.8f};
         ModelProto model = gemmModel(tensor("w", DataType.FLOAT, true, values, 2, 4), constantNode(true));
@@ -321,6 +364,9 @@ class MagnitudePrunerTest {
     private static short toHalf(float value) {
         int bits = Float.floatToIntBits(value);
         int sign = (bits >>> 16) & 0x8000;
+        if ((bits & Integer.MAX_VALUE) == 0) {
+            return (short) sign;
+        }
         int exponent = ((bits >>> 23) & 0xff) - 127 + 15;
         int mantissa = (bits >>> 13) & 0x3ff;
         return (short) (sign | (exponent << 10) | mantissa);

@@ -2,8 +2,13 @@ package io.github.onnxprune.prune;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import io.github.onnxprune.onnx.FloatTensor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +65,63 @@ class SmallestMagnitudesTest {
             assertEquals(sorted[rank] == 0f ? 0f : sorted[rank], SmallestMagnitudes.kthSmallest(values, rank),
                     "trial " + trial);
             assertArrayEquals(untouched, values, "selection must not reorder its input");
+        }
+    }
+
+    @Test
+    void theCutHoldsExactlyTheSelectedValuesTiesIncluded() {
+        Random random = new Random(11);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + random.nextInt(3000);
+            float[] magnitudes = new float[n];
+            for (int i = 0; i < n; i++) {
+                // Few distinct values, so most cuts fall inside a run of ties; some infinities and zeros.
+                magnitudes[i] = random.nextInt(50) == 0 ? Float.POSITIVE_INFINITY : random.nextInt(12) / 8f;
+            }
+            int k = trial % 10 == 0 ? n : random.nextInt(n + 1);
+            SmallestMagnitudes.Cut cut = SmallestMagnitudes.cut(magnitudes, k);
+            int[] selected = SmallestMagnitudes.select(magnitudes, k);
+            int ties = cut.ties();
+            int[] inCut = new int[k];
+            int count = 0;
+            for (int i = 0; i < n; i++) {
+                if (magnitudes[i] < cut.threshold() || (magnitudes[i] == cut.threshold() && ties-- > 0)) {
+                    inCut[count++] = i;
+                }
+            }
+            assertEquals(k, count, "trial " + trial);
+            assertArrayEquals(selected, inCut, "trial " + trial);
+        }
+    }
+
+    @Test
+    void zeroingTheCutGivesTheBytesOfZeroingTheSelectedIndicesInEveryTypeAndStorage() {
+        Random random = new Random(5);
+        float[] specials = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN,
+            Float.intBitsToFloat(0x7fc00001), Float.MIN_VALUE, 0.5f, -0.5f};
+        for (int trial = 0; trial < 40; trial++) {
+            // Past the raw scan's 16,384-element chunks in some trials.
+            int n = 1 + random.nextInt(trial % 4 == 0 ? 40_000 : 600);
+            float[] values = new float[n];
+            for (int i = 0; i < n; i++) {
+                values[i] = random.nextInt(5) == 0 ? specials[random.nextInt(specials.length)]
+                        : (random.nextInt(16) - 8) / 4f;
+            }
+            for (DataType type : List.of(DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE)) {
+                for (boolean raw : List.of(true, false)) {
+                    FloatTensor tensor = FloatTensor.of(MagnitudePrunerTest.tensor("w", type, raw, values, n));
+                    float[] magnitudes = tensor.magnitudes();
+                    int k = trial % 10 == 0 ? (trial % 20 == 0 ? 0 : n) : random.nextInt(n + 1);
+                    SmallestMagnitudes.Cut cut = SmallestMagnitudes.cut(magnitudes, k);
+                    TensorProto expected = tensor.withZeros(SmallestMagnitudes.select(magnitudes, k));
+                    TensorProto zeroed = tensor.withZerosBelow(cut.threshold(), cut.ties());
+                    String what = "trial " + trial + " " + type + " raw=" + raw + " k=" + k;
+                    assertEquals(expected.toByteString(), zeroed.toByteString(), what);
+                    if (k == 0) {
+                        assertSame(tensor.proto(), zeroed, what);
+                    }
+                }
+            }
         }
     }
 
