@@ -32,8 +32,10 @@ final class BlockTuner {
      * @param batchSentences sentences per step
      * @param heldOutSentences the last this many calibration sentences judge the epochs instead of training
      * @param seed order of the sentences in each epoch
+     * @param blocks the first this many blocks are tuned (0: all), the others keep their weights
      */
-    record Options(int epochs, double learningRate, int batchSentences, int heldOutSentences, long seed) {
+    record Options(int epochs, double learningRate, int batchSentences, int heldOutSentences, long seed,
+            int blocks) {
     }
 
     /**
@@ -73,12 +75,13 @@ final class BlockTuner {
         double[] stream = rows(collector, collector.collect(pruned, List.of(firstInput)).get(firstInput));
         Map<String, TensorProto> tuned = new LinkedHashMap<>();
         List<BlockReport> reports = new ArrayList<>();
-        for (int b = 0; b < prunedBlocks.size(); b++) {
+        int count = options.blocks() > 0 ? Math.min(options.blocks(), prunedBlocks.size()) : prunedBlocks.size();
+        for (int b = 0; b < count; b++) {
             BlockTensors tensors = prunedBlocks.get(b);
             double[] target = rows(collector, denseValues.get(targets.get(b)));
             BlockParameters start = tensors.read(prunedGraph);
             long began = System.nanoTime();
-            Tuned block = tuneBlock(start, stream, target, lengths, options);
+            Tuned block = tuneBlock(start, stream, target, lengths, options, log);
             double seconds = (System.nanoTime() - began) / 1e9;
             BlockReport report = new BlockReport(b, block.trainBefore, block.trainAfter, block.heldOutBefore,
                     block.heldOutAfter, block.epochKept, seconds / Math.max(1, options.epochs()));
@@ -100,7 +103,8 @@ final class BlockTuner {
     }
 
     /** Adam on one block; {@code input} and {@code target} hold every sentence's real tokens end to end. */
-    static Tuned tuneBlock(BlockParameters start, double[] input, double[] target, int[] lengths, Options options) {
+    static Tuned tuneBlock(BlockParameters start, double[] input, double[] target, int[] lengths, Options options,
+            Consumer<String> log) {
         int sentences = lengths.length;
         int held = Math.min(options.heldOutSentences(), sentences - 1);
         int train = sentences - held;
@@ -130,6 +134,8 @@ final class BlockTuner {
                 order[i] = order[j];
                 order[j] = swap;
             }
+            double stepErrors = 0;
+            double stepNorms = 0;
             for (int from = 0; from < train; from += options.batchSentences()) {
                 int[] chosen = java.util.Arrays.copyOfRange(order, from, Math.min(train, from + options.batchSentences()));
                 Sentences batch = trainSet.pick(chosen);
@@ -137,12 +143,17 @@ final class BlockTuner {
                 double[] gradient = new double[pass.output.length];
                 double scale = 2.0 / pass.output.length;
                 for (int i = 0; i < gradient.length; i++) {
-                    gradient[i] = scale * (pass.output[i] - batch.target[i]);
+                    double e = pass.output[i] - batch.target[i];
+                    gradient[i] = scale * e;
+                    stepErrors += e * e;
+                    stepNorms += batch.target[i] * batch.target[i];
                 }
                 adam.step(EncoderBlock.backward(p, pass, gradient));
             }
             if (heldSet != null) {
                 double heldError = error(p, heldSet);
+                log.accept(String.format(java.util.Locale.ROOT, "  epoch %d: error on the steps' batches %.5f,"
+                        + " held out %.5f", epoch, stepErrors / stepNorms, heldError));
                 if (heldError < bestHeld) {
                     bestHeld = heldError;
                     best = p.copy();

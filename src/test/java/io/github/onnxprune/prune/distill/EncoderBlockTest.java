@@ -153,7 +153,7 @@ class EncoderBlockTest {
         double[] input = gaussian(random, 96 * dense.width, 1);
         double[] target = EncoderBlock.forward(dense, input, lengths).output;
         BlockTuner.Tuned tuned = BlockTuner.tuneBlock(pruned, input, target, lengths,
-                new BlockTuner.Options(30, 0.01, 4, 4, 1));
+                new BlockTuner.Options(30, 0.01, 4, 4, 1, 0), line -> { });
 
         assertTrue(tuned.trainAfter() < 0.5 * tuned.trainBefore(), tuned.toString());
         assertTrue(tuned.heldOutAfter() < tuned.heldOutBefore(), tuned.toString());
