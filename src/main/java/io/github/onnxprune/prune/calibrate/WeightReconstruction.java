@@ -165,6 +165,11 @@ public final class WeightReconstruction {
                     correction, residual, limit);
         }
 
+        /** These options with the swept layers re-fitted up to {@link #SWEPT_REFIT_FLOPS_ALL}. */
+        public Options withSweptLayersRefitted() {
+            return withRefitFlops(SWEPT_REFIT_FLOPS_ALL);
+        }
+
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction,

@@ -10,6 +10,7 @@ import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
+import io.github.onnxprune.pipeline.CalibrationSettings;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
@@ -83,6 +84,17 @@ class SweptRefitTest {
         } finally {
             one.shutdown();
         }
+    }
+
+    @Test
+    void theBuildsSettingRaisesOnlyTheSweptMasksReFitLimit() {
+        WeightReconstruction.Options plain = new CalibrationSettings(true, null, 96, 8192, 0.3, 0.3).refitOptions();
+        WeightReconstruction.Options refitting = new CalibrationSettings(true, null, 96, 8192, 0.3, 0.3, true)
+                .refitOptions();
+
+        assertEquals(2e10, plain.refitFlops());
+        assertEquals(1e11, refitting.refitFlops());
+        assertEquals(plain.withRefitFlops(1e11), refitting);
     }
 
     /** Squared output difference summed over every row and output. */
