@@ -46,6 +46,7 @@ public class ModelConfiguration {
     Integer calibrationRows;
     Double inputErrorCorrection;
     Double residualErrorCorrection;
+    Boolean refitSweptLayers;
 
     /** The configured path. */
     public String getPath() {

@@ -140,7 +140,8 @@ final class ModelTasks {
                             or(model.calibrationSamples, pluginWide.calibrationSamples),
                             or(model.calibrationRows, pluginWide.calibrationRows),
                             or(model.inputErrorCorrection, pluginWide.inputErrorCorrection),
-                            or(model.residualErrorCorrection, pluginWide.residualErrorCorrection)));
+                            or(model.residualErrorCorrection, pluginWide.residualErrorCorrection),
+                            or(model.refitSweptLayers, pluginWide.refitSweptLayers)));
             GateLimits limits = new GateLimits(or(model.minAccuracy, pluginWide.minAccuracy),
                     or(model.maxAccuracyDrop, pluginWide.maxAccuracyDrop));
             return new ModelTask(root.resolve(path), path, pruning, evaluation, limits);

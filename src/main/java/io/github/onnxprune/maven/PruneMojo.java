@@ -68,7 +68,8 @@ public class PruneMojo extends AbstractMojo {
      * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
      * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
      * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <residualErrorCorrection>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
+     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <residualErrorCorrection>},
+     * {@code <refitSweptLayers>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
      * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
@@ -209,6 +210,14 @@ public class PruneMojo extends AbstractMojo {
      */
     @Parameter(property = "onnx-prune.residualErrorCorrection", defaultValue = "0")
     private double residualErrorCorrection;
+
+    /**
+     * Whether weight layers whose zeros the column sweep chose (too costly for the exact path) are re-fitted per
+     * output by least squares up to 10^11 multiply-adds each, not only up to the exact path's 2*10^10: on MiniLM
+     * the feed-forward output projections, +0.001 pooled cosine for 1.1-2.2x the re-fit's CPU time.
+     */
+    @Parameter(property = "onnx-prune.refitSweptLayers", defaultValue = "false")
+    private boolean refitSweptLayers;
 
     /** The labels array (npy, npz) or column (csv); defaults to labels, or label for csv. */
     @Parameter(property = "onnx-prune.labelName")
@@ -424,6 +433,7 @@ public class PruneMojo extends AbstractMojo {
         pluginWide.calibrationRows = calibrationRows;
         pluginWide.inputErrorCorrection = inputErrorCorrection;
         pluginWide.residualErrorCorrection = residualErrorCorrection;
+        pluginWide.refitSweptLayers = refitSweptLayers;
         return pluginWide;
     }
 

@@ -19,9 +19,12 @@ import java.nio.file.Path;
  * @param residualErrorCorrection the share, 0 to 1, of the residual stream's error at its Add that a re-fitted
  *     weight layer writing into it (a transformer block's output projections) also corrects
  *     ({@link WeightReconstruction.Options#residual})
+ * @param refitSweptLayers whether weight layers too costly for the exact path, whose zeros the column sweep
+ *     chose, are re-fitted per output by least squares up to 10^11 multiply-adds each
+ *     ({@link WeightReconstruction.Options#withSweptLayersRefitted}) instead of only up to the exact path's limit
  */
 public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
-        double inputErrorCorrection, double residualErrorCorrection) {
+        double inputErrorCorrection, double residualErrorCorrection, boolean refitSweptLayers) {
 
     /** The default number of calibration samples. */
     public static final int DEFAULT_SAMPLES = 512;
@@ -46,15 +49,21 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
         }
     }
 
+    /** Settings that keep the sweep's weights on layers too costly for the exact path's re-fit. */
+    public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
+            double inputErrorCorrection, double residualErrorCorrection) {
+        this(reconstruct, calibrationData, samples, rows, inputErrorCorrection, residualErrorCorrection, false);
+    }
+
     /** Settings whose weight re-fit corrects none of the residual stream's error. */
     public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
             double inputErrorCorrection) {
-        this(reconstruct, calibrationData, samples, rows, inputErrorCorrection, 0);
+        this(reconstruct, calibrationData, samples, rows, inputErrorCorrection, 0, false);
     }
 
     /** Settings whose weight re-fit corrects none of its inputs' error. */
     public CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows) {
-        this(reconstruct, calibrationData, samples, rows, 0, 0);
+        this(reconstruct, calibrationData, samples, rows, 0, 0, false);
     }
 
     /**
@@ -62,8 +71,9 @@ public record CalibrationSettings(boolean reconstruct, Path calibrationData, int
      * the same, so each layer's cost is measured with the fit it will get.
      */
     public WeightReconstruction.Options refitOptions() {
-        return WeightReconstruction.Options.defaults().withMaxRows(rows).withCorrection(inputErrorCorrection)
-                .withResidual(residualErrorCorrection);
+        WeightReconstruction.Options options = WeightReconstruction.Options.defaults().withMaxRows(rows)
+                .withCorrection(inputErrorCorrection).withResidual(residualErrorCorrection);
+        return refitSweptLayers ? options.withSweptLayersRefitted() : options;
     }
 
     /** The options node pruning's compensation runs with under these settings: at most {@link #rows} per layer. */

@@ -72,7 +72,7 @@ public final class AloneFits {
                 }
                 // Every other layer dense: the dense model's values are both this layer's inputs and the target's.
                 WeightReconstruction.Refitted refitted = WeightReconstruction.layer(was, is, denseGraph, graph,
-                        dense, dense, values, values, collector, options, shared, sharing);
+                        dense, dense, values, values, collector, options, shared, sharing, line -> { });
                 each.accept(new Fit(position, layers.size(), was.weight(), level, refitted.written(),
                         refitted.layer()));
             }

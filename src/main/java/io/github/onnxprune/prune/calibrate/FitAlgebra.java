@@ -1,10 +1,17 @@
 package io.github.onnxprune.prune.calibrate;
 
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
+
 /**
  * The arithmetic of one layer's re-fit that {@link WeightReconstruction} needs beside its flow: the per-output
  * least squares on a kept set, its cost, the ridge, and output errors from the normal equations.
  */
 final class FitAlgebra {
+
+    /** How many progress lines a long per-output re-fit logs. */
+    static final int REFIT_PARTS = 4;
 
     private FitAlgebra() {
     }
@@ -87,10 +94,35 @@ final class FitAlgebra {
     /** The canonical matrix with the {@code keep} weights re-fitted per output by least squares, the others zero. */
     static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
             double ridge) {
+        return refit(gram, rhs, md, keep, outputs, ridge, line -> { });
+    }
+
+    /**
+     * As {@link #refit(double[], double[], double[], boolean[], int, double)}, reporting after each of
+     * {@link #REFIT_PARTS} parts of the outputs how many are done, the time taken and an estimate of what is left.
+     */
+    static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
+            double ridge, Consumer<String> progress) {
         int width = md.length / outputs;
         double[] result = new double[md.length];
+        long started = System.nanoTime();
+        for (int part = 0; part < REFIT_PARTS; part++) {
+            int from = outputs * part / REFIT_PARTS;
+            int to = outputs * (part + 1) / REFIT_PARTS;
+            refitOutputs(gram, rhs, md, keep, outputs, ridge, width, result, from, to);
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            progress.accept(String.format(Locale.ROOT,
+                    "re-fitting the swept mask per output, %d of %d outputs; %.1f s elapsed, about %.0f s left", to,
+                    outputs, elapsed, to == 0 ? 0 : elapsed * (outputs - to) / to));
+        }
+        return result;
+    }
+
+    /** Re-fits outputs {@code from..to-1} into {@code result}, each alone, so the bytes are the same on any thread. */
+    private static void refitOutputs(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
+            double ridge, int width, double[] result, int from, int to) {
         // Outputs are independent: both cores share them, each writing only its own column.
-        java.util.stream.IntStream.range(0, outputs).parallel().forEach(o -> {
+        IntStream.range(from, to).parallel().forEach(o -> {
             int[] kept = new int[width];
             int k = 0;
             for (int f = 0; f < width; f++) {
@@ -116,6 +148,5 @@ final class FitAlgebra {
                 result[kept[i] * outputs + o] = w[i];
             }
         });
-        return result;
     }
 }

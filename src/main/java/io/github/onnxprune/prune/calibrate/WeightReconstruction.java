@@ -35,10 +35,11 @@ import java.util.function.Consumer;
  * taking the mean of what the weights' change moves each output by (on MiniLM at 50%: pooled cosine 0.9205
  * against 0.9183). The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
- * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
- * beyond, the sweep's own compensation (exact for the weights after each zero, the earlier ones frozen) is the
- * fit, at about {@code features^3 / 3 + 1.5 outputs features^2} multiply-adds plus the products with the rows,
- * which are thinned to fit {@link Options#maxFlops}. Layers with more than {@link Options#maxInputWidth}
+ * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops},
+ * or, for a mask the column sweep chose, {@link Options#refitFlops}; beyond, the sweep's own compensation (exact
+ * for the weights after each zero, the earlier ones frozen) is the fit, at about {@code features^3 / 3 + 1.5
+ * outputs features^2} multiply-adds plus the products with the rows, which are thinned to fit
+ * {@link Options#maxFlops}. Layers with more than {@link Options#maxInputWidth}
  * inputs, or that cannot afford {@link #MIN_ROWS} rows, keep the magnitude mask unfitted and are reported as
  * skipped. Conv layers (group 1, explicit padding) are handled through im2col rows only when the mask is
  * re-chosen.
@@ -58,6 +59,18 @@ public final class WeightReconstruction {
      * -Xmx512m (6.5x) and failed at -Xmx320m (4.1x); in parts they pass at -Xmx264m.
      */
     static final int WHOLE_VALUES_HEAP_FACTOR = 8;
+
+    /**
+     * Default {@link Options#refitFlops}, the exact path's limit: MiniLM's feed-forward output projections (1536
+     * inputs, 384 outputs, 2-9e10 at 50%) keep the sweep's weights. Re-fitting them too ({@link
+     * #SWEPT_REFIT_FLOPS_ALL}) was measured (docs/reconstruction.md, session 18) at +0.0009 pooled cosine for 2.2x
+     * the re-fit's CPU on 256 sentences and +0.0012 for 1.12x on 2800 with both error corrections: not the
+     * default until a build can ask for it.
+     */
+    static final double SWEPT_REFIT_FLOPS = 2e10;
+
+    /** A {@link Options#refitFlops} that re-fits MiniLM's swept layers too; 4096 inputs at 50% (1e12) stay swept. */
+    static final double SWEPT_REFIT_FLOPS_ALL = 1e11;
 
     private WeightReconstruction() {
     }
@@ -83,9 +96,13 @@ public final class WeightReconstruction {
      * @param residual for layers fitted to their pruned inputs that write into a residual stream ({@code MatMul ->
      *     Add bias -> Add residual}, {@link ResidualTarget}), the share (0 to 1) of the stream's own error at that
      *     Add that the fit also corrects: {@code r (r_dense - r_now)} is added to the target
+     * @param refitFlops largest cost ({@code outputs * kept^3 / 3}) of the per-output least squares that re-fits
+     *     the mask the column sweep chose, replacing the sweep's own compensation; separate from {@code
+     *     exactFlops}, which also decides the greedy mask ({@code outputs * inputs^3}, far costlier)
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
-            boolean reselect, Target target, boolean centred, double correction, double residual) {
+            boolean reselect, Target target, boolean centred, double correction, double residual,
+            double refitFlops) {
 
         public Options {
             if (!(correction >= 0 && correction <= 1)) {
@@ -99,21 +116,22 @@ public final class WeightReconstruction {
         /** These options with a share {@code r} of the residual stream's error corrected (see {@link #residual}). */
         public Options withResidual(double r) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    correction, r);
+                    correction, r, refitFlops);
         }
 
         /**
          * Ridge 1e-3, 8192 inputs, exact path to 2e10, sweep to 2e11, 8192 rows, mask re-chosen, target by input,
-         * centred where the bias allows.
+         * centred where the bias allows, a swept mask re-fitted to {@link #SWEPT_REFIT_FLOPS}.
          */
         public static Options defaults() {
-            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, 0);
+            return new Options(1e-3, 8192, 2e10, 2e11, 8192, true, Target.PRUNED_FOR_SEQUENCES, true, 0, 0,
+                    SWEPT_REFIT_FLOPS);
         }
 
         /** These options with the bias taking the mean change of the output, or not. */
         public Options withCentred(boolean centre) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centre,
-                    correction, residual);
+                    correction, residual, refitFlops);
         }
 
 
@@ -121,13 +139,13 @@ public final class WeightReconstruction {
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction,
-                    residual);
+                    residual, refitFlops);
         }
 
         /** These options with another relative ridge. */
         public Options withRidge(double strength) {
             return new Options(strength, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
-                    correction, residual);
+                    correction, residual, refitFlops);
         }
 
         /** The defaults, but magnitude pruning's mask is kept and only the kept weights are re-fitted. */
@@ -138,26 +156,37 @@ public final class WeightReconstruction {
         /** These options with another exact-path limit (0: the column sweep for every layer). */
         public Options withExactFlops(double limit) {
             return new Options(ridge, maxInputWidth, limit, maxFlops, maxRows, reselect, target, centred,
-                    correction, residual);
+                    correction, residual, refitFlops);
+        }
+
+        /** These options with another limit for the exact re-fit of a swept mask (0: the sweep's weights stay). */
+        public Options withRefitFlops(double limit) {
+            return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred,
+                    correction, residual, limit);
+        }
+
+        /** These options with the swept layers re-fitted up to {@link #SWEPT_REFIT_FLOPS_ALL}. */
+        public Options withSweptLayersRefitted() {
+            return withRefitFlops(SWEPT_REFIT_FLOPS_ALL);
         }
 
         /** These options with another most calibration rows per layer. */
         public Options withMaxRows(int rows) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, rows, reselect, target, centred, correction,
-                    residual);
+                    residual, refitFlops);
         }
 
         /** These options with a share {@code c} of the pruned inputs' error corrected (see {@link #correction}). */
         public Options withCorrection(double c) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c,
-                    residual);
+                    residual, refitFlops);
         }
 
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, choose, target, centred,
-                    correction, residual);
+                    correction, residual, refitFlops);
         }
     }
 
@@ -243,11 +272,15 @@ public final class WeightReconstruction {
                 StagedActivations denseValues = new StagedActivations(collector, whole)) {
             double[] costs = new double[layers.size()];
             double totalCost = 0;
+            ModelGraph prunedGraph = ModelGraph.of(current);
             for (int position = 0; position < layers.size(); position++) {
                 LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
-                costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows());
+                costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows())
+                        + sweptRefitCost(layer, FloatTensor.of(prunedGraph.constant(layer.weight()).orElseThrow()
+                                .tensor()).zeroCount(), options);
                 totalCost += costs[position];
             }
+            prunedGraph = null;
             double doneCost = 0;
             // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
             InputStatistics[] shared = new InputStatistics[1];
@@ -261,8 +294,10 @@ public final class WeightReconstruction {
                     LinearLayer reader = LinearLayer.of(denseGraph, layers.get(other));
                     sharing += reader.input().equals(was.input()) ? reader.outputs() : 0;
                 }
+                String prefix = String.format(Locale.ROOT, "layer %d of %d, %s: ", position + 1, layers.size(),
+                        is.name());
                 Refitted report = layer(was, is, denseGraph, graph, current, dense, currentValues,
-                        denseValues, collector, options, shared, sharing);
+                        denseValues, collector, options, shared, sharing, line -> progress.accept(prefix + line));
                 if (report.written() != null) {
                     current = graph.withConstants(report.written());
                     report.written().keySet().forEach(currentValues::changed);
@@ -284,7 +319,8 @@ public final class WeightReconstruction {
 
     static Refitted layer(LinearLayer was, LinearLayer is, ModelGraph denseGraph, ModelGraph graph,
             ModelProto current, ModelProto dense, StagedActivations currentValues, StagedActivations denseValues,
-            ActivationCollector collector, Options options, InputStatistics[] shared, int sharingOutputs) {
+            ActivationCollector collector, Options options, InputStatistics[] shared, int sharingOutputs,
+            Consumer<String> progress) {
         int width = was.features();
         FloatTensor denseWeight = FloatTensor.of(denseGraph.constant(was.weight()).orElseThrow().tensor());
         FloatTensor prunedWeight = FloatTensor.of(graph.constant(is.weight()).orElseThrow().tensor());
@@ -393,8 +429,10 @@ public final class WeightReconstruction {
             method = options.reselect() ? "OBS sweep" : "least squares sweep";
             // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
             // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
-            if (FitAlgebra.refitCost(keep, width, outputs) <= options.exactFlops()) {
-                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
+            double refitCost = FitAlgebra.refitCost(keep, width, outputs);
+            if (refitCost <= options.refitFlops()) {
+                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge(),
+                        refitCost > options.exactFlops() ? progress : line -> { });
                 method += ", least squares";
             }
         }
@@ -447,6 +485,19 @@ public final class WeightReconstruction {
         }
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);
+    }
+
+    /**
+     * About what the exact re-fit of a swept mask adds to a layer with {@code zeros} zeros ({@code outputs *
+     * kept^3 / 3} at the mean kept count): 0 when the layer takes the exact path or the re-fit is over its limit.
+     */
+    private static double sweptRefitCost(LinearLayer layer, long zeros, Options options) {
+        double width = layer.features();
+        double outputs = layer.outputs();
+        boolean swept = !(options.reselect() && outputs * width * width * width <= options.exactFlops());
+        double kept = width - zeros / outputs;
+        double cost = outputs * kept * kept * kept / 3;
+        return swept && cost <= options.refitFlops() ? cost : 0;
     }
 
     /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link #MIN_ROWS}: skipped. */

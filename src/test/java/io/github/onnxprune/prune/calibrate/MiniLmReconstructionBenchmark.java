@@ -30,6 +30,7 @@ import java.util.Locale;
  * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code
  * -Dcorrection=0.5}, a share of the residual stream's error corrected by the layers writing into it: {@code
  * -Dresidual=0.3}, and
+ * the limit of the swept masks' exact re-fit: {@code -DrefitFlops=0} (the sweep's weights stay), and
  * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
  * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
  * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
@@ -83,6 +84,9 @@ public final class MiniLmReconstructionBenchmark {
             }
             if (System.getProperty("exactFlops") != null) {
                 options = options.withExactFlops(Double.parseDouble(System.getProperty("exactFlops")));
+            }
+            if (System.getProperty("refitFlops") != null) {
+                options = options.withRefitFlops(Double.parseDouble(System.getProperty("refitFlops")));
             }
             if (System.getProperty("centred") != null) {
                 options = options.withCentred(Boolean.getBoolean("centred"));

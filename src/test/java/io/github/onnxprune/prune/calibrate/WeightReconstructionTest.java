@@ -136,7 +136,7 @@ class WeightReconstructionTest {
     }
 
     /** Y = MatMul(X [n, features], W [features, outputs]), W random with a fixed seed. */
-    private static ModelProto wide(int features, int outputs) {
+    static ModelProto wide(int features, int outputs) {
         SplittableRandom random = new SplittableRandom(11);
         float[] w = new float[features * outputs];
         for (int i = 0; i < w.length; i++) {
@@ -153,7 +153,7 @@ class WeightReconstructionTest {
     }
 
     /** Correlated inputs: each column leans on the one before (0.9 of it plus fresh noise), as neighbouring features do. */
-    private static ValidationData chained(int features, int samples, long seed) {
+    static ValidationData chained(int features, int samples, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = new float[samples * features];
         for (int s = 0; s < samples; s++) {
@@ -176,7 +176,8 @@ class WeightReconstructionTest {
         ValidationData calibration = chained(1024, 3000, 1);
         ValidationData test = chained(1024, 300, 2);
         // No exact path at all: the column sweep chooses the zeros and its compensation is the fit.
-        WeightReconstruction.Options options = WeightReconstruction.Options.defaults().withExactFlops(0);
+        WeightReconstruction.Options options = WeightReconstruction.Options.defaults().withExactFlops(0)
+                .withRefitFlops(0);
 
         WeightReconstruction.Result swept = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
                 new ActivationCollector(runtime, calibration, 3000, 64), options);
