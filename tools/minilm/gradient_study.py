@@ -298,6 +298,10 @@ def tune_blockwise(args, dense, pruned, calibration, validation):
     for index, (dense_block, block) in enumerate(zip(dense.blocks, pruned.blocks)):
         with torch.no_grad():
             targets = [dense_block(x, a) for x, a in zip(dense_in, additive)]
+        with torch.no_grad():
+            before = sum(masked_mse(block(x, a), t, m).item() * m.sum().item()
+                         for x, a, t, m in zip(pruned_in, additive, targets, masks)) / mask.sum().item()
+        print("  block %d before    mse %.5f" % (index, before), flush=True)
         optimizer = torch.optim.Adam(block.parameters(), lr=args.lr)
         for epoch in range(1, args.epochs + 1):
             total = 0.0
@@ -332,6 +336,16 @@ def tune_endtoend(args, dense, pruned, calibration, validation):
         cached = []
         for b_ids, b_mask, b_types in batches(calibration, args.batch, False):
             cached.append((b_ids, b_mask, b_types, dense(b_ids, b_mask, b_types)))
+    def objective(out, b_mask, target):
+        loss = masked_mse(out, target, b_mask)
+        if args.pooled_weight:
+            loss = loss + args.pooled_weight * (1 - torch.nn.functional.cosine_similarity(
+                pooled(out, b_mask), pooled(target, b_mask), dim=1)).mean()
+        return loss
+
+    with torch.no_grad():
+        before = sum(objective(pruned(i, m, t), m, target).item() for i, m, t, target in cached) / len(cached)
+    print("endtoend   calibration loss before tuning %.5f" % before, flush=True)
     steps = args.epochs * len(cached)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
     start_cpu, start_wall = cpu_seconds(), time.time()
@@ -342,10 +356,7 @@ def tune_endtoend(args, dense, pruned, calibration, validation):
             b_ids, b_mask, b_types, target = cached[i]
             optimizer.zero_grad()
             out = pruned(b_ids, b_mask, b_types)
-            loss = masked_mse(out, target, b_mask)
-            if args.pooled_weight:
-                loss = loss + args.pooled_weight * (1 - torch.nn.functional.cosine_similarity(
-                    pooled(out, b_mask), pooled(target, b_mask), dim=1)).mean()
+            loss = objective(out, b_mask, target)
             loss.backward()
             optimizer.step()
             schedule.step()
