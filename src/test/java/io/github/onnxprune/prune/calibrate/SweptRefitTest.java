@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
-import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
@@ -65,8 +64,8 @@ class SweptRefitTest {
         LayerReconstruction refitReport = refit.layers().get(0);
         assertEquals(sweptReport.errorBefore(), refitReport.errorBefore());
         assertTrue(refitReport.errorAfter() < sweptReport.errorAfter() * 0.7, refitReport + " / " + sweptReport);
-        double sweptHeldOut = error(swept.model(), dense, test);
-        double refitHeldOut = error(refit.model(), dense, test);
+        double sweptHeldOut = WeightReconstructionTest.error(swept.model(), dense, test);
+        double refitHeldOut = WeightReconstructionTest.error(refit.model(), dense, test);
         assertTrue(refitHeldOut < sweptHeldOut * 0.7, "swept " + sweptHeldOut + ", re-fitted " + refitHeldOut);
         // A re-fit over the exact path's limit reports its progress: four parts of the 24 outputs, then the layer.
         assertEquals(5, lines.size(), lines.toString());
@@ -95,18 +94,5 @@ class SweptRefitTest {
         assertEquals(2e10, plain.refitFlops());
         assertEquals(1e11, refitting.refitFlops());
         assertEquals(plain.withRefitFlops(1e11), refitting);
-    }
-
-    /** Squared output difference summed over every row and output. */
-    private static double error(ModelProto model, ModelProto reference, ValidationData data) {
-        float[][] a = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();
-        float[][] b = runtime.run(reference.toByteArray(), data, ScoredOutput.first(), 64).rows();
-        double sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            for (int j = 0; j < a[i].length; j++) {
-                sum += (a[i][j] - b[i][j]) * (a[i][j] - b[i][j]);
-            }
-        }
-        return sum;
     }
 }

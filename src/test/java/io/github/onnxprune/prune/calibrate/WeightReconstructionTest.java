@@ -59,7 +59,8 @@ class WeightReconstructionTest {
                 Path.of("correlated"));
     }
 
-    private static double error(ModelProto model, ModelProto reference, ValidationData data) {
+    /** Squared output difference summed over every row and output. */
+    static double error(ModelProto model, ModelProto reference, ValidationData data) {
         float[][] a = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();
         float[][] b = runtime.run(reference.toByteArray(), data, ScoredOutput.first(), 64).rows();
         double sum = 0;
