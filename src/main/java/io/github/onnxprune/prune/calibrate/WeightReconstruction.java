@@ -83,7 +83,7 @@ public final class WeightReconstruction {
      * @param exactFlops largest cost of the exact per-output path: the greedy OBS mask ({@code outputs *
      *     inputs^3}) when the mask is re-chosen, the per-output least squares ({@code outputs * kept^3 / 3})
      *     when it is kept; costlier layers take the column sweep
-     * @param maxFlops largest estimated cost of the column sweep, in multiply-adds ({@link WeightReconstruction#sweepCost});
+     * @param maxFlops largest estimated cost of the column sweep, in multiply-adds ({@link RefitCost#sweep});
      *     costlier layers keep the magnitude mask unfitted and are reported as skipped
      * @param maxRows most calibration rows per layer, evenly spread
      * @param reselect whether to re-choose the zeros by OBS saliency (same count) before re-fitting
@@ -134,8 +134,6 @@ public final class WeightReconstruction {
                     correction, residual, refitFlops);
         }
 
-
-
         /** These options with another target. */
         public Options withTarget(Target aim) {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, aim, centred, correction,
@@ -181,7 +179,6 @@ public final class WeightReconstruction {
             return new Options(ridge, maxInputWidth, exactFlops, maxFlops, maxRows, reselect, target, centred, c,
                     residual, refitFlops);
         }
-
 
         /** These options with the mask re-chosen or kept. */
         public Options withReselect(boolean choose) {
@@ -275,8 +272,8 @@ public final class WeightReconstruction {
             ModelGraph prunedGraph = ModelGraph.of(current);
             for (int position = 0; position < layers.size(); position++) {
                 LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
-                costs[position] = sweepCost(layer.features(), layer.outputs(), options.maxRows())
-                        + sweptRefitCost(layer, FloatTensor.of(prunedGraph.constant(layer.weight()).orElseThrow()
+                costs[position] = RefitCost.sweep(layer.features(), layer.outputs(), options.maxRows())
+                        + RefitCost.sweptRefit(layer, FloatTensor.of(prunedGraph.constant(layer.weight()).orElseThrow()
                                 .tensor()).zeroCount(), options);
                 totalCost += costs[position];
             }
@@ -339,11 +336,11 @@ public final class WeightReconstruction {
                     "%d inputs; the limit is %d", width, options.maxInputWidth())), null);
         }
         // The sweep's cost grows with the rows; a wide layer uses as many as the budget allows, evenly spread.
-        int rows = exact ? options.maxRows() : affordableRows(width, outputs, options);
+        int rows = exact ? options.maxRows() : RefitCost.affordableRows(width, outputs, options);
         if (rows < MIN_ROWS) {
             return new Refitted(LayerReconstruction.skipped(is, String.format(Locale.ROOT,
                     "%d inputs x %d outputs: about %.0f G multiply-adds to re-fit with %d rows; the limit is %.0f G",
-                    width, outputs, sweepCost(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
+                    width, outputs, RefitCost.sweep(width, outputs, MIN_ROWS) / 1e9, MIN_ROWS,
                     options.maxFlops() / 1e9)), null);
         }
         StagedValue currentInput = currentValues.value(current, is.input());
@@ -486,34 +483,4 @@ public final class WeightReconstruction {
         return new Refitted(new LayerReconstruction(is.name(), is.opType(), method, "", statistics.rows(), before,
                 after), replacements);
     }
-
-    /**
-     * About what the exact re-fit of a swept mask adds to a layer with {@code zeros} zeros ({@code outputs *
-     * kept^3 / 3} at the mean kept count): 0 when the layer takes the exact path or the re-fit is over its limit.
-     */
-    private static double sweptRefitCost(LinearLayer layer, long zeros, Options options) {
-        double width = layer.features();
-        double outputs = layer.outputs();
-        boolean swept = !(options.reselect() && outputs * width * width * width <= options.exactFlops());
-        double kept = width - zeros / outputs;
-        double cost = outputs * kept * kept * kept / 3;
-        return swept && cost <= options.refitFlops() ? cost : 0;
-    }
-
-    /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link #MIN_ROWS}: skipped. */
-    private static int affordableRows(int width, int outputs, Options options) {
-        double fixed = sweepCost(width, outputs, 0);
-        double perRow = sweepCost(width, outputs, 1) - fixed;
-        return (int) Math.min(options.maxRows(), Math.max(0, Math.floor((options.maxFlops() - fixed) / perRow)));
-    }
-
-    /**
-     * Multiply-adds of the sweep path: Gram matrix, the four {@code rows x width x outputs} products (target,
-     * right-hand side, both errors), the inverse's factor, the unpruned solve and the sweep itself.
-     */
-    public static double sweepCost(int width, int outputs, int rows) {
-        double w = width;
-        return rows * w * w / 2 + 4.0 * rows * w * outputs + w * w * w / 3 + 1.5 * w * w * outputs;
-    }
-
 }

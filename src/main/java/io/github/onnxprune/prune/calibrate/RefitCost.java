@@ -1,0 +1,39 @@
+package io.github.onnxprune.prune.calibrate;
+
+import io.github.onnxprune.prune.calibrate.WeightReconstruction.Options;
+
+/** Multiply-add estimates that decide which path a weight layer's re-fit takes and on how many rows. */
+final class RefitCost {
+
+    private RefitCost() {
+    }
+
+    /**
+     * About what the exact re-fit of a swept mask adds to a layer with {@code zeros} zeros ({@code outputs *
+     * kept^3 / 3} at the mean kept count): 0 when the layer takes the exact path or the re-fit is over its limit.
+     */
+    static double sweptRefit(LinearLayer layer, long zeros, Options options) {
+        double width = layer.features();
+        double outputs = layer.outputs();
+        boolean swept = !(options.reselect() && outputs * width * width * width <= options.exactFlops());
+        double kept = width - zeros / outputs;
+        double cost = outputs * kept * kept * kept / 3;
+        return swept && cost <= options.refitFlops() ? cost : 0;
+    }
+
+    /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link WeightReconstruction#MIN_ROWS}: skipped. */
+    static int affordableRows(int width, int outputs, Options options) {
+        double fixed = sweep(width, outputs, 0);
+        double perRow = sweep(width, outputs, 1) - fixed;
+        return (int) Math.min(options.maxRows(), Math.max(0, Math.floor((options.maxFlops() - fixed) / perRow)));
+    }
+
+    /**
+     * Multiply-adds of the sweep path: Gram matrix, the four {@code rows x width x outputs} products (target,
+     * right-hand side, both errors), the inverse's factor, the unpruned solve and the sweep itself.
+     */
+    static double sweep(int width, int outputs, int rows) {
+        double w = width;
+        return rows * w * w / 2 + 4.0 * rows * w * outputs + w * w * w / 3 + 1.5 * w * w * outputs;
+    }
+}
