@@ -64,8 +64,8 @@ class SweptRefitTest {
         LayerReconstruction refitReport = refit.layers().get(0);
         assertEquals(sweptReport.errorBefore(), refitReport.errorBefore());
         assertTrue(refitReport.errorAfter() < sweptReport.errorAfter() * 0.7, refitReport + " / " + sweptReport);
-        double sweptHeldOut = WeightReconstructionTest.error(swept.model(), dense, test);
-        double refitHeldOut = WeightReconstructionTest.error(refit.model(), dense, test);
+        double sweptHeldOut = WeightReconstructionTest.error(runtime, swept.model(), dense, test);
+        double refitHeldOut = WeightReconstructionTest.error(runtime, refit.model(), dense, test);
         assertTrue(refitHeldOut < sweptHeldOut * 0.7, "swept " + sweptHeldOut + ", re-fitted " + refitHeldOut);
         // A re-fit over the exact path's limit reports its progress: four parts of the 24 outputs, then the layer.
         assertEquals(5, lines.size(), lines.toString());

@@ -59,8 +59,9 @@ class WeightReconstructionTest {
                 Path.of("correlated"));
     }
 
-    /** Squared output difference summed over every row and output. */
-    static double error(ModelProto model, ModelProto reference, ValidationData data) {
+    /** Squared output difference, run by {@code runtime}, summed over every row and output. */
+    static double error(OnnxRuntimeEvaluator runtime, ModelProto model, ModelProto reference,
+            ValidationData data) {
         float[][] a = runtime.run(model.toByteArray(), data, ScoredOutput.first(), 64).rows();
         float[][] b = runtime.run(reference.toByteArray(), data, ScoredOutput.first(), 64).rows();
         double sum = 0;
@@ -87,8 +88,8 @@ class WeightReconstructionTest {
         WeightReconstruction.Result result = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
                 new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.keepingMask());
 
-        double plain = error(pruned, dense, test);
-        double fitted = error(result.model(), dense, test);
+        double plain = error(runtime, pruned, dense, test);
+        double fitted = error(runtime, result.model(), dense, test);
         // Measured: 147.5 plain, 60.6 re-fitted (outputs whose both twins were pruned cannot recover).
         assertTrue(fitted < plain * 0.6, "plain " + plain + ", re-fitted " + fitted);
         FloatTensor before = FloatTensor.of(pruned.getGraph().getInitializer(0));
@@ -120,8 +121,8 @@ class WeightReconstructionTest {
                 new ActivationCollector(runtime, calibration, 512, 64), WeightReconstruction.Options.defaults());
 
         // With twins, one weight of each pair can carry both: 16 kept weights can nearly reproduce the layer.
-        double keptError = error(kept.model(), dense, test);
-        double chosenError = error(chosen.model(), dense, test);
+        double keptError = error(runtime, kept.model(), dense, test);
+        double chosenError = error(runtime, chosen.model(), dense, test);
         assertTrue(chosenError < keptError * 0.1, "magnitude mask " + keptError + ", OBS mask " + chosenError);
         assertEquals(16, FloatTensor.of(chosen.model().getGraph().getInitializer(0)).zeroCount());
         assertEquals("OBS mask, least squares", chosen.layers().get(0).method());
@@ -186,8 +187,8 @@ class WeightReconstructionTest {
         assertEquals("OBS sweep", swept.layers().get(0).method());
         FloatTensor magnitude = FloatTensor.of(pruned.getGraph().getInitializer(0));
         assertEquals(magnitude.zeroCount(), FloatTensor.of(swept.model().getGraph().getInitializer(0)).zeroCount());
-        double plain = error(pruned, dense, test);
-        double sweep = error(swept.model(), dense, test);
+        double plain = error(runtime, pruned, dense, test);
+        double sweep = error(runtime, swept.model(), dense, test);
         // Measured on held-out rows: 1925 magnitude, 895 swept (relative error on the calibration rows 0.126 ->
         // 0.043); the held-out gain is smaller, as 3000 rows for 1024 inputs still fit some noise.
         assertTrue(sweep < plain * 0.6, "magnitude " + plain + ", sweep " + sweep);
@@ -197,7 +198,8 @@ class WeightReconstructionTest {
         WeightReconstruction.Result refit = WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
                 new ActivationCollector(runtime, calibration, 3000, 64), WeightReconstruction.Options.defaults());
         assertEquals("OBS sweep, least squares", refit.layers().get(0).method());
-        assertTrue(error(refit.model(), dense, test) < sweep, "re-fitted " + error(refit.model(), dense, test));
+        double refitted = error(runtime, refit.model(), dense, test);
+        assertTrue(refitted < sweep, "re-fitted " + refitted);
         // Same input, same bytes, whatever the batch size the activations were collected in.
         assertArrayEquals(swept.model().toByteArray(), WeightReconstruction.reconstruct(dense, pruned, List.of("W"),
                 new ActivationCollector(runtime, calibration, 3000, 64), options).model().toByteArray());
