@@ -253,7 +253,7 @@ public final class FloatTensor {
      */
     public TensorProto withZerosBelow(float threshold, int ties) {
         if (raw == null || type != DataType.FLOAT) {
-            return withZeros(indicesBelow(threshold, ties));
+            return withZeros(positionsBelow(magnitudes(), threshold, ties));
         }
         // Magnitudes compare as their bits do; NaN's bits lie above +infinity's, and magnitudes() makes NaN +infinity.
         int limit = Float.floatToRawIntBits(threshold);
@@ -279,17 +279,28 @@ public final class FloatTensor {
         return zeroed == 0 ? proto : proto.toBuilder().setRawData(UnsafeByteOperations.unsafeWrap(out)).build();
     }
 
-    private int[] indicesBelow(float threshold, int ties) {
-        float[] magnitudes = magnitudes();
-        int count = 0;
-        int tiesLeft = ties;
-        int[] indices = new int[size];
-        for (int i = 0; i < size; i++) {
-            if (magnitudes[i] < threshold || (magnitudes[i] == threshold && tiesLeft-- > 0)) {
-                indices[count++] = i;
+    /**
+     * The positions, ascending, of the values below {@code threshold} and of the first {@code ties} values equal to
+     * it: the elements a cut of {@code magnitudes} takes, which {@link #withZerosBelow} zeroes in one pass.
+     */
+    public static int[] positionsBelow(float[] magnitudes, float threshold, int ties) {
+        int below = 0;
+        int equal = 0;
+        for (float magnitude : magnitudes) {
+            if (magnitude < threshold) {
+                below++;
+            } else if (magnitude == threshold) {
+                equal++;
             }
         }
-        return Arrays.copyOf(indices, count);
+        int[] positions = new int[below + Math.min(ties, equal)];
+        int tiesLeft = ties;
+        for (int i = 0, count = 0; count < positions.length; i++) {
+            if (magnitudes[i] < threshold || (magnitudes[i] == threshold && tiesLeft-- > 0)) {
+                positions[count++] = i;
+            }
+        }
+        return positions;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune;
 
+import io.github.onnxprune.onnx.FloatTensor;
 import java.util.Arrays;
 
 /**
@@ -49,20 +50,7 @@ public final class SmallestMagnitudes {
      */
     public static int[] select(float[] magnitudes, int k) {
         Cut cut = cut(magnitudes, k);
-        int[] chosen = new int[k];
-        float threshold = cut.threshold();
-        int tiesToTake = cut.ties();
-        int count = 0;
-        for (int i = 0; i < magnitudes.length && count < k; i++) {
-            float magnitude = magnitudes[i];
-            if (magnitude < threshold) {
-                chosen[count++] = i;
-            } else if (magnitude == threshold && tiesToTake > 0) {
-                chosen[count++] = i;
-                tiesToTake--;
-            }
-        }
-        return chosen;
+        return FloatTensor.positionsBelow(magnitudes, cut.threshold(), cut.ties());
     }
 
     /** The value of rank {@code rank} (0-based) in ascending order; {@code values} is left as it is. */
