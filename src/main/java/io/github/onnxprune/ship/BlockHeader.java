@@ -12,6 +12,12 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
     /** Distance symbols. */
     static final int DISTANCE_SYMBOLS = 30;
 
+    /** The literal/length symbol that ends a block. */
+    static final int END_OF_BLOCK = 256;
+
+    /** The longest code RFC 1951 allows for a literal/length or distance symbol. */
+    static final int MAX_CODE_BITS = 15;
+
     private static final int MAX_CODE_LENGTH_BITS = 7;
 
     /** The order RFC 1951 (3.2.7) sends the code-length code's lengths in. */

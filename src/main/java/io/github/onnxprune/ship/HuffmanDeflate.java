@@ -14,9 +14,6 @@ final class HuffmanDeflate {
     /** Bytes per block: fresh codes where a chunk's statistics change, few code tables on uniform data. */
     static final int BLOCK = 1 << 16;
 
-    private static final int END_OF_BLOCK = 256;
-    private static final int MAX_CODE_BITS = 15;
-
     private HuffmanDeflate() {
     }
 
@@ -68,7 +65,7 @@ final class HuffmanDeflate {
             codes[symbol] |= lengths[symbol] << 16;
         }
         out.literals(bytes, from, to, codes);
-        out.write(codes[END_OF_BLOCK] & 0xFFFF, lengths[END_OF_BLOCK]);
+        out.write(codes[BlockHeader.END_OF_BLOCK] & 0xFFFF, lengths[BlockHeader.END_OF_BLOCK]);
     }
 
     /** The literal/length symbols' frequencies of a block of these bytes: each byte's count, one end of block. */
@@ -92,7 +89,7 @@ final class HuffmanDeflate {
         for (int symbol = 0; symbol < 256; symbol++) {
             frequencies[symbol] = a[symbol] + b[symbol] + c[symbol] + d[symbol];
         }
-        frequencies[END_OF_BLOCK] = 1;
+        frequencies[BlockHeader.END_OF_BLOCK] = 1;
         HuffmanCode.ensureTwoSymbols(frequencies);
         return frequencies;
     }
@@ -104,7 +101,7 @@ final class HuffmanDeflate {
     private record Code(int[] lengths, BlockHeader header, long bits) {
 
         static Code of(int[] frequencies) {
-            int[] lengths = HuffmanCode.lengths(frequencies, MAX_CODE_BITS);
+            int[] lengths = HuffmanCode.lengths(frequencies, BlockHeader.MAX_CODE_BITS);
             BlockHeader header = BlockHeader.of(lengths, noDistances());
             long bits = 3 + header.bits();
             for (int symbol = 0; symbol < lengths.length; symbol++) {

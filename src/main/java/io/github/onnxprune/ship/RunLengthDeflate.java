@@ -20,8 +20,6 @@ final class RunLengthDeflate {
 
     private static final int MIN_MATCH = 3;
     private static final int MAX_MATCH = 258;
-    private static final int END_OF_BLOCK = 256;
-    private static final int MAX_CODE_BITS = 15;
     private static final int WINDOW = 32_768;
 
     /** A pair match's shortest length: the two bytes and four zeros. */
@@ -162,12 +160,12 @@ final class RunLengthDeflate {
             }
         }
         boolean finalBlock = lastChunk && position + covered == bytes.length;
-        literalFrequencies[END_OF_BLOCK] = 1;
+        literalFrequencies[BlockHeader.END_OF_BLOCK] = 1;
         // Two used symbols at least in each code keep every code complete, which every inflater accepts.
         HuffmanCode.ensureTwoSymbols(literalFrequencies);
         HuffmanCode.ensureTwoSymbols(distanceFrequencies);
-        int[] literalLengths = HuffmanCode.lengths(literalFrequencies, MAX_CODE_BITS);
-        int[] distanceLengths = HuffmanCode.lengths(distanceFrequencies, MAX_CODE_BITS);
+        int[] literalLengths = HuffmanCode.lengths(literalFrequencies, BlockHeader.MAX_CODE_BITS);
+        int[] distanceLengths = HuffmanCode.lengths(distanceFrequencies, BlockHeader.MAX_CODE_BITS);
         BlockHeader header = BlockHeader.of(literalLengths, distanceLengths);
         long dataBits = extraBits;
         for (int symbol = 0; symbol < BlockHeader.LITERAL_LENGTH_SYMBOLS; symbol++) {
@@ -204,7 +202,7 @@ final class RunLengthDeflate {
             distances[symbol] = distanceCodes[symbol] | distanceLengths[symbol] << 24;
         }
         out.tokens(tokens, first, end, literals, lengths, distances);
-        out.write(literalCodes[END_OF_BLOCK], literalLengths[END_OF_BLOCK]);
+        out.write(literalCodes[BlockHeader.END_OF_BLOCK], literalLengths[BlockHeader.END_OF_BLOCK]);
         return position + covered;
     }
 }
