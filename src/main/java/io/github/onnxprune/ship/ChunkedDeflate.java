@@ -194,23 +194,22 @@ public final class ChunkedDeflate {
 
     /** Chunk {@code index} of {@code count} deflated by {@code method}. */
     static Piece chunk(ByteBuffer content, int index, int count, Method method) {
+        boolean last = index == count - 1;
         return switch (method) {
-            case HUFFMAN -> {
-                ByteBuffer input = chunkOf(content, index);
-                yield HuffmanDeflate.deflate(content, index * CHUNK, input.limit(), index == count - 1);
-            }
+            case HUFFMAN -> HuffmanDeflate.deflate(content, index * CHUNK, chunkLength(content, index), last);
             case LZ77 -> chunk(content, index, count, LZ77_LEVEL, Deflater.DEFAULT_STRATEGY);
-            case RUNS -> {
-                ByteBuffer input = chunkOf(content, index);
-                yield RunLengthDeflate.deflate(content, index * CHUNK, input.limit(), index == count - 1);
-            }
+            case RUNS -> RunLengthDeflate.deflate(content, index * CHUNK, chunkLength(content, index), last);
         };
     }
 
     /** The bytes of chunk {@code index}, a slice of the content's own buffer. */
     static ByteBuffer chunkOf(ByteBuffer content, int index) {
-        int start = index * CHUNK;
-        return content.slice(start, Math.min(content.limit(), start + CHUNK) - start);
+        return content.slice(index * CHUNK, chunkLength(content, index));
+    }
+
+    /** Chunk {@code index}'s length: {@link #CHUNK}, or what is left for the last one. */
+    private static int chunkLength(ByteBuffer content, int index) {
+        return Math.min(content.limit() - index * CHUNK, CHUNK);
     }
 
     /**
