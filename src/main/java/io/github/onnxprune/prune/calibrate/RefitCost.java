@@ -1,11 +1,31 @@
 package io.github.onnxprune.prune.calibrate;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.onnx.FloatTensor;
+import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.calibrate.WeightReconstruction.Options;
+import java.util.List;
 
 /** Multiply-add estimates that decide which path a weight layer's re-fit takes and on how many rows. */
 final class RefitCost {
 
     private RefitCost() {
+    }
+
+    /**
+     * Each of {@code layers}' estimated cost, which weights the re-fit's time estimate: its sweep at the most rows,
+     * plus the exact re-fit of the mask the sweep chooses when that applies (by the zeros the pruned model holds).
+     */
+    static double[] ofLayers(ModelGraph dense, ModelProto pruned, List<Integer> layers, Options options) {
+        ModelGraph prunedGraph = ModelGraph.of(pruned);
+        double[] costs = new double[layers.size()];
+        for (int position = 0; position < layers.size(); position++) {
+            LinearLayer layer = LinearLayer.of(dense, layers.get(position));
+            long zeros = FloatTensor.of(prunedGraph.constant(layer.weight()).orElseThrow().tensor()).zeroCount();
+            costs[position] = sweep(layer.features(), layer.outputs(), options.maxRows())
+                    + sweptRefit(layer, zeros, options);
+        }
+        return costs;
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -267,17 +268,8 @@ public final class WeightReconstruction {
         boolean whole = RefitLayers.wholeValues(denseGraph, layers, collector, heapBytes);
         try (StagedActivations currentValues = new StagedActivations(collector, whole);
                 StagedActivations denseValues = new StagedActivations(collector, whole)) {
-            double[] costs = new double[layers.size()];
-            double totalCost = 0;
-            ModelGraph prunedGraph = ModelGraph.of(current);
-            for (int position = 0; position < layers.size(); position++) {
-                LinearLayer layer = LinearLayer.of(denseGraph, layers.get(position));
-                costs[position] = RefitCost.sweep(layer.features(), layer.outputs(), options.maxRows())
-                        + RefitCost.sweptRefit(layer, FloatTensor.of(prunedGraph.constant(layer.weight()).orElseThrow()
-                                .tensor()).zeroCount(), options);
-                totalCost += costs[position];
-            }
-            prunedGraph = null;
+            double[] costs = RefitCost.ofLayers(denseGraph, current, layers, options);
+            double totalCost = Arrays.stream(costs).sum();
             double doneCost = 0;
             // The statistics of the last input seen: layers reading the same value (Q, K, V) share them.
             InputStatistics[] shared = new InputStatistics[1];
