@@ -29,21 +29,12 @@ class FitTest {
         return new Features(data, ROWS, COLS);
     }
 
-    private static double[] matrix(int rows, int cols, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        double[] m = new double[rows * cols];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = random.nextGaussian();
-        }
-        return m;
-    }
-
     /** Features 0, 2, 3, ... 30 of the original kept (every third dropped), outputs 1..9 kept. */
     private static Fit.Problem problem(Features original, boolean intercept) {
         int[] features = java.util.stream.IntStream.range(0, 31).filter(f -> f % 3 != 1).toArray();
         int[] outputs = java.util.stream.IntStream.range(1, 10).toArray();
-        return new Fit.Problem(original, matrix(COLS, OUTPUTS, 5), OUTPUTS, features, outputs,
-                matrix(1, outputs.length, 6), intercept);
+        return new Fit.Problem(original, RowProductsTest.matrix(COLS, OUTPUTS, 5), OUTPUTS, features, outputs,
+                RowProductsTest.matrix(1, outputs.length, 6), intercept);
     }
 
     /** The pruned model's input: the kept features, slightly changed, as after earlier layers were pruned. */

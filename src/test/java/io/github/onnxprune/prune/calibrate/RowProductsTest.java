@@ -17,7 +17,8 @@ class RowProductsTest {
         return new Features(data, 103, 70);
     }
 
-    private static double[] matrix(int rows, int cols, long seed) {
+    /** A rows x cols matrix, row-major, of standard normal values drawn from {@code seed}. */
+    static double[] matrix(int rows, int cols, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         double[] m = new double[rows * cols];
         for (int i = 0; i < m.length; i++) {
