@@ -28,7 +28,7 @@ class HuffmanDeflateTest {
             {1, 2, 3},
             {1, 2, 3, 4},
             new byte[1000],
-            filled(HuffmanDeflate.BLOCK, (byte) 0x5A),
+            RunLengthDeflateTest.filled(HuffmanDeflate.BLOCK, (byte) 0x5A),
             noise,
             Arrays.copyOf(noise, 65_535),
             Arrays.copyOf(noise, 65_536),
@@ -137,11 +137,5 @@ class HuffmanDeflateTest {
     private static byte[] single(byte[] content) {
         ChunkedDeflate.Piece piece = HuffmanDeflate.deflate(ByteBuffer.wrap(content), 0, content.length, true);
         return Arrays.copyOf(piece.bytes(), piece.length());
-    }
-
-    private static byte[] filled(int length, byte value) {
-        byte[] bytes = new byte[length];
-        Arrays.fill(bytes, value);
-        return bytes;
     }
 }

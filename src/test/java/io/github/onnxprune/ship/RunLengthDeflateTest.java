@@ -157,7 +157,8 @@ class RunLengthDeflateTest {
         return Arrays.copyOf(piece.bytes(), piece.length());
     }
 
-    private static byte[] filled(int length, byte value) {
+    /** {@code length} bytes, each {@code value}. */
+    static byte[] filled(int length, byte value) {
         byte[] bytes = new byte[length];
         Arrays.fill(bytes, value);
         return bytes;
