@@ -25,61 +25,19 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
 
     /** The header of a block coded with these literal/length and distance code lengths. */
     static BlockHeader of(int[] literalLengths, int[] distanceLengths) {
-        int literalCount = 257;
-        for (int symbol = LITERAL_LENGTH_SYMBOLS - 1; symbol >= 257; symbol--) {
-            if (literalLengths[symbol] != 0) {
-                literalCount = symbol + 1;
-                break;
-            }
-        }
-        int distanceCount = 1;
-        for (int symbol = DISTANCE_SYMBOLS - 1; symbol >= 1; symbol--) {
-            if (distanceLengths[symbol] != 0) {
-                distanceCount = symbol + 1;
-                break;
-            }
-        }
+        int literalCount = usedCount(literalLengths, LITERAL_LENGTH_SYMBOLS, 257);
+        int distanceCount = usedCount(distanceLengths, DISTANCE_SYMBOLS, 1);
         int[] all = new int[literalCount + distanceCount];
         System.arraycopy(literalLengths, 0, all, 0, literalCount);
         System.arraycopy(distanceLengths, 0, all, literalCount, distanceCount);
         // Each entry: the code-length symbol (0-18) in the low 5 bits, its repeat count's extra value above.
         int[] symbols = new int[all.length];
-        int count = 0;
         int[] frequencies = new int[19];
+        int count = 0;
         for (int i = 0; i < all.length; ) {
-            int length = all[i];
-            int run = 1;
-            while (i + run < all.length && all[i + run] == length) {
-                run++;
-            }
-            int left = run;
-            if (length == 0) {
-                while (left >= 11) {
-                    int n = Math.min(left, 138);
-                    symbols[count++] = 18 | (n - 11) << 5;
-                    frequencies[18]++;
-                    left -= n;
-                }
-                if (left >= 3) {
-                    symbols[count++] = 17 | (left - 3) << 5;
-                    frequencies[17]++;
-                    left = 0;
-                }
-            } else {
-                symbols[count++] = length;
-                frequencies[length]++;
-                left--;
-                while (left >= 3) {
-                    int n = Math.min(left, 6);
-                    symbols[count++] = 16 | (n - 3) << 5;
-                    frequencies[16]++;
-                    left -= n;
-                }
-            }
-            for (; left > 0; left--) {
-                symbols[count++] = length;
-                frequencies[length]++;
-            }
+            int run = runAt(all, i);
+            count = all[i] == 0 ? zeros(run, symbols, count, frequencies)
+                    : repeats(all[i], run, symbols, count, frequencies);
             i += run;
         }
         HuffmanCode.ensureTwoSymbols(frequencies);
@@ -91,13 +49,72 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
                 break;
             }
         }
-        long bits = 5 + 5 + 4 + 3L * codeLengthCount;
-        for (int k = 0; k < count; k++) {
-            int symbol = symbols[k] & 31;
-            bits += lengthCodeLengths[symbol] + (symbol == 16 ? 2 : symbol == 17 ? 3 : symbol == 18 ? 7 : 0);
-        }
+        long bits = 5 + 5 + 4 + 3L * codeLengthCount + HuffmanCode.bits(frequencies, lengthCodeLengths)
+                + 2L * frequencies[16] + 3L * frequencies[17] + 7L * frequencies[18];
         return new BlockHeader(literalCount, distanceCount, Arrays.copyOf(symbols, count), lengthCodeLengths,
                 codeLengthCount, bits);
+    }
+
+    /**
+     * How many of the first {@code symbols} lengths are sent: up to the last one not 0, and {@code least} at
+     * least. (The header's parts are small methods: a build's new JVM compiles them before it runs them often.)
+     */
+    private static int usedCount(int[] lengths, int symbols, int least) {
+        for (int symbol = symbols - 1; symbol >= least; symbol--) {
+            if (lengths[symbol] != 0) {
+                return symbol + 1;
+            }
+        }
+        return least;
+    }
+
+    /** How many lengths from {@code i} on equal the one at {@code i}. */
+    private static int runAt(int[] all, int i) {
+        int run = 1;
+        while (i + run < all.length && all[i + run] == all[i]) {
+            run++;
+        }
+        return run;
+    }
+
+    /** Codes a run of zero lengths from {@code count} on (symbols 18, 17, then 0s); returns the new count. */
+    private static int zeros(int run, int[] symbols, int count, int[] frequencies) {
+        int left = run;
+        while (left >= 11) {
+            int n = Math.min(left, 138);
+            symbols[count++] = 18 | (n - 11) << 5;
+            frequencies[18]++;
+            left -= n;
+        }
+        if (left >= 3) {
+            symbols[count++] = 17 | (left - 3) << 5;
+            frequencies[17]++;
+            left = 0;
+        }
+        return single(0, left, symbols, count, frequencies);
+    }
+
+    /** Codes a run of a length other than 0 (the length, then symbols 16, then the length again). */
+    private static int repeats(int length, int run, int[] symbols, int count, int[] frequencies) {
+        symbols[count++] = length;
+        frequencies[length]++;
+        int left = run - 1;
+        while (left >= 3) {
+            int n = Math.min(left, 6);
+            symbols[count++] = 16 | (n - 3) << 5;
+            frequencies[16]++;
+            left -= n;
+        }
+        return single(length, left, symbols, count, frequencies);
+    }
+
+    /** Codes {@code left} lengths one symbol each. */
+    private static int single(int length, int left, int[] symbols, int count, int[] frequencies) {
+        for (int k = 0; k < left; k++) {
+            symbols[count++] = length;
+        }
+        frequencies[length] += left;
+        return count;
     }
 
     /** Sends the header (after the block's three first bits). */

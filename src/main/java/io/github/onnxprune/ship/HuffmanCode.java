@@ -1,9 +1,10 @@
 package io.github.onnxprune.ship;
 
-import java.util.Arrays;
-
 /** Length-limited Huffman code lengths and the canonical codes deflate (RFC 1951, 3.2.2) derives from them. */
 final class HuffmanCode {
+
+    /** Ciura's gaps for Shell's sort, enough for the 286 literal/length symbols. */
+    private static final int[] SHELL_GAPS = {132, 57, 23, 10, 4, 1};
 
     private HuffmanCode() {
     }
@@ -21,7 +22,7 @@ final class HuffmanCode {
         }
         while (true) {
             int[] lengths = huffman(weights);
-            if (Arrays.stream(lengths).max().orElse(0) <= maxBits) {
+            if (max(lengths) <= maxBits) {
                 return lengths;
             }
             for (int i = 0; i < weights.length; i++) {
@@ -50,7 +51,7 @@ final class HuffmanCode {
             lengths[(int) (keys[0] & 1023)] = 1;
             return lengths;
         }
-        Arrays.sort(keys, 0, leaves);
+        sort(keys, leaves);
         // Nodes 0..leaves-1 are the leaves in ascending weight, then the merged nodes in the order made (also
         // ascending), so the two smallest are always at the head of one of the two queues.
         int nodes = 2 * leaves - 1;
@@ -85,7 +86,7 @@ final class HuffmanCode {
      * most significant bit first into a stream packed least significant bit first.
      */
     static int[] reversedCodes(int[] lengths) {
-        int maxBits = Arrays.stream(lengths).max().orElse(0);
+        int maxBits = max(lengths);
         int[] perLength = new int[maxBits + 1];
         for (int length : lengths) {
             perLength[length]++;
@@ -105,6 +106,43 @@ final class HuffmanCode {
             }
         }
         return codes;
+    }
+
+    /** The bits of the symbols counted in {@code frequencies} coded with these code lengths. */
+    static long bits(int[] frequencies, int[] lengths) {
+        long bits = 0;
+        for (int symbol = 0; symbol < frequencies.length; symbol++) {
+            bits += (long) frequencies[symbol] * lengths[symbol];
+        }
+        return bits;
+    }
+
+    /** The largest of these lengths (0 for none). */
+    private static int max(int[] lengths) {
+        int max = 0;
+        for (int length : lengths) {
+            max = Math.max(max, length);
+        }
+        return max;
+    }
+
+    /**
+     * Sorts the first {@code count} keys, which are distinct, ascending: Shell's sort, because a build's new JVM
+     * runs it before the JIT has compiled it and then compiles it, and a few hundred keys per block make
+     * {@code Arrays.sort}'s dual-pivot quicksort (two large methods, compiled and recompiled by C2 in every build)
+     * cost more in the JIT's time than it saves (docs/minilm-benchmark.md, "Session 19").
+     */
+    private static void sort(long[] keys, int count) {
+        for (int gap : SHELL_GAPS) {
+            for (int i = gap; i < count; i++) {
+                long key = keys[i];
+                int j = i;
+                for (; j >= gap && keys[j - gap] > key; j -= gap) {
+                    keys[j] = keys[j - gap];
+                }
+                keys[j] = key;
+            }
+        }
     }
 
     /** Gives two symbols at least a frequency, so that the code is complete, which every inflater accepts. */

@@ -103,11 +103,7 @@ final class HuffmanDeflate {
         static Code of(int[] frequencies) {
             int[] lengths = HuffmanCode.lengths(frequencies, BlockHeader.MAX_CODE_BITS);
             BlockHeader header = BlockHeader.of(lengths, noDistances());
-            long bits = 3 + header.bits();
-            for (int symbol = 0; symbol < lengths.length; symbol++) {
-                bits += (long) frequencies[symbol] * lengths[symbol];
-            }
-            return new Code(lengths, header, bits);
+            return new Code(lengths, header, 3 + header.bits() + HuffmanCode.bits(frequencies, lengths));
         }
     }
 

@@ -120,6 +120,39 @@ final class RunLengthDeflate {
         return count;
     }
 
+    /**
+     * Counts the literal/length and distance symbols of tokens {@code first} to {@code end} and returns how many
+     * bytes they cover. Its own small method: the loop that makes block writing hot is all the JIT compiles first.
+     */
+    private static int count(int[] tokens, int first, int end, int[] literalFrequencies, int[] distanceFrequencies) {
+        int covered = 0;
+        for (int t = first; t < end; t++) {
+            int token = tokens[t];
+            if (token < 256) {
+                literalFrequencies[token]++;
+                covered++;
+            } else {
+                int length = token & 511;
+                literalFrequencies[LENGTH_SYMBOL[length]]++;
+                distanceFrequencies[distanceSymbol(token >>> 9)]++;
+                covered += length;
+            }
+        }
+        return covered;
+    }
+
+    /** The extra bits of the lengths and distances counted: each symbol's count times its extra bits. */
+    private static long extraBits(int[] literalFrequencies, int[] distanceFrequencies) {
+        long bits = 0;
+        for (int symbol = 265; symbol < 285; symbol++) {
+            bits += (long) literalFrequencies[symbol] * ((symbol - 261) / 4);
+        }
+        for (int symbol = 4; symbol < BlockHeader.DISTANCE_SYMBOLS; symbol++) {
+            bits += (long) distanceFrequencies[symbol] * (symbol / 2 - 1);
+        }
+        return bits;
+    }
+
     /** The distance symbol (0-29) of a distance of 1 to 32,768 (RFC 1951 3.2.5). */
     static int distanceSymbol(int distance) {
         if (distance <= 2) {
@@ -143,22 +176,8 @@ final class RunLengthDeflate {
             BitWriter out) {
         int[] literalFrequencies = new int[BlockHeader.LITERAL_LENGTH_SYMBOLS];
         int[] distanceFrequencies = new int[BlockHeader.DISTANCE_SYMBOLS];
-        int covered = 0;
-        long extraBits = 0;
-        for (int t = first; t < end; t++) {
-            int token = tokens[t];
-            if (token < 256) {
-                literalFrequencies[token]++;
-                covered++;
-            } else {
-                int length = token & 511;
-                int distance = token >>> 9;
-                literalFrequencies[LENGTH_SYMBOL[length]]++;
-                distanceFrequencies[distanceSymbol(distance)]++;
-                extraBits += LENGTH_EXTRA_BITS[length] + distanceExtraBits(distance);
-                covered += length;
-            }
-        }
+        int covered = count(tokens, first, end, literalFrequencies, distanceFrequencies);
+        long extraBits = extraBits(literalFrequencies, distanceFrequencies);
         boolean finalBlock = lastChunk && position + covered == bytes.length;
         literalFrequencies[BlockHeader.END_OF_BLOCK] = 1;
         // Two used symbols at least in each code keep every code complete, which every inflater accepts.
@@ -167,14 +186,8 @@ final class RunLengthDeflate {
         int[] literalLengths = HuffmanCode.lengths(literalFrequencies, BlockHeader.MAX_CODE_BITS);
         int[] distanceLengths = HuffmanCode.lengths(distanceFrequencies, BlockHeader.MAX_CODE_BITS);
         BlockHeader header = BlockHeader.of(literalLengths, distanceLengths);
-        long dataBits = extraBits;
-        for (int symbol = 0; symbol < BlockHeader.LITERAL_LENGTH_SYMBOLS; symbol++) {
-            dataBits += (long) literalFrequencies[symbol] * literalLengths[symbol];
-        }
-        for (int symbol = 0; symbol < BlockHeader.DISTANCE_SYMBOLS; symbol++) {
-            dataBits += (long) distanceFrequencies[symbol] * distanceLengths[symbol];
-        }
-        long dynamicBits = 3 + header.bits() + dataBits;
+        long dynamicBits = 3 + header.bits() + extraBits + HuffmanCode.bits(literalFrequencies, literalLengths)
+                + HuffmanCode.bits(distanceFrequencies, distanceLengths);
         long storedBits = BitWriter.storedBits(covered);
         if (storedBits < dynamicBits) {
             out.stored(bytes, position, covered, finalBlock);
@@ -185,24 +198,40 @@ final class RunLengthDeflate {
         out.write(2, 2);
         header.write(out);
         int[] literalCodes = HuffmanCode.reversedCodes(literalLengths);
-        int[] distanceCodes = HuffmanCode.reversedCodes(distanceLengths);
-        // Codes with their bit counts above bit 24, a match length's extra bits already after its code.
+        int[] literals = literalTable(literalCodes, literalLengths);
+        int[] lengths = lengthTable(literalCodes, literalLengths);
+        int[] distances = distanceTable(HuffmanCode.reversedCodes(distanceLengths), distanceLengths);
+        out.tokens(tokens, first, end, literals, lengths, distances);
+        out.write(literalCodes[BlockHeader.END_OF_BLOCK], literalLengths[BlockHeader.END_OF_BLOCK]);
+        return position + covered;
+    }
+
+    /** Each literal's code with its bit count above bit 24, as {@link BitWriter#tokens} takes them. */
+    private static int[] literalTable(int[] literalCodes, int[] literalLengths) {
         int[] literals = new int[256];
         for (int symbol = 0; symbol < 256; symbol++) {
             literals[symbol] = literalCodes[symbol] | literalLengths[symbol] << 24;
         }
+        return literals;
+    }
+
+    /** Each match length's code followed by its extra bits, their bit count above bit 24. */
+    private static int[] lengthTable(int[] literalCodes, int[] literalLengths) {
         int[] lengths = new int[MAX_MATCH + 1];
         for (int length = MIN_MATCH; length <= MAX_MATCH; length++) {
             int symbol = LENGTH_SYMBOL[length];
             lengths[length] = (literalCodes[symbol] | LENGTH_EXTRA_VALUE[length] << literalLengths[symbol])
                     | (literalLengths[symbol] + LENGTH_EXTRA_BITS[length]) << 24;
         }
+        return lengths;
+    }
+
+    /** Each distance symbol's code with its bit count above bit 24. */
+    private static int[] distanceTable(int[] distanceCodes, int[] distanceLengths) {
         int[] distances = new int[BlockHeader.DISTANCE_SYMBOLS];
         for (int symbol = 0; symbol < distances.length; symbol++) {
             distances[symbol] = distanceCodes[symbol] | distanceLengths[symbol] << 24;
         }
-        out.tokens(tokens, first, end, literals, lengths, distances);
-        out.write(literalCodes[BlockHeader.END_OF_BLOCK], literalLengths[BlockHeader.END_OF_BLOCK]);
-        return position + covered;
+        return distances;
     }
 }
