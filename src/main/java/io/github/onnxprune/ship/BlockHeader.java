@@ -20,6 +20,9 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
 
     private static final int MAX_CODE_LENGTH_BITS = 7;
 
+    /** The extra bits after each code-length symbol: the repeat counts of 16, 17 and 18. */
+    private static final int[] REPEAT_EXTRA_BITS = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7};
+
     /** The order RFC 1951 (3.2.7) sends the code-length code's lengths in. */
     private static final int[] CODE_LENGTH_ORDER = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
@@ -50,7 +53,7 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
             }
         }
         long bits = 5 + 5 + 4 + 3L * codeLengthCount + HuffmanCode.bits(frequencies, lengthCodeLengths)
-                + 2L * frequencies[16] + 3L * frequencies[17] + 7L * frequencies[18];
+                + HuffmanCode.bits(frequencies, REPEAT_EXTRA_BITS);
         return new BlockHeader(literalCount, distanceCount, Arrays.copyOf(symbols, count), lengthCodeLengths,
                 codeLengthCount, bits);
     }
@@ -128,10 +131,9 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
         int[] codes = HuffmanCode.reversedCodes(lengthCodeLengths);
         for (int entry : symbols) {
             int symbol = entry & 31;
-            out.write(codes[symbol], lengthCodeLengths[symbol]);
-            if (symbol >= 16) {
-                out.write(entry >>> 5, symbol == 16 ? 2 : symbol == 17 ? 3 : 7);
-            }
+            // The code and the repeat count's extra bits (none below symbol 16) as one write, without a branch.
+            int codeBits = lengthCodeLengths[symbol];
+            out.write(codes[symbol] | (entry >>> 5) << codeBits, codeBits + REPEAT_EXTRA_BITS[symbol]);
         }
     }
 }
