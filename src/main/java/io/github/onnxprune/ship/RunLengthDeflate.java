@@ -55,11 +55,16 @@ final class RunLengthDeflate {
      *     block brings the stream to a byte boundary)
      */
     static ChunkedDeflate.Piece deflate(ByteBuffer content, int start, int length, boolean last) {
+        return deflate(content, start, length, last, BLOCK_TOKENS);
+    }
+
+    /** As {@link #deflate(ByteBuffer, int, int, boolean)}, with blocks of {@code blockTokens} tokens. */
+    static ChunkedDeflate.Piece deflate(ByteBuffer content, int start, int length, boolean last, int blockTokens) {
         int history = start > 0 ? 1 : 0;
         byte[] bytes = new byte[history + length];
         content.get(start - history, bytes);
         // One block's tokens at a time (256 KiB, not 4 bytes for every byte of the chunk).
-        int[] tokens = new int[BLOCK_TOKENS];
+        int[] tokens = new int[blockTokens];
         int[] lastPair = new int[1 << 16];
         BitWriter out = new BitWriter(length + length / 8 + 1024);
         int position = history;
