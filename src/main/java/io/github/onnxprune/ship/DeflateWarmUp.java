@@ -5,11 +5,12 @@ import java.nio.ByteBuffer;
 /**
  * Runs the plugin's Java deflate encoders on synthetic data shaped like a model's tensors (floats half of them
  * zero, zeroed rows, dense floats), so that a new JVM's JIT profiles and compiles them before they meet a real
- * model. A build runs the encoders once, in a new JVM: there a run of a few megabytes, started on a core that would
- * otherwise wait, makes the real deflate's first use cheaper (docs/minilm-benchmark.md, "Session 19"). Every
- * branch of the encoders is taken here, full blocks and Huffman codes too deep for deflate's 15 bits included, so
- * that the JIT compiles no path away that a real model then takes (each such deoptimisation sends the encoder
- * back to the interpreter and costs a recompilation).
+ * model. A build runs the encoders once, in a new JVM: a run of a megabyte or a few moves part of the JIT's work
+ * off the real deflate (about as much CPU as the run itself costs), so it pays on a core that would otherwise
+ * wait (docs/minilm-benchmark.md, "The encoders' first use (session 19, branch h2)"). The run takes the paths a
+ * pruned model's chunks take (literals, runs, pair matches short and of the longest length, full blocks, Huffman
+ * codes too deep for 15 bits), so that the JIT compiles none of them away to meet it later (each such
+ * deoptimisation sends the encoder back to the interpreter and costs a recompilation).
  */
 public final class DeflateWarmUp {
 

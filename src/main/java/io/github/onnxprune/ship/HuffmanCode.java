@@ -130,7 +130,8 @@ final class HuffmanCode {
      * Sorts the first {@code count} keys, which are distinct, ascending: Shell's sort, because a build's new JVM
      * runs it before the JIT has compiled it and then compiles it, and a few hundred keys per block make
      * {@code Arrays.sort}'s dual-pivot quicksort (two large methods, compiled and recompiled by C2 in every build)
-     * cost more in the JIT's time than it saves (docs/minilm-benchmark.md, "Session 19").
+     * cost more in the JIT's time than it saves (docs/minilm-benchmark.md, "The encoders' first use (session
+     * 19, branch h2)").
      */
     private static void sort(long[] keys, int count) {
         for (int gap : SHELL_GAPS) {
