@@ -17,7 +17,8 @@ import java.util.zip.CRC32;
  * the later rounds are warm. Prints each round's wall time, the process's CPU time (the JIT's compiler threads
  * included) and the calling thread's, the stream's length and its CRC-32 (the same for any number of threads),
  * and how many chunks each method took. Arguments: the file, the threads, the rounds after round 0 and
- * optionally the bytes of a {@link DeflateWarmUp} run first. Not a test (docs/minilm-benchmark.md has the command and the figures).
+ * optionally the bytes of a {@link DeflateWarmUp} run first. Not a test (docs/minilm-benchmark.md has the command
+ * and the figures).
  */
 public final class FirstUseDeflateBenchmark {
 
