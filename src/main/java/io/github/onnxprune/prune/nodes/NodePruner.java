@@ -84,7 +84,7 @@ public final class NodePruner {
         }
         // The groups the ranking scored are not measured again: their values need not be computed twice.
         if (variance != null && settings.importance().fromCalibration()) {
-            fluctuation(analysis, groups, variance);
+            fluctuation(analysis, groups, variance, settings);
         }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
@@ -185,10 +185,13 @@ public final class NodePruner {
      * Replaces the importance of every group whose readers are all measurable: per unit, the sum over the layers
      * reading it of variance times squared weight-row norm of its features. Groups without readers keep norms.
      */
-    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance) {
+    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance,
+            NodePruningSettings settings) {
         Map<String, double[]> measured = new HashMap<>();
         for (Group group : groups) {
-            if (group.root.blockReason() != null || group.chunks() < 2 || group.ranked) {
+            // A group that loses nothing keeps its norms: its readers' values need no pass of their own.
+            if (group.root.blockReason() != null || group.chunks() < 2 || group.ranked
+                    || removals(group, settings) == 0) {
                 continue;
             }
             double[] importance = new double[group.size];

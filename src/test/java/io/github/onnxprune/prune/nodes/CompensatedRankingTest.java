@@ -2,6 +2,7 @@ package io.github.onnxprune.prune.nodes;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -10,6 +11,7 @@ import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
@@ -169,6 +171,24 @@ class CompensatedRankingTest {
                 assertEquals(2 * a, fittedFluctuation[r], 0.01, "row " + r);
             }
         }
+    }
+
+    @Test
+    void aGroupThatLosesNothingIsNeitherRankedNorMeasured() {
+        ModelProto model = sumOfThree();
+        List<String> asked = new ArrayList<>();
+        NodePruningSettings none = new NodePruningSettings(0.34, Scope.LAYERWISE, List.of(SparsityOverride.parse(
+                "w1=0")), List.of(), UnitImportance.COMPENSATED);
+        NodePruningResult result = NodePruner.prune(model, none, value -> {
+            asked.add("variance " + value);
+            return null;
+        }, reader -> {
+            asked.add("ranking " + reader.input());
+            return null;
+        });
+
+        assertEquals(List.of(), asked);
+        assertSame(model, result.model());
     }
 
     private static NodePruningSettings third(UnitImportance importance) {
