@@ -36,7 +36,8 @@ public enum UnitImportance {
                 return value;
             }
         }
-        throw new IllegalArgumentException("unknown unit importance '" + text + "': use l1, l2, fluctuation or compensated");
+        throw new IllegalArgumentException("unknown unit importance '" + text
+                + "': use l1, l2, fluctuation or compensated");
     }
 
     /** Whether units are ranked from calibration statistics (with data; fluctuation falls back to L2 norms). */

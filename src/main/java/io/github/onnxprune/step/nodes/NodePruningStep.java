@@ -27,8 +27,8 @@ import java.util.Optional;
 
 /**
  * Node pruning as a step: removes whole units ({@link NodePruner}, ranked by calibration statistics with
- * {@link UnitImportance#FLUCTUATION} or {@link UnitImportance#COMPENSATED}), then, with calibration data, compensates the layers that read them
- * ({@link NodeCompensation}) from the slices node pruning recorded.
+ * {@link UnitImportance#FLUCTUATION} or {@link UnitImportance#COMPENSATED}), then, with calibration data,
+ * compensates the layers that read them ({@link NodeCompensation}) from the slices node pruning recorded.
  */
 public final class NodePruningStep implements ModelStep<NodePruningResult> {
 

@@ -3,6 +3,7 @@ package io.github.onnxprune.prune.nodes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -171,6 +172,15 @@ class CompensatedRankingTest {
                 assertEquals(2 * a, fittedFluctuation[r], 0.01, "row " + r);
             }
         }
+    }
+
+    @Test
+    void theImportanceIsSpelledCompensatedAndNeedsData() {
+        assertSame(UnitImportance.COMPENSATED, UnitImportance.parse(" Compensated "));
+        assertEquals("compensated", UnitImportance.COMPENSATED.id());
+        assertTrue(UnitImportance.COMPENSATED.fromCalibration());
+        assertEquals("unknown unit importance 'obs': use l1, l2, fluctuation or compensated",
+                assertThrows(IllegalArgumentException.class, () -> UnitImportance.parse("obs")).getMessage());
     }
 
     @Test
