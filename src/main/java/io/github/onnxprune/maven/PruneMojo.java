@@ -167,7 +167,10 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(property = "onnx-prune.sensitivity", defaultValue = "false")
     private boolean sensitivity;
 
-    /** How node pruning ranks units: l1 or l2 norm of their weights, or fluctuation on the calibration data. */
+    /**
+     * How node pruning ranks units: l1 or l2 norm of their weights, fluctuation on the calibration data, or
+     * compensated (the output error a unit's removal leaves once its reader is re-fitted; needs data).
+     */
     @Parameter(property = "onnx-prune.importance", defaultValue = "l1")
     private String importance;
 

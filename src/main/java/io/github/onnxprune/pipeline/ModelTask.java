@@ -7,6 +7,7 @@ import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.gate.GateLimits;
+import io.github.onnxprune.prune.nodes.UnitImportance;
 import java.nio.file.Path;
 
 /**
@@ -21,9 +22,31 @@ import java.nio.file.Path;
 public record ModelTask(Path file, String entryName, PruningSettings pruning, EvaluationSettings evaluation,
         GateLimits limits) {
 
-    /** Fails when the settings ask for what this model's data cannot give ({@link MeasuredShares#check}). */
+    /**
+     * Fails when the settings ask for what this model's data cannot give ({@link MeasuredShares#check}, a
+     * compensated ranking without any data).
+     */
     public ModelTask {
         MeasuredShares.check(pruning, evaluation);
+        checkCompensatedRanking(pruning, evaluation);
+    }
+
+    /**
+     * The compensated ranking measures each unit on calibration data: with none it fails rather than fall back to
+     * a norm (as fluctuation does), since the user asked for the ranking by name and pays for it in build time.
+     */
+    private static void checkCompensatedRanking(PruningSettings pruning, EvaluationSettings evaluation) {
+        boolean removesUnits = pruning.method() == PruneMethod.NODES ? pruning.sparsity() > 0
+                : pruning.nodeSparsity() > 0;
+        if (pruning.importance() == UnitImportance.COMPENSATED && removesUnits
+                && evaluation.calibration().calibrationData() == null && evaluation.validationData() == null) {
+            throw new IllegalArgumentException("<importance>compensated</importance> (property"
+                    + " onnx-prune.importance) ranks units by the output error their removal leaves once the layer"
+                    + " reading them is re-fitted, measured on calibration data, but this model has neither"
+                    + " <calibrationData> nor <validationData>. Set <calibrationData> to samples like the ones the"
+                    + " model will see (or <validationData>, which it then also calibrates on), or use"
+                    + " <importance>l2</importance>, which needs no data");
+        }
     }
 
     /**

@@ -77,6 +77,36 @@ public final class FeatureVariances implements NodePruner.FeatureVariance, AutoC
         return variance;
     }
 
+    /**
+     * The covariance of the features (last axis) of {@code value}, {@code features x features} row-major, over at
+     * most {@code maxRows} of the calibration rows whose mask is not 0, evenly spread as a fit picks them
+     * ({@link CompensatedRanking#covariance}); null when the value is not a float tensor of rank 2 or more.
+     */
+    double[] covariance(String value, int maxRows) {
+        StagedValue staged = values.value(model, value);
+        long[] shape = staged.shape();
+        if (shape.length < 2 || !staged.isFloat()) {
+            return null;
+        }
+        int features = (int) shape[shape.length - 1];
+        int[] positions = collector.keptPositions(shape);
+        long elements = 1;
+        for (long dimension : shape) {
+            elements *= dimension;
+        }
+        int total = positions != null ? positions.length : (int) (elements / features);
+        int rows = Math.min(total, maxRows);
+        StagedValue.Elements read = staged.elements();
+        float[] data = new float[rows * features];
+        for (int r = 0; r < rows; r++) {
+            int row = Features.pick(r, rows, total);
+            long start = (long) (positions != null ? positions[row] : row) * features;
+            read.release(start);
+            read.get(start, data, r * features, features);
+        }
+        return CompensatedRanking.covariance(data, rows, features);
+    }
+
     /** Deletes the scratch files of the values still kept. */
     @Override
     public void close() {

@@ -100,7 +100,7 @@ record Features(float[] data, int rows, int cols) {
     }
 
     /** Row r of {@code rows} spread evenly over {@code total}: all rows when they fit, a fixed stride otherwise. */
-    private static int pick(int r, int rows, int total) {
+    static int pick(int r, int rows, int total) {
         return rows == total ? r : (int) ((long) r * total / rows);
     }
 

@@ -70,19 +70,21 @@ public final class NodePruner {
     }
 
     /**
-     * Prunes {@code model} as {@link #prune(ModelProto, NodePruningSettings, FeatureVariance)}, except that a
-     * group read by a single layer is ranked by {@code ranking} where it gives scores.
+     * Prunes {@code model} as {@link #prune(ModelProto, NodePruningSettings, FeatureVariance)}, except that with
+     * {@link UnitImportance#COMPENSATED} a group read by a single layer is ranked by {@code ranking} where it gives
+     * scores (the other groups by fluctuation).
      */
-    static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance,
+    public static NodePruningResult prune(ModelProto model, NodePruningSettings settings, FeatureVariance variance,
             ReaderRanking ranking) {
         ModelGraph graph = ModelGraph.of(model);
         CouplingAnalysis analysis = CouplingAnalysis.run(graph, settings);
         List<Group> groups = groups(analysis, settings);
-        if (variance != null && settings.importance() == UnitImportance.FLUCTUATION) {
-            fluctuation(analysis, groups, variance);
+        if (ranking != null && settings.importance() == UnitImportance.COMPENSATED) {
+            byReader(analysis, groups, ranking, settings);
         }
-        if (ranking != null) {
-            byReader(analysis, groups, ranking);
+        // The groups the ranking scored are not measured again: their values need not be computed twice.
+        if (variance != null && settings.importance().fromCalibration()) {
+            fluctuation(analysis, groups, variance, settings);
         }
         choose(groups, settings);
         Map<Space, int[]> kept = new HashMap<>();
@@ -92,7 +94,7 @@ public final class NodePruner {
             }
         }
         Map<String, int[][]> slices = new LinkedHashMap<>();
-        ModelProto pruned = kept.isEmpty() ? model : rewrite(analysis, kept, slices);
+        ModelProto pruned = kept.isEmpty() ? model : PrunedModel.rewrite(analysis, kept, slices);
         return result(analysis, pruned, slices);
     }
 
@@ -107,6 +109,8 @@ public final class NodePruner {
          * gives one (its units' costs relative to it compare across groups), else 0.
          */
         double reference;
+        /** Whether a {@link ReaderRanking} gave {@link #importance}. */
+        boolean ranked;
         Double override;
         int[] removed = new int[0];
 
@@ -181,10 +185,13 @@ public final class NodePruner {
      * Replaces the importance of every group whose readers are all measurable: per unit, the sum over the layers
      * reading it of variance times squared weight-row norm of its features. Groups without readers keep norms.
      */
-    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance) {
+    private static void fluctuation(CouplingAnalysis analysis, List<Group> groups, FeatureVariance variance,
+            NodePruningSettings settings) {
         Map<String, double[]> measured = new HashMap<>();
         for (Group group : groups) {
-            if (group.root.blockReason() != null || group.chunks() < 2) {
+            // A group that loses nothing keeps its norms: its readers' values need no pass of their own.
+            if (group.root.blockReason() != null || group.chunks() < 2 || group.ranked
+                    || removals(group, settings) == 0) {
                 continue;
             }
             double[] importance = new double[group.size];
@@ -217,29 +224,21 @@ public final class NodePruner {
     }
 
     /** Replaces the importance of every group read by one layer alone by the scores {@code ranking} gives. */
-    private static void byReader(CouplingAnalysis analysis, List<Group> groups, ReaderRanking ranking) {
+    private static void byReader(CouplingAnalysis analysis, List<Group> groups, ReaderRanking ranking,
+            NodePruningSettings settings) {
+        Map<Group, CouplingAnalysis.Reader> readers = new LinkedHashMap<>();
         for (Group group : groups) {
-            if (group.root.blockReason() != null || group.chunks() < 2) {
-                continue;
+            CouplingAnalysis.Reader reader = onlyReader(analysis, group);
+            // A group that loses nothing needs no ranking, and its reader's statistics no pass.
+            if (reader != null && removals(group, settings) > 0) {
+                readers.put(group, reader);
             }
-            CouplingAnalysis.Reader only = null;
-            int count = 0;
-            for (CouplingAnalysis.Reader reader : analysis.readers) {
-                for (Layout.Segment segment : reader.layout().segments) {
-                    if (segment.space().root() == group.root) {
-                        only = reader;
-                        count++;
-                    }
-                }
-            }
-            if (count != 1 || only.layout().segments.size() != 1 || only.layout().repeat != 1
-                    || only.layout().channels() != group.size) {
-                continue;
-            }
+        }
+        int index = 0;
+        for (Map.Entry<Group, CouplingAnalysis.Reader> entry : readers.entrySet()) {
+            Group group = entry.getKey();
+            CouplingAnalysis.Reader only = entry.getValue();
             FloatTensor w = FloatTensor.of(analysis.graph.constant(only.weight()).orElseThrow().tensor());
-            if (w.dims().length != 2) {
-                continue;
-            }
             int outputs = (int) w.dims()[1 - only.axis()];
             double[] values = w.values();
             double[] rows = values;
@@ -251,12 +250,46 @@ public final class NodePruner {
                     }
                 }
             }
-            ReaderRanking.Scores scores = ranking.of(only.input(), rows, group.size, outputs, group.granule);
+            ReaderRanking.Scores scores = ranking.of(new ReaderRanking.Reader(only.input(), rows, group.size,
+                    outputs, group.granule, removals(group, settings), index++, readers.size()));
             if (scores != null) {
                 group.importance = scores.costs();
                 group.reference = scores.reference();
+                group.ranked = true;
             }
         }
+    }
+
+    /** The one 2-D layer reading all of {@code group}'s units as they are, or null. */
+    private static CouplingAnalysis.Reader onlyReader(CouplingAnalysis analysis, Group group) {
+        if (group.root.blockReason() != null || group.chunks() < 2) {
+            return null;
+        }
+        CouplingAnalysis.Reader only = null;
+        int count = 0;
+        for (CouplingAnalysis.Reader reader : analysis.readers) {
+            for (Layout.Segment segment : reader.layout().segments) {
+                if (segment.space().root() == group.root) {
+                    only = reader;
+                    count++;
+                }
+            }
+        }
+        if (count != 1 || only.layout().segments.size() != 1 || only.layout().repeat != 1
+                || only.layout().channels() != group.size
+                || analysis.graph.constant(only.weight()).orElseThrow().tensor().getDimsCount() != 2) {
+            return null;
+        }
+        return only;
+    }
+
+    /** The runs of units {@link #choose} removes at most from {@code group}: all but one in a global ranking. */
+    private static int removals(Group group, NodePruningSettings settings) {
+        if (settings.scope() == Scope.LAYERWISE || group.override != null) {
+            double fraction = group.override != null ? group.override : settings.sparsity();
+            return (int) Math.min(Sparsity.countToRemove(fraction, group.chunks()), group.chunks() - 1);
+        }
+        return settings.sparsity() > 0 ? group.chunks() - 1 : 0;
     }
 
     private static void choose(List<Group> groups, NodePruningSettings settings) {
@@ -266,9 +299,7 @@ public final class NodePruner {
                 continue;
             }
             if (settings.scope() == Scope.LAYERWISE || group.override != null) {
-                double fraction = group.override != null ? group.override : settings.sparsity();
-                int count = (int) Math.min(Sparsity.countToRemove(fraction, group.chunks()), group.chunks() - 1);
-                group.removeChunks(lowest(group.chunkImportance(), count));
+                group.removeChunks(lowest(group.chunkImportance(), removals(group, settings)));
             } else {
                 global.add(group);
             }
@@ -349,93 +380,6 @@ public final class NodePruner {
             }
         }
         return kept;
-    }
-
-    /** The features a layout keeps, in order; null when all stay. */
-    private static int[] keptFeatures(Layout layout, Map<Space, int[]> kept) {
-        boolean changed = false;
-        for (Layout.Segment segment : layout.segments) {
-            changed |= kept.containsKey(segment.space().root());
-        }
-        if (!changed) {
-            return null;
-        }
-        int repeat = layout.repeat;
-        if (repeat <= 0) {
-            throw new IllegalStateException("feature count of a flattened value was never settled");
-        }
-        List<Integer> features = new ArrayList<>();
-        for (Layout.Segment segment : layout.segments) {
-            int[] units = kept.get(segment.space().root());
-            int count = units != null ? units.length : segment.space().size;
-            for (int i = 0; i < count; i++) {
-                int unit = units != null ? units[i] : i;
-                for (int j = 0; j < repeat; j++) {
-                    features.add((segment.offset() + unit) * repeat + j);
-                }
-            }
-        }
-        return features.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Rewrites the model; {@code slices} receives, per sliced constant, the indices kept on each axis. */
-    private static ModelProto rewrite(CouplingAnalysis analysis, Map<Space, int[]> kept, Map<String, int[][]> slices) {
-        ModelGraph graph = analysis.graph;
-        Map<String, TensorProto> replacements = new LinkedHashMap<>();
-        for (Map.Entry<String, Map<Integer, Layout>> entry : analysis.constantEdits.entrySet()) {
-            TensorProto tensor = graph.constant(entry.getKey()).orElseThrow().tensor();
-            int[][] keep = new int[tensor.getDimsCount()][];
-            boolean changed = false;
-            for (Map.Entry<Integer, Layout> axis : entry.getValue().entrySet()) {
-                keep[axis.getKey()] = keptFeatures(axis.getValue(), kept);
-                changed |= keep[axis.getKey()] != null;
-            }
-            if (changed) {
-                replacements.put(entry.getKey(), TensorOps.select(FloatTensor.of(tensor), keep));
-                slices.put(entry.getKey(), keep);
-            }
-        }
-        for (Map.Entry<String, List<CouplingAnalysis.ShapeEdit>> entry : analysis.shapeEdits.entrySet()) {
-            TensorProto shape = graph.constant(entry.getKey()).orElseThrow().tensor();
-            boolean changed = false;
-            for (CouplingAnalysis.ShapeEdit edit : entry.getValue()) {
-                int[] features = keptFeatures(edit.layout(), kept);
-                if (features != null) {
-                    shape = TensorOps.withInt64(shape, edit.index(), features.length / edit.divisor());
-                    changed = true;
-                }
-            }
-            if (changed) {
-                replacements.put(entry.getKey(), shape);
-            }
-        }
-        ModelProto.Builder builder = graph.withConstants(replacements).toBuilder();
-        GraphProto.Builder graphBuilder = builder.getGraphBuilder();
-        for (Map.Entry<Integer, Layout> entry : analysis.groupEdits.entrySet()) {
-            int[] channels = keptFeatures(entry.getValue(), kept);
-            if (channels == null) {
-                continue;
-            }
-            NodeProto.Builder node = graphBuilder.getNodeBuilder(entry.getKey());
-            for (AttributeProto.Builder attribute : node.getAttributeBuilderList()) {
-                if (attribute.getName().equals("group")) {
-                    attribute.setI(channels.length);
-                }
-            }
-        }
-        // Shape annotations of values that lost units are dropped rather than rewritten: runtimes infer them.
-        Set<String> changedValues = new HashSet<>();
-        for (Map.Entry<String, Layout> entry : analysis.layouts.entrySet()) {
-            if (keptFeatures(entry.getValue(), kept) != null) {
-                changedValues.add(entry.getKey());
-            }
-        }
-        for (int i = graphBuilder.getValueInfoCount() - 1; i >= 0; i--) {
-            if (changedValues.contains(graphBuilder.getValueInfo(i).getName())) {
-                graphBuilder.removeValueInfo(i);
-            }
-        }
-        return builder.build();
     }
 
     private static NodePruningResult result(CouplingAnalysis analysis, ModelProto pruned,

@@ -2,6 +2,7 @@ package io.github.onnxprune.step.nodes;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.gate.AccuracyGate;
+import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
@@ -9,6 +10,7 @@ import io.github.onnxprune.prune.nodes.LayerChange;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
+import io.github.onnxprune.prune.nodes.ReaderRanking;
 import io.github.onnxprune.prune.nodes.SkippedLayer;
 import io.github.onnxprune.prune.nodes.UnitImportance;
 import io.github.onnxprune.report.JsonFields;
@@ -25,8 +27,8 @@ import java.util.Optional;
 
 /**
  * Node pruning as a step: removes whole units ({@link NodePruner}, ranked by calibration statistics with
- * {@link UnitImportance#FLUCTUATION}), then, with calibration data, compensates the layers that read them
- * ({@link NodeCompensation}) from the slices node pruning recorded.
+ * {@link UnitImportance#FLUCTUATION} or {@link UnitImportance#COMPENSATED}), then, with calibration data,
+ * compensates the layers that read them ({@link NodeCompensation}) from the slices node pruning recorded.
  */
 public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
@@ -61,7 +63,7 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
 
     @Override
     public boolean wantsCalibration() {
-        return settings.sparsity() > 0 && (compensate || settings.importance() == UnitImportance.FLUCTUATION);
+        return settings.sparsity() > 0 && (compensate || settings.importance().fromCalibration());
     }
 
     @Override
@@ -79,7 +81,10 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
                         ++measured[0], value, (System.nanoTime() - started) / 1e9));
                 return result;
             };
-            nodes = NodePruner.prune(input.model(), settings, variance);
+            // Each reader's input covariance from the same staged values, on as many rows as a fit reads.
+            ReaderRanking ranking = variances == null || settings.importance() != UnitImportance.COMPENSATED ? null
+                    : new CompensatedRanking(variances, compensation.maxRows(), input.progress());
+            nodes = NodePruner.prune(input.model(), settings, variance, ranking);
         }
         ModelProto model = nodes.model();
         List<LayerReconstruction> refitted = null;

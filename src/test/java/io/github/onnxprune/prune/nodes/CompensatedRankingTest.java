@@ -2,6 +2,8 @@ package io.github.onnxprune.prune.nodes;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -10,9 +12,13 @@ import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensatedRanking;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -44,11 +50,30 @@ class CompensatedRankingTest {
         double[] c = CompensatedRanking.covariance(rows(), A.length, 3);
         // One output reading every feature with weight 1. Variance times weight norm ranks b (0.25) below both
         // copies of a (2.5 each); re-fitted, a copy of a is free: the other copy takes its weight.
-        double[] cost = CompensatedRanking.costs(c, 3, new double[] {1, 1, 1}, 1, 1, 1e-9);
+        double[] cost = CompensatedRanking.costs(c, 3, new double[] {1, 1, 1}, 1, 1, 2, 1e-9);
 
         assertTrue(cost[0] < 1e-6, "the first copy of a goes first, for nothing: " + cost[0]);
         assertEquals(0.25, cost[1], 1e-6, "then b, which nothing else carries: its variance");
         assertTrue(cost[2] > cost[1], "the last copy of a stays");
+    }
+
+    @Test
+    void theGreedyRemovalStopsAtTheUnitsThatGoAndLeavesTheRestDearer() {
+        double[] c = CompensatedRanking.covariance(rows(), A.length, 3);
+        double[] cost = CompensatedRanking.costs(c, 3, new double[] {1, 1, 1}, 1, 1, 1, 1e-9);
+
+        assertTrue(cost[0] < 1e-6, "the first copy of a goes first, for nothing: " + cost[0]);
+        // Both left get 2 * cumulative + 1: above the removed one, equal, so ties go to the lower index.
+        assertEquals(1.0, cost[1], 1e-6);
+        assertEquals(cost[1], cost[2]);
+    }
+
+    @Test
+    void theInverseIsTheCholeskySolveOfTheRidgedMatrix() {
+        // [[4, 2], [2, 3]] + 0.5 * 3.5 I = [[5.75, 2], [2, 4.75]], determinant 23.3125.
+        double[] inverse = CompensatedRanking.inverse(new double[] {4, 2, 2, 3}, 2, 0.5);
+        assertArrayEquals(new double[] {4.75 / 23.3125, -2 / 23.3125, -2 / 23.3125, 5.75 / 23.3125}, inverse,
+                1e-12);
     }
 
     @Test
@@ -70,7 +95,7 @@ class CompensatedRankingTest {
                 c4[i * 4 + j] = c[source[i] * 3 + source[j]];
             }
         }
-        double[] cost = CompensatedRanking.costs(c4, 4, new double[] {1, 1, 1, 1}, 1, 2, 1e-9);
+        double[] cost = CompensatedRanking.costs(c4, 4, new double[] {1, 1, 1, 1}, 1, 2, 1, 1e-9);
 
         assertEquals(cost[0], cost[1]);
         assertEquals(cost[2], cost[3]);
@@ -96,7 +121,8 @@ class CompensatedRankingTest {
     }
 
     @Test
-    void throughTheHookItRemovesTheUnitTheRefitRecoversWhereFluctuationRemovesTheOneItCannot() throws Exception {
+    void asTheCompensatedImportanceItRemovesTheUnitTheRefitRecoversWhereFluctuationRemovesTheOneItCannot()
+            throws Exception {
         ModelProto model = sumOfThree();
         int n = 40;
         float[] x = new float[n * 3];
@@ -107,21 +133,26 @@ class CompensatedRankingTest {
         }
         ValidationData data = new ValidationData(Map.of("x", Tensor.ofFloats(new long[] {n, 3}, x)), null, null,
                 Path.of("rows"));
-        NodePruningSettings third = new NodePruningSettings(0.34, Scope.LAYERWISE, List.of(), List.of(),
-                UnitImportance.FLUCTUATION);
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, n, 8);
-            NodePruningResult byFluctuation = NodePruner.prune(model, third,
+            NodePruningResult byFluctuation = NodePruner.prune(model, third(UnitImportance.FLUCTUATION),
                     value -> collector.featureVariance(model, value));
-            NodePruningResult byCost = NodePruner.prune(model, third, value -> collector.featureVariance(model, value),
-                    CompensatedRanking.of(value -> {
-                        Tensor rows = collector.collect(model, List.of(value)).get(value);
-                        return CompensatedRanking.covariance((float[]) rows.data(), n, 3);
-                    }));
+            List<String> progress = new ArrayList<>();
+            NodePruningResult byCost;
+            try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                byCost = NodePruner.prune(model, third(UnitImportance.COMPENSATED), variances,
+                        new CompensatedRanking(variances, 8192, progress::add));
+            }
+            // Without a ranking (no data) the compensated importance ranks as fluctuation would without data.
+            NodePruningResult withoutData = NodePruner.prune(model, third(UnitImportance.COMPENSATED));
 
             // Variance times weight norm: a 2.5, b 0.25, a 2.5, so b goes; re-fitted, the first copy of a is free.
             Checks.keptRows(model, byFluctuation.model(), "w2", 0, 2);
             Checks.keptRows(model, byCost.model(), "w2", 1, 2);
+            Checks.keptRows(model, withoutData.model(), "w2", 1, 2);
+            assertEquals(1, progress.size(), progress.toString());
+            assertTrue(progress.get(0).matches("ranking by compensated cost: group 1 of 1, h \\(3 features, 1 of 3"
+                    + " units removed at most\\); \\d+\\.\\d s elapsed, about 0 s left"), progress.get(0));
             float[] plainFluctuation = Ort.run(byFluctuation.model(), x, n, 3).values();
             float[] plainCost = Ort.run(byCost.model(), x, n, 3).values();
             float[] original = Ort.run(model, x, n, 3).values();
@@ -141,5 +172,36 @@ class CompensatedRankingTest {
                 assertEquals(2 * a, fittedFluctuation[r], 0.01, "row " + r);
             }
         }
+    }
+
+    @Test
+    void theImportanceIsSpelledCompensatedAndNeedsData() {
+        assertSame(UnitImportance.COMPENSATED, UnitImportance.parse(" Compensated "));
+        assertEquals("compensated", UnitImportance.COMPENSATED.id());
+        assertTrue(UnitImportance.COMPENSATED.fromCalibration());
+        assertEquals("unknown unit importance 'obs': use l1, l2, fluctuation or compensated",
+                assertThrows(IllegalArgumentException.class, () -> UnitImportance.parse("obs")).getMessage());
+    }
+
+    @Test
+    void aGroupThatLosesNothingIsNeitherRankedNorMeasured() {
+        ModelProto model = sumOfThree();
+        List<String> asked = new ArrayList<>();
+        NodePruningSettings none = new NodePruningSettings(0.34, Scope.LAYERWISE, List.of(SparsityOverride.parse(
+                "w1=0")), List.of(), UnitImportance.COMPENSATED);
+        NodePruningResult result = NodePruner.prune(model, none, value -> {
+            asked.add("variance " + value);
+            return null;
+        }, reader -> {
+            asked.add("ranking " + reader.input());
+            return null;
+        });
+
+        assertEquals(List.of(), asked);
+        assertSame(model, result.model());
+    }
+
+    private static NodePruningSettings third(UnitImportance importance) {
+        return new NodePruningSettings(0.34, Scope.LAYERWISE, List.of(), List.of(), importance);
     }
 }

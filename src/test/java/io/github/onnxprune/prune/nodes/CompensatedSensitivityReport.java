@@ -11,6 +11,7 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,7 +74,7 @@ public final class CompensatedSensitivityReport {
                 boolean heads = reader.getName().contains("attention");
                 int granule = heads ? 32 : 1;
                 double[] cost = CompensatedRanking.costs(CompensatedRanking.covariance(x, rows, features), features,
-                        weight.values(), outputs, granule, 1e-2);
+                        weight.values(), outputs, granule, features / granule - 1, 1e-2);
                 double[] chunks = new double[features / granule];
                 for (int f = 0; f < features; f++) {
                     chunks[f / granule] += cost[f];

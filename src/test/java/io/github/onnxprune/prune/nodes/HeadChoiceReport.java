@@ -11,6 +11,7 @@ import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.onnx.FloatTensor;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,7 +78,7 @@ public final class HeadChoiceReport {
             }
             fluctuation[f / HEAD] += c[f * features + f] * norm;
         }
-        double[] cost = CompensatedRanking.costs(c, features, w, outputs, HEAD, 1e-2);
+        double[] cost = CompensatedRanking.costs(c, features, w, outputs, HEAD, features / HEAD - 1, 1e-2);
         double[] obs = new double[heads];
         for (int f = 0; f < features; f++) {
             obs[f / HEAD] += cost[f];

@@ -14,6 +14,7 @@ import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.CompensationProperties;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Path;
@@ -45,8 +46,8 @@ public final class TransformerPruningBenchmark {
         Scope scope = args.length > 1 ? Scope.parse(args[1]) : Scope.LAYERWISE;
         String ranking = args.length > 2 ? args[2] : "fluctuation";
         // "compensated": CompensatedRanking where one layer reads a group, fluctuation elsewhere.
-        boolean compensatedRanking = ranking.equals("compensated");
-        UnitImportance importance = UnitImportance.parse(compensatedRanking ? "fluctuation" : ranking);
+        UnitImportance importance = UnitImportance.parse(ranking);
+        boolean compensatedRanking = importance == UnitImportance.COMPENSATED;
         int maxRows = args.length > 3 ? Integer.parseInt(args[3]) : NodeCompensation.Options.defaults().maxRows();
         Path source = args.length > 4 ? Path.of(args[4])
                 : MiniLmFigures.JAR;
@@ -83,8 +84,9 @@ public final class TransformerPruningBenchmark {
                 long start = System.nanoTime();
                 NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
                         List.of(), importance), value -> collector.featureVariance(model, value),
-                        compensatedRanking ? CompensatedRanking.of(value -> covariances.computeIfAbsent(value,
-                                v -> covariance(collector, model, v))) : null);
+                        compensatedRanking ? new CompensatedRanking(value -> covariances.computeIfAbsent(value,
+                                v -> covariance(collector, model, v)), line -> System.out.println("    " + line))
+                                : null);
                 System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
