@@ -9,9 +9,9 @@ import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
-import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.onnx.PatchedSerialization;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.JsonFields;
@@ -53,6 +53,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private final int intraOpThreads;
     private final Consumer<String> progress;
     private final Path scratchFolder;
+    private final Consumer<String> debug;
     private OnnxRuntimeEvaluator evaluator;
 
     /** A pipeline stamping {@code pluginVersion} into shipped models and running ONNX Runtime on that many threads. */
@@ -71,10 +72,20 @@ public final class ModelPruningPipeline implements AutoCloseable {
      */
     public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
             Path scratchFolder) {
+        this(pluginVersion, intraOpThreads, progress, scratchFolder, line -> { });
+    }
+
+    /**
+     * As {@link #ModelPruningPipeline(String, int, Consumer, Path)}, telling {@code debug} how each shipped model
+     * was serialized (patched from the original's bytes, or whole, and why).
+     */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
+            Path scratchFolder, Consumer<String> debug) {
         this.pluginVersion = pluginVersion;
         this.intraOpThreads = intraOpThreads;
         this.progress = progress;
         this.scratchFolder = scratchFolder;
+        this.debug = debug;
     }
 
     /** Runs every step for one model; nothing is written to disk. */
@@ -202,7 +213,15 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        ByteBuffer shipped = changed ? ModelBytes.serialize(ModelStamp.stamp(model, draft, pluginVersion)) : originalBytes;
+        ByteBuffer shipped = originalBytes;
+        if (changed) {
+            PatchedSerialization.Serialized serialized = PatchedSerialization.serialize(original, originalBytes,
+                    ModelStamp.stamp(model, draft, pluginVersion));
+            debug.accept("Model " + task.entryName() + (serialized.patched()
+                    ? ": written from the original's bytes, " + serialized.why()
+                    : ": serialized whole, as the original's bytes could not be patched: " + serialized.why()));
+            shipped = serialized.bytes();
+        }
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -390,7 +409,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
     /** The bytes that are measured and, stamped, shipped: the original's own when no step changed anything. */
     private static ByteBuffer bytes(ModelProto model, ModelProto original, ByteBuffer originalBytes) {
         // Serialized outside the heap each time it is needed rather than kept: a search keeps several attempts.
-        return isChanged(model, original) ? ModelBytes.serialize(model) : originalBytes;
+        return isChanged(model, original) ? PatchedSerialization.serialize(original, originalBytes, model).bytes()
+                : originalBytes;
     }
 
     /** The metric of {@code candidate} against the original's outputs. */

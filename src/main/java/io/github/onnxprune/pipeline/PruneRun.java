@@ -129,7 +129,8 @@ public final class PruneRun {
                 deleteScratch(output.resolve(SCRATCH_FOLDER));
                 // Calibration values without room on the heap wait in the execution's own folder, not in /tmp.
                 try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER))) {
+                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER),
+                        settings.debug())) {
                     // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
                     ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                     for (ModelTask task : tasks) {
