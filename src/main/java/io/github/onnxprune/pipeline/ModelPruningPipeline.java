@@ -21,6 +21,7 @@ import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.Reconstruction;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.Scope;
@@ -100,11 +101,23 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * entry the jar rewrite writes, which deflates it anyway (see {@link PruneRun}).
      */
     public ModelResult process(ModelTask task, ShipTarget builtJar) throws IOException {
+        return process(task, builtJar, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #process(ModelTask, ShipTarget)}; when {@code builtJar} holds the original deflated, so that the
+     * pruned model will be deflated into it, {@code ahead} starts deflating the original's chunks meanwhile.
+     */
+    public ModelResult process(ModelTask task, ShipTarget builtJar, ChunksAhead ahead) throws IOException {
         // Mapped, not read: the parsed model's tensors are views of these bytes, and ONNX Runtime reads them in
         // place, so a model costs the heap only its graph structure and the tensors a step rewrites.
         ByteBuffer originalBytes = OnnxModelReader.map(task.file());
-        OriginalSizes originalSizing = OriginalSizes.start(originalBytes, builtJar == null ? OptionalLong.empty()
-                : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes));
+        OptionalLong deflatedInJar = builtJar == null ? OptionalLong.empty()
+                : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes);
+        if (deflatedInJar.isPresent()) {
+            ahead.deflateAhead(originalBytes);
+        }
+        OriginalSizes originalSizing = OriginalSizes.start(originalBytes, deflatedInJar);
         try {
             return process(task, originalBytes, originalSizing, builtJar != null);
         } finally {

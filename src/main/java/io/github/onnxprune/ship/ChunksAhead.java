@@ -1,0 +1,197 @@
+package io.github.onnxprune.ship;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+
+/**
+ * Chunks of original models deflated ahead, on a thread of their own, while the models are still being pruned, so
+ * that the jar rewrite takes every chunk the pruning left unchanged from here instead of deflating it then (the
+ * second core is partly idle while one thread prunes). A chunk of {@link ChunkedDeflate}'s stream depends only on
+ * its own bytes, the {@link ChunkedDeflate#WINDOW} bytes before it and whether it is the last: a chunk deflated
+ * ahead is used only when the content to ship holds the same bytes there (compared, not assumed) and it is the last
+ * chunk of neither, so the entry's bytes are the same as without it. Thread-safe; ahead work is bounded by
+ * {@link #budgetBytes} of input and stops when {@link #stop} is called (the final deflate has begun).
+ */
+public final class ChunksAhead implements AutoCloseable {
+
+    /** Deflates nothing ahead: every chunk is deflated when the entry is. */
+    public static final ChunksAhead NONE = new ChunksAhead(0);
+
+    private final long budgetBytes;
+    private final List<Source> sources = new ArrayList<>();
+    private long started;
+    private int taken;
+    private boolean stopped;
+    private Thread worker;
+
+    /** Deflates ahead at most {@code budgetBytes} of input (the pieces are held on the heap until closed). */
+    public ChunksAhead(long budgetBytes) {
+        this.budgetBytes = budgetBytes;
+    }
+
+    /** Ahead work for a run: at most an eighth of the heap's maximum size. */
+    public static ChunksAhead forRun() {
+        return new ChunksAhead(Runtime.getRuntime().maxMemory() / 8);
+    }
+
+    /** One original whose chunks are deflated ahead. */
+    private static final class Source {
+        private final ByteBuffer bytes;
+        private final int count;
+        private final FutureTask<ChunkedDeflate.Piece>[] pieces;
+        private int next;
+
+        @SuppressWarnings("unchecked")
+        Source(ByteBuffer bytes) {
+            this.bytes = bytes.duplicate().position(0);
+            this.count = ChunkedDeflate.chunkCount(this.bytes.limit());
+            this.pieces = new FutureTask[count];
+        }
+    }
+
+    /**
+     * Starts deflating {@code original}'s chunks (position 0 to its limit), after those of originals given before,
+     * in file order; its last chunk is left out (the content shipped ends otherwise).
+     */
+    public void deflateAhead(ByteBuffer original) {
+        if (budgetBytes <= 0) {
+            return;
+        }
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            sources.add(new Source(original));
+            if (worker == null) {
+                worker = new Thread(this::work, "onnx-prune-deflate-ahead");
+                worker.setDaemon(true);
+                worker.start();
+            }
+        }
+    }
+
+    private void work() {
+        while (true) {
+            FutureTask<ChunkedDeflate.Piece> task = nextTask();
+            if (task == null) {
+                return;
+            }
+            task.run();
+        }
+    }
+
+    /** The next chunk to deflate ahead, registered before it runs; null when stopped or there is none. */
+    private synchronized FutureTask<ChunkedDeflate.Piece> nextTask() {
+        for (Source source : sources) {
+            if (stopped || started + ChunkedDeflate.CHUNK > budgetBytes) {
+                break;
+            }
+            if (source.next < source.count - 1) {
+                int index = source.next++;
+                ByteBuffer bytes = source.bytes;
+                int count = source.count;
+                FutureTask<ChunkedDeflate.Piece> task = new FutureTask<>(() -> {
+                    ChunkedDeflate.Piece piece = ChunkedDeflate.chunk(bytes, index, count);
+                    // Trimmed: the pieces wait on the heap until the entry is written.
+                    return new ChunkedDeflate.Piece(Arrays.copyOf(piece.bytes(), piece.length()), piece.length());
+                });
+                source.pieces[index] = task;
+                started += ChunkedDeflate.CHUNK;
+                return task;
+            }
+        }
+        worker = null;
+        return null;
+    }
+
+    /** Starts no further chunk; one being deflated finishes and can still be used. */
+    public synchronized void stop() {
+        if (budgetBytes > 0) {
+            stopped = true;
+        }
+    }
+
+    /**
+     * Chunk {@code index} of {@code count} of {@code content} (position 0 to its limit) as deflated ahead, waiting
+     * for it if it is being deflated; empty when no original holds the same bytes there or its chunk was not
+     * started.
+     */
+    Optional<ChunkedDeflate.Piece> take(ByteBuffer content, int index, int count) {
+        if (index >= count - 1) {
+            return Optional.empty();
+        }
+        List<FutureTask<ChunkedDeflate.Piece>> candidates = new ArrayList<>();
+        List<ByteBuffer> originals = new ArrayList<>();
+        synchronized (this) {
+            for (Source source : sources) {
+                if (index < source.count - 1 && source.pieces[index] != null) {
+                    candidates.add(source.pieces[index]);
+                    originals.add(source.bytes);
+                }
+            }
+        }
+        int from = Math.max(0, index * ChunkedDeflate.CHUNK - ChunkedDeflate.WINDOW);
+        int length = (index + 1) * ChunkedDeflate.CHUNK - from;
+        for (int i = 0; i < candidates.size(); i++) {
+            if (content.slice(from, length).mismatch(originals.get(i).slice(from, length)) == -1) {
+                ChunkedDeflate.Piece piece = await(candidates.get(i));
+                synchronized (this) {
+                    taken++;
+                }
+                return Optional.of(piece);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static ChunkedDeflate.Piece await(FutureTask<ChunkedDeflate.Piece> task) {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a chunk deflated ahead", e);
+        } catch (ExecutionException | CancellationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
+        }
+    }
+
+    /** The chunks deflated ahead so far (finished or not), for tests and the debug log. */
+    public synchronized int startedChunks() {
+        return (int) (started / ChunkedDeflate.CHUNK);
+    }
+
+    /** How many times a chunk deflated ahead was used in an entry, for tests and the debug log. */
+    public synchronized int takenChunks() {
+        return taken;
+    }
+
+    /** Waits until the ahead work has nothing left to start (budget spent, stopped, or every chunk started). */
+    void awaitIdle() throws InterruptedException {
+        Thread running;
+        synchronized (this) {
+            running = worker;
+        }
+        if (running != null) {
+            running.join();
+        }
+    }
+
+    /** Stops the ahead work and lets its pieces go. */
+    @Override
+    public synchronized void close() {
+        if (budgetBytes > 0) {
+            stopped = true;
+            sources.clear();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.github.onnxprune.ship;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class ChunksAheadTest {
+
+    private static final int CHUNK = ChunkedDeflate.CHUNK;
+
+    /** Six and a half chunks of text, zeros and noise. */
+    private static final byte[] ORIGINAL = ChunkedDeflateTest.mixed(6 * CHUNK + CHUNK / 2);
+
+    /**
+     * The original with a byte changed in chunk 3, one in the last 16 KiB of chunk 4 (inside chunk 5's window) and 100
+     * bytes appended (the last chunk is another): chunks 0, 1 and 2 alone are the same as the original's.
+     */
+    private static byte[] pruned() {
+        byte[] content = Arrays.copyOf(ORIGINAL, ORIGINAL.length + 100);
+        content[3 * CHUNK + 1000] ^= 1;
+        content[5 * CHUNK - 16 * 1024] ^= 1;
+        return content;
+    }
+
+    private static byte[] deflated(byte[] content, int threads, ChunksAhead ahead) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChunkedDeflate.deflate(ByteBuffer.wrap(content), threads, out, ahead);
+        return out.toByteArray();
+    }
+
+    @Test
+    void chunksDeflatedAheadGiveTheSameStreamForOneToThreeThreads() throws Exception {
+        byte[] content = pruned();
+        byte[] expected = ChunkedDeflateTest.stream(content, 1);
+        for (int threads = 1; threads <= 3; threads++) {
+            try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+                ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL).asReadOnlyBuffer());
+                ahead.awaitIdle();
+                assertEquals(6, ahead.startedChunks(), "every chunk but the original's last");
+
+                assertArrayEquals(expected, deflated(content, threads, ahead), threads + " threads");
+                assertEquals(3, ahead.takenChunks(), threads + " threads");
+            }
+        }
+        assertArrayEquals(content, ChunkedDeflateTest.inflate(expected));
+    }
+
+    @Test
+    void aDeflateThatStartsWhileChunksAreDeflatedAheadGivesTheSameStream() throws Exception {
+        byte[] content = pruned();
+        byte[] expected = ChunkedDeflateTest.stream(content, 2);
+        for (int round = 0; round < 5; round++) {
+            try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+                ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL));
+                Thread.sleep(round * 5L);
+                assertArrayEquals(expected, deflated(content, 2, ahead), "round " + round);
+            }
+        }
+    }
+
+    @Test
+    void theOriginalItselfTakesEveryChunkButItsLast() throws Exception {
+        try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+            ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL));
+            ahead.awaitIdle();
+
+            assertArrayEquals(ChunkedDeflateTest.stream(ORIGINAL, 2), deflated(ORIGINAL, 2, ahead));
+            assertEquals(6, ahead.takenChunks());
+        }
+    }
+
+    @Test
+    void otherBytesTakeNothingAndTheBudgetBoundsTheWorkAhead() throws Exception {
+        byte[] other = ChunkedDeflateTest.mixed(6 * CHUNK + 7);
+        try (ChunksAhead ahead = new ChunksAhead(2L * CHUNK)) {
+            ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL));
+            ahead.awaitIdle();
+            assertEquals(2, ahead.startedChunks());
+
+            assertArrayEquals(ChunkedDeflateTest.stream(other, 2), deflated(other, 2, ahead));
+            assertEquals(0, ahead.takenChunks());
+        }
+    }
+
+    @Test
+    void noneDeflatesNothingAhead() throws Exception {
+        ChunksAhead.NONE.deflateAhead(ByteBuffer.wrap(ORIGINAL));
+        assertArrayEquals(ChunkedDeflateTest.stream(ORIGINAL, 2), deflated(ORIGINAL, 2, ChunksAhead.NONE));
+        assertEquals(0, ChunksAhead.NONE.startedChunks());
+        assertEquals(0, ChunksAhead.NONE.takenChunks());
+    }
+}
