@@ -20,10 +20,15 @@ import java.util.Optional;
  * @param rawData per initializer, in the graph's order: the offset and length of its raw_data, or null when it has
  *     none
  */
-record RawDataLayout(List<Range> rawData) {
+public record RawDataLayout(List<Range> rawData) {
 
     /** A byte range of the serialized model. */
-    record Range(int offset, int length) {
+    public record Range(int offset, int length) {
+    }
+
+    /** The layout of {@code bytes}, or empty when they are not as protobuf writes a model (see below). */
+    public static Optional<RawDataLayout> of(ByteBuffer bytes) {
+        return of(bytes, new StringBuilder());
     }
 
     /**

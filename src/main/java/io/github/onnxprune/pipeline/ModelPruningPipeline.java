@@ -114,19 +114,17 @@ public final class ModelPruningPipeline implements AutoCloseable {
         ByteBuffer originalBytes = OnnxModelReader.map(task.file());
         OptionalLong deflatedInJar = builtJar == null ? OptionalLong.empty()
                 : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes);
-        if (deflatedInJar.isPresent()) {
-            ahead.deflateAhead(originalBytes);
-        }
         OriginalSizes originalSizing = OriginalSizes.start(originalBytes, deflatedInJar);
         try {
-            return process(task, originalBytes, originalSizing, builtJar != null);
+            return process(task, originalBytes, originalSizing, builtJar != null,
+                    deflatedInJar.isPresent() ? ahead : ChunksAhead.NONE);
         } finally {
             originalSizing.cancel();
         }
     }
 
     private ModelResult process(ModelTask task, ByteBuffer originalBytes, OriginalSizes originalSizing,
-            boolean deflatedByShipping) throws IOException {
+            boolean deflatedByShipping, ChunksAhead ahead) throws IOException {
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
         if (ModelStamp.isStamped(original)) {
             long parameters = ModelGraph.of(original).parameterCount();
@@ -135,6 +133,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     List.of());
             return new ModelResult(task, originalBytes, report, true);
         }
+        ShippedBytes.deflateAhead(task, original, originalBytes, ahead, debug);
         long parametersBefore = ModelGraph.of(original).parameterCount();
         ValidationData data = null;
         if (task.evaluation().validationData() != null) {
@@ -226,15 +225,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        ByteBuffer shipped = originalBytes;
-        if (changed) {
-            PatchedSerialization.Serialized serialized = PatchedSerialization.serialize(original, originalBytes,
-                    ModelStamp.stamp(model, draft, pluginVersion));
-            debug.accept("Model " + task.entryName() + (serialized.patched()
-                    ? ": written from the original's bytes, " + serialized.why()
-                    : ": serialized whole, as the original's bytes could not be patched: " + serialized.why()));
-            shipped = serialized.bytes();
-        }
+        ByteBuffer shipped = changed ? ShippedBytes.serialize(task, original, originalBytes,
+                ModelStamp.stamp(model, draft, pluginVersion), debug) : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);

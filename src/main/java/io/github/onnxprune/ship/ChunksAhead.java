@@ -3,6 +3,7 @@ package io.github.onnxprune.ship;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -40,18 +41,37 @@ public final class ChunksAhead implements AutoCloseable {
         return new ChunksAhead(Runtime.getRuntime().maxMemory() / 8);
     }
 
+    /**
+     * A stretch of an original that the pruning is expected to change.
+     *
+     * @param offset its first byte
+     * @param length its length in bytes
+     */
+    public record Span(int offset, int length) {
+    }
+
     /** One original whose chunks are deflated ahead. */
     private static final class Source {
         private final ByteBuffer bytes;
         private final int count;
         private final FutureTask<ChunkedDeflate.Piece>[] pieces;
+        private final BitSet skipped;
         private int next;
 
         @SuppressWarnings("unchecked")
-        Source(ByteBuffer bytes) {
+        Source(ByteBuffer bytes, List<Span> changing) {
             this.bytes = bytes.duplicate().position(0);
             this.count = ChunkedDeflate.chunkCount(this.bytes.limit());
             this.pieces = new FutureTask[count];
+            // A chunk is left out when a change can reach its bytes or the window before it.
+            this.skipped = new BitSet(count);
+            for (Span span : changing) {
+                if (span.length() > 0) {
+                    int first = span.offset() / ChunkedDeflate.CHUNK;
+                    int last = (span.offset() + span.length() - 1 + ChunkedDeflate.WINDOW) / ChunkedDeflate.CHUNK;
+                    skipped.set(first, Math.min(last + 1, count));
+                }
+            }
         }
     }
 
@@ -60,6 +80,14 @@ public final class ChunksAhead implements AutoCloseable {
      * in file order; its last chunk is left out (the content shipped ends otherwise).
      */
     public void deflateAhead(ByteBuffer original) {
+        deflateAhead(original, List.of());
+    }
+
+    /**
+     * As {@link #deflateAhead(ByteBuffer)}, leaving out the chunks that {@code changing} reaches: their work would be
+     * lost, on a core the pruning uses too.
+     */
+    public void deflateAhead(ByteBuffer original, List<Span> changing) {
         if (budgetBytes <= 0) {
             return;
         }
@@ -67,7 +95,7 @@ public final class ChunksAhead implements AutoCloseable {
             if (stopped) {
                 return;
             }
-            sources.add(new Source(original));
+            sources.add(new Source(original, changing));
             if (worker == null) {
                 worker = new Thread(this::work, "onnx-prune-deflate-ahead");
                 worker.setDaemon(true);
@@ -91,6 +119,9 @@ public final class ChunksAhead implements AutoCloseable {
         for (Source source : sources) {
             if (stopped || started + ChunkedDeflate.CHUNK > budgetBytes) {
                 break;
+            }
+            while (source.next < source.count - 1 && source.skipped.get(source.next)) {
+                source.next++;
             }
             if (source.next < source.count - 1) {
                 int index = source.next++;
@@ -176,7 +207,7 @@ public final class ChunksAhead implements AutoCloseable {
     }
 
     /** Waits until the ahead work has nothing left to start (budget spent, stopped, or every chunk started). */
-    void awaitIdle() throws InterruptedException {
+    public void awaitIdle() throws InterruptedException {
         Thread running;
         synchronized (this) {
             running = worker;

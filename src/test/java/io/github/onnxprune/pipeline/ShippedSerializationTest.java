@@ -16,7 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which way the pipeline serializes a pruned model, and that both ways ship what a whole serialization gives. */
+/**
+ * Which way the pipeline serializes a pruned model ({@link ShippedBytes}), and that both ways ship what a whole
+ * serialization gives.
+ */
 class ShippedSerializationTest {
 
     private static ModelTask task(PruneMethod method) {

@@ -87,6 +87,21 @@ class ChunksAheadTest {
     }
 
     @Test
+    void chunksAChangeCanReachAreNotDeflatedAhead() throws Exception {
+        byte[] content = pruned();
+        try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+            // Chunk 3's change, and the end of chunk 4, which chunk 5 reads as its window: chunks 3, 4 and 5 left out.
+            ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL), java.util.List.of(new ChunksAhead.Span(3 * CHUNK + 1000, 1),
+                    new ChunksAhead.Span(5 * CHUNK - 16 * 1024, 1)));
+            ahead.awaitIdle();
+            assertEquals(3, ahead.startedChunks());
+
+            assertArrayEquals(ChunkedDeflateTest.stream(content, 2), deflated(content, 2, ahead));
+            assertEquals(3, ahead.takenChunks());
+        }
+    }
+
+    @Test
     void noneDeflatesNothingAhead() throws Exception {
         ChunksAhead.NONE.deflateAhead(ByteBuffer.wrap(ORIGINAL));
         assertArrayEquals(ChunkedDeflateTest.stream(ORIGINAL, 2), deflated(ORIGINAL, 2, ChunksAhead.NONE));
