@@ -226,7 +226,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
         ByteBuffer shipped = changed ? ShippedBytes.serialize(task, original, originalBytes,
-                ModelStamp.stamp(model, draft, pluginVersion), debug) : originalBytes;
+                ModelStamp.stamp(model, draft, pluginVersion), ahead, debug) : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);

@@ -155,8 +155,8 @@ public final class PruneRun {
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
             RunOutcome shipped = Shipping.ship(results, report, settings, targets, fingerprint, false, digests, known,
                     ahead);
-            settings.debug().accept(ahead.startedChunks() + " chunks of the originals were deflated ahead while they"
-                    + " were pruned, " + ahead.takenChunks() + " of them used in the archives' entries");
+            settings.debug().accept(ahead.startedChunks() + " chunks were deflated ahead (the originals' while they were"
+                    + " pruned, then the shipped models'), " + ahead.takenChunks() + " used in the archives' entries");
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);

@@ -24,13 +24,18 @@ final class ShippedBytes {
     private ShippedBytes() {
     }
 
-    /** {@code stamped}, the model to ship, serialized: patched from {@code originalBytes} when it can be. */
+    /**
+     * {@code stamped}, the model to ship, serialized: patched from {@code originalBytes} when it can be; {@code ahead}
+     * then deflates its chunks that no original's chunk deflated ahead already covers, while the run goes on to the
+     * jar.
+     */
     static ByteBuffer serialize(ModelTask task, ModelProto original, ByteBuffer originalBytes, ModelProto stamped,
-            Consumer<String> debug) {
+            ChunksAhead ahead, Consumer<String> debug) {
         PatchedSerialization.Serialized serialized = PatchedSerialization.serialize(original, originalBytes, stamped);
         debug.accept("Model " + task.entryName() + (serialized.patched()
                 ? ": written from the original's bytes, " + serialized.why()
                 : ": serialized whole, as the original's bytes could not be patched: " + serialized.why()));
+        ahead.deflateShipped(serialized.bytes());
         return serialized.bytes();
     }
 

@@ -11,12 +11,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
- * Chunks of original models deflated ahead, on a thread of their own, while the models are still being pruned, so
- * that the jar rewrite takes every chunk the pruning left unchanged from here instead of deflating it then (the
- * second core is partly idle while one thread prunes). A chunk of {@link ChunkedDeflate}'s stream depends only on
- * its own bytes, the {@link ChunkedDeflate#WINDOW} bytes before it and whether it is the last: a chunk deflated
- * ahead is used only when the content to ship holds the same bytes there (compared, not assumed) and it is the last
- * chunk of neither, so the entry's bytes are the same as without it. Thread-safe; ahead work is bounded by
+ * Chunks of models deflated ahead, on a thread of their own, while the run still prunes them and prepares the jar,
+ * so that the jar rewrite takes each chunk from here instead of deflating it then: first the chunks of each original
+ * that the pruning will not change (the second core is partly idle while one thread prunes), then, once the model to
+ * ship is serialized, its other chunks. A chunk of {@link ChunkedDeflate}'s stream depends only on its own bytes, the
+ * {@link ChunkedDeflate#WINDOW} bytes before it and whether it is the last: a chunk deflated ahead is used only when
+ * the content to ship holds the same bytes there (compared, not assumed) and it is the last chunk of both or of
+ * neither, so the entry's bytes are the same as without it. Thread-safe; ahead work is bounded by
  * {@link #budgetBytes} of input and stops when {@link #stop} is called (the final deflate has begun).
  */
 public final class ChunksAhead implements AutoCloseable {
@@ -50,19 +51,22 @@ public final class ChunksAhead implements AutoCloseable {
     public record Span(int offset, int length) {
     }
 
-    /** One original whose chunks are deflated ahead. */
+    /** One content whose chunks are deflated ahead. */
     private static final class Source {
         private final ByteBuffer bytes;
         private final int count;
         private final FutureTask<ChunkedDeflate.Piece>[] pieces;
         private final BitSet skipped;
+        /** Whether its last chunk is deflated too: a content as shipped, not an original that will be changed. */
+        private final boolean whole;
         private int next;
 
         @SuppressWarnings("unchecked")
-        Source(ByteBuffer bytes, List<Span> changing) {
+        Source(ByteBuffer bytes, List<Span> changing, boolean whole) {
             this.bytes = bytes.duplicate().position(0);
             this.count = ChunkedDeflate.chunkCount(this.bytes.limit());
             this.pieces = new FutureTask[count];
+            this.whole = whole;
             // A chunk is left out when a change can reach its bytes or the window before it.
             this.skipped = new BitSet(count);
             for (Span span : changing) {
@@ -73,10 +77,30 @@ public final class ChunksAhead implements AutoCloseable {
                 }
             }
         }
+
+        /** The chunks deflated ahead: all, or all but the last. */
+        int ahead() {
+            return whole ? count : count - 1;
+        }
+
+        /**
+         * Whether chunk {@code index} of {@code content} deflates to this source's piece: the same bytes from the
+         * window before it to its end, and the last chunk of both (the same length) or of neither.
+         */
+        boolean sameChunk(ByteBuffer content, int index) {
+            int contentCount = ChunkedDeflate.chunkCount(content.limit());
+            boolean last = index == contentCount - 1;
+            if (last ? content.limit() != bytes.limit() : index >= count - 1) {
+                return false;
+            }
+            int from = Math.max(0, index * ChunkedDeflate.CHUNK - ChunkedDeflate.WINDOW);
+            int to = Math.min(content.limit(), (index + 1) * ChunkedDeflate.CHUNK);
+            return content.slice(from, to - from).mismatch(bytes.slice(from, to - from)) == -1;
+        }
     }
 
     /**
-     * Starts deflating {@code original}'s chunks (position 0 to its limit), after those of originals given before,
+     * Starts deflating {@code original}'s chunks (position 0 to its limit), after those of contents given before,
      * in file order; its last chunk is left out (the content shipped ends otherwise).
      */
     public void deflateAhead(ByteBuffer original) {
@@ -88,6 +112,18 @@ public final class ChunksAhead implements AutoCloseable {
      * lost, on a core the pruning uses too.
      */
     public void deflateAhead(ByteBuffer original, List<Span> changing) {
+        add(new Source(original, changing, false));
+    }
+
+    /**
+     * Starts deflating the chunks of {@code shipped}, a content as it will be shipped, last chunk included, once those
+     * given before are started, except the chunks that one of those already holds with the same bytes.
+     */
+    public void deflateShipped(ByteBuffer shipped) {
+        add(new Source(shipped, List.of(), true));
+    }
+
+    private void add(Source source) {
         if (budgetBytes <= 0) {
             return;
         }
@@ -95,7 +131,7 @@ public final class ChunksAhead implements AutoCloseable {
             if (stopped) {
                 return;
             }
-            sources.add(new Source(original, changing));
+            sources.add(source);
             if (worker == null) {
                 worker = new Thread(this::work, "onnx-prune-deflate-ahead");
                 worker.setDaemon(true);
@@ -116,14 +152,16 @@ public final class ChunksAhead implements AutoCloseable {
 
     /** The next chunk to deflate ahead, registered before it runs; null when stopped or there is none. */
     private synchronized FutureTask<ChunkedDeflate.Piece> nextTask() {
-        for (Source source : sources) {
+        for (int s = 0; s < sources.size(); s++) {
+            Source source = sources.get(s);
             if (stopped || started + ChunkedDeflate.CHUNK > budgetBytes) {
                 break;
             }
-            while (source.next < source.count - 1 && source.skipped.get(source.next)) {
+            while (source.next < source.ahead() && (source.skipped.get(source.next)
+                    || heldBefore(s, source.bytes, source.next))) {
                 source.next++;
             }
-            if (source.next < source.count - 1) {
+            if (source.next < source.ahead()) {
                 int index = source.next++;
                 ByteBuffer bytes = source.bytes;
                 int count = source.count;
@@ -141,6 +179,17 @@ public final class ChunksAhead implements AutoCloseable {
         return null;
     }
 
+    /** Whether a source before the {@code before}-th started chunk {@code index} of {@code content} already. */
+    private boolean heldBefore(int before, ByteBuffer content, int index) {
+        for (int s = 0; s < before; s++) {
+            Source earlier = sources.get(s);
+            if (index < earlier.count && earlier.pieces[index] != null && earlier.sameChunk(content, index)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Starts no further chunk; one being deflated finishes and can still be used. */
     public synchronized void stop() {
         if (budgetBytes > 0) {
@@ -150,28 +199,26 @@ public final class ChunksAhead implements AutoCloseable {
 
     /**
      * Chunk {@code index} of {@code count} of {@code content} (position 0 to its limit) as deflated ahead, waiting
-     * for it if it is being deflated; empty when no original holds the same bytes there or its chunk was not
-     * started.
+     * for it if it is being deflated; empty when no content given here holds the same bytes there or its chunk was
+     * not started.
      */
     Optional<ChunkedDeflate.Piece> take(ByteBuffer content, int index, int count) {
-        if (index >= count - 1) {
-            return Optional.empty();
-        }
-        List<FutureTask<ChunkedDeflate.Piece>> candidates = new ArrayList<>();
-        List<ByteBuffer> originals = new ArrayList<>();
+        List<Source> candidates = new ArrayList<>();
         synchronized (this) {
             for (Source source : sources) {
-                if (index < source.count - 1 && source.pieces[index] != null) {
-                    candidates.add(source.pieces[index]);
-                    originals.add(source.bytes);
+                if (index < source.count && source.pieces[index] != null) {
+                    candidates.add(source);
                 }
             }
         }
-        int from = Math.max(0, index * ChunkedDeflate.CHUNK - ChunkedDeflate.WINDOW);
-        int length = (index + 1) * ChunkedDeflate.CHUNK - from;
-        for (int i = 0; i < candidates.size(); i++) {
-            if (content.slice(from, length).mismatch(originals.get(i).slice(from, length)) == -1) {
-                ChunkedDeflate.Piece piece = await(candidates.get(i));
+        for (Source source : candidates) {
+            // The pieces array is only ever filled, never cleared but by close, so the task read here stays valid.
+            FutureTask<ChunkedDeflate.Piece> task;
+            synchronized (this) {
+                task = source.pieces[index];
+            }
+            if (task != null && source.sameChunk(content, index)) {
+                ChunkedDeflate.Piece piece = await(task);
                 synchronized (this) {
                     taken++;
                 }

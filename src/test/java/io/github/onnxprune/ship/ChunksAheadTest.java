@@ -102,6 +102,25 @@ class ChunksAheadTest {
     }
 
     @Test
+    void theShippedContentDeflatedAheadGivesEveryChunkOnceAndTheSameStream() throws Exception {
+        byte[] content = pruned();
+        byte[] expected = ChunkedDeflateTest.stream(content, 1);
+        for (int threads = 1; threads <= 3; threads++) {
+            try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+                ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL), java.util.List.of(new ChunksAhead.Span(3 * CHUNK, 1)));
+                ahead.deflateShipped(ByteBuffer.wrap(content).asReadOnlyBuffer());
+                ahead.awaitIdle();
+                // The original's chunks 0, 1, 2, 4 and 5 (not 3, said to change, nor 6, its last); the shipped
+                // content's 3, 4 and 5 (the original's have other bytes there) and 6, its last.
+                assertEquals(9, ahead.startedChunks());
+
+                assertArrayEquals(expected, deflated(content, threads, ahead), threads + " threads");
+                assertEquals(7, ahead.takenChunks(), threads + " threads");
+            }
+        }
+    }
+
+    @Test
     void noneDeflatesNothingAhead() throws Exception {
         ChunksAhead.NONE.deflateAhead(ByteBuffer.wrap(ORIGINAL));
         assertArrayEquals(ChunkedDeflateTest.stream(ORIGINAL, 2), deflated(ORIGINAL, 2, ChunksAhead.NONE));
