@@ -264,12 +264,33 @@ public final class ChunksAhead implements AutoCloseable {
         }
     }
 
-    /** Stops the ahead work and lets its pieces go. */
+    /**
+     * Stops the ahead work, waits for the chunk being deflated (no thread of the run reads a model once it ends:
+     * Maven closes the plugin's class realm after the goal) and lets the pieces go.
+     */
     @Override
-    public synchronized void close() {
-        if (budgetBytes > 0) {
+    public void close() {
+        if (budgetBytes <= 0) {
+            return;
+        }
+        Thread running;
+        synchronized (this) {
             stopped = true;
+            running = worker;
+        }
+        boolean interrupted = false;
+        while (running != null && running.isAlive()) {
+            try {
+                running.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        synchronized (this) {
             sources.clear();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
