@@ -124,7 +124,7 @@ public final class ChunkedDeflate {
         long compressed = 0;
         if (count == 1 || threads == 1) {
             for (int i = 0; i < count; i++) {
-                Piece chunk = chunk(source, i, count, ahead);
+                Piece chunk = chunk(source, content, i, count, ahead);
                 sink.write(chunk.bytes(), 0, chunk.length());
                 compressed += chunk.length();
             }
@@ -142,7 +142,7 @@ public final class ChunkedDeflate {
             int submitted = 0;
             for (; submitted < Math.min(window, count); submitted++) {
                 int index = submitted;
-                pending.add(pool.submit(() -> chunk(source, index, count, ahead)));
+                pending.add(pool.submit(() -> chunk(source, content, index, count, ahead)));
             }
             // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
             long crc = ModelBytes.crc32(source);
@@ -150,7 +150,7 @@ public final class ChunkedDeflate {
                 Piece chunk = pending.removeFirst().get();
                 if (submitted < count) {
                     int index = submitted++;
-                    pending.add(pool.submit(() -> chunk(source, index, count, ahead)));
+                    pending.add(pool.submit(() -> chunk(source, content, index, count, ahead)));
                 }
                 sink.write(chunk.bytes(), 0, chunk.length());
                 compressed += chunk.length();
@@ -209,9 +209,12 @@ public final class ChunkedDeflate {
         return Math.max(1, (length + CHUNK - 1) / CHUNK);
     }
 
-    /** Chunk {@code index} of {@code count} deflated, or taken from {@code ahead} when it deflated the same bytes. */
-    private static Piece chunk(ByteBuffer content, int index, int count, ChunksAhead ahead) {
-        return ahead.take(content, index, count).orElseGet(() -> chunk(content, index, count));
+    /**
+     * Chunk {@code index} of {@code count} of {@code content} deflated, or taken from {@code ahead} when it deflated
+     * the same bytes ({@code given} is the caller's buffer, which {@code ahead} may know as it is).
+     */
+    private static Piece chunk(ByteBuffer content, ByteBuffer given, int index, int count, ChunksAhead ahead) {
+        return ahead.take(given, index, count).orElseGet(() -> chunk(content, index, count));
     }
 
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */

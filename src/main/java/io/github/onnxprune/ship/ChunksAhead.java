@@ -53,6 +53,8 @@ public final class ChunksAhead implements AutoCloseable {
 
     /** One content whose chunks are deflated ahead. */
     private static final class Source {
+        /** The buffer given: a deflate of this very buffer takes its pieces without comparing bytes. */
+        private final ByteBuffer given;
         private final ByteBuffer bytes;
         private final int count;
         private final FutureTask<ChunkedDeflate.Piece>[] pieces;
@@ -63,6 +65,7 @@ public final class ChunksAhead implements AutoCloseable {
 
         @SuppressWarnings("unchecked")
         Source(ByteBuffer bytes, List<Span> changing, boolean whole) {
+            this.given = bytes;
             this.bytes = bytes.duplicate().position(0);
             this.count = ChunkedDeflate.chunkCount(this.bytes.limit());
             this.pieces = new FutureTask[count];
@@ -157,8 +160,15 @@ public final class ChunksAhead implements AutoCloseable {
             if (stopped || started + ChunkedDeflate.CHUNK > budgetBytes) {
                 break;
             }
-            while (source.next < source.ahead() && (source.skipped.get(source.next)
-                    || heldBefore(s, source.bytes, source.next))) {
+            while (source.next < source.ahead()) {
+                if (!source.skipped.get(source.next)) {
+                    FutureTask<ChunkedDeflate.Piece> held = heldBefore(s, source.bytes, source.next);
+                    if (held == null) {
+                        break;
+                    }
+                    // Compared once here, so that a deflate of this buffer takes it without comparing again.
+                    source.pieces[source.next] = held;
+                }
                 source.next++;
             }
             if (source.next < source.ahead()) {
@@ -179,15 +189,15 @@ public final class ChunksAhead implements AutoCloseable {
         return null;
     }
 
-    /** Whether a source before the {@code before}-th started chunk {@code index} of {@code content} already. */
-    private boolean heldBefore(int before, ByteBuffer content, int index) {
+    /** The piece a source before the {@code before}-th started for chunk {@code index} of {@code content}, or null. */
+    private FutureTask<ChunkedDeflate.Piece> heldBefore(int before, ByteBuffer content, int index) {
         for (int s = 0; s < before; s++) {
             Source earlier = sources.get(s);
             if (index < earlier.count && earlier.pieces[index] != null && earlier.sameChunk(content, index)) {
-                return true;
+                return earlier.pieces[index];
             }
         }
-        return false;
+        return null;
     }
 
     /** Starts no further chunk; one being deflated finishes and can still be used. */
@@ -217,7 +227,7 @@ public final class ChunksAhead implements AutoCloseable {
             synchronized (this) {
                 task = source.pieces[index];
             }
-            if (task != null && source.sameChunk(content, index)) {
+            if (task != null && (source.given == content || source.sameChunk(content, index))) {
                 ChunkedDeflate.Piece piece = await(task);
                 synchronized (this) {
                     taken++;

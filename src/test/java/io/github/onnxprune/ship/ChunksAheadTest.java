@@ -108,14 +108,19 @@ class ChunksAheadTest {
         for (int threads = 1; threads <= 3; threads++) {
             try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
                 ahead.deflateAhead(ByteBuffer.wrap(ORIGINAL), java.util.List.of(new ChunksAhead.Span(3 * CHUNK, 1)));
-                ahead.deflateShipped(ByteBuffer.wrap(content).asReadOnlyBuffer());
+                ByteBuffer shipped = ByteBuffer.wrap(content).asReadOnlyBuffer();
+                ahead.deflateShipped(shipped);
                 ahead.awaitIdle();
                 // The original's chunks 0, 1, 2, 4 and 5 (not 3, said to change, nor 6, its last); the shipped
                 // content's 3, 4 and 5 (the original's have other bytes there) and 6, its last.
                 assertEquals(9, ahead.startedChunks());
 
-                assertArrayEquals(expected, deflated(content, threads, ahead), threads + " threads");
-                assertEquals(7, ahead.takenChunks(), threads + " threads");
+                // The very buffer given (its pieces taken without comparing bytes), then a copy of it (compared).
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ChunkedDeflate.deflate(shipped, threads, out, ahead);
+                assertArrayEquals(expected, out.toByteArray(), threads + " threads");
+                assertArrayEquals(expected, deflated(content.clone(), threads, ahead), threads + " threads");
+                assertEquals(14, ahead.takenChunks(), threads + " threads");
             }
         }
     }
