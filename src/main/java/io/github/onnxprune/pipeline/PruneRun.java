@@ -147,14 +147,20 @@ public final class PruneRun {
                 fingerprinting.cancel(true);
                 throw e;
             }
-            String fingerprint = await(fingerprinting);
             ModelDigests digests = new ModelDigests();
             // Shipped before the report is written: the jar rewrite deflates each pruned model anyway, so the
             // report reads the pruned model's deflated size from the entry written instead of deflating the
             // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
-            RunOutcome shipped = Shipping.ship(results, report, settings, targets, fingerprint, false, digests, known,
-                    ahead);
+            // The fingerprint is only stored, after the report: the shipping does not wait for its hashing.
+            RunOutcome shipped;
+            try {
+                shipped = Shipping.ship(results, report, settings, targets, null, false, digests, known, ahead);
+            } catch (IOException | RuntimeException | Error e) {
+                fingerprinting.cancel(true);
+                throw e;
+            }
+            String fingerprint = await(fingerprinting);
             settings.debug().accept(ahead.startedChunks() + " chunks were deflated ahead (the originals' while they were"
                     + " pruned, then the shipped models'), " + ahead.takenChunks() + " used in the archives' entries");
             results = withPrunedDeflatedSizes(results, settings, targets);
@@ -169,7 +175,7 @@ public final class PruneRun {
             }
             known.write(output);
             return new RunOutcome(results, shipped.report(), shipped.shipped(), shipped.jarChanged(),
-                    shipped.fingerprint(), shipped.reused(), shipped.targets());
+                    fingerprint, shipped.reused(), shipped.targets());
         }
     }
 
