@@ -161,8 +161,9 @@ public final class PruneRun {
                 throw e;
             }
             String fingerprint = await(fingerprinting);
-            settings.debug().accept(ahead.startedChunks() + " chunks were deflated ahead (the originals' while they were"
-                    + " pruned, then the shipped models'), " + ahead.takenChunks() + " used in the archives' entries");
+            settings.debug().accept(ahead.startedChunks() + " chunks were deflated ahead (the originals' while they"
+                    + " were pruned, then the shipped models'), " + ahead.takenChunks() + " used in the archives'"
+                    + " entries");
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);

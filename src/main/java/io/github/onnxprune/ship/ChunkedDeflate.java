@@ -183,7 +183,10 @@ public final class ChunkedDeflate {
         addEntry(zip, entry, content, archive, ChunksAhead.NONE);
     }
 
-    /** As {@link #addEntry(ZipArchiveOutputStream, ZipArchiveEntry, ByteBuffer, Path)}, with chunks from {@code ahead}. */
+    /**
+     * As {@link #addEntry(ZipArchiveOutputStream, ZipArchiveEntry, ByteBuffer, Path)}, with the chunks {@code ahead}
+     * deflated from the same bytes.
+     */
     static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive,
             ChunksAhead ahead) throws IOException {
         Path spill = AtomicFiles.temporaryFor(archive.resolveSibling(archive.getFileName() + ".entry"));
