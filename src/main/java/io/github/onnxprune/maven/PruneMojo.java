@@ -382,7 +382,7 @@ public class PruneMojo extends AbstractMojo {
             ProjectOutput out = out();
             return PruneRun.execute(tasks, new RunSettings(out.folder(), out.jar(), out.classifiedArtifact(),
                     failOnViolation, pluginVersion, intraOpThreads, ProjectOutput.entryTime(outputTimestamp, getLog()),
-                    force, ProjectArchives.others(project), getLog()::info));
+                    force, ProjectArchives.others(project), getLog()::info, getLog()::debug));
         } catch (InvalidModelException | ValidationDataException | ShippingException
                 | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);

@@ -9,9 +9,9 @@ import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataException;
 import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.gate.GateVerdict;
-import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.onnx.PatchedSerialization;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.JsonFields;
@@ -21,6 +21,7 @@ import io.github.onnxprune.report.ModelReport;
 import io.github.onnxprune.report.Reconstruction;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.SearchSettings;
+import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.Scope;
@@ -53,6 +54,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private final int intraOpThreads;
     private final Consumer<String> progress;
     private final Path scratchFolder;
+    private final Consumer<String> debug;
     private OnnxRuntimeEvaluator evaluator;
 
     /** A pipeline stamping {@code pluginVersion} into shipped models and running ONNX Runtime on that many threads. */
@@ -71,10 +73,20 @@ public final class ModelPruningPipeline implements AutoCloseable {
      */
     public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
             Path scratchFolder) {
+        this(pluginVersion, intraOpThreads, progress, scratchFolder, line -> { });
+    }
+
+    /**
+     * As {@link #ModelPruningPipeline(String, int, Consumer, Path)}, telling {@code debug} how each shipped model
+     * was serialized (patched from the original's bytes, or whole, and why).
+     */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
+            Path scratchFolder, Consumer<String> debug) {
         this.pluginVersion = pluginVersion;
         this.intraOpThreads = intraOpThreads;
         this.progress = progress;
         this.scratchFolder = scratchFolder;
+        this.debug = debug;
     }
 
     /** Runs every step for one model; nothing is written to disk. */
@@ -89,20 +101,30 @@ public final class ModelPruningPipeline implements AutoCloseable {
      * entry the jar rewrite writes, which deflates it anyway (see {@link PruneRun}).
      */
     public ModelResult process(ModelTask task, ShipTarget builtJar) throws IOException {
+        return process(task, builtJar, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #process(ModelTask, ShipTarget)}; when {@code builtJar} holds the original deflated, so that the
+     * pruned model will be deflated into it, {@code ahead} starts deflating the original's chunks meanwhile.
+     */
+    public ModelResult process(ModelTask task, ShipTarget builtJar, ChunksAhead ahead) throws IOException {
         // Mapped, not read: the parsed model's tensors are views of these bytes, and ONNX Runtime reads them in
         // place, so a model costs the heap only its graph structure and the tensors a step rewrites.
         ByteBuffer originalBytes = OnnxModelReader.map(task.file());
-        OriginalSizes originalSizing = OriginalSizes.start(originalBytes, builtJar == null ? OptionalLong.empty()
-                : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes));
+        OptionalLong deflatedInJar = builtJar == null ? OptionalLong.empty()
+                : JarRewriter.compressedSize(builtJar.archive(), builtJar.root() + task.entryName(), originalBytes);
+        OriginalSizes originalSizing = OriginalSizes.start(originalBytes, deflatedInJar);
         try {
-            return process(task, originalBytes, originalSizing, builtJar != null);
+            return process(task, originalBytes, originalSizing, builtJar != null,
+                    deflatedInJar.isPresent() ? ahead : ChunksAhead.NONE);
         } finally {
             originalSizing.cancel();
         }
     }
 
     private ModelResult process(ModelTask task, ByteBuffer originalBytes, OriginalSizes originalSizing,
-            boolean deflatedByShipping) throws IOException {
+            boolean deflatedByShipping, ChunksAhead ahead) throws IOException {
         ModelProto original = OnnxModelReader.parse(task.file(), originalBytes);
         if (ModelStamp.isStamped(original)) {
             long parameters = ModelGraph.of(original).parameterCount();
@@ -111,6 +133,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
                     List.of());
             return new ModelResult(task, originalBytes, report, true);
         }
+        ShippedBytes.deflateAhead(task, original, originalBytes, ahead, debug);
         long parametersBefore = ModelGraph.of(original).parameterCount();
         ValidationData data = null;
         if (task.evaluation().validationData() != null) {
@@ -202,7 +225,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        ByteBuffer shipped = changed ? ModelBytes.serialize(ModelStamp.stamp(model, draft, pluginVersion)) : originalBytes;
+        ByteBuffer shipped = changed ? ShippedBytes.serialize(task, original, originalBytes,
+                ModelStamp.stamp(model, draft, pluginVersion), ahead, debug) : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -390,7 +414,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
     /** The bytes that are measured and, stamped, shipped: the original's own when no step changed anything. */
     private static ByteBuffer bytes(ModelProto model, ModelProto original, ByteBuffer originalBytes) {
         // Serialized outside the heap each time it is needed rather than kept: a search keeps several attempts.
-        return isChanged(model, original) ? ModelBytes.serialize(model) : originalBytes;
+        return isChanged(model, original) ? PatchedSerialization.serialize(original, originalBytes, model).bytes()
+                : originalBytes;
     }
 
     /** The metric of {@code candidate} against the original's outputs. */

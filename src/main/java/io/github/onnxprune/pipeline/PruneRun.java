@@ -12,6 +12,7 @@ import io.github.onnxprune.report.HtmlReport;
 import io.github.onnxprune.report.ReportJson;
 import io.github.onnxprune.ship.ArchiveLayout;
 import io.github.onnxprune.ship.AtomicFiles;
+import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.OutputLock;
@@ -98,7 +99,9 @@ public final class PruneRun {
     private static RunOutcome run(List<ModelTask> tasks, RunSettings settings) throws IOException {
         List<ShipTarget> targets = checkBeforeWriting(tasks, settings);
         Path output = settings.outputDirectory();
-        try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT)) {
+        // The originals' chunks are deflated while they are pruned, for the jar rewrite to take those left unchanged.
+        try (OutputLock lock = OutputLock.acquire(output, LOCK_WAIT);
+                ChunksAhead ahead = settings.jar() != null ? ChunksAhead.forRun() : ChunksAhead.NONE) {
             deleteStaleTemporaries(settings);
             Path report = ConfinedPaths.resolve(output, "report.json");
             KnownDigests known = KnownDigests.read(output);
@@ -129,11 +132,12 @@ public final class PruneRun {
                 deleteScratch(output.resolve(SCRATCH_FOLDER));
                 // Calibration values without room on the heap wait in the execution's own folder, not in /tmp.
                 try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER))) {
+                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER),
+                        settings.debug())) {
                     // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
                     ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                     for (ModelTask task : tasks) {
-                        results.add(process(pipeline, task, builtJar));
+                        results.add(process(pipeline, task, builtJar, ahead));
                     }
                 } finally {
                     deleteScratch(output.resolve(SCRATCH_FOLDER));
@@ -143,13 +147,23 @@ public final class PruneRun {
                 fingerprinting.cancel(true);
                 throw e;
             }
-            String fingerprint = await(fingerprinting);
             ModelDigests digests = new ModelDigests();
             // Shipped before the report is written: the jar rewrite deflates each pruned model anyway, so the
             // report reads the pruned model's deflated size from the entry written instead of deflating the
             // model a second time. A run stopped in between
             // leaves no stale report to trust: the cache was invalidated above, so the next run redoes it all.
-            RunOutcome shipped = Shipping.ship(results, report, settings, targets, fingerprint, false, digests, known);
+            // The fingerprint is only stored, after the report: the shipping does not wait for its hashing.
+            RunOutcome shipped;
+            try {
+                shipped = Shipping.ship(results, report, settings, targets, null, false, digests, known, ahead);
+            } catch (IOException | RuntimeException | Error e) {
+                fingerprinting.cancel(true);
+                throw e;
+            }
+            String fingerprint = await(fingerprinting);
+            settings.debug().accept(ahead.startedChunks() + " chunks were deflated ahead (the originals' while they"
+                    + " were pruned, then the shipped models'), " + ahead.takenChunks() + " used in the archives'"
+                    + " entries");
             results = withPrunedDeflatedSizes(results, settings, targets);
             List<ModelReport> reports = results.stream().map(ModelResult::report).toList();
             byte[] reportBytes = ReportJson.toBytes(settings.pluginVersion(), reports);
@@ -162,7 +176,7 @@ public final class PruneRun {
             }
             known.write(output);
             return new RunOutcome(results, shipped.report(), shipped.shipped(), shipped.jarChanged(),
-                    shipped.fingerprint(), shipped.reused(), shipped.targets());
+                    fingerprint, shipped.reused(), shipped.targets());
         }
     }
 
@@ -292,10 +306,10 @@ public final class PruneRun {
     }
 
     /** Lets the failures every check words for the user through; anything else names the model. */
-    private static ModelResult process(ModelPruningPipeline pipeline, ModelTask task, ShipTarget builtJar)
-            throws IOException {
+    private static ModelResult process(ModelPruningPipeline pipeline, ModelTask task, ShipTarget builtJar,
+            ChunksAhead ahead) throws IOException {
         try {
-            return pipeline.process(task, builtJar);
+            return pipeline.process(task, builtJar, ahead);
         } catch (InvalidModelException | ValidationDataException | RuntimeUnavailableException e) {
             throw e;
         } catch (EvaluationSetupException e) {

@@ -21,22 +21,32 @@ import java.util.function.Consumer;
  *     place like the jar (an attached Spring Boot or shaded jar, the {@code .original} copies those plugins leave);
  *     one that holds none of the models is left alone
  * @param progress receives a line per finished unit of long work (a search's candidates), for the build log
+ * @param debug receives lines for the build's debug log (-X): which way a model was written, and why
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
         String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives,
-        Consumer<String> progress) {
+        Consumer<String> progress, Consumer<String> debug) {
 
     /** Copies the archive list and replaces absent values by none. */
     public RunSettings {
         otherArchives = otherArchives == null ? List.of() : List.copyOf(otherArchives);
         progress = progress == null ? line -> { } : progress;
+        debug = debug == null ? line -> { } : debug;
+    }
+
+    /** Settings that log nothing at debug level. */
+    public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
+            String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives,
+            Consumer<String> progress) {
+        this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
+                force, otherArchives, progress, null);
     }
 
     /** Settings that ship into the jar alone and log no progress. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
             String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
         this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
-                force, List.of(), null);
+                force, List.of(), null, null);
     }
 
     /** Settings that reuse an unchanged stored result. */

@@ -2,6 +2,7 @@ package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.ship.AtomicFiles;
+import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.KeptArchives;
@@ -36,10 +37,20 @@ final class Shipping {
     static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
             List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known)
             throws IOException {
+        return ship(results, report, settings, targets, fingerprint, reused, digests, known, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #ship(List, Path, RunSettings, List, String, boolean, ModelDigests, KnownDigests)}, deflating the
+     * entries with the chunks {@code ahead} deflated from the originals while they were pruned.
+     */
+    static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
+            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known,
+            ChunksAhead ahead) throws IOException {
         boolean violated = results.stream().anyMatch(r -> !r.passed());
         Path output = settings.outputDirectory();
         if (violated && settings.failOnViolation()) {
-            reconcile(output, targets, Map.of(), Map.of(), digests, known);
+            reconcile(output, targets, Map.of(), Map.of(), digests, known, ahead);
             return new RunOutcome(results, report, false, false, fingerprint, reused, List.of());
         }
         Map<String, ByteBuffer> entries = new LinkedHashMap<>();
@@ -60,7 +71,7 @@ final class Shipping {
         writer.start();
         try {
             RunOutcome outcome = shipEntries(results, report, settings, targets, fingerprint, reused, digests, known,
-                    entries, originals);
+                    entries, originals, ahead);
             awaitWriting(writing);
             return outcome;
         } finally {
@@ -123,24 +134,25 @@ final class Shipping {
 
     private static RunOutcome shipEntries(List<ModelResult> results, Path report, RunSettings settings,
             List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known,
-            Map<String, ByteBuffer> entries, Map<String, Path> originals) throws IOException {
+            Map<String, ByteBuffer> entries, Map<String, Path> originals, ChunksAhead ahead) throws IOException {
         Path output = settings.outputDirectory();
         boolean jarChanged = false;
         List<ShipTarget> inPlace = List.of();
         if (settings.classifiedArtifact() != null) {
-            reconcile(output, targets, Map.of(), Map.of(), digests, known);
+            reconcile(output, targets, Map.of(), Map.of(), digests, known, ahead);
             if (settings.jar() != null) {
                 String root = targets.get(0).root();
                 Map<String, ByteBuffer> rooted = new LinkedHashMap<>();
                 entries.forEach((name, bytes) -> rooted.put(root + name, bytes));
-                jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), rooted);
+                jarChanged = JarRewriter.rewrite(settings.jar(), settings.classifiedArtifact(), rooted, List.of(),
+                        () -> { }, ahead);
             } else {
                 ModelArchive.write(settings.classifiedArtifact(), entries, settings.entryTime());
             }
         } else {
             // jar:jar may have rebuilt the jar from target/classes since the last run: rewriting is what puts the
             // pruned models back, and does nothing when the archives already hold them.
-            jarChanged = reconcile(output, targets, entries, originals, digests, known);
+            jarChanged = reconcile(output, targets, entries, originals, digests, known, ahead);
             inPlace = targets;
         }
         return new RunOutcome(results, report, true, jarChanged, fingerprint, reused, inPlace);
@@ -177,6 +189,13 @@ final class Shipping {
      */
     static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
             Map<String, Path> originals, ModelDigests digests, KnownDigests known) throws IOException {
+        return reconcile(output, targets, pruned, originals, digests, known, ChunksAhead.NONE);
+    }
+
+    /** As {@link #reconcile(Path, List, Map, Map, ModelDigests, KnownDigests)}, with chunks from {@code ahead}. */
+    static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
+            Map<String, Path> originals, ModelDigests digests, KnownDigests known, ChunksAhead ahead)
+            throws IOException {
         Path recordFile = ConfinedPaths.resolve(output, ShippedEntries.FILE_NAME);
         ShippedEntries previous = ShippedEntries.read(recordFile);
         Map<Path, Map<String, ByteBuffer>> replacements = new LinkedHashMap<>();
@@ -244,7 +263,7 @@ final class Shipping {
             Map<String, ByteBuffer> written = prunedEntries.getOrDefault(file, Map.of());
             keepIfAsBuilt(output, file, originalFiles.getOrDefault(file, Map.of()));
             boolean rewritten = JarRewriter.rewrite(file, file, archive.getValue(), KeptArchives.keptFor(output, file),
-                    recordDuring);
+                    recordDuring, ahead);
             if (rewritten) {
                 known.forgetEntries(file);
                 if (!written.isEmpty()) {

@@ -68,7 +68,7 @@ public final class ChunkedDeflate {
     }
 
     /** The window deflate can refer back to, so the most of the previous chunk worth giving as dictionary. */
-    private static final int WINDOW = 32 * 1024;
+    static final int WINDOW = 32 * 1024;
 
     private ChunkedDeflate() {
     }
@@ -104,16 +104,27 @@ public final class ChunkedDeflate {
      * runs on the calling thread.
      */
     public static Deflated deflate(ByteBuffer content, int threads, OutputStream sink) throws IOException {
+        return deflate(content, threads, sink, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #deflate(ByteBuffer, int, OutputStream)}, taking each chunk that {@code ahead} deflated from the same
+     * bytes from there (the bytes written are the same); {@code ahead} starts no further chunk once this begins.
+     */
+    public static Deflated deflate(ByteBuffer content, int threads, OutputStream sink, ChunksAhead ahead)
+            throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, not " + threads);
         }
+        // From now on the threads here deflate what is left, on cores the ahead work would compete for.
+        ahead.stop();
         ByteBuffer source = content.duplicate().position(0);
         int length = source.limit();
-        int count = Math.max(1, (length + CHUNK - 1) / CHUNK);
+        int count = chunkCount(length);
         long compressed = 0;
         if (count == 1 || threads == 1) {
             for (int i = 0; i < count; i++) {
-                Piece chunk = chunk(source, i, count);
+                Piece chunk = chunk(source, content, i, count, ahead);
                 sink.write(chunk.bytes(), 0, chunk.length());
                 compressed += chunk.length();
             }
@@ -131,7 +142,7 @@ public final class ChunkedDeflate {
             int submitted = 0;
             for (; submitted < Math.min(window, count); submitted++) {
                 int index = submitted;
-                pending.add(pool.submit(() -> chunk(source, index, count)));
+                pending.add(pool.submit(() -> chunk(source, content, index, count, ahead)));
             }
             // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
             long crc = ModelBytes.crc32(source);
@@ -139,7 +150,7 @@ public final class ChunkedDeflate {
                 Piece chunk = pending.removeFirst().get();
                 if (submitted < count) {
                     int index = submitted++;
-                    pending.add(pool.submit(() -> chunk(source, index, count)));
+                    pending.add(pool.submit(() -> chunk(source, content, index, count, ahead)));
                 }
                 sink.write(chunk.bytes(), 0, chunk.length());
                 compressed += chunk.length();
@@ -169,11 +180,20 @@ public final class ChunkedDeflate {
      */
     static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive)
             throws IOException {
+        addEntry(zip, entry, content, archive, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #addEntry(ZipArchiveOutputStream, ZipArchiveEntry, ByteBuffer, Path)}, with the chunks {@code ahead}
+     * deflated from the same bytes.
+     */
+    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive,
+            ChunksAhead ahead) throws IOException {
         Path spill = AtomicFiles.temporaryFor(archive.resolveSibling(archive.getFileName() + ".entry"));
         try {
             Deflated deflated;
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(spill), 1 << 16)) {
-                deflated = deflate(content, defaultThreads(), out);
+                deflated = deflate(content, defaultThreads(), out, ahead);
             }
             entry.setMethod(ZipEntry.DEFLATED);
             entry.setSize(deflated.size());
@@ -187,8 +207,21 @@ public final class ChunkedDeflate {
         }
     }
 
+    /** How many chunks a content of {@code length} bytes is cut into (one at least, for an empty content). */
+    static int chunkCount(int length) {
+        return Math.max(1, (length + CHUNK - 1) / CHUNK);
+    }
+
+    /**
+     * Chunk {@code index} of {@code count} of {@code content} deflated, or taken from {@code ahead} when it deflated
+     * the same bytes ({@code given} is the caller's buffer, which {@code ahead} may know as it is).
+     */
+    private static Piece chunk(ByteBuffer content, ByteBuffer given, int index, int count, ChunksAhead ahead) {
+        return ahead.take(given, index, count).orElseGet(() -> chunk(content, index, count));
+    }
+
     /** Chunk {@code index} of {@code count} deflated, depending on nothing but the content's bytes. */
-    private static Piece chunk(ByteBuffer content, int index, int count) {
+    static Piece chunk(ByteBuffer content, int index, int count) {
         return chunk(content, index, count, method(chunkOf(content, index)));
     }
 

@@ -132,6 +132,15 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
             AtomicFiles.BeforeMove beforeMove) throws IOException {
+        return rewrite(source, target, replacements, donors, beforeMove, ChunksAhead.NONE);
+    }
+
+    /**
+     * As {@link #rewrite(Path, Path, Map, List, AtomicFiles.BeforeMove)}, deflating each replacement with the chunks
+     * {@code ahead} deflated from the same bytes while the models were pruned.
+     */
+    public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
+            AtomicFiles.BeforeMove beforeMove, ChunksAhead ahead) throws IOException {
         try (ZipFile zip = new ZipFile(source.toFile())) {
             List<String> missing = replacements.keySet().stream()
                     .filter(name -> zip.getEntry(name) == null).sorted().toList();
@@ -172,7 +181,7 @@ public final class JarRewriter {
                         if (replacement == null) {
                             copyRaw(raw, entry, zipOut);
                         } else {
-                            replaceEntry(raw, entry, replacement, zipOut, target, donorZips);
+                            replaceEntry(raw, entry, replacement, zipOut, target, donorZips, ahead);
                         }
                     }
                 }
@@ -256,7 +265,8 @@ public final class JarRewriter {
     }
 
     private static void replaceEntry(org.apache.commons.compress.archivers.zip.ZipFile raw, ZipEntry original,
-            ByteBuffer replacement, ZipArchiveOutputStream out, Path target, Donors donors) throws IOException {
+            ByteBuffer replacement, ZipArchiveOutputStream out, Path target, Donors donors, ChunksAhead ahead)
+            throws IOException {
         ZipArchiveEntry copy = headerOf(original, stored(raw, original));
         if (original.getMethod() == ZipEntry.STORED) {
             copy.setMethod(ZipEntry.STORED);
@@ -273,6 +283,6 @@ public final class JarRewriter {
             return;
         }
         // Deflated on every core beforehand; the entry's headers then carry the sizes and CRC-32 up front.
-        ChunkedDeflate.addEntry(out, copy, replacement, target);
+        ChunkedDeflate.addEntry(out, copy, replacement, target, ahead);
     }
 }

@@ -5,6 +5,7 @@ import com.sun.management.OperatingSystemMXBean;
 import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
+import io.github.onnxprune.onnx.PatchedSerialization;
 import io.github.onnxprune.prune.MagnitudePruner;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
@@ -12,6 +13,7 @@ import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ChunkedDeflate;
+import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.JarRewriter;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -55,14 +57,20 @@ public final class PlainPruneBenchmark {
                 benchmark.first.putAll(benchmark.best);
                 benchmark.best.clear();
             }
+            ByteBuffer originalBytes = OnnxModelReader.map(model);
             ModelProto parsed = benchmark.time("map, parse and validate the model",
-                    () -> OnnxModelReader.parse(model, OnnxModelReader.map(model)));
+                    () -> OnnxModelReader.parse(model, originalBytes));
             MagnitudePruner.Result pruned = benchmark.time("select the weights and prune 50%", () -> {
                 ModelGraph graph = ModelGraph.of(parsed);
                 return MagnitudePruner.prune(graph, WeightSelector.select(graph, TensorFilter.all()).tensors(),
                         new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of()));
             });
             ByteBuffer bytes = benchmark.time("serialize the pruned model", () -> ModelBytes.serialize(pruned.model()));
+            ByteBuffer patched = benchmark.time("patch the original's bytes instead", () -> PatchedSerialization
+                    .serialize(parsed, originalBytes, pruned.model()).bytes());
+            if (!patched.equals(bytes)) {
+                throw new IllegalStateException("the patched bytes differ from the serialized ones");
+            }
             benchmark.time("write the model file (with fsync)", () -> {
                 AtomicFiles.write(scratch.resolve("model.onnx"), bytes);
                 return null;
@@ -72,6 +80,15 @@ public final class PlainPruneBenchmark {
                     OutputStream.nullOutputStream()));
             benchmark.time("deflate the entry, 2 threads", () -> ChunkedDeflate.deflate(bytes, 2,
                     OutputStream.nullOutputStream()));
+            try (ChunksAhead ahead = new ChunksAhead(Long.MAX_VALUE)) {
+                benchmark.time("deflate the original's chunks ahead, 1 thread", () -> {
+                    ahead.deflateAhead(originalBytes);
+                    ahead.awaitIdle();
+                    return null;
+                });
+                benchmark.time("deflate the entry, 2 threads, chunks from ahead", () -> ChunkedDeflate.deflate(bytes, 2,
+                        OutputStream.nullOutputStream(), ahead));
+            }
             Path copy = scratch.resolve("project.jar");
             Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
             benchmark.time("rewrite the jar (deflate on every core, fsync)",

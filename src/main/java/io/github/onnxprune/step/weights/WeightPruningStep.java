@@ -18,8 +18,10 @@ import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -67,14 +69,32 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
         return reconstruct && settings.sparsity() > 0;
     }
 
+    /**
+     * The initializers this step may change in {@code model} (zeroing and, with calibration data, re-fitting only
+     * rewrites their values); every other tensor and the graph stay as they are.
+     */
+    public Set<String> mayChange(ModelProto model) {
+        ModelGraph graph = ModelGraph.of(model);
+        Set<String> names = new HashSet<>();
+        chosen(graph, selection(graph)).forEach(t -> names.add(t.name()));
+        return names;
+    }
+
+    private WeightSelector.Selection selection(ModelGraph graph) {
+        // Tables are looked at only when some may be pruned: a table left at 0 is not listed as a pruned tensor.
+        boolean tables = settings.tableSparsity() > 0 || !settings.overrides().isEmpty();
+        return WeightSelector.select(graph, filter, tables);
+    }
+
+    private List<PrunableTensor> chosen(ModelGraph graph, WeightSelector.Selection selection) {
+        return selection.tensors().stream().filter(t -> !t.table() || settings.target(t) > 0).toList();
+    }
+
     @Override
     public StepResult<ZeroedWeights> apply(StepInput input) {
         ModelGraph graph = ModelGraph.of(input.model());
-        // Tables are looked at only when some may be pruned: a table left at 0 is not listed as a pruned tensor.
-        boolean tables = settings.tableSparsity() > 0 || !settings.overrides().isEmpty();
-        WeightSelector.Selection selection = WeightSelector.select(graph, filter, tables);
-        List<PrunableTensor> chosen = selection.tensors().stream()
-                .filter(t -> !t.table() || settings.target(t) > 0).toList();
+        WeightSelector.Selection selection = selection(graph);
+        List<PrunableTensor> chosen = chosen(graph, selection);
         MagnitudePruner.Result result = MagnitudePruner.prune(graph, chosen, settings, input.calibration() != null);
         ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
         List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
