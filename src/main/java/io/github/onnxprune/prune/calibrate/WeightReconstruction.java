@@ -417,12 +417,16 @@ public final class WeightReconstruction {
             }
             method = options.reselect() ? "OBS sweep" : "least squares sweep";
             // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
-            // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
+            // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces. Beyond the
+            // exact path's limit it is solved iteratively from the sweep's weights, at a fraction of the cost.
             double refitCost = FitAlgebra.refitCost(keep, width, outputs);
-            if (refitCost <= options.refitFlops()) {
-                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge(),
-                        refitCost > options.exactFlops() ? progress : line -> { });
+            if (refitCost <= options.exactFlops()) {
+                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
                 method += ", least squares";
+            } else if (refitCost <= options.refitFlops()) {
+                refit = SweptRefit.refit(gram, rhs, md, refit, keep, outputs, options.ridge(), SweptRefit.MAX_STEPS,
+                        progress);
+                method += ", least squares (conjugate gradient)";
             }
         }
         if (centred) {
