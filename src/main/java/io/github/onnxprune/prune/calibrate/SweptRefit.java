@@ -1,6 +1,7 @@
 package io.github.onnxprune.prune.calibrate;
 
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -22,10 +23,13 @@ import java.util.stream.IntStream;
 final class SweptRefit {
 
     /** Most conjugate-gradient steps per output. */
-    static final int MAX_STEPS = 32;
+    static final int MAX_STEPS = 16;
 
     /** An output stops when its residual is this fraction of its right-hand side's norm. */
     static final double TOLERANCE = 1e-4;
+
+    /** How many outputs are solved at once, each by a worker with its own buffer. */
+    private static final int WORKERS = Runtime.getRuntime().availableProcessors();
 
     /** How many progress lines a re-fit logs. */
     static final int PARTS = 4;
@@ -52,9 +56,20 @@ final class SweptRefit {
         for (int part = 0; part < PARTS; part++) {
             int from = outputs * part / PARTS;
             int to = outputs * (part + 1) / PARTS;
-            // Outputs are independent: both cores share them, each writing only its own column.
-            IntStream.range(from, to).parallel().forEach(o -> steps.addAndGet(
-                    output(gram, rhs, md, start, keep, outputs, ridge, maxSteps, width, result, o)));
+            // Outputs are independent: each worker takes the next one and writes only its column, in a kept x kept
+            // buffer of its own that its outputs reuse.
+            AtomicInteger next = new AtomicInteger(from);
+            IntStream.range(0, WORKERS).parallel().forEach(worker -> {
+                double[] sub = null;
+                for (int o = next.getAndIncrement(); o < to; o = next.getAndIncrement()) {
+                    int kept = kept(keep, width, outputs, o);
+                    if (sub == null || sub.length < kept * kept) {
+                        sub = new double[kept * kept];
+                    }
+                    steps.addAndGet(output(gram, rhs, md, start, keep, outputs, ridge, maxSteps, width, result, o,
+                            sub));
+                }
+            });
             double elapsed = (System.nanoTime() - started) / 1e9;
             progress.accept(String.format(Locale.ROOT,
                     "re-fitting the swept mask per output, %d of %d outputs, %.1f conjugate-gradient steps each;"
@@ -65,9 +80,18 @@ final class SweptRefit {
         return result;
     }
 
-    /** Re-fits output {@code o} into {@code result}; returns the steps it took. */
+    /** How many kept inputs output {@code o} has. */
+    private static int kept(boolean[] keep, int width, int outputs, int o) {
+        int k = 0;
+        for (int f = 0; f < width; f++) {
+            k += keep[f * outputs + o] ? 1 : 0;
+        }
+        return k;
+    }
+
+    /** Re-fits output {@code o} into {@code result}, with {@code sub} (at least kept x kept) to work in. */
     private static int output(double[] gram, double[] rhs, double[] md, double[] start, boolean[] keep, int outputs,
-            double ridge, int maxSteps, int width, double[] result, int o) {
+            double ridge, int maxSteps, int width, double[] result, int o, double[] sub) {
         int[] kept = new int[width];
         int k = 0;
         for (int f = 0; f < width; f++) {
@@ -99,8 +123,16 @@ final class SweptRefit {
             double diagonal = gram[kept[i] * width + kept[i]] + lambda;
             inverseDiagonal[i] = diagonal > 0 ? 1 / diagonal : 1;
         }
+        // G_KK + lambda I, copied once: each step then reads contiguous rows.
+        for (int i = 0; i < k; i++) {
+            int row = kept[i] * width;
+            for (int j = 0; j < k; j++) {
+                sub[i * k + j] = gram[row + kept[j]];
+            }
+            sub[i * k + i] += lambda;
+        }
         double[] product = new double[k];
-        multiply(gram, width, kept, k, lambda, w, product);
+        multiply(sub, k, w, product);
         double[] z = new double[k];
         double[] p = new double[k];
         double rz = 0;
@@ -115,7 +147,7 @@ final class SweptRefit {
         double stop = TOLERANCE * TOLERANCE * bNorm;
         int step = 0;
         while (step < maxSteps && rr > stop) {
-            multiply(gram, width, kept, k, lambda, p, product);
+            multiply(sub, k, p, product);
             double pAp = 0;
             for (int i = 0; i < k; i++) {
                 pAp += p[i] * product[i];
@@ -146,27 +178,21 @@ final class SweptRefit {
         return step;
     }
 
-    /** {@code out = (G_KK + lambda I) v}, reading the kept rows and columns of {@code gram} in place. */
-    private static void multiply(double[] gram, int width, int[] kept, int k, double lambda, double[] v,
-            double[] out) {
-        for (int i = 0; i < k; i++) {
-            int row = kept[i] * width;
-            // Four sums in flight instead of one waiting on the last; the order is fixed, so are the bits.
-            double s0 = 0;
-            double s1 = 0;
-            double s2 = 0;
-            double s3 = 0;
-            int j = 0;
-            for (; j + 4 <= k; j += 4) {
-                s0 += gram[row + kept[j]] * v[j];
-                s1 += gram[row + kept[j + 1]] * v[j + 1];
-                s2 += gram[row + kept[j + 2]] * v[j + 2];
-                s3 += gram[row + kept[j + 3]] * v[j + 3];
+    /**
+     * {@code out = A v} for the symmetric {@code k x k} matrix in {@code a}, as a sum of its rows scaled by {@code
+     * v}: the inner loop runs over contiguous doubles (vectorised), each element summed in the same order always.
+     */
+    private static void multiply(double[] a, int k, double[] v, double[] out) {
+        java.util.Arrays.fill(out, 0, k, 0);
+        for (int j = 0; j < k; j++) {
+            double factor = v[j];
+            if (factor == 0) {
+                continue;
             }
-            for (; j < k; j++) {
-                s0 += gram[row + kept[j]] * v[j];
+            int row = j * k;
+            for (int i = 0; i < k; i++) {
+                out[i] += factor * a[row + i];
             }
-            out[i] = (s0 + s1) + (s2 + s3) + lambda * v[i];
         }
     }
 }

@@ -70,9 +70,9 @@ class SweptRefitTest {
         LayerReconstruction refitReport = refit.layers().get(0);
         assertEquals(sweptReport.errorBefore(), refitReport.errorBefore());
         assertTrue(refitReport.errorAfter() < sweptReport.errorAfter() * 0.7, refitReport + " / " + sweptReport);
-        // Measured: 0.0227809 by conjugate gradient, 0.0227808 by the exact solve.
+        // Measured: 0.02285 after 16 conjugate-gradient steps, 0.02278 by the exact solve (0.02278 too after 32).
         double exactError = exact.layers().get(0).errorAfter();
-        assertTrue(refitReport.errorAfter() < exactError * 1.0001, refitReport + " / " + exact.layers().get(0));
+        assertTrue(refitReport.errorAfter() < exactError * 1.005, refitReport + " / " + exact.layers().get(0));
         double sweptHeldOut = WeightReconstructionTest.error(runtime, swept.model(), dense, test);
         double refitHeldOut = WeightReconstructionTest.error(runtime, refit.model(), dense, test);
         assertTrue(refitHeldOut < sweptHeldOut * 0.7, "swept " + sweptHeldOut + ", re-fitted " + refitHeldOut);
