@@ -41,8 +41,9 @@ final class SweptRefit {
 
     /**
      * The canonical matrix with the {@code keep} weights of each output re-fitted from {@code start} by at most
-     * {@link #MAX_STEPS} steps, the others zero, reporting after each of {@link #PARTS} parts of
-     * the outputs how many are done, the mean steps taken, the time and an estimate of what is left.
+     * {@code maxSteps} steps ({@link #MAX_STEPS} in a build), the others zero, reporting after each of {@link
+     * #PARTS} parts of the outputs how many are done, the mean steps taken, the time and an estimate of what is
+     * left.
      *
      * @param gram the layer's {@code width x width} Gram matrix, row-major
      * @param rhs the canonical {@code width x outputs} right-hand sides
