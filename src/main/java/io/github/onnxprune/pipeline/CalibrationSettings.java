@@ -20,8 +20,9 @@ import java.nio.file.Path;
  *     weight layer writing into it (a transformer block's output projections) also corrects
  *     ({@link WeightReconstruction.Options#residual})
  * @param refitSweptLayers whether weight layers too costly for the exact path, whose zeros the column sweep
- *     chose, are re-fitted per output by least squares up to 10^11 multiply-adds each
- *     ({@link WeightReconstruction.Options#withSweptLayersRefitted}) instead of only up to the exact path's limit
+ *     chose, are re-fitted per output by least squares (conjugate gradient from the sweep's weights) up to a size of
+ *     10^11 multiply-adds of the exact solve ({@link WeightReconstruction.Options#withSweptLayersRefitted}) instead
+ *     of only up to the exact path's limit
  */
 public record CalibrationSettings(boolean reconstruct, Path calibrationData, int samples, int rows,
         double inputErrorCorrection, double residualErrorCorrection, boolean refitSweptLayers) {

@@ -1,7 +1,5 @@
 package io.github.onnxprune.prune.calibrate;
 
-import java.util.Locale;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 /**
@@ -9,9 +7,6 @@ import java.util.stream.IntStream;
  * least squares on a kept set, its cost, the ridge, and output errors from the normal equations.
  */
 final class FitAlgebra {
-
-    /** How many progress lines a long per-output re-fit logs. */
-    static final int REFIT_PARTS = 4;
 
     private FitAlgebra() {
     }
@@ -91,30 +86,15 @@ final class FitAlgebra {
         return a;
     }
 
-    /** The canonical matrix with the {@code keep} weights re-fitted per output by least squares, the others zero. */
-    static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
-            double ridge) {
-        return refit(gram, rhs, md, keep, outputs, ridge, line -> { });
-    }
-
     /**
-     * As {@link #refit(double[], double[], double[], boolean[], int, double)}, reporting after each of
-     * {@link #REFIT_PARTS} parts of the outputs how many are done, the time taken and an estimate of what is left.
+     * The canonical matrix with the {@code keep} weights re-fitted per output by least squares (one Cholesky of the
+     * kept inputs' Gram per output, exact), the others zero.
      */
     static double[] refit(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
-            double ridge, Consumer<String> progress) {
+            double ridge) {
         int width = md.length / outputs;
         double[] result = new double[md.length];
-        long started = System.nanoTime();
-        for (int part = 0; part < REFIT_PARTS; part++) {
-            int from = outputs * part / REFIT_PARTS;
-            int to = outputs * (part + 1) / REFIT_PARTS;
-            refitOutputs(gram, rhs, md, keep, outputs, ridge, width, result, from, to);
-            double elapsed = (System.nanoTime() - started) / 1e9;
-            progress.accept(String.format(Locale.ROOT,
-                    "re-fitting the swept mask per output, %d of %d outputs; %.1f s elapsed, about %.0f s left", to,
-                    outputs, elapsed, to == 0 ? 0 : elapsed * (outputs - to) / to));
-        }
+        refitOutputs(gram, rhs, md, keep, outputs, ridge, width, result, 0, outputs);
         return result;
     }
 

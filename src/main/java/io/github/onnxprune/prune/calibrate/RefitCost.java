@@ -29,16 +29,21 @@ final class RefitCost {
     }
 
     /**
-     * About what the exact re-fit of a swept mask adds to a layer with {@code zeros} zeros ({@code outputs *
-     * kept^3 / 3} at the mean kept count): 0 when the layer takes the exact path or the re-fit is over its limit.
+     * About what the re-fit of a swept mask adds to a layer with {@code zeros} zeros, at the mean kept count: the
+     * exact solve's {@code outputs * kept^3 / 3} up to the exact path's limit, beyond it at most {@link
+     * SweptRefit#MAX_STEPS} conjugate-gradient steps of {@code outputs * kept^2}; 0 when the layer takes the exact
+     * path or the re-fit is over its limit.
      */
     static double sweptRefit(LinearLayer layer, long zeros, Options options) {
         double width = layer.features();
         double outputs = layer.outputs();
         boolean swept = !(options.reselect() && outputs * width * width * width <= options.exactFlops());
         double kept = width - zeros / outputs;
-        double cost = outputs * kept * kept * kept / 3;
-        return swept && cost <= options.refitFlops() ? cost : 0;
+        double exact = outputs * kept * kept * kept / 3;
+        if (!swept || exact > options.refitFlops()) {
+            return 0;
+        }
+        return exact <= options.exactFlops() ? exact : outputs * kept * kept * SweptRefit.MAX_STEPS;
     }
 
     /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link WeightReconstruction#MIN_ROWS}: skipped. */

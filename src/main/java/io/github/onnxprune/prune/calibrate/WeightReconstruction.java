@@ -36,8 +36,10 @@ import java.util.function.Consumer;
  * taking the mean of what the weights' change moves each output by (on MiniLM at 50%: pooled cosine 0.9205
  * against 0.9183). The mask is chosen on the same objective: its
  * Hessian is {@code X^T X + lambda I} and the removals start from the unpruned least-squares solution. Each
- * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops},
- * or, for a mask the column sweep chose, {@link Options#refitFlops}; beyond, the sweep's own compensation (exact
+ * output costs one Cholesky of size |K|, used while {@code outputs * |K|^3 / 3} fits {@link Options#exactFlops};
+ * a mask the column sweep chose is re-fitted beyond that, while {@code outputs * |K|^3 / 3} fits {@link
+ * Options#refitFlops}, by at most {@link SweptRefit#MAX_STEPS} conjugate-gradient steps per output started from the
+ * sweep's weights ({@code |K|^2} each); beyond, the sweep's own compensation (exact
  * for the weights after each zero, the earlier ones frozen) is the fit, at about {@code features^3 / 3 + 1.5
  * outputs features^2} multiply-adds plus the products with the rows, which are thinned to fit
  * {@link Options#maxFlops}. Layers with more than {@link Options#maxInputWidth}
@@ -64,9 +66,8 @@ public final class WeightReconstruction {
     /**
      * Default {@link Options#refitFlops}, the exact path's limit: MiniLM's feed-forward output projections (1536
      * inputs, 384 outputs, 2-9e10 at 50%) keep the sweep's weights. Re-fitting them too ({@link
-     * #SWEPT_REFIT_FLOPS_ALL}) was measured (docs/reconstruction.md, session 18) at +0.0009 pooled cosine for 2.2x
-     * the re-fit's CPU on 256 sentences and +0.0012 for 1.12x on 2800 with both error corrections: not the
-     * default until a build can ask for it.
+     * #SWEPT_REFIT_FLOPS_ALL}), by conjugate gradient since session 19, is measured in docs/reconstruction.md
+     * (exactly, session 18: +0.0009 pooled cosine for 1.9x the goal on 256 sentences).
      */
     static final double SWEPT_REFIT_FLOPS = 2e10;
 
@@ -97,9 +98,10 @@ public final class WeightReconstruction {
      * @param residual for layers fitted to their pruned inputs that write into a residual stream ({@code MatMul ->
      *     Add bias -> Add residual}, {@link ResidualTarget}), the share (0 to 1) of the stream's own error at that
      *     Add that the fit also corrects: {@code r (r_dense - r_now)} is added to the target
-     * @param refitFlops largest cost ({@code outputs * kept^3 / 3}) of the per-output least squares that re-fits
-     *     the mask the column sweep chose, replacing the sweep's own compensation; separate from {@code
-     *     exactFlops}, which also decides the greedy mask ({@code outputs * inputs^3}, far costlier)
+     * @param refitFlops largest size, as the exact solve's cost ({@code outputs * kept^3 / 3}), of a layer whose
+     *     swept mask is re-fitted per output, replacing the sweep's own compensation: exactly up to {@code
+     *     exactFlops}, by {@link SweptRefit} beyond; separate from {@code exactFlops}, which also decides the greedy
+     *     mask ({@code outputs * inputs^3}, far costlier)
      */
     public record Options(double ridge, int maxInputWidth, double exactFlops, double maxFlops, int maxRows,
             boolean reselect, Target target, boolean centred, double correction, double residual,
@@ -417,12 +419,16 @@ public final class WeightReconstruction {
             }
             method = options.reselect() ? "OBS sweep" : "least squares sweep";
             // The sweep never revisits a weight it has passed; where the per-output re-fit of the chosen mask is
-            // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces.
+            // affordable it is exact, and on the fixtures as accurate as the one-shot mask it replaces. Beyond the
+            // exact path's limit it is solved iteratively from the sweep's weights, at a fraction of the cost.
             double refitCost = FitAlgebra.refitCost(keep, width, outputs);
-            if (refitCost <= options.refitFlops()) {
-                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge(),
-                        refitCost > options.exactFlops() ? progress : line -> { });
+            if (refitCost <= options.exactFlops()) {
+                refit = FitAlgebra.refit(gram, rhs, md, keep, outputs, options.ridge());
                 method += ", least squares";
+            } else if (refitCost <= options.refitFlops()) {
+                refit = SweptRefit.refit(gram, rhs, md, refit, keep, outputs, options.ridge(), SweptRefit.MAX_STEPS,
+                        progress);
+                method += ", least squares (conjugate gradient)";
             }
         }
         if (centred) {
