@@ -245,16 +245,6 @@ public final class ActivationCollector {
                 && shape[1] == mask.shape()[1];
     }
 
-    /**
-     * The variance of each feature (last axis) of {@code value} in {@code model} over the calibration rows,
-     * padding excluded ({@link #maskedRows}); null when the value is not a float tensor of rank 2 or more.
-     */
-    public double[] featureVariance(ModelProto model, String value) {
-        try (FeatureVariances variances = new FeatureVariances(this, model)) {
-            return variances.of(value);
-        }
-    }
-
     /** Element {@code index} of a mask's elements ({@code mask.data()}, read once by the caller). */
     private static long maskValue(Object data, int index) {
         if (data instanceof long[] longs) {

@@ -45,8 +45,10 @@ public final class AttentionFixtureBenchmark {
                     for (double fraction : new double[] {0.25, 0.5}) {
                         NodePruningSettings settings = new NodePruningSettings(fraction, scope, List.of(), List.of(),
                                 importance);
-                        NodePruningResult pruned = NodePruner.prune(model, settings,
-                                value -> collector.featureVariance(model, value));
+                        NodePruningResult pruned;
+                        try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                            pruned = NodePruner.prune(model, settings, variances);
+                        }
                         ModelProto fitted = NodeCompensation.compensate(model, pruned, collector, options)
                                 .model();
                         int heads = 0;

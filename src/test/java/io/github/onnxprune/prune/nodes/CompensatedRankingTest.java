@@ -11,6 +11,7 @@ import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Path;
 import java.util.List;
@@ -111,13 +112,15 @@ class CompensatedRankingTest {
                 UnitImportance.FLUCTUATION);
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, n, 8);
-            NodePruningResult byFluctuation = NodePruner.prune(model, third,
-                    value -> collector.featureVariance(model, value));
-            NodePruningResult byCost = NodePruner.prune(model, third, value -> collector.featureVariance(model, value),
-                    CompensatedRanking.of(value -> {
-                        Tensor rows = collector.collect(model, List.of(value)).get(value);
-                        return CompensatedRanking.covariance((float[]) rows.data(), n, 3);
-                    }));
+            NodePruningResult byFluctuation;
+            NodePruningResult byCost;
+            try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                byFluctuation = NodePruner.prune(model, third, variances);
+                byCost = NodePruner.prune(model, third, variances, CompensatedRanking.of(value -> {
+                    Tensor rows = collector.collect(model, List.of(value)).get(value);
+                    return CompensatedRanking.covariance((float[]) rows.data(), n, 3);
+                }));
+            }
 
             // Variance times weight norm: a 2.5, b 0.25, a 2.5, so b goes; re-fitted, the first copy of a is free.
             Checks.keptRows(model, byFluctuation.model(), "w2", 0, 2);

@@ -15,6 +15,7 @@ import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensationProperties;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Path;
 import java.util.List;
@@ -81,10 +82,12 @@ public final class TransformerPruningBenchmark {
             for (String text : fractions) {
                 double fraction = Double.parseDouble(text);
                 long start = System.nanoTime();
-                NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
-                        List.of(), importance), value -> collector.featureVariance(model, value),
-                        compensatedRanking ? CompensatedRanking.of(value -> covariances.computeIfAbsent(value,
-                                v -> covariance(collector, model, v))) : null);
+                NodePruningResult result;
+                try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                    result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides, List.of(),
+                            importance), variances, compensatedRanking ? CompensatedRanking.of(value ->
+                                    covariances.computeIfAbsent(value, v -> covariance(collector, model, v))) : null);
+                }
                 System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
