@@ -350,13 +350,20 @@ public final class ActivationCollector {
     }
 
     /**
-     * An upper estimate of the bytes a float32 layer input {@code width} values wide takes over all calibration
-     * samples: every sample's input elements (the most of any input: a sentence's tokens, an image's pixels)
-     * counted as positions, each a row of {@code width}. Exact for a transformer's token sequences ({@code
-     * [samples, tokens]} ids feeding {@code [samples, tokens, width]} values); larger than the truth for one row
-     * per sample or downsampled images, so it errs on the side of the heap.
+     * An upper estimate of the bytes a float32 layer input of {@code model} {@code width} values wide takes over
+     * all calibration samples as {@link StagedActivations} keeps it. When {@code model} runs sentences cut to
+     * their real tokens ({@link #trimmedRows}), a token sequence is kept as those rows only: the real tokens
+     * counted as positions (padding, which no fit reads, is not kept). Otherwise every sample's input elements
+     * (the most of any input: a sentence's tokens, an image's pixels) counted as positions, each a row of
+     * {@code width}: exact for a transformer's padded token sequences ({@code [samples, tokens]} ids feeding
+     * {@code [samples, tokens, width]} values); larger than the truth for one row per sample or downsampled
+     * images, so it errs on the side of the heap.
      */
-    long valueBytesAtMost(int width) {
+    long valueBytesAtMost(ModelProto model, int width) {
+        TokenRows rows = trimmedRows(model);
+        if (rows != null) {
+            return rows.rowStarts()[rows.lengths().length] * width * Float.BYTES;
+        }
         long positions = 1;
         for (Tensor input : samples.inputs().values()) {
             long perSample = 1;
