@@ -156,15 +156,16 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     }
 
     /**
-     * Runs {@code model} on {@code count} batches on one session, the {@code index}-th given by
-     * {@code batches.apply(index)} when its turn comes, and hands each batch's float32 outputs to {@code each}
-     * before the next runs: batches of different shapes (sentences cut to their longest) without one session
-     * per batch, and without holding every batch's outputs at once.
+     * Runs {@code model} on batches on one session, the {@code index}-th given by {@code batches.apply(index)}
+     * when its turn comes (null: no more), and hands each batch's float32 outputs to {@code each} before the next
+     * is asked for: batches of different shapes (sentences cut to their longest) without one session per batch,
+     * and without holding every batch's outputs at once. What a batch is may depend on the outputs of the ones
+     * before it. The outputs are ONNX Runtime's copies, handed over, not copied again.
      */
-    public void runBatches(ByteBuffer model, int count, java.util.function.IntFunction<ValidationData> batches,
+    public void runBatches(ByteBuffer model, java.util.function.IntFunction<ValidationData> batches,
             List<String> outputNames, java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
         requireOpen();
-        ActivationRuns.runBatches(sessions, model, count, batches, outputNames, each);
+        ActivationRuns.runBatches(sessions, model, batches, outputNames, each);
     }
 
     /**

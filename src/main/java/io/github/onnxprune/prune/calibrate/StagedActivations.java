@@ -129,28 +129,40 @@ final class StagedActivations implements AutoCloseable {
     private StagedValue padded(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
             int[] starts) {
         int count = starts.length - 1;
-        if (whole) {
-            Tensor[] parts = new Tensor[count];
-            sideBySide(count, part -> parts[part] = compute(stage, fedValues, name, starts, part));
-            return new StagedValue(List.of(parts));
-        }
-        // Each part goes to its file as soon as it is computed: at most one part per core on the heap.
+        Tensor[] parts = whole ? new Tensor[count] : null;
         java.nio.file.Path[] files = new java.nio.file.Path[count];
         long[][] shapes = new long[count][];
-        sideBySide(count, part -> {
-            Tensor computed = compute(stage, fedValues, name, starts, part);
-            shapes[part] = computed.shape();
+        // In parts, each goes to its file as soon as it is computed: at most one part per core on the heap.
+        sideBySide(count, part -> hold(compute(stage, fedValues, name, starts, part), part, parts, files, shapes));
+        return wholeSentences(name, starts, parts, files, shapes);
+    }
+
+    /** Keeps part {@code part} of a value: held in {@code parts} when values are whole, else in a file. */
+    private void hold(Tensor computed, int part, Tensor[] parts, java.nio.file.Path[] files, long[][] shapes) {
+        shapes[part] = computed.shape();
+        if (whole) {
+            parts[part] = computed;
+        } else {
             files[part] = scratch.write(computed);
-        });
+        }
+    }
+
+    /** The value whose parts, each its samples whole, {@link #hold} kept. */
+    private StagedValue wholeSentences(String name, int[] starts, Tensor[] parts, java.nio.file.Path[] files,
+            long[][] shapes) {
+        if (whole) {
+            return new StagedValue(List.of(parts));
+        }
         long[] shape = shapes[0].clone();
-        shape[0] = starts[count];
+        shape[0] = starts[starts.length - 1];
         spilled.put(name, List.of(files));
         return new StagedValue(shape, starts, part -> scratch.read(files[part], shapes[part]));
     }
 
     /**
      * {@code name} computed on sentences cut to their batch's longest and kept as real tokens' rows, part by part;
-     * null when it is not a token sequence (then nothing is kept of it).
+     * when it is not a token sequence, on whole sentences by the same runs ({@link ActivationCollector#runTrimmed}).
+     * Null in the rare case that parts disagree (then nothing is kept of it).
      */
     private StagedValue trimmed(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
             int[] starts, TokenRows rows) {
@@ -158,21 +170,23 @@ final class StagedActivations implements AutoCloseable {
         Tensor[] parts = whole ? new Tensor[count] : null;
         java.nio.file.Path[] files = new java.nio.file.Path[count];
         long[][] shapes = new long[count][];
+        boolean[] tokens = new boolean[count];
         sideBySide(count, part -> {
-            Tensor computed = collector.runTrimmed(stage, fedValues, name, part, starts[part], starts[part + 1]);
-            if (computed == null) {
-                return;
-            }
-            shapes[part] = computed.shape();
-            if (whole) {
-                parts[part] = computed;
-            } else {
-                files[part] = scratch.write(computed);
-            }
+            ActivationCollector.PartRun computed = collector.runTrimmed(stage, fedValues, name, part, starts[part],
+                    starts[part + 1]);
+            tokens[part] = computed.tokens();
+            hold(computed.value(), part, parts, files, shapes);
         });
-        boolean tokens = java.util.Arrays.stream(shapes).allMatch(java.util.Objects::nonNull)
-                && java.util.Arrays.stream(shapes).allMatch(s -> s[1] == shapes[0][1]);
-        if (!tokens) {
+        boolean allTokens = true;
+        boolean noTokens = true;
+        for (int part = 0; part < count; part++) {
+            allTokens &= tokens[part] && shapes[part][1] == shapes[0][1];
+            noTokens &= !tokens[part];
+        }
+        if (noTokens) {
+            return wholeSentences(name, starts, parts, files, shapes);
+        }
+        if (!allTokens) {
             if (scratch != null) {
                 java.util.Arrays.stream(files).filter(java.util.Objects::nonNull).forEach(scratch::delete);
             }
