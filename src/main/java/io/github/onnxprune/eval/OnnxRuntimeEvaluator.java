@@ -152,20 +152,34 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     public Map<String, Tensor> runOutputs(ByteBuffer model, ValidationData data, List<String> outputNames,
             int batchSize) {
         requireOpen();
-        return ActivationRuns.runOutputs(sessions, model, data, outputNames, batchSize);
+        return ActivationRuns.runOutputs(sessions, options -> sessions.open(model, options), data, outputNames,
+                batchSize);
     }
 
     /**
-     * Runs {@code model} on batches on one session, the {@code index}-th given by {@code batches.apply(index)}
-     * when its turn comes (null: no more), and hands each batch's float32 outputs to {@code each} before the next
-     * is asked for: batches of different shapes (sentences cut to their longest) without one session per batch,
-     * and without holding every batch's outputs at once. What a batch is may depend on the outputs of the ones
-     * before it. The outputs are ONNX Runtime's copies, handed over, not copied again.
+     * {@link #runOutputs(byte[], ValidationData, List, int)} for a model in a file, which ONNX Runtime reads
+     * itself: no copy of it in this process's memory but while the session is created.
      */
-    public void runBatches(ByteBuffer model, java.util.function.IntFunction<ValidationData> batches,
+    public Map<String, Tensor> runOutputs(java.nio.file.Path modelFile, ValidationData data,
+            List<String> outputNames, int batchSize) {
+        requireOpen();
+        return ActivationRuns.runOutputs(sessions, options -> sessions.open(modelFile, options), data, outputNames,
+                batchSize);
+    }
+
+    /**
+     * Runs the model in {@code modelFile} (read by ONNX Runtime itself) on batches on one session, the
+     * {@code index}-th given by {@code batches.apply(index)} when its turn comes (null: no more), and hands each
+     * batch's float32 outputs to {@code each} before the next is asked for: batches of different shapes (sentences
+     * cut to their longest) without one session per batch, and without holding every batch's outputs at once.
+     * What a batch is may depend on the outputs of the ones before it. The outputs are ONNX Runtime's copies,
+     * handed over, not copied again.
+     */
+    public void runBatches(java.nio.file.Path modelFile, java.util.function.IntFunction<ValidationData> batches,
             List<String> outputNames, java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
         requireOpen();
-        ActivationRuns.runBatches(sessions, model, batches, outputNames, each);
+        ActivationRuns.runBatches(sessions, options -> sessions.open(modelFile, options), batches, outputNames,
+                each);
     }
 
     /**

@@ -8,7 +8,6 @@ import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.TensorKind;
 import io.github.onnxprune.eval.ValidationData;
-import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -107,15 +106,15 @@ public final class ActivationCollector {
     }
 
     /**
-     * {@code name} of {@code model} (serialized) on samples {@code from} to {@code to}, fed {@code fed} (values
+     * {@code name} of the model in {@code model} ({@link ModelFile}) on samples {@code from} to {@code to}, fed {@code fed} (values
      * kept as real tokens' rows, of which part {@code part} holds these samples). A token sequence ({@code [batch,
      * tokens, features]} with the batch's tokens) comes as its real tokens' rows only ({@code [rows, features]},
      * in sample and token order), computed in batches of similar length each cut to its longest ({@link
      * TokenRows#batches}). Any other value is computed on whole sentences instead, in the same batches of
-     * consecutive samples as {@link #run(java.nio.ByteBuffer, Map, List, int, int)} (so the same values), on the
+     * consecutive samples as {@link #run(java.nio.file.Path, Map, List, int, int)} (so the same values), on the
      * same ONNX Runtime session: only the batch that showed it is not a token sequence is run in vain.
      */
-    PartRun runTrimmed(java.nio.ByteBuffer model, Map<String, StagedValue> fed, String name, int part, int from,
+    PartRun runTrimmed(java.nio.file.Path model, Map<String, StagedValue> fed, String name, int part, int from,
             int to) {
         TokenRows layout = tokenRows;
         List<int[]> batches = layout.batches(from, to, batchSize);
@@ -330,8 +329,12 @@ public final class ActivationCollector {
         if (!computed.isEmpty()) {
             sessions.incrementAndGet();
         }
-        Map<String, Tensor> found = computed.isEmpty() ? Map.of()
-                : runtime.runOutputs(ModelBytes.serialize(ModelCut.withOutputs(model, computed)), samples, computed, batchSize);
+        Map<String, Tensor> found = Map.of();
+        if (!computed.isEmpty()) {
+            try (ModelFile file = ModelFile.of(ModelCut.withOutputs(model, computed), scratchFolder)) {
+                found = runtime.runOutputs(file.path(), samples, computed, batchSize);
+            }
+        }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (String value : values) {
             result.put(value, inputs.contains(value) ? asFloats(samples.inputs().get(value), value)
@@ -341,25 +344,19 @@ public final class ActivationCollector {
     }
 
     /**
-     * The named outputs of {@code model} on every calibration sample, feeding the samples' inputs and
-     * {@code fed} (further graph inputs, one row per sample) to it; float32 tensors, first dimension the samples.
+     * The named outputs of the model in {@code modelFile} ({@link ModelFile}) on samples {@code from} to {@code to}
+     * (exclusive), feeding the samples' inputs and {@code fed} (further graph inputs, one row per sample, holding
+     * those samples) to it; float32 tensors, first dimension the samples.
      */
-    Map<String, Tensor> run(ModelProto model, Map<String, Tensor> fed, List<String> values) {
-        return run(ModelBytes.serialize(model), fed, values, 0, samples.sampleCount());
-    }
-
-    /**
-     * As {@link #run(ModelProto, Map, List)} on samples {@code from} to {@code to} (exclusive) only, for a model
-     * already serialized (off the heap: a stage holding the embeddings is 50 MB); {@code fed} holds those samples.
-     */
-    Map<String, Tensor> run(java.nio.ByteBuffer model, Map<String, Tensor> fed, List<String> values, int from,
+    Map<String, Tensor> run(java.nio.file.Path modelFile, Map<String, Tensor> fed, List<String> values, int from,
             int to) {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         samples.inputs().forEach((name, tensor) -> inputs.put(name, from == 0 && to == samples.sampleCount()
                 ? tensor : tensor.rows(from, to)));
         inputs.putAll(fed);
         sessions.incrementAndGet();
-        return runtime.runOutputs(model, new ValidationData(inputs, null, null, samples.source()), values, batchSize);
+        return runtime.runOutputs(modelFile, new ValidationData(inputs, null, null, samples.source()), values,
+                batchSize);
     }
 
     /**

@@ -8,7 +8,6 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.github.onnxprune.eval.Tensor;
-import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -99,7 +98,6 @@ final class StagedActivations implements AutoCloseable {
                 }
             }
         }
-        java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
         // Sentences cut to their batch's longest when every value fed is kept as real tokens' rows.
@@ -111,9 +109,13 @@ final class StagedActivations implements AutoCloseable {
         // are batched by length within each part, so then the parts are the same on any heap.
         int[] starts = collector.partStarts(model, whole && layout == null ? CONCURRENT_PARTS
                 : ActivationCollector.PARTS);
-        StagedValue value = rows == null ? null : trimmed(stage, fedValues, name, starts, rows);
-        if (value == null) {
-            value = padded(stage, fedValues, name, starts);
+        StagedValue value;
+        // The stage goes to a file ONNX Runtime reads, deleted once its runs are done (ModelFile).
+        try (ModelFile stage = ModelFile.of(stage(model, include, fed, name), collector.scratchFolder())) {
+            value = rows == null ? null : trimmed(stage.path(), fedValues, name, starts, rows);
+            if (value == null) {
+                value = padded(stage.path(), fedValues, name, starts);
+            }
         }
         for (int i = 0; i < include.length; i++) {
             if (include[i]) {
@@ -126,7 +128,7 @@ final class StagedActivations implements AutoCloseable {
     }
 
     /** {@code name} computed on whole, padded sentences (every sample's every position), part by part. */
-    private StagedValue padded(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+    private StagedValue padded(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name,
             int[] starts) {
         int count = starts.length - 1;
         Tensor[] parts = whole ? new Tensor[count] : null;
@@ -164,7 +166,7 @@ final class StagedActivations implements AutoCloseable {
      * when it is not a token sequence, on whole sentences by the same runs ({@link ActivationCollector#runTrimmed}).
      * Null in the rare case that parts disagree (then nothing is kept of it).
      */
-    private StagedValue trimmed(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+    private StagedValue trimmed(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name,
             int[] starts, TokenRows rows) {
         int count = starts.length - 1;
         Tensor[] parts = whole ? new Tensor[count] : null;
@@ -206,7 +208,7 @@ final class StagedActivations implements AutoCloseable {
     }
 
     /** Part {@code part} of {@code name} from {@code stage}, fed the same part of the kept values it reads. */
-    private Tensor compute(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name, int[] starts,
+    private Tensor compute(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name, int[] starts,
             int part) {
         Map<String, Tensor> extra = new LinkedHashMap<>();
         fedValues.forEach((value, parts) -> extra.put(value, parts.paddedPart(part)));

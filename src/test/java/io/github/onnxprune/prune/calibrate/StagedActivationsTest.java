@@ -220,7 +220,7 @@ class StagedActivationsTest {
     }
 
     @Test
-    void aValueThatIsNotATokenSequenceRunsOnWholeSentencesOnTheSameSessionsWithTheSameValues() {
+    void aValueThatIsNotATokenSequenceRunsOnWholeSentencesOnTheSameSessionsWithTheSameValues() throws Exception {
         ModelProto model = io.github.onnxprune.onnx.OnnxModelReader.read(
                 io.github.onnxprune.Fixtures.ROOT.resolve("digits-bert/model.onnx"));
         ValidationData calibration = io.github.onnxprune.eval.ValidationDataReader.read(
@@ -246,6 +246,10 @@ class StagedActivationsTest {
                 assertArrayEquals(new long[] {96, 32}, value.shape());
                 assertArrayEquals((float[]) expected.data(), floats(value), "whole " + whole);
             }
+        }
+        // The models ONNX Runtime read (the model with the value as an output, the stage) are deleted after.
+        try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(scratch)) {
+            assertEquals(List.of(), left.filter(f -> f.toString().endsWith(".onnx")).toList());
         }
     }
 
