@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>ONNX Runtime's native library is loaded when the first evaluator is constructed, not when this class
  * is loaded, so builds that never evaluate never extract it. Each call creates its own session from the
- * model bytes and closes it before returning; the evaluator keeps no native state between calls and is safe
- * to share between threads. ONNX Runtime reads a model from a direct buffer where it is (a mapped file or a
- * serialized model outside the heap); models given as {@code byte[]} are copied into one first.
- * {@link #close()} only marks it unusable: the process-wide environment belongs to ONNX Runtime and stays open.
+ * model bytes and closes it before returning; the evaluator keeps no native state between calls, only the direct
+ * buffers runs copy their inputs into, lent to one run at a time, and is safe to share between threads. ONNX
+ * Runtime reads a model from a direct buffer where it is (a mapped file or a serialized model outside the heap),
+ * or from a file; models given as {@code byte[]} are copied into a buffer first. {@link #close()} marks it unusable
+ * and lets its spare input buffers go: the process-wide environment belongs to ONNX Runtime and stays open.
  */
 public final class OnnxRuntimeEvaluator implements AutoCloseable {
 
@@ -255,6 +256,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     @Override
     public void close() {
         closed.set(true);
+        sessions.dropSpareBuffers();
     }
 
     private void requireOpen() {

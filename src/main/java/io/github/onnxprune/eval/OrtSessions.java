@@ -247,6 +247,13 @@ final class OrtSessions {
         return new InputBuffers();
     }
 
+    /** Lets the spare input buffers go, for the collector to free (the evaluator is closed). */
+    void dropSpareBuffers() {
+        synchronized (spareBuffers) {
+            spareBuffers.clear();
+        }
+    }
+
     /** How many input buffers wait for a run, for tests. */
     int spareBufferCount() {
         synchronized (spareBuffers) {
