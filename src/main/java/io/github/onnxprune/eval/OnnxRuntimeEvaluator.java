@@ -259,6 +259,20 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
         sessions.dropSpareBuffers();
     }
 
+    /**
+     * Lets the input buffers kept for later runs go, for the collector to free: a phase that fed large inputs
+     * (calibration's stages, 24 MB a batch on MiniLM) calls it when it ends, so the runs after it (the int8 step's
+     * few, with inputs of kilobytes) do not sit beside buffers they will never use.
+     */
+    public void releaseSpareBuffers() {
+        sessions.dropSpareBuffers();
+    }
+
+    /** How many input buffers wait for a later run, for tests. */
+    int spareBufferCount() {
+        return sessions.spareBufferCount();
+    }
+
     private void requireOpen() {
         if (closed.get()) {
             throw new IllegalStateException("this OnnxRuntimeEvaluator is closed");

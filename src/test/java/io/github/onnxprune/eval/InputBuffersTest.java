@@ -43,6 +43,20 @@ class InputBuffersTest {
     }
 
     @Test
+    void aRunGivesItsInputBuffersBackAndReleasingThemLeavesNone() {
+        try (OnnxRuntimeEvaluator evaluator = new OnnxRuntimeEvaluator(1)) {
+            float[] x = new float[8 * 2];
+            ValidationData data = new ValidationData(java.util.Map.of("X", Tensor.ofFloats(new long[] {8, 2}, x)),
+                    null, null, java.nio.file.Path.of("in-memory"));
+            evaluator.runOutputs(io.github.onnxprune.TestModels.gemm(-1).toByteArray(), data, List.of("Y"), 4);
+            // The one input's buffer, kept for the next run.
+            assertEquals(1, evaluator.spareBufferCount());
+            evaluator.releaseSpareBuffers();
+            assertEquals(0, evaluator.spareBufferCount());
+        }
+    }
+
+    @Test
     void batchesThatGrowOneByOneTakeBuffersThatDoubleAndSparesStayFew() {
         List<ByteBuffer> seen = new ArrayList<>();
         try (OrtSessions.InputBuffers run = sessions.inputBuffers()) {

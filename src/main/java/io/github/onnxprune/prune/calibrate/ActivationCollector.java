@@ -206,6 +206,11 @@ public final class ActivationCollector {
         return scratchFolder;
     }
 
+    /** Lets the input buffers the runtime keeps for later runs go ({@link OnnxRuntimeEvaluator#releaseSpareBuffers}). */
+    void releaseSpareBuffers() {
+        runtime.releaseSpareBuffers();
+    }
+
     /** How many ONNX Runtime sessions this collector has run its samples on, for tests. */
     int sessions() {
         return sessions.get();

@@ -220,9 +220,10 @@ final class StagedActivations implements AutoCloseable {
         return scratch == null ? 0 : scratch.count();
     }
 
-    /** Deletes the scratch files of the values still kept. */
+    /** Deletes the scratch files of the values still kept, and lets the stages' input buffers go. */
     @Override
     public void close() {
+        collector.releaseSpareBuffers();
         kept.clear();
         keptDependencies.clear();
         spilled.clear();
