@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +18,15 @@ final class ActivationRuns {
     }
 
     /** {@link OnnxRuntimeEvaluator#runOutputs(ByteBuffer, ValidationData, List, int)}. */
-    static Map<String, Tensor> runOutputs(OrtSessions sessions, ByteBuffer model, ValidationData data,
+    static Map<String, Tensor> runOutputs(OrtSessions sessions,
+            java.util.function.Function<OrtSession.SessionOptions, OrtSession> model, ValidationData data,
             List<String> outputNames, int batchSize) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         try (OrtSession.SessionOptions options = sessions.options();
-                OrtSession session = sessions.open(model, options)) {
+                OrtSession session = model.apply(options);
+                OrtSessions.InputBuffers inputBuffers = sessions.inputBuffers()) {
             for (String name : outputNames) {
                 OrtSessions.resolveOutput(session, name);
             }
@@ -36,8 +37,6 @@ final class ActivationRuns {
             // feed-forward value over 256 sentences).
             Map<String, float[]> joined = new LinkedHashMap<>();
             Map<String, long[]> shapes = new LinkedHashMap<>();
-            // One buffer per input for all of this session's calls, each batch closed before the next.
-            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
                 try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to,
@@ -82,19 +81,21 @@ final class ActivationRuns {
     }
 
     /** {@link OnnxRuntimeEvaluator#runBatches}. */
-    static void runBatches(OrtSessions sessions, ByteBuffer model, int count,
+    static void runBatches(OrtSessions sessions,
+            java.util.function.Function<OrtSession.SessionOptions, OrtSession> model,
             java.util.function.IntFunction<ValidationData> batches, List<String> outputNames,
             java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
         try (OrtSession.SessionOptions options = sessions.options();
-                OrtSession session = sessions.open(model, options)) {
+                OrtSession session = model.apply(options);
+                OrtSessions.InputBuffers inputBuffers = sessions.inputBuffers()) {
             for (String name : outputNames) {
                 OrtSessions.resolveOutput(session, name);
             }
-            // One buffer per input for all of this session's calls, as in runOutputs: each batch is closed before
-            // the next, and a new direct buffer per batch would wait for the collector to be freed.
-            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
-            for (int index = 0; index < count; index++) {
+            for (int index = 0;; index++) {
                 ValidationData data = batches.apply(index);
+                if (data == null) {
+                    break;
+                }
                 int samples = data.sampleCount();
                 Map<String, Tensor> outputs = new LinkedHashMap<>();
                 try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, 0, samples, inputBuffers);
@@ -103,9 +104,8 @@ final class ActivationRuns {
                     for (String name : outputNames) {
                         OnnxTensor tensor = batchOutput(result, name, samples);
                         long[] shape = tensor.getInfo().getShape();
-                        float[] values = new float[Math.toIntExact(tensor.getInfo().getNumElements())];
-                        int copied = copyFloats(tensor, name, values, 0);
-                        requireFinite(values, 0, copied, shape, 0, name, data);
+                        float[] values = floats(tensor, name);
+                        requireFinite(values, 0, values.length, shape, 0, name, data);
                         outputs.put(name, Tensor.adopt(TensorKind.FLOAT, shape, values));
                     }
                 } catch (OrtException e) {
@@ -132,6 +132,24 @@ final class ActivationRuns {
                     + " for a batch of " + samples + " samples; its first dimension must be the batch.");
         }
         return tensor;
+    }
+
+    /**
+     * A batch's output as floats: for float32, the array of ONNX Runtime's own heap copy
+     * ({@code getFloatBuffer}), taken as it is instead of copied once more.
+     */
+    private static float[] floats(OnnxTensor tensor, String name) {
+        if (tensor.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) {
+            FloatBuffer buffer = tensor.getFloatBuffer();
+            if (buffer.hasArray() && buffer.arrayOffset() == 0 && buffer.position() == 0
+                    && buffer.remaining() == buffer.array().length) {
+                return buffer.array();
+            }
+            float[] values = new float[buffer.remaining()];
+            buffer.get(values);
+            return values;
+        }
+        return OrtSessions.toFloats(tensor, name);
     }
 
     /** Copies a batch's output as floats into {@code into} from {@code offset}; returns how many. */

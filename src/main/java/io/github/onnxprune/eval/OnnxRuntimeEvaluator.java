@@ -14,10 +14,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>ONNX Runtime's native library is loaded when the first evaluator is constructed, not when this class
  * is loaded, so builds that never evaluate never extract it. Each call creates its own session from the
- * model bytes and closes it before returning; the evaluator keeps no native state between calls and is safe
- * to share between threads. ONNX Runtime reads a model from a direct buffer where it is (a mapped file or a
- * serialized model outside the heap); models given as {@code byte[]} are copied into one first.
- * {@link #close()} only marks it unusable: the process-wide environment belongs to ONNX Runtime and stays open.
+ * model bytes and closes it before returning; the evaluator keeps no native state between calls, only the direct
+ * buffers runs copy their inputs into, lent to one run at a time, and is safe to share between threads. ONNX
+ * Runtime reads a model from a direct buffer where it is (a mapped file or a serialized model outside the heap),
+ * or from a file; models given as {@code byte[]} are copied into a buffer first. {@link #close()} marks it unusable
+ * and lets its spare input buffers go: the process-wide environment belongs to ONNX Runtime and stays open.
  */
 public final class OnnxRuntimeEvaluator implements AutoCloseable {
 
@@ -152,19 +153,34 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     public Map<String, Tensor> runOutputs(ByteBuffer model, ValidationData data, List<String> outputNames,
             int batchSize) {
         requireOpen();
-        return ActivationRuns.runOutputs(sessions, model, data, outputNames, batchSize);
+        return ActivationRuns.runOutputs(sessions, options -> sessions.open(model, options), data, outputNames,
+                batchSize);
     }
 
     /**
-     * Runs {@code model} on {@code count} batches on one session, the {@code index}-th given by
-     * {@code batches.apply(index)} when its turn comes, and hands each batch's float32 outputs to {@code each}
-     * before the next runs: batches of different shapes (sentences cut to their longest) without one session
-     * per batch, and without holding every batch's outputs at once.
+     * {@link #runOutputs(byte[], ValidationData, List, int)} for a model in a file, which ONNX Runtime reads
+     * itself: no copy of it in this process's memory but while the session is created.
      */
-    public void runBatches(ByteBuffer model, int count, java.util.function.IntFunction<ValidationData> batches,
+    public Map<String, Tensor> runOutputs(java.nio.file.Path modelFile, ValidationData data,
+            List<String> outputNames, int batchSize) {
+        requireOpen();
+        return ActivationRuns.runOutputs(sessions, options -> sessions.open(modelFile, options), data, outputNames,
+                batchSize);
+    }
+
+    /**
+     * Runs the model in {@code modelFile} (read by ONNX Runtime itself) on batches on one session, the
+     * {@code index}-th given by {@code batches.apply(index)} when its turn comes (null: no more), and hands each
+     * batch's float32 outputs to {@code each} before the next is asked for: batches of different shapes (sentences
+     * cut to their longest) without one session per batch, and without holding every batch's outputs at once.
+     * What a batch is may depend on the outputs of the ones before it. The outputs are ONNX Runtime's copies,
+     * handed over, not copied again.
+     */
+    public void runBatches(java.nio.file.Path modelFile, java.util.function.IntFunction<ValidationData> batches,
             List<String> outputNames, java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
         requireOpen();
-        ActivationRuns.runBatches(sessions, model, count, batches, outputNames, each);
+        ActivationRuns.runBatches(sessions, options -> sessions.open(modelFile, options), batches, outputNames,
+                each);
     }
 
     /**
@@ -240,6 +256,21 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     @Override
     public void close() {
         closed.set(true);
+        sessions.dropSpareBuffers();
+    }
+
+    /**
+     * Lets the input buffers kept for later runs go, for the collector to free: a phase that fed large inputs
+     * (calibration's stages, 24 MB a batch on MiniLM) calls it when it ends, so the runs after it (the int8 step's
+     * few, with inputs of kilobytes) do not sit beside buffers they will never use.
+     */
+    public void releaseSpareBuffers() {
+        sessions.dropSpareBuffers();
+    }
+
+    /** How many input buffers wait for a later run, for tests. */
+    int spareBufferCount() {
+        return sessions.spareBufferCount();
     }
 
     private void requireOpen() {

@@ -14,6 +14,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -24,8 +25,16 @@ import java.util.stream.Collectors;
  */
 final class OrtSessions {
 
+    /**
+     * Most input buffers kept between runs: a run of a calibration stage feeds three token inputs and one or two
+     * values, and two runs go side by side.
+     */
+    static final int SPARE_BUFFERS = 12;
+
     private final OrtEnvironment env;
     private final int intraOpThreads;
+    // Input buffers given back by runs that ended, for the next ones (InputBuffers).
+    private final List<ByteBuffer> spareBuffers = new java.util.ArrayList<>();
 
     /** Sessions in {@code env} with {@code intraOpThreads} threads each (0: ONNX Runtime decides). */
     /** A session for {@code data} could not be created or closed: ONNX Runtime's words, and which data. */
@@ -78,6 +87,17 @@ final class OrtSessions {
             return env.createSession(model.duplicate().position(0), options);
         } catch (OrtException e) {
             throw new EvaluationException("ONNX Runtime could not load the model (" + model.limit() + " bytes): "
+                    + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
+                    + "rejects; check it with onnx.checker or prune less.", e);
+        }
+    }
+
+    /** A session on the model in {@code file}, which ONNX Runtime reads itself. */
+    OrtSession open(java.nio.file.Path file, OrtSession.SessionOptions options) {
+        try {
+            return env.createSession(file.toString(), options);
+        } catch (OrtException e) {
+            throw new EvaluationException("ONNX Runtime could not load the model (" + file + "): "
                     + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
                     + "rejects; check it with onnx.checker or prune less.", e);
         }
@@ -187,23 +207,108 @@ final class OrtSessions {
         }
     }
 
+    /**
+     * The direct buffers one run's inputs are copied into, one per input, borrowed from {@link #spareBuffers} and
+     * given back when the run closes it: a direct buffer's memory is returned only when the collector finds the
+     * buffer unreachable, which a heap with little garbage (the int8 step's error runs, a large heap) rarely
+     * needs, so one new buffer per input and run piled up outside the heap.
+     */
+    final class InputBuffers implements AutoCloseable {
+
+        private final Map<String, ByteBuffer> held = new java.util.HashMap<>();
+
+        /**
+         * A buffer of at least {@code bytes} for input {@code name}, cleared, native order: the one this run
+         * holds for it when large enough, else a larger one (twice the one held at least, so batches that grow
+         * one by one, as sentences sorted by length do, take few).
+         */
+        ByteBuffer forInput(String name, int bytes) {
+            ByteBuffer buffer = held.get(name);
+            if (buffer == null || buffer.capacity() < bytes) {
+                if (buffer != null) {
+                    giveBack(buffer);
+                }
+                buffer = borrow(buffer == null ? bytes : (int) Math.min(Integer.MAX_VALUE - 8,
+                        Math.max(bytes, 2L * buffer.capacity())));
+                held.put(name, buffer);
+            }
+            return buffer.clear();
+        }
+
+        @Override
+        public void close() {
+            held.values().forEach(OrtSessions.this::giveBack);
+            held.clear();
+        }
+    }
+
+    /** Buffers for one run's inputs ({@link InputBuffers}); close it when the run ends. */
+    InputBuffers inputBuffers() {
+        return new InputBuffers();
+    }
+
+    /** Lets the spare input buffers go, for the collector to free (the evaluator is closed). */
+    void dropSpareBuffers() {
+        synchronized (spareBuffers) {
+            spareBuffers.clear();
+        }
+    }
+
+    /** How many input buffers wait for a run, for tests. */
+    int spareBufferCount() {
+        synchronized (spareBuffers) {
+            return spareBuffers.size();
+        }
+    }
+
+    /** The smallest spare buffer of at least {@code bytes}, or a new one. */
+    private ByteBuffer borrow(int bytes) {
+        // By index: a buffer's equals compares its contents, so remove(Object) could take another buffer.
+        synchronized (spareBuffers) {
+            int best = -1;
+            for (int i = 0; i < spareBuffers.size(); i++) {
+                int capacity = spareBuffers.get(i).capacity();
+                if (capacity >= bytes && (best < 0 || capacity < spareBuffers.get(best).capacity())) {
+                    best = i;
+                }
+            }
+            if (best >= 0) {
+                return spareBuffers.remove(best);
+            }
+        }
+        return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+    }
+
+    /** Keeps {@code buffer} for a later run; the smallest spare goes when more than {@link #SPARE_BUFFERS} wait. */
+    private void giveBack(ByteBuffer buffer) {
+        synchronized (spareBuffers) {
+            spareBuffers.add(buffer);
+            if (spareBuffers.size() > SPARE_BUFFERS) {
+                int smallest = 0;
+                for (int i = 1; i < spareBuffers.size(); i++) {
+                    smallest = spareBuffers.get(i).capacity() < spareBuffers.get(smallest).capacity() ? i : smallest;
+                }
+                spareBuffers.remove(smallest);
+            }
+        }
+    }
+
     /** The input tensors of one call; closing it frees them all. */
     record Batch(Map<String, OnnxTensor> tensors) implements AutoCloseable {
 
         /** The samples {@code [from, to)} of {@code data}'s inputs, each in a direct buffer of its own. */
         static Batch of(OrtEnvironment env, ValidationData data, int from, int to) throws OrtException {
-            return of(env, data, from, to, null);
+            return of(env, data, from, to, (InputBuffers) null);
         }
 
         /**
          * As {@link #of(OrtEnvironment, ValidationData, int, int)}, copying each input into its buffer in
-         * {@code reused} (by input name; made, or made larger, as needed) when it is not null. For calls one
-         * after the other that close each batch before the next: a direct buffer's memory is returned only when
-         * the collector finds the buffer unreachable, so one new buffer per input and call (a transformer's
-         * feed-forward value fed back in calibration, 24 MB a batch) piled up to 1.28 GB between collections
-         * in MiniLM's 2800-sentence re-fit at the default heap (docs/minilm-benchmark.md, "Peak memory").
+         * {@code reused} ({@link InputBuffers#forInput}) when it is not null. For calls one after the other that
+         * close each batch before the next: one new buffer per input and call (a transformer's feed-forward value
+         * fed back in calibration, 24 MB a batch) piled up to 1.28 GB between collections in MiniLM's
+         * 2800-sentence re-fit at the default heap (docs/minilm-benchmark.md, "Peak memory").
          */
-        static Batch of(OrtEnvironment env, ValidationData data, int from, int to, Map<String, ByteBuffer> reused)
+        static Batch of(OrtEnvironment env, ValidationData data, int from, int to, InputBuffers reused)
                 throws OrtException {
             Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
             try {
@@ -213,11 +318,7 @@ final class OrtSessions {
                         tensors.put(entry.getKey(), input.toOnnxTensor(env, from, to));
                         continue;
                     }
-                    ByteBuffer buffer = reused.get(entry.getKey());
-                    if (buffer == null || buffer.capacity() < input.sliceBytes(from, to)) {
-                        buffer = ByteBuffer.allocateDirect(input.sliceBytes(from, to)).order(ByteOrder.nativeOrder());
-                        reused.put(entry.getKey(), buffer);
-                    }
+                    ByteBuffer buffer = reused.forInput(entry.getKey(), input.sliceBytes(from, to));
                     tensors.put(entry.getKey(), input.toOnnxTensor(env, from, to, buffer));
                 }
                 return new Batch(tensors);

@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -22,14 +21,13 @@ final class ScoringRuns {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
         try (OrtSession.SessionOptions options = sessions.options();
-                OrtSession session = sessions.open(model, options)) {
+                OrtSession session = sessions.open(model, options);
+                OrtSessions.InputBuffers inputBuffers = sessions.inputBuffers()) {
             String name = OrtSessions.resolveOutput(session, output.name());
             String maskName = SampleRows.maskInput(output, data);
             int step = OrtSessions.samplesPerCall(session, data, batchSize);
             int samples = data.sampleCount();
             float[][] rows = new float[samples][];
-            // One buffer per input for all of this session's calls, each batch closed before the next.
-            Map<String, ByteBuffer> inputBuffers = new HashMap<>();
             for (int from = 0; from < samples; from += step) {
                 int to = Math.min(samples, from + step);
                 try (OrtSessions.Batch batch = OrtSessions.Batch.of(sessions.env(), data, from, to,

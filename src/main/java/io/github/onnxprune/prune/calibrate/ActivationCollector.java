@@ -8,7 +8,6 @@ import io.github.onnxprune.eval.ScoredOutput;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.TensorKind;
 import io.github.onnxprune.eval.ValidationData;
-import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -29,6 +28,7 @@ public final class ActivationCollector {
     private final java.nio.file.Path scratchFolder;
     // Null when the samples have no mask input whose ones start every sentence.
     private final TokenRows tokenRows;
+    private final java.util.concurrent.atomic.AtomicInteger sessions = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * A collector over the first {@code maxSamples} samples of {@code data} (the first ones, so the choice is
@@ -106,13 +106,15 @@ public final class ActivationCollector {
     }
 
     /**
-     * {@code name} of {@code model} (serialized) on samples {@code from} to {@code to} as its real tokens' rows
-     * only ({@code [rows, ...]}, in sample and token order), computed in batches of similar length each cut to
-     * its longest ({@link TokenRows#batches}); {@code fed} are values kept as real tokens' rows, of which part
-     * {@code part} holds these samples. Null when the value is not a token sequence ({@code [batch, tokens,
-     * features]} with the batch's tokens).
+     * {@code name} of the model in {@code model} ({@link ModelFile}) on samples {@code from} to {@code to}, fed {@code fed} (values
+     * kept as real tokens' rows, of which part {@code part} holds these samples). A token sequence ({@code [batch,
+     * tokens, features]} with the batch's tokens) comes as its real tokens' rows only ({@code [rows, features]},
+     * in sample and token order), computed in batches of similar length each cut to its longest ({@link
+     * TokenRows#batches}). Any other value is computed on whole sentences instead, in the same batches of
+     * consecutive samples as {@link #run(java.nio.file.Path, Map, List, int, int)} (so the same values), on the
+     * same ONNX Runtime session: only the batch that showed it is not a token sequence is run in vain.
      */
-    Tensor runTrimmed(java.nio.ByteBuffer model, Map<String, StagedValue> fed, String name, int part, int from,
+    PartRun runTrimmed(java.nio.file.Path model, Map<String, StagedValue> fed, String name, int part, int from,
             int to) {
         TokenRows layout = tokenRows;
         List<int[]> batches = layout.batches(from, to, batchSize);
@@ -122,40 +124,60 @@ public final class ActivationCollector {
         int rows = layout.rows(from, to);
         float[][] joined = new float[1][];
         long[][] shape = new long[1][];
-        try {
-            runtime.runBatches(model, batches.size(), index -> batch(batches.get(index), fedParts, firstRow),
-                    List.of(name), (index, outputs) -> {
-                        int[] batch = batches.get(index);
-                        int longest = layout.longest(batch);
-                        Tensor output = outputs.get(name);
-                        long[] dims = output.shape();
-                        if (dims.length != 3 || dims[1] != longest
-                                || shape[0] != null && dims[2] != shape[0][1]) {
-                            throw new NotTokens();
-                        }
-                        int width = (int) dims[2];
-                        if (joined[0] == null) {
-                            joined[0] = new float[Math.multiplyExact(rows, width)];
-                            shape[0] = new long[] {rows, width};
-                        }
-                        java.nio.FloatBuffer values = output.floatView();
-                        for (int i = 0; i < batch.length; i++) {
-                            int row = (int) (layout.rowStarts()[batch[i]] - firstRow);
-                            values.get(i * longest * width, joined[0], row * width,
-                                    layout.lengths()[batch[i]] * width);
-                        }
-                    });
-        } catch (NotTokens e) {
-            return null;
-        }
-        return Tensor.ofFloats(shape[0], joined[0]);
+        // The batch index from which whole sentences run; -1 while they run cut.
+        int[] wholeFrom = {-1};
+        sessions.incrementAndGet();
+        runtime.runBatches(model, index -> {
+            if (wholeFrom[0] < 0) {
+                return index < batches.size() ? batch(batches.get(index), fedParts, firstRow) : null;
+            }
+            int first = from + (index - wholeFrom[0]) * batchSize;
+            return first < to ? batch(java.util.stream.IntStream.range(first, Math.min(to, first + batchSize))
+                    .toArray(), fedParts, firstRow, tokenRows.tokens()) : null;
+        }, List.of(name), (index, outputs) -> {
+            Tensor output = outputs.get(name);
+            long[] dims = output.shape();
+            if (wholeFrom[0] >= 0) {
+                int first = (index - wholeFrom[0]) * batchSize;
+                long perSample = output.elementCount() / dims[0];
+                if (joined[0] == null) {
+                    shape[0] = dims.clone();
+                    shape[0][0] = to - from;
+                    joined[0] = new float[Math.toIntExact(Math.multiplyExact(to - from, perSample))];
+                } else if (!java.util.Arrays.equals(dims, 1, dims.length, shape[0], 1, shape[0].length)) {
+                    throw new IllegalArgumentException("cannot join " + name + " " + java.util.Arrays.toString(dims)
+                            + " to " + java.util.Arrays.toString(shape[0]));
+                }
+                output.floatView().get(0, joined[0], (int) (first * perSample), (int) (dims[0] * perSample));
+                return;
+            }
+            int[] batch = batches.get(index);
+            int longest = layout.longest(batch);
+            if (dims.length != 3 || dims[1] != longest || shape[0] != null && dims[2] != shape[0][1]) {
+                wholeFrom[0] = index + 1;
+                joined[0] = null;
+                shape[0] = null;
+                return;
+            }
+            int width = (int) dims[2];
+            if (joined[0] == null) {
+                joined[0] = new float[Math.multiplyExact(rows, width)];
+                shape[0] = new long[] {rows, width};
+            }
+            java.nio.FloatBuffer values = output.floatView();
+            for (int i = 0; i < batch.length; i++) {
+                int row = (int) (layout.rowStarts()[batch[i]] - firstRow);
+                values.get(i * longest * width, joined[0], row * width, layout.lengths()[batch[i]] * width);
+            }
+        });
+        return new PartRun(Tensor.ofFloats(shape[0], joined[0]), wholeFrom[0] < 0);
     }
 
-    /** A value that {@link #runTrimmed} found not to be a token sequence. */
-    private static final class NotTokens extends RuntimeException {
-        NotTokens() {
-            super(null, null, false, false);
-        }
+    /**
+     * A part of a value computed by {@link #runTrimmed}: its real tokens' rows when {@code tokens}, else its
+     * samples whole.
+     */
+    record PartRun(Tensor value, boolean tokens) {
     }
 
     /**
@@ -163,7 +185,11 @@ public final class ActivationCollector {
      * picked, and the fed real tokens' rows ({@code firstRow} the first of their part) laid out padded with zeros.
      */
     private ValidationData batch(int[] batch, Map<String, Tensor> fedParts, long firstRow) {
-        int longest = tokenRows.longest(batch);
+        return batch(batch, fedParts, firstRow, tokenRows.longest(batch));
+    }
+
+    /** As {@link #batch(int[], Map, long)}, the samples cut to {@code longest} tokens (all of them: uncut). */
+    private ValidationData batch(int[] batch, Map<String, Tensor> fedParts, long firstRow, int longest) {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         samples.inputs().forEach((name, tensor) -> {
             long[] shape = tensor.shape();
@@ -178,6 +204,16 @@ public final class ActivationCollector {
     /** Where values kept off the heap are written ({@link StagedActivations}); null: the temporary folder. */
     java.nio.file.Path scratchFolder() {
         return scratchFolder;
+    }
+
+    /** Lets the input buffers the runtime keeps for later runs go ({@link OnnxRuntimeEvaluator#releaseSpareBuffers}). */
+    void releaseSpareBuffers() {
+        runtime.releaseSpareBuffers();
+    }
+
+    /** How many ONNX Runtime sessions this collector has run its samples on, for tests. */
+    int sessions() {
+        return sessions.get();
     }
 
     /** The samples calibrated on. */
@@ -245,16 +281,6 @@ public final class ActivationCollector {
                 && shape[1] == mask.shape()[1];
     }
 
-    /**
-     * The variance of each feature (last axis) of {@code value} in {@code model} over the calibration rows,
-     * padding excluded ({@link #maskedRows}); null when the value is not a float tensor of rank 2 or more.
-     */
-    public double[] featureVariance(ModelProto model, String value) {
-        try (FeatureVariances variances = new FeatureVariances(this, model)) {
-            return variances.of(value);
-        }
-    }
-
     /** Element {@code index} of a mask's elements ({@code mask.data()}, read once by the caller). */
     private static long maskValue(Object data, int index) {
         if (data instanceof long[] longs) {
@@ -305,8 +331,15 @@ public final class ActivationCollector {
                 computed.add(value);
             }
         }
-        Map<String, Tensor> found = computed.isEmpty() ? Map.of()
-                : runtime.runOutputs(ModelBytes.serialize(ModelCut.withOutputs(model, computed)), samples, computed, batchSize);
+        if (!computed.isEmpty()) {
+            sessions.incrementAndGet();
+        }
+        Map<String, Tensor> found = Map.of();
+        if (!computed.isEmpty()) {
+            try (ModelFile file = ModelFile.of(ModelCut.withOutputs(model, computed), scratchFolder)) {
+                found = runtime.runOutputs(file.path(), samples, computed, batchSize);
+            }
+        }
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (String value : values) {
             result.put(value, inputs.contains(value) ? asFloats(samples.inputs().get(value), value)
@@ -316,24 +349,19 @@ public final class ActivationCollector {
     }
 
     /**
-     * The named outputs of {@code model} on every calibration sample, feeding the samples' inputs and
-     * {@code fed} (further graph inputs, one row per sample) to it; float32 tensors, first dimension the samples.
+     * The named outputs of the model in {@code modelFile} ({@link ModelFile}) on samples {@code from} to {@code to}
+     * (exclusive), feeding the samples' inputs and {@code fed} (further graph inputs, one row per sample, holding
+     * those samples) to it; float32 tensors, first dimension the samples.
      */
-    Map<String, Tensor> run(ModelProto model, Map<String, Tensor> fed, List<String> values) {
-        return run(ModelBytes.serialize(model), fed, values, 0, samples.sampleCount());
-    }
-
-    /**
-     * As {@link #run(ModelProto, Map, List)} on samples {@code from} to {@code to} (exclusive) only, for a model
-     * already serialized (off the heap: a stage holding the embeddings is 50 MB); {@code fed} holds those samples.
-     */
-    Map<String, Tensor> run(java.nio.ByteBuffer model, Map<String, Tensor> fed, List<String> values, int from,
+    Map<String, Tensor> run(java.nio.file.Path modelFile, Map<String, Tensor> fed, List<String> values, int from,
             int to) {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         samples.inputs().forEach((name, tensor) -> inputs.put(name, from == 0 && to == samples.sampleCount()
                 ? tensor : tensor.rows(from, to)));
         inputs.putAll(fed);
-        return runtime.runOutputs(model, new ValidationData(inputs, null, null, samples.source()), values, batchSize);
+        sessions.incrementAndGet();
+        return runtime.runOutputs(modelFile, new ValidationData(inputs, null, null, samples.source()), values,
+                batchSize);
     }
 
     /**
@@ -360,13 +388,20 @@ public final class ActivationCollector {
     }
 
     /**
-     * An upper estimate of the bytes a float32 layer input {@code width} values wide takes over all calibration
-     * samples: every sample's input elements (the most of any input: a sentence's tokens, an image's pixels)
-     * counted as positions, each a row of {@code width}. Exact for a transformer's token sequences ({@code
-     * [samples, tokens]} ids feeding {@code [samples, tokens, width]} values); larger than the truth for one row
-     * per sample or downsampled images, so it errs on the side of the heap.
+     * An upper estimate of the bytes a float32 layer input of {@code model} {@code width} values wide takes over
+     * all calibration samples as {@link StagedActivations} keeps it. When {@code model} runs sentences cut to
+     * their real tokens ({@link #trimmedRows}), a token sequence is kept as those rows only: the real tokens
+     * counted as positions (padding, which no fit reads, is not kept). Otherwise every sample's input elements
+     * (the most of any input: a sentence's tokens, an image's pixels) counted as positions, each a row of
+     * {@code width}: exact for a transformer's padded token sequences ({@code [samples, tokens]} ids feeding
+     * {@code [samples, tokens, width]} values); larger than the truth for one row per sample or downsampled
+     * images, so it errs on the side of the heap.
      */
-    long valueBytesAtMost(int width) {
+    long valueBytesAtMost(ModelProto model, int width) {
+        TokenRows rows = trimmedRows(model);
+        if (rows != null) {
+            return rows.rowStarts()[rows.lengths().length] * width * Float.BYTES;
+        }
         long positions = 1;
         for (Tensor input : samples.inputs().values()) {
             long perSample = 1;

@@ -51,6 +51,7 @@ final class RefitLayers {
         for (int index : layers) {
             widest = Math.max(widest, LinearLayer.of(denseGraph, index).features());
         }
-        return heapBytes / WeightReconstruction.WHOLE_VALUES_HEAP_FACTOR >= collector.valueBytesAtMost(widest);
+        return heapBytes / WeightReconstruction.WHOLE_VALUES_HEAP_FACTOR
+                >= collector.valueBytesAtMost(denseGraph.model(), widest);
     }
 }

@@ -18,7 +18,7 @@ import java.util.Set;
 
 /**
  * Float32 tensors written to scratch files and read back when asked for: calibration values kept off the heap
- * ({@link StagedActivations} on a heap without room for them). Written and read through a small direct buffer,
+ * ({@link StagedActivations} on a heap without room for them). Written and read through a small buffer,
  * not mapped, so they cost neither heap nor resident memory while they wait; the operating system's page cache
  * serves them back. Every file is deleted when its value is let go, and all that remain on {@link #close}.
  * Safe for use by several threads at once.
@@ -128,8 +128,13 @@ final class ScratchFiles implements AutoCloseable {
         }
     }
 
-    /** A buffer for one write or read: 1 MB, against the hundreds of MB it carries. */
+    /**
+     * A buffer for one write or read: 1 MB, against the hundreds of MB it carries. On the heap: a direct one per
+     * call was memory outside the heap until a collection found it unreachable (one per part written or read, so
+     * hundreds in a 2800-sentence re-fit), while the file channel passes a heap buffer through a direct buffer it
+     * keeps per thread and reuses.
+     */
     private static ByteBuffer buffer() {
-        return ByteBuffer.allocateDirect(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder());
+        return ByteBuffer.allocate(CHUNK_FLOATS * Float.BYTES).order(ByteOrder.nativeOrder());
     }
 }

@@ -8,7 +8,6 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import io.github.onnxprune.eval.Tensor;
-import io.github.onnxprune.onnx.ModelBytes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -99,7 +98,6 @@ final class StagedActivations implements AutoCloseable {
                 }
             }
         }
-        java.nio.ByteBuffer stage = ModelBytes.serialize(stage(model, include, fed, name));
         Map<String, StagedValue> fedValues = new LinkedHashMap<>();
         fed.forEach(value -> fedValues.put(value, kept.get(value)));
         // Sentences cut to their batch's longest when every value fed is kept as real tokens' rows.
@@ -111,9 +109,13 @@ final class StagedActivations implements AutoCloseable {
         // are batched by length within each part, so then the parts are the same on any heap.
         int[] starts = collector.partStarts(model, whole && layout == null ? CONCURRENT_PARTS
                 : ActivationCollector.PARTS);
-        StagedValue value = rows == null ? null : trimmed(stage, fedValues, name, starts, rows);
-        if (value == null) {
-            value = padded(stage, fedValues, name, starts);
+        StagedValue value;
+        // The stage goes to a file ONNX Runtime reads, deleted once its runs are done (ModelFile).
+        try (ModelFile stage = ModelFile.of(stage(model, include, fed, name), collector.scratchFolder())) {
+            value = rows == null ? null : trimmed(stage.path(), fedValues, name, starts, rows);
+            if (value == null) {
+                value = padded(stage.path(), fedValues, name, starts);
+            }
         }
         for (int i = 0; i < include.length; i++) {
             if (include[i]) {
@@ -126,53 +128,67 @@ final class StagedActivations implements AutoCloseable {
     }
 
     /** {@code name} computed on whole, padded sentences (every sample's every position), part by part. */
-    private StagedValue padded(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+    private StagedValue padded(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name,
             int[] starts) {
         int count = starts.length - 1;
-        if (whole) {
-            Tensor[] parts = new Tensor[count];
-            sideBySide(count, part -> parts[part] = compute(stage, fedValues, name, starts, part));
-            return new StagedValue(List.of(parts));
-        }
-        // Each part goes to its file as soon as it is computed: at most one part per core on the heap.
+        Tensor[] parts = whole ? new Tensor[count] : null;
         java.nio.file.Path[] files = new java.nio.file.Path[count];
         long[][] shapes = new long[count][];
-        sideBySide(count, part -> {
-            Tensor computed = compute(stage, fedValues, name, starts, part);
-            shapes[part] = computed.shape();
+        // In parts, each goes to its file as soon as it is computed: at most one part per core on the heap.
+        sideBySide(count, part -> hold(compute(stage, fedValues, name, starts, part), part, parts, files, shapes));
+        return wholeSentences(name, starts, parts, files, shapes);
+    }
+
+    /** Keeps part {@code part} of a value: held in {@code parts} when values are whole, else in a file. */
+    private void hold(Tensor computed, int part, Tensor[] parts, java.nio.file.Path[] files, long[][] shapes) {
+        shapes[part] = computed.shape();
+        if (whole) {
+            parts[part] = computed;
+        } else {
             files[part] = scratch.write(computed);
-        });
+        }
+    }
+
+    /** The value whose parts, each its samples whole, {@link #hold} kept. */
+    private StagedValue wholeSentences(String name, int[] starts, Tensor[] parts, java.nio.file.Path[] files,
+            long[][] shapes) {
+        if (whole) {
+            return new StagedValue(List.of(parts));
+        }
         long[] shape = shapes[0].clone();
-        shape[0] = starts[count];
+        shape[0] = starts[starts.length - 1];
         spilled.put(name, List.of(files));
         return new StagedValue(shape, starts, part -> scratch.read(files[part], shapes[part]));
     }
 
     /**
      * {@code name} computed on sentences cut to their batch's longest and kept as real tokens' rows, part by part;
-     * null when it is not a token sequence (then nothing is kept of it).
+     * when it is not a token sequence, on whole sentences by the same runs ({@link ActivationCollector#runTrimmed}).
+     * Null in the rare case that parts disagree (then nothing is kept of it).
      */
-    private StagedValue trimmed(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name,
+    private StagedValue trimmed(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name,
             int[] starts, TokenRows rows) {
         int count = starts.length - 1;
         Tensor[] parts = whole ? new Tensor[count] : null;
         java.nio.file.Path[] files = new java.nio.file.Path[count];
         long[][] shapes = new long[count][];
+        boolean[] tokens = new boolean[count];
         sideBySide(count, part -> {
-            Tensor computed = collector.runTrimmed(stage, fedValues, name, part, starts[part], starts[part + 1]);
-            if (computed == null) {
-                return;
-            }
-            shapes[part] = computed.shape();
-            if (whole) {
-                parts[part] = computed;
-            } else {
-                files[part] = scratch.write(computed);
-            }
+            ActivationCollector.PartRun computed = collector.runTrimmed(stage, fedValues, name, part, starts[part],
+                    starts[part + 1]);
+            tokens[part] = computed.tokens();
+            hold(computed.value(), part, parts, files, shapes);
         });
-        boolean tokens = java.util.Arrays.stream(shapes).allMatch(java.util.Objects::nonNull)
-                && java.util.Arrays.stream(shapes).allMatch(s -> s[1] == shapes[0][1]);
-        if (!tokens) {
+        boolean allTokens = true;
+        boolean noTokens = true;
+        for (int part = 0; part < count; part++) {
+            allTokens &= tokens[part] && shapes[part][1] == shapes[0][1];
+            noTokens &= !tokens[part];
+        }
+        if (noTokens) {
+            return wholeSentences(name, starts, parts, files, shapes);
+        }
+        if (!allTokens) {
             if (scratch != null) {
                 java.util.Arrays.stream(files).filter(java.util.Objects::nonNull).forEach(scratch::delete);
             }
@@ -192,7 +208,7 @@ final class StagedActivations implements AutoCloseable {
     }
 
     /** Part {@code part} of {@code name} from {@code stage}, fed the same part of the kept values it reads. */
-    private Tensor compute(java.nio.ByteBuffer stage, Map<String, StagedValue> fedValues, String name, int[] starts,
+    private Tensor compute(java.nio.file.Path stage, Map<String, StagedValue> fedValues, String name, int[] starts,
             int part) {
         Map<String, Tensor> extra = new LinkedHashMap<>();
         fedValues.forEach((value, parts) -> extra.put(value, parts.paddedPart(part)));
@@ -204,9 +220,10 @@ final class StagedActivations implements AutoCloseable {
         return scratch == null ? 0 : scratch.count();
     }
 
-    /** Deletes the scratch files of the values still kept. */
+    /** Deletes the scratch files of the values still kept, and lets the stages' input buffers go. */
     @Override
     public void close() {
+        collector.releaseSpareBuffers();
         kept.clear();
         keptDependencies.clear();
         spilled.clear();

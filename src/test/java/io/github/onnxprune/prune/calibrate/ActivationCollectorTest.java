@@ -66,7 +66,10 @@ class ActivationCollectorTest {
             assertArrayEquals(new long[] {3, 2}, rows.shape());
             assertArrayEquals(new float[] {4, 0.5f, 0.5f, 1, 2.5f, 1.25f}, (float[]) rows.data());
             // Variance over the three real tokens: projected first features 4, 0.5, 2.5; second 0.5, 1, 1.25.
-            double[] variance = collector.featureVariance(TestModels.tokens(PROJECTION), "last_hidden_state");
+            double[] variance;
+            try (FeatureVariances variances = new FeatureVariances(collector, TestModels.tokens(PROJECTION))) {
+                variance = variances.of("last_hidden_state");
+            }
             assertEquals(variance(4, 0.5, 2.5), variance[0], 1e-9);
             assertEquals(variance(0.5, 1, 1.25), variance[1], 1e-9);
             // A value without the token axis is left as it is.

@@ -37,8 +37,10 @@ class AttentionCompensationTest {
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 256, 64);
             NodePruningSettings settings = new NodePruningSettings(0.5, Scope.LAYERWISE, List.of(), List.of(),
                     UnitImportance.FLUCTUATION);
-            NodePruningResult pruned = NodePruner.prune(model, settings,
-                    value -> collector.featureVariance(model, value));
+            NodePruningResult pruned;
+            try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                pruned = NodePruner.prune(model, settings, variances);
+            }
             NodeCompensation.Result fitted = NodeCompensation.compensate(model, pruned, collector,
                     NodeCompensation.Options.defaults());
 

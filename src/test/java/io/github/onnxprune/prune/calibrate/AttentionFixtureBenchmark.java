@@ -47,8 +47,8 @@ public final class AttentionFixtureBenchmark {
                                 importance);
                         NodePruningResult pruned;
                         try (FeatureVariances variances = new FeatureVariances(collector, model)) {
-                            pruned = NodePruner.prune(model, settings, value -> collector.featureVariance(model,
-                                    value), new CompensatedRanking(variances, options.maxRows(), line -> { }));
+                            pruned = NodePruner.prune(model, settings, variances,
+                                    new CompensatedRanking(variances, options.maxRows(), line -> { }));
                         }
                         ModelProto fitted = NodeCompensation.compensate(model, pruned, collector, options)
                                 .model();

@@ -3,10 +3,12 @@ package io.github.onnxprune.prune.calibrate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
+import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.eval.ValidationDataReader;
 import io.github.onnxprune.eval.ModelSignature;
@@ -19,6 +21,7 @@ import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -63,14 +66,21 @@ class HeapPathsTest {
     }
 
     @Test
-    void theLargestValueIsEstimatedFromTheWidestInputOverEverySamplesPositions() {
+    void theLargestValueIsEstimatedFromTheRealTokensWhenSentencesRunCutElseFromEverySamplesPositions() {
         ModelProto dense = OnnxModelReader.read(Fixtures.ROOT.resolve("digits-bert/model.onnx"));
         ValidationData calibration = ValidationDataReader.read(
                 Fixtures.ROOT.resolve("digits-bert/calibration.npz"), ModelSignature.of(dense), "labels");
+        Tensor mask = calibration.inputs().get("attention_mask");
+        long tokens = mask.shape()[1];
+        long real = Arrays.stream((long[]) mask.rows(0, 96).data()).filter(m -> m != 0).count();
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
+            // 96 sentences of 25 to 41 real tokens padded to 48: the values keep only the real tokens' rows.
             ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16);
-            long tokens = calibration.inputs().get("attention_mask").shape()[1];
-            assertEquals(96L * tokens * 128 * Float.BYTES, collector.valueBytesAtMost(128));
+            assertEquals(real * 128 * Float.BYTES, collector.valueBytesAtMost(dense, 128));
+            assertTrue(real < 96L * tokens * 3 / 4, real + " real tokens");
+            // Without a mask to cut the sentences by, every position is kept.
+            ActivationCollector unmasked = new ActivationCollector(runtime, calibration, 96, 16, "no_such_input");
+            assertEquals(96L * tokens * 128 * Float.BYTES, unmasked.valueBytesAtMost(dense, 128));
         }
     }
 

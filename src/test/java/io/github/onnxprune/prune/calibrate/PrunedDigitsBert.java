@@ -35,8 +35,10 @@ final class PrunedDigitsBert {
 
     /** Half of each layer's units removed, ranked by fluctuation on the collector's samples. */
     static NodePruningResult halved(ModelProto model, ActivationCollector collector) {
-        return NodePruner.prune(model, new NodePruningSettings(0.5, Scope.LAYERWISE, List.of(), List.of(),
-                UnitImportance.FLUCTUATION), value -> collector.featureVariance(model, value));
+        try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+            return NodePruner.prune(model, new NodePruningSettings(0.5, Scope.LAYERWISE, List.of(), List.of(),
+                    UnitImportance.FLUCTUATION), variances);
+        }
     }
 
     /** The last block's output stream on the real tokens of the collector's samples. */

@@ -219,6 +219,40 @@ class StagedActivationsTest {
         }
     }
 
+    @Test
+    void aValueThatIsNotATokenSequenceRunsOnWholeSentencesOnTheSameSessionsWithTheSameValues() throws Exception {
+        ModelProto model = io.github.onnxprune.onnx.OnnxModelReader.read(
+                io.github.onnxprune.Fixtures.ROOT.resolve("digits-bert/model.onnx"));
+        ValidationData calibration = io.github.onnxprune.eval.ValidationDataReader.read(
+                io.github.onnxprune.Fixtures.ROOT.resolve("digits-bert/calibration.npz"),
+                io.github.onnxprune.eval.ModelSignature.of(model), "labels");
+        // The classifier's input, the mean over the tokens: [sentences, 32], no token axis.
+        String pooled = "/Div_output_0";
+        for (boolean whole : new boolean[] {false, true}) {
+            ActivationCollector collector = new ActivationCollector(runtime, calibration, 96, 16, null, scratch);
+            assertEquals(48, collector.trimmedRows(model).tokens());
+            Tensor expected = collector.collect(model, List.of(pooled)).get(pooled);
+            int before = collector.sessions();
+            try (StagedActivations staged = new StagedActivations(collector, whole)) {
+                StagedValue value = staged.value(model, pooled);
+
+                // One session per part (96 sentences in batches of 16: three parts of two batches), each running
+                // the sentences whole once the first cut batch showed the value is not a token sequence; not three
+                // more sessions to start again.
+                int parts = collector.partStarts(model, ActivationCollector.PARTS).length - 1;
+                assertEquals(3, parts);
+                assertEquals(parts, collector.sessions() - before, "whole " + whole);
+                assertEquals(null, value.layout());
+                assertArrayEquals(new long[] {96, 32}, value.shape());
+                assertArrayEquals((float[]) expected.data(), floats(value), "whole " + whole);
+            }
+        }
+        // The models ONNX Runtime read (the model with the value as an output, the stage) are deleted after.
+        try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(scratch)) {
+            assertEquals(List.of(), left.filter(f -> f.toString().endsWith(".onnx")).toList());
+        }
+    }
+
     /** All parts' elements in order. */
     private static float[] floats(StagedValue value) {
         int count = value.parts().stream().mapToInt(Tensor::elementCount).sum();

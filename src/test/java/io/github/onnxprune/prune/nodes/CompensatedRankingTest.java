@@ -135,11 +135,11 @@ class CompensatedRankingTest {
                 Path.of("rows"));
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             ActivationCollector collector = new ActivationCollector(runtime, data, n, 8);
-            NodePruningResult byFluctuation = NodePruner.prune(model, third(UnitImportance.FLUCTUATION),
-                    value -> collector.featureVariance(model, value));
+            NodePruningResult byFluctuation;
             List<String> progress = new ArrayList<>();
             NodePruningResult byCost;
             try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                byFluctuation = NodePruner.prune(model, third(UnitImportance.FLUCTUATION), variances);
                 byCost = NodePruner.prune(model, third(UnitImportance.COMPENSATED), variances,
                         new CompensatedRanking(variances, 8192, progress::add));
             }

@@ -11,6 +11,7 @@ import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensationProperties;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,6 +99,7 @@ public final class TransformerAllocationBenchmark {
             float[][] reference = MiniLmFigures.pooled(runtime, model, judge);
             ActivationCollector collector = new ActivationCollector(runtime, fit, fitCount, 64);
             Map<String, double[]> variances = new HashMap<>();
+            FeatureVariances staged = new FeatureVariances(collector, model);
             for (Kind kind : kinds) {
                 double[] fractions = kind.name().startsWith("ffn") ? ffnFractions : headFractions;
                 double[][] curve = new double[fractions.length][];
@@ -106,7 +108,7 @@ public final class TransformerAllocationBenchmark {
                     NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(0, Scope.LAYERWISE,
                             List.of(SparsityOverride.parse(kind.pattern() + "=" + fractions[i])), List.of(),
                             UnitImportance.FLUCTUATION), value -> variances.computeIfAbsent(value,
-                                    v -> collector.featureVariance(model, v)));
+                                    staged::of));
                     ModelProto fitted = NodeCompensation.compensate(model, result, collector, options).model();
                     double loss = 1 - MiniLmFigures.cosine(reference, MiniLmFigures.pooled(runtime, fitted, judge));
                     long removed = baseMacs - TransformerPruningBenchmark.encoderMacs(fitted, tokens);
@@ -116,6 +118,7 @@ public final class TransformerAllocationBenchmark {
                 }
                 curves.put(kind.name(), curve);
             }
+            staged.close();
         }
         return baseMacs;
     }

@@ -16,6 +16,7 @@ import io.github.onnxprune.prune.SparsityOverride;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.CompensationProperties;
+import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
 import java.nio.file.Path;
 import java.util.List;
@@ -82,11 +83,13 @@ public final class TransformerPruningBenchmark {
             for (String text : fractions) {
                 double fraction = Double.parseDouble(text);
                 long start = System.nanoTime();
-                NodePruningResult result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides,
-                        List.of(), importance), value -> collector.featureVariance(model, value),
-                        compensatedRanking ? new CompensatedRanking(value -> covariances.computeIfAbsent(value,
-                                v -> covariance(collector, model, v)), line -> System.out.println("    " + line))
-                                : null);
+                NodePruningResult result;
+                try (FeatureVariances variances = new FeatureVariances(collector, model)) {
+                    result = NodePruner.prune(model, new NodePruningSettings(fraction, scope, overrides, List.of(),
+                            importance), variances, compensatedRanking ? new CompensatedRanking(value ->
+                                    covariances.computeIfAbsent(value, v -> covariance(collector, model, v)),
+                                    line -> System.out.println("    " + line)) : null);
+                }
                 System.out.printf(Locale.ROOT, "  (pruned in %.0f s)%n", (System.nanoTime() - start) / 1e9);
                 double plain = MiniLmFigures.cosine(reference,
                         MiniLmFigures.pooled(runtime, result.model(), validation));
