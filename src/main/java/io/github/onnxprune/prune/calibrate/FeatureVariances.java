@@ -44,23 +44,17 @@ public final class FeatureVariances implements NodePruner.FeatureVariance, AutoC
     @Override
     public double[] of(String value) {
         StagedValue staged = values.value(model, value);
-        long[] shape = staged.shape();
-        if (shape.length < 2 || !staged.isFloat()) {
+        Rows rows = rows(staged);
+        if (rows == null) {
             return null;
         }
-        int features = (int) shape[shape.length - 1];
-        int[] positions = collector.keptPositions(shape);
-        long elements = 1;
-        for (long dimension : shape) {
-            elements *= dimension;
-        }
-        int rows = positions != null ? positions.length : (int) (elements / features);
+        int features = rows.features();
         StagedValue.Elements read = staged.elements();
         float[] row = new float[features];
         double[] mean = new double[features];
         double[] square = new double[features];
-        for (int r = 0; r < rows; r++) {
-            long start = (long) (positions != null ? positions[r] : r) * features;
+        for (int r = 0; r < rows.count(); r++) {
+            long start = rows.start(r);
             read.release(start);
             read.get(start, row, 0, features);
             for (int f = 0; f < features; f++) {
@@ -71,8 +65,8 @@ public final class FeatureVariances implements NodePruner.FeatureVariance, AutoC
         }
         double[] variance = new double[features];
         for (int f = 0; f < features; f++) {
-            double m = mean[f] / rows;
-            variance[f] = Math.max(0.0, square[f] / rows - m * m);
+            double m = mean[f] / rows.count();
+            variance[f] = Math.max(0.0, square[f] / rows.count() - m * m);
         }
         return variance;
     }
@@ -84,6 +78,33 @@ public final class FeatureVariances implements NodePruner.FeatureVariance, AutoC
      */
     double[] covariance(String value, int maxRows) {
         StagedValue staged = values.value(model, value);
+        Rows all = rows(staged);
+        if (all == null) {
+            return null;
+        }
+        int features = all.features();
+        int rows = Math.min(all.count(), maxRows);
+        StagedValue.Elements read = staged.elements();
+        float[] data = new float[rows * features];
+        for (int r = 0; r < rows; r++) {
+            long start = all.start(Features.pick(r, rows, all.count()));
+            read.release(start);
+            read.get(start, data, r * features, features);
+        }
+        return CompensatedRanking.covariance(data, rows, features);
+    }
+
+    /** The calibration rows of a value: {@code count} rows of {@code features}, at {@code positions} when masked. */
+    private record Rows(int features, int[] positions, int count) {
+
+        /** The element index where row {@code r} starts. */
+        long start(int r) {
+            return (long) (positions != null ? positions[r] : r) * features;
+        }
+    }
+
+    /** The rows whose mask is not 0 ({@link ActivationCollector#maskedRows}); null unless float of rank 2 or more. */
+    private Rows rows(StagedValue staged) {
         long[] shape = staged.shape();
         if (shape.length < 2 || !staged.isFloat()) {
             return null;
@@ -94,17 +115,7 @@ public final class FeatureVariances implements NodePruner.FeatureVariance, AutoC
         for (long dimension : shape) {
             elements *= dimension;
         }
-        int total = positions != null ? positions.length : (int) (elements / features);
-        int rows = Math.min(total, maxRows);
-        StagedValue.Elements read = staged.elements();
-        float[] data = new float[rows * features];
-        for (int r = 0; r < rows; r++) {
-            int row = Features.pick(r, rows, total);
-            long start = (long) (positions != null ? positions[row] : row) * features;
-            read.release(start);
-            read.get(start, data, r * features, features);
-        }
-        return CompensatedRanking.covariance(data, rows, features);
+        return new Rows(features, positions, positions != null ? positions.length : (int) (elements / features));
     }
 
     /** Deletes the scratch files of the values still kept. */

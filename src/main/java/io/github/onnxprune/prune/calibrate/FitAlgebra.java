@@ -1,5 +1,6 @@
 package io.github.onnxprune.prune.calibrate;
 
+import java.util.Arrays;
 import java.util.stream.IntStream;
 
 /**
@@ -98,18 +99,25 @@ final class FitAlgebra {
         return result;
     }
 
+    /** The inputs output {@code o} keeps under {@code keep} (input-major, {@code width x outputs}), in order. */
+    static int[] keptInputs(boolean[] keep, int outputs, int width, int o) {
+        int[] kept = new int[width];
+        int k = 0;
+        for (int f = 0; f < width; f++) {
+            if (keep[f * outputs + o]) {
+                kept[k++] = f;
+            }
+        }
+        return Arrays.copyOf(kept, k);
+    }
+
     /** Re-fits outputs {@code from..to-1} into {@code result}, each alone, so the bytes are the same on any thread. */
     private static void refitOutputs(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
             double ridge, int width, double[] result, int from, int to) {
         // Outputs are independent: both cores share them, each writing only its own column.
         IntStream.range(from, to).parallel().forEach(o -> {
-            int[] kept = new int[width];
-            int k = 0;
-            for (int f = 0; f < width; f++) {
-                if (keep[f * outputs + o]) {
-                    kept[k++] = f;
-                }
-            }
+            int[] kept = keptInputs(keep, outputs, width, o);
+            int k = kept.length;
             if (k == 0) {
                 return;
             }

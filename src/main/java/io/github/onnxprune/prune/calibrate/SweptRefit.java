@@ -95,13 +95,8 @@ final class SweptRefit {
     /** Re-fits output {@code o} into {@code result}, with {@code sub} (at least kept x kept) to work in. */
     private static int output(double[] gram, double[] rhs, double[] md, double[] start, boolean[] keep, int outputs,
             double ridge, int maxSteps, int width, double[] result, int o, double[] sub) {
-        int[] kept = new int[width];
-        int k = 0;
-        for (int f = 0; f < width; f++) {
-            if (keep[f * outputs + o]) {
-                kept[k++] = f;
-            }
-        }
+        int[] kept = FitAlgebra.keptInputs(keep, outputs, width, o);
+        int k = kept.length;
         if (k == 0) {
             return 0;
         }
