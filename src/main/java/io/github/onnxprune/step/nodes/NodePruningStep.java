@@ -101,7 +101,11 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
                     : "no unit could be removed" + (nodes.skipped().isEmpty() ? ""
                             : " (" + nodes.skipped().get(0).layer() + ": " + nodes.skipped().get(0).reason() + ")");
         }
-        return new StepResult<>(model, nodes, section(nodes), refitted, unchanged);
+        // Fluctuation without data ranks as l2 does: said, so the user does not believe the data-aware ranking ran.
+        String ranking = settings.importance() == UnitImportance.FLUCTUATION && input.calibration() == null
+                && !nodes.layers().isEmpty() ? "units ranked by L2 norms: fluctuation needs calibration or validation"
+                + " data, and none was given (<calibrationData> or <validationData>)" : null;
+        return new StepResult<>(model, nodes, section(nodes, ranking), refitted, unchanged);
     }
 
     /** The fraction of units removed over the layers node pruning saw. */
@@ -110,9 +114,12 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
         return before == 0 ? 0.0 : (double) (before - nodes.unitsAfter()) / before;
     }
 
-    private static StepSection section(NodePruningResult nodes) {
+    private static StepSection section(NodePruningResult nodes, String ranking) {
         List<JsonFields> layers = new ArrayList<>();
         List<String> log = new ArrayList<>();
+        if (ranking != null) {
+            log.add(ranking);
+        }
         int unchanged = 0;
         for (LayerChange layer : nodes.layers()) {
             layers.add(JsonFields.object().put("layer", layer.layer()).put("opType", layer.opType())
