@@ -10,8 +10,8 @@ import java.nio.file.Path;
 /**
  * A model serialized into a scratch file for ONNX Runtime to read itself, deleted on {@link #close}. Calibration
  * runs a model (the whole model with extra outputs, or one stage of it) once or a few times and then lets it go;
- * serialized into a direct buffer instead, each took memory outside the heap (90 MB for MiniLM, 100 MB with the
- * int8 step's probes) until a collection found the buffer unreachable, which the int8 step's runs, whose outputs
+ * serialized into a direct buffer instead, each took memory outside the heap (about the model's size: 90 MB for
+ * MiniLM) until a collection found the buffer unreachable, which the int8 step's runs, whose outputs
  * are a few sums, rarely caused. A file costs the page cache, not this process's memory.
  */
 final class ModelFile implements AutoCloseable {

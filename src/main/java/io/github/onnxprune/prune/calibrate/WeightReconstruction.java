@@ -58,7 +58,8 @@ public final class WeightReconstruction {
     /**
      * How many times the largest layer input ({@link ActivationCollector#valueBytesAtMost}) the heap must hold for
      * calibration to collect each value whole and keep it: the value in one piece beside the values kept, the
-     * rows and the fit's arrays. Measured on all-minilm-l6-v2 (largest input 79 MB): whole values passed at
+     * rows and the fit's arrays. Measured on all-minilm-l6-v2 (largest input 79 MB, padded positions counted, as
+     * the estimate did before it counted only the real tokens of sentences run cut): whole values passed at
      * -Xmx512m (6.5x) and failed at -Xmx320m (4.1x); in parts they pass at -Xmx264m.
      */
     static final int WHOLE_VALUES_HEAP_FACTOR = 8;
