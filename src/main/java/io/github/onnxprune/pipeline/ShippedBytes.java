@@ -1,6 +1,7 @@
 package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import io.github.onnxprune.onnx.PatchedSerialization;
 import io.github.onnxprune.onnx.RawDataLayout;
 import io.github.onnxprune.ship.ChunksAhead;
@@ -10,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -57,23 +57,32 @@ final class ShippedBytes {
             }
             changing.addAll(weights.mayChange(original));
         }
-        Optional<RawDataLayout> layout = RawDataLayout.of(originalBytes);
-        List<ChunksAhead.Span> spans = new ArrayList<>();
-        for (int i = 0; layout.isPresent() && i < original.getGraph().getInitializerCount(); i++) {
-            if (changing.contains(original.getGraph().getInitializer(i).getName())) {
-                RawDataLayout.Range range = layout.get().rawData().get(i);
-                if (range == null) {
-                    layout = Optional.empty();
-                } else {
-                    spans.add(new ChunksAhead.Span(range.offset(), range.length()));
-                }
-            }
-        }
-        if (layout.isEmpty() || layout.get().rawData().size() != original.getGraph().getInitializerCount()) {
+        List<ChunksAhead.Span> spans = RawDataLayout.of(originalBytes)
+                .map(layout -> spans(original, layout, changing)).orElse(null);
+        if (spans == null) {
             debug.accept("Model " + task.entryName() + ": nothing deflated ahead, as the file cannot be patched");
             return;
         }
         ahead.deflateAhead(originalBytes, spans);
+    }
+
+    /** Where the raw_data of the initializers named in {@code changing} lies; null when one cannot be placed. */
+    private static List<ChunksAhead.Span> spans(ModelProto original, RawDataLayout layout, Set<String> changing) {
+        List<TensorProto> initializers = original.getGraph().getInitializerList();
+        if (layout.rawData().size() != initializers.size()) {
+            return null;
+        }
+        List<ChunksAhead.Span> spans = new ArrayList<>();
+        for (int i = 0; i < initializers.size(); i++) {
+            if (changing.contains(initializers.get(i).getName())) {
+                RawDataLayout.Range range = layout.rawData().get(i);
+                if (range == null) {
+                    return null;
+                }
+                spans.add(new ChunksAhead.Span(range.offset(), range.length()));
+            }
+        }
+        return spans;
     }
 
 }

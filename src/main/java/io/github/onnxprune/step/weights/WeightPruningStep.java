@@ -76,7 +76,7 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     public Set<String> mayChange(ModelProto model) {
         ModelGraph graph = ModelGraph.of(model);
         Set<String> names = new HashSet<>();
-        chosen(graph, selection(graph)).forEach(t -> names.add(t.name()));
+        chosen(selection(graph)).forEach(t -> names.add(t.name()));
         return names;
     }
 
@@ -86,7 +86,7 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
         return WeightSelector.select(graph, filter, tables);
     }
 
-    private List<PrunableTensor> chosen(ModelGraph graph, WeightSelector.Selection selection) {
+    private List<PrunableTensor> chosen(WeightSelector.Selection selection) {
         return selection.tensors().stream().filter(t -> !t.table() || settings.target(t) > 0).toList();
     }
 
@@ -94,7 +94,7 @@ public final class WeightPruningStep implements ModelStep<ZeroedWeights> {
     public StepResult<ZeroedWeights> apply(StepInput input) {
         ModelGraph graph = ModelGraph.of(input.model());
         WeightSelector.Selection selection = selection(graph);
-        List<PrunableTensor> chosen = chosen(graph, selection);
+        List<PrunableTensor> chosen = chosen(selection);
         MagnitudePruner.Result result = MagnitudePruner.prune(graph, chosen, settings, input.calibration() != null);
         ZeroedWeights edits = new ZeroedWeights(result.tensors(), selection.skipped());
         List<String> zeroed = edits.tensors().stream().filter(t -> t.zeroed() > 0).map(TensorChange::name).toList();
