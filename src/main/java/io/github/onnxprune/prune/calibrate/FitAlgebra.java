@@ -95,27 +95,9 @@ final class FitAlgebra {
             double ridge) {
         int width = md.length / outputs;
         double[] result = new double[md.length];
-        refitOutputs(gram, rhs, md, keep, outputs, ridge, width, result, 0, outputs);
-        return result;
-    }
-
-    /** The inputs output {@code o} keeps under {@code keep} (input-major, {@code width x outputs}), in order. */
-    static int[] keptInputs(boolean[] keep, int outputs, int width, int o) {
-        int[] kept = new int[width];
-        int k = 0;
-        for (int f = 0; f < width; f++) {
-            if (keep[f * outputs + o]) {
-                kept[k++] = f;
-            }
-        }
-        return Arrays.copyOf(kept, k);
-    }
-
-    /** Re-fits outputs {@code from..to-1} into {@code result}, each alone, so the bytes are the same on any thread. */
-    private static void refitOutputs(double[] gram, double[] rhs, double[] md, boolean[] keep, int outputs,
-            double ridge, int width, double[] result, int from, int to) {
-        // Outputs are independent: both cores share them, each writing only its own column.
-        IntStream.range(from, to).parallel().forEach(o -> {
+        // Outputs are independent: both cores share them, each writing only its own column, so the bytes are the
+        // same on any number of threads.
+        IntStream.range(0, outputs).parallel().forEach(o -> {
             int[] kept = keptInputs(keep, outputs, width, o);
             int k = kept.length;
             if (k == 0) {
@@ -136,5 +118,18 @@ final class FitAlgebra {
                 result[kept[i] * outputs + o] = w[i];
             }
         });
+        return result;
+    }
+
+    /** The inputs output {@code o} keeps under {@code keep} (input-major, {@code width x outputs}), in order. */
+    static int[] keptInputs(boolean[] keep, int outputs, int width, int o) {
+        int[] kept = new int[width];
+        int k = 0;
+        for (int f = 0; f < width; f++) {
+            if (keep[f * outputs + o]) {
+                kept[k++] = f;
+            }
+        }
+        return Arrays.copyOf(kept, k);
     }
 }

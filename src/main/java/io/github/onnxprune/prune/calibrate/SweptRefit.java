@@ -65,11 +65,11 @@ final class SweptRefit {
             IntStream.range(0, WORKERS).parallel().forEach(worker -> {
                 double[] sub = null;
                 for (int o = next.getAndIncrement(); o < to; o = next.getAndIncrement()) {
-                    int kept = kept(keep, width, outputs, o);
-                    if (sub == null || sub.length < kept * kept) {
-                        sub = new double[kept * kept];
+                    int[] kept = FitAlgebra.keptInputs(keep, outputs, width, o);
+                    if (sub == null || sub.length < kept.length * kept.length) {
+                        sub = new double[kept.length * kept.length];
                     }
-                    steps.addAndGet(output(gram, rhs, md, start, keep, outputs, ridge, maxSteps, width, result, o,
+                    steps.addAndGet(output(gram, rhs, md, start, kept, outputs, ridge, maxSteps, width, result, o,
                             sub));
                 }
             });
@@ -83,31 +83,24 @@ final class SweptRefit {
         return result;
     }
 
-    /** How many kept inputs output {@code o} has. */
-    private static int kept(boolean[] keep, int width, int outputs, int o) {
-        int k = 0;
-        for (int f = 0; f < width; f++) {
-            k += keep[f * outputs + o] ? 1 : 0;
-        }
-        return k;
-    }
-
-    /** Re-fits output {@code o} into {@code result}, with {@code sub} (at least kept x kept) to work in. */
-    private static int output(double[] gram, double[] rhs, double[] md, double[] start, boolean[] keep, int outputs,
+    /**
+     * Re-fits output {@code o}, whose kept inputs are {@code kept}, into {@code result}, with {@code sub} (at least
+     * kept x kept) to work in.
+     */
+    private static int output(double[] gram, double[] rhs, double[] md, double[] start, int[] kept, int outputs,
             double ridge, int maxSteps, int width, double[] result, int o, double[] sub) {
-        int[] kept = FitAlgebra.keptInputs(keep, outputs, width, o);
         int k = kept.length;
         if (k == 0) {
             return 0;
         }
-        double trace = 0;
+        // G_KK copied once: each step then reads contiguous rows; its ridge is the exact solve's.
         for (int i = 0; i < k; i++) {
-            trace += gram[kept[i] * width + kept[i]];
+            int row = kept[i] * width;
+            for (int j = 0; j < k; j++) {
+                sub[i * k + j] = gram[row + kept[j]];
+            }
         }
-        double lambda = ridge * trace / k;
-        if (!(lambda > 0)) {
-            lambda = ridge;
-        }
+        double lambda = FitAlgebra.lambda(sub, k, ridge);
         double[] w = new double[k];
         double[] r = new double[k];
         double[] inverseDiagonal = new double[k];
@@ -121,12 +114,7 @@ final class SweptRefit {
             double diagonal = gram[kept[i] * width + kept[i]] + lambda;
             inverseDiagonal[i] = diagonal > 0 ? 1 / diagonal : 1;
         }
-        // G_KK + lambda I, copied once: each step then reads contiguous rows.
         for (int i = 0; i < k; i++) {
-            int row = kept[i] * width;
-            for (int j = 0; j < k; j++) {
-                sub[i * k + j] = gram[row + kept[j]];
-            }
             sub[i * k + i] += lambda;
         }
         double[] product = new double[k];
