@@ -117,7 +117,7 @@ public final class PruneRun {
                             settings.failOnViolation(), known, digests);
                     if (stored.isPresent()) {
                         RunOutcome reused = Shipping.ship(stored.get(), report, settings, targets,
-                                await(fingerprinting), true, digests, known);
+                                await(fingerprinting), true, digests, known, ChunksAhead.NONE);
                         known.write(output);
                         return reused;
                     }
@@ -206,7 +206,7 @@ public final class PruneRun {
             }
             KnownDigests known = KnownDigests.read(outputDirectory);
             boolean changed = Shipping.reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests(),
-                    known);
+                    known, ChunksAhead.NONE);
             known.write(outputDirectory);
             return changed;
         }

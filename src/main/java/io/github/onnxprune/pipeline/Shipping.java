@@ -32,17 +32,8 @@ final class Shipping {
 
     /**
      * Writes the models and puts them into the archives, unless a gate failed and that fails the build; either way
-     * the archives end up holding only what this run ships.
-     */
-    static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
-            List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known)
-            throws IOException {
-        return ship(results, report, settings, targets, fingerprint, reused, digests, known, ChunksAhead.NONE);
-    }
-
-    /**
-     * As {@link #ship(List, Path, RunSettings, List, String, boolean, ModelDigests, KnownDigests)}, deflating the
-     * entries with the chunks {@code ahead} deflated from the originals while they were pruned.
+     * the archives end up holding only what this run ships. The entries are deflated with the chunks {@code ahead}
+     * deflated from the originals while they were pruned ({@link ChunksAhead#NONE}: none).
      */
     static RunOutcome ship(List<ModelResult> results, Path report, RunSettings settings,
             List<ShipTarget> targets, String fingerprint, boolean reused, ModelDigests digests, KnownDigests known,
@@ -185,14 +176,10 @@ final class Shipping {
      * again. The record of replaced entries covers both the old and the new bytes while the rewrites are under
      * way, so a run killed at any point leaves a record the next run can act on.
      *
+     * Chunks {@code ahead} deflated from the same bytes are taken from there.
+     *
      * @return whether any archive changed
      */
-    static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
-            Map<String, Path> originals, ModelDigests digests, KnownDigests known) throws IOException {
-        return reconcile(output, targets, pruned, originals, digests, known, ChunksAhead.NONE);
-    }
-
-    /** As {@link #reconcile(Path, List, Map, Map, ModelDigests, KnownDigests)}, with chunks from {@code ahead}. */
     static boolean reconcile(Path output, List<ShipTarget> targets, Map<String, ByteBuffer> pruned,
             Map<String, Path> originals, ModelDigests digests, KnownDigests known, ChunksAhead ahead)
             throws IOException {

@@ -176,16 +176,8 @@ public final class ChunkedDeflate {
      * Adds {@code content} (from position 0 to its limit) to {@code zip} as the deflated entry {@code entry},
      * deflated on every core. The zip format puts the compressed size before the data, so the stream goes to a
      * temporary file beside {@code archive} first (the heap never holds it: 66 MB for a 90 MB float model; a killed
-     * build's is removed by the next run, as any of {@link AtomicFiles}'s) and is then copied in.
-     */
-    static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive)
-            throws IOException {
-        addEntry(zip, entry, content, archive, ChunksAhead.NONE);
-    }
-
-    /**
-     * As {@link #addEntry(ZipArchiveOutputStream, ZipArchiveEntry, ByteBuffer, Path)}, with the chunks {@code ahead}
-     * deflated from the same bytes.
+     * build's is removed by the next run, as any of {@link AtomicFiles}'s) and is then copied in. Chunks
+     * {@code ahead} deflated from the same bytes are taken from there ({@link ChunksAhead#NONE}: none).
      */
     static void addEntry(ZipArchiveOutputStream zip, ZipArchiveEntry entry, ByteBuffer content, Path archive,
             ChunksAhead ahead) throws IOException {

@@ -123,21 +123,13 @@ public final class JarRewriter {
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors)
             throws IOException {
-        return rewrite(source, target, replacements, donors, () -> { });
+        return rewrite(source, target, replacements, donors, () -> { }, ChunksAhead.NONE);
     }
 
     /**
      * As {@link #rewrite(Path, Path, Map, List)}, running {@code beforeMove} once the new archive is on the disk and
-     * before it replaces {@code target} (not at all when nothing is written).
-     */
-    public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
-            AtomicFiles.BeforeMove beforeMove) throws IOException {
-        return rewrite(source, target, replacements, donors, beforeMove, ChunksAhead.NONE);
-    }
-
-    /**
-     * As {@link #rewrite(Path, Path, Map, List, AtomicFiles.BeforeMove)}, deflating each replacement with the chunks
-     * {@code ahead} deflated from the same bytes while the models were pruned.
+     * before it replaces {@code target} (not at all when nothing is written), and deflating each replacement with
+     * the chunks {@code ahead} deflated from the same bytes while the models were pruned.
      */
     public static boolean rewrite(Path source, Path target, Map<String, ByteBuffer> replacements, List<Path> donors,
             AtomicFiles.BeforeMove beforeMove, ChunksAhead ahead) throws IOException {

@@ -26,7 +26,7 @@ public final class ModelArchive {
                 for (Map.Entry<String, ByteBuffer> model : new TreeMap<>(models).entrySet()) {
                     ZipArchiveEntry entry = new ZipArchiveEntry(model.getKey());
                     entry.setLastModifiedTime(time);
-                    ChunkedDeflate.addEntry(out, entry, model.getValue(), zip);
+                    ChunkedDeflate.addEntry(out, entry, model.getValue(), zip, ChunksAhead.NONE);
                 }
             }
         });
