@@ -86,9 +86,7 @@ final class OrtSessions {
             // From position 0: callers hand over views of a whole model, never a part of one.
             return env.createSession(model.duplicate().position(0), options);
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime could not load the model (" + model.limit() + " bytes): "
-                    + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
-                    + "rejects; check it with onnx.checker or prune less.", e);
+            throw cannotLoad(model.limit() + " bytes", e);
         }
     }
 
@@ -97,10 +95,15 @@ final class OrtSessions {
         try {
             return env.createSession(file.toString(), options);
         } catch (OrtException e) {
-            throw new EvaluationException("ONNX Runtime could not load the model (" + file + "): "
-                    + e.getMessage() + ". If this is a pruned model, the pruning produced a graph ONNX Runtime "
-                    + "rejects; check it with onnx.checker or prune less.", e);
+            throw cannotLoad(file.toString(), e);
         }
+    }
+
+    /** ONNX Runtime refused the model ({@code which}: its size or file): its words, and what to do. */
+    private static EvaluationException cannotLoad(String which, OrtException e) {
+        return new EvaluationException("ONNX Runtime could not load the model (" + which + "): " + e.getMessage()
+                + ". If this is a pruned model, the pruning produced a graph ONNX Runtime rejects; check it with"
+                + " onnx.checker or prune less.", e);
     }
 
     /** {@code outputName} when the session has it, its first output when null; a worded failure otherwise. */

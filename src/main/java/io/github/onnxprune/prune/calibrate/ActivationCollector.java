@@ -331,11 +331,9 @@ public final class ActivationCollector {
                 computed.add(value);
             }
         }
-        if (!computed.isEmpty()) {
-            sessions.incrementAndGet();
-        }
         Map<String, Tensor> found = Map.of();
         if (!computed.isEmpty()) {
+            sessions.incrementAndGet();
             try (ModelFile file = ModelFile.of(ModelCut.withOutputs(model, computed), scratchFolder)) {
                 found = runtime.runOutputs(file.path(), samples, computed, batchSize);
             }
