@@ -36,9 +36,7 @@ public record ModelTask(Path file, String entryName, PruningSettings pruning, Ev
      * a norm (as fluctuation does), since the user asked for the ranking by name and pays for it in build time.
      */
     private static void checkCompensatedRanking(PruningSettings pruning, EvaluationSettings evaluation) {
-        boolean removesUnits = pruning.method() == PruneMethod.NODES ? pruning.sparsity() > 0
-                : pruning.nodeSparsity() > 0;
-        if (pruning.importance() == UnitImportance.COMPENSATED && removesUnits
+        if (pruning.importance() == UnitImportance.COMPENSATED && pruning.unitFraction() > 0
                 && evaluation.calibration().calibrationData() == null && evaluation.validationData() == null) {
             throw new IllegalArgumentException("<importance>compensated</importance> (property"
                     + " onnx-prune.importance) ranks units by the output error their removal leaves once the layer"

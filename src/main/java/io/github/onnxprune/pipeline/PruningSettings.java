@@ -86,6 +86,11 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
                 importance, quantization, SearchSettings.OFF, tableSparsity);
     }
 
+    /** The fraction of units node pruning removes: {@code sparsity} for method nodes, else {@code nodeSparsity}. */
+    public double unitFraction() {
+        return method == PruneMethod.NODES ? sparsity : nodeSparsity;
+    }
+
     /** The layers or tensors the user excluded, for node pruning. */
     public List<NamePattern> excludes() {
         return filter.excludes();

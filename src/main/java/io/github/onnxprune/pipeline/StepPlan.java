@@ -32,7 +32,7 @@ final class StepPlan {
         PruningSettings pruning = task.pruning();
         boolean reconstruct = task.evaluation().calibration().reconstruct();
         List<ModelStep<?>> steps = new ArrayList<>();
-        double nodeFraction = pruning.method() == PruneMethod.NODES ? pruning.sparsity() : pruning.nodeSparsity();
+        double nodeFraction = pruning.unitFraction();
         if (pruning.method() == PruneMethod.NODES || nodeFraction > 0) {
             steps.add(new NodePruningStep(new NodePruningSettings(nodeFraction, pruning.scope(), pruning.overrides(),
                     pruning.excludes(), pruning.importance()), reconstruct,
