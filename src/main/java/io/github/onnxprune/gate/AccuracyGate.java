@@ -1,8 +1,9 @@
 package io.github.onnxprune.gate;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Stream;
 
 /** Checks a pruned model's measured metric against the user's limits, as jacoco's check does for coverage. */
 public final class AccuracyGate {
@@ -36,32 +37,39 @@ public final class AccuracyGate {
      */
     public static GateVerdict check(String model, String metric, boolean higherIsBetter, double baseline,
             double pruned, String pruning, GateLimits limits, List<String> remedies) {
-        List<String> violations = new ArrayList<>();
-        String measured = String.format(Locale.ROOT, "Model %s: %s is %s after pruning %s (the original model"
-                + " scores %s)", model, metric, format(pruned), pruning, format(baseline));
         String relax = "relax the limit if the loss is acceptable.";
         String advice = remedies.isEmpty() ? " R" + relax.substring(1) : " " + Character.toUpperCase(
                 remedies.get(0).charAt(0)) + String.join(", ", remedies).substring(1) + ", or " + relax;
-        if (limits.minAccuracy() != null) {
-            double limit = limits.minAccuracy();
-            boolean broken = higherIsBetter ? pruned < limit : pruned > limit;
-            if (broken) {
-                violations.add(measured + String.format(Locale.ROOT, ", but %s is %s.",
-                        higherIsBetter ? "the minimum allowed (minAccuracy)" : "the maximum allowed (minAccuracy,"
-                                + " a ceiling for " + metric + ")", format(limit)) + advice);
-            }
+        Double floor = limits.minAccuracy();
+        boolean belowFloor = floor != null && (higherIsBetter ? pruned < floor : pruned > floor);
+        String floorName = higherIsBetter ? "the minimum allowed (minAccuracy)"
+                : "the maximum allowed (minAccuracy, a ceiling for " + metric + ")";
+        double drop = higherIsBetter ? baseline - pruned : pruned - baseline;
+        // Values are rounded to the report's precision first, so a drop shown as equal to the limit passes.
+        boolean dropTooLarge = limits.maxAccuracyDrop() != null && round(drop) > round(limits.maxAccuracyDrop());
+        String dropText = dropTooLarge ? String.format(Locale.ROOT, "a %s of %s", higherIsBetter ? "drop" : "rise",
+                format(drop)) : null;
+        String dropLimit = dropTooLarge ? "the largest allowed (maxAccuracyDrop) is "
+                + format(limits.maxAccuracyDrop()) : null;
+        if (belowFloor && (higherIsBetter ? baseline < floor : baseline > floor)) {
+            // No pruning can pass a floor the original misses: the data or the limit is what needs fixing.
+            return new GateVerdict(model, List.of(String.format(Locale.ROOT, "Model %s: the original model"
+                    + " already scores %s %s on the validation data, but %s is %s, so no pruning can pass (after"
+                    + " pruning %s it scores %s%s). Check that <validationData> matches the model (the labels"
+                    + " named by <labelName>, the features in the model's order and scaling, the <outputName> and"
+                    + " <metric> that fit it), or set <minAccuracy> to what the original model reaches.", model,
+                    metric, format(baseline), floorName, format(floor), pruning, format(pruned),
+                    dropTooLarge ? ", " + dropText + " where " + dropLimit : "")));
         }
-        if (limits.maxAccuracyDrop() != null) {
-            double drop = higherIsBetter ? baseline - pruned : pruned - baseline;
-            double limit = limits.maxAccuracyDrop();
-            // Values are rounded to the report's precision first, so a drop shown as equal to the limit passes.
-            if (round(drop) > round(limit)) {
-                violations.add(measured + String.format(Locale.ROOT,
-                        ", a %s of %s, but the largest allowed (maxAccuracyDrop) is %s.",
-                        higherIsBetter ? "drop" : "rise", format(drop), format(limit)) + advice);
-            }
+        if (!belowFloor && !dropTooLarge) {
+            return new GateVerdict(model, List.of());
         }
-        return new GateVerdict(model, violations);
+        // One paragraph per model, however many limits it breaks: the measurement and the advice said once.
+        String broken = String.join(" and ", Stream.of(dropLimit,
+                belowFloor ? floorName + " is " + format(floor) : null).filter(Objects::nonNull).toList());
+        return new GateVerdict(model, List.of(String.format(Locale.ROOT, "Model %s: %s is %s after pruning %s (the"
+                + " original model scores %s)%s, but %s.", model, metric, format(pruned), pruning, format(baseline),
+                dropTooLarge ? ", " + dropText : "", broken) + advice));
     }
 
     private static double round(double value) {

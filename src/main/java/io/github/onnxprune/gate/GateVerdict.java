@@ -6,7 +6,7 @@ import java.util.List;
  * The outcome of checking one model against its limits.
  *
  * @param model the model's path inside the artifact
- * @param violations one readable paragraph per broken limit; empty when the model passes
+ * @param violations one readable paragraph naming every limit the model breaks; empty when the model passes
  */
 public record GateVerdict(String model, List<String> violations) {
 

@@ -24,8 +24,10 @@ class AccuracyGateTest {
 
     @Test
     void bothLimitsAreCheckedAndAnExactlyMetLimitPasses() {
-        assertEquals(2, AccuracyGate.check("m", "accuracy", true, 0.95, 0.80, PRUNING,
+        assertEquals(1, AccuracyGate.check("m", "accuracy", true, 0.95, 0.80, PRUNING,
                 new GateLimits(0.9, 0.1)).violations().size());
+        assertEquals(1, AccuracyGate.check("m", "accuracy", true, 0.95, 0.80, PRUNING,
+                new GateLimits(0.9, null)).violations().size());
         assertTrue(AccuracyGate.check("m", "accuracy", true, 0.95, 0.90, PRUNING,
                 new GateLimits(0.9, 0.05)).passed());
         assertTrue(AccuracyGate.check("m", "accuracy", true, 0.95, 0.99, PRUNING,
@@ -35,12 +37,39 @@ class AccuracyGateTest {
     }
 
     @Test
+    void twoBrokenLimitsAreOneParagraphThatSaysTheMeasurementAndTheAdviceOnce() {
+        GateVerdict verdict = AccuracyGate.check("models/wine.onnx", "accuracy", true, 0.9444, 0.6667,
+                "weights to sparsity 0.97 (layerwise)", new GateLimits(0.85, 0.01));
+        assertEquals(List.of("Model models/wine.onnx: accuracy is 0.6667 after pruning weights to sparsity 0.97"
+                + " (layerwise) (the original model scores 0.9444), a drop of 0.2777, but the largest allowed"
+                + " (maxAccuracyDrop) is 0.0100 and the minimum allowed (minAccuracy) is 0.8500. Lower <sparsity>,"
+                + " leave the most sensitive layers out with <tensorExcludes> or a <sparsityOverrides> entry, or"
+                + " relax the limit if the loss is acceptable."), verdict.violations());
+    }
+
+    @Test
+    void aFloorTheOriginalModelAlreadyMissesPointsAtTheDataOrTheLimitRatherThanAtPruning() {
+        GateVerdict verdict = AccuracyGate.check("models/wine.onnx", "accuracy", true, 0.3333, 0.3333,
+                "weights to sparsity 0.60 (layerwise)", new GateLimits(0.85, 0.01));
+        assertEquals(List.of("Model models/wine.onnx: the original model already scores accuracy 0.3333 on the"
+                + " validation data, but the minimum allowed (minAccuracy) is 0.8500, so no pruning can pass (after"
+                + " pruning weights to sparsity 0.60 (layerwise) it scores 0.3333). Check that <validationData>"
+                + " matches the model (the labels named by <labelName>, the features in the model's order and"
+                + " scaling, the <outputName> and <metric> that fit it), or set <minAccuracy> to what the original"
+                + " model reaches."), verdict.violations());
+        assertTrue(AccuracyGate.check("m", "accuracy", true, 0.5, 0.2, PRUNING, new GateLimits(0.85, 0.01))
+                .violations().get(0).contains("(after pruning weights to sparsity 0.90 (layerwise) it scores"
+                        + " 0.2000, a drop of 0.3000 where the largest allowed (maxAccuracyDrop) is 0.0100)."));
+    }
+
+    @Test
     void forMseARiseIsTheDropAndMinAccuracyIsACeiling() {
         GateVerdict verdict = AccuracyGate.check("m", "mse", false, 0.0, 0.3, PRUNING, new GateLimits(0.1, 0.2));
-        assertEquals(2, verdict.violations().size());
-        assertTrue(verdict.violations().get(0).contains(", but the maximum allowed (minAccuracy, a ceiling for mse)"
-                + " is 0.1000."));
-        assertTrue(verdict.violations().get(1).contains(", a rise of 0.3000, but the largest allowed"));
+        assertEquals(List.of("Model m: mse is 0.3000 after pruning weights to sparsity 0.90 (layerwise) (the"
+                + " original model scores 0.0000), a rise of 0.3000, but the largest allowed (maxAccuracyDrop) is"
+                + " 0.2000 and the maximum allowed (minAccuracy, a ceiling for mse) is 0.1000. Lower <sparsity>,"
+                + " leave the most sensitive layers out with <tensorExcludes> or a <sparsityOverrides> entry, or"
+                + " relax the limit if the loss is acceptable."), verdict.violations());
         assertTrue(AccuracyGate.check("m", "mse", false, 0.0, 0.05, PRUNING, new GateLimits(0.1, 0.2)).passed());
     }
 
