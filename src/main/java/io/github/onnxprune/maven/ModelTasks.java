@@ -72,9 +72,8 @@ final class ModelTasks {
             }
             String path = ModelPaths.inJar(model.path, root, project);
             if (!Files.isRegularFile(root.resolve(path))) {
-                throw new MojoFailureException("The configured model " + path + " does not exist in " + root
-                        + ". Check <models><model><path>: it is relative to the build output, where"
-                        + " src/main/resources is copied.");
+                throw new MojoFailureException(ModelWhereabouts.of(root, project)
+                        .configuredModelMissing(model.path, path));
             }
             byPath.put(path, model);
         }

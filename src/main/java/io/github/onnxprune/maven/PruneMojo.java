@@ -320,8 +320,7 @@ public class PruneMojo extends AbstractMojo {
             return;
         }
         if (tasks.isEmpty()) {
-            getLog().warn("No ONNX model found in " + modelDirectory + " matching " + includePatterns()
-                    + "; nothing to prune. Set <includes> or <models> if the models live elsewhere.");
+            getLog().warn(ModelWhereabouts.of(modelDirectory.toPath(), project).noModelFound(includePatterns()));
             out().restoreOriginals(getLog());
             return;
         }
