@@ -7,7 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -40,6 +43,13 @@ final class CsvFormat {
         }
     }
 
+    /** Header names that usually hold the class, for the example in the advice when no column is the label. */
+    private static final List<String> LABEL_LIKE = List.of("label", "labels", "class", "target", "y", "category");
+
+    private static Optional<String> likelyLabel(String[] header) {
+        return Arrays.stream(header).filter(cell -> LABEL_LIKE.contains(cell.toLowerCase(Locale.ROOT))).findFirst();
+    }
+
     private static ValidationData read(Path path, BufferedReader reader, TensorSpec spec, String labelName,
             DataRole role)
             throws IOException {
@@ -65,7 +75,8 @@ final class CsvFormat {
             String labelHint = labelColumn >= 0
                     ? "every column except the label column '" + labelName + "' is a feature"
                     : "no column is named '" + labelName + "', so every column counts as a feature; if one of them "
-                            + "holds the labels, configure its name as the label column";
+                            + "holds the labels, name it with <labelName>" + likelyLabel(header)
+                            .map(name -> ", e.g. <labelName>" + name + "</labelName>").orElse("");
             throw new ValidationDataException(role.subject(path) + " has " + featureCount + " feature "
                     + "columns but model input '" + spec.name() + "' expects " + spec.displayShape() + " ("
                     + labelHint + "). Export one column per model feature.");

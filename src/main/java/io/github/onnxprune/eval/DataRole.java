@@ -29,6 +29,16 @@ public enum DataRole {
         return "<" + element + ">";
     }
 
+    /** What the advice on a folder of .npy files asks for besides the inputs: calibration data needs no labels. */
+    String andLabelsNpy() {
+        return this == VALIDATION ? " and labels.npy" : " (labels are not needed)";
+    }
+
+    /** The keyword arguments an advice on numpy.savez ends with after the inputs: labels for validation data. */
+    String andLabelsKeyword() {
+        return this == VALIDATION ? ", labels=labels" : "";
+    }
+
     /** The data set the user exports, for example {@code calibration set}. */
     String set() {
         return word + " set";

@@ -85,7 +85,7 @@ public final class ValidationDataReader {
             }
             throw new ValidationDataException(role.subject(path) + " is a directory without .npy files or "
                     + "test_data_set_* folders. Put one <input name>.npy per model input (" + quotedInputs(signature)
-                    + ") and labels.npy in it, or point at " + FORMATS + " instead.");
+                    + ")" + role.andLabelsNpy() + " in it, or point at " + FORMATS + " instead.");
         }
         String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) {
@@ -99,7 +99,7 @@ public final class ValidationDataReader {
         if (name.endsWith(".npy")) {
             throw new ValidationDataException(role.subject(path) + " is a single .npy file. Point at the "
                     + "directory holding one <input name>.npy per model input (" + quotedInputs(signature)
-                    + ") and labels.npy, or bundle them into a .npz with numpy.savez.");
+                    + ")" + role.andLabelsNpy() + ", or bundle them into a .npz with numpy.savez.");
         }
         throw new ValidationDataException(role.subject(path) + " has an unrecognised format. Point "
                 + role.element() + " at " + FORMATS + ".");
@@ -214,7 +214,7 @@ public final class ValidationDataReader {
         public String missing(String name, ModelSignature signature) {
             return role.subject(path) + " has no " + name + ".npy for model input '" + name + "'; it holds "
                     + names().stream().map(n -> n + ".npy").collect(Collectors.joining(", ")) + ". Save one "
-                    + "<input name>.npy per model input (" + quotedInputs(signature) + ") and labels.npy.";
+                    + "<input name>.npy per model input (" + quotedInputs(signature) + ")" + role.andLabelsNpy() + ".";
         }
     }
 
@@ -298,7 +298,7 @@ public final class ValidationDataReader {
             String held = entries.isEmpty() ? "no arrays at all"
                     : "arrays " + entries.keySet().stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "));
             return role.subject(path) + " has no array '" + name + "' for model input '" + name + "'; it holds "
-                    + held + ". Save it with numpy.savez(path, " + name + "=inputs, labels=labels), one keyword per "
+                    + held + ". Save it with numpy.savez(path, " + name + "=inputs" + role.andLabelsKeyword() + "), one keyword per "
                     + "model input (" + quotedInputs(signature) + ").";
         }
 

@@ -128,6 +128,21 @@ class ValidationDataReaderTest {
     }
 
     @Test
+    void calibrationDataIsNotAskedForLabels() throws IOException {
+        write("npy/features.npy", npy("<f4", false, "(4, 3)", floats(FOUR_BY_THREE)));
+        Path npz = writeNpz("other.npz", ZipEntry.DEFLATED, Map.of("x", npy("<f4", false, "(4, 3)",
+                floats(FOUR_BY_THREE))));
+
+        assertEquals("calibration data " + dir.resolve("npy") + " has no input.npy for model input 'input'; it "
+                + "holds features.npy. Save one <input name>.npy per model input ('input') (labels are not needed).",
+                assertThrows(ValidationDataException.class, () -> ValidationDataReader.read(dir.resolve("npy"),
+                        TABULAR, null, DataRole.CALIBRATION)).getMessage());
+        assertTrue(assertThrows(ValidationDataException.class, () -> ValidationDataReader.read(npz, TABULAR, null,
+                DataRole.CALIBRATION)).getMessage().endsWith("Save it with numpy.savez(path, input=inputs), one"
+                + " keyword per model input ('input')."));
+    }
+
+    @Test
     void namesTheTruncatedNpyFile() throws IOException {
         byte[] whole = npy("<f4", false, "(4, 3)", floats(FOUR_BY_THREE));
         write("npy/input.npy", java.util.Arrays.copyOf(whole, whole.length - 4));
@@ -409,7 +424,11 @@ class ValidationDataReaderTest {
 
         assertEquals("validation data " + csv + " has 4 feature columns but model input 'input' expects [N, 3] (no "
                 + "column is named 'label', so every column counts as a feature; if one of them holds the labels, "
-                + "configure its name as the label column). Export one column per model feature.", message);
+                + "name it with <labelName>, e.g. <labelName>class</labelName>). Export one column per model"
+                + " feature.", message);
+        Path unnamed = writeText("plain.csv", "a,b,c,d\n0,1,2,3\n");
+        assertTrue(failure(unnamed, TABULAR, null).contains("if one of them holds the labels, name it with"
+                + " <labelName>). Export"));
     }
 
     @Test
