@@ -83,7 +83,8 @@ public final class ReportTable {
     private static List<String> layerLines(ModelReport report) {
         List<String> lines = new ArrayList<>();
         Reconstruction reconstruction = report.reconstruction();
-        if (reconstruction != null) {
+        // A model with no layer to re-fit (nothing prunable, e.g. quantized elsewhere) gets no "0 of 0" line.
+        if (reconstruction != null && !reconstruction.layers().isEmpty()) {
             long fitted = reconstruction.layers().stream().filter(l -> !l.method().equals("skipped")).count();
             lines.add(String.format(Locale.ROOT, "%s reconstruction: %d of %d layers re-fitted on %d samples of %s%s",
                     report.model(), fitted, reconstruction.layers().size(), reconstruction.samples(),

@@ -157,6 +157,9 @@ class ModelPruningPipelineQuantizeTest {
                 + " Gemm, MatMul that it may change; int8: no MatMul, Gemm, Conv or constant-table Gather layer); it is"
                 + " shipped unchanged, without onnx-prune metadata."), result.report().warnings());
         assertTrue(result.passed());
+        // No layer to re-fit: the log has no "reconstruction: 0 of 0 layers re-fitted" line to read past.
+        List<String> table = ReportTable.lines(List.of(result.report()));
+        assertTrue(table.stream().noneMatch(line -> line.contains(" reconstruction: ")), String.join("\n", table));
     }
 
     @Test
