@@ -31,6 +31,11 @@ final class ModelDigests {
             throw new IllegalStateException("interrupted while hashing a model", e);
         } catch (ExecutionException | CancellationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
+            // As every other wait on a task here: an Error (OutOfMemoryError, a mapped file's InternalError) stays
+            // itself, so the run words it as such rather than as an unexpected IllegalStateException.
+            if (cause instanceof Error error) {
+                throw error;
+            }
             throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
         }
     }
