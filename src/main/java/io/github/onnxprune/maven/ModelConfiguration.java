@@ -1,8 +1,16 @@
 package io.github.onnxprune.maven;
 
+import io.github.onnxprune.eval.Metric;
+import io.github.onnxprune.eval.Pooling;
+import io.github.onnxprune.pipeline.PruneMethod;
+import io.github.onnxprune.pipeline.Quantization;
 import io.github.onnxprune.pipeline.SettingsValidator;
+import io.github.onnxprune.prune.Scope;
+import io.github.onnxprune.prune.nodes.UnitImportance;
 import java.io.File;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * One {@code <model>} element: a model path under the build output plus any parameter that differs from the
@@ -55,7 +63,14 @@ public class ModelConfiguration {
 
     /** Range checks of every numeric value a {@code <model>} element can override; unset values pass. */
     SettingsValidator check(SettingsValidator settings) {
-        return settings.fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
+        return settings.named("method", method, PruneMethod::parse, ids(PruneMethod.values(), PruneMethod::id))
+                .named("scope", scope, Scope::parse, ids(Scope.values(), Scope::id))
+                .named("importance", importance, UnitImportance::parse,
+                        ids(UnitImportance.values(), UnitImportance::id))
+                .named("quantize", quantize, mode -> new Quantization(mode, List.of(), true), List.of("none", "int8"))
+                .named("metric", metric, Metric::parse, ids(Metric.values(), Metric::id))
+                .named("pooling", pooling, Pooling::parse, ids(Pooling.values(), Pooling::id))
+                .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)
                 .fraction("tableSparsity", tableSparsity)
                 .overrides("sparsityOverrides", sparsityOverrides)
                 .range("minTensorSize", minTensorSize, 0, Long.MAX_VALUE)
@@ -67,5 +82,9 @@ public class ModelConfiguration {
                 .range("tableBits", tableBits, 2, 8)
                 .searchBudget("searchBudget", searchBudget)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
+    }
+
+    private static <T> List<String> ids(T[] values, Function<T, String> id) {
+        return Arrays.stream(values).map(id).toList();
     }
 }

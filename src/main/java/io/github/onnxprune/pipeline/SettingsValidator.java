@@ -5,10 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * Checks numeric parameters before any work is done and collects every problem into one paragraph that names
- * the pom element, its property and the allowed range, so a user fixes the configuration in one go.
+ * Checks parameters (numbers and named values) before any work is done and collects every problem into one
+ * paragraph that names the pom element, its property and the allowed values, so a user fixes the configuration
+ * in one go.
  */
 public final class SettingsValidator {
 
@@ -102,6 +104,21 @@ public final class SettingsValidator {
                 SearchSettings.parse(false, value);
             } catch (IllegalArgumentException e) {
                 add(name, "'" + value + "'", SearchSettings.EXPECTED);
+            }
+        }
+        return this;
+    }
+
+    /**
+     * A named value (a method, scope, metric, ...) that {@code parse} accepts, one of {@code allowed}; null means
+     * unset. Checked with the numbers, so a misspelt value fails before any model is read, naming its element.
+     */
+    public SettingsValidator named(String name, String value, Consumer<String> parse, List<String> allowed) {
+        if (value != null) {
+            try {
+                parse.accept(value);
+            } catch (IllegalArgumentException e) {
+                add(name, "'" + value + "'", "one of " + String.join(", ", allowed));
             }
         }
         return this;
