@@ -6,7 +6,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Reads ONNX model files and rejects what is not a usable ONNX model, naming the file and the problem. Nothing
@@ -17,6 +19,9 @@ import java.nio.file.Path;
  * graph structure, and the bytes must stay unchanged for as long as the model is used.
  */
 public final class OnnxModelReader {
+
+    /** How many leading bytes tell a text file from a model (a model's first bytes are binary field tags). */
+    private static final int TEXT_PROBE = 256;
 
     private OnnxModelReader() {
     }
@@ -91,6 +96,10 @@ public final class OnnxModelReader {
         if (bytes.limit() == 0) {
             throw new InvalidModelException(file, "the file is empty. Replace it with an exported .onnx model.");
         }
+        // A model begins with binary field tags; text would parse as protobuf groups or fail on its wire types.
+        textInstead(bytes).ifPresent(problem -> {
+            throw new InvalidModelException(file, problem);
+        });
         OnnxMl.ModelProto model;
         try {
             // Only a stream over bytes protobuf may treat as immutable hands out views instead of copies.
@@ -100,13 +109,32 @@ public final class OnnxModelReader {
             input.setSizeLimit(Integer.MAX_VALUE);
             model = OnnxMl.ModelProto.parseFrom(input);
         } catch (InvalidProtocolBufferException e) {
-            throw new InvalidModelException(file, "is not a valid ONNX model (" + e.getMessage()
-                    + "). The file may be truncated or not an ONNX model at all; export it again.", e);
+            throw new InvalidModelException(file, "the file is not a valid ONNX model (" + e.getMessage()
+                    + "). It may be truncated or not an ONNX model at all; export it again.", e);
         } catch (IOException e) {
-            throw new InvalidModelException(file, "cannot be parsed (" + e.getMessage() + ").", e);
+            throw new InvalidModelException(file, "the file cannot be parsed (" + e.getMessage() + ").", e);
         }
         check(file, model);
         return model;
+    }
+
+    /** What a text file where a model should be is, by its first line: a Git LFS pointer above all. */
+    private static Optional<String> textInstead(ByteBuffer bytes) {
+        String start = StandardCharsets.ISO_8859_1.decode(bytes.duplicate().position(0)
+                .limit(Math.min(bytes.limit(), TEXT_PROBE))).toString();
+        String firstLine = start.lines().findFirst().orElse("").strip();
+        if (firstLine.isEmpty() || !start.chars().allMatch(c -> c >= 0x20 && c < 0x7f || c == '\n' || c == '\r'
+                || c == '\t')) {
+            return Optional.empty();
+        }
+        if (firstLine.startsWith("version https://git-lfs.github.com/spec/")) {
+            return Optional.of("the file is a Git LFS pointer, not the model: this checkout holds only the pointer"
+                    + " the repository keeps in its place. Install Git LFS and run git lfs pull (in CI, check out"
+                    + " with LFS enabled), then build again.");
+        }
+        return Optional.of("the file is text, not an ONNX model (it begins '"
+                + firstLine.substring(0, Math.min(firstLine.length(), 60)) + "'). Replace it with the exported"
+                + " .onnx file.");
     }
 
     private static void check(Path file, OnnxMl.ModelProto model) {
@@ -114,7 +142,7 @@ public final class OnnxModelReader {
         // fields every exported model has are the real test of "is this ONNX".
         if (model.getIrVersion() <= 0 || !model.hasGraph() || model.getGraph().getNodeCount() == 0
                 || model.getOpsetImportCount() == 0) {
-            throw new InvalidModelException(file, "is not an ONNX model (no IR version, graph or opset import"
+            throw new InvalidModelException(file, "the file is not an ONNX model (no IR version, graph or opset import"
                     + " found). Check that the file is an exported .onnx model and not another format.");
         }
         ModelValidator.validate(file, model);

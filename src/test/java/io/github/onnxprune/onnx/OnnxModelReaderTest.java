@@ -96,6 +96,23 @@ class OnnxModelReaderTest {
     }
 
     @Test
+    void aGitLfsPointerOrOtherTextIsRefusedSayingWhatItIs() throws IOException {
+        Path pointer = folder.resolve("pointer.onnx");
+        Files.writeString(pointer, "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff"
+                + "69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 90405214\n");
+        Path html = folder.resolve("page.onnx");
+        Files.writeString(html, "<!DOCTYPE html>\n<html><head><title>Sign in</title></head></html>\n");
+
+        assertEquals("ONNX model " + pointer + ": the file is a Git LFS pointer, not the model: this checkout holds"
+                + " only the pointer the repository keeps in its place. Install Git LFS and run git lfs pull (in CI,"
+                + " check out with LFS enabled), then build again.", assertThrows(InvalidModelException.class,
+                        () -> OnnxModelReader.read(pointer)).getMessage());
+        assertEquals("ONNX model " + html + ": the file is text, not an ONNX model (it begins '<!DOCTYPE html>')."
+                + " Replace it with the exported .onnx file.", assertThrows(InvalidModelException.class,
+                        () -> OnnxModelReader.read(html)).getMessage());
+    }
+
+    @Test
     void aMissingFileIsRefusedByName() {
         Path missing = folder.resolve("missing.onnx");
 
