@@ -93,6 +93,30 @@ record ModelWhereabouts(Path outputFolder, Path projectFolder, Path buildFolder,
                 + " src/main/resources is copied.";
     }
 
+    /**
+     * For a message about {@code file} in the build output: the sentence naming the resource it was copied from
+     * (the file the user edits), or an empty string when no resource folder holds a file of its name and size.
+     */
+    String copiedFrom(Path file) {
+        Path copy = file.toAbsolutePath().normalize();
+        if (!copy.startsWith(outputFolder)) {
+            return "";
+        }
+        Path relative = outputFolder.relativize(copy);
+        for (Path folder : resourceFolders) {
+            Path source = folder.resolve(relative);
+            try {
+                if (Files.isRegularFile(source) && Files.size(source) == Files.size(copy)) {
+                    return " It is the build's copy of " + projectFolder.relativize(source).toString()
+                            .replace('\\', '/') + ": replace that file.";
+                }
+            } catch (IOException e) {
+                // Only advice: a file that cannot be measured is not named.
+            }
+        }
+        return "";
+    }
+
     private String notBuilt() {
         return "The prune goal reads the build output, which Maven fills in the process-resources phase: run it"
                 + " as part of a build (mvn package: the goal binds to package), or after that phase, e.g."

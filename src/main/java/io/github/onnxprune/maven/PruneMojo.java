@@ -382,8 +382,10 @@ public class PruneMojo extends AbstractMojo {
             return PruneRun.execute(tasks, new RunSettings(out.folder(), out.jar(), out.classifiedArtifact(),
                     failOnViolation, pluginVersion, intraOpThreads, ProjectOutput.entryTime(outputTimestamp, getLog()),
                     force, ProjectArchives.others(project), getLog()::info, getLog()::debug));
-        } catch (InvalidModelException | ValidationDataException | ShippingException
-                | EvaluationSetupException e) {
+        } catch (InvalidModelException e) {
+            throw new MojoFailureException(e.getMessage()
+                    + ModelWhereabouts.of(modelDirectory.toPath(), project).copiedFrom(e.file()), e);
+        } catch (ValidationDataException | ShippingException | EvaluationSetupException e) {
             throw new MojoFailureException(e.getMessage(), e);
         } catch (RuntimeUnavailableException | EvaluationException | UnexpectedModelException
                 | HeapExhaustedException e) {

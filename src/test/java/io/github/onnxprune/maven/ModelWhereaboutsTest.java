@@ -88,4 +88,15 @@ class ModelWhereaboutsTest {
                 + " <models><model><path>: it is relative to the build output, where src/main/resources is copied.",
                 whereabouts().configuredModelMissing("models/missing.onnx", "models/missing.onnx"));
     }
+
+    @Test
+    void aMessageAboutTheBuildsCopyNamesTheResourceItCameFrom() throws IOException {
+        file("src/main/resources/models/wine.onnx");
+        file("target/classes/models/wine.onnx");
+        file("target/classes/models/generated.onnx");
+        assertEquals(" It is the build's copy of src/main/resources/models/wine.onnx: replace that file.",
+                whereabouts().copiedFrom(project.resolve("target/classes/models/wine.onnx")));
+        assertEquals("", whereabouts().copiedFrom(project.resolve("target/classes/models/generated.onnx")));
+        assertEquals("", whereabouts().copiedFrom(project.resolve("elsewhere/wine.onnx")));
+    }
 }
