@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.maven.project.MavenProject;
@@ -134,33 +134,37 @@ record ModelWhereabouts(Path outputFolder, Path projectFolder, Path buildFolder,
 
     /**
      * Up to {@link #NAMED} files of the project whose name {@code matches}, relative to the project folder with
-     * forward slashes, sorted, that no resource folder holds; the build folder and hidden folders are not searched.
+     * forward slashes, sorted, that no resource folder holds; the build folder, src/test and hidden folders are not
+     * searched.
      */
     private List<String> outsideResources(Predicate<String> matches) {
         List<String> found = new ArrayList<>();
+        SimpleFileVisitor<Path> collect = new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+                boolean hidden = !dir.equals(projectFolder) && dir.getFileName().toString().startsWith(".");
+                // Test models are not meant for the jar: naming them would advise moving them there.
+                boolean tests = dir.equals(projectFolder.resolve("src/test"));
+                return hidden || tests || dir.equals(buildFolder) || dir.equals(outputFolder)
+                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                if (attributes.isRegularFile() && matches.test(file.getFileName().toString())
+                        && resourceName(file).isEmpty()) {
+                    found.add(projectFolder.relativize(file).toString().replace('\\', '/'));
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+        };
         try {
-            Files.walkFileTree(projectFolder, EnumSet.noneOf(FileVisitOption.class), DEPTH, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
-                    boolean hidden = !dir.equals(projectFolder) && dir.getFileName().toString().startsWith(".");
-                    return hidden || dir.equals(buildFolder) || dir.equals(outputFolder)
-                            ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
-                    if (attributes.isRegularFile() && matches.test(file.getFileName().toString())
-                            && resourceName(file).isEmpty()) {
-                        found.add(projectFolder.relativize(file).toString().replace('\\', '/'));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) {
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            Files.walkFileTree(projectFolder, EnumSet.noneOf(FileVisitOption.class), DEPTH, collect);
         } catch (IOException e) {
             // Only advice: a folder that cannot be listed leaves the message without it.
             return List.of();

@@ -39,6 +39,7 @@ class ModelWhereaboutsTest {
         file("src/main/onnx/wine.onnx");
         file("target/other/stale.onnx");
         file(".git/objects/x.onnx");
+        file("src/test/resources/fixture.onnx");
         Path output = project.resolve("target/classes");
         assertEquals("No ONNX model found in " + output + " matching [**/*.onnx]; nothing to prune. The project"
                 + " holds src/main/onnx/wine.onnx, outside its resource folders, which Maven never copies to " + output
