@@ -11,6 +11,7 @@ assert log.count('Models unchanged since the last run (fingerprint ') == 1
 def reuse = log.indexOf('Models unchanged since the last run')
 assert reuse > log.indexOf('BUILD SUCCESS'), 'the first build must prune, only the second reuse'
 assert log =~ /Models unchanged since the last run \(fingerprint [0-9a-f]{12}\); reusing target\/onnx-prune\./
+assert log.contains('reusing target/onnx-prune. Build with -Donnx-prune.force to prune and measure again.')
 
 def jar = new ZipFile(new File(basedir, 'target/rerun-without-clean-1.0.jar'))
 def shipped = jar.getInputStream(jar.getEntry('models/digits.onnx')).bytes

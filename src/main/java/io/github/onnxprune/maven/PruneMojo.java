@@ -328,7 +328,7 @@ public class PruneMojo extends AbstractMojo {
         if (outcome.reused()) {
             getLog().info("Models unchanged since the last run (fingerprint " + outcome.fingerprint().substring(0, 12)
                     + "); reusing " + out().relative(out().folder().toFile())
-                    + ". Set onnx-prune.force to prune and measure again.");
+                    + ". Build with -Donnx-prune.force to prune and measure again.");
         }
         getLog().info(out().heading());
         for (String line : ReportTable.lines(outcome.results().stream().map(ModelResult::report).toList())) {
