@@ -350,7 +350,8 @@ public class PruneMojo extends AbstractMojo {
             violations.forEach(getLog()::warn);
         }
         ProjectOutput out = out();
-        ShippingNotes.log(getLog(), outcome, out.folder(), out.jar(), out.classifiedArtifact(), out::relative);
+        ShippingNotes.log(getLog(), outcome, out.folder(), out.jar(), out.classifiedArtifact(), out::relative,
+                mojoExecution != null && "default-cli".equals(mojoExecution.getExecutionId()));
         out.attachIfClassified(projectHelper);
     }
 

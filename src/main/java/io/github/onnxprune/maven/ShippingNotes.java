@@ -15,9 +15,19 @@ final class ShippingNotes {
     private ShippingNotes() {
     }
 
-    /** Logs the archives rewritten beside a plain jar, or where the models are when there is no archive yet. */
-    static void log(Log log, RunOutcome outcome, Path output, Path jar, Path classified, Function<File, String> name) {
+    /**
+     * Logs the archives rewritten beside a plain jar, or where the models are when there is no archive yet;
+     * {@code alone} when the goal was run by itself (mvn onnx-prune:prune), which no jar-building goal precedes.
+     */
+    static void log(Log log, RunOutcome outcome, Path output, Path jar, Path classified, Function<File, String> name,
+            boolean alone) {
         if (!outcome.shipped()) {
+            return;
+        }
+        if (jar == null && classified == null && alone) {
+            log.info("The goal ran alone, so it knows no jar to rewrite (a jar is known to the build that makes it):"
+                    + " the pruned models are in " + name.apply(output.resolve("models").toFile()) + ", laid out as"
+                    + " in target/classes. Run mvn package to ship them in the jar.");
             return;
         }
         if (jar == null && classified == null) {
