@@ -25,9 +25,10 @@ final class ShippingNotes {
             return;
         }
         if (jar == null && classified == null && alone) {
-            log.info("The goal ran alone, so it knows no jar to rewrite (a jar is known to the build that makes it):"
-                    + " the pruned models are in " + name.apply(output.resolve("models").toFile()) + ", laid out as"
-                    + " in target/classes. Run mvn package to ship them in the jar.");
+            log.info("Run from the command line without the package phase, the goal knows no jar to rewrite (a jar is"
+                    + " known to the build that makes it): the pruned models are in "
+                    + name.apply(output.resolve("models").toFile()) + ", laid out as in target/classes. Run mvn"
+                    + " package to ship them in the jar.");
             return;
         }
         if (jar == null && classified == null) {

@@ -29,9 +29,10 @@ class ShippingNotesTest {
         Lines beforePackage = new Lines();
         ShippingNotes.log(beforePackage, shipped, Path.of("target/onnx-prune"), null, null, file -> file.getPath(),
                 false);
-        assertEquals(List.of("The goal ran alone, so it knows no jar to rewrite (a jar is known to the build that"
-                + " makes it): the pruned models are in target/onnx-prune/models, laid out as in target/classes. Run"
-                + " mvn package to ship them in the jar."), alone.info);
+        assertEquals(List.of("Run from the command line without the package phase, the goal knows no jar to"
+                + " rewrite (a jar is known to the build that makes it): the pruned models are in"
+                + " target/onnx-prune/models, laid out as in target/classes. Run mvn package to ship them in the"
+                + " jar."), alone.info);
         assertEquals(List.of("No jar or war to ship into yet (this execution runs before package, or the packaging"
                 + " builds none): the pruned models are in target/onnx-prune/models, laid out as in target/classes."
                 + " Point tests, exec:java or Jib's <extraDirectories> there."), beforePackage.info);
