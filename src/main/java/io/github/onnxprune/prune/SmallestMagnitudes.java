@@ -77,33 +77,20 @@ public final class SmallestMagnitudes {
         int width = Math.max(4, Math.min(MAX_DIGIT, 31 - Integer.numberOfLeadingZeros(values.length)));
         int shift = Integer.SIZE - width;
         int[] counts = new int[1 << width];
-        for (float value : values) {
-            counts[key(value) >>> shift]++;
-        }
+        countTopDigits(values, shift, counts);
         int remaining = rank;
         int digit = 0;
         while (remaining >= counts[digit]) {
             remaining -= counts[digit++];
         }
-        int[] candidates = new int[counts[digit]];
-        int gathered = 0;
-        for (float value : values) {
-            int key = key(value);
-            if (key >>> shift == digit) {
-                candidates[gathered++] = key;
-            }
-        }
+        int[] candidates = gather(values, shift, digit, counts[digit]);
         int prefix = digit << shift;
         while (shift > 0) {
             int bits = Math.min(width, shift);
             int above = shift;
             shift -= bits;
             Arrays.fill(counts, 0);
-            for (int key : candidates) {
-                if (key >>> above == prefix >>> above) {
-                    counts[(key >>> shift) & ((1 << bits) - 1)]++;
-                }
-            }
+            countDigits(candidates, above, prefix >>> above, shift, bits, counts);
             digit = 0;
             while (remaining >= counts[digit]) {
                 remaining -= counts[digit++];
@@ -111,6 +98,42 @@ public final class SmallestMagnitudes {
             prefix |= digit << shift;
         }
         return new Rank(fromKey(prefix), remaining);
+    }
+
+    // The passes over the values are small methods of their own: a build's new JVM calls rank once per tensor, so
+    // its loops are compiled on the stack (OSR) first, and one large method was compiled three times over.
+
+    /** Counts every value's top digit (its key above {@code shift}). */
+    private static void countTopDigits(float[] values, int shift, int[] counts) {
+        for (float value : values) {
+            counts[key(value) >>> shift]++;
+        }
+    }
+
+    /** The keys of the {@code count} values whose top digit is {@code digit}, in the values' order. */
+    private static int[] gather(float[] values, int shift, int digit, int count) {
+        int[] candidates = new int[count];
+        int gathered = 0;
+        for (float value : values) {
+            int key = key(value);
+            if (key >>> shift == digit) {
+                candidates[gathered++] = key;
+            }
+        }
+        return candidates;
+    }
+
+    /**
+     * Counts the {@code bits}-bit digit at {@code shift} of the candidates whose key above {@code above} is
+     * {@code high}.
+     */
+    private static void countDigits(int[] candidates, int above, int high, int shift, int bits, int[] counts) {
+        int mask = (1 << bits) - 1;
+        for (int key : candidates) {
+            if (key >>> above == high) {
+                counts[(key >>> shift) & mask]++;
+            }
+        }
     }
 
     /**

@@ -36,6 +36,21 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
         // Each entry: the code-length symbol (0-18) in the low 5 bits, its repeat count's extra value above.
         int[] symbols = new int[all.length];
         int[] frequencies = new int[19];
+        int count = runs(all, symbols, frequencies);
+        HuffmanCode.ensureTwoSymbols(frequencies);
+        int[] lengthCodeLengths = HuffmanCode.lengths(frequencies, MAX_CODE_LENGTH_BITS);
+        int codeLengthCount = codeLengthCount(lengthCodeLengths);
+        long bits = 5 + 5 + 4 + 3L * codeLengthCount + HuffmanCode.bits(frequencies, lengthCodeLengths)
+                + HuffmanCode.bits(frequencies, REPEAT_EXTRA_BITS);
+        return new BlockHeader(literalCount, distanceCount, Arrays.copyOf(symbols, count), lengthCodeLengths,
+                codeLengthCount, bits);
+    }
+
+    /**
+     * Codes the lengths as runs into {@code symbols}, counting each symbol; returns how many it wrote. (The loops
+     * are methods of their own: in {@link #of} they made the JIT compile it twice, on the stack first.)
+     */
+    private static int runs(int[] all, int[] symbols, int[] frequencies) {
         int count = 0;
         for (int i = 0; i < all.length; ) {
             int run = runAt(all, i);
@@ -43,19 +58,17 @@ record BlockHeader(int literalCount, int distanceCount, int[] symbols, int[] len
                     : repeats(all[i], run, symbols, count, frequencies);
             i += run;
         }
-        HuffmanCode.ensureTwoSymbols(frequencies);
-        int[] lengthCodeLengths = HuffmanCode.lengths(frequencies, MAX_CODE_LENGTH_BITS);
-        int codeLengthCount = 4;
+        return count;
+    }
+
+    /** How many code-length code lengths are sent: up to the last one not 0 in RFC 1951's order, 4 at least. */
+    private static int codeLengthCount(int[] lengthCodeLengths) {
         for (int k = 18; k >= 4; k--) {
             if (lengthCodeLengths[CODE_LENGTH_ORDER[k]] != 0) {
-                codeLengthCount = k + 1;
-                break;
+                return k + 1;
             }
         }
-        long bits = 5 + 5 + 4 + 3L * codeLengthCount + HuffmanCode.bits(frequencies, lengthCodeLengths)
-                + HuffmanCode.bits(frequencies, REPEAT_EXTRA_BITS);
-        return new BlockHeader(literalCount, distanceCount, Arrays.copyOf(symbols, count), lengthCodeLengths,
-                codeLengthCount, bits);
+        return 4;
     }
 
     /**

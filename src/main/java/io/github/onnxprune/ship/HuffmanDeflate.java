@@ -60,12 +60,20 @@ final class HuffmanDeflate {
         out.write(2, 2);
         code.header().write(out);
         int[] lengths = code.lengths();
-        int[] codes = HuffmanCode.reversedCodes(lengths);
+        int[] codes = withLengths(HuffmanCode.reversedCodes(lengths), lengths);
+        out.literals(bytes, from, to, codes);
+        out.write(codes[BlockHeader.END_OF_BLOCK] & 0xFFFF, lengths[BlockHeader.END_OF_BLOCK]);
+    }
+
+    /**
+     * Each code with its length above bit 16, as {@link BitWriter#literals} takes them. (A loop of its own: in
+     * writeBlock it made the JIT compile the whole block's work twice, on the stack first.)
+     */
+    private static int[] withLengths(int[] codes, int[] lengths) {
         for (int symbol = 0; symbol < codes.length; symbol++) {
             codes[symbol] |= lengths[symbol] << 16;
         }
-        out.literals(bytes, from, to, codes);
-        out.write(codes[BlockHeader.END_OF_BLOCK] & 0xFFFF, lengths[BlockHeader.END_OF_BLOCK]);
+        return codes;
     }
 
     /** The literal/length symbols' frequencies of a block of these bytes: each byte's count, one end of block. */

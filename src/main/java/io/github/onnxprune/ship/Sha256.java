@@ -9,6 +9,14 @@ import java.util.HexFormat;
 /** SHA-256 digests as this plugin records them: lowercase hex. */
 public final class Sha256 {
 
+    /**
+     * Bytes handed to the digest per call. In a build's new JVM the digest's update method must be called often to
+     * be compiled soon with the SHA-NI intrinsic while the compiler is busy with everything else: in 64 KiB calls a
+     * loaded build's recording showed the Java code, several times slower, hashing most of a 90 MB model
+     * (docs/minilm-benchmark.md).
+     */
+    private static final int UPDATE = 1024;
+
     private Sha256() {
     }
 
@@ -26,7 +34,9 @@ public final class Sha256 {
         MessageDigest digest = digest();
         byte[] buffer = new byte[64 * 1024];
         for (int read = in.read(buffer); read >= 0; read = in.read(buffer)) {
-            digest.update(buffer, 0, read);
+            for (int from = 0; from < read; from += UPDATE) {
+                digest.update(buffer, from, Math.min(UPDATE, read - from));
+            }
         }
         return HexFormat.of().formatHex(digest.digest());
     }
