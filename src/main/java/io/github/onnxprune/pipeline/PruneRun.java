@@ -338,6 +338,10 @@ public final class PruneRun {
             Thread.currentThread().interrupt();
             return null;
         } catch (ExecutionException e) {
+            // An Error while hashing (OutOfMemoryError, a mapped file's InternalError) stays itself, as in ModelDigests.
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
             throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         }
     }
