@@ -105,84 +105,136 @@ public final class CompensatedRanking implements ReaderRanking {
      */
     public static double[] costs(double[] covariance, int features, double[] weight, int outputs, int granule,
             int removals, double ridge) {
+        return order(covariance, features, weight, outputs, granule, removals, ridge).costs(removals);
+    }
+
+    /**
+     * The greedy removal of {@link #costs}, as the order it removes units in. Each step runs on both cores: the
+     * units' errors by strips of units, the update by strips of rows; every element is computed by the same
+     * operations in the same order whatever thread takes its strip, and the cheapest unit is then found in unit
+     * order, so the order is the same bit for bit on one thread as on many.
+     */
+    static Order order(double[] covariance, int features, double[] weight, int outputs, int granule,
+            int removals, double ridge) {
         double[] h = inverse(covariance, features, ridge);
         double[] w = weight.clone();
         int units = features / granule;
         boolean[] removed = new boolean[units];
-        double[] cost = new double[features];
-        double cumulative = 0;
+        double[] errors = new double[units];
+        double[][] blockInverses = new double[units][];
         int steps = Math.min(removals, units - 1);
+        int[] order = new int[Math.max(0, steps)];
+        double[] cumulative = new double[order.length];
+        double sum = 0;
         for (int step = 0; step < steps; step++) {
-            int best = -1;
-            double bestError = Double.POSITIVE_INFINITY;
-            double[] bestBlockInverse = null;
-            for (int u = 0; u < units; u++) {
-                if (removed[u]) {
-                    continue;
+            SparseSweep.inChunks(units, (from, to) -> {
+                for (int u = from; u < to; u++) {
+                    if (!removed[u]) {
+                        blockInverses[u] = blockInverse(h, features, u * granule, granule);
+                        errors[u] = blockInverses[u] == null ? Double.POSITIVE_INFINITY
+                                : blockError(w, outputs, u * granule, granule, blockInverses[u]);
+                    }
                 }
-                double[] blockInverse = blockInverse(h, features, u * granule, granule);
-                double error = blockInverse == null ? Double.POSITIVE_INFINITY
-                        : blockError(w, outputs, u * granule, granule, blockInverse);
-                if (best < 0 || error < bestError) {
+            });
+            int best = -1;
+            for (int u = 0; u < units; u++) {
+                if (!removed[u] && (best < 0 || errors[u] < errors[best])) {
                     best = u;
-                    bestError = error;
-                    bestBlockInverse = blockInverse;
                 }
             }
             removed[best] = true;
-            cumulative += Math.max(0, bestError);
-            for (int g = 0; g < granule; g++) {
-                cost[best * granule + g] = cumulative / granule;
-            }
-            if (bestBlockInverse != null) {
-                update(h, w, features, outputs, best * granule, granule, bestBlockInverse);
-            }
-        }
-        for (int u = 0; u < units; u++) {
-            if (!removed[u]) {
-                for (int g = 0; g < granule; g++) {
-                    cost[u * granule + g] = 2 * cumulative / granule + 1;
-                }
+            sum += Math.max(0, errors[best]);
+            order[step] = best;
+            cumulative[step] = sum;
+            if (blockInverses[best] != null) {
+                update(h, w, features, outputs, best * granule, granule, blockInverses[best]);
             }
         }
-        return cost;
+        return new Order(order, cumulative, units, granule);
     }
 
-    /** The reader's output variance per token, {@code tr(W^T C W)}: what a cost is relative to. */
-    public static double outputVariance(double[] covariance, int features, double[] weight, int outputs) {
-        double total = 0;
-        double[] cw = new double[outputs];
-        for (int i = 0; i < features; i++) {
-            java.util.Arrays.fill(cw, 0);
-            for (int j = 0; j < features; j++) {
-                double c = covariance[i * features + j];
-                if (c != 0) {
-                    int row = j * outputs;
-                    for (int o = 0; o < outputs; o++) {
-                        cw[o] += c * weight[row + o];
+    /**
+     * The units a greedy removal took, in its order, and the cumulative output error after each: enough to give
+     * the costs of any number of removals up to its own, as a removal stopped there would have given them.
+     *
+     * @param units the unit removed at each step
+     * @param cumulative the cumulative error after each step
+     * @param count the reader's units
+     * @param granule features per unit
+     */
+    record Order(int[] units, double[] cumulative, int count, int granule) {
+
+        /** Whether it gives the costs of {@code removals} removals: it went as far, or to all units but one. */
+        boolean covers(int removals) {
+            return Math.min(removals, count - 1) <= units.length;
+        }
+
+        /** The cost of each feature after {@code removals} removals ({@link #costs}). */
+        double[] costs(int removals) {
+            int steps = Math.min(removals, count - 1);
+            double[] cost = new double[count * granule];
+            boolean[] removed = new boolean[count];
+            double total = 0;
+            for (int step = 0; step < steps; step++) {
+                int unit = units[step];
+                removed[unit] = true;
+                total = cumulative[step];
+                for (int g = 0; g < granule; g++) {
+                    cost[unit * granule + g] = total / granule;
+                }
+            }
+            for (int u = 0; u < count; u++) {
+                if (!removed[u]) {
+                    for (int g = 0; g < granule; g++) {
+                        cost[u * granule + g] = 2 * total / granule + 1;
                     }
                 }
             }
-            int row = i * outputs;
-            for (int o = 0; o < outputs; o++) {
-                total += weight[row + o] * cw[o];
+            return cost;
+        }
+    }
+
+    /**
+     * The reader's output variance per token, {@code tr(W^T C W)}: what a cost is relative to. The rows of
+     * {@code C W} are computed by strips on both cores, then summed in row order, so the total is the same bit
+     * for bit on one thread as on many.
+     */
+    public static double outputVariance(double[] covariance, int features, double[] weight, int outputs) {
+        double[] terms = new double[features * outputs];
+        SparseSweep.inChunks(features, (from, to) -> {
+            double[] cw = new double[outputs];
+            for (int i = from; i < to; i++) {
+                java.util.Arrays.fill(cw, 0);
+                for (int j = 0; j < features; j++) {
+                    double c = covariance[i * features + j];
+                    if (c != 0) {
+                        int row = j * outputs;
+                        for (int o = 0; o < outputs; o++) {
+                            cw[o] += c * weight[row + o];
+                        }
+                    }
+                }
+                int row = i * outputs;
+                for (int o = 0; o < outputs; o++) {
+                    terms[row + o] = weight[row + o] * cw[o];
+                }
             }
+        });
+        double total = 0;
+        for (double term : terms) {
+            total += term;
         }
         return total;
     }
 
     /**
      * The inverse of a symmetric positive definite matrix with a ridge of {@code ridge} times its mean diagonal
-     * added first: Cholesky, then the identity solved on both cores ({@link RidgeLeastSquares#solve}).
+     * added first: Cholesky, then the identity solved on both cores ({@link RidgeLeastSquares#inverse}).
      *
      * @throws IllegalStateException when it is singular even with the ridge
      */
     public static double[] inverse(double[] matrix, int n, double ridge) {
-        double[] identity = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            identity[i * n + i] = 1;
-        }
-        return RidgeLeastSquares.solve(matrix, n, identity, null, n, ridge);
+        return RidgeLeastSquares.inverse(matrix, n, ridge);
     }
 
     /** {@code tr(W_c^T B W_c)} with {@code B = (H_cc)^-1}. */
@@ -203,45 +255,47 @@ public final class CompensatedRanking implements ReaderRanking {
 
     /**
      * Removes features {@code start .. start+size-1}: {@code W -= H[:, c] B W_c} (the re-fit of the remaining
-     * rows) and {@code H -= H[:, c] B H[c, :]}, the inverse covariance of the features that remain.
+     * rows) and {@code H -= H[:, c] B H[c, :]}, the inverse covariance of the features that remain. Rows are
+     * independent once the removed rows are copied (row i's {@code H[i, c] B} reads only row i): strips of them
+     * run on both cores.
      */
     private static void update(double[] h, double[] w, int n, int outputs, int start, int size,
             double[] blockInverse) {
-        // K = H[:, c] B (n x size)
-        double[] k = new double[n * size];
-        for (int i = 0; i < n; i++) {
-            for (int b = 0; b < size; b++) {
-                double sum = 0;
-                for (int a = 0; a < size; a++) {
-                    sum += h[i * n + start + a] * blockInverse[a * size + b];
-                }
-                k[i * size + b] = sum;
-            }
-        }
         double[] wc = new double[size * outputs];
         System.arraycopy(w, start * outputs, wc, 0, size * outputs);
         double[] hc = new double[size * n];
         for (int b = 0; b < size; b++) {
             System.arraycopy(h, (start + b) * n, hc, b * n, n);
         }
-        for (int i = 0; i < n; i++) {
-            for (int b = 0; b < size; b++) {
-                double kb = k[i * size + b];
-                if (kb == 0) {
-                    continue;
+        SparseSweep.inChunks(n, (from, to) -> {
+            // k = H[i, c] B for the strip's row i
+            double[] k = new double[size];
+            for (int i = from; i < to; i++) {
+                for (int b = 0; b < size; b++) {
+                    double sum = 0;
+                    for (int a = 0; a < size; a++) {
+                        sum += h[i * n + start + a] * blockInverse[a * size + b];
+                    }
+                    k[b] = sum;
                 }
-                int wRow = i * outputs;
-                int wcRow = b * outputs;
-                for (int o = 0; o < outputs; o++) {
-                    w[wRow + o] -= kb * wc[wcRow + o];
-                }
-                int hRow = i * n;
-                int hcRow = b * n;
-                for (int j = 0; j < n; j++) {
-                    h[hRow + j] -= kb * hc[hcRow + j];
+                for (int b = 0; b < size; b++) {
+                    double kb = k[b];
+                    if (kb == 0) {
+                        continue;
+                    }
+                    int wRow = i * outputs;
+                    int wcRow = b * outputs;
+                    for (int o = 0; o < outputs; o++) {
+                        w[wRow + o] -= kb * wc[wcRow + o];
+                    }
+                    int hRow = i * n;
+                    int hcRow = b * n;
+                    for (int j = 0; j < n; j++) {
+                        h[hRow + j] -= kb * hc[hcRow + j];
+                    }
                 }
             }
-        }
+        });
     }
 
     /**

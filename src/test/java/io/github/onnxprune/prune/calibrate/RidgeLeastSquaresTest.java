@@ -110,4 +110,30 @@ class RidgeLeastSquaresTest {
             }
         }
     }
+
+    @Test
+    void theInverseIsTheSolveOfTheIdentityBitForBitOnOneThreadAndOnEvery() throws Exception {
+        // Wide enough for several strips of columns, so the later strips start their forward pass further down.
+        int n = 150;
+        java.util.Random random = new java.util.Random(7);
+        double[][] z = new double[2 * n][n];
+        for (double[] row : z) {
+            for (int j = 0; j < n; j++) {
+                row[j] = random.nextGaussian() + (j > 0 ? 0.5 * row[j - 1] : 0);
+            }
+        }
+        double[] gram = normalEquations(z, new double[z.length][1])[0];
+        double[] identity = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            identity[i * n + i] = 1;
+        }
+        double[] solved = RidgeLeastSquares.solve(gram, n, identity, null, n, 1e-2);
+        java.util.concurrent.ForkJoinPool one = new java.util.concurrent.ForkJoinPool(1);
+        try {
+            assertArrayEquals(solved, RidgeLeastSquares.inverse(gram, n, 1e-2));
+            assertArrayEquals(solved, one.submit(() -> RidgeLeastSquares.inverse(gram, n, 1e-2)).get());
+        } finally {
+            one.shutdown();
+        }
+    }
 }
