@@ -113,13 +113,24 @@ public final class CompensatedRanking implements ReaderRanking {
      * units' errors by strips of units, the update by strips of rows; every element is computed by the same
      * operations in the same order whatever thread takes its strip, and the cheapest unit is then found in unit
      * order, so the order is the same bit for bit on one thread as on many.
+     *
+     * <p>A removed unit's rows and columns of {@code H} and rows of {@code W} are never read again, so every
+     * sixteenth of the units still there, the matrices are copied without them: later updates skip them, and
+     * the entries that remain, and with them the order, are the same bits.
      */
     static Order order(double[] covariance, int features, double[] weight, int outputs, int granule,
             int removals, double ridge) {
         double[] h = inverse(covariance, features, ridge);
         double[] w = weight.clone();
         int units = features / granule;
+        // live[p]: the unit at position p of the compacted matrices, in unit order
+        int[] live = new int[units];
+        for (int u = 0; u < units; u++) {
+            live[u] = u;
+        }
+        int count = units;
         boolean[] removed = new boolean[units];
+        int stale = 0;
         double[] errors = new double[units];
         double[][] blockInverses = new double[units][];
         int steps = Math.min(removals, units - 1);
@@ -127,30 +138,70 @@ public final class CompensatedRanking implements ReaderRanking {
         double[] cumulative = new double[order.length];
         double sum = 0;
         for (int step = 0; step < steps; step++) {
-            SparseSweep.inChunks(units, (from, to) -> {
-                for (int u = from; u < to; u++) {
-                    if (!removed[u]) {
-                        blockInverses[u] = blockInverse(h, features, u * granule, granule);
-                        errors[u] = blockInverses[u] == null ? Double.POSITIVE_INFINITY
-                                : blockError(w, outputs, u * granule, granule, blockInverses[u]);
+            int n = count * granule;
+            double[] hs = h;
+            double[] ws = w;
+            SparseSweep.inChunks(count, (from, to) -> {
+                for (int p = from; p < to; p++) {
+                    if (!removed[p]) {
+                        blockInverses[p] = blockInverse(hs, n, p * granule, granule);
+                        errors[p] = blockInverses[p] == null ? Double.POSITIVE_INFINITY
+                                : blockError(ws, outputs, p * granule, granule, blockInverses[p]);
                     }
                 }
             });
             int best = -1;
-            for (int u = 0; u < units; u++) {
-                if (!removed[u] && (best < 0 || errors[u] < errors[best])) {
-                    best = u;
+            for (int p = 0; p < count; p++) {
+                if (!removed[p] && (best < 0 || errors[p] < errors[best])) {
+                    best = p;
                 }
             }
             removed[best] = true;
+            stale++;
             sum += Math.max(0, errors[best]);
-            order[step] = best;
+            order[step] = live[best];
             cumulative[step] = sum;
             if (blockInverses[best] != null) {
-                update(h, w, features, outputs, best * granule, granule, blockInverses[best]);
+                update(h, w, n, outputs, best * granule, granule, blockInverses[best]);
+            }
+            if (stale * 16 >= count && step + 1 < steps) {
+                int kept = 0;
+                int[] positions = new int[count - stale];
+                for (int p = 0; p < count; p++) {
+                    if (!removed[p]) {
+                        positions[kept] = p;
+                        live[kept++] = live[p];
+                    }
+                }
+                h = compacted(h, n, positions, granule, true);
+                w = compacted(w, outputs, positions, granule, false);
+                count = kept;
+                stale = 0;
+                java.util.Arrays.fill(removed, false);
             }
         }
         return new Order(order, cumulative, units, granule);
+    }
+
+    /**
+     * The rows of the units at {@code positions} (of {@code granule} rows each) of a row-major matrix with
+     * {@code width} columns; when {@code square}, their columns too, else every column.
+     */
+    private static double[] compacted(double[] matrix, int width, int[] positions, int granule, boolean square) {
+        int rows = positions.length * granule;
+        int columns = square ? rows : width;
+        double[] result = new double[rows * columns];
+        for (int a = 0; a < rows; a++) {
+            int from = (positions[a / granule] * granule + a % granule) * width;
+            if (!square) {
+                System.arraycopy(matrix, from, result, a * columns, width);
+                continue;
+            }
+            for (int b = 0; b < positions.length; b++) {
+                System.arraycopy(matrix, from + positions[b] * granule, result, a * columns + b * granule, granule);
+            }
+        }
+        return result;
     }
 
     /**
