@@ -26,20 +26,32 @@ public final class CompensatedRanking implements ReaderRanking {
     static final double RIDGE = 1e-2;
 
     private final Function<String, double[]> covariance;
+    private final int maxRows;
+    private final RemovalOrders orders;
     private final Consumer<String> progress;
     private long started;
+    private int reused;
 
     /**
      * Ranks from the covariances of {@code values}' staged values, each from at most {@code maxRows} of its
-     * calibration rows, evenly spread; a line per group ranked to {@code progress}.
+     * calibration rows, evenly spread, reusing and keeping the removal orders in {@code orders} (which must
+     * belong to the model and calibration data of {@code values}); a line per group ranked to {@code progress}.
      */
-    public CompensatedRanking(FeatureVariances values, int maxRows, Consumer<String> progress) {
-        this(value -> values.covariance(value, maxRows), progress);
+    public CompensatedRanking(FeatureVariances values, int maxRows, RemovalOrders orders,
+            Consumer<String> progress) {
+        this(value -> values.covariance(value, maxRows), maxRows, orders, progress);
     }
 
     /** Ranks from the covariance {@code covariance} gives of a value's features, null when it has none. */
     public CompensatedRanking(Function<String, double[]> covariance, Consumer<String> progress) {
+        this(covariance, 0, new RemovalOrders(), progress);
+    }
+
+    private CompensatedRanking(Function<String, double[]> covariance, int maxRows, RemovalOrders orders,
+            Consumer<String> progress) {
         this.covariance = covariance;
+        this.maxRows = maxRows;
+        this.orders = orders;
         this.progress = progress;
     }
 
@@ -47,21 +59,48 @@ public final class CompensatedRanking implements ReaderRanking {
     public Scores of(Reader reader) {
         if (reader.index() == 0) {
             started = System.nanoTime();
+            reused = 0;
+        }
+        int done = reader.index() + 1;
+        RemovalOrders.Known known = orders.find(reader, maxRows);
+        if (known != null) {
+            reused++;
+            if (done == reader.count()) {
+                reportReused(reader.count());
+            }
+            return known.order() == null ? null
+                    : new Scores(known.order().costs(reader.removals()), known.reference());
         }
         int features = reader.features();
         double[] c = covariance.apply(reader.input());
-        Scores scores = c == null || c.length != features * features ? null
-                : new Scores(costs(c, features, reader.rows(), reader.outputs(), reader.granule(), reader.removals(),
-                        RIDGE), outputVariance(c, features, reader.rows(), reader.outputs()));
+        Scores scores = null;
+        if (c != null && c.length == features * features) {
+            Order order = order(c, features, reader.rows(), reader.outputs(), reader.granule(), reader.removals(),
+                    RIDGE);
+            double reference = outputVariance(c, features, reader.rows(), reader.outputs());
+            orders.keep(reader, maxRows, new RemovalOrders.Known(order, reference));
+            scores = new Scores(order.costs(reader.removals()), reference);
+        } else {
+            orders.keep(reader, maxRows, new RemovalOrders.Known(null, 0));
+        }
         // Groups alternate between a block's heads and its wider feed-forward units: an even estimate per group.
         double elapsed = (System.nanoTime() - started) / 1e9;
-        int done = reader.index() + 1;
         progress.accept(String.format(Locale.ROOT, "ranking by compensated cost: group %d of %d, %s (%d features,"
                 + " %d of %d %s removed at most)%s; %.1f s elapsed, about %.0f s left", done, reader.count(),
                 reader.input(), features, reader.removals(), features / reader.granule(), reader.granule() > 1
                         ? "heads" : "units", scores == null ? ", not measurable: fluctuation instead" : "", elapsed,
                 elapsed / done * (reader.count() - done)));
+        if (done == reader.count() && reused > 0) {
+            reportReused(reader.count());
+        }
         return scores;
+    }
+
+    /** One line for the groups whose order was kept: a search's later candidates rank nothing again. */
+    private void reportReused(int count) {
+        progress.accept(String.format(Locale.ROOT, "ranking by compensated cost: the removal orders of %d of %d"
+                + " groups kept from an earlier run on this model (only the number of units removed changed)",
+                reused, count));
     }
 
     /**
