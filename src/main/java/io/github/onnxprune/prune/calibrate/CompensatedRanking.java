@@ -164,8 +164,8 @@ public final class CompensatedRanking implements ReaderRanking {
      * order, so the order is the same bit for bit on one thread as on many.
      *
      * <p>A removed unit's rows and columns of {@code H} and rows of {@code W} are never read again, so every
-     * sixteenth of the units still there, the matrices are copied without them: later updates skip them, and
-     * the entries that remain, and with them the order, are the same bits.
+     * sixteenth of the units still there, the matrices are packed without them, in place: later updates skip
+     * them, and the entries that remain, and with them the order, are the same bits.
      */
     static Order order(double[] covariance, int features, double[] weight, int outputs, int granule,
             int removals, double ridge) {
@@ -188,14 +188,12 @@ public final class CompensatedRanking implements ReaderRanking {
         double sum = 0;
         for (int step = 0; step < steps; step++) {
             int n = count * granule;
-            double[] hs = h;
-            double[] ws = w;
             SparseSweep.inChunks(count, (from, to) -> {
                 for (int p = from; p < to; p++) {
                     if (!removed[p]) {
-                        blockInverses[p] = blockInverse(hs, n, p * granule, granule);
+                        blockInverses[p] = blockInverse(h, n, p * granule, granule);
                         errors[p] = blockInverses[p] == null ? Double.POSITIVE_INFINITY
-                                : blockError(ws, outputs, p * granule, granule, blockInverses[p]);
+                                : blockError(w, outputs, p * granule, granule, blockInverses[p]);
                     }
                 }
             });
@@ -222,8 +220,8 @@ public final class CompensatedRanking implements ReaderRanking {
                         live[kept++] = live[p];
                     }
                 }
-                h = compacted(h, n, positions, granule, true);
-                w = compacted(w, outputs, positions, granule, false);
+                compact(h, n, positions, granule, true);
+                compact(w, outputs, positions, granule, false);
                 count = kept;
                 stale = 0;
                 java.util.Arrays.fill(removed, false);
@@ -233,24 +231,24 @@ public final class CompensatedRanking implements ReaderRanking {
     }
 
     /**
-     * The rows of the units at {@code positions} (of {@code granule} rows each) of a row-major matrix with
-     * {@code width} columns; when {@code square}, their columns too, else every column.
+     * Moves the rows of the units at {@code positions} (ascending, of {@code granule} rows each) of a row-major
+     * matrix with {@code width} columns to its start, packed; when {@code square}, their columns too, so the
+     * result has as many columns as rows, else {@code width}. In place, with no new matrix per compaction: every
+     * piece moves to an index no higher than its own, and after every piece still to be moved.
      */
-    private static double[] compacted(double[] matrix, int width, int[] positions, int granule, boolean square) {
+    private static void compact(double[] matrix, int width, int[] positions, int granule, boolean square) {
         int rows = positions.length * granule;
         int columns = square ? rows : width;
-        double[] result = new double[rows * columns];
         for (int a = 0; a < rows; a++) {
             int from = (positions[a / granule] * granule + a % granule) * width;
             if (!square) {
-                System.arraycopy(matrix, from, result, a * columns, width);
+                System.arraycopy(matrix, from, matrix, a * columns, width);
                 continue;
             }
             for (int b = 0; b < positions.length; b++) {
-                System.arraycopy(matrix, from + positions[b] * granule, result, a * columns + b * granule, granule);
+                System.arraycopy(matrix, from + positions[b] * granule, matrix, a * columns + b * granule, granule);
             }
         }
-        return result;
     }
 
     /**
