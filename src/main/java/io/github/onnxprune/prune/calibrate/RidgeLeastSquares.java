@@ -49,10 +49,12 @@ public final class RidgeLeastSquares {
     }
 
     /**
-     * The inverse of {@code gram} plus the ridge of {@link #solve}: the same bits as {@code solve} with the
-     * identity as right-hand sides and no prior, for about two thirds of its work. Column j of the identity is
-     * zero above row j, and the forward substitution keeps it exactly +0 there (each term it would subtract is
-     * a product with +0), so a strip of columns starts its forward substitution at its own first column.
+     * The inverse of {@code gram} plus the ridge of {@link #solve}, exactly symmetric: on and below the diagonal
+     * the same bits as {@code solve} with the identity as right-hand sides and no prior, above it their mirror,
+     * for three sevenths of its work ({@code n^3 / 2} multiply-adds instead of {@code 7 n^3 / 6}). Column j of
+     * the identity is zero above row j, and the forward substitution keeps it exactly +0 there (each term it
+     * would subtract is a product with +0), so a strip of columns starts its forward substitution at its own first
+     * column; its back substitution stops there, as the rows above come from the mirror.
      *
      * @throws IllegalStateException when it is singular even after regularisation
      */
@@ -69,9 +71,15 @@ public final class RidgeLeastSquares {
         }
         choleskyInPlace(a, n);
         if (n < 2 * SparseSweep.CHUNK) {
-            solveColumns(a, n, b, n, 0, n, 0);
+            solveColumns(a, n, b, n, 0, n, 0, 0);
         } else {
-            SparseSweep.inChunks(n, (from, to) -> solveColumns(a, n, b, n, from, to, from));
+            SparseSweep.inChunks(n, (from, to) -> solveColumns(a, n, b, n, from, to, from, from));
+        }
+        // The inverse is symmetric: each column's rows from the diagonal down were solved, the rest is their mirror.
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                b[i * n + j] = b[j * n + i];
+            }
         }
         return b;
     }
@@ -146,17 +154,19 @@ public final class RidgeLeastSquares {
      */
     static void solveWithFactor(double[] l, int n, double[] b, int m) {
         if (m < 2 * SparseSweep.CHUNK) {
-            solveColumns(l, n, b, m, 0, m, 0);
+            solveColumns(l, n, b, m, 0, m, 0, 0);
         } else {
-            SparseSweep.inChunks(m, (from, to) -> solveColumns(l, n, b, m, from, to, 0));
+            SparseSweep.inChunks(m, (from, to) -> solveColumns(l, n, b, m, from, to, 0, 0));
         }
     }
 
     /**
      * {@link #solveWithFactor} for columns {@code from..to-1} of {@code b}, whose rows above {@code zeroAbove} are
-     * all +0 in those columns: the forward substitution leaves them so and starts there.
+     * all +0 in those columns: the forward substitution leaves them so and starts there. The back substitution
+     * stops at row {@code lowest}: the rows above it are left unsolved.
      */
-    private static void solveColumns(double[] l, int n, double[] b, int m, int from, int to, int zeroAbove) {
+    private static void solveColumns(double[] l, int n, double[] b, int m, int from, int to, int zeroAbove,
+            int lowest) {
         for (int i = zeroAbove; i < n; i++) {
             for (int k = zeroAbove; k < i; k++) {
                 double factor = l[i * n + k];
@@ -171,7 +181,7 @@ public final class RidgeLeastSquares {
                 b[i * m + j] /= diagonal;
             }
         }
-        for (int i = n - 1; i >= 0; i--) {
+        for (int i = n - 1; i >= lowest; i--) {
             for (int k = i + 1; k < n; k++) {
                 double factor = l[k * n + i];
                 if (factor != 0) {
