@@ -32,15 +32,7 @@ public final class RidgeLeastSquares {
         if (gram.length != n * n || rhs.length != n * m || prior != null && prior.length != n * m) {
             throw new IllegalArgumentException("matrix sizes do not match n=" + n + ", m=" + m);
         }
-        double trace = 0;
-        for (int i = 0; i < n; i++) {
-            trace += gram[i * n + i];
-        }
-        double lambda = relative * trace / Math.max(1, n);
-        if (!(lambda > 0)) {
-            // An all-zero Gram has no scale to be relative to; a tiny absolute ridge still keeps it solvable.
-            lambda = relative > 0 ? relative : 0;
-        }
+        double lambda = lambda(gram, n, relative);
         double[] a = gram.clone();
         double[] b = rhs.clone();
         for (int i = 0; i < n; i++) {
@@ -54,6 +46,56 @@ public final class RidgeLeastSquares {
         choleskyInPlace(a, n);
         solveWithFactor(a, n, b, m);
         return b;
+    }
+
+    /**
+     * The inverse of {@code gram} plus the ridge of {@link #solve}, exactly symmetric: on and below the diagonal
+     * the same bits as {@code solve} with the identity as right-hand sides and no prior, above it their mirror,
+     * for three sevenths of its work ({@code n^3 / 2} multiply-adds instead of {@code 7 n^3 / 6}). Column j of
+     * the identity is zero above row j, and the forward substitution keeps it exactly +0 there (each term it
+     * would subtract is a product with +0), so a strip of columns starts its forward substitution at its own first
+     * column; its back substitution stops there, as the rows above come from the mirror.
+     *
+     * @throws IllegalStateException when it is singular even after regularisation
+     */
+    static double[] inverse(double[] gram, int n, double relative) {
+        if (gram.length != n * n) {
+            throw new IllegalArgumentException("matrix size does not match n=" + n);
+        }
+        double lambda = lambda(gram, n, relative);
+        double[] a = gram.clone();
+        double[] b = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            a[i * n + i] += lambda;
+            b[i * n + i] = 1;
+        }
+        choleskyInPlace(a, n);
+        if (n < 2 * SparseSweep.CHUNK) {
+            solveColumns(a, n, b, n, 0, n, 0, 0);
+        } else {
+            SparseSweep.inChunks(n, (from, to) -> solveColumns(a, n, b, n, from, to, from, from));
+        }
+        // The inverse is symmetric: each column's rows from the diagonal down were solved, the rest is their mirror.
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                b[i * n + j] = b[j * n + i];
+            }
+        }
+        return b;
+    }
+
+    /** The ridge {@code relative * trace / n}, or {@code relative} itself for an all-zero matrix. */
+    private static double lambda(double[] gram, int n, double relative) {
+        double trace = 0;
+        for (int i = 0; i < n; i++) {
+            trace += gram[i * n + i];
+        }
+        double lambda = relative * trace / Math.max(1, n);
+        if (!(lambda > 0)) {
+            // An all-zero Gram has no scale to be relative to; a tiny absolute ridge still keeps it solvable.
+            lambda = relative > 0 ? relative : 0;
+        }
+        return lambda;
     }
 
     /** Overwrites the lower triangle of {@code a} with L such that {@code a = L L^T}. */
@@ -112,16 +154,21 @@ public final class RidgeLeastSquares {
      */
     static void solveWithFactor(double[] l, int n, double[] b, int m) {
         if (m < 2 * SparseSweep.CHUNK) {
-            solveColumns(l, n, b, m, 0, m);
+            solveColumns(l, n, b, m, 0, m, 0, 0);
         } else {
-            SparseSweep.inChunks(m, (from, to) -> solveColumns(l, n, b, m, from, to));
+            SparseSweep.inChunks(m, (from, to) -> solveColumns(l, n, b, m, from, to, 0, 0));
         }
     }
 
-    /** {@link #solveWithFactor} for columns {@code from..to-1} of {@code b}. */
-    private static void solveColumns(double[] l, int n, double[] b, int m, int from, int to) {
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < i; k++) {
+    /**
+     * {@link #solveWithFactor} for columns {@code from..to-1} of {@code b}, whose rows above {@code zeroAbove} are
+     * all +0 in those columns: the forward substitution leaves them so and starts there. The back substitution
+     * stops at row {@code lowest}: the rows above it are left unsolved.
+     */
+    private static void solveColumns(double[] l, int n, double[] b, int m, int from, int to, int zeroAbove,
+            int lowest) {
+        for (int i = zeroAbove; i < n; i++) {
+            for (int k = zeroAbove; k < i; k++) {
                 double factor = l[i * n + k];
                 if (factor != 0) {
                     for (int j = from; j < to; j++) {
@@ -134,7 +181,7 @@ public final class RidgeLeastSquares {
                 b[i * m + j] /= diagonal;
             }
         }
-        for (int i = n - 1; i >= 0; i--) {
+        for (int i = n - 1; i >= lowest; i--) {
             for (int k = i + 1; k < n; k++) {
                 double factor = l[k * n + i];
                 if (factor != 0) {

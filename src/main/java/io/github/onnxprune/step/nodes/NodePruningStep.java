@@ -6,6 +6,7 @@ import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import io.github.onnxprune.prune.calibrate.RemovalOrders;
 import io.github.onnxprune.prune.nodes.LayerChange;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
@@ -38,17 +39,24 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
     private final NodePruningSettings settings;
     private final boolean compensate;
     private final NodeCompensation.Options compensation;
+    private final RemovalOrders orders;
 
     /** A step removing units as {@code settings} says, compensating with the default options when asked to. */
     public NodePruningStep(NodePruningSettings settings, boolean compensate) {
-        this(settings, compensate, NodeCompensation.Options.defaults());
+        this(settings, compensate, NodeCompensation.Options.defaults(), new RemovalOrders());
     }
 
-    /** A step removing units as {@code settings} says, compensating with {@code compensation} when asked to. */
-    public NodePruningStep(NodePruningSettings settings, boolean compensate, NodeCompensation.Options compensation) {
+    /**
+     * A step removing units as {@code settings} says, compensating with {@code compensation} when asked to; the
+     * compensated ranking keeps its removal orders of the original model in {@code orders}, which runs on the
+     * same original and calibration data share.
+     */
+    public NodePruningStep(NodePruningSettings settings, boolean compensate, NodeCompensation.Options compensation,
+            RemovalOrders orders) {
         this.settings = settings;
         this.compensate = compensate;
         this.compensation = compensation;
+        this.orders = orders;
     }
 
     @Override
@@ -81,9 +89,11 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
                         ++measured[0], value, (System.nanoTime() - started) / 1e9));
                 return result;
             };
-            // Each reader's input covariance from the same staged values, on as many rows as a fit reads.
+            // Each reader's input covariance from the same staged values, on as many rows as a fit reads; the
+            // orders kept belong to the original, so a step run on another model keeps its own.
             ReaderRanking ranking = variances == null || settings.importance() != UnitImportance.COMPENSATED ? null
-                    : new CompensatedRanking(variances, compensation.maxRows(), input.progress());
+                    : new CompensatedRanking(variances, compensation.maxRows(), input.model() == input.original()
+                            ? orders : new RemovalOrders(), input.progress());
             nodes = NodePruner.prune(input.model(), settings, variance, ranking);
         }
         ModelProto model = nodes.model();

@@ -110,4 +110,36 @@ class RidgeLeastSquaresTest {
             }
         }
     }
+
+    @Test
+    void theInverseIsTheSolveOfTheIdentityMirroredBitForBitOnOneThreadAndOnEvery() throws Exception {
+        // Wide enough for several strips of columns, so the later strips start their forward pass further down.
+        int n = 150;
+        java.util.Random random = new java.util.Random(7);
+        double[][] z = new double[2 * n][n];
+        for (double[] row : z) {
+            for (int j = 0; j < n; j++) {
+                row[j] = random.nextGaussian() + (j > 0 ? 0.5 * row[j - 1] : 0);
+            }
+        }
+        double[] gram = normalEquations(z, new double[z.length][1])[0];
+        double[] identity = new double[n * n];
+        for (int i = 0; i < n; i++) {
+            identity[i * n + i] = 1;
+        }
+        double[] solved = RidgeLeastSquares.solve(gram, n, identity, null, n, 1e-2);
+        // On and below the diagonal the solve's bits, above it their mirror.
+        for (int i = 0; i < n; i++) {
+            for (int j = i + 1; j < n; j++) {
+                solved[i * n + j] = solved[j * n + i];
+            }
+        }
+        java.util.concurrent.ForkJoinPool one = new java.util.concurrent.ForkJoinPool(1);
+        try {
+            assertArrayEquals(solved, RidgeLeastSquares.inverse(gram, n, 1e-2));
+            assertArrayEquals(solved, one.submit(() -> RidgeLeastSquares.inverse(gram, n, 1e-2)).get());
+        } finally {
+            one.shutdown();
+        }
+    }
 }

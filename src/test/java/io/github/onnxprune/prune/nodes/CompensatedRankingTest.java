@@ -17,6 +17,7 @@ import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
+import io.github.onnxprune.prune.calibrate.RemovalOrders;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +67,39 @@ class CompensatedRankingTest {
         // Both left get 2 * cumulative + 1: above the removed one, equal, so ties go to the lower index.
         assertEquals(1.0, cost[1], 1e-6);
         assertEquals(cost[1], cost[2]);
+    }
+
+    @Test
+    void theGreedyRemovalGivesTheSameCostsOnOneThreadAsOnEveryCore() throws Exception {
+        // 200 units (several strips of units and rows) of which 120 go, and 12 heads of 16 columns.
+        for (int[] shape : new int[][] {{200, 1, 30, 120}, {192, 16, 20, 8}}) {
+            int features = shape[0];
+            java.util.Random random = new java.util.Random(features);
+            int rows = 3 * features;
+            float[] x = new float[rows * features];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian() + (i % features == 5 ? x[i - 1] : 0);
+            }
+            double[] c = CompensatedRanking.covariance(x, rows, features);
+            double[] w = new double[features * shape[2]];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = random.nextGaussian();
+            }
+            double[] shared = CompensatedRanking.costs(c, features, w, shape[2], shape[1], shape[3], 1e-2);
+            double variance = CompensatedRanking.outputVariance(c, features, w, shape[2]);
+            java.util.concurrent.ForkJoinPool one = new java.util.concurrent.ForkJoinPool(1);
+            try {
+                assertArrayEquals(shared, one.submit(() -> CompensatedRanking.costs(c, features, w, shape[2],
+                        shape[1], shape[3], 1e-2)).get());
+                assertEquals(variance, one.submit(() -> CompensatedRanking.outputVariance(c, features, w,
+                        shape[2])).get());
+            } finally {
+                one.shutdown();
+            }
+            double left = java.util.Arrays.stream(shared).max().orElseThrow();
+            long removed = java.util.Arrays.stream(shared).filter(cost -> cost < left).count();
+            assertEquals((long) shape[3] * shape[1], removed, "the removed units cost less than those left");
+        }
     }
 
     @Test
@@ -141,7 +175,7 @@ class CompensatedRankingTest {
             try (FeatureVariances variances = new FeatureVariances(collector, model)) {
                 byFluctuation = NodePruner.prune(model, third(UnitImportance.FLUCTUATION), variances);
                 byCost = NodePruner.prune(model, third(UnitImportance.COMPENSATED), variances,
-                        new CompensatedRanking(variances, 8192, progress::add));
+                        new CompensatedRanking(variances, 8192, new RemovalOrders(), progress::add));
             }
             // Without a ranking (no data) the compensated importance ranks as fluctuation would without data.
             NodePruningResult withoutData = NodePruner.prune(model, third(UnitImportance.COMPENSATED));
