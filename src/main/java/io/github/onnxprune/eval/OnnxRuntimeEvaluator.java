@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * buffers runs copy their inputs into, lent to one run at a time, and is safe to share between threads. ONNX
  * Runtime reads a model from a direct buffer where it is (a mapped file or a serialized model outside the heap),
  * or from a file; models given as {@code byte[]} are copied into a buffer first. {@link #close()} marks it unusable
- * and lets its spare input buffers go: the process-wide environment belongs to ONNX Runtime and stays open.
+ * and frees its spare input buffers: the process-wide environment belongs to ONNX Runtime and stays open.
  */
 public final class OnnxRuntimeEvaluator implements AutoCloseable {
 
@@ -260,7 +260,7 @@ public final class OnnxRuntimeEvaluator implements AutoCloseable {
     }
 
     /**
-     * Lets the input buffers kept for later runs go, for the collector to free: a phase that fed large inputs
+     * Frees the input buffers kept for later runs, at once rather than at a collection: a phase that fed large inputs
      * (calibration's stages, 24 MB a batch on MiniLM) calls it when it ends, so the runs after it (the int8 step's
      * few, with inputs of kilobytes) do not sit beside buffers they will never use.
      */

@@ -250,11 +250,18 @@ final class OrtSessions {
         return new InputBuffers();
     }
 
-    /** Lets the spare input buffers go, for the collector to free (the evaluator is closed). */
+    /**
+     * Frees the spare input buffers' memory now, not when a collection finds them: the int8 step after the re-fit
+     * makes little garbage, and on MiniLM's 2800 sentences the re-fit's spares (190 MB) stayed resident through it
+     * (docs/reconstruction.md, session 20). Spare buffers are lent to no run, so no tensor reads them any more.
+     */
     void dropSpareBuffers() {
+        List<ByteBuffer> dropped;
         synchronized (spareBuffers) {
+            dropped = new java.util.ArrayList<>(spareBuffers);
             spareBuffers.clear();
         }
+        dropped.forEach(DirectMemory::free);
     }
 
     /** How many input buffers wait for a run, for tests. */

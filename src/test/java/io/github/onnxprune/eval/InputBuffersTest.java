@@ -57,6 +57,27 @@ class InputBuffersTest {
     }
 
     @Test
+    void droppingTheSpareBuffersFreesTheirMemoryAtOnceNotAtTheNextCollection() {
+        OrtSessions own = new OrtSessions(OrtEnvironment.getEnvironment(), 1);
+        int bytes = 32 << 20;
+        try (OrtSessions.InputBuffers run = own.inputBuffers()) {
+            run.forInput("fed", bytes);
+        }
+        assertEquals(1, own.spareBufferCount());
+        long before = directMemoryUsed();
+        own.dropSpareBuffers();
+        long freed = before - directMemoryUsed();
+        assertEquals(0, own.spareBufferCount());
+        // Left to the collector, nothing would be freed here: no collection runs in between.
+        assertTrue(freed >= bytes, "freed " + freed + " bytes of direct memory, expected " + bytes);
+    }
+
+    private static long directMemoryUsed() {
+        return java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)
+                .stream().filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow().getMemoryUsed();
+    }
+
+    @Test
     void batchesThatGrowOneByOneTakeBuffersThatDoubleAndSparesStayFew() {
         List<ByteBuffer> seen = new ArrayList<>();
         try (OrtSessions.InputBuffers run = sessions.inputBuffers()) {
