@@ -13,7 +13,7 @@ import io.github.onnxprune.onnx.ModelGraph;
 import io.github.onnxprune.onnx.OnnxModelReader;
 import io.github.onnxprune.onnx.PatchedSerialization;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
-import io.github.onnxprune.prune.calibrate.RemovalOrders;
+import io.github.onnxprune.prune.calibrate.RankingMemo;
 import io.github.onnxprune.report.FileSizes;
 import io.github.onnxprune.report.JsonFields;
 import io.github.onnxprune.report.Latency;
@@ -150,7 +150,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();
         Context context = new Context(original, originalBytes, data, calibration, baselineOutputs,
-                new RemovalOrders());
+                new RankingMemo());
         SearchSettings search = task.pruning().search();
         // The search's section, or without a search the sensitivity profile's when <sensitivity> asks for one.
         StepSection searchOrProfile = null;
@@ -270,11 +270,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /**
-     * What a run of the steps needs that does not change between runs, and the compensated ranking's removal
-     * orders, which a search's candidates share: they differ only in how many units go.
+     * What a run of the steps needs that does not change between runs, and what the unit rankings measured on
+     * the original, which a search's candidates share: they differ only in how many units go.
      */
     private record Context(ModelProto original, ByteBuffer originalBytes, ValidationData data,
-            Calibration calibration, float[][] baselineOutputs, RemovalOrders orders) {
+            Calibration calibration, float[][] baselineOutputs, RankingMemo rankings) {
     }
 
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
@@ -334,7 +334,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<Ran<?>> ran = new ArrayList<>();
         Calibration calibration = context.calibration();
         ModelProto model = context.original();
-        for (ModelStep<?> step : StepPlan.of(task, shares, context.orders())) {
+        for (ModelStep<?> step : StepPlan.of(task, shares, context.rankings())) {
             Ran<?> done = Ran.run(step, new StepInput(model, context.original(),
                     step.wantsCalibration() && calibration != null ? calibration.collector() : null,
                     line -> progress.accept(task.entryName() + " " + step.id() + ": " + line)));

@@ -2,7 +2,7 @@ package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.prune.GlobalShares;
 import io.github.onnxprune.prune.WeightPruningSettings;
-import io.github.onnxprune.prune.calibrate.RemovalOrders;
+import io.github.onnxprune.prune.calibrate.RankingMemo;
 import io.github.onnxprune.prune.nodes.NodePruningSettings;
 import io.github.onnxprune.step.ModelStep;
 import io.github.onnxprune.step.int8.QuantizationStep;
@@ -30,14 +30,14 @@ final class StepPlan {
 
     /** The steps for {@code task}, a global scope of weights sharing its total as {@code shares} says. */
     static List<ModelStep<?>> of(ModelTask task, GlobalShares shares) {
-        return of(task, shares, new RemovalOrders());
+        return of(task, shares, new RankingMemo());
     }
 
     /**
-     * The steps for {@code task} as {@link #of(ModelTask, GlobalShares)}, node pruning keeping its compensated
-     * removal orders of the original in {@code orders} for the next run on the same model.
+     * The steps for {@code task} as {@link #of(ModelTask, GlobalShares)}, node pruning keeping what its rankings
+     * measured on the original in {@code memo} for the next run on the same model.
      */
-    static List<ModelStep<?>> of(ModelTask task, GlobalShares shares, RemovalOrders orders) {
+    static List<ModelStep<?>> of(ModelTask task, GlobalShares shares, RankingMemo memo) {
         PruningSettings pruning = task.pruning();
         boolean reconstruct = task.evaluation().calibration().reconstruct();
         List<ModelStep<?>> steps = new ArrayList<>();
@@ -45,7 +45,7 @@ final class StepPlan {
         if (pruning.method() == PruneMethod.NODES || nodeFraction > 0) {
             steps.add(new NodePruningStep(new NodePruningSettings(nodeFraction, pruning.scope(), pruning.overrides(),
                     pruning.excludes(), pruning.importance()), reconstruct,
-                    task.evaluation().calibration().compensationOptions(), orders));
+                    task.evaluation().calibration().compensationOptions(), memo));
         }
         if (pruning.method() == PruneMethod.WEIGHTS) {
             steps.add(new WeightPruningStep(new WeightPruningSettings(pruning.sparsity(), pruning.scope(),

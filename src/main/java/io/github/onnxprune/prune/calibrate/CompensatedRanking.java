@@ -35,7 +35,7 @@ public final class CompensatedRanking implements ReaderRanking {
 
     private final Function<String, double[]> covariance;
     private final int maxRows;
-    private final RemovalOrders orders;
+    private final RankingMemo orders;
     private final Consumer<String> progress;
     private long started;
     private int reused;
@@ -46,7 +46,7 @@ public final class CompensatedRanking implements ReaderRanking {
      * {@code orders} (which must belong to the model and calibration data of {@code values}); a line per group
      * ranked to {@code progress}.
      */
-    public CompensatedRanking(FeatureVariances values, int maxRows, RemovalOrders orders,
+    public CompensatedRanking(FeatureVariances values, int maxRows, RankingMemo orders,
             Consumer<String> progress) {
         this(value -> values.covariance(value, Math.min(maxRows, MAX_ROWS)), Math.min(maxRows, MAX_ROWS), orders,
                 progress);
@@ -54,10 +54,10 @@ public final class CompensatedRanking implements ReaderRanking {
 
     /** Ranks from the covariance {@code covariance} gives of a value's features, null when it has none. */
     public CompensatedRanking(Function<String, double[]> covariance, Consumer<String> progress) {
-        this(covariance, 0, new RemovalOrders(), progress);
+        this(covariance, 0, new RankingMemo(), progress);
     }
 
-    private CompensatedRanking(Function<String, double[]> covariance, int maxRows, RemovalOrders orders,
+    private CompensatedRanking(Function<String, double[]> covariance, int maxRows, RankingMemo orders,
             Consumer<String> progress) {
         this.covariance = covariance;
         this.maxRows = maxRows;
@@ -72,7 +72,7 @@ public final class CompensatedRanking implements ReaderRanking {
             reused = 0;
         }
         int done = reader.index() + 1;
-        RemovalOrders.Known known = orders.find(reader, maxRows);
+        RankingMemo.Known known = orders.find(reader, maxRows);
         if (known != null) {
             reused++;
             if (done == reader.count()) {
@@ -88,10 +88,10 @@ public final class CompensatedRanking implements ReaderRanking {
             Order order = order(c, features, reader.rows(), reader.outputs(), reader.granule(), reader.removals(),
                     RIDGE);
             double reference = outputVariance(c, features, reader.rows(), reader.outputs());
-            orders.keep(reader, maxRows, new RemovalOrders.Known(order, reference));
+            orders.keep(reader, maxRows, new RankingMemo.Known(order, reference));
             scores = new Scores(order.costs(reader.removals()), reference);
         } else {
-            orders.keep(reader, maxRows, new RemovalOrders.Known(null, 0));
+            orders.keep(reader, maxRows, new RankingMemo.Known(null, 0));
         }
         // Groups alternate between a block's heads and its wider feed-forward units: an even estimate per group.
         double elapsed = (System.nanoTime() - started) / 1e9;

@@ -6,7 +6,7 @@ import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.LayerReconstruction;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
-import io.github.onnxprune.prune.calibrate.RemovalOrders;
+import io.github.onnxprune.prune.calibrate.RankingMemo;
 import io.github.onnxprune.prune.nodes.LayerChange;
 import io.github.onnxprune.prune.nodes.NodePruner;
 import io.github.onnxprune.prune.nodes.NodePruningResult;
@@ -39,24 +39,24 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
     private final NodePruningSettings settings;
     private final boolean compensate;
     private final NodeCompensation.Options compensation;
-    private final RemovalOrders orders;
+    private final RankingMemo memo;
 
     /** A step removing units as {@code settings} says, compensating with the default options when asked to. */
     public NodePruningStep(NodePruningSettings settings, boolean compensate) {
-        this(settings, compensate, NodeCompensation.Options.defaults(), new RemovalOrders());
+        this(settings, compensate, NodeCompensation.Options.defaults(), new RankingMemo());
     }
 
     /**
      * A step removing units as {@code settings} says, compensating with {@code compensation} when asked to; the
-     * compensated ranking keeps its removal orders of the original model in {@code orders}, which runs on the
-     * same original and calibration data share.
+     * rankings keep what they measured on the original model in {@code memo} (fluctuation's variances, the compensated
+     * ranking's removal orders), which runs on the same original and calibration data share.
      */
     public NodePruningStep(NodePruningSettings settings, boolean compensate, NodeCompensation.Options compensation,
-            RemovalOrders orders) {
+            RankingMemo memo) {
         this.settings = settings;
         this.compensate = compensate;
         this.compensation = compensation;
-        this.orders = orders;
+        this.memo = memo;
     }
 
     @Override
@@ -83,17 +83,17 @@ public final class NodePruningStep implements ModelStep<NodePruningResult> {
             long started = System.nanoTime();
             int[] measured = {0};
             // On thousands of calibration sentences ranking takes minutes: a line per value measured.
-            NodePruner.FeatureVariance variance = variances == null ? null : value -> {
-                double[] result = variances.of(value);
+            // What is kept belongs to the original, so a step run on another model measures its own.
+            RankingMemo kept = input.model() == input.original() ? memo : new RankingMemo();
+            NodePruner.FeatureVariance variance = variances == null ? null : value -> kept.variance(value, v -> {
+                double[] result = variances.of(v);
                 input.progress().accept(String.format(Locale.ROOT, "ranking: value %d measured, %s; %.1f s elapsed",
-                        ++measured[0], value, (System.nanoTime() - started) / 1e9));
+                        ++measured[0], v, (System.nanoTime() - started) / 1e9));
                 return result;
-            };
-            // Each reader's input covariance from the same staged values, on as many rows as a fit reads; the
-            // orders kept belong to the original, so a step run on another model keeps its own.
+            });
+            // Each reader's input covariance from the same staged values, on as many rows as a fit reads.
             ReaderRanking ranking = variances == null || settings.importance() != UnitImportance.COMPENSATED ? null
-                    : new CompensatedRanking(variances, compensation.maxRows(), input.model() == input.original()
-                            ? orders : new RemovalOrders(), input.progress());
+                    : new CompensatedRanking(variances, compensation.maxRows(), kept, input.progress());
             nodes = NodePruner.prune(input.model(), settings, variance, ranking);
         }
         ModelProto model = nodes.model();

@@ -48,7 +48,7 @@ public final class AttentionFixtureBenchmark {
                         NodePruningResult pruned;
                         try (FeatureVariances variances = new FeatureVariances(collector, model)) {
                             pruned = NodePruner.prune(model, settings, variances,
-                                    new CompensatedRanking(variances, options.maxRows(), new RemovalOrders(),
+                                    new CompensatedRanking(variances, options.maxRows(), new RankingMemo(),
                                             line -> { }));
                         }
                         ModelProto fitted = NodeCompensation.compensate(model, pruned, collector, options)

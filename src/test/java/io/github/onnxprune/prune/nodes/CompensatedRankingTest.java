@@ -17,7 +17,7 @@ import io.github.onnxprune.prune.calibrate.ActivationCollector;
 import io.github.onnxprune.prune.calibrate.CompensatedRanking;
 import io.github.onnxprune.prune.calibrate.FeatureVariances;
 import io.github.onnxprune.prune.calibrate.NodeCompensation;
-import io.github.onnxprune.prune.calibrate.RemovalOrders;
+import io.github.onnxprune.prune.calibrate.RankingMemo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -175,7 +175,7 @@ class CompensatedRankingTest {
             try (FeatureVariances variances = new FeatureVariances(collector, model)) {
                 byFluctuation = NodePruner.prune(model, third(UnitImportance.FLUCTUATION), variances);
                 byCost = NodePruner.prune(model, third(UnitImportance.COMPENSATED), variances,
-                        new CompensatedRanking(variances, 8192, new RemovalOrders(), progress::add));
+                        new CompensatedRanking(variances, 8192, new RankingMemo(), progress::add));
             }
             // Without a ranking (no data) the compensated importance ranks as fluctuation would without data.
             NodePruningResult withoutData = NodePruner.prune(model, third(UnitImportance.COMPENSATED));

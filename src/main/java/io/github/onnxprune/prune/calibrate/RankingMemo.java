@@ -3,15 +3,18 @@ package io.github.onnxprune.prune.calibrate;
 import io.github.onnxprune.prune.nodes.ReaderRanking;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * The compensated ranking's greedy removal orders of one model's readers, kept between runs of node pruning on
- * that same model and calibration data: a search's candidates change only how many units go, and the order of
- * a greedy removal that went as far or further gives their costs without its covariance, inverse and greedy
- * steps again ({@link CompensatedRanking.Order#costs}). Safe to share between threads.
+ * What the unit rankings measured on one model and its calibration data, kept between runs of node pruning on that
+ * same model: a search's candidates change only how many units go, so the compensated ranking's greedy removal
+ * orders (an order that went as far or further gives their costs without its covariance, inverse and greedy steps
+ * again, {@link CompensatedRanking.Order#costs}) and fluctuation's feature variances are measured once. Safe to
+ * share between threads.
  */
-public final class RemovalOrders {
+public final class RankingMemo {
 
     /** A reader, told apart by its input, its shape, its weight rows and the rows its covariance reads. */
     private record Key(String input, int features, int outputs, int granule, int weights, int maxRows) {
@@ -22,6 +25,20 @@ public final class RemovalOrders {
     }
 
     private final Map<Key, Known> known = new ConcurrentHashMap<>();
+    private final Map<String, Optional<double[]>> variances = new ConcurrentHashMap<>();
+
+    /**
+     * The feature variances of {@code value}, measured by {@code measure} the first time (null when it is not a
+     * measurable tensor), kept for the next run. The caller must not change the array.
+     */
+    public double[] variance(String value, Function<String, double[]> measure) {
+        Optional<double[]> kept = variances.get(value);
+        if (kept == null) {
+            kept = Optional.ofNullable(measure.apply(value));
+            variances.put(value, kept);
+        }
+        return kept.orElse(null);
+    }
 
     /** The order known for {@code reader} that covers its removals, or null. */
     Known find(ReaderRanking.Reader reader, int maxRows) {
