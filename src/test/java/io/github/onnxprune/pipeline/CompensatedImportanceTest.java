@@ -4,19 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.gate.GateLimits;
-import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
-import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.SearchSettings;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class CompensatedImportanceTest {
@@ -86,23 +82,10 @@ class CompensatedImportanceTest {
 
     @Test
     void aSearchRanksEachGroupOnceForAllItsCandidatesAndChoosesWhatARankingOfItsOwnWould() throws Exception {
-        List<String> progress = new ArrayList<>();
-        ModelResult searched;
-        ModelResult alone;
-        Map<String, Object> fields;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
-            searched = pipeline.process(searching(0.5, 6));
-            StepSection search = searched.report().steps().get(searched.report().steps().size() - 1);
-            assertEquals("search", search.step());
-            @SuppressWarnings("unchecked")
-            Map<String, Object> found = (Map<String, Object>) search.fields().get("search");
-            fields = found;
-            progress.add("-- alone");
-            alone = pipeline.process(searching(((Number) fields.get("sparsity")).doubleValue(), 0));
-        }
-        int candidates = ((Number) fields.get("evaluations")).intValue();
+        SearchedThenAlone runs = SearchedThenAlone.run(CompensatedImportanceTest::searching, 0.5, 6);
+        int candidates = runs.candidates();
         assertTrue(candidates >= 3, "candidates " + candidates);
-        List<String> searchLines = progress.subList(0, progress.indexOf("-- alone"));
+        List<String> searchLines = runs.searchLines();
         // The first candidate, the bound, removes the most: its orders give every later candidate's costs.
         assertEquals(2, searchLines.stream().filter(l -> l.contains("compensated cost: group")).count(),
                 searchLines.toString());
@@ -110,7 +93,6 @@ class CompensatedImportanceTest {
                 + " orders of 2 of 2 groups kept from an earlier run on this model (only the number of units removed"
                 + " changed)")).count(), searchLines.toString());
         // The same units go as when the chosen fraction is ranked on its own, and the same weights are fitted.
-        assertEquals(ModelProto.parseFrom(ModelBytes.toArray(alone.prunedBytes())).getGraph(),
-                ModelProto.parseFrom(ModelBytes.toArray(searched.prunedBytes())).getGraph());
+        assertEquals(runs.graphs().get(1), runs.graphs().get(0));
     }
 }

@@ -3,19 +3,14 @@ package io.github.onnxprune.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.Metric;
 import io.github.onnxprune.gate.GateLimits;
-import io.github.onnxprune.onnx.ModelBytes;
 import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.TensorFilter;
 import io.github.onnxprune.prune.nodes.UnitImportance;
-import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.SearchSettings;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FluctuationSearchTest {
@@ -34,29 +29,13 @@ class FluctuationSearchTest {
     @Test
     void aSearchMeasuresEachRankedValueOnceForAllItsCandidatesAndChoosesWhatARankingOfItsOwnWould()
             throws Exception {
-        List<String> progress = new ArrayList<>();
-        Map<String, Object> fields;
-        ModelResult searched;
-        ModelResult alone;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
-            searched = pipeline.process(searching(0.5, 6));
-            StepSection search = searched.report().steps().get(searched.report().steps().size() - 1);
-            assertEquals("search", search.step());
-            @SuppressWarnings("unchecked")
-            Map<String, Object> found = (Map<String, Object>) search.fields().get("search");
-            fields = found;
-            progress.add("-- alone");
-            alone = pipeline.process(searching(((Number) fields.get("sparsity")).doubleValue(), 0));
-        }
-        int candidates = ((Number) fields.get("evaluations")).intValue();
-        assertTrue(candidates >= 3, "candidates " + candidates);
-        int split = progress.indexOf("-- alone");
+        SearchedThenAlone runs = SearchedThenAlone.run(FluctuationSearchTest::searching, 0.5, 6);
+        assertTrue(runs.candidates() >= 3, "candidates " + runs.candidates());
         // The MLP's two hidden layers are the values fluctuation ranks: measured once, whatever the candidates.
         assertEquals(List.of("ranking: value 1 measured, /relu1/Relu_output_0", "ranking: value 2 measured,"
-                + " /relu2/Relu_output_0"), measured(progress.subList(0, split)));
-        assertEquals(2, measured(progress.subList(split, progress.size())).size());
-        assertEquals(ModelProto.parseFrom(ModelBytes.toArray(alone.prunedBytes())).getGraph(),
-                ModelProto.parseFrom(ModelBytes.toArray(searched.prunedBytes())).getGraph());
+                + " /relu2/Relu_output_0"), measured(runs.searchLines()));
+        assertEquals(2, measured(runs.aloneLines()).size());
+        assertEquals(runs.graphs().get(1), runs.graphs().get(0));
     }
 
     /** The progress lines that say a value was measured, without their model prefix and elapsed time. */
