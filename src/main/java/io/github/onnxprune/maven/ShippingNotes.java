@@ -24,17 +24,14 @@ final class ShippingNotes {
         if (!outcome.shipped()) {
             return;
         }
-        if (jar == null && classified == null && alone) {
-            log.info("Run from the command line without the package phase, the goal knows no jar to rewrite (a jar is"
-                    + " known to the build that makes it): the pruned models are in "
-                    + name.apply(output.resolve("models").toFile()) + ", laid out as in target/classes. Run mvn"
-                    + " package to ship them in the jar.");
-            return;
-        }
         if (jar == null && classified == null) {
-            log.info("No jar or war to ship into yet (this execution runs before package, or the packaging builds"
-                    + " none): the pruned models are in " + name.apply(output.resolve("models").toFile())
-                    + ", laid out as in target/classes. Point tests, exec:java or Jib's <extraDirectories> there.");
+            String models = name.apply(output.resolve("models").toFile());
+            log.info(alone ? "Run from the command line without the package phase, the goal knows no jar to rewrite"
+                    + " (a jar is known to the build that makes it): the pruned models are in " + models + ", laid"
+                    + " out as in target/classes. Run mvn package to ship them in the jar."
+                    : "No jar or war to ship into yet (this execution runs before package, or the packaging builds"
+                    + " none): the pruned models are in " + models + ", laid out as in target/classes. Point tests,"
+                    + " exec:java or Jib's <extraDirectories> there.");
             return;
         }
         boolean plainJarOnly = outcome.targets().size() == 1 && outcome.targets().get(0).root().isEmpty();
