@@ -258,7 +258,7 @@ final class OrtSessions {
     void dropSpareBuffers() {
         List<ByteBuffer> dropped;
         synchronized (spareBuffers) {
-            dropped = new java.util.ArrayList<>(spareBuffers);
+            dropped = List.copyOf(spareBuffers);
             spareBuffers.clear();
         }
         dropped.forEach(DirectMemory::free);

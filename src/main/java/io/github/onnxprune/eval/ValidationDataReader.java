@@ -298,8 +298,8 @@ public final class ValidationDataReader {
             String held = entries.isEmpty() ? "no arrays at all"
                     : "arrays " + entries.keySet().stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "));
             return role.subject(path) + " has no array '" + name + "' for model input '" + name + "'; it holds "
-                    + held + ". Save it with numpy.savez(path, " + name + "=inputs" + role.andLabelsKeyword() + "), one keyword per "
-                    + "model input (" + quotedInputs(signature) + ").";
+                    + held + ". Save it with numpy.savez(path, " + name + "=inputs" + role.andLabelsKeyword()
+                    + "), one keyword per model input (" + quotedInputs(signature) + ").";
         }
 
         @Override
