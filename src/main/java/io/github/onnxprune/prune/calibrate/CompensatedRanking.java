@@ -73,14 +73,22 @@ public final class CompensatedRanking implements ReaderRanking {
         }
         int done = reader.index() + 1;
         RankingMemo.Known known = orders.find(reader, maxRows);
+        Scores scores;
         if (known != null) {
             reused++;
-            if (done == reader.count()) {
-                reportReused(reader.count());
-            }
-            return known.order() == null ? null
+            scores = known.order() == null ? null
                     : new Scores(known.order().costs(reader.removals()), known.reference());
+        } else {
+            scores = rank(reader, done);
         }
+        if (done == reader.count() && reused > 0) {
+            reportReused(reader.count());
+        }
+        return scores;
+    }
+
+    /** Ranks {@code reader}, the {@code done}-th group, from its covariance, keeps its order and logs a line. */
+    private Scores rank(Reader reader, int done) {
         int features = reader.features();
         double[] c = covariance.apply(reader.input());
         Scores scores = null;
@@ -100,9 +108,6 @@ public final class CompensatedRanking implements ReaderRanking {
                 reader.input(), features, reader.removals(), features / reader.granule(), reader.granule() > 1
                         ? "heads" : "units", scores == null ? ", not measurable: fluctuation instead" : "", elapsed,
                 elapsed / done * (reader.count() - done)));
-        if (done == reader.count() && reused > 0) {
-            reportReused(reader.count());
-        }
         return scores;
     }
 
