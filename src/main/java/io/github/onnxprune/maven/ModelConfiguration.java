@@ -67,7 +67,7 @@ public class ModelConfiguration {
                 .named("scope", scope, Scope::parse, ids(Scope.values(), Scope::id))
                 .named("importance", importance, UnitImportance::parse,
                         ids(UnitImportance.values(), UnitImportance::id))
-                .named("quantize", quantize, mode -> new Quantization(mode, List.of(), true), List.of("none", "int8"))
+                .named("quantize", quantize, mode -> new Quantization(mode, List.of(), true), Quantization.MODES)
                 .named("metric", metric, Metric::parse, ids(Metric.values(), Metric::id))
                 .named("pooling", pooling, Pooling::parse, ids(Pooling.values(), Pooling::id))
                 .fraction("sparsity", sparsity).fraction("nodeSparsity", nodeSparsity)

@@ -14,6 +14,9 @@ import java.util.Locale;
  */
 public record Quantization(String mode, List<NamePattern> excludes, boolean fallback, int tableBits) {
 
+    /** The modes {@code <quantize>} accepts. */
+    public static final List<String> MODES = List.of("none", "int8");
+
     /** No quantization. */
     public static final Quantization NONE = new Quantization("none", List.of(), true);
 
@@ -24,7 +27,7 @@ public record Quantization(String mode, List<NamePattern> excludes, boolean fall
 
     public Quantization {
         mode = mode.trim().toLowerCase(Locale.ROOT);
-        if (!mode.equals("none") && !mode.equals("int8")) {
+        if (!MODES.contains(mode)) {
             throw new IllegalArgumentException("unknown quantize '" + mode + "': use none or int8");
         }
         excludes = List.copyOf(excludes);
