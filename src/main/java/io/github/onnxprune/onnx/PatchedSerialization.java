@@ -29,8 +29,10 @@ public final class PatchedSerialization {
      * @param bytes the serialized model: a read-only direct buffer at position 0
      * @param patched whether it was patched from the original's bytes rather than serialized whole
      * @param why what was patched, or why it could not be
+     * @param originalPrefix how many bytes at its start are the original's, as they were copied: 0 when serialized
+     *     whole, up to the first changed tensor's values when patched
      */
-    public record Serialized(ByteBuffer bytes, boolean patched, String why) {
+    public record Serialized(ByteBuffer bytes, boolean patched, String why, int originalPrefix) {
     }
 
     /**
@@ -39,15 +41,12 @@ public final class PatchedSerialization {
      */
     public static Serialized serialize(ModelProto original, ByteBuffer originalBytes, ModelProto changed) {
         StringBuilder reason = new StringBuilder();
-        Optional<ByteBuffer> patched = patch(original, originalBytes, changed, reason);
-        if (patched.isPresent()) {
-            return new Serialized(patched.get(), true, reason.toString());
-        }
-        return new Serialized(ModelBytes.serialize(changed), false, reason.toString());
+        Optional<Serialized> patched = patch(original, originalBytes, changed, reason);
+        return patched.orElseGet(() -> new Serialized(ModelBytes.serialize(changed), false, reason.toString(), 0));
     }
 
     /** {@code changed} written over a copy of {@code originalBytes}, or empty with the reason it cannot be. */
-    static Optional<ByteBuffer> patch(ModelProto original, ByteBuffer originalBytes, ModelProto changed,
+    private static Optional<Serialized> patch(ModelProto original, ByteBuffer originalBytes, ModelProto changed,
             StringBuilder reason) {
         int kept = original.getMetadataPropsCount();
         if (changed.getMetadataPropsCount() < kept
@@ -123,10 +122,12 @@ public final class PatchedSerialization {
         reason.append("patched the values of ").append(order.size()).append(" of ")
                 .append(graph.getInitializerCount()).append(" initializers and appended ")
                 .append(changed.getMetadataPropsCount() - kept).append(" metadata entries");
-        return Optional.of(output.position(0).asReadOnlyBuffer());
+        int originalPrefix = order.isEmpty() ? length : ranges.get(order.get(0)).offset();
+        return Optional.of(new Serialized(output.position(0).asReadOnlyBuffer(), true, reason.toString(),
+                originalPrefix));
     }
 
-    private static Optional<ByteBuffer> refuse(StringBuilder reason, String why) {
+    private static Optional<Serialized> refuse(StringBuilder reason, String why) {
         reason.append(why);
         return Optional.empty();
     }

@@ -29,6 +29,8 @@ final class KnownDigests {
     private static final String HEADER = "onnx-prune digests 1";
 
     private final Map<String, Known> known = new ConcurrentHashMap<>();
+    /** The digest's states of the files this run hashed, for a content that begins as one of them; not written. */
+    private final Map<String, Hashed> prefixes = new ConcurrentHashMap<>();
 
     private KnownDigests() {
     }
@@ -83,14 +85,29 @@ final class KnownDigests {
             return remembered.sha256();
         }
         Instant started = Instant.now();
-        String sha256 = hash(file);
+        Sha256.Prefixes hashed = hash(file);
         Optional<FileStamp> after = FileStamp.of(file);
         if (before.isPresent() && before.equals(after) && after.get().settledBefore(started)) {
-            known.put(key, new Known(sha256, after.get()));
+            known.put(key, new Known(hashed.sha256(), after.get()));
+            prefixes.put(key, new Hashed(hashed, after.get()));
         } else {
             known.remove(key);
+            prefixes.remove(key);
         }
-        return sha256;
+        return hashed.sha256();
+    }
+
+    /**
+     * The digest's states kept when this run hashed {@code file} ({@link #sha256}), if it has and the file's stamp
+     * shows it unchanged since: a pruned model patched from that file continues its SHA-256 from them.
+     */
+    Optional<Sha256.Prefixes> prefixesIfUnchanged(Path file) {
+        Hashed hashed = prefixes.get(fileKey(file));
+        if (hashed == null) {
+            return Optional.empty();
+        }
+        Optional<FileStamp> now = FileStamp.of(file);
+        return now.isPresent() && now.get().equals(hashed.stamp()) ? Optional.of(hashed.prefixes()) : Optional.empty();
     }
 
     /** The SHA-256 of {@code file}'s bytes when its stamp shows it unchanged since it was remembered. */
@@ -149,12 +166,15 @@ final class KnownDigests {
         return "entry " + archive.toAbsolutePath().normalize() + "!/" + name;
     }
 
-    private static String hash(Path file) throws IOException {
+    private static Sha256.Prefixes hash(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return Sha256.of(in);
+            return Sha256.withPrefixes(in);
         }
     }
 
     private record Known(String sha256, FileStamp stamp) {
+    }
+
+    private record Hashed(Sha256.Prefixes prefixes, FileStamp stamp) {
     }
 }

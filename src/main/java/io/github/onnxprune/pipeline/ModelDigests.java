@@ -1,11 +1,13 @@
 package io.github.onnxprune.pipeline;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -13,11 +15,33 @@ import java.util.concurrent.FutureTask;
 /**
  * The SHA-256 of each model a run ships, computed once: the record of replaced jar entries and the stored result
  * both name a pruned model by it, and hashing 90 MB costs about a quarter of a second each time. Thread-safe: the
- * digests can be computed on a second thread while the jar entries are deflated ({@link #computeBeside}).
+ * digests can be computed on a second thread while the jar entries are deflated ({@link #computeBeside}). A model
+ * patched from its original hashes only what follows the original's bytes it kept, from the digest's state the
+ * fingerprint left there ({@link #continueFromOriginal}).
  */
 final class ModelDigests {
 
     private final Map<ByteBuffer, FutureTask<String>> digests = new IdentityHashMap<>();
+    private final Map<ByteBuffer, OriginalPrefix> prefixes = new IdentityHashMap<>();
+    private final KnownDigests known;
+
+    /** Digests that continue from the states {@code known} kept of the files this run hashed. */
+    ModelDigests(KnownDigests known) {
+        this.known = known;
+    }
+
+    /**
+     * Lets the SHA-256 of {@code bytes}, whose first {@code length} bytes are {@code original}'s, continue from that
+     * file's digest there, when the fingerprint hashed it in this run and its stamp has not changed since; otherwise
+     * all of them are hashed.
+     */
+    void continueFromOriginal(ByteBuffer bytes, Path original, int length) {
+        if (length > 0) {
+            synchronized (digests) {
+                prefixes.put(bytes, new OriginalPrefix(original, length));
+            }
+        }
+    }
 
     /** The SHA-256 (lowercase hex) of {@code bytes} from position 0 to its limit; the same buffer is hashed once. */
     String of(ByteBuffer bytes) {
@@ -60,7 +84,21 @@ final class ModelDigests {
 
     private FutureTask<String> task(ByteBuffer bytes) {
         synchronized (digests) {
-            return digests.computeIfAbsent(bytes, b -> new FutureTask<>(() -> RunFingerprint.sha256(b)));
+            return digests.computeIfAbsent(bytes, b -> new FutureTask<>(() -> sha256(b)));
         }
+    }
+
+    private String sha256(ByteBuffer bytes) {
+        OriginalPrefix prefix;
+        synchronized (digests) {
+            prefix = prefixes.get(bytes);
+        }
+        Optional<String> continued = prefix == null ? Optional.empty() : known.prefixesIfUnchanged(prefix.file())
+                .map(original -> original.continued(bytes, prefix.length()));
+        return continued.orElseGet(() -> RunFingerprint.sha256(bytes));
+    }
+
+    /** The first {@code length} bytes of a model to ship are those of the model file {@code file}. */
+    private record OriginalPrefix(Path file, int length) {
     }
 }

@@ -132,7 +132,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
             ModelReport report = new ModelReport(task.entryName(), "none", task.pruning().sparsity(),
                     parameters, parameters, null, null, originalSizing.join(), List.of(), null, List.of(),
                     List.of());
-            return new ModelResult(task, originalBytes, report, true);
+            return new ModelResult(task, originalBytes, report, true, originalBytes.limit());
         }
         ShippedBytes.deflateAhead(task, original, originalBytes, ahead, debug);
         long parametersBefore = ModelGraph.of(original).parameterCount();
@@ -227,8 +227,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         long parametersAfter = ModelGraph.of(model).parameterCount();
         ModelReport draft = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, originalSizes, sections, null, warnings, List.of());
-        ByteBuffer shipped = changed ? ShippedBytes.serialize(task, original, originalBytes,
-                ModelStamp.stamp(model, draft, pluginVersion), ahead, debug) : originalBytes;
+        PatchedSerialization.Serialized serialized = changed ? ShippedBytes.serialize(task, original, originalBytes,
+                ModelStamp.stamp(model, draft, pluginVersion), ahead, debug) : null;
+        ByteBuffer shipped = changed ? serialized.bytes() : originalBytes;
         Reconstruction reconstruction = calibration == null || !refitted ? null
                 : new Reconstruction(calibration.source(), calibration.collector().sampleCount(),
                         measurement != null && calibration.sameAsValidation(), reconstructed);
@@ -236,7 +237,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 : originalSizes.withAfter(shipped);
         ModelReport report = new ModelReport(task.entryName(), method, pruning.sparsity(), parametersBefore,
                 parametersAfter, measurement, latency, sizes, sections, reconstruction, warnings, violations);
-        return new ModelResult(task, shipped, report, false);
+        return new ModelResult(task, shipped, report, false,
+                changed ? serialized.originalPrefix() : originalBytes.limit());
     }
 
     /** The profiles of {@code task} on {@code context}'s model, scored by the task's metric and gate. */

@@ -112,7 +112,7 @@ public final class PruneRun {
                 boolean lookUp = !settings.force() && Files.isRegularFile(output.resolve(RunCache.FILE_NAME));
                 if (lookUp) {
                     fingerprinting.run();
-                    ModelDigests digests = new ModelDigests();
+                    ModelDigests digests = new ModelDigests(known);
                     Optional<List<ModelResult>> stored = RunCache.load(output, await(fingerprinting), tasks,
                             settings.failOnViolation(), known, digests);
                     if (stored.isPresent()) {
@@ -147,7 +147,8 @@ public final class PruneRun {
                 fingerprinting.cancel(true);
                 throw e;
             }
-            ModelDigests digests = new ModelDigests();
+            ModelDigests digests = new ModelDigests(known);
+            results.forEach(r -> digests.continueFromOriginal(r.prunedBytes(), r.task().file(), r.originalPrefix()));
             // Shipped before the report is written: the jar rewrite deflates each pruned model anyway, so the
             // report reads the pruned model's deflated size from the entry written instead of deflating the
             // model a second time. A run stopped in between
@@ -205,8 +206,8 @@ public final class PruneRun {
                 }
             }
             KnownDigests known = KnownDigests.read(outputDirectory);
-            boolean changed = Shipping.reconcile(outputDirectory, List.of(), Map.of(), Map.of(), new ModelDigests(),
-                    known, ChunksAhead.NONE);
+            boolean changed = Shipping.reconcile(outputDirectory, List.of(), Map.of(), Map.of(),
+                    new ModelDigests(known), known, ChunksAhead.NONE);
             known.write(outputDirectory);
             return changed;
         }
@@ -300,7 +301,8 @@ public final class PruneRun {
             }
             long size = deflated.isPresent() ? deflated.getAsLong() : FileSizes.deflatedSize(result.prunedBytes());
             filled.add(new ModelResult(result.task(), result.prunedBytes(),
-                    result.report().withSizes(sizes.withDeflatedAfter(size)), result.alreadyPruned()));
+                    result.report().withSizes(sizes.withDeflatedAfter(size)), result.alreadyPruned(),
+                    result.originalPrefix()));
         }
         return filled;
     }

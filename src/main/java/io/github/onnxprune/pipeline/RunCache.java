@@ -84,7 +84,7 @@ final class RunCache {
                     digests.remember(mapped, sha256);
                     bytes = mapped;
                 }
-                results.add(new ModelResult(task, bytes, reports.get(i), model.unchanged()));
+                results.add(new ModelResult(task, bytes, reports.get(i), model.unchanged(), 0));
             }
             return Optional.of(results);
         } catch (IOException | RuntimeException e) {

@@ -29,14 +29,14 @@ final class ShippedBytes {
      * then deflates its chunks that no original's chunk deflated ahead already covers, while the run goes on to the
      * jar.
      */
-    static ByteBuffer serialize(ModelTask task, ModelProto original, ByteBuffer originalBytes, ModelProto stamped,
-            ChunksAhead ahead, Consumer<String> debug) {
+    static PatchedSerialization.Serialized serialize(ModelTask task, ModelProto original, ByteBuffer originalBytes,
+            ModelProto stamped, ChunksAhead ahead, Consumer<String> debug) {
         PatchedSerialization.Serialized serialized = PatchedSerialization.serialize(original, originalBytes, stamped);
         debug.accept("Model " + task.entryName() + (serialized.patched()
                 ? ": written from the original's bytes, " + serialized.why()
                 : ": serialized whole, as the original's bytes could not be patched: " + serialized.why()));
         ahead.deflateShipped(serialized.bytes());
-        return serialized.bytes();
+        return serialized;
     }
 
     /**

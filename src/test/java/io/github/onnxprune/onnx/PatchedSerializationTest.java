@@ -68,6 +68,9 @@ class PatchedSerializationTest {
         assertTrue(tensors > 0);
         assertEquals("patched the values of " + tensors + " of " + original.getGraph().getInitializerCount()
                 + " initializers and appended 2 metadata entries", serialized.why());
+        // The original's bytes up to the first changed tensor's values, whose first flipped byte is their fourth
+        // (the first float's sign, little-endian).
+        assertEquals(serialized.originalPrefix() + 3, bytes.mismatch(serialized.bytes()));
     }
 
     @Test
@@ -83,6 +86,7 @@ class PatchedSerializationTest {
         byte[] in = ModelBytes.toArray(bytes);
         assertArrayEquals(in, java.util.Arrays.copyOf(out, in.length));
         assertArrayEquals(ModelBytes.toArray(ModelBytes.serialize(changed)), out);
+        assertEquals(in.length, serialized.originalPrefix());
     }
 
     /** Asserts {@code changed} is serialized whole, giving {@code why}, with the bytes serialization gives. */
@@ -90,6 +94,7 @@ class PatchedSerializationTest {
         PatchedSerialization.Serialized serialized = PatchedSerialization.serialize(original, bytes, changed);
         assertFalse(serialized.patched());
         assertEquals(why, serialized.why());
+        assertEquals(0, serialized.originalPrefix());
         assertArrayEquals(ModelBytes.toArray(ModelBytes.serialize(changed)), ModelBytes.toArray(serialized.bytes()));
     }
 
