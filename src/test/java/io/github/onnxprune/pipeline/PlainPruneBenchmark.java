@@ -15,6 +15,8 @@ import io.github.onnxprune.ship.AtomicFiles;
 import io.github.onnxprune.ship.ChunkedDeflate;
 import io.github.onnxprune.ship.ChunksAhead;
 import io.github.onnxprune.ship.JarRewriter;
+import io.github.onnxprune.ship.Sha256;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -66,8 +68,9 @@ public final class PlainPruneBenchmark {
                         new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of()));
             });
             ByteBuffer bytes = benchmark.time("serialize the pruned model", () -> ModelBytes.serialize(pruned.model()));
-            ByteBuffer patched = benchmark.time("patch the original's bytes instead", () -> PatchedSerialization
-                    .serialize(parsed, originalBytes, pruned.model()).bytes());
+            PatchedSerialization.Serialized serialized = benchmark.time("patch the original's bytes instead",
+                    () -> PatchedSerialization.serialize(parsed, originalBytes, pruned.model()));
+            ByteBuffer patched = serialized.bytes();
             if (!patched.equals(bytes)) {
                 throw new IllegalStateException("the patched bytes differ from the serialized ones");
             }
@@ -76,6 +79,15 @@ public final class PlainPruneBenchmark {
                 return null;
             });
             benchmark.time("SHA-256 of the pruned model", () -> RunFingerprint.sha256(bytes));
+            Sha256.Prefixes original;
+            try (InputStream in = Files.newInputStream(model)) {
+                original = Sha256.withPrefixes(in);
+            }
+            String continued = benchmark.time("SHA-256 of it continued from the original's",
+                    () -> original.continued(bytes, serialized.originalPrefix()));
+            if (!continued.equals(RunFingerprint.sha256(bytes))) {
+                throw new IllegalStateException("the continued SHA-256 differs from the whole one");
+            }
             benchmark.time("deflate the entry, 1 thread", () -> ChunkedDeflate.deflate(bytes, 1,
                     OutputStream.nullOutputStream()));
             benchmark.time("deflate the entry, 2 threads", () -> ChunkedDeflate.deflate(bytes, 2,
