@@ -21,7 +21,7 @@ public final class Sha256 {
     private static final int UPDATE = 1024;
 
     /** How far apart {@link Prefixes} keeps the digest's states: every mebibyte. */
-    static final int PREFIX_STEP = 1 << 20;
+    private static final int PREFIX_STEP = 1 << 20;
 
     private Sha256() {
     }
