@@ -213,8 +213,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         boolean changed = isChanged(model, original);
         List<String> warnings = new ArrayList<>();
         if (!changed) {
-            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (unchanged.isEmpty()
-                    ? "no step ran" : String.join("; ", unchanged))
+            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (!unchanged.isEmpty()
+                    ? String.join("; ", unchanged) : searchOrProfile == null && search.enabled() && data != null
+                            ? SearchStage.STOPPED : "no step ran")
                     + "); it is shipped unchanged, without onnx-prune metadata.");
         }
         if (search.enabled() && data == null) {
@@ -259,6 +260,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
             @Override
             public Profiles profiles(ModelTask task) {
                 return ModelPruningPipeline.this.profiles(task, context);
+            }
+
+            @Override
+            public Measurement original(ModelTask task) {
+                return scored(task, context.data(), context.baselineOutputs(), context.baselineOutputs());
             }
 
             @Override
@@ -427,8 +433,14 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs,
             ByteBuffer candidate) {
         EvaluationSettings evaluation = task.evaluation();
-        float[][] prunedOutputs = evaluator().run(candidate, data, evaluation.outputName(),
-                evaluation.batchSize()).rows();
+        return scored(task, data, baselineOutputs, evaluator().run(candidate, data, evaluation.outputName(),
+                evaluation.batchSize()).rows());
+    }
+
+    /** The metric of the outputs {@code prunedOutputs} a model gave on {@code data} against the original's. */
+    private static Measurement scored(ModelTask task, ValidationData data, float[][] baselineOutputs,
+            float[][] prunedOutputs) {
+        EvaluationSettings evaluation = task.evaluation();
         Metric metric = evaluation.metric();
         long[] labels = data.effectiveLabels();
         try {
