@@ -17,6 +17,7 @@ import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.OutputLock;
 import io.github.onnxprune.ship.ShippingException;
+import io.github.onnxprune.ship.TaskResults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -329,20 +329,11 @@ public final class PruneRun {
     }
 
     /** The fingerprint hashed by {@code fingerprinting}, which has run or is running; null when it was cancelled. */
-    private static String await(FutureTask<String> fingerprinting) {
+    private static String await(FutureTask<String> fingerprinting) throws IOException {
         try {
-            return fingerprinting.get();
+            return TaskResults.get(fingerprinting, "hashing the run's fingerprint");
         } catch (CancellationException e) {
             return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            // An Error while hashing (OutOfMemoryError, a mapped file's InternalError) stays itself, as in ModelDigests.
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         }
     }
 
