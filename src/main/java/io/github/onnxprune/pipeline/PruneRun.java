@@ -131,9 +131,11 @@ public final class PruneRun {
                 RunCache.invalidate(output);
                 deleteScratch(output.resolve(SCRATCH_FOLDER));
                 // Calibration values without room on the heap wait in the execution's own folder, not in /tmp.
+                // Progress lines reach INFO only once the run has gone on long enough for a user to wonder.
+                RunLog log = new RunLog(settings.info(), new ProgressThrottle(settings.info(), settings.debug()),
+                        settings.debug());
                 try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER),
-                        settings.debug())) {
+                        settings.intraOpThreads(), log, output.resolve(SCRATCH_FOLDER))) {
                     // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
                     ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                     for (ModelTask task : tasks) {

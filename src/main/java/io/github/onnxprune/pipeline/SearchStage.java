@@ -11,7 +11,6 @@ import io.github.onnxprune.search.SensitivityProfile;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * The compression search of one model ({@code <search>} with validation data): each candidate's fractions run
@@ -52,7 +51,7 @@ final class SearchStage {
      * scope's share choices were scored.
      */
     static Outcome run(ModelTask task, ModelProto original, Runs runs, Calibration calibration,
-            Consumer<String> progress) {
+            RunLog log) {
         SearchSettings search = task.pruning().search();
         EvaluationSettings evaluation = task.evaluation();
         long searchStart = System.nanoTime();
@@ -80,7 +79,7 @@ final class SearchStage {
                     shareRuns.addAndGet(tried.shareRuns());
                     return new CompressionSearch.Measured<>(tried.measurement().pruned(),
                             tried.violations().isEmpty(), tried);
-                }, line -> progress.accept(task.entryName() + " search: " + line));
+                }, line -> log.progress().accept(task.entryName() + " search: " + line));
         Attempt attempt = outcome.payload();
         StepSection section = SearchReport.section(task.entryName(), evaluation.metric().id(),
                 task.pruning().sparsity(), task.pruning().nodeSparsity(), search,
@@ -88,7 +87,7 @@ final class SearchStage {
                         .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
                                 : runs.profiles(task).withOutputErrors(outcome.sensitivity()));
         if (shareRuns.get() > 0) {
-            progress.accept(task.entryName() + " search: " + SearchReport.shareChoice(
+            log.results().accept(task.entryName() + " search: " + SearchReport.shareChoice(
                     outcome.candidates().size(), shareRuns.get(), calibration.sameAsValidation()));
             section = SearchReport.withShareRuns(section, shareRuns.get());
         }
