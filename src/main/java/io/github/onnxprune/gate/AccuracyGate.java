@@ -3,6 +3,7 @@ package io.github.onnxprune.gate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /** Checks a pruned model's measured metric against the user's limits, as jacoco's check does for coverage. */
@@ -42,8 +43,7 @@ public final class AccuracyGate {
                 remedies.get(0).charAt(0)) + String.join(", ", remedies).substring(1) + ", or " + relax;
         Double floor = limits.minAccuracy();
         boolean belowFloor = floor != null && (higherIsBetter ? pruned < floor : pruned > floor);
-        String floorName = higherIsBetter ? "the minimum allowed (minAccuracy)"
-                : "the maximum allowed (minAccuracy, a ceiling for " + metric + ")";
+        String floorName = floorName(metric, higherIsBetter);
         double drop = higherIsBetter ? baseline - pruned : pruned - baseline;
         // Values are rounded to the report's precision first, so a drop shown as equal to the limit passes.
         boolean dropTooLarge = limits.maxAccuracyDrop() != null && round(drop) > round(limits.maxAccuracyDrop());
@@ -53,13 +53,9 @@ public final class AccuracyGate {
                 + format(limits.maxAccuracyDrop()) : null;
         if (belowFloor && (higherIsBetter ? baseline < floor : baseline > floor)) {
             // No pruning can pass a floor the original misses: the data or the limit is what needs fixing.
-            return new GateVerdict(model, List.of(String.format(Locale.ROOT, "Model %s: the original model"
-                    + " already scores %s %s on the validation data, but %s is %s, so no pruning can pass (after"
-                    + " pruning %s it scores %s%s). Check that <validationData> matches the model (the labels"
-                    + " named by <labelName>, the features in the model's order and scaling, the <outputName> and"
-                    + " <metric> that fit it), or set <minAccuracy> to what the original model reaches.", model,
-                    metric, format(baseline), floorName, format(floor), pruning, format(pruned),
-                    dropTooLarge ? ", " + dropText + " where " + dropLimit : "")));
+            return new GateVerdict(model, List.of(originalMisses(model, metric, baseline, floorName, floor,
+                    String.format(Locale.ROOT, " (after pruning %s it scores %s%s)", pruning, format(pruned),
+                            dropTooLarge ? ", " + dropText + " where " + dropLimit : ""))));
         }
         if (!belowFloor && !dropTooLarge) {
             return new GateVerdict(model, List.of());
@@ -70,6 +66,36 @@ public final class AccuracyGate {
         return new GateVerdict(model, List.of(String.format(Locale.ROOT, "Model %s: %s is %s after pruning %s (the"
                 + " original model scores %s)%s, but %s.", model, metric, format(pruned), pruning, format(baseline),
                 dropTooLarge ? ", " + dropText : "", broken) + advice));
+    }
+
+    /**
+     * The failure of a model whose original already misses the floor, said before anything is pruned: a search
+     * stops there ({@code stopped} says what it did not do, e.g. "the search measured no candidate"); empty when
+     * no floor is set or the original meets it.
+     */
+    public static Optional<String> originalMissesFloor(String model, String metric, boolean higherIsBetter,
+            double baseline, GateLimits limits, String stopped) {
+        Double floor = limits.minAccuracy();
+        if (floor == null || (higherIsBetter ? baseline >= floor : baseline <= floor)) {
+            return Optional.empty();
+        }
+        String floorName = floorName(metric, higherIsBetter);
+        return Optional.of(originalMisses(model, metric, baseline, floorName, floor, "; " + stopped));
+    }
+
+    private static String floorName(String metric, boolean higherIsBetter) {
+        return higherIsBetter ? "the minimum allowed (minAccuracy)"
+                : "the maximum allowed (minAccuracy, a ceiling for " + metric + ")";
+    }
+
+    /** The paragraph for a floor the original misses, with {@code after} right after "no pruning can pass". */
+    private static String originalMisses(String model, String metric, double baseline, String floorName,
+            double floor, String after) {
+        return String.format(Locale.ROOT, "Model %s: the original model already scores %s %s on the validation"
+                + " data, but %s is %s, so no pruning can pass%s. Check that <validationData> matches the model (the"
+                + " labels named by <labelName>, the features in the model's order and scaling, the <outputName> and"
+                + " <metric> that fit it), or set <minAccuracy> to what the original model reaches.", model, metric,
+                format(baseline), floorName, format(floor), after);
     }
 
     private static double round(double value) {

@@ -1,5 +1,6 @@
 package io.github.onnxprune.pipeline;
 
+import io.github.onnxprune.ship.TaskResults;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,8 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -48,20 +47,8 @@ final class ModelDigests {
         FutureTask<String> task = task(bytes);
         // Runs it here unless another thread already does (then waits for that one) or did.
         task.run();
-        try {
-            return task.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while hashing a model", e);
-        } catch (ExecutionException | CancellationException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            // As every other wait on a task here: an Error (OutOfMemoryError, a mapped file's InternalError) stays
-            // itself, so the run words it as such rather than as an unexpected IllegalStateException.
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
-        }
+        // An Error (OutOfMemoryError, a mapped file's InternalError) stays itself, so the run words it as such.
+        return TaskResults.getUnchecked(task, "hashing a model");
     }
 
     /** Records the SHA-256 of {@code bytes} known otherwise (a stored model whose file is unchanged). */

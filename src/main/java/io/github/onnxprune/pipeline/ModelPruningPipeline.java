@@ -53,6 +53,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
 
     private final String pluginVersion;
     private final int intraOpThreads;
+    private final Consumer<String> results;
     private final Consumer<String> progress;
     private final Path scratchFolder;
     private final Consumer<String> debug;
@@ -63,31 +64,22 @@ public final class ModelPruningPipeline implements AutoCloseable {
         this(pluginVersion, intraOpThreads, line -> { });
     }
 
-    /** A pipeline that also reports progress on long work (a search's candidates) to {@code progress}. */
-    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress) {
-        this(pluginVersion, intraOpThreads, progress, null);
+    /** A pipeline that also writes its results and the progress of long work (a search's candidates) to lines. */
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> lines) {
+        this(pluginVersion, intraOpThreads, RunLog.allTo(lines), null);
     }
 
     /**
-     * As {@link #ModelPruningPipeline(String, int, Consumer)}, writing the calibration values a re-fit keeps off the
-     * heap to scratch files in {@code scratchFolder} (the system's temporary folder when null), deleted as it goes.
+     * A pipeline writing its lines to {@code log}, and the calibration values a re-fit keeps off the heap to scratch
+     * files in {@code scratchFolder} (the system's temporary folder when null), deleted as it goes.
      */
-    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
-            Path scratchFolder) {
-        this(pluginVersion, intraOpThreads, progress, scratchFolder, line -> { });
-    }
-
-    /**
-     * As {@link #ModelPruningPipeline(String, int, Consumer, Path)}, telling {@code debug} how each shipped model
-     * was serialized (patched from the original's bytes, or whole, and why).
-     */
-    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, Consumer<String> progress,
-            Path scratchFolder, Consumer<String> debug) {
+    public ModelPruningPipeline(String pluginVersion, int intraOpThreads, RunLog log, Path scratchFolder) {
         this.pluginVersion = pluginVersion;
         this.intraOpThreads = intraOpThreads;
-        this.progress = progress;
+        this.results = log.results();
+        this.progress = log.progress();
         this.scratchFolder = scratchFolder;
-        this.debug = debug;
+        this.debug = log.debug();
     }
 
     /** Runs every step for one model; nothing is written to disk. */
@@ -144,20 +136,21 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<ModelStep<?>> steps = StepPlan.of(task);
         // Global scope chooses its shares on the calibration data even when nothing is re-fitted on it.
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                || choosesShares(task.pruning()) ? Calibration.load(task, original, originalBytes, data, this::evaluator,
-                        scratchFolder) : null;
+                || choosesShares(task.pruning())
+                        ? Calibration.load(task, original, originalBytes, data, this::evaluator, scratchFolder) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();
         Context context = new Context(original, originalBytes, data, calibration, baselineOutputs,
-                new RankingMemo());
+                new RankingMemo(), results);
         SearchSettings search = task.pruning().search();
         // The search's section, or without a search the sensitivity profile's when <sensitivity> asks for one.
         StepSection searchOrProfile = null;
         Attempt attempt;
         if (search.enabled() && data != null) {
-            SearchStage.Outcome searched = SearchStage.run(task, original, searchRuns(context), calibration,
-                    progress);
+            // Each candidate's own findings are progress: the search reports its one-off results itself.
+            SearchStage.Outcome searched = SearchStage.run(task, original, searchRuns(context.reporting(progress)),
+                    calibration, new RunLog(results, progress, debug));
             attempt = searched.attempt();
             task = attempt.task();
             searchOrProfile = searched.section();
@@ -213,8 +206,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
         boolean changed = isChanged(model, original);
         List<String> warnings = new ArrayList<>();
         if (!changed) {
-            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (unchanged.isEmpty()
-                    ? "no step ran" : String.join("; ", unchanged))
+            warnings.add("Model " + task.entryName() + ": nothing was pruned (" + (!unchanged.isEmpty()
+                    ? String.join("; ", unchanged) : searchOrProfile == null && search.enabled() && data != null
+                            ? SearchStage.STOPPED : "no step ran")
                     + "); it is shipped unchanged, without onnx-prune metadata.");
         }
         if (search.enabled() && data == null) {
@@ -264,6 +258,11 @@ public final class ModelPruningPipeline implements AutoCloseable {
             }
 
             @Override
+            public Measurement original(ModelTask task) {
+                return scored(task, context.data(), context.baselineOutputs(), context.baselineOutputs());
+            }
+
+            @Override
             public List<String> gate(ModelTask task, Measurement measurement, String described,
                     List<String> remedies) {
                 return ModelPruningPipeline.gate(task, measurement, described, remedies);
@@ -272,11 +271,16 @@ public final class ModelPruningPipeline implements AutoCloseable {
     }
 
     /**
-     * What a run of the steps needs that does not change between runs, and what the unit rankings measured on
-     * the original, which a search's candidates share: they differ only in how many units go.
+     * What a run of the steps needs that does not change between runs, what the unit rankings measured on the
+     * original, which a search's candidates share (they differ only in how many units go), and where an attempt's
+     * one-off findings go (the global scope's choice): results, or progress for each of a search's candidates.
      */
     private record Context(ModelProto original, ByteBuffer originalBytes, ValidationData data,
-            Calibration calibration, float[][] baselineOutputs, RankingMemo rankings) {
+            Calibration calibration, float[][] baselineOutputs, RankingMemo rankings, Consumer<String> findings) {
+
+        Context reporting(Consumer<String> lines) {
+            return new Context(original, originalBytes, data, calibration, baselineOutputs, rankings, lines);
+        }
     }
 
     /** Runs the steps of {@code task}, measures the result and, while the gate fails, asks the last step to relax. */
@@ -379,9 +383,9 @@ public final class ModelPruningPipeline implements AutoCloseable {
                 keptScore = measured;
             }
         }
-        progress.accept(String.format(Locale.ROOT, "%s weights: global scope: %s on the %s: %.4f with uniform"
-                + " shares, %.4f with the blend, %.4f with one magnitude threshold; keeping %s", task.entryName(),
-                task.evaluation().metric().id(), context.calibration().sameAsValidation()
+        context.findings().accept(String.format(Locale.ROOT, "%s weights: global scope: %s on the %s: %.4f with"
+                + " uniform shares, %.4f with the blend, %.4f with one magnitude threshold; keeping %s",
+                task.entryName(), task.evaluation().metric().id(), context.calibration().sameAsValidation()
                         ? "validation data (also the calibration data)" : "calibration data",
                 (Double) metrics.get("uniformMetric"), (Double) metrics.get("blendMetric"),
                 (Double) metrics.get("thresholdMetric"), switch (kept) {
@@ -403,7 +407,7 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private List<Ran<?>> measured(ModelTask task, Context context) {
         MeasuredShares.Allocated allocated = MeasuredShares.allocate(task, context.original(), context.calibration(),
                 progress);
-        progress.accept(allocated.summary());
+        context.findings().accept(allocated.summary());
         List<Ran<?>> ran = run(allocated.task(), context);
         ran.replaceAll(r -> r.result().refitted() == null ? r : r.withSection(r.result().section()
                 .withField("measuredShares", allocated.report())));
@@ -429,8 +433,14 @@ public final class ModelPruningPipeline implements AutoCloseable {
     private Measurement measure(ModelTask task, ValidationData data, float[][] baselineOutputs,
             ByteBuffer candidate) {
         EvaluationSettings evaluation = task.evaluation();
-        float[][] prunedOutputs = evaluator().run(candidate, data, evaluation.outputName(),
-                evaluation.batchSize()).rows();
+        return scored(task, data, baselineOutputs, evaluator().run(candidate, data, evaluation.outputName(),
+                evaluation.batchSize()).rows());
+    }
+
+    /** The metric of the outputs {@code prunedOutputs} a model gave on {@code data} against the original's. */
+    private static Measurement scored(ModelTask task, ValidationData data, float[][] baselineOutputs,
+            float[][] prunedOutputs) {
+        EvaluationSettings evaluation = task.evaluation();
         Metric metric = evaluation.metric();
         long[] labels = data.effectiveLabels();
         try {

@@ -1,9 +1,10 @@
 package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.report.FileSizes;
+import io.github.onnxprune.ship.TaskResults;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -37,21 +38,8 @@ final class OriginalSizes {
     }
 
     /** The sizes, waiting for the deflate if it is still running. */
-    FileSizes join() {
-        try {
-            return sizes.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while deflating the original model", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+    FileSizes join() throws IOException {
+        return TaskResults.get(sizes, "deflating the original model");
     }
 
     /** Drops the result when the model's processing ended without it (the deflate ends on its own). */

@@ -17,6 +17,7 @@ import io.github.onnxprune.ship.ConfinedPaths;
 import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.OutputLock;
 import io.github.onnxprune.ship.ShippingException;
+import io.github.onnxprune.ship.TaskResults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,16 +32,15 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
  * A whole run over a project's models: process each, when every gate holds (or violations are only warnings)
- * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When nothing the result
- * depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead of
- * pruning and measuring again, and only the shipping is redone. A run holds the output folder's
- * {@link OutputLock} throughout, and leaves the jar holding exactly what this run ships: entries an earlier run
- * pruned that this one does not are given their original bytes back ({@link ShippedEntries}, {@link Shipping}).
+ * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When
+ * nothing the result depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead
+ * of pruning and measuring again, and only the shipping is redone. A run holds the output folder's {@link OutputLock}
+ * throughout, and leaves the jar holding exactly what this run ships: entries an earlier run pruned that this one does
+ * not are given their original bytes back ({@link ShippedEntries}, {@link Shipping}).
  */
 public final class PruneRun {
 
@@ -131,9 +131,11 @@ public final class PruneRun {
                 RunCache.invalidate(output);
                 deleteScratch(output.resolve(SCRATCH_FOLDER));
                 // Calibration values without room on the heap wait in the execution's own folder, not in /tmp.
+                // Progress lines reach INFO only once the run has gone on long enough for a user to wonder.
+                RunLog log = new RunLog(settings.info(), new ProgressThrottle(settings.info(), settings.debug()),
+                        settings.debug());
                 try (ModelPruningPipeline pipeline = new ModelPruningPipeline(settings.pluginVersion(),
-                        settings.intraOpThreads(), settings.progress(), output.resolve(SCRATCH_FOLDER),
-                        settings.debug())) {
+                        settings.intraOpThreads(), log, output.resolve(SCRATCH_FOLDER))) {
                     // The jar as jar:jar built it already holds each original deflated: its entry gives that size.
                     ShipTarget builtJar = settings.jar() != null ? targets.get(0) : null;
                     for (ModelTask task : tasks) {
@@ -331,20 +333,11 @@ public final class PruneRun {
     }
 
     /** The fingerprint hashed by {@code fingerprinting}, which has run or is running; null when it was cancelled. */
-    private static String await(FutureTask<String> fingerprinting) {
+    private static String await(FutureTask<String> fingerprinting) throws IOException {
         try {
-            return fingerprinting.get();
+            return TaskResults.get(fingerprinting, "hashing the run's fingerprint");
         } catch (CancellationException e) {
             return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        } catch (ExecutionException e) {
-            // An Error while hashing (OutOfMemoryError, a mapped file's InternalError) stays itself, as in ModelDigests.
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
         }
     }
 

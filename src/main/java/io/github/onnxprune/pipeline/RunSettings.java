@@ -20,29 +20,33 @@ import java.util.function.Consumer;
  * @param otherArchives further archives built from target/classes that ship the models too and are rewritten in
  *     place like the jar (an attached Spring Boot or shaded jar, the {@code .original} copies those plugins leave);
  *     one that holds none of the models is left alone
- * @param progress receives a line per finished unit of long work (a search's candidates), for the build log
- * @param debug receives lines for the build's debug log (-X): which way a model was written, and why
+ * @param info receives the lines the build log shows at INFO while the run works: its results (the global scope's
+ *     choice, the measured scope's allocation), and a line per finished unit of long work (a layer re-fitted, a
+ *     search's candidate) once the run has gone on long enough to matter ({@link ProgressThrottle}); the other
+ *     progress lines go to {@code debug}
+ * @param debug receives lines for the build's debug log (-X): which way a model was written, and why, and the
+ *     progress lines not shown at INFO
  */
 public record RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
         String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives,
-        Consumer<String> progress, Consumer<String> debug) {
+        Consumer<String> info, Consumer<String> debug) {
 
     /** Copies the archive list and replaces absent values by none. */
     public RunSettings {
         otherArchives = otherArchives == null ? List.of() : List.copyOf(otherArchives);
-        progress = progress == null ? line -> { } : progress;
+        info = info == null ? line -> { } : info;
         debug = debug == null ? line -> { } : debug;
     }
 
     /** Settings that log nothing at debug level. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
             String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force, List<Path> otherArchives,
-            Consumer<String> progress) {
+            Consumer<String> info) {
         this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,
-                force, otherArchives, progress, null);
+                force, otherArchives, info, null);
     }
 
-    /** Settings that ship into the jar alone and log no progress. */
+    /** Settings that ship into the jar alone and log nothing while the run works. */
     public RunSettings(Path outputDirectory, Path jar, Path classifiedArtifact, boolean failOnViolation,
             String pluginVersion, int intraOpThreads, FileTime entryTime, boolean force) {
         this(outputDirectory, jar, classifiedArtifact, failOnViolation, pluginVersion, intraOpThreads, entryTime,

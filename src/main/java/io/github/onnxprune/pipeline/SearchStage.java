@@ -1,6 +1,7 @@
 package io.github.onnxprune.pipeline;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
+import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.report.Measurement;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
@@ -8,8 +9,8 @@ import io.github.onnxprune.search.SearchReport;
 import io.github.onnxprune.search.SearchSettings;
 import io.github.onnxprune.search.SensitivityProfile;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * The compression search of one model ({@code <search>} with validation data): each candidate's fractions run
@@ -28,11 +29,17 @@ final class SearchStage {
         /** The sensitivity profiles of the original under {@code task}'s metric and gate. */
         Profiles profiles(ModelTask task);
 
+        /** The original model's metric against itself, measured without pruning anything. */
+        Measurement original(ModelTask task);
+
         /** The gate's failures for {@code measurement} of what {@code described} says was done. */
         List<String> gate(ModelTask task, Measurement measurement, String described, List<String> remedies);
     }
 
-    /** The attempt the search kept and its report section. */
+    /** What a search that stops before its first candidate did, as the gate's message and the warning say it. */
+    static final String STOPPED = "the search stopped before its first candidate";
+
+    /** The attempt the search kept and its report section (null when it stopped before its first candidate). */
     record Outcome(Attempt attempt, StepSection section) {
     }
 
@@ -44,10 +51,19 @@ final class SearchStage {
      * scope's share choices were scored.
      */
     static Outcome run(ModelTask task, ModelProto original, Runs runs, Calibration calibration,
-            Consumer<String> progress) {
+            RunLog log) {
         SearchSettings search = task.pruning().search();
         EvaluationSettings evaluation = task.evaluation();
         long searchStart = System.nanoTime();
+        // A candidate could pass a floor its original misses only by scoring above the original (a re-fit on the
+        // validation data itself, or chance on few samples): no budget is spent looking for one (docs/search.md).
+        Measurement unpruned = runs.original(task);
+        Optional<String> missed = AccuracyGate.originalMissesFloor(task.entryName(), unpruned.metric(),
+                evaluation.metric().higherIsBetter(), unpruned.baseline(), task.limits(), STOPPED);
+        if (missed.isPresent()) {
+            return new Outcome(new Attempt(task, List.of(), original, unpruned, List.of(missed.get()), STOPPED,
+                    List.of(), 0), null);
+        }
         // The profile gets what the candidates leave of the budget; the fallback, what the profile leaves.
         CompressionSearch.Profiler profiler = task.pruning().method() != PruneMethod.WEIGHTS
                 ? CompressionSearch.Profiler.NONE : (evaluations, timeUp) -> {
@@ -63,7 +79,7 @@ final class SearchStage {
                     shareRuns.addAndGet(tried.shareRuns());
                     return new CompressionSearch.Measured<>(tried.measurement().pruned(),
                             tried.violations().isEmpty(), tried);
-                }, line -> progress.accept(task.entryName() + " search: " + line));
+                }, line -> log.progress().accept(task.entryName() + " search: " + line));
         Attempt attempt = outcome.payload();
         StepSection section = SearchReport.section(task.entryName(), evaluation.metric().id(),
                 task.pruning().sparsity(), task.pruning().nodeSparsity(), search,
@@ -71,7 +87,7 @@ final class SearchStage {
                         .toList(), outcome, profiler == CompressionSearch.Profiler.NONE ? outcome.sensitivity()
                                 : runs.profiles(task).withOutputErrors(outcome.sensitivity()));
         if (shareRuns.get() > 0) {
-            progress.accept(task.entryName() + " search: " + SearchReport.shareChoice(
+            log.results().accept(task.entryName() + " search: " + SearchReport.shareChoice(
                     outcome.candidates().size(), shareRuns.get(), calibration.sameAsValidation()));
             section = SearchReport.withShareRuns(section, shareRuns.get());
         }

@@ -8,8 +8,8 @@ import io.github.onnxprune.ship.JarRewriter;
 import io.github.onnxprune.ship.KeptArchives;
 import io.github.onnxprune.ship.ModelArchive;
 import io.github.onnxprune.ship.ShippingException;
+import io.github.onnxprune.ship.TaskResults;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,23 +88,7 @@ final class Shipping {
     }
 
     private static void awaitWriting(FutureTask<Void> writing) throws IOException {
-        try {
-            writing.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while writing the models");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
+        TaskResults.get(writing, "writing the models");
     }
 
     private static void awaitQuietly(FutureTask<Void> writing) {

@@ -4,7 +4,6 @@ import io.github.onnxprune.onnx.ModelBytes;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Deque;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -147,7 +145,7 @@ public final class ChunkedDeflate {
             // The CRC-32 runs on this thread while the pool deflates; it has no per-chunk form to combine.
             long crc = ModelBytes.crc32(source);
             while (!pending.isEmpty()) {
-                Piece chunk = pending.removeFirst().get();
+                Piece chunk = TaskResults.get(pending.removeFirst(), "deflating a model's chunks");
                 if (submitted < count) {
                     int index = submitted++;
                     pending.add(pool.submit(() -> chunk(source, content, index, count, ahead)));
@@ -156,17 +154,6 @@ public final class ChunkedDeflate {
                 compressed += chunk.length();
             }
             return new Deflated(length, crc, compressed);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while deflating");
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            if (e.getCause() instanceof Error error) {
-                throw error;
-            }
-            throw new IOException(e.getCause());
         } finally {
             pool.shutdownNow();
         }

@@ -6,8 +6,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 
 /**
@@ -239,18 +237,7 @@ public final class ChunksAhead implements AutoCloseable {
     }
 
     private static ChunkedDeflate.Piece await(FutureTask<ChunkedDeflate.Piece> task) {
-        try {
-            return task.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a chunk deflated ahead", e);
-        } catch (ExecutionException | CancellationException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof Error error) {
-                throw error;
-            }
-            throw cause instanceof RuntimeException runtime ? runtime : new IllegalStateException(cause);
-        }
+        return TaskResults.getUnchecked(task, "waiting for a chunk deflated ahead");
     }
 
     /** The chunks deflated ahead so far (finished or not), for tests and the debug log. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class AccuracyGateTest {
@@ -60,6 +61,25 @@ class AccuracyGateTest {
         assertTrue(AccuracyGate.check("m", "accuracy", true, 0.5, 0.2, PRUNING, new GateLimits(0.85, 0.01))
                 .violations().get(0).contains("(after pruning weights to sparsity 0.90 (layerwise) it scores"
                         + " 0.2000, a drop of 0.3000 where the largest allowed (maxAccuracyDrop) is 0.0100)."));
+    }
+
+    @Test
+    void aFloorTheOriginalMissesIsSaidBeforePruningAndOnlyWhenItMissesIt() {
+        assertEquals(Optional.of("Model m: the original model already scores accuracy 0.9722 on the validation"
+                + " data, but the minimum allowed (minAccuracy) is 0.9900, so no pruning can pass; nothing was"
+                + " measured. Check that <validationData> matches the model (the labels named by <labelName>, the"
+                + " features in the model's order and scaling, the <outputName> and <metric> that fit it), or set"
+                + " <minAccuracy> to what the original model reaches."), AccuracyGate.originalMissesFloor("m",
+                        "accuracy", true, 0.9722, new GateLimits(0.99, 0.01), "nothing was measured"));
+        assertTrue(AccuracyGate.originalMissesFloor("m", "mse", false, 0.2, new GateLimits(0.1, null), "x")
+                .orElseThrow().contains("the maximum allowed (minAccuracy, a ceiling for mse) is 0.1000"));
+        // A floor met exactly, a ceiling met, and no floor at all: nothing to say.
+        assertEquals(Optional.empty(), AccuracyGate.originalMissesFloor("m", "accuracy", true, 0.99,
+                new GateLimits(0.99, null), "x"));
+        assertEquals(Optional.empty(), AccuracyGate.originalMissesFloor("m", "mse", false, 0.0,
+                new GateLimits(0.0, null), "x"));
+        assertEquals(Optional.empty(), AccuracyGate.originalMissesFloor("m", "accuracy", true, 0.1,
+                new GateLimits(null, 0.01), "x"));
     }
 
     @Test

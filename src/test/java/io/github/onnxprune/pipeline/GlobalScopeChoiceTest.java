@@ -1,6 +1,7 @@
 package io.github.onnxprune.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.onnxprune.Fixtures;
 import io.github.onnxprune.eval.Metric;
@@ -106,5 +107,35 @@ class GlobalScopeChoiceTest {
                 + " 18 model runs on the validation data (also the calibration data) (uniform shares, the blend and"
                 + " one threshold, each pruned and, with reconstruction, re-fitted), not among the budget's"
                 + " evaluations"), progress.stream().filter(l -> l.contains("chose its shares")).toList());
+    }
+
+    @Test
+    void theShareChoiceIsAResultOnceAndProgressInEachOfASearchsCandidates() throws Exception {
+        List<String> results = new ArrayList<>();
+        List<String> progress = new ArrayList<>();
+        ModelTask bound = task("digits-mlp", "digits-mlp/validation.npz", Scope.GLOBAL, true);
+        PruningSettings p = bound.pruning();
+        ModelTask searching = new ModelTask(bound.file(), bound.entryName(), new PruningSettings(p.method(), 0.95, 0,
+                p.scope(), p.overrides(), p.filter(), p.importance(), p.quantization(), new SearchSettings(true, 4)),
+                bound.evaluation(), new GateLimits(null, 0.05));
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1,
+                new RunLog(results::add, progress::add, null), null)) {
+            pipeline.process(bound);
+            assertEquals(1, results.size(), results.toString());
+            assertTrue(results.get(0).startsWith("models/m.onnx weights: global scope: accuracy on the validation"
+                    + " data (also the calibration data): "), results.get(0));
+            // The re-fit's lines, one per layer for each of the three share vectors, are progress.
+            assertEquals(9, progress.size(), progress.toString());
+            assertTrue(progress.stream().allMatch(line -> line.startsWith("models/m.onnx weights: layer ")),
+                    progress.toString());
+            results.clear();
+            progress.clear();
+            pipeline.process(searching);
+        }
+        assertEquals(1, results.size(), results.toString());
+        assertTrue(results.get(0).startsWith("models/m.onnx search: the global scope chose its shares in each of the"
+                + " 4 candidates: 12 model runs"), results.get(0));
+        assertEquals(4, progress.stream().filter(line -> line.contains("weights: global scope:")).count());
+        assertEquals(4, progress.stream().filter(line -> line.startsWith("models/m.onnx search: candidate ")).count());
     }
 }

@@ -88,14 +88,47 @@ class SearchPipelineTest {
 
     @Test
     void aGateNoCompressionMeetsFailsSayingTheBestItFound() throws Exception {
+        // An mse ceiling of 0: the original (0 against itself) meets it, every pruned candidate misses it.
+        ModelTask accuracy = searching(0.9, new GateLimits(0.0, null), 6);
+        EvaluationSettings e = accuracy.evaluation();
+        ModelTask mse = new ModelTask(accuracy.file(), accuracy.entryName(), accuracy.pruning(),
+                new EvaluationSettings(e.validationData(), e.labelName(), Metric.MSE, e.outputName(), e.batchSize(),
+                        e.warmupRuns(), e.latencyRuns(), e.requireValidation()), accuracy.limits());
+        List<String> progress = new ArrayList<>();
         ModelResult result;
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
-            result = pipeline.process(searching(0.9, new GateLimits(0.99, null)));
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
+            result = pipeline.process(mse);
         }
         assertFalse(result.passed());
         String violation = result.report().violations().get(0);
         assertTrue(violation.contains("a search measured (none passed the gate, from sparsity 0.9000 down to"),
                 violation);
+        assertEquals(6, progress.stream().filter(line -> line.startsWith("models/m.onnx search: candidate ")).count(),
+                progress.toString());
+    }
+
+    @Test
+    void aFloorTheOriginalAlreadyMissesStopsTheSearchBeforeItsFirstCandidate() throws Exception {
+        List<String> progress = new ArrayList<>();
+        ModelResult result;
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, progress::add)) {
+            result = pipeline.process(searching(0.9, new GateLimits(0.99, null), 6));
+        }
+        // Before session 21 the search measured its 6 candidates (6 progress lines) and then failed the same way.
+        assertEquals(List.of(), progress);
+        assertFalse(result.passed());
+        assertEquals(List.of("Model models/m.onnx: the original model already scores accuracy 0.9722 on the"
+                + " validation data, but the minimum allowed (minAccuracy) is 0.9900, so no pruning can pass; the"
+                + " search stopped before its first candidate. Check that <validationData> matches the model (the"
+                + " labels named by <labelName>, the features in the model's order and scaling, the <outputName> and"
+                + " <metric> that fit it), or set <minAccuracy> to what the original model reaches."),
+                result.report().violations());
+        assertEquals(0.9722, result.report().measurement().pruned(), 0.0001);
+        assertEquals(result.report().measurement().baseline(), result.report().measurement().pruned());
+        assertEquals("none", result.report().method());
+        assertTrue(result.report().steps().stream().noneMatch(step -> step.step().equals("search")));
+        assertEquals(List.of("Model models/m.onnx: nothing was pruned (the search stopped before its first"
+                + " candidate); it is shipped unchanged, without onnx-prune metadata."), result.report().warnings());
     }
 
     @Test

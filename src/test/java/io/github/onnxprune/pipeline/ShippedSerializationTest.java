@@ -29,7 +29,8 @@ class ShippedSerializationTest {
     }
 
     private static List<String> shipped(ModelTask task, List<String> debug) throws Exception {
-        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, line -> { }, null, debug::add)) {
+        try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1, new RunLog(null, null, debug::add),
+                null)) {
             ModelResult result = pipeline.process(task);
             // Whatever the way, the bytes are those protobuf writes for the model they hold.
             assertArrayEquals(ModelBytes.toArray(ModelBytes.serialize(OnnxModelReader.parse(task.file(),
