@@ -298,8 +298,11 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(defaultValue = "${project.build.directory}", readonly = true)
     private File buildDirectory;
 
-    /** Timestamp for reproducible output, as maven-archiver reads it. */
-    @Parameter(defaultValue = "${project.build.outputTimestamp}")
+    /**
+     * Timestamp for reproducible output, as maven-archiver reads it; read-only, so that the project's
+     * {@code project.build.outputTimestamp} property is the one place it is set, for this goal and jar:jar alike.
+     */
+    @Parameter(defaultValue = "${project.build.outputTimestamp}", readonly = true)
     private String outputTimestamp;
 
     @Parameter(defaultValue = "${plugin.version}", readonly = true)
