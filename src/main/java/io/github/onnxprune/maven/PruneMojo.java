@@ -63,15 +63,15 @@ public class PruneMojo extends AbstractMojo {
      * Models with their own settings; each must exist. Their paths are pruned even if includes miss them. Each
      * {@code <model>} takes {@code <path>} (relative to modelDirectory, with forward slashes: the model's name in
      * the jar) and any of these per-model parameters, which then override the plugin-wide value of the same name:
-     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <tableSparsity>}, {@code <scope>}, {@code <sparsityOverrides>},
-     * {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>}, {@code <minTensorSize>},
-     * {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>}, {@code <quantizeFallback>}, {@code <tableBits>},
-     * {@code <validationData>}, {@code <labelName>}, {@code <metric>}, {@code <outputName>}, {@code <pooling>},
-     * {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>}, {@code <maxAccuracyDrop>},
-     * {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>}, {@code <calibrationSamples>},
-     * {@code <calibrationRows>}, {@code <inputErrorCorrection>}, {@code <residualErrorCorrection>},
-     * {@code <refitSweptLayers>}, {@code <search>}, {@code <searchBudget>}, {@code <sensitivity>}.
-     * Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
+     * {@code <method>}, {@code <sparsity>}, {@code <nodeSparsity>}, {@code <tableSparsity>}, {@code <scope>},
+     * {@code <sparsityOverrides>}, {@code <opTypes>}, {@code <tensorIncludes>}, {@code <tensorExcludes>},
+     * {@code <minTensorSize>}, {@code <importance>}, {@code <quantize>}, {@code <quantizeExcludes>},
+     * {@code <quantizeFallback>}, {@code <tableBits>}, {@code <validationData>}, {@code <labelName>}, {@code <metric>},
+     * {@code <outputName>}, {@code <pooling>}, {@code <maskInput>}, {@code <batchSize>}, {@code <minAccuracy>},
+     * {@code <maxAccuracyDrop>}, {@code <requireValidation>}, {@code <reconstruct>}, {@code <calibrationData>},
+     * {@code <calibrationSamples>}, {@code <calibrationRows>}, {@code <inputErrorCorrection>},
+     * {@code <residualErrorCorrection>}, {@code <refitSweptLayers>}, {@code <search>}, {@code <searchBudget>},
+     * {@code <sensitivity>}. Example: {@code <models><model><path>models/embedder.onnx</path><method>nodes</method>
      * <sparsity>0.25</sparsity></model></models>}.
      */
     @Parameter

@@ -54,7 +54,8 @@ public final class FloatTensor {
     /** Wraps a tensor; fails when {@link #isSupported} is false or the stored element count disagrees with dims. */
     public static FloatTensor of(TensorProto proto) {
         if (!isSupported(proto)) {
-            throw new IllegalArgumentException("tensor '" + proto.getName() + "' is not an inline floating-point tensor");
+            throw new IllegalArgumentException("tensor '" + proto.getName()
+                    + "' is not an inline floating-point tensor");
         }
         DataType type = DataType.forNumber(proto.getDataType());
         long expected = 1;

@@ -144,8 +144,8 @@ public final class ModelPruningPipeline implements AutoCloseable {
         List<ModelStep<?>> steps = StepPlan.of(task);
         // Global scope chooses its shares on the calibration data even when nothing is re-fitted on it.
         Calibration calibration = steps.stream().anyMatch(ModelStep::wantsCalibration)
-                || choosesShares(task.pruning()) ? Calibration.load(task, original, originalBytes, data, this::evaluator,
-                        scratchFolder) : null;
+                || choosesShares(task.pruning())
+                ? Calibration.load(task, original, originalBytes, data, this::evaluator, scratchFolder) : null;
         EvaluationSettings evaluation = task.evaluation();
         float[][] baselineOutputs = data == null ? null : evaluator().run(originalBytes, data,
                 evaluation.outputName(), evaluation.batchSize()).rows();

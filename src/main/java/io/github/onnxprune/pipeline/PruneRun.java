@@ -36,11 +36,11 @@ import java.util.concurrent.FutureTask;
 
 /**
  * A whole run over a project's models: process each, when every gate holds (or violations are only warnings)
- * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When nothing the result
- * depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead of
- * pruning and measuring again, and only the shipping is redone. A run holds the output folder's
- * {@link OutputLock} throughout, and leaves the jar holding exactly what this run ships: entries an earlier run
- * pruned that this one does not are given their original bytes back ({@link ShippedEntries}, {@link Shipping}).
+ * write the pruned models and put them into the jar, then write report.json (with sizes read from the jar). When
+ * nothing the result depends on changed since the last run ({@link RunFingerprint}), the stored result is used instead
+ * of pruning and measuring again, and only the shipping is redone. A run holds the output folder's {@link OutputLock}
+ * throughout, and leaves the jar holding exactly what this run ships: entries an earlier run pruned that this one does
+ * not are given their original bytes back ({@link ShippedEntries}, {@link Shipping}).
  */
 public final class PruneRun {
 
@@ -338,7 +338,8 @@ public final class PruneRun {
             Thread.currentThread().interrupt();
             return null;
         } catch (ExecutionException e) {
-            // An Error while hashing (OutOfMemoryError, a mapped file's InternalError) stays itself, as in ModelDigests.
+            // An Error while hashing (OutOfMemoryError, a mapped file's InternalError) stays itself, as in
+            // ModelDigests.
             if (e.getCause() instanceof Error error) {
                 throw error;
             }

@@ -13,9 +13,9 @@ import java.util.function.Consumer;
  * ({@link #GRID_STEPS} of them at most) from the top down, each fraction scaled alike, until one passes. The
  * budget counts every model evaluation: what these candidates leave goes to the sensitivity profile (a
  * {@link Profiler}), and what the profile leaves to the fallback, which tries the totals above the best pass again
- * with the most sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a multiple
- * of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the same
- * measurements give the same candidates, unless a time budget stops the search first.
+ * with the most sensitive tensors held at a lower fraction and the rest pruned further. Every fraction measured is a
+ * multiple of 0.0001, so the chosen one can be written into a pom and gives the same bytes again. Deterministic: the
+ * same measurements give the same candidates, unless a time budget stops the search first.
  */
 public final class CompressionSearch {
 

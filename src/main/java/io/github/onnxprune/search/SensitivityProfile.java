@@ -122,9 +122,9 @@ public final class SensitivityProfile {
             // At most every group still passing is measured at every level left.
             long left = (long) active.size() * LEVELS.subList(level + 1, LEVELS.size()).size();
             progress.accept(String.format(Locale.ROOT, "level %.0f%% (%d of %d): %d %s measured, %s; %.1f s"
-                    + " elapsed%s", fraction * 100, level + 1, LEVELS.size(), measured, unit(groups), failing(groups, points,
-                            failed), elapsed, left == 0 ? "" : String.format(Locale.ROOT, ", at most %.1f s left",
-                                    elapsed / evaluations * left)));
+                    + " elapsed%s", fraction * 100, level + 1, LEVELS.size(), measured, unit(groups),
+                    failing(groups, points, failed), elapsed, left == 0 ? ""
+                            : String.format(Locale.ROOT, ", at most %.1f s left", elapsed / evaluations * left)));
         }
         return curves(groups, points);
     }

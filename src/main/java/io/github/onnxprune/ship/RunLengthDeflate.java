@@ -9,9 +9,9 @@ import java.nio.ByteBuffer;
  * the last place in the chunk where the same two bytes stood before four zeros (a surviving weight's two high
  * bytes, which take few values, then zeros: most of what zlib's hash chains find in such a tensor), the latter
  * only when it covers the zeros to their end. Each block of {@link #BLOCK_TOKENS} literals and matches gets its
- * own dynamic Huffman codes, or is stored when that is smaller. A chunk ends with an empty stored block (as zlib's sync flush) or, the last one, with a final block, so
- * chunks concatenate as {@link ChunkedDeflate} needs; a run may continue the byte before the chunk, which the
- * inflater already holds.
+ * own dynamic Huffman codes, or is stored when that is smaller. A chunk ends with an empty stored block (as zlib's sync
+ * flush) or, the last one, with a final block, so chunks concatenate as {@link ChunkedDeflate} needs; a run may
+ * continue the byte before the chunk, which the inflater already holds.
  */
 final class RunLengthDeflate {
 

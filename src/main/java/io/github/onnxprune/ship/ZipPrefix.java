@@ -79,7 +79,8 @@ public final class ZipPrefix {
                     first = Math.min(first, offset);
                 }
                 at += 46 + Short.toUnsignedInt(central.getShort(at + 28))
-                        + Short.toUnsignedInt(central.getShort(at + 30)) + Short.toUnsignedInt(central.getShort(at + 32));
+                        + Short.toUnsignedInt(central.getShort(at + 30))
+                        + Short.toUnsignedInt(central.getShort(at + 32));
             }
             if (first == Long.MAX_VALUE) {
                 throw new IOException(zip + ": every entry lies beyond 4 GiB; cannot find where the zip starts");

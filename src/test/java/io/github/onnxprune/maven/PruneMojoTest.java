@@ -51,11 +51,11 @@ class PruneMojoTest {
         MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
         assertEquals("Invalid onnx-prune configuration: <calibrationRows> (property onnx-prune.calibrationRows) is 0"
                 + " but must be a whole number from 1 to 10000000; <inputErrorCorrection> (property"
-                + " onnx-prune.inputErrorCorrection) is 1.5 but must be a share from 0 to 1; <batchSize> (property onnx-prune.batchSize) is 0"
-                + " but must be a whole number from 1 to 1048576; <latencyRuns> (property onnx-prune.latencyRuns) is -1 but must"
-                + " be a whole number from 0 to 1000000; <intraOpThreads> (property onnx-prune.intraOpThreads) is -1"
-                + " but must be a whole number from 1 to 1024. Fix them in the plugin's <configuration> or on the"
-                + " command line; nothing was pruned.", error.getMessage());
+                + " onnx-prune.inputErrorCorrection) is 1.5 but must be a share from 0 to 1; <batchSize> (property"
+                + " onnx-prune.batchSize) is 0 but must be a whole number from 1 to 1048576; <latencyRuns> (property"
+                + " onnx-prune.latencyRuns) is -1 but must be a whole number from 0 to 1000000; <intraOpThreads>"
+                + " (property onnx-prune.intraOpThreads) is -1 but must be a whole number from 1 to 1024. Fix them in"
+                + " the plugin's <configuration> or on the command line; nothing was pruned.", error.getMessage());
         assertFalse(new File("src/test/resources/unit/prune/target").exists());
     }
 

@@ -69,8 +69,10 @@ class ModelPruningPipelineQuantizeTest {
         assertTrue(result.passed(), result.report().violations().toString());
         assertEquals("weights+int8", result.report().method());
         assertEquals(List.of(true, true, true), layers(result.report()).stream().map(l -> l.get("quantized")).toList());
-        assertEquals(3, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals).count());
-        Map<String, String> metadata = ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes())).getMetadataPropsList().stream()
+        assertEquals(3, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals)
+                .count());
+        Map<String, String> metadata = ModelProto.parseFrom(ModelBytes.toArray(result.prunedBytes()))
+                .getMetadataPropsList().stream()
                 .collect(Collectors.toMap(StringStringEntryProto::getKey, StringStringEntryProto::getValue));
         assertEquals("weights+int8", metadata.get("onnx-prune.method"));
         assertEquals("int8", metadata.get("onnx-prune.quantize"));
@@ -117,7 +119,8 @@ class ModelPruningPipelineQuantizeTest {
         StepSection int8 = result.report().step("int8").orElseThrow();
         assertEquals(List.of("/fc3/Gemm"), int8.fields().get("fallbackLayers"));
         assertEquals("2/3", int8.metadata().get("onnx-prune.quantizedLayers"));
-        assertEquals(2, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals).count());
+        assertEquals(2, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals)
+                .count());
         assertTrue(result.report().measurement().pruned() <= 0.001);
     }
 
@@ -143,7 +146,8 @@ class ModelPruningPipelineQuantizeTest {
         ModelResult int8 = process(task(0.0, Metric.ACCURACY, new GateLimits(null, null),
                 new Quantization("int8", List.of(), true)));
         // The same int8 graph without this plugin's marks, as another tool would have written it.
-        ModelProto foreign = ModelProto.parseFrom(ModelBytes.toArray(int8.prunedBytes())).toBuilder().clearMetadataProps().build();
+        ModelProto foreign = ModelProto.parseFrom(ModelBytes.toArray(int8.prunedBytes())).toBuilder()
+                .clearMetadataProps().build();
         java.nio.file.Path file = folder.resolve("int8.onnx");
         java.nio.file.Files.write(file, foreign.toByteArray());
         ModelTask plain = task(0.5, Metric.ACCURACY, new GateLimits(null, 0.01),

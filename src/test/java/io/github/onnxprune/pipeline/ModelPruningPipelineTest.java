@@ -40,7 +40,9 @@ class ModelPruningPipelineTest {
                 limits);
     }
 
-    /** {@code task} with the sensitivity profile asked for and no search, as {@code <sensitivity>true</sensitivity>}. */
+    /**
+     * {@code task} with the sensitivity profile asked for and no search, as {@code <sensitivity>true</sensitivity>}.
+     */
     static ModelTask profiled(ModelTask task) {
         PruningSettings p = task.pruning();
         return new ModelTask(task.file(), task.entryName(), new PruningSettings(p.method(), p.sparsity(),
@@ -146,7 +148,8 @@ class ModelPruningPipelineTest {
         assertTrue(outcome.violations().get(0).startsWith("Model models/m.onnx: accuracy is "));
         assertArrayEquals(jarBefore, Files.readAllBytes(jar));
         assertFalse(Files.exists(output.resolve("models")));
-        assertTrue(Files.readString(output.resolve("report.json")).contains("\"violations\" : [ \"Model models/m.onnx"));
+        assertTrue(Files.readString(output.resolve("report.json"))
+                .contains("\"violations\" : [ \"Model models/m.onnx"));
     }
 
     @Test
@@ -158,7 +161,8 @@ class ModelPruningPipelineTest {
         try (ModelPruningPipeline pipeline = new ModelPruningPipeline("1.2.3", 1)) {
             String unflagged = pipeline.process(plain).report().violations().get(0);
             String flagged = pipeline.process(refitted).report().violations().get(0);
-            assertTrue(unflagged.contains("after pruning weights to sparsity 0.97 (layerwise) (the original"), unflagged);
+            assertTrue(unflagged.contains("after pruning weights to sparsity 0.97 (layerwise) (the original"),
+                    unflagged);
             assertTrue(flagged.contains("after pruning weights to sparsity 0.97 (layerwise) and re-fitting on the"
                     + " validation data itself (the original model scores 0.9722)"), flagged);
         }

@@ -72,7 +72,8 @@ class PooledMetricPipelineTest {
         for (int i = 0; i < 3; i++) {
             double[] a = pooled(i, PROJECTION);
             double[] b = pooled(i, new float[][] {{2, 0}, {0, 1}});
-            expected += (a[0] * b[0] + a[1] * b[1]) / Math.sqrt((a[0] * a[0] + a[1] * a[1]) * (b[0] * b[0] + b[1] * b[1]));
+            expected += (a[0] * b[0] + a[1] * b[1])
+                    / Math.sqrt((a[0] * a[0] + a[1] * a[1]) * (b[0] * b[0] + b[1] * b[1]));
         }
         expected /= 3;
         assertEquals("cosine", result.report().measurement().metric());

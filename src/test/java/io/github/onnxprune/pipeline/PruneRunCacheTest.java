@@ -82,7 +82,8 @@ class PruneRunCacheTest {
         assertArrayEquals(report, Files.readAllBytes(second.report()));
         assertEquals(ReportTable.lines(List.of(first.results().get(0).report())),
                 ReportTable.lines(List.of(second.results().get(0).report())));
-        assertArrayEquals(ModelBytes.toArray(first.results().get(0).prunedBytes()), ModelBytes.toArray(second.results().get(0).prunedBytes()));
+        assertArrayEquals(ModelBytes.toArray(first.results().get(0).prunedBytes()),
+                ModelBytes.toArray(second.results().get(0).prunedBytes()));
         assertArrayEquals(jarBytes, Files.readAllBytes(jar));
     }
 

@@ -145,7 +145,8 @@ class PruneRunShippingTest {
         assertArrayEquals(original, entry(jar, "models/a.onnx"));
         ModelResult result = outcome.results().get(0);
         assertEquals(FileSizes.deflatedSize(result.prunedBytes()), result.report().sizes().deflatedAfter());
-        assertEquals(FileSizes.jarToolDeflatedSize(ByteBuffer.wrap(original)), result.report().sizes().deflatedBefore());
+        assertEquals(FileSizes.jarToolDeflatedSize(ByteBuffer.wrap(original)),
+                result.report().sizes().deflatedBefore());
     }
 
     @Test

@@ -91,7 +91,8 @@ class RunFingerprintTest {
                 List.of(), List.of(), 0);
 
         assertEquals(RunFingerprint.describe(oneOrder), RunFingerprint.describe(otherOrder));
-        assertEquals("TensorFilter(opTypes={4:\"Conv\", 4:\"Gemm\", 6:\"MatMul\"}, includes=[], excludes=[], minSize=0)",
+        assertEquals("TensorFilter(opTypes={4:\"Conv\", 4:\"Gemm\", 6:\"MatMul\"}, includes=[], excludes=[],"
+                + " minSize=0)",
                 RunFingerprint.describe(oneOrder));
     }
 
@@ -144,8 +145,8 @@ class RunFingerprintTest {
                         e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
                 e -> new EvaluationSettings(e.validationData(), e.labelName(), Metric.TOP5, e.outputName(),
                         e.batchSize(), e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
-                e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), ScoredOutput.named("logits"), e.batchSize(),
-                        e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
+                e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), ScoredOutput.named("logits"),
+                        e.batchSize(), e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
                 e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), e.outputName(), 32,
                         e.warmupRuns(), e.latencyRuns(), e.requireValidation(), e.calibration()),
                 e -> new EvaluationSettings(e.validationData(), e.labelName(), e.metric(), e.outputName(),

@@ -277,7 +277,8 @@ class MagnitudePrunerTest {
         assertEquals(List.of("fc1.weight: matched by tensorExcludes",
                 "fc3.weight: 320 elements, fewer than minTensorSize 1000"),
                 selection.skipped().stream().map(s -> s.name() + ": " + s.reason()).toList());
-        var convOnly = WeightSelector.select(graph, new TensorFilter(java.util.Set.of("Conv"), List.of(), List.of(), 0));
+        var convOnly = WeightSelector.select(graph,
+                new TensorFilter(java.util.Set.of("Conv"), List.of(), List.of(), 0));
         assertTrue(convOnly.tensors().isEmpty());
     }
 

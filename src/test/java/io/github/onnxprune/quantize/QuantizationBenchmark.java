@@ -78,8 +78,8 @@ public final class QuantizationBenchmark {
                 for (int m = 0; m < models.size(); m++) {
                     byte[] bytes = models.get(m).toByteArray();
                     System.out.printf(Locale.ROOT, "%-18s %-10s %8d %9d %9s %10.1f %12.2f %8.2f%%%n", fixture.name(),
-                            forms.get(m), bytes.length, FileSizes.deflatedSize(ByteBuffer.wrap(bytes)), layers.get(m), best[m][0],
-                            best[m][1], 100 * Fixtures.accuracy(runtime, models.get(m), fixture.data()));
+                            forms.get(m), bytes.length, FileSizes.deflatedSize(ByteBuffer.wrap(bytes)), layers.get(m),
+                            best[m][0], best[m][1], 100 * Fixtures.accuracy(runtime, models.get(m), fixture.data()));
                 }
             }
             matMul(runtime, passes);

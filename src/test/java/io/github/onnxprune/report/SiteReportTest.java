@@ -65,7 +65,8 @@ class SiteReportTest {
         String page = new String(SiteReport.page("ONNX <Prune>", List.of(folder), project), StandardCharsets.UTF_8);
         String body = SiteReport.body(List.of(folder), project);
         assertEquals("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                + "<title>ONNX &lt;Prune&gt;</title>\n<style>body{font-family:sans-serif;margin:2em;color:#222}</style>\n"
+                + "<title>ONNX &lt;Prune&gt;</title>\n"
+                + "<style>body{font-family:sans-serif;margin:2em;color:#222}</style>\n"
                 + "</head>\n<body>\n<h1>ONNX &lt;Prune&gt;</h1>\n" + body + "</body>\n</html>\n", page);
         assertTrue(page.contains("<td data-field=\"metric.after\" data-value=\"0.85\">0.8500</td>"), page);
     }

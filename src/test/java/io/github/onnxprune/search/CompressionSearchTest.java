@@ -196,8 +196,9 @@ class CompressionSearchTest {
         // When the scan passes at once (0.64) the fallback takes the rest, from one grid step above it: 0.65 of all
         // weights is the others at (0.65 * 220 - 5) / 200 = 0.69; it passes, so 0.67 (0.712), then 0.71 (0.756).
         var early = CompressionSearch.run(0.95, 0, new SearchSettings(true, 12), System.nanoTime(), true,
-                CompressionSearch.Profiler.measured(threeTensors()), f -> new CompressionSearch.Measured<>(0.5, f.restored().isEmpty()
-                        ? f.sparsity() <= 0.6 || f.sparsity() == 0.64 : f.sparsity() <= 0.72, ""), line -> { });
+                CompressionSearch.Profiler.measured(threeTensors()), f -> new CompressionSearch.Measured<>(0.5,
+                        f.restored().isEmpty() ? f.sparsity() <= 0.6 || f.sparsity() == 0.64 : f.sparsity() <= 0.72,
+                        ""), line -> { });
         assertEquals(List.of(0.64, 0.69, 0.712, 0.756), early.candidates().subList(7, 11).stream()
                 .map(Candidate::sparsity).toList());
     }

@@ -58,8 +58,8 @@ class SensitivityProfileTest {
         assertTrue(lines.get(1).startsWith("profile stopped at 50%, tensor 2 of 3, after 4"
                 + " evaluations in "), lines.get(1));
         // Stopped before the first evaluation, no tensor has a curve.
-        assertEquals(List.of(), SensitivityProfile.measure(List.of(TensorGroup.single("a", 10)), limits(new ArrayList<>()),
-                line -> { }, () -> true, true, Integer.MAX_VALUE));
+        assertEquals(List.of(), SensitivityProfile.measure(List.of(TensorGroup.single("a", 10)),
+                limits(new ArrayList<>()), line -> { }, () -> true, true, Integer.MAX_VALUE));
     }
 
     @Test

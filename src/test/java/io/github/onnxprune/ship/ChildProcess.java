@@ -31,7 +31,8 @@ public final class ChildProcess {
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[1]);
         if (args[0].equals("rewrite")) {
-            JarRewriter.rewrite(path, path, Map.of(args[2], ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8))));
+            JarRewriter.rewrite(path, path,
+                    Map.of(args[2], ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8))));
         } else if (args.length > 2) {
             // lock <folder> <seconds>: try for that long, exit 1 with the message if the lock stays taken.
             try (OutputLock lock = OutputLock.acquire(path, Duration.ofSeconds(Long.parseLong(args[2])))) {

@@ -31,7 +31,8 @@ public final class ChunkedDeflateBenchmark {
                 long time = best(() -> ChunkedDeflate.deflate(model, threads, OutputStream.nullOutputStream())
                         .compressedSize());
                 long size = ChunkedDeflate.deflate(model, threads, OutputStream.nullOutputStream()).compressedSize();
-                System.out.printf(Locale.ROOT, "  plugin, %d thread(s):        %,d bytes (%.4f, %.4fx the default level)"
+                System.out.printf(Locale.ROOT, "  plugin, %d thread(s):        %,d bytes (%.4f, %.4fx the default"
+                        + " level)"
                         + "  %.2f s%n", threads, size, size / (double) model.limit(), size / (double) jarToolSize,
                         time / 1e9);
             }

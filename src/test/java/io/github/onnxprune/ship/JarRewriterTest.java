@@ -287,7 +287,8 @@ class JarRewriterTest {
         Files.setPosixFilePermissions(jar, executable);
 
         JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
-        JarRewriter.rewrite(jar, folder.resolve("app-pruned.jar"), Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
+        JarRewriter.rewrite(jar, folder.resolve("app-pruned.jar"),
+                Map.of("models/m.onnx", ByteBuffer.wrap(bytes("pruned"))));
 
         assertEquals(executable, Files.getPosixFilePermissions(jar));
         assertEquals(executable, Files.getPosixFilePermissions(folder.resolve("app-pruned.jar")));

@@ -64,7 +64,8 @@ class KilledRewriteTest {
         }
         assertTrue(left.contains(temporary), left.toString());
         assertEquals(left, AtomicFiles.deleteStale(folder, false).stream().sorted().toList());
-        assertTrue(JarRewriter.rewrite(jar, jar, Map.of("models/m.onnx", ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8)))));
+        assertTrue(JarRewriter.rewrite(jar, jar,
+                Map.of("models/m.onnx", ByteBuffer.wrap("pruned".getBytes(StandardCharsets.UTF_8)))));
         try (Stream<Path> files = Files.list(folder)) {
             assertFalse(files.anyMatch(AtomicFiles::isTemporary), "no temporary file stays after a normal rewrite");
         }

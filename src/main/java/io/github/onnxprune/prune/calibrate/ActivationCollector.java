@@ -106,13 +106,13 @@ public final class ActivationCollector {
     }
 
     /**
-     * {@code name} of the model in {@code model} ({@link ModelFile}) on samples {@code from} to {@code to}, fed {@code fed} (values
-     * kept as real tokens' rows, of which part {@code part} holds these samples). A token sequence ({@code [batch,
-     * tokens, features]} with the batch's tokens) comes as its real tokens' rows only ({@code [rows, features]},
-     * in sample and token order), computed in batches of similar length each cut to its longest ({@link
-     * TokenRows#batches}). Any other value is computed on whole sentences instead, in the same batches of
-     * consecutive samples as {@link #run(java.nio.file.Path, Map, List, int, int)} (so the same values), on the
-     * same ONNX Runtime session: only the batch that showed it is not a token sequence is run in vain.
+     * {@code name} of the model in {@code model} ({@link ModelFile}) on samples {@code from} to {@code to}, fed
+     * {@code fed} (values kept as real tokens' rows, of which part {@code part} holds these samples). A token sequence
+     * ({@code [batch, tokens, features]} with the batch's tokens) comes as its real tokens' rows only ({@code [rows,
+     * features]}, in sample and token order), computed in batches of similar length each cut to its longest ({@link
+     * TokenRows#batches}). Any other value is computed on whole sentences instead, in the same batches of consecutive
+     * samples as {@link #run(java.nio.file.Path, Map, List, int, int)} (so the same values), on the same ONNX Runtime
+     * session: only the batch that showed it is not a token sequence is run in vain.
      */
     PartRun runTrimmed(java.nio.file.Path model, Map<String, StagedValue> fed, String name, int part, int from,
             int to) {
@@ -206,7 +206,9 @@ public final class ActivationCollector {
         return scratchFolder;
     }
 
-    /** Lets the input buffers the runtime keeps for later runs go ({@link OnnxRuntimeEvaluator#releaseSpareBuffers}). */
+    /**
+     * Lets the input buffers the runtime keeps for later runs go ({@link OnnxRuntimeEvaluator#releaseSpareBuffers}).
+     */
     void releaseSpareBuffers() {
         runtime.releaseSpareBuffers();
     }

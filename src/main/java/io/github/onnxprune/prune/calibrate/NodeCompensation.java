@@ -18,20 +18,20 @@ import java.util.function.Supplier;
  * each such layer's output matches the original model's as closely as its remaining inputs allow (ThiNet-style
  * least-squares reconstruction of the next layer).
  *
- * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original layer's output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a
- * residual stream, that plus the original residual less the pruned model's: {@link ResidualTarget}); the regressors are the
- * layer's remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not
- * compounded) plus a constant column that becomes the bias. The fit is ridge least squares pulled toward the
- * pruned weights with the removed units' mean contribution folded into the bias ({@code b + sum_u mean(a_u)
- * W[u]}), which is exact for units whose activation is constant. Conv rows are im2col patches, with zeros in the
- * padding exactly as the convolution reads them. A layer with more input features than {@link
- * Options#maxFeatures} gets only that mean compensation; a layer without a bias it may change (a MatMul
- * without a following Add of a constant) is fitted without one. Which units each layer kept is read from
- * node pruning's record of the slices it took ({@link NodePruningResult#kept}). Token activations
- * {@code [samples, tokens, features]} of models with an {@code attention_mask} input contribute only the
- * positions the mask keeps ({@link ActivationCollector#maskedRows}). Inputs are collected stage by stage
- * ({@link StagedActivations}) and only the rows a fit reads are kept from them: the heap holds one layer's rows
- * and, when it has room, the values a later stage still reads, never every layer's input at once.
+ * <p>For each Gemm, MatMul or 2-D Conv whose input lost units, in graph order: the target is the original layer's
+ * output on the original model's activations, {@code T = X_orig M + b} (for a MatMul that adds into a residual stream,
+ * that plus the original residual less the pruned model's: {@link ResidualTarget}); the regressors are the layer's
+ * remaining inputs in the model compensated so far (so errors of earlier layers are corrected, not compounded) plus a
+ * constant column that becomes the bias. The fit is ridge least squares pulled toward the pruned weights with the
+ * removed units' mean contribution folded into the bias ({@code b + sum_u mean(a_u) W[u]}), which is exact for units
+ * whose activation is constant. Conv rows are im2col patches, with zeros in the padding exactly as the convolution
+ * reads them. A layer with more input features than {@link Options#maxFeatures} gets only that mean compensation; a
+ * layer without a bias it may change (a MatMul without a following Add of a constant) is fitted without one. Which
+ * units each layer kept is read from node pruning's record of the slices it took ({@link NodePruningResult#kept}).
+ * Token activations {@code [samples, tokens, features]} of models with an {@code attention_mask} input contribute only
+ * the positions the mask keeps ({@link ActivationCollector#maskedRows}). Inputs are collected stage by stage ({@link
+ * StagedActivations}) and only the rows a fit reads are kept from them: the heap holds one layer's rows and, when it
+ * has room, the values a later stage still reads, never every layer's input at once.
  */
 public final class NodeCompensation {
 

@@ -46,7 +46,10 @@ final class RefitCost {
         return exact <= options.exactFlops() ? exact : outputs * kept * kept * SweptRefit.MAX_STEPS;
     }
 
-    /** Most rows within the sweep's budget, at most {@link Options#maxRows}; below {@link WeightReconstruction#MIN_ROWS}: skipped. */
+    /**
+     * Most rows within the sweep's budget, at most {@link Options#maxRows}; below
+     * {@link WeightReconstruction#MIN_ROWS}: skipped.
+     */
     static int affordableRows(int width, int outputs, Options options) {
         double fixed = sweep(width, outputs, 0);
         double perRow = sweep(width, outputs, 1) - fixed;

@@ -459,7 +459,8 @@ public final class WeightReconstruction {
         double before = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), mp, width, outputs)
                 + (centred ? statistics.meanTerm(FitAlgebra.difference(md, mp), outputs, offset) : 0), reference);
         // Centred, the bias takes the mean term of the re-fitted weights' change.
-        double after = FitAlgebra.relative(FitAlgebra.squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
+        double after = FitAlgebra.relative(
+                FitAlgebra.squared(gram, rhs, equations.reference(), refit, width, outputs), reference);
         Map<String, TensorProto> replacements = new java.util.HashMap<>();
         replacements.put(is.weight(), written);
         double[] shift = new double[outputs];

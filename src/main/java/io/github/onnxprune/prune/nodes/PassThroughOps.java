@@ -88,7 +88,8 @@ final class PassThroughOps {
                 String bound = node.getInput(i);
                 if (!bound.isEmpty() && graph.constant(bound).map(c -> TensorOps.elements(c.tensor()) != 1)
                         .orElse(true)) {
-                    lx.block("clipped by " + describe(node) + " with bound '" + bound + "' that is not a constant scalar");
+                    lx.block("clipped by " + describe(node) + " with bound '" + bound
+                            + "' that is not a constant scalar");
                     return;
                 }
             }

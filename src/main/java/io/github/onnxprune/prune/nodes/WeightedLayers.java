@@ -69,7 +69,8 @@ final class WeightedLayers {
         Layout la = analysis.layouts.get(a);
         FloatTensor w = analysis.floatConstant(b);
         if (w == null || w.dims().length != 2) {
-            analysis.blockTracked(node, 1, "used as the right operand of " + describe(node) + ", a product of two values");
+            analysis.blockTracked(node, 1, "used as the right operand of " + describe(node)
+                    + ", a product of two values");
             skipLayer(n, node, b, "weight '" + b + "' is not a constant floating-point matrix");
             if (la != null) {
                 la.block("read by " + describe(node) + " whose other operand is not a constant matrix");
@@ -103,7 +104,8 @@ final class WeightedLayers {
         }
         String output = node.getOutput(0);
         int rank = analysis.shapes.containsKey(output) ? analysis.shapes.get(output).length
-                : inputShape != null ? inputShape.length : la != null && la.rank >= 0 ? la.rank : analysis.ranks.rank(output);
+                : inputShape != null ? inputShape.length
+                : la != null && la.rank >= 0 ? la.rank : analysis.ranks.rank(output);
         Space space = produce(layer, (int) w.dims()[1]);
         Layout own = Layout.of(space, rank, -1);
         analysis.edit(b, 1, own);

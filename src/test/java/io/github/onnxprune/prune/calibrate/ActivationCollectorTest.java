@@ -47,7 +47,8 @@ class ActivationCollectorTest {
                     List.of("embedded", "last_hidden_state"));
 
             assertArrayEquals(new float[] {2, 0, 0, 1, 1, 1, 1, 0}, (float[]) values.get("embedded").data());
-            // Token 3 is [2, 0]: projected [4, 0.5]; token 1 is [0, 1]: [0.5, 1]; token 2 [2.5, 1.25]; token 0 [2, 0.25].
+            // Token 3 is [2, 0]: projected [4, 0.5]; token 1 is [0, 1]: [0.5, 1]; token 2 [2.5, 1.25]; token 0 [2,
+            // 0.25].
             assertArrayEquals(new float[] {4, 0.5f, 0.5f, 1, 2.5f, 1.25f, 2, 0.25f},
                     (float[]) values.get("last_hidden_state").data());
         }

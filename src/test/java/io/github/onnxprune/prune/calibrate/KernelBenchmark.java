@@ -32,7 +32,8 @@ public final class KernelBenchmark {
                 x[i] = (float) random.nextGaussian();
             }
             Features features = new Features(x, rows, width);
-            time("gram " + rows + "x" + width + ", hand-written, float rows (2 threads)", () -> RowProducts.gram(features));
+            time("gram " + rows + "x" + width + ", hand-written, float rows (2 threads)",
+                    () -> RowProducts.gram(features));
             time("gram " + rows + "x" + width + ", hand-written, double chunks (2 threads)",
                     () -> gramOfDoubles(features));
             double[] m = new double[width * 384];
@@ -114,9 +115,10 @@ public final class KernelBenchmark {
     static final int GRAM_CHUNK = 256;
 
     /**
-     * A candidate kernel, measured and not adopted: {@code X^T X} as {@link RowProducts#gram}, but each chunk of {@link #GRAM_CHUNK} rows is first converted to double
-     * and taken eight rows at a time: the inner loop then reads and writes doubles only, which the JIT turns
-     * into vector instructions (a loop that mixes float and double is left scalar by Java 17's compiler).
+     * A candidate kernel, measured and not adopted: {@code X^T X} as {@link RowProducts#gram}, but each chunk of
+     * {@link #GRAM_CHUNK} rows is first converted to double and taken eight rows at a time: the inner loop then reads
+     * and writes doubles only, which the JIT turns into vector instructions (a loop that mixes float and double is left
+     * scalar by Java 17's compiler).
      */
     static double[] gramOfDoubles(Features xc) {
         int width = xc.cols();

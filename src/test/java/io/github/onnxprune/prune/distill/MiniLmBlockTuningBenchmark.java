@@ -20,7 +20,8 @@ import java.util.Locale;
  * langchain4j jar in ~/.m2), the folder with validation.npz and calibration.npz (default
  * benchmarks/minilm/src/data). System properties: {@code -Depochs=4}, {@code -Drate=1e-4} (Adam's step),
  * {@code -Dbatch=16} (sentences per step), {@code -DheldOut=32} (last calibration sentences judging the epochs),
- * {@code -Dsamples=256} (calibration sentences), {@code -Dblocks=0} (the first this many blocks tuned, 0: all), {@code -Dcalibration=<file.npz>}, {@code -Dsave=<file>}.
+ * {@code -Dsamples=256} (calibration sentences), {@code -Dblocks=0} (the first this many blocks tuned, 0: all),
+ * {@code -Dcalibration=<file.npz>}, {@code -Dsave=<file>}.
  */
 public final class MiniLmBlockTuningBenchmark {
 
@@ -36,7 +37,8 @@ public final class MiniLmBlockTuningBenchmark {
         ModelProto pruned = MiniLmFigures.model(prunedFile);
         ModelSignature signature = ModelSignature.of(original);
         ValidationData validation = ValidationDataReader.read(dataDir.resolve("validation.npz"), signature, "labels");
-        Path calibrationFile = Path.of(System.getProperty("calibration", dataDir.resolve("calibration.npz").toString()));
+        Path calibrationFile = Path.of(System.getProperty("calibration",
+                dataDir.resolve("calibration.npz").toString()));
         ValidationData calibration = ValidationDataReader.read(calibrationFile, signature, "labels");
         BlockTuner.Options options = new BlockTuner.Options(Integer.getInteger("epochs", 4),
                 Double.parseDouble(System.getProperty("rate", "1e-4")), Integer.getInteger("batch", 16),

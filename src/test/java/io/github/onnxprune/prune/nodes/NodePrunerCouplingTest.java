@@ -168,8 +168,8 @@ class NodePrunerCouplingTest {
         assertEquals(List.of(3L), dims(halved, "ffn_b2"));
         assertEquals(List.of(3L, 3L), dims(halved, "head_W"));
         assertEquals(List.of(3L), dims(halved, "head_b"));
-        assertEquals(List.of(new SkippedLayer("matmul12", "its units reach the graph output 'y', whose shape must stay")),
-                half.skipped());
+        assertEquals(List.of(new SkippedLayer("matmul12",
+                "its units reach the graph output 'y', whose shape must stay")), half.skipped());
         assertEquals(3, Ort.run(halved, TestGraphs.random(9, 16), 2, 8).shape()[1]);
     }
 
@@ -192,8 +192,10 @@ class NodePrunerCouplingTest {
         assertEquals(List.of(
                 new SkippedLayer("gemm0", "read by Softmax 'softmax1', an op node pruning cannot follow"),
                 new SkippedLayer("gemm2", "its units reach the graph output 'y', whose shape must stay"),
-                new SkippedLayer("gemm3", "constant 'shared' is read by 2 nodes, so it cannot be sliced for one of them"),
-                new SkippedLayer("gemm4", "constant 'shared' is read by 2 nodes, so it cannot be sliced for one of them"),
+                new SkippedLayer("gemm3",
+                        "constant 'shared' is read by 2 nodes, so it cannot be sliced for one of them"),
+                new SkippedLayer("gemm4",
+                        "constant 'shared' is read by 2 nodes, so it cannot be sliced for one of them"),
                 new SkippedLayer("gemm5", "its units reach the graph output 'z', whose shape must stay")),
                 result.skipped());
     }

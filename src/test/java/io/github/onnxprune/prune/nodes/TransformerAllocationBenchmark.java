@@ -27,8 +27,8 @@ import java.util.Map;
  * heads and feed-forward units alone, at a few fractions, the pooled-cosine loss on calibration sentences the
  * compensation did not see (fitted on all but the last 64, judged on those: 192 and 64 of the 256), then a greedy
  * allocation under an exact multiply-add budget (the step of least loss per multiply-add removed first, losses
- * interpolated between the measured fractions, never beyond the largest). Prints {@code sensitivity} lines and, per budget, the
- * {@code -Doverrides} / {@code sparsityOverrides} list that {@link TransformerPruningBenchmark} and the
+ * interpolated between the measured fractions, never beyond the largest). Prints {@code sensitivity} lines and, per
+ * budget, the {@code -Doverrides} / {@code sparsityOverrides} list that {@link TransformerPruningBenchmark} and the
  * plugin take. The validation sentences are never read.
  *
  * <p>Arguments: budgets (fractions of the encoder's multiply-adds to remove, default 0.25,0.4), FFN fractions

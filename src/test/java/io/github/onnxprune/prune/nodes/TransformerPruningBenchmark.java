@@ -29,11 +29,13 @@ import java.util.Locale;
  * benchmarks/minilm (plain and compensated on its 256 calibration sentences) and batched latency.
  *
  * <p>Arguments: fractions (comma-separated, default 0.25,0.4), scope (default layerwise), importance (l1, l2,
- * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per re-fitted layer (default 8192, the
- * plugin's; 0 skips compensation and prints only the plain cosine; {@code -DholdBack=k} holds every k-th row back
- * to judge each fit, 0 fits on all, default the plugin's; {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs); {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of
- * the original sum ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets
- * the fraction of the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
+ * fluctuation or compensated ({@link CompensatedRanking}), default fluctuation), the most calibration rows (tokens) per
+ * re-fitted layer (default 8192, the plugin's; 0 skips compensation and prints only the plain cosine;
+ * {@code -DholdBack=k} holds every k-th row back to judge each fit, 0 fits on all, default the plugin's;
+ * {@code -Dridge=r} the fits' relative ridge (token sequences' too, unless {@code -DsequenceRidge=r} sets theirs);
+ * {@code -Dresidual=false} fits layers that add into a residual stream to their own output instead of the original sum
+ * ({@link NodeCompensation.Options#residual}); {@code -Doverrides=*intermediate*=0.38,*query*=0} sets the fraction of
+ * the groups whose layers match), the model jar or .onnx (default the jar in ~/.m2), the folder with validation.npz and
  * calibration.npz (default benchmarks/minilm/src/data).
  */
 public final class TransformerPruningBenchmark {

@@ -172,8 +172,8 @@ class QuantizationStepTest {
                     "the planted error is the smallest: m0 goes back last");
             assertEquals(7, result.edits().rounds().size());
             assertTrue(result.edits().fallback().values().stream().allMatch(r -> r.matches("put back to float by"
-                    + " the accuracy fallback \\(round \\d; output error 0\\.\\d{4}, among the largest; 0\\.0 KiB more in"
-                    + " float\\) after mse 0\\.5000 did not pass the gate")),
+                    + " the accuracy fallback \\(round \\d; output error 0\\.\\d{4}, among the largest; 0\\.0 KiB"
+                    + " more in float\\) after mse 0\\.5000 did not pass the gate")),
                     result.edits().fallback().toString());
             List<String> rounds = QuantizationStep.roundLines(result.edits());
             assertEquals(7, rounds.size());
