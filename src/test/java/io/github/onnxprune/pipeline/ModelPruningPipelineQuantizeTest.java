@@ -105,23 +105,53 @@ class ModelPruningPipelineQuantizeTest {
 
     @Test
     void aFailedGatePutsTheWorstLayerBackToFloatUntilItPasses() throws Exception {
-        // All three layers int8 raise the MSE by about 0.0015 and the last layer alone by about 0.001; the last
-        // layer's own output error is the largest, so it goes back first.
+        // All three layers int8 raise the MSE past 0.001. How far, and so how many layers go back, depends on the
+        // CPU's int8 kernel: with VNNI about 0.0015 and the last layer alone goes back; on an AVX2 CPU without it
+        // (AMD EPYC, session 21) ONNX Runtime's kernel saturates, fc1's output error is 0.0646 and MSE 0.2185, so
+        // fc1 goes back first and then fc3. What holds on both: the largest output error first, until it passes.
         ModelResult result = process(task(0.0, Metric.MSE, new GateLimits(null, 0.001),
                 new Quantization("int8", List.of(), true)));
 
         assertTrue(result.passed(), result.report().violations().toString());
         List<Map<String, Object>> layers = layers(result.report());
-        assertEquals(List.of(true, true, false), layers.stream().map(l -> l.get("quantized")).toList());
-        assertTrue(((String) layers.get(2).get("reason")).startsWith("put back to float by the accuracy fallback"
-                + " (round 1; output error 0.00"), layers.get(2).toString());
-        assertTrue(((String) layers.get(2).get("reason")).endsWith(" did not pass the gate"));
         StepSection int8 = result.report().step("int8").orElseThrow();
-        assertEquals(List.of("/fc3/Gemm"), int8.fields().get("fallbackLayers"));
-        assertEquals("2/3", int8.metadata().get("onnx-prune.quantizedLayers"));
-        assertEquals(2, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals)
-                .count());
+        @SuppressWarnings("unchecked")
+        List<String> back = (List<String>) int8.fields().get("fallbackLayers");
+        assertFalse(back.isEmpty());
+        assertEquals(layers.stream().map(l -> !back.contains((String) l.get("layer"))).toList(),
+                layers.stream().map(l -> l.get("quantized")).toList());
+        // Three layers: each round puts one back (1, 1, ...), in the order fallbackLayers lists them.
+        for (int round = 1; round <= back.size(); round++) {
+            String name = back.get(round - 1);
+            String reason = (String) layers.stream().filter(l -> l.get("layer").equals(name)).findFirst()
+                    .orElseThrow().get("reason");
+            assertTrue(reason.startsWith("put back to float by the accuracy fallback (round " + round
+                    + "; output error 0."), reason);
+            assertTrue(reason.endsWith(" did not pass the gate"), reason);
+        }
+        // Round 1's layer had the largest output error of the three.
+        double first = errorOf(layers, back.get(0));
+        for (Map<String, Object> layer : layers) {
+            assertTrue(errorOf(layers, (String) layer.get("layer")) <= first, layer.toString());
+        }
+        long int8Layers = layers.size() - back.size();
+        assertEquals(int8Layers + "/3", int8.metadata().get("onnx-prune.quantizedLayers"));
+        assertEquals(int8Layers, opTypes(ModelBytes.toArray(result.prunedBytes())).stream()
+                .filter("MatMulInteger"::equals).count());
         assertTrue(result.report().measurement().pruned() <= 0.001);
+    }
+
+    /** A layer's measured output error: its field while int8, the figure in its reason once put back. */
+    private static double errorOf(List<Map<String, Object>> layers, String name) {
+        Map<String, Object> layer = layers.stream().filter(l -> l.get("layer").equals(name)).findFirst()
+                .orElseThrow();
+        if (layer.get("outputError") instanceof Number error) {
+            return error.doubleValue();
+        }
+        java.util.regex.Matcher figure = java.util.regex.Pattern.compile("output error (\\d+\\.\\d+)")
+                .matcher((String) layer.get("reason"));
+        assertTrue(figure.find(), layer.toString());
+        return Double.parseDouble(figure.group(1));
     }
 
     @Test
