@@ -113,11 +113,16 @@ final class OrtSessions {
             return outputs.iterator().next();
         }
         if (!outputs.contains(outputName)) {
-            throw new EvaluationSetupException("The model has no output named '" + outputName + "'. Its outputs "
-                    + "are: " + outputs.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "))
-                    + ". Set <outputName> to one of them.");
+            throw new EvaluationSetupException("The model has no output named '" + outputName + "'. "
+                    + outputList(session) + " Set <outputName> to one of them.");
         }
         return outputName;
+    }
+
+    /** The session's outputs as a sentence, "Its outputs are: 'a', 'b'.", for messages that ask for one. */
+    static String outputList(OrtSession session) {
+        return "Its outputs are: " + session.getOutputNames().stream().map(n -> "'" + n + "'")
+                .collect(Collectors.joining(", ")) + ".";
     }
 
     /** How many samples each {@code run} call takes, from the session's declared input shapes. */

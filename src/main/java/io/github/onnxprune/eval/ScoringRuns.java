@@ -36,6 +36,9 @@ final class ScoringRuns {
                     OnnxValue value = result.get(name).orElseThrow();
                     Tensor mask = maskName == null ? null : data.inputs().get(maskName).rows(from, to);
                     copyRows(value, name, to - from, rows, from, output, mask, maskName);
+                } catch (EvaluationSetupException e) {
+                    // Most of these ask for another <outputName>: the model's outputs are the choices.
+                    throw new EvaluationSetupException(e.getMessage() + " " + OrtSessions.outputList(session), e);
                 } catch (OrtException e) {
                     throw new EvaluationException("ONNX Runtime failed while running the model on validation "
                             + "samples " + from + " to " + (to - 1) + " of " + data.source() + ": " + e.getMessage()

@@ -9,6 +9,9 @@ import java.util.stream.Stream;
 /** Checks a pruned model's measured metric against the user's limits, as jacoco's check does for coverage. */
 public final class AccuracyGate {
 
+    /** The default of {@code <maxAccuracyDrop>}, as the goal declares it. */
+    public static final String DEFAULT_MAX_DROP = "0.01";
+
     private AccuracyGate() {
     }
 
@@ -65,7 +68,25 @@ public final class AccuracyGate {
                 belowFloor ? floorName + " is " + format(floor) : null).filter(Objects::nonNull).toList());
         return new GateVerdict(model, List.of(String.format(Locale.ROOT, "Model %s: %s is %s after pruning %s (the"
                 + " original model scores %s)%s, but %s.", model, metric, format(pruned), pruning, format(baseline),
-                dropTooLarge ? ", " + dropText : "", broken) + advice));
+                dropTooLarge ? ", " + dropText : "", broken) + dropStricterThanFloor(floor, belowFloor, dropTooLarge,
+                higherIsBetter, baseline, limits.maxAccuracyDrop()) + advice));
+    }
+
+    /**
+     * When the floor passes and the drop fails, the drop is the stricter limit, often its default unnoticed beside
+     * a {@code <minAccuracy>} (with cosine the original scores 1, so 0.01 asks for 0.99): says what it asks for.
+     */
+    private static String dropStricterThanFloor(Double floor, boolean belowFloor, boolean dropTooLarge,
+            boolean higherIsBetter, double baseline, Double maxDrop) {
+        if (floor == null || belowFloor || !dropTooLarge) {
+            return "";
+        }
+        double bound = higherIsBetter ? baseline - maxDrop : baseline + maxDrop;
+        return String.format(Locale.ROOT, " It meets <minAccuracy> %s, but <maxAccuracyDrop> %s (%s by default, also"
+                + " beside <minAccuracy>) asks for %s %s against the original's %s: set"
+                + " <maxAccuracyDrop>%s</maxAccuracyDrop> to gate on <minAccuracy> alone.", format(floor),
+                format(maxDrop), DEFAULT_MAX_DROP, higherIsBetter ? "at least" : "at most", format(bound),
+                format(baseline), format(Math.abs(baseline - floor)));
     }
 
     /**

@@ -36,6 +36,16 @@ public record PruningSettings(PruneMethod method, double sparsity, double nodeSp
         Sparsity.check(sparsity, "sparsity");
         Sparsity.check(nodeSparsity, "nodeSparsity");
         Sparsity.check(tableSparsity, "tableSparsity");
+        if (method == PruneMethod.NODES && (nodeSparsity > 0 || tableSparsity > 0)) {
+            // Method nodes prunes no weights, so either fraction would be dropped without a word.
+            String element = nodeSparsity > 0 ? "nodeSparsity" : "tableSparsity";
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "<%s> %s is set with"
+                    + " <method>nodes</method>, where <sparsity> (%s) is the fraction of units removed and no weight"
+                    + " is pruned, so it would be ignored. To remove units and then prune weights, use"
+                    + " <method>weights</method> (the default) with <nodeSparsity> for the units and <sparsity> for"
+                    + " the weights; to remove units only, leave <%s> out", element,
+                    nodeSparsity > 0 ? nodeSparsity : tableSparsity, sparsity, element));
+        }
         overrides = List.copyOf(overrides);
         Objects.requireNonNull(quantization, "quantization");
         Objects.requireNonNull(search, "search");

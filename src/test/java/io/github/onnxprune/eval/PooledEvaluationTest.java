@@ -75,6 +75,9 @@ class PooledEvaluationTest {
 
         assertTrue(error.getMessage().startsWith("The model's output 'last_hidden_state' has shape [2, 3, 2]: each "
                 + "sample holds [3, 2] values"), error.getMessage());
+        // The failure asks for another <outputName> or a pooling: it lists what the model offers.
+        assertTrue(error.getMessage().endsWith(" as sentence-transformers does. Its outputs are:"
+                + " 'last_hidden_state'."), error.getMessage());
     }
 
     @Test

@@ -109,4 +109,21 @@ class AccuracyGateTest {
                 () -> new GateLimits(null, -0.1));
         assertTrue(error.getMessage().startsWith("maxAccuracyDrop is -0.1 but must be zero or more"));
     }
+
+    @Test
+    void aDropLimitStricterThanAMetFloorSaysWhatItAsksForAndHowToGateOnTheFloorAlone() {
+        // A new user's cosine gate: <minAccuracy>0.95 written, the drop's default 0.01 not noticed.
+        GateVerdict verdict = AccuracyGate.check("models/bert.onnx", "cosine", true, 1.0, 0.9808,
+                "nodes to 0.25 then weights to sparsity 0.50 (global)", new GateLimits(0.95, 0.01));
+        assertEquals(List.of("Model models/bert.onnx: cosine is 0.9808 after pruning nodes to 0.25 then weights to"
+                + " sparsity 0.50 (global) (the original model scores 1.0000), a drop of 0.0192, but the largest"
+                + " allowed (maxAccuracyDrop) is 0.0100. It meets <minAccuracy> 0.9500, but <maxAccuracyDrop> 0.0100"
+                + " (0.01 by default, also beside <minAccuracy>) asks for at least 0.9900 against the original's"
+                + " 1.0000: set <maxAccuracyDrop>0.0500</maxAccuracyDrop> to gate on <minAccuracy> alone. Lower"
+                + " <sparsity>, leave the most sensitive layers out with <tensorExcludes> or a <sparsityOverrides>"
+                + " entry, or relax the limit if the loss is acceptable."), verdict.violations());
+        assertTrue(AccuracyGate.check("m", "mse", false, 0.0, 0.03, PRUNING, new GateLimits(0.05, 0.01))
+                .violations().get(0).contains("asks for at most 0.0100 against the original's 0.0000: set"
+                        + " <maxAccuracyDrop>0.0500</maxAccuracyDrop>"));
+    }
 }

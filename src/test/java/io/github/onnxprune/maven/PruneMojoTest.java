@@ -128,4 +128,19 @@ class PruneMojoTest {
                 + " pruned.", error.getMessage());
         assertFalse(new File("src/test/resources/unit/prune/target").exists());
     }
+
+    @Test
+    @Basedir("src/test/resources/unit/prune")
+    @InjectMojo(goal = "prune", pom = POM)
+    @MojoParameter(name = "method", value = "nodes")
+    @MojoParameter(name = "nodeSparsity", value = "0.25")
+    void nodeSparsityWithMethodNodesFailsInsteadOfBeingIgnored(PruneMojo mojo) {
+        MojoFailureException error = assertThrows(MojoFailureException.class, mojo::execute);
+        assertEquals("Invalid onnx-prune configuration for model models/digits.onnx: <nodeSparsity> 0.25 is set with"
+                + " <method>nodes</method>, where <sparsity> (0.5) is the fraction of units removed and no weight is"
+                + " pruned, so it would be ignored. To remove units and then prune weights, use"
+                + " <method>weights</method> (the default) with <nodeSparsity> for the units and <sparsity> for the"
+                + " weights; to remove units only, leave <nodeSparsity> out.", error.getMessage());
+        assertFalse(new File("src/test/resources/unit/prune/target").exists());
+    }
 }
