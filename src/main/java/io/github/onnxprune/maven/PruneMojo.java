@@ -4,14 +4,15 @@ import io.github.onnxprune.eval.EvaluationException;
 import io.github.onnxprune.eval.EvaluationSetupException;
 import io.github.onnxprune.eval.RuntimeUnavailableException;
 import io.github.onnxprune.eval.ValidationDataException;
+import io.github.onnxprune.gate.AccuracyGate;
 import io.github.onnxprune.onnx.InvalidModelException;
+import io.github.onnxprune.pipeline.HeapExhaustedException;
 import io.github.onnxprune.pipeline.ModelResult;
 import io.github.onnxprune.pipeline.ModelTask;
 import io.github.onnxprune.pipeline.PruneRun;
 import io.github.onnxprune.pipeline.RunOutcome;
 import io.github.onnxprune.pipeline.RunSettings;
 import io.github.onnxprune.pipeline.SettingsValidator;
-import io.github.onnxprune.pipeline.HeapExhaustedException;
 import io.github.onnxprune.pipeline.UnexpectedModelException;
 import io.github.onnxprune.report.ReportTable;
 import io.github.onnxprune.ship.ShippingException;
@@ -275,7 +276,7 @@ public class PruneMojo extends AbstractMojo {
     private Double minAccuracy;
 
     /** Largest acceptable loss of the metric against the original model. */
-    @Parameter(property = "onnx-prune.maxAccuracyDrop", defaultValue = "0.01")
+    @Parameter(property = "onnx-prune.maxAccuracyDrop", defaultValue = AccuracyGate.DEFAULT_MAX_DROP)
     private Double maxAccuracyDrop;
 
     /** Whether a broken limit fails the build; false logs it as a warning and ships anyway. */
@@ -307,8 +308,11 @@ public class PruneMojo extends AbstractMojo {
     @Parameter(defaultValue = "${project.build.directory}", readonly = true)
     private File buildDirectory;
 
-    /** Timestamp for reproducible output, as maven-archiver reads it. */
-    @Parameter(defaultValue = "${project.build.outputTimestamp}")
+    /**
+     * Timestamp for reproducible output, as maven-archiver reads it; read-only, so that the project's
+     * {@code project.build.outputTimestamp} property is the one place it is set, for this goal and jar:jar alike.
+     */
+    @Parameter(defaultValue = "${project.build.outputTimestamp}", readonly = true)
     private String outputTimestamp;
 
     @Parameter(defaultValue = "${plugin.version}", readonly = true)
