@@ -3,7 +3,7 @@ import java.util.zip.ZipFile
 
 def log = new File(basedir, 'build.log').text
 assert log.contains('models/digits.onnx  weights+int8  3 ')
-// The int8 graph raised the MSE past 0.001; the last layer's output error was the largest, so it went back.
+// The seven-bit int8 graph raised the MSE past 0.002; the last layer's output error was the largest, so it went back.
 assert log =~ /\[INFO\]   \/fc3\/Gemm \(Gemm\): float, put back to float by the accuracy fallback \(round 1; output error 0\.\d{4}, among the largest; \d+\.\d KiB more in float\) after mse 0\.\d{4} did not pass the gate/
 assert log =~ /\[INFO\]   fallback round 1: mse 0\.\d{4} did not pass the gate; 1 layer put back, 1 float in all, \d+\.\d s since int8 started/
 assert log =~ /\[INFO\]   \/fc1\/Gemm \(Gemm\): int8 as DynamicQuantizeMatMul, output error 0\.\d{4}/
@@ -22,6 +22,6 @@ def report = new groovy.json.JsonSlurper().parse(new File(basedir, 'target/onnx-
 def m = report.models[0]
 assert m.fallbackLayers == ['/fc3/Gemm']
 assert m.quantizedLayers*.quantized == [true, true, false]
-assert m.metric.pruned <= 0.001
+assert m.metric.pruned <= 0.002
 assert m.violations == []
 true

@@ -35,6 +35,7 @@ public class ModelConfiguration {
     List<String> quantizeExcludes;
     Boolean quantizeFallback;
     Integer tableBits;
+    Integer weightBits;
     Boolean search;
     String searchBudget;
     Boolean sensitivity;
@@ -80,6 +81,7 @@ public class ModelConfiguration {
                 .share("residualErrorCorrection", residualErrorCorrection)
                 .range("batchSize", batchSize, 1, SettingsValidator.MAX_BATCH)
                 .range("tableBits", tableBits, 2, 8)
+                .range("weightBits", weightBits, 7, 8)
                 .searchBudget("searchBudget", searchBudget)
                 .finite("minAccuracy", minAccuracy).atLeast("maxAccuracyDrop", maxAccuracyDrop, 0);
     }

@@ -104,7 +104,7 @@ final class ModelTasks {
                     new Quantization(or(model.quantize, pluginWide.quantize),
                             patterns(or(model.quantizeExcludes, listOrEmpty(pluginWide.quantizeExcludes))),
                             or(model.quantizeFallback, pluginWide.quantizeFallback),
-                            or(model.tableBits, pluginWide.tableBits)),
+                            or(model.tableBits, pluginWide.tableBits), or(model.weightBits, pluginWide.weightBits)),
                     SearchSettings.parse(or(model.search, pluginWide.search),
                                     or(model.searchBudget, pluginWide.searchBudget))
                             .withProfile(or(model.sensitivity, pluginWide.sensitivity)),

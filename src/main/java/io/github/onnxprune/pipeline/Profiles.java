@@ -110,7 +110,8 @@ final class Profiles {
         long start = System.nanoTime();
         Quantization quantization = task.pruning().quantization();
         List<Int8Profile.Entry> entries = Int8Profile.measure(original, new QuantizationSettings(
-                quantization.excludes(), Set.of(), quantization.tableBits()), calibration, score);
+                quantization.excludes(), Set.of(), quantization.tableBits(), Set.of(), quantization.weightBits()),
+                calibration, score);
         boolean higher = task.evaluation().metric().higherIsBetter();
         Int8Profile.Entry worst = entries.stream().min(Comparator.comparingDouble(
                 e -> higher ? e.metric() : -e.metric())).orElse(null);

@@ -1,6 +1,7 @@
 package io.github.onnxprune.pipeline;
 
 import io.github.onnxprune.prune.NamePattern;
+import io.github.onnxprune.quantize.QuantizationSettings;
 import java.util.List;
 import java.util.Locale;
 
@@ -11,8 +12,10 @@ import java.util.Locale;
  * @param excludes node-name patterns of layers left float
  * @param fallback whether a failed gate puts layers back to float, worst first, until it passes
  * @param tableBits bits of embedding tables' values (8 is int8's full range; fewer is lossy and smaller)
+ * @param weightBits bits of MatMul, Gemm and Conv weights ({@link QuantizationSettings#weightBits()})
  */
-public record Quantization(String mode, List<NamePattern> excludes, boolean fallback, int tableBits) {
+public record Quantization(String mode, List<NamePattern> excludes, boolean fallback, int tableBits,
+        int weightBits) {
 
     /** The modes {@code <quantize>} accepts. */
     public static final List<String> MODES = List.of("none", "int8");
@@ -20,9 +23,9 @@ public record Quantization(String mode, List<NamePattern> excludes, boolean fall
     /** No quantization. */
     public static final Quantization NONE = new Quantization("none", List.of(), true);
 
-    /** Tables at int8's full range. */
+    /** Tables at int8's full range, computed weights at the portable seven bits. */
     public Quantization(String mode, List<NamePattern> excludes, boolean fallback) {
-        this(mode, excludes, fallback, 8);
+        this(mode, excludes, fallback, QuantizationSettings.FULL_TABLE_BITS, QuantizationSettings.PORTABLE_WEIGHT_BITS);
     }
 
     public Quantization {

@@ -54,7 +54,7 @@ final class StepPlan {
         }
         if (pruning.quantization().int8()) {
             steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),
-                    pruning.quantization().tableBits()));
+                    pruning.quantization().tableBits(), pruning.quantization().weightBits()));
         }
         return steps;
     }

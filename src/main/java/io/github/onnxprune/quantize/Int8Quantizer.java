@@ -62,7 +62,7 @@ public final class Int8Quantizer {
         Map<String, ActivationRange> ranges = activationRanges(model, planned, calibration);
         Map<Integer, PreparedLayer> prepared = new LinkedHashMap<>();
         for (LayerPlanner.Candidate candidate : planned) {
-            prepared.put(candidate.nodeIndex(), prepare(candidate, ranges));
+            prepared.put(candidate.nodeIndex(), prepare(candidate, ranges, Int8Weights.levels(settings.weightBits())));
         }
 
         Set<Integer> folded = new HashSet<>();
@@ -224,10 +224,12 @@ public final class Int8Quantizer {
         return ranges;
     }
 
-    private static PreparedLayer prepare(LayerPlanner.Candidate candidate, Map<String, ActivationRange> ranges) {
+    /** {@code weightLimit} bounds computed weights' values; tables take theirs from their own bits. */
+    private static PreparedLayer prepare(LayerPlanner.Candidate candidate, Map<String, ActivationRange> ranges,
+            int weightLimit) {
         if (candidate.plan() instanceof MatMulLayer matMul) {
             return new PreparedLayer(candidate, Int8Weights.perColumn(matMul.weight(), matMul.rows(),
-                    matMul.columns()), null, null);
+                    matMul.columns(), weightLimit), null, null);
         }
         if (candidate.plan() instanceof GatherLayer gather) {
             return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(gather.table(),
@@ -236,7 +238,7 @@ public final class Int8Quantizer {
         ConvLayer conv = (ConvLayer) candidate.plan();
         double[] weight = conv.weight();
         return new PreparedLayer(candidate, Int8Weights.perLeadingAxis(i -> weight[i], weight.length,
-                conv.channels()),
+                conv.channels(), weightLimit),
                 ranges.get(conv.input()), ranges.get(conv.output()));
     }
 

@@ -3,15 +3,14 @@ package io.github.onnxprune.quantize;
 import java.util.function.IntToDoubleFunction;
 
 /**
- * Symmetric int8 quantization of a weight: values in [-127, 127], zero point 0 (so a pruned zero stays an
- * exact zero), one float32 scale per channel, rounding half to even as numpy and ONNX Runtime's quantizer do.
+ * Symmetric int8 quantization of a weight: values in [-limit, limit] (127 for 8 bits, 63 for 7), zero point 0 (so a
+ * pruned zero stays an exact zero), one float32 scale per channel, rounding half to even as numpy and ONNX Runtime's
+ * quantizer do.
  *
  * @param values the int8 values in the layout they were given
  * @param scales one scale per channel
  */
 record Int8Weights(byte[] values, float[] scales) {
-
-    private static final int LIMIT = 127;
 
     /** The largest level of a symmetric {@code bits}-bit value: 127 for 8, 7 for 4. */
     static int levels(int bits) {
@@ -19,10 +18,10 @@ record Int8Weights(byte[] values, float[] scales) {
     }
 
     /**
-     * A {@code rows x columns} row-major matrix, element by flat index, quantized with one scale per column (a
-     * MatMul's outputs).
+     * A {@code rows x columns} row-major matrix, element by flat index, quantized to values in [-limit, limit] with
+     * one scale per column (a MatMul's outputs).
      */
-    static Int8Weights perColumn(IntToDoubleFunction matrix, int rows, int columns) {
+    static Int8Weights perColumn(IntToDoubleFunction matrix, int rows, int columns, int limit) {
         int length = rows * columns;
         float[] scales = new float[columns];
         for (int c = 0; c < columns; c++) {
@@ -30,26 +29,18 @@ record Int8Weights(byte[] values, float[] scales) {
             for (int r = 0; r < rows; r++) {
                 max = Math.max(max, Math.abs(matrix.applyAsDouble(r * columns + c)));
             }
-            scales[c] = scaleFor(max);
+            scales[c] = scaleFor(max, limit);
         }
         byte[] values = new byte[length];
         for (int i = 0; i < length; i++) {
-            values[i] = quantize(matrix.applyAsDouble(i), scales[i % columns]);
+            values[i] = quantize(matrix.applyAsDouble(i), scales[i % columns], limit);
         }
         return new Int8Weights(values, scales);
     }
 
     /**
-     * A tensor of {@code length} elements, by flat index, quantized with one scale per index of its first axis (a
-     * Conv's output channels, a table's rows).
-     */
-    static Int8Weights perLeadingAxis(IntToDoubleFunction tensor, int length, int channels) {
-        return perLeadingAxis(tensor, length, channels, LIMIT);
-    }
-
-    /**
-     * The same with values in [-limit, limit] (fewer levels, still stored as int8): what a table kept to fewer
-     * bits stores.
+     * A tensor of {@code length} elements, by flat index, quantized to values in [-limit, limit] with one scale per
+     * index of its first axis (a Conv's output channels, a table's rows).
      */
     static Int8Weights perLeadingAxis(IntToDoubleFunction tensor, int length, int channels, int limit) {
         int block = length / channels;
@@ -69,17 +60,9 @@ record Int8Weights(byte[] values, float[] scales) {
     }
 
     /** An all-zero channel gets scale 1: any scale represents it exactly, and 1 keeps bias scales sane. */
-    private static float scaleFor(double maxMagnitude) {
-        return scaleFor(maxMagnitude, LIMIT);
-    }
-
     private static float scaleFor(double maxMagnitude, int limit) {
         float scale = (float) (maxMagnitude / limit);
         return scale > 0 && Float.isFinite(scale) ? scale : 1f;
-    }
-
-    private static byte quantize(double value, float scale) {
-        return quantize(value, scale, LIMIT);
     }
 
     private static byte quantize(double value, float scale, int limit) {

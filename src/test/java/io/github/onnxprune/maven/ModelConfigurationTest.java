@@ -42,4 +42,16 @@ class ModelConfigurationTest {
         accepted.pooling = "";
         assertTrue(accepted.check(new SettingsValidator()).failure().isEmpty());
     }
+
+    @Test
+    void weightBitsOtherThanSevenOrEightFailNamingTheRange() {
+        ModelConfiguration pluginWide = new ModelConfiguration();
+        pluginWide.weightBits = 4;
+        assertEquals("Invalid onnx-prune configuration: <weightBits> (property onnx-prune.weightBits) is 4 but must be"
+                + " a whole number from 7 to 8. Fix it in the plugin's <configuration> or on the command line; nothing"
+                + " was pruned.", pluginWide.check(new SettingsValidator()).failure().orElseThrow());
+        ModelConfiguration accepted = new ModelConfiguration();
+        accepted.weightBits = 8;
+        assertTrue(accepted.check(new SettingsValidator()).failure().isEmpty());
+    }
 }

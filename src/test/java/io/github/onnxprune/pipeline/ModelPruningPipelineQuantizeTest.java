@@ -103,9 +103,9 @@ class ModelPruningPipelineQuantizeTest {
 
     @Test
     void aFailedGatePutsTheWorstLayerBackToFloatUntilItPasses() throws Exception {
-        // All three layers int8 raise the MSE by about 0.0015 and the last layer alone by about 0.001; the last
-        // layer's own output error is the largest, so it goes back first.
-        ModelResult result = process(task(0.0, Metric.MSE, new GateLimits(null, 0.001),
+        // All three layers in seven-bit int8 raise the MSE by about 0.0035, the first two alone by about 0.0013; the
+        // last layer's own output error is the largest, so it goes back first.
+        ModelResult result = process(task(0.0, Metric.MSE, new GateLimits(null, 0.002),
                 new Quantization("int8", List.of(), true)));
 
         assertTrue(result.passed(), result.report().violations().toString());
@@ -118,7 +118,7 @@ class ModelPruningPipelineQuantizeTest {
         assertEquals(List.of("/fc3/Gemm"), int8.fields().get("fallbackLayers"));
         assertEquals("2/3", int8.metadata().get("onnx-prune.quantizedLayers"));
         assertEquals(2, opTypes(ModelBytes.toArray(result.prunedBytes())).stream().filter("MatMulInteger"::equals).count());
-        assertTrue(result.report().measurement().pruned() <= 0.001);
+        assertTrue(result.report().measurement().pruned() <= 0.002);
     }
 
     @Test

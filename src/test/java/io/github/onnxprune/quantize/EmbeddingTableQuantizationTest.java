@@ -101,7 +101,7 @@ class EmbeddingTableQuantizationTest {
             table[i] = positions[i];
         }
         double tableError = LayerErrors.tableError(i -> table[i], Int8Weights.perLeadingAxis(i -> table[i],
-                table.length, 5), 16);
+                table.length, 5, Int8Weights.levels(8)), 16);
         assertTrue(tableError > 0.001 && tableError < 0.01, "error " + tableError);
         assertEquals(tableError, result.layers().get(0).outputError(), 0.0);
         assertTrue(result.layers().get(1).outputError() > 0 && result.layers().get(1).outputError() < 0.02,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
@@ -121,7 +122,23 @@ class Int8QuantizerTest {
     }
 
     @Test
-    void prunedZerosStayExactZerosAndEachColumnUsesTheFullInt8Range() {
+    void prunedZerosStayExactZerosAndEachColumnUsesTheFullSevenBitRangeByDefault() {
+        assertZerosKeptAndColumnsSpan(QuantizationSettings.defaults(), 63);
+    }
+
+    @Test
+    void eightBitWeightsSpanTheFullInt8Range() {
+        assertZerosKeptAndColumnsSpan(QuantizationSettings.defaults().withWeightBits(8), 127);
+    }
+
+    @Test
+    void weightBitsOtherThanSevenOrEightAreRefused() {
+        assertEquals("weight bits are 6 but must be 7 or 8", assertThrows(IllegalArgumentException.class,
+                () -> QuantizationSettings.defaults().withWeightBits(6)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> QuantizationSettings.defaults().withWeightBits(9));
+    }
+
+    private static void assertZerosKeptAndColumnsSpan(QuantizationSettings settings, int limit) {
         Fixtures.Loaded fixture = Fixtures.load("digits-ffn");
         TensorProto weight = ModelGraph.of(fixture.model()).constant("proj_W").orElseThrow().tensor();
         int[] zeroed = new int[1024];
@@ -130,7 +147,7 @@ class Int8QuantizerTest {
         }
         ModelProto pruned = ModelGraph.of(fixture.model()).withConstants(Map.of("proj_W",
                 FloatTensor.of(weight).withZeros(zeroed)));
-        QuantizationResult result = Int8Quantizer.quantize(pruned, QuantizationSettings.defaults(), null);
+        QuantizationResult result = Int8Quantizer.quantize(pruned, settings, null);
 
         TensorProto int8 = ModelGraph.of(result.model()).constant("/MatMul_output_0_weight_int8").orElseThrow()
                 .tensor();
@@ -155,8 +172,8 @@ class Int8QuantizerTest {
                 max = Math.max(max, Math.abs(floats[row * 32 + column]));
                 maxCode = Math.max(maxCode, Math.abs(values[row * 32 + column]));
             }
-            assertEquals(max == 0 ? 1f : (float) (max / 127), scales[column]);
-            assertEquals(max == 0 ? 0 : 127, maxCode);
+            assertEquals(max == 0 ? 1f : (float) (max / limit), scales[column]);
+            assertEquals(max == 0 ? 0 : limit, maxCode);
         }
         assertFalse(ModelGraph.of(result.model()).constant("proj_W").isPresent(), "the float weight is dropped");
     }

@@ -291,7 +291,8 @@ public final class MiniLmInt8Benchmark {
             }
             int rows = (int) w.dims()[0];
             int columns = (int) w.dims()[1];
-            Int8Weights q = Int8Weights.perColumn(w::get, rows, columns);
+            Int8Weights q = Int8Weights.perColumn(w::get, rows, columns,
+                    Int8Weights.levels(QuantizationSettings.PORTABLE_WEIGHT_BITS));
             double[] values = new double[rows * columns];
             for (int i = 0; i < values.length; i++) {
                 values[i] = q.values()[i] * (double) q.scales()[i % columns];

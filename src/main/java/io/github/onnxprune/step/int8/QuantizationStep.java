@@ -34,6 +34,7 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
     private final List<NamePattern> excludes;
     private final boolean fallback;
     private final int tableBits;
+    private final int weightBits;
 
     /**
      * A step quantizing every layer except those whose node name matches one of {@code excludes}; with
@@ -45,9 +46,15 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
 
     /** The same, with embedding tables kept to {@code tableBits} bits ({@link QuantizationSettings#tableBits()}). */
     public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits) {
+        this(excludes, fallback, tableBits, QuantizationSettings.PORTABLE_WEIGHT_BITS);
+    }
+
+    /** The same, with computed weights kept to {@code weightBits} bits ({@link QuantizationSettings#weightBits()}). */
+    public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits, int weightBits) {
         this.excludes = List.copyOf(excludes);
         this.fallback = fallback;
         this.tableBits = tableBits;
+        this.weightBits = weightBits;
     }
 
     @Override
@@ -157,7 +164,7 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
                     .forEach(l -> known.put(l.layer(), l.outputError()));
         }
         QuantizationResult result = Int8Quantizer.quantize(input.model(), new QuantizationSettings(excludes,
-                keepFloat, tableBits, previous.fullBits().keySet()), input.calibration(), known);
+                keepFloat, tableBits, previous.fullBits().keySet(), weightBits), input.calibration(), known);
         Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos(),
                 previous.fullBits());
         ModelProto model = result.anyQuantized() ? result.model() : input.model();
