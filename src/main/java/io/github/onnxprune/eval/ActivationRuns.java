@@ -24,7 +24,7 @@ final class ActivationRuns {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
-        try (OrtSession.SessionOptions options = sessions.options();
+        try (OrtSession.SessionOptions options = sessions.calibrationOptions();
                 OrtSession session = model.apply(options);
                 OrtSessions.InputBuffers inputBuffers = sessions.inputBuffers()) {
             for (String name : outputNames) {
@@ -85,7 +85,7 @@ final class ActivationRuns {
             java.util.function.Function<OrtSession.SessionOptions, OrtSession> model,
             java.util.function.IntFunction<ValidationData> batches, List<String> outputNames,
             java.util.function.BiConsumer<Integer, Map<String, Tensor>> each) {
-        try (OrtSession.SessionOptions options = sessions.options();
+        try (OrtSession.SessionOptions options = sessions.calibrationOptions();
                 OrtSession session = model.apply(options);
                 OrtSessions.InputBuffers inputBuffers = sessions.inputBuffers()) {
             for (String name : outputNames) {

@@ -70,6 +70,24 @@ final class OrtSessions {
         }
     }
 
+    /**
+     * Options for a calibration session ({@link ActivationRuns}): those of {@link #options()}, without ONNX
+     * Runtime's memory pattern. The int8 step's error probes run batches of one shape, and with the pattern each
+     * probe session on MiniLM grew in a second step at its second batch (our reading: the planned block taken in
+     * one piece beside what the first batch left in the arena), 0.2-0.35 GB more resident than without it
+     * (docs/reconstruction.md, session 21). The pattern only places buffers, so the values are the same.
+     */
+    OrtSession.SessionOptions calibrationOptions() throws OrtException {
+        OrtSession.SessionOptions options = options();
+        try {
+            options.setMemoryPatternOptimization(false);
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
     /** A direct copy of heap bytes, the one form of model {@link #open} takes. */
     static ByteBuffer direct(byte[] modelBytes) {
         ByteBuffer copy = ByteBuffer.allocateDirect(modelBytes.length);
