@@ -10,7 +10,6 @@ import io.github.onnxprune.prune.Scope;
 import io.github.onnxprune.prune.WeightPruningSettings;
 import io.github.onnxprune.prune.WeightSelector;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
-import io.github.onnxprune.quantize.QuantizationSettings;
 import io.github.onnxprune.report.StepSection;
 import io.github.onnxprune.search.CompressionSearch;
 import io.github.onnxprune.search.SearchReport;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -109,9 +107,7 @@ final class Profiles {
     StepSection int8(ActivationCollector calibration, StepSection section) {
         long start = System.nanoTime();
         Quantization quantization = task.pruning().quantization();
-        List<Int8Profile.Entry> entries = Int8Profile.measure(original, new QuantizationSettings(
-                quantization.excludes(), Set.of(), quantization.tableBits(), Set.of(), quantization.weightBits()),
-                calibration, score);
+        List<Int8Profile.Entry> entries = Int8Profile.measure(original, quantization.settings(), calibration, score);
         boolean higher = task.evaluation().metric().higherIsBetter();
         Int8Profile.Entry worst = entries.stream().min(Comparator.comparingDouble(
                 e -> higher ? e.metric() : -e.metric())).orElse(null);

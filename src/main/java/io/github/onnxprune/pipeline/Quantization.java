@@ -4,6 +4,7 @@ import io.github.onnxprune.prune.NamePattern;
 import io.github.onnxprune.quantize.QuantizationSettings;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Whether to quantize after pruning, and which layers to leave float.
@@ -34,6 +35,11 @@ public record Quantization(String mode, List<NamePattern> excludes, boolean fall
             throw new IllegalArgumentException("unknown quantize '" + mode + "': use none or int8");
         }
         excludes = List.copyOf(excludes);
+    }
+
+    /** What the quantizer is asked for: these excludes, table and weight bits, nothing forced float yet. */
+    public QuantizationSettings settings() {
+        return new QuantizationSettings(excludes, Set.of(), tableBits, Set.of(), weightBits);
     }
 
     /** Whether layers are quantized to int8. */

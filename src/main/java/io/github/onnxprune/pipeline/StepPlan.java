@@ -53,8 +53,7 @@ final class StepPlan {
                     task.evaluation().calibration().refitOptions()));
         }
         if (pruning.quantization().int8()) {
-            steps.add(new QuantizationStep(pruning.quantization().excludes(), pruning.quantization().fallback(),
-                    pruning.quantization().tableBits(), pruning.quantization().weightBits()));
+            steps.add(new QuantizationStep(pruning.quantization().settings(), pruning.quantization().fallback()));
         }
         return steps;
     }

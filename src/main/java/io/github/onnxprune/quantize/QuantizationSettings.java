@@ -82,6 +82,11 @@ public record QuantizationSettings(List<NamePattern> excludes, Set<String> keepF
         return new QuantizationSettings(excludes, layers, tableBits, fullBitTables, weightBits);
     }
 
+    /** These settings with the lookups {@code layers} keeping 8-bit tables instead of the current set. */
+    public QuantizationSettings withFullBitTables(Set<String> layers) {
+        return new QuantizationSettings(excludes, keepFloat, tableBits, layers, weightBits);
+    }
+
     /** These settings with tables kept to {@code bits} bits. */
     public QuantizationSettings withTableBits(int bits) {
         return new QuantizationSettings(excludes, keepFloat, bits, fullBitTables, weightBits);

@@ -31,30 +31,24 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
     /** The step's id in the method column. */
     public static final String ID = "int8";
 
-    private final List<NamePattern> excludes;
+    private final QuantizationSettings settings;
     private final boolean fallback;
-    private final int tableBits;
-    private final int weightBits;
 
     /**
      * A step quantizing every layer except those whose node name matches one of {@code excludes}; with
      * {@code fallback}, a failed gate puts layers back to float.
      */
     public QuantizationStep(List<NamePattern> excludes, boolean fallback) {
-        this(excludes, fallback, QuantizationSettings.FULL_TABLE_BITS);
+        this(new QuantizationSettings(excludes, Set.of()), fallback);
     }
 
-    /** The same, with embedding tables kept to {@code tableBits} bits ({@link QuantizationSettings#tableBits()}). */
-    public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits) {
-        this(excludes, fallback, tableBits, QuantizationSettings.PORTABLE_WEIGHT_BITS);
-    }
-
-    /** The same, with computed weights kept to {@code weightBits} bits ({@link QuantizationSettings#weightBits()}). */
-    public QuantizationStep(List<NamePattern> excludes, boolean fallback, int tableBits, int weightBits) {
-        this.excludes = List.copyOf(excludes);
+    /**
+     * A step quantizing as {@code settings} say (their excludes, table and weight bits); the fallback's choices are
+     * added to them round by round.
+     */
+    public QuantizationStep(QuantizationSettings settings, boolean fallback) {
+        this.settings = settings;
         this.fallback = fallback;
-        this.tableBits = tableBits;
-        this.weightBits = weightBits;
     }
 
     @Override
@@ -163,8 +157,8 @@ public final class QuantizationStep implements ModelStep<Int8Edits> {
                     .filter(l -> !(fewerBits(l) && previous.fullBits().containsKey(l.layer())))
                     .forEach(l -> known.put(l.layer(), l.outputError()));
         }
-        QuantizationResult result = Int8Quantizer.quantize(input.model(), new QuantizationSettings(excludes,
-                keepFloat, tableBits, previous.fullBits().keySet(), weightBits), input.calibration(), known);
+        QuantizationResult result = Int8Quantizer.quantize(input.model(), settings.withKeepFloat(keepFloat)
+                .withFullBitTables(previous.fullBits().keySet()), input.calibration(), known);
         Int8Edits edits = new Int8Edits(result, previous.fallback(), previous.rounds(), previous.startNanos(),
                 previous.fullBits());
         ModelProto model = result.anyQuantized() ? result.model() : input.model();

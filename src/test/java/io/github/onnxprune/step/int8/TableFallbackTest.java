@@ -10,6 +10,7 @@ import io.github.onnxprune.eval.OnnxRuntimeEvaluator;
 import io.github.onnxprune.eval.Tensor;
 import io.github.onnxprune.eval.ValidationData;
 import io.github.onnxprune.prune.calibrate.ActivationCollector;
+import io.github.onnxprune.quantize.QuantizationSettings;
 import io.github.onnxprune.quantize.QuantizedLayer;
 import io.github.onnxprune.step.StepInput;
 import io.github.onnxprune.step.StepResult;
@@ -34,7 +35,7 @@ class TableFallbackTest {
         }
         ValidationData data = new ValidationData(Map.of("ids", Tensor.ofLongs(new long[] {16, 5}, ids)), null, null,
                 Path.of("ids"));
-        QuantizationStep step = new QuantizationStep(List.of(), true, 4);
+        QuantizationStep step = new QuantizationStep(QuantizationSettings.defaults().withTableBits(4), true);
         try (OnnxRuntimeEvaluator runtime = new OnnxRuntimeEvaluator(1)) {
             StepInput input = new StepInput(model, model, new ActivationCollector(runtime, data, 16, 16));
             StepResult<Int8Edits> first = step.apply(input);
